@@ -1,0 +1,64 @@
+// Package wire is the codec of Apache Iggy's VSR protocol (Iggy commit
+// cc269ef70) as Shoal speaks it: 256-byte frame headers for every command,
+// frame reading with bounds and pooled buffers, XXH3 checksums, protocol
+// versions, and the session bodies the server and client share.
+//
+// It imports only the standard library and the XXH3 module, starts no
+// goroutines, and its encoders and decoders do not allocate: headers are
+// written into caller buffers (Put) and decoded into caller values (Decode);
+// body decoders return slices that alias the body.
+//
+// # Frames
+//
+// A frame is a 256-byte header followed by size-256 body bytes; there is no
+// other length prefix. Every integer is little-endian; a u128 is 16 bytes,
+// low half first.
+//
+//	frame = header[256] || body[size-256]
+//
+// The first 128 header bytes are common to every command (Prefix):
+//
+//	off  size field
+//	  0  16   checksum        u128: seal, identity or 0 by command (see below)
+//	 16  16   checksum_body   u128
+//	 32  16   cluster         u128: 0 on the client plane
+//	 48   4   size            u32: total frame bytes, 256..max (default 64 MiB)
+//	 52   4   view            u32
+//	 56   4   release         u32: always 0
+//	 60   1   command         u8: 0..29, see Command
+//	 61   1   replica         u8
+//	 62  66   reserved_frame  0
+//	128 128   command-specific fields
+//
+// Each header type documents its own bytes 128..256: RequestHeader,
+// ReplyHeader, EvictionHeader (client plane), PrepareHeader, PrepareOkHeader,
+// CommitHeader, StartViewChangeHeader, DoViewChangeHeader, StartViewHeader,
+// RequestStartViewHeader, RequestPreparesHeader, RepairRangeHeader, the four
+// state-transfer and four forwarding headers, and HandshakeHeader (replica
+// plane).
+//
+// These constants are part of the wire format and must not be changed.
+//
+// # Checksums
+//
+// All checksums are XXH3-64, seed 0, zero-extended into u128 fields.
+//
+//   - Sealed commands (Command.Sealed: PrepareOk, Commit, the view-change,
+//     repair, state-transfer and forwarding frames) carry
+//     checksum = XXH3(header[16:256]), which covers checksum_body =
+//     XXH3(body). SealFrame and VerifyFrame write and check them.
+//   - Prepare and RepairPrepare carry an identity checksum: XXH3 over the
+//     header with checksum and view zeroed (PrepareIdentity); the next
+//     prepare's parent is that value.
+//   - Client frames (Request, Reply, Eviction) are unsealed: checksum and
+//     checksum_body are 0 and not checked. A Request's request_checksum, if
+//     non-zero, must equal XXH3(body).
+//
+// # Sessions
+//
+// A client logs in with a Register request whose body is LoginPassword or
+// LoginToken, both opening with ClientVersionInfo; the protocol version is
+// packed 10/10/10 (ProtocolVersion). Replies to metadata operations open
+// with a result section, [count u32][{index u32, status u32} × count]
+// (SplitResult, AppendResultOK, AppendResultError).
+package wire
