@@ -23,8 +23,6 @@ const (
 	EvictStaleClient             EvictionReason = 13
 	EvictIncompatibleProtocol    EvictionReason = 14 // carries the server's version window
 	EvictMalformedLogin          EvictionReason = 15
-
-	maxEvictionReason = EvictMalformedLogin
 )
 
 var evictionNames = [...]string{

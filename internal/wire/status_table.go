@@ -198,7 +198,7 @@ const (
 	StatusBackgroundSendBufferFull                   Status = 4053
 	StatusBackgroundWorkerDisconnected               Status = 4054
 	StatusBackgroundSendBufferOverflow               Status = 4055
-	StatusProducerSendFailed                       Status = 4056
+	StatusProducerSendFailed                         Status = 4056
 	StatusProducerClosed                             Status = 4057
 	StatusInvalidOffset                              Status = 4100
 	StatusInvalidReservedField                       Status = 4101
@@ -440,7 +440,7 @@ var statusNames = map[Status]string{
 	StatusBackgroundSendBufferFull:                   "BackgroundSendBufferFull",
 	StatusBackgroundWorkerDisconnected:               "BackgroundWorkerDisconnected",
 	StatusBackgroundSendBufferOverflow:               "BackgroundSendBufferOverflow",
-	StatusProducerSendFailed:                       "ProducerSendFailed",
+	StatusProducerSendFailed:                         "ProducerSendFailed",
 	StatusProducerClosed:                             "ProducerClosed",
 	StatusInvalidOffset:                              "InvalidOffset",
 	StatusInvalidReservedField:                       "InvalidReservedField",
