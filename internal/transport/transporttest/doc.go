@@ -1,0 +1,11 @@
+// Package transporttest is the conformance suite every transport runs
+// (tcp, memconn now; tls, ws, wss and quic next): round trip, 1000 pipelined
+// frames in order, a 16 MiB frame, an oversized frame refused, a peer that
+// closes mid-frame, concurrent senders whose batches stay contiguous (S3),
+// close after send delivering everything (shutdown drains), and Close
+// unblocking a reader.
+//
+// Goroutines started by the suite are owned by the subtest that starts them
+// and waited for before it returns. It imports the standard library,
+// internal/wire and internal/transport.
+package transporttest
