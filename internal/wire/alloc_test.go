@@ -71,3 +71,18 @@ func TestReadFrameSteadyStateAllocs(t *testing.T) {
 		t.Errorf("ReadFrame: %v allocs per frame", n)
 	}
 }
+
+func TestSendMessagesDecodeAllocs(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	body := sampleSend(t, 10)
+	var s SendMessages
+	if n := testing.AllocsPerRun(100, func() {
+		if err := s.Decode(body); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("SendMessages.Decode: %v allocs", n)
+	}
+}

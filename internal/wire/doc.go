@@ -61,4 +61,15 @@
 // packed 10/10/10 (ProtocolVersion). Replies to metadata operations open
 // with a result section, [count u32][{index u32, status u32} × count]
 // (SplitResult, AppendResultOK, AppendResultError).
+//
+// # Bodies
+//
+// Request and reply bodies use little-endian fields and the primitives of
+// primitives.go (Identifier, Consumer, Partitioning, PollingStrategy).
+// SendMessages carries one message batch (a 256-byte BatchHeader and
+// 48-byte-headed message frames, documented in messages.go); Decode admits it
+// as Iggy's server does, verifying every checksum, and failures are
+// *BodyError values carrying the reply status (S11: answered, never dropped).
+// PollMessages replies carry batch records of the same layout
+// (DecodePollReply); GetClusterMetadata replies are ClusterMetadata.
 package wire

@@ -135,4 +135,8 @@ func TestWriteSeedCorpus(t *testing.T) {
 	write("FuzzReadFrame", len(frames), stream)
 	write("FuzzSessionBodies", 0, loadHex(t, "register_request.hex")[HeaderSize:])
 	write("FuzzSessionBodies", 1, loadHex(t, "login_reply_body.hex"))
+	write("FuzzSendMessages", 0, loadHex(t, "send_messages_body.hex"))
+	write("FuzzSendMessages", 1, sampleSend(t, 3))
+	write("FuzzPollMessages", 0, (&PollMessages{Consumer: Consumer{Kind: ConsumerGroup, ID: NumericID(1)}, Stream: NamedID("s"),
+		Topic: NumericID(0), HasPartition: true, Partition: 2, Strategy: PollingStrategy{Kind: PollNext}, Count: 2, AutoCommit: true}).Append(nil))
 }

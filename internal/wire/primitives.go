@@ -1,0 +1,176 @@
+package wire
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strconv"
+)
+
+// Body primitives shared by many requests (wire.md §3.1).
+
+// IdentifierKind is the first byte of an Identifier.
+type IdentifierKind uint8
+
+const (
+	IdentifierNumeric IdentifierKind = 1 // len 4, u32
+	IdentifierString  IdentifierKind = 2 // len 1..255, UTF-8
+)
+
+// Identifier names a stream, topic, consumer or group by number or name:
+//
+//	[kind u8][len u8][value]   numeric: kind 1, len 4, u32; string: kind 2, len 1..255
+//
+// Name aliases the body it was decoded from.
+type Identifier struct {
+	Kind IdentifierKind
+	ID   uint32
+	Name []byte
+}
+
+// NumericID returns a numeric identifier.
+func NumericID(id uint32) Identifier { return Identifier{Kind: IdentifierNumeric, ID: id} }
+
+// NamedID returns a string identifier.
+func NamedID(name string) Identifier { return Identifier{Kind: IdentifierString, Name: []byte(name)} }
+
+// Append appends the encoding of id to dst.
+func (id Identifier) Append(dst []byte) []byte {
+	if id.Kind == IdentifierString {
+		return appendName(append(dst, byte(IdentifierString)), id.Name)
+	}
+	dst = append(dst, byte(IdentifierNumeric), 4)
+	return binary.LittleEndian.AppendUint32(dst, id.ID)
+}
+
+// Len returns the encoded length of id.
+func (id Identifier) Len() int {
+	if id.Kind == IdentifierString {
+		return 2 + len(id.Name)
+	}
+	return 6
+}
+
+func (id Identifier) String() string {
+	if id.Kind == IdentifierString {
+		return strconv.Quote(string(id.Name))
+	}
+	return strconv.FormatUint(uint64(id.ID), 10)
+}
+
+func (d *decoder) identifier() Identifier {
+	kind := IdentifierKind(d.u8())
+	n := int(d.u8())
+	if d.err != nil {
+		return Identifier{}
+	}
+	switch {
+	case kind == IdentifierNumeric && n == 4:
+		return Identifier{Kind: kind, ID: d.u32()}
+	case kind == IdentifierString && n > 0:
+		return Identifier{Kind: kind, Name: d.str(n)}
+	}
+	d.err = fmt.Errorf("%w: identifier kind %d length %d at %d", ErrMalformedBody, kind, n, d.pos-2)
+	return Identifier{}
+}
+
+// ConsumerKind is the first byte of a Consumer.
+type ConsumerKind uint8
+
+const (
+	ConsumerSingle ConsumerKind = 1 // a plain consumer
+	ConsumerGroup  ConsumerKind = 2 // a consumer group
+)
+
+// Consumer is [kind u8][Identifier].
+type Consumer struct {
+	Kind ConsumerKind
+	ID   Identifier
+}
+
+// Append appends the encoding of c to dst.
+func (c Consumer) Append(dst []byte) []byte { return c.ID.Append(append(dst, byte(c.Kind))) }
+
+func (d *decoder) consumer() Consumer {
+	kind := ConsumerKind(d.u8())
+	id := d.identifier()
+	if d.err == nil && kind != ConsumerSingle && kind != ConsumerGroup {
+		d.err = fmt.Errorf("%w: consumer kind %d", ErrMalformedBody, kind)
+	}
+	return Consumer{Kind: kind, ID: id}
+}
+
+// PartitioningKind is the first byte of a Partitioning.
+type PartitioningKind uint8
+
+const (
+	PartitionBalanced    PartitioningKind = 1 // len 0
+	PartitionByID        PartitioningKind = 2 // len 4, u32
+	PartitionByMessageID PartitioningKind = 3 // len 1..255: a message key
+)
+
+// Partitioning says which partition a send goes to: [kind u8][len u8][value].
+// The Go SDK always sends PartitionByID.
+type Partitioning struct {
+	Kind      PartitioningKind
+	Partition uint32 // PartitionByID
+	Key       []byte // PartitionByMessageID
+}
+
+// Append appends the encoding of p to dst.
+func (p Partitioning) Append(dst []byte) []byte {
+	switch p.Kind {
+	case PartitionBalanced:
+		return append(dst, byte(p.Kind), 0)
+	case PartitionByMessageID:
+		return appendName(append(dst, byte(p.Kind)), p.Key)
+	default:
+		return binary.LittleEndian.AppendUint32(append(dst, byte(PartitionByID), 4), p.Partition)
+	}
+}
+
+// Len returns the encoded length of p.
+func (p Partitioning) Len() int {
+	switch p.Kind {
+	case PartitionBalanced:
+		return 2
+	case PartitionByMessageID:
+		return 2 + len(p.Key)
+	default:
+		return 6
+	}
+}
+
+func (d *decoder) partitioning() Partitioning {
+	kind := PartitioningKind(d.u8())
+	n := int(d.u8())
+	if d.err != nil {
+		return Partitioning{}
+	}
+	switch {
+	case kind == PartitionBalanced && n == 0:
+		return Partitioning{Kind: kind}
+	case kind == PartitionByID && n == 4:
+		return Partitioning{Kind: kind, Partition: d.u32()}
+	case kind == PartitionByMessageID && n > 0:
+		return Partitioning{Kind: kind, Key: d.bytes(n)}
+	}
+	d.err = fmt.Errorf("%w: partitioning kind %d length %d", ErrMalformedBody, kind, n)
+	return Partitioning{}
+}
+
+// PollingKind selects where a poll starts.
+type PollingKind uint8
+
+const (
+	PollOffset    PollingKind = 1 // value = offset
+	PollTimestamp PollingKind = 2 // value = µs since the epoch
+	PollFirst     PollingKind = 3
+	PollLast      PollingKind = 4
+	PollNext      PollingKind = 5 // continue from the stored consumer offset
+)
+
+// PollingStrategy is [kind u8][value u64].
+type PollingStrategy struct {
+	Kind  PollingKind
+	Value uint64
+}
