@@ -1,0 +1,339 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/shoal-io/shoal/internal/transport"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// Hooks connect a Bus to its shard. They are fixed at New. Frame-carrying
+// hooks receive ownership of the frame (release it or pass it on); a hook
+// that returns an error leaves ownership with the caller.
+type Hooks struct {
+	// OnRequest receives each Request frame from a client connection, on
+	// that connection's reader goroutine. It may block only to apply flow
+	// control to that one connection.
+	OnRequest func(id wire.ClientID, f *wire.Frame)
+	// OnReplicaMessage receives each verified replica-plane frame, on that
+	// connection's reader goroutine.
+	OnReplicaMessage func(r wire.ReplicaID, f *wire.Frame)
+	// OnConnectionLost fires exactly once per replica disconnect: not for a
+	// losing duplicate (S4) and not during Shutdown.
+	OnConnectionLost func(r wire.ReplicaID)
+	// ForwardClient hands f to the shard that owns id (id.Shard() is not
+	// this bus's shard). It must not block (S1).
+	ForwardClient func(owner wire.ShardID, id wire.ClientID, f *wire.Frame) error
+	// ReplicaOwner reports which shard holds replica r's connection.
+	ReplicaOwner func(r wire.ReplicaID) (wire.ShardID, bool)
+	// ForwardReplica hands f to the shard that holds replica r. It must not
+	// block (S1).
+	ForwardReplica func(owner wire.ShardID, r wire.ReplicaID, f *wire.Frame) error
+	// Logger receives connection events; nil discards them.
+	Logger *slog.Logger
+}
+
+// Bus is one shard's message bus. It is safe for concurrent use.
+type Bus struct {
+	shard wire.ShardID
+	cfg   Config
+	hooks Hooks
+	log   *slog.Logger
+
+	ctx    context.Context // background work; cancelled by Shutdown (S9 step 2)
+	cancel context.CancelFunc
+
+	closing atomic.Bool // set once Shutdown starts; sends fail fast
+
+	mu sync.Mutex // guards the following fields
+	// +checklocks:mu
+	shut bool
+	// +checklocks:mu
+	clients map[wire.ClientID]*conn
+	// +checklocks:mu
+	replicas [256]*conn
+	// +checklocks:mu
+	nreplicas int
+	// +checklocks:mu
+	token uint64 // last instance token handed out (S4)
+	// +checklocks:mu
+	tasks map[*task]struct{}
+
+	wg sync.WaitGroup // every goroutine the bus starts
+}
+
+type task struct{ done chan struct{} }
+
+// New returns the bus of shard. It panics if cfg is invalid (a
+// configuration error, caught at boot).
+func New(shard wire.ShardID, cfg Config, hooks Hooks) *Bus {
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
+	log := hooks.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Bus{
+		shard:   shard,
+		cfg:     cfg,
+		hooks:   hooks,
+		log:     log.With("shard", int(shard)),
+		ctx:     ctx,
+		cancel:  cancel,
+		clients: make(map[wire.ClientID]*conn),
+		tasks:   make(map[*task]struct{}),
+	}
+}
+
+// Shard returns the bus's shard.
+func (b *Bus) Shard() wire.ShardID { return b.shard }
+
+// Config returns the bus's configuration.
+func (b *Bus) Config() Config { return b.cfg }
+
+// ShuttingDown reports whether Shutdown has begun.
+func (b *Bus) ShuttingDown() bool { return b.closing.Load() }
+
+// Clients returns the number of installed client connections.
+func (b *Bus) Clients() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.clients)
+}
+
+// HasClient reports whether client id is installed on this bus.
+func (b *Bus) HasClient(id wire.ClientID) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.clients[id] != nil
+}
+
+// Replicas returns the number of installed replica connections.
+func (b *Bus) Replicas() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.nreplicas
+}
+
+// HasReplica reports whether replica r is installed on this bus.
+func (b *Bus) HasReplica(r wire.ReplicaID) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.replicas[r] != nil
+}
+
+// SendToClient queues f for client id, or forwards it to the owning shard
+// when id names another shard. It never blocks (S1): on nil the bus owns f;
+// on error the caller still does.
+func (b *Bus) SendToClient(id wire.ClientID, f *wire.Frame) error {
+	if b.closing.Load() {
+		return ErrShuttingDown
+	}
+	if owner := id.Shard(); owner != b.shard {
+		if b.hooks.ForwardClient == nil {
+			return ErrNoRoute
+		}
+		return b.hooks.ForwardClient(owner, id, f)
+	}
+	b.mu.Lock()
+	c := b.clients[id]
+	b.mu.Unlock()
+	if c == nil {
+		return ErrNotConnected
+	}
+	return c.enqueue(f)
+}
+
+// SendToReplica queues f for replica r if its connection lives on this bus,
+// else forwards it to the shard that holds it. It never blocks (S1).
+func (b *Bus) SendToReplica(r wire.ReplicaID, f *wire.Frame) error {
+	if b.closing.Load() {
+		return ErrShuttingDown
+	}
+	b.mu.Lock()
+	c := b.replicas[r]
+	b.mu.Unlock()
+	if c != nil {
+		return c.enqueue(f)
+	}
+	if b.hooks.ReplicaOwner == nil {
+		return ErrNotConnected
+	}
+	owner, ok := b.hooks.ReplicaOwner(r)
+	// An owner table pointing back here without a local entry is stale:
+	// report it rather than forwarding to ourselves (spec/shard.md §7.6).
+	if !ok || owner == b.shard {
+		return ErrNotConnected
+	}
+	if b.hooks.ForwardReplica == nil {
+		return ErrNoRoute
+	}
+	return b.hooks.ForwardReplica(owner, r, f)
+}
+
+// Go runs fn as tracked background work. fn's context is cancelled when
+// Shutdown starts (S9 step 2); Shutdown waits for fn until its deadline and
+// counts it clean or forced.
+func (b *Bus) Go(fn func(ctx context.Context)) error {
+	t := &task{done: make(chan struct{})}
+	b.mu.Lock()
+	if b.shut {
+		b.mu.Unlock()
+		return ErrShuttingDown
+	}
+	b.tasks[t] = struct{}{}
+	b.wg.Add(1)
+	b.mu.Unlock()
+	go func() {
+		defer b.wg.Done()
+		defer close(t.done)
+		defer func() {
+			b.mu.Lock()
+			delete(b.tasks, t)
+			b.mu.Unlock()
+		}()
+		fn(b.ctx)
+	}()
+	return nil
+}
+
+// AcceptClient runs p's handshake on this (the owning) shard under
+// Config.HandshakeTimeout as background work, then installs the connection
+// as client id (S6). On error p is closed.
+func (b *Bus) AcceptClient(id wire.ClientID, p transport.Pending) error {
+	return b.accept(p, func(c transport.Conn) error { return b.InstallClient(id, c) })
+}
+
+// AcceptReplica is AcceptClient for replica r. The replica-plane
+// authentication handshake runs on top of the installed connection or in a
+// Pending wrapper (issue 5).
+func (b *Bus) AcceptReplica(r wire.ReplicaID, p transport.Pending) error {
+	return b.accept(p, func(c transport.Conn) error { return b.InstallReplica(r, c) })
+}
+
+func (b *Bus) accept(p transport.Pending, install func(transport.Conn) error) error {
+	err := b.Go(func(ctx context.Context) {
+		hctx, cancel := context.WithTimeout(ctx, b.cfg.HandshakeTimeout)
+		defer cancel()
+		c, err := p.Handshake(hctx)
+		if err != nil {
+			b.log.Warn("handshake failed", "kind", p.Kind(), "remote", p.RemoteAddr(), "err", err)
+			return
+		}
+		if err := install(c); err != nil {
+			b.log.Warn("install failed", "kind", p.Kind(), "remote", p.RemoteAddr(), "err", err)
+		}
+	})
+	if err != nil {
+		p.Close()
+	}
+	return err
+}
+
+// InstallClient registers an established connection as client id and starts
+// its reader and writer. A duplicate id loses (S4): the new connection is
+// closed before any goroutine starts, so it never calls a hook and never
+// disturbs the winner.
+func (b *Bus) InstallClient(id wire.ClientID, tc transport.Conn) error {
+	if id.Shard() != b.shard {
+		tc.Close()
+		return fmt.Errorf("%w: %v on shard %d", ErrWrongShard, id, b.shard)
+	}
+	c := b.newConn(tc, planeClient)
+	c.client = id
+	b.mu.Lock()
+	switch {
+	case b.shut:
+		b.mu.Unlock()
+		tc.Close()
+		return ErrShuttingDown
+	case b.clients[id] != nil:
+		b.mu.Unlock()
+		tc.Close()
+		b.log.Warn("duplicate client id; new connection dropped", "client", id)
+		return ErrDuplicate
+	}
+	b.token++
+	c.token = b.token
+	b.clients[id] = c
+	b.wg.Add(2)
+	b.mu.Unlock()
+	c.start()
+	return nil
+}
+
+// InstallReplica registers an established connection to replica r. A
+// duplicate loses as in InstallClient.
+func (b *Bus) InstallReplica(r wire.ReplicaID, tc transport.Conn) error {
+	c := b.newConn(tc, planeReplica)
+	c.replica = r
+	b.mu.Lock()
+	switch {
+	case b.shut:
+		b.mu.Unlock()
+		tc.Close()
+		return ErrShuttingDown
+	case b.replicas[r] != nil:
+		b.mu.Unlock()
+		tc.Close()
+		b.log.Warn("duplicate replica connection; new connection dropped", "replica", r)
+		return ErrDuplicate
+	}
+	b.token++
+	c.token = b.token
+	b.replicas[r] = c
+	b.nreplicas++
+	b.wg.Add(2)
+	b.mu.Unlock()
+	c.start()
+	return nil
+}
+
+// removeLocked deletes c's registry entry if c still holds it (S4: only
+// the install holding the current token removes its entry).
+// b.mu must be held.
+func (b *Bus) removeLocked(c *conn) bool {
+	switch c.plane {
+	case planeClient:
+		if cur := b.clients[c.client]; cur != nil && cur.token == c.token {
+			delete(b.clients, c.client)
+			return true
+		}
+	case planeReplica:
+		if cur := b.replicas[c.replica]; cur != nil && cur.token == c.token {
+			b.replicas[c.replica] = nil
+			b.nreplicas--
+			return true
+		}
+	}
+	return false
+}
+
+// teardown ends c after its reader or writer failed: remove the entry
+// (token-fenced), stop the writer, close the transport, and for a replica
+// fire OnConnectionLost once. It runs at most once per connection.
+func (b *Bus) teardown(c *conn, cause error) {
+	if !c.torn.CompareAndSwap(false, true) {
+		return
+	}
+	b.mu.Lock()
+	removed := b.removeLocked(c)
+	b.mu.Unlock()
+	c.signalStop()
+	c.tc.Close()
+	switch c.plane {
+	case planeClient:
+		b.log.Debug("client connection closed", "client", c.client, "cause", cause)
+	case planeReplica:
+		b.log.Info("replica connection closed", "replica", c.replica, "cause", cause)
+		if removed && !b.closing.Load() && b.hooks.OnConnectionLost != nil {
+			b.hooks.OnConnectionLost(c.replica)
+		}
+	}
+}

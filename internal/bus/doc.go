@@ -1,0 +1,26 @@
+// Package bus is Shoal's per-shard message bus: one Bus per shard owns that
+// shard's client and replica connections. It installs established
+// transport.Conns into token-fenced registries (S4), runs a reader and a
+// writer goroutine per connection, and sends frames without ever blocking
+// the caller (S1): a send either lands in the connection's bounded queue or
+// fails at once with ErrBackpressure, ErrNotConnected or ErrShuttingDown.
+//
+// The writer blocks for its first frame, drains up to Config.MaxBatch more
+// without blocking and hands the batch to the transport in one call, which
+// is one writev on plain TCP (S2) and atomic or an error (S3). The reader
+// validates every frame (S8: size and command in the transport, seals on the
+// replica plane, the request checksum on the client plane), keeps the planes
+// apart (S7) and dispatches to the Hooks. Shutdown runs the S9 order and
+// reports how many connections and background tasks drained cleanly.
+//
+// Goroutines: every goroutine (per-connection reader and writer, background
+// tasks started with Go, handshakes started by AcceptClient/AcceptReplica)
+// is tracked by the Bus's WaitGroup and waited for by Shutdown (or Wait,
+// when Shutdown had to force some).
+//
+// Locking: Bus.mu guards the registries and the task set. No hook is called
+// with it held, and no I/O happens under it. It is the only lock in the
+// package.
+//
+// Imports: the standard library, internal/wire and internal/transport.
+package bus
