@@ -1,0 +1,16 @@
+// Package client is Shoal's Go SDK: it dials a Shoal (or Apache Iggy VSR)
+// server over TCP, TLS, WebSocket, WSS or QUIC, logs in through Register,
+// and sends requests and reads replies with the request numbering of
+// Iggy's Go SDK (wire.md §2.4).
+//
+// A Client keeps one request in flight at a time, as Iggy's SDK does, so
+// every reply is matched to the request just sent (its request id is
+// checked). Calls are safe for concurrent use; they queue on the Client.
+// Every call takes a context: if it ends before the reply, the connection
+// is closed, because a late reply could no longer be matched, and the next
+// call reconnects (and logs in again) when reconnection is enabled.
+//
+// Goroutines: a Client owns one reader goroutine per connection and, when a
+// heartbeat is configured, one heartbeat goroutine; Close stops and waits
+// for both. The package imports internal/wire and internal/transport only.
+package client

@@ -1,0 +1,113 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"time"
+
+	"github.com/shoal-io/shoal/internal/transport"
+	"github.com/shoal-io/shoal/internal/transport/tcp"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// Transport names how a Client reaches the server.
+type Transport string
+
+const (
+	TCP  Transport = "tcp"
+	TLS  Transport = "tls"
+	WS   Transport = "ws"
+	WSS  Transport = "wss"
+	QUIC Transport = "quic"
+)
+
+// Defaults.
+const (
+	DefaultHeartbeat = 5 * time.Second // as Iggy's SDK
+	// DefaultTransientWindow bounds how long a transiently refused request
+	// (status 57/58) is replayed.
+	DefaultTransientWindow = 30 * time.Second
+)
+
+type options struct {
+	transport    Transport
+	tlsConfig    *tls.Config
+	username     string
+	password     string
+	heartbeat    time.Duration
+	reconnect    bool
+	maxFrameSize uint32
+	sdkName      string
+	sdkVersion   string
+	protocol     wire.ProtocolVersion
+	transient    time.Duration
+}
+
+func defaultOptions() options {
+	return options{
+		transport:    TCP,
+		heartbeat:    DefaultHeartbeat,
+		reconnect:    true,
+		maxFrameSize: wire.DefaultMaxMessageSize,
+		sdkName:      "shoal-go",
+		sdkVersion:   "0.1.0",
+		protocol:     wire.CurrentProtocolVersion,
+		transient:    DefaultTransientWindow,
+	}
+}
+
+// Option configures Dial.
+type Option func(*options)
+
+// WithTransport selects the transport (default TCP).
+func WithTransport(t Transport) Option { return func(o *options) { o.transport = t } }
+
+// WithTLSConfig sets the TLS configuration for TLS, WSS and QUIC. Without
+// it the system roots verify the server and the server name is the host of
+// the address.
+func WithTLSConfig(c *tls.Config) Option { return func(o *options) { o.tlsConfig = c } }
+
+// WithCredentials logs in during Dial and again after every reconnect.
+func WithCredentials(username, password string) Option {
+	return func(o *options) { o.username, o.password = username, password }
+}
+
+// WithHeartbeat sets the ping interval (default 5 s); 0 disables it.
+func WithHeartbeat(d time.Duration) Option { return func(o *options) { o.heartbeat = d } }
+
+// WithReconnect enables or disables redialing (and logging in again) after
+// a connection fails; it is on by default.
+func WithReconnect(on bool) Option { return func(o *options) { o.reconnect = on } }
+
+// WithMaxFrameSize bounds reply frames (default 64 MiB).
+func WithMaxFrameSize(n uint32) Option { return func(o *options) { o.maxFrameSize = n } }
+
+// WithProtocolVersion overrides the protocol version sent at login (tests of
+// the server's version check use it).
+func WithProtocolVersion(v wire.ProtocolVersion) Option { return func(o *options) { o.protocol = v } }
+
+// WithSDK sets the SDK name and version sent at login.
+func WithSDK(name, version string) Option {
+	return func(o *options) { o.sdkName, o.sdkVersion = name, version }
+}
+
+// Dialer opens a framed connection to addr. The client package registers
+// one per transport; RegisterDialer lets a transport package add itself.
+type Dialer func(ctx context.Context, addr string, tlsConfig *tls.Config, maxFrame uint32) (transport.Conn, error)
+
+var dialers = map[Transport]Dialer{
+	TCP: func(ctx context.Context, addr string, _ *tls.Config, maxFrame uint32) (transport.Conn, error) {
+		cfg := tcp.DefaultConfig()
+		cfg.MaxFrameSize = maxFrame
+		return tcp.Dial(ctx, addr, cfg)
+	},
+}
+
+func dialerFor(t Transport) (Dialer, error) {
+	d, ok := dialers[t]
+	if !ok {
+		return nil, fmt.Errorf("client: transport %q is not supported", t)
+	}
+	return d, nil
+}
