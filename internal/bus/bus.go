@@ -205,29 +205,32 @@ func (b *Bus) Go(fn func(ctx context.Context)) error {
 
 // AcceptClient runs p's handshake on this (the owning) shard under
 // Config.HandshakeTimeout as background work, then installs the connection
-// as client id (S6). On error p is closed.
+// as client id (S6). If the task cannot start, p is closed and the error
+// returned.
 func (b *Bus) AcceptClient(id wire.ClientID, p transport.Pending) error {
-	return b.accept(p, func(c transport.Conn) error { return b.InstallClient(id, c) })
+	return b.accept(p, func(c transport.Conn) error { return b.InstallClient(id, c) }, nil)
 }
 
-// AcceptReplica is AcceptClient for replica r. The replica-plane
-// authentication handshake runs on top of the installed connection or in a
-// Pending wrapper (issue 5).
-func (b *Bus) AcceptReplica(r wire.ReplicaID, p transport.Pending) error {
-	return b.accept(p, func(c transport.Conn) error { return b.InstallReplica(r, c) })
+// AcceptReplica is AcceptClient for replica r. done, if not nil, is called
+// on the handshake goroutine with the outcome (nil once installed), so the
+// caller can release a claim on a failed handshake or install. The
+// replica-plane authentication runs inside p's Handshake (issue 5).
+func (b *Bus) AcceptReplica(r wire.ReplicaID, p transport.Pending, done func(error)) error {
+	return b.accept(p, func(c transport.Conn) error { return b.InstallReplica(r, c) }, done)
 }
 
-func (b *Bus) accept(p transport.Pending, install func(transport.Conn) error) error {
+func (b *Bus) accept(p transport.Pending, install func(transport.Conn) error, done func(error)) error {
 	err := b.Go(func(ctx context.Context) {
 		hctx, cancel := context.WithTimeout(ctx, b.cfg.HandshakeTimeout)
 		defer cancel()
 		c, err := p.Handshake(hctx)
 		if err != nil {
 			b.log.Warn("handshake failed", "kind", p.Kind(), "remote", p.RemoteAddr(), "err", err)
-			return
-		}
-		if err := install(c); err != nil {
+		} else if err = install(c); err != nil {
 			b.log.Warn("install failed", "kind", p.Kind(), "remote", p.RemoteAddr(), "err", err)
+		}
+		if done != nil {
+			done(err)
 		}
 	})
 	if err != nil {

@@ -1,0 +1,253 @@
+package shard
+
+import (
+	"errors"
+	"log/slog"
+
+	"github.com/shoal-io/shoal/internal/bus"
+	"github.com/shoal-io/shoal/internal/transport"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// ErrInboxFull means a lane of the target shard's inbox is full; nothing
+// was posted.
+var ErrInboxFull = errors.New("shard: inbox lane full")
+
+type kind uint8
+
+const (
+	kindRun            kind = iota + 1 // lifecycle: fn
+	kindClientSetup                    // lifecycle: pending + client
+	kindReplicaSetup                   // lifecycle: pending + replica
+	kindConnectionLost                 // lifecycle (shard 0): replica
+	kindReplicaMessage                 // consensus: frame from replica
+	kindForwardReplica                 // consensus: frame to replica
+	kindForwardClient                  // reply: frame to client
+	kindRequest                        // client: frame from client
+)
+
+// msg is one inbox entry. Frames and pendings in it are owned by the inbox
+// until handled.
+type msg struct {
+	kind    kind
+	replica wire.ReplicaID
+	client  wire.ClientID
+	frame   *wire.Frame
+	pending transport.Pending
+	fn      func(*Shard)
+}
+
+// discard frees what an unhandled message holds.
+func (m *msg) discard() {
+	if m.frame != nil {
+		m.frame.Release()
+	}
+	if m.pending != nil {
+		m.pending.Close()
+	}
+}
+
+// Shard is one shard: a goroutine, its inbox and its bus. Only the shard's
+// goroutine runs the Handlers and touches shard state (S5).
+type Shard struct {
+	id  wire.ShardID
+	rt  *Runtime
+	bus *bus.Bus
+	log *slog.Logger
+
+	life, cons, reply, client chan msg
+}
+
+// ID returns the shard's index.
+func (s *Shard) ID() wire.ShardID { return s.id }
+
+// Bus returns the shard's bus. Its sends are safe from any goroutine.
+func (s *Shard) Bus() *bus.Bus { return s.bus }
+
+// Runtime returns the runtime the shard belongs to.
+func (s *Shard) Runtime() *Runtime { return s.rt }
+
+// Post queues fn to run on the shard's goroutine (lifecycle lane). It never
+// blocks: a full lane returns ErrInboxFull.
+func (s *Shard) Post(fn func(*Shard)) error {
+	return try(s.life, msg{kind: kindRun, fn: fn})
+}
+
+func try(lane chan msg, m msg) error {
+	select {
+	case lane <- m:
+		return nil
+	default:
+		return ErrInboxFull
+	}
+}
+
+// deliver is the readers' path into a lane: it blocks while the lane is
+// full (flow control on that one connection) until the runtime stops.
+func (s *Shard) deliver(lane chan msg, m msg) {
+	select {
+	case lane <- m:
+	case <-s.rt.quit:
+		m.discard()
+	}
+}
+
+// run is the shard loop: each round it serves up to Burst messages from
+// each lane in priority order, lifecycle, consensus, reply, client; when all
+// are empty it waits on all of them.
+func (s *Shard) run() {
+	burst := s.rt.cfg.Burst
+	for {
+		select {
+		case <-s.rt.quit:
+			s.drain()
+			return
+		default:
+		}
+		n := s.serve(s.life, burst) + s.serve(s.cons, burst) + s.serve(s.reply, burst) + s.serve(s.client, burst)
+		if n > 0 {
+			continue
+		}
+		select {
+		case m := <-s.life:
+			s.handle(m)
+		case m := <-s.cons:
+			s.handle(m)
+		case m := <-s.reply:
+			s.handle(m)
+		case m := <-s.client:
+			s.handle(m)
+		case <-s.rt.quit:
+			s.drain()
+			return
+		}
+	}
+}
+
+func (s *Shard) serve(lane chan msg, max int) int {
+	for i := range max {
+		select {
+		case m := <-lane:
+			s.handle(m)
+		default:
+			return i
+		}
+	}
+	return max
+}
+
+// drain empties the inbox at shutdown: posted functions still run (their
+// posters may wait on them); frames and connections are released.
+func (s *Shard) drain() {
+	for _, lane := range []chan msg{s.life, s.cons, s.reply, s.client} {
+		for {
+			select {
+			case m := <-lane:
+				if m.kind == kindRun {
+					m.fn(s)
+				} else {
+					m.discard()
+				}
+				continue
+			default:
+			}
+			break
+		}
+	}
+}
+
+func (s *Shard) handle(m msg) {
+	h := &s.rt.handlers
+	switch m.kind {
+	case kindRun:
+		m.fn(s)
+	case kindClientSetup:
+		if err := s.bus.AcceptClient(m.client, m.pending); err != nil {
+			s.log.Warn("client setup refused", "client", m.client, "err", err)
+		}
+	case kindReplicaSetup:
+		s.setupReplica(m.replica, m.pending)
+	case kindConnectionLost:
+		if h.OnConnectionLost != nil {
+			h.OnConnectionLost(s, m.replica)
+		}
+	case kindReplicaMessage:
+		if h.OnReplicaMessage != nil {
+			h.OnReplicaMessage(s, m.replica, m.frame)
+		} else {
+			m.frame.Release()
+		}
+	case kindForwardReplica:
+		if err := s.bus.SendToReplica(m.replica, m.frame); err != nil {
+			s.log.Debug("forwarded replica send failed", "replica", m.replica, "err", err)
+			m.frame.Release()
+		}
+	case kindForwardClient:
+		if err := s.bus.SendToClient(m.client, m.frame); err != nil {
+			s.log.Debug("forwarded client send failed", "client", m.client, "err", err)
+			m.frame.Release()
+		}
+	case kindRequest:
+		if h.OnRequest != nil {
+			h.OnRequest(s, m.client, m.frame)
+		} else {
+			m.frame.Release()
+		}
+	}
+}
+
+// setupReplica claims r in the owner table and hands the connection to the
+// bus; a failed handshake or install releases the claim.
+func (s *Shard) setupReplica(r wire.ReplicaID, p transport.Pending) {
+	owners := &s.rt.owners
+	if !owners.Claim(r, s.id) {
+		owner, _ := owners.Owner(r)
+		s.log.Warn("replica already connected on another shard; dropped", "replica", r, "owner", owner)
+		p.Close()
+		return
+	}
+	err := s.bus.AcceptReplica(r, p, func(err error) {
+		if err != nil {
+			owners.ClearIfOwned(r, s.id)
+		}
+	})
+	if err != nil {
+		owners.ClearIfOwned(r, s.id)
+	}
+}
+
+// busHooks wires a shard's bus to the runtime.
+func (s *Shard) busHooks(log *slog.Logger) bus.Hooks {
+	rt := s.rt
+	return bus.Hooks{
+		OnRequest: func(id wire.ClientID, f *wire.Frame) {
+			s.deliver(s.client, msg{kind: kindRequest, client: id, frame: f})
+		},
+		OnReplicaMessage: func(r wire.ReplicaID, f *wire.Frame) {
+			s.deliver(s.cons, msg{kind: kindReplicaMessage, replica: r, frame: f})
+		},
+		OnConnectionLost: func(r wire.ReplicaID) {
+			rt.owners.ClearIfOwned(r, s.id)
+			if err := try(rt.shards[0].life, msg{kind: kindConnectionLost, replica: r}); err != nil {
+				s.log.Warn("shard 0 inbox refused connection-lost", "replica", r, "err", err)
+			}
+		},
+		ForwardClient: func(owner wire.ShardID, id wire.ClientID, f *wire.Frame) error {
+			if int(owner) >= len(rt.shards) {
+				return bus.ErrNotConnected
+			}
+			if try(rt.shards[owner].reply, msg{kind: kindForwardClient, client: id, frame: f}) != nil {
+				return bus.ErrBackpressure
+			}
+			return nil
+		},
+		ReplicaOwner: rt.owners.Owner,
+		ForwardReplica: func(owner wire.ShardID, r wire.ReplicaID, f *wire.Frame) error {
+			if try(rt.shards[owner].cons, msg{kind: kindForwardReplica, replica: r, frame: f}) != nil {
+				return bus.ErrBackpressure
+			}
+			return nil
+		},
+		Logger: log,
+	}
+}
