@@ -220,3 +220,31 @@ func FuzzPollMessages(f *testing.F) {
 		_, _ = DecodePollReply(data, nil)
 	})
 }
+
+func TestSystemBodiesRoundTrip(t *testing.T) {
+	ci := ClientInfo{ID: 3, UserID: 0, Transport: ClientTransportTCP, Address: "127.0.0.1:5555",
+		Groups: []ClientGroup{{Stream: 1, Topic: 2, Group: 3}}}
+	for _, withGroups := range []bool{false, true} {
+		b := ci.Append(nil, withGroups)
+		got, n, err := DecodeClientInfo(b, withGroups)
+		want := ci
+		if !withGroups {
+			want.Groups = nil
+		}
+		if err != nil || n != len(b) || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("withGroups=%v: %v %d %+v", withGroups, err, n, got)
+		}
+		for k := range len(b) {
+			if _, _, err := DecodeClientInfo(b[:k], withGroups); err == nil {
+				t.Fatalf("prefix %d accepted", k)
+			}
+		}
+	}
+	s := Stats{ProcessID: 9, CPUUsage: 1.5, MemoryUsage: 1 << 30, StreamsCount: 2, MessagesCount: 77, ClientsCount: 1,
+		Hostname: "h", OSName: "linux", ServerVersion: "0.1.0", ServerSemver: 100, ThreadsCount: 4, TotalDiskSpace: 1 << 40}
+	b := s.Append(nil)
+	var d Stats
+	if err := d.Decode(b); err != nil || d != s {
+		t.Fatalf("%v %+v", err, d)
+	}
+}

@@ -1,0 +1,161 @@
+package wire
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// Bodies of the system reads: GetMe (20) and GetClient (21) reply with a
+// ClientInfo and its consumer groups; GetClients (22) with concatenated
+// ClientInfos; GetStats (10) with Stats.
+
+// ClientTransport is ClientInfo's transport byte.
+type ClientTransport uint8
+
+const (
+	ClientTransportTCP  ClientTransport = 1
+	ClientTransportQUIC ClientTransport = 2
+	// Shoal's additions; Iggy's SDK shows them as "Unknown".
+	ClientTransportWebSocket ClientTransport = 3
+	ClientTransportHTTP      ClientTransport = 4
+)
+
+// ClientGroup is one consumer group a client belongs to.
+type ClientGroup struct {
+	Stream, Topic, Group uint32
+}
+
+// ClientInfo describes a connected client:
+//
+//	[id u32][user_id u32][transport u8][address_len u32][address][consumer_groups_count u32]
+//	then, in GetMe and GetClient only, {stream u32, topic u32, group u32} × count
+type ClientInfo struct {
+	ID        uint32
+	UserID    uint32
+	Transport ClientTransport
+	Address   string
+	Groups    []ClientGroup
+}
+
+// Append appends c to dst; withGroups appends the group list too (GetMe,
+// GetClient).
+func (c *ClientInfo) Append(dst []byte, withGroups bool) []byte {
+	dst = binary.LittleEndian.AppendUint32(dst, c.ID)
+	dst = binary.LittleEndian.AppendUint32(dst, c.UserID)
+	dst = append(dst, byte(c.Transport))
+	dst = appendLongString(dst, c.Address)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(c.Groups)))
+	if withGroups {
+		for _, g := range c.Groups {
+			dst = binary.LittleEndian.AppendUint32(dst, g.Stream)
+			dst = binary.LittleEndian.AppendUint32(dst, g.Topic)
+			dst = binary.LittleEndian.AppendUint32(dst, g.Group)
+		}
+	}
+	return dst
+}
+
+// DecodeClientInfo reads one ClientInfo from the front of b and returns the
+// bytes consumed. With withGroups it reads the group list as well.
+func DecodeClientInfo(b []byte, withGroups bool) (ClientInfo, int, error) {
+	d := decoder{b: b}
+	c := ClientInfo{ID: d.u32(), UserID: d.u32(), Transport: ClientTransport(d.u8())}
+	c.Address = string(d.str(int(d.u32())))
+	n := d.u32()
+	if withGroups && d.err == nil {
+		if uint64(n)*12 > uint64(len(b)-d.pos) {
+			return c, 0, fmt.Errorf("%w: %d groups", ErrMalformedBody, n)
+		}
+		c.Groups = make([]ClientGroup, n)
+		for i := range c.Groups {
+			c.Groups[i] = ClientGroup{Stream: d.u32(), Topic: d.u32(), Group: d.u32()}
+		}
+	}
+	return c, d.pos, d.err
+}
+
+// Stats is the GetStats reply body.
+type Stats struct {
+	ProcessID           uint32
+	CPUUsage            float32
+	TotalCPUUsage       float32
+	MemoryUsage         uint64
+	TotalMemory         uint64
+	AvailableMemory     uint64
+	RunTime             uint64 // µs
+	StartTime           uint64 // µs since the epoch
+	ReadBytes           uint64
+	WrittenBytes        uint64
+	MessagesSizeBytes   uint64
+	StreamsCount        uint32
+	TopicsCount         uint32
+	PartitionsCount     uint32
+	SegmentsCount       uint32
+	MessagesCount       uint64
+	ClientsCount        uint32
+	ConsumerGroupsCount uint32
+	Hostname            string
+	OSName              string
+	OSVersion           string
+	KernelVersion       string
+	ServerVersion       string
+	ServerSemver        uint32
+	// Cache metrics (32 bytes each) are not kept by Shoal; the count is 0.
+	ThreadsCount   uint32
+	FreeDiskSpace  uint64
+	TotalDiskSpace uint64
+}
+
+// Append appends s to dst.
+func (s *Stats) Append(dst []byte) []byte {
+	le := binary.LittleEndian
+	dst = le.AppendUint32(dst, s.ProcessID)
+	dst = le.AppendUint32(dst, math.Float32bits(s.CPUUsage))
+	dst = le.AppendUint32(dst, math.Float32bits(s.TotalCPUUsage))
+	for _, v := range []uint64{s.MemoryUsage, s.TotalMemory, s.AvailableMemory, s.RunTime, s.StartTime,
+		s.ReadBytes, s.WrittenBytes, s.MessagesSizeBytes} {
+		dst = le.AppendUint64(dst, v)
+	}
+	for _, v := range []uint32{s.StreamsCount, s.TopicsCount, s.PartitionsCount, s.SegmentsCount} {
+		dst = le.AppendUint32(dst, v)
+	}
+	dst = le.AppendUint64(dst, s.MessagesCount)
+	dst = le.AppendUint32(dst, s.ClientsCount)
+	dst = le.AppendUint32(dst, s.ConsumerGroupsCount)
+	for _, str := range []string{s.Hostname, s.OSName, s.OSVersion, s.KernelVersion, s.ServerVersion} {
+		dst = appendLongString(dst, str)
+	}
+	dst = le.AppendUint32(dst, s.ServerSemver)
+	dst = le.AppendUint32(dst, 0) // cache metrics
+	dst = le.AppendUint32(dst, s.ThreadsCount)
+	dst = le.AppendUint64(dst, s.FreeDiskSpace)
+	return le.AppendUint64(dst, s.TotalDiskSpace)
+}
+
+// Decode reads s from b; cache metrics entries are skipped.
+func (s *Stats) Decode(b []byte) error {
+	d := decoder{b: b}
+	s.ProcessID = d.u32()
+	s.CPUUsage = math.Float32frombits(d.u32())
+	s.TotalCPUUsage = math.Float32frombits(d.u32())
+	for _, p := range []*uint64{&s.MemoryUsage, &s.TotalMemory, &s.AvailableMemory, &s.RunTime, &s.StartTime,
+		&s.ReadBytes, &s.WrittenBytes, &s.MessagesSizeBytes} {
+		*p = d.u64()
+	}
+	for _, p := range []*uint32{&s.StreamsCount, &s.TopicsCount, &s.PartitionsCount, &s.SegmentsCount} {
+		*p = d.u32()
+	}
+	s.MessagesCount = d.u64()
+	s.ClientsCount = d.u32()
+	s.ConsumerGroupsCount = d.u32()
+	for _, p := range []*string{&s.Hostname, &s.OSName, &s.OSVersion, &s.KernelVersion, &s.ServerVersion} {
+		*p = string(d.str(int(d.u32())))
+	}
+	s.ServerSemver = d.u32()
+	d.bytes(int(d.u32()) * 32)
+	s.ThreadsCount = d.u32()
+	s.FreeDiskSpace = d.u64()
+	s.TotalDiskSpace = d.u64()
+	return d.err
+}
