@@ -1,0 +1,207 @@
+package tlsconn
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/shoal-io/shoal/internal/transport"
+	"github.com/shoal-io/shoal/internal/transport/tcp"
+	"github.com/shoal-io/shoal/internal/transport/transporttest"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var testCert = func() tls.Certificate {
+	c, err := SelfSigned()
+	if err != nil {
+		panic(err)
+	}
+	return c
+}()
+
+func listen(t *testing.T, max uint32) *Listener {
+	t.Helper()
+	cfg := Config{TCP: tcp.DefaultConfig(), TLS: NewServerConfig(testCert)}
+	cfg.TCP.MaxFrameSize = max
+	l, err := Listen(context.Background(), "127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// pair dials l and runs both handshakes concurrently.
+func pair(t *testing.T, l *Listener) (client *Conn, server transport.Conn) {
+	t.Helper()
+	ctx := context.Background()
+	type res struct {
+		c   *Conn
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		c, err := Dial(ctx, l.Addr().String(), ClientConfig(testCert))
+		ch <- res{c, err}
+	}()
+	p, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err = p.Handshake(ctx)
+	r := <-ch
+	if err != nil || r.err != nil {
+		if r.c != nil {
+			r.c.Close()
+		}
+		t.Fatal(err, r.err)
+	}
+	return r.c, server
+}
+
+// TestConformance runs the transport suite over real loopback TLS.
+func TestConformance(t *testing.T) {
+	transporttest.Run(t, func(t *testing.T, max uint32) transporttest.Pair {
+		l := listen(t, max)
+		defer l.Close()
+		client, server := pair(t, l)
+		return transporttest.Pair{Client: client, Server: server, Truncate: func(f []byte, n int) error {
+			_, err := client.tc.Write(f[:n])
+			client.Close()
+			return err
+		}}
+	})
+}
+
+// TestAccept: a silent peer's TLS handshake is bounded by the owner's
+// deadline and never delays the next accept (S6).
+func TestAccept(t *testing.T) {
+	transporttest.RunAccept(t, func(t *testing.T) transporttest.Acceptor {
+		l := listen(t, 0)
+		return transporttest.Acceptor{
+			Listener: l,
+			Dial: func(ctx context.Context) (transport.Conn, error) {
+				return Dial(ctx, l.Addr().String(), ClientConfig(testCert))
+			},
+			DialSilent: func(ctx context.Context) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, "tcp", l.Addr().String())
+			},
+		}
+	})
+}
+
+// TestTLS13Preferred: a default client negotiates TLS 1.3, and a client
+// capped at 1.2 still connects (the floor).
+func TestTLS13Preferred(t *testing.T) {
+	l := listen(t, 0)
+	defer l.Close()
+	client, server := pair(t, l)
+	defer server.Close()
+	defer client.Close()
+	if v := client.ConnectionState().Version; v != tls.VersionTLS13 {
+		t.Fatalf("negotiated %#x, want TLS 1.3", v)
+	}
+
+	cfg := ClientConfig(testCert)
+	cfg.MaxVersion = tls.VersionTLS12
+	ch := make(chan error, 1)
+	go func() {
+		c, err := Dial(context.Background(), l.Addr().String(), cfg)
+		if err == nil {
+			if v := c.ConnectionState().Version; v != tls.VersionTLS12 {
+				err = errors.New("1.2 client did not get TLS 1.2")
+			}
+			c.Close()
+		}
+		ch <- err
+	}()
+	p, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := p.Handshake(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.Close()
+	if err := <-ch; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUntrustedClientFails: a client that does not trust the certificate
+// fails its handshake, and so does the server's.
+func TestUntrustedClientFails(t *testing.T) {
+	l := listen(t, 0)
+	defer l.Close()
+	ch := make(chan error, 1)
+	go func() {
+		c, err := Dial(context.Background(), l.Addr().String(), &tls.Config{MinVersion: tls.VersionTLS12})
+		if err == nil {
+			c.Close()
+		}
+		ch <- err
+	}()
+	p, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := p.Handshake(context.Background()); err == nil {
+		c.Close()
+		t.Fatal("server handshake succeeded with an untrusting client")
+	}
+	if err := <-ch; err == nil {
+		t.Fatal("client trusted an unknown certificate")
+	}
+}
+
+// TestServerConfigFromFiles loads a PEM pair from disk; without files or
+// self_signed it refuses.
+func TestServerConfigFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	keyDER, err := x509.MarshalPKCS8PrivateKey(testCert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: testCert.Certificate[0]}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ServerConfig(Options{CertFile: certFile, KeyFile: keyFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MinVersion != tls.VersionTLS12 || len(cfg.Certificates) != 1 {
+		t.Fatalf("unexpected config %+v", cfg)
+	}
+	if _, err := ServerConfig(Options{SelfSigned: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ServerConfig(Options{}); !errors.Is(err, ErrNoCertificate) {
+		t.Fatalf("got %v, want ErrNoCertificate", err)
+	}
+	if _, err := ServerConfig(Options{CertFile: certFile, KeyFile: filepath.Join(dir, "missing")}); err == nil {
+		t.Fatal("loaded a missing key")
+	}
+}
+
+// TestSelfSignedSANs: the generated certificate covers localhost and both
+// loopback addresses.
+func TestSelfSignedSANs(t *testing.T) {
+	for _, host := range []string{"localhost", "127.0.0.1", "::1"} {
+		if err := testCert.Leaf.VerifyHostname(host); err != nil {
+			t.Errorf("%s: %v", host, err)
+		}
+	}
+}
