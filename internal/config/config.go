@@ -1,0 +1,310 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// Config is the whole server configuration. The toml tags are the key
+// names; a nested struct is a section.
+type Config struct {
+	HTTP       HTTP       `toml:"http"`
+	TCP        TCP        `toml:"tcp"`
+	QUIC       QUIC       `toml:"quic"`
+	WebSocket  WebSocket  `toml:"websocket"`
+	Heartbeat  Heartbeat  `toml:"heartbeat"`
+	System     System     `toml:"system"`
+	MessageBus MessageBus `toml:"message_bus"`
+	Cluster    Cluster    `toml:"cluster"`
+}
+
+// HTTP is the [http] section: metrics and health.
+type HTTP struct {
+	Enabled bool   `toml:"enabled"`
+	Address string `toml:"address"`
+}
+
+// TLS is a listener's certificate settings ([tcp.tls], [websocket.tls]).
+type TLS struct {
+	Enabled    bool   `toml:"enabled"`
+	SelfSigned bool   `toml:"self_signed"`
+	CertFile   string `toml:"cert_file"`
+	KeyFile    string `toml:"key_file"`
+}
+
+// TCP is the [tcp] section.
+type TCP struct {
+	Enabled bool   `toml:"enabled"`
+	Address string `toml:"address"`
+	TLS     TLS    `toml:"tls"`
+}
+
+// Certificate is [quic.certificate]: QUIC always runs TLS.
+type Certificate struct {
+	SelfSigned bool   `toml:"self_signed"`
+	CertFile   string `toml:"cert_file"`
+	KeyFile    string `toml:"key_file"`
+}
+
+// QUIC is the [quic] section.
+type QUIC struct {
+	Enabled     bool        `toml:"enabled"`
+	Address     string      `toml:"address"`
+	Certificate Certificate `toml:"certificate"`
+}
+
+// WebSocket is the [websocket] section.
+type WebSocket struct {
+	Enabled bool   `toml:"enabled"`
+	Address string `toml:"address"`
+	TLS     TLS    `toml:"tls"`
+}
+
+// Heartbeat is the [heartbeat] section.
+type Heartbeat struct {
+	Enabled  bool     `toml:"enabled"`
+	Interval Duration `toml:"interval"`
+}
+
+// System is the [system] section.
+type System struct {
+	Path     string   `toml:"path"`
+	Sharding Sharding `toml:"sharding"`
+}
+
+// Sharding is [system.sharding].
+type Sharding struct {
+	// CPUAllocation is "all", "numa:auto", a count "N" or a range "a..b";
+	// Shards resolves it.
+	CPUAllocation string `toml:"cpu_allocation"`
+}
+
+// Shards returns the number of shards CPUAllocation asks for; "all" and
+// "numa:auto" mean runtime.GOMAXPROCS(0).
+func (s Sharding) Shards() (int, error) {
+	v := strings.TrimSpace(s.CPUAllocation)
+	switch v {
+	case "all", "numa:auto", "":
+		return runtime.GOMAXPROCS(0), nil
+	}
+	if a, b, ok := strings.Cut(v, ".."); ok {
+		lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+		hi, err2 := strconv.Atoi(strings.TrimSpace(b))
+		if err1 != nil || err2 != nil || lo < 0 || hi <= lo {
+			return 0, fmt.Errorf("range %q must be a..b with 0 <= a < b", v)
+		}
+		return hi - lo, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%q is not \"all\", \"numa:auto\", a positive count or a range a..b", v)
+	}
+	return n, nil
+}
+
+// MessageBus is the [message_bus] section: the bus knobs.
+type MessageBus struct {
+	MaxBatch          int      `toml:"max_batch"`
+	MaxMessageSize    Size     `toml:"max_message_size"`
+	PeerQueueCapacity int      `toml:"peer_queue_capacity"`
+	ReconnectPeriod   Duration `toml:"reconnect_period"`
+	ClosePeerTimeout  Duration `toml:"close_peer_timeout"`
+	CloseGrace        Duration `toml:"close_grace"`
+	HandshakeGrace    Duration `toml:"handshake_grace"`
+	KeepaliveIdle     Duration `toml:"keepalive_idle"`
+	KeepaliveInterval Duration `toml:"keepalive_interval"`
+	KeepaliveRetries  int      `toml:"keepalive_retries"`
+}
+
+// Cluster is the [cluster] section.
+type Cluster struct {
+	Enabled   bool   `toml:"enabled"`
+	Name      string `toml:"name"`
+	ReplicaID int    `toml:"replica_id"`
+	Nodes     []Node `toml:"nodes"`
+}
+
+// Node is one [[cluster.nodes]] entry.
+type Node struct {
+	Name      string    `toml:"name"`
+	IP        string    `toml:"ip"`
+	ReplicaID int       `toml:"replica_id"`
+	Ports     NodePorts `toml:"ports"`
+}
+
+// NodePorts are a node's listening ports.
+type NodePorts struct {
+	TCP        int `toml:"tcp"`
+	QUIC       int `toml:"quic"`
+	HTTP       int `toml:"http"`
+	WebSocket  int `toml:"websocket"`
+	TCPReplica int `toml:"tcp_replica"`
+}
+
+// Limits Validate enforces.
+const (
+	MaxBatchLimit      = 512     // half of Linux IOV_MAX
+	MinMessageSize     = 256     // one frame header
+	MaxMessageSizeMax  = 1 << 31 // the frame size field is a u32; stay well inside it
+	MaxReplicas        = 16
+	MaxShards          = 1024
+)
+
+// FieldError is a setting that is invalid. Key is the dotted key path.
+type FieldError struct {
+	Key    string
+	Source string // where the value came from: "defaults", a file, or an env var; empty from Validate
+	Err    error
+}
+
+func (e *FieldError) Error() string {
+	if e.Source != "" {
+		return fmt.Sprintf("config: %s (from %s): %v", e.Key, e.Source, e.Err)
+	}
+	return fmt.Sprintf("config: %s: %v", e.Key, e.Err)
+}
+
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// Validate checks every setting and returns all problems joined; each is a
+// *FieldError naming its key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &FieldError{Key: key, Err: fmt.Errorf(format, args...)})
+	}
+	addrs := map[string]string{} // host:port → key, for enabled listeners
+	listener := func(key string, enabled bool, addr string) {
+		if !enabled {
+			return
+		}
+		if err := checkAddress(addr); err != nil {
+			bad(key, "%v", err)
+			return
+		}
+		if other, dup := addrs[addr]; dup {
+			bad(key, "%q is also %s", addr, other)
+		}
+		addrs[addr] = key
+	}
+	listener("http.address", c.HTTP.Enabled, c.HTTP.Address)
+	listener("tcp.address", c.TCP.Enabled, c.TCP.Address)
+	listener("websocket.address", c.WebSocket.Enabled, c.WebSocket.Address)
+	if c.QUIC.Enabled { // UDP: may share a port number with a TCP listener
+		if err := checkAddress(c.QUIC.Address); err != nil {
+			bad("quic.address", "%v", err)
+		}
+	}
+	tls := func(section string, enabled bool, t TLS) {
+		if enabled && t.Enabled && !t.SelfSigned && (t.CertFile == "" || t.KeyFile == "") {
+			bad(section+".cert_file", "cert_file and key_file are required when TLS is enabled and self_signed is false")
+		}
+	}
+	tls("tcp.tls", c.TCP.Enabled, c.TCP.TLS)
+	tls("websocket.tls", c.WebSocket.Enabled, c.WebSocket.TLS)
+	if q := c.QUIC.Certificate; c.QUIC.Enabled && !q.SelfSigned && (q.CertFile == "" || q.KeyFile == "") {
+		bad("quic.certificate.cert_file", "cert_file and key_file are required when self_signed is false")
+	}
+	if c.Heartbeat.Enabled && c.Heartbeat.Interval <= 0 {
+		bad("heartbeat.interval", "must be positive when heartbeats are enabled, got %v", c.Heartbeat.Interval)
+	}
+	if strings.TrimSpace(c.System.Path) == "" {
+		bad("system.path", "must not be empty")
+	}
+	if n, err := c.System.Sharding.Shards(); err != nil {
+		bad("system.sharding.cpu_allocation", "%v", err)
+	} else if n > MaxShards {
+		bad("system.sharding.cpu_allocation", "%d shards, at most %d", n, MaxShards)
+	}
+	mb := c.MessageBus
+	if mb.MaxBatch < 1 || mb.MaxBatch > MaxBatchLimit {
+		bad("message_bus.max_batch", "must be in 1..%d, got %d", MaxBatchLimit, mb.MaxBatch)
+	}
+	if mb.MaxMessageSize < MinMessageSize || mb.MaxMessageSize > MaxMessageSizeMax {
+		bad("message_bus.max_message_size", "must be in %v..%v, got %v", Size(MinMessageSize), Size(MaxMessageSizeMax), mb.MaxMessageSize)
+	}
+	if mb.PeerQueueCapacity < 1 {
+		bad("message_bus.peer_queue_capacity", "must be positive, got %d", mb.PeerQueueCapacity)
+	}
+	for _, d := range []struct {
+		key string
+		v   Duration
+	}{
+		{"message_bus.reconnect_period", mb.ReconnectPeriod},
+		{"message_bus.close_peer_timeout", mb.ClosePeerTimeout},
+		{"message_bus.close_grace", mb.CloseGrace},
+		{"message_bus.handshake_grace", mb.HandshakeGrace},
+		{"message_bus.keepalive_idle", mb.KeepaliveIdle},
+		{"message_bus.keepalive_interval", mb.KeepaliveInterval},
+	} {
+		if d.v <= 0 {
+			bad(d.key, "must be positive, got %v", d.v)
+		}
+	}
+	if mb.KeepaliveRetries < 1 {
+		bad("message_bus.keepalive_retries", "must be positive, got %d", mb.KeepaliveRetries)
+	}
+	errs = append(errs, c.Cluster.validate()...)
+	return errors.Join(errs...)
+}
+
+func (cl *Cluster) validate() []error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &FieldError{Key: key, Err: fmt.Errorf(format, args...)})
+	}
+	if !cl.Enabled {
+		if cl.ReplicaID != 0 {
+			bad("cluster.replica_id", "must be 0 when the cluster is disabled, got %d", cl.ReplicaID)
+		}
+		return errs
+	}
+	if strings.TrimSpace(cl.Name) == "" {
+		bad("cluster.name", "must not be empty")
+	}
+	if len(cl.Nodes) == 0 || len(cl.Nodes) > MaxReplicas {
+		bad("cluster.nodes", "need 1..%d nodes when the cluster is enabled, got %d", MaxReplicas, len(cl.Nodes))
+		return errs
+	}
+	seen := map[int]bool{}
+	for i, n := range cl.Nodes {
+		key := fmt.Sprintf("cluster.nodes[%d]", i)
+		if n.ReplicaID < 0 || n.ReplicaID >= len(cl.Nodes) {
+			bad(key+".replica_id", "must be in 0..%d, got %d", len(cl.Nodes)-1, n.ReplicaID)
+		} else if seen[n.ReplicaID] {
+			bad(key+".replica_id", "replica_id %d is used by two nodes", n.ReplicaID)
+		}
+		seen[n.ReplicaID] = true
+		if net.ParseIP(n.IP) == nil {
+			bad(key+".ip", "%q is not an IP address", n.IP)
+		}
+		for _, p := range []struct {
+			name string
+			v    int
+		}{{"tcp", n.Ports.TCP}, {"quic", n.Ports.QUIC}, {"http", n.Ports.HTTP}, {"websocket", n.Ports.WebSocket}, {"tcp_replica", n.Ports.TCPReplica}} {
+			if p.v < 0 || p.v > 65535 {
+				bad(key+".ports."+p.name, "port %d out of range", p.v)
+			}
+		}
+	}
+	if cl.ReplicaID < 0 || cl.ReplicaID >= len(cl.Nodes) {
+		bad("cluster.replica_id", "must name one of the %d nodes, got %d", len(cl.Nodes), cl.ReplicaID)
+	}
+	return errs
+}
+
+// checkAddress accepts host:port with a numeric port in 0..65535.
+func checkAddress(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port: %v", addr, err)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("%q has no valid port", addr)
+	}
+	return nil
+}
