@@ -147,11 +147,11 @@ type NodePorts struct {
 
 // Limits Validate enforces.
 const (
-	MaxBatchLimit      = 512     // half of Linux IOV_MAX
-	MinMessageSize     = 256     // one frame header
-	MaxMessageSizeMax  = 1 << 31 // the frame size field is a u32; stay well inside it
-	MaxReplicas        = 16
-	MaxShards          = 1024
+	MaxBatchLimit     = 512     // half of Linux IOV_MAX
+	MinMessageSize    = 256     // one frame header
+	MaxMessageSizeMax = 1 << 31 // the frame size field is a u32; stay well inside it
+	MaxReplicas       = 16
+	MaxShards         = 1024
 )
 
 // FieldError is a setting that is invalid. Key is the dotted key path.
