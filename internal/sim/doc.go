@@ -1,0 +1,20 @@
+// Package sim is Shoal's deterministic simulator for the VSR core
+// (internal/vsr), in the spirit of TigerBeetle's VOPR: one seed in, one run
+// out, and a one-line reproducer (`go run ./cmd/shoal-sim -seed=N`) when a
+// checker fails.
+//
+// A run drives a cluster of vsr.Replicas, a simulated network (drop, delay,
+// reorder, duplicate, partition, heal), simulated disks (latency; a crash
+// loses or tears the in-flight write, durable state survives), crashes and
+// restarts of any replica including the primary, and clients that register
+// and issue key-value operations with retries. Checkers: no two replicas
+// commit different ops at the same op number and every committed op chains
+// to its parent; an acknowledged op is in the canonical log and is never
+// lost; the client history is linearizable (porcupine); after the faults
+// stop and the network heals, every replica converges within a bound.
+//
+// Goroutines: Run uses only the calling goroutine and virtual time; the
+// porcupine linearizability check, run once at the end, starts and waits
+// for its own workers. Imports: internal/vsr, internal/wire, porcupine and
+// the standard library.
+package sim

@@ -1,0 +1,131 @@
+package sim
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"slices"
+
+	"github.com/shoal-io/shoal/internal/vsr"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// node hosts one replica: its durable disk survives crashes; the replica,
+// its state machine and any write in flight do not.
+type node struct {
+	id      int
+	cfg     vsr.Config
+	r       *vsr.Replica // nil while crashed
+	hs      vsr.HardState
+	journal map[wire.Op][]byte
+	pending *vsr.Ready // handed out, being written
+	doneAt  int        // tick the pending write completes
+	upAt    int        // restart tick while crashed
+}
+
+// persist carries out rd on the disk in the order the vsr package requires.
+// With torn set it stops after a random prefix of the entries and never
+// writes the hard state, as a crash in the middle of the write would.
+func (n *node) persist(s *Sim, rd *vsr.Ready, torn bool) {
+	if rd.Truncate {
+		for op := range n.journal {
+			if op > rd.TruncateOp {
+				delete(n.journal, op)
+			}
+		}
+	}
+	entries := rd.Entries
+	if torn {
+		entries = entries[:s.diskRand.IntN(len(entries)+1)]
+	}
+	for _, f := range entries {
+		var h wire.PrepareHeader
+		if err := h.Decode(f); err != nil {
+			s.fail("replica %d persisted an undecodable prepare: %v", n.id, err)
+			return
+		}
+		n.journal[h.Op] = f
+	}
+	if torn || !rd.HardStateChanged {
+		return
+	}
+	if rd.HardState.View < n.hs.View || rd.HardState.LogView < n.hs.LogView {
+		s.fail("replica %d persisted view %d/log_view %d after %d/%d: a view was forgotten",
+			n.id, rd.HardState.View, rd.HardState.LogView, n.hs.View, n.hs.LogView)
+	}
+	n.hs = rd.HardState
+}
+
+func (n *node) crash(s *Sim) {
+	if n.pending != nil && s.diskRand.IntN(2) == 0 {
+		n.persist(s, n.pending, true)
+	}
+	n.r, n.pending = nil, nil
+	n.upAt = s.now + 20 + s.faultRand.IntN(300)
+	s.res.Crashes++
+}
+
+func (n *node) restart(s *Sim) {
+	frames := make([][]byte, 0, len(n.journal))
+	for _, f := range n.journal {
+		frames = append(frames, f)
+	}
+	slices.SortFunc(frames, func(a, b []byte) int {
+		return cmp.Compare(binary.LittleEndian.Uint64(a[176:]), binary.LittleEndian.Uint64(b[176:]))
+	})
+	cfg := n.cfg
+	cfg.StateMachine = &kv{}
+	cfg.Seed = s.faultRand.Uint64()
+	r, err := vsr.Restart(cfg, n.hs, frames)
+	if err != nil {
+		s.fail("replica %d restart: %v", n.id, err)
+		return
+	}
+	n.r = r
+	s.res.Restarts++
+}
+
+// drive hands out Ready work, dispatches its messages and replies, and
+// completes disk writes that are due.
+func (n *node) drive(s *Sim) {
+	for range 8 {
+		if n.r == nil {
+			return
+		}
+		if n.pending != nil {
+			if n.doneAt > s.now {
+				return
+			}
+			rd := n.pending
+			n.pending = nil
+			n.persist(s, rd, false)
+			n.r.Advance(*rd)
+			continue
+		}
+		if !n.r.HasReady() {
+			return
+		}
+		rd := n.r.Ready()
+		for _, c := range rd.Committed {
+			s.checkCommit(n.id, c)
+		}
+		for _, m := range rd.Messages {
+			s.net.send(endpoint(n.id), endpoint(m.To), m.Frame)
+		}
+		for _, cf := range rd.Replies {
+			if ci, ok := s.clientByID[cf.Client]; ok {
+				s.net.send(endpoint(n.id), clientEP(ci), cf.Frame)
+			}
+		}
+		n.pending = &rd
+		n.doneAt = s.now + s.diskLatency()
+	}
+}
+
+func (n *node) String() string {
+	if n.r == nil {
+		return fmt.Sprintf("r%d down", n.id)
+	}
+	r := n.r
+	return fmt.Sprintf("r%d %v v%d lv%d op%d cmin%d cmax%d", n.id, r.Status(), r.View(), r.LogView(), r.Op(), r.CommitMin(), r.CommitMax())
+}

@@ -1,0 +1,396 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/anishathalye/porcupine"
+	"github.com/shoal-io/shoal/internal/vsr"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// Options configure one run. Zero fields are drawn from the seed (swarm
+// testing: every seed picks its own cluster size, fault rates and workload).
+type Options struct {
+	Seed     uint64
+	Replicas int     // 0: 1, 3 or 5 from the seed
+	Ticks    int     // fault phase length (default 3000)
+	Converge int     // bound on ticks to converge after healing (default 5000)
+	Bug      vsr.Bug // deliberate core bug, for checker tests
+}
+
+// Result describes a run. Err is nil when every checker passed.
+type Result struct {
+	Seed       uint64
+	Replicas   int
+	Clients    int
+	Ticks      int // ticks simulated, both phases
+	Converged  int // ticks the cluster took to converge after healing
+	Commit     wire.Op
+	Acked      int // operations acknowledged to clients
+	Crashes    int
+	Restarts   int
+	Partitions int
+	Evictions  int
+	Messages   int
+	View       wire.View // final view
+	TraceHash  uint64    // hash of every delivery; equal for equal seeds
+	Err        error
+	Repro      string // one line that reproduces the run
+}
+
+func (r Result) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "seed=%d replicas=%d clients=%d ticks=%d commit=%d acked=%d view=%d crashes=%d partitions=%d evictions=%d msgs=%d",
+		r.Seed, r.Replicas, r.Clients, r.Ticks, r.Commit, r.Acked, r.View, r.Crashes, r.Partitions, r.Evictions, r.Messages)
+	if r.Err != nil {
+		fmt.Fprintf(&b, "\nFAIL: %v\nreproduce: %s", r.Err, r.Repro)
+	}
+	return b.String()
+}
+
+type canonEntry struct {
+	set             bool
+	sum, parent     wire.Uint128
+	client          wire.ClientID
+	request         uint64
+	firstBy, firstT int
+}
+
+// Sim is one run's world. Everything happens on the caller's goroutine.
+type Sim struct {
+	o   Options
+	res Result
+	now int
+
+	netRand, faultRand, workRand, diskRand *rand.Rand
+
+	net        *network
+	nodes      []*node
+	clients    []*client
+	clientByID map[wire.ClientID]int
+	history    []porcupine.Operation
+
+	issuing      bool
+	opsPerClient int
+	idleOdds     int
+	keys         int
+	clientRetry  int
+	diskMax      int
+	crashOdds    int // 1 in crashOdds ticks crashes a replica (0: never)
+	partOdds     int // 1 in partOdds ticks partitions (0: never)
+	healOdds     int
+
+	canon    []canonEntry
+	maxAcked wire.Op
+	stopped  bool
+}
+
+// stream derives an independent PRNG for one concern (SplitMix64-style
+// salting), so adding draws to one concern never perturbs the others.
+func stream(seed, salt uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, seed^salt*0x9E3779B97F4A7C15))
+}
+
+// Run runs one seed to completion and checks it.
+func Run(o Options) (res Result) {
+	s := newSim(o)
+	defer func() {
+		if p := recover(); p != nil {
+			s.res.Err = fmt.Errorf("tick %d: panic: %v", s.now, p)
+		}
+		res = s.finish()
+	}()
+	s.run()
+	return s.res
+}
+
+func newSim(o Options) *Sim {
+	if o.Ticks == 0 {
+		o.Ticks = 3000
+	}
+	if o.Converge == 0 {
+		o.Converge = 5000
+	}
+	s := &Sim{o: o, clientByID: map[wire.ClientID]int{}}
+	s.netRand, s.faultRand = stream(o.Seed, 1), stream(o.Seed, 2)
+	s.workRand, s.diskRand = stream(o.Seed, 3), stream(o.Seed, 4)
+	swarm := stream(o.Seed, 5)
+	n := o.Replicas
+	if n == 0 {
+		n = []int{1, 3, 3, 3, 5, 5}[swarm.IntN(6)]
+	}
+	nclients := 1 + swarm.IntN(4)
+	s.res = Result{Seed: o.Seed, Replicas: n, Clients: nclients}
+	s.net = &network{s: s, side: make([]int, n), p: netParams{
+		drop:      []float64{0, 0.02, 0.05, 0.1, 0.2}[swarm.IntN(5)],
+		duplicate: []float64{0, 0.02, 0.1}[swarm.IntN(3)],
+		delayMin:  1 + swarm.IntN(2),
+	}}
+	s.net.p.delayMax = s.net.p.delayMin + []int{0, 2, 5, 15}[swarm.IntN(4)]
+	s.diskMax = swarm.IntN(4)
+	s.crashOdds = []int{0, 200, 400, 800}[swarm.IntN(4)]
+	s.partOdds = []int{0, 300, 600}[swarm.IntN(3)]
+	s.healOdds = 50 + swarm.IntN(200)
+	s.opsPerClient = 10 + swarm.IntN(25)
+	s.idleOdds = 1 + swarm.IntN(20)
+	s.keys = 1 + swarm.IntN(4)
+	s.clientRetry = 40 + swarm.IntN(40)
+	pipeline := 1 + swarm.IntN(8)
+	clientsMax := nclients + 1 + swarm.IntN(3)
+	for i := range n {
+		cfg := vsr.Config{ID: wire.ReplicaID(i), Replicas: n, Cluster: wire.Uint128{Lo: 7},
+			PipelineMax: pipeline, ClientsMax: clientsMax, StateMachine: &kv{}, Seed: swarm.Uint64(), Bug: o.Bug}
+		r, err := vsr.New(cfg)
+		if err != nil {
+			panic(err) // the sim's own configuration is invalid
+		}
+		s.nodes = append(s.nodes, &node{id: i, cfg: cfg, r: r, journal: map[wire.Op][]byte{}})
+	}
+	for i := range nclients {
+		c := &client{idx: i}
+		c.newID(s)
+		s.clients = append(s.clients, c)
+	}
+	s.issuing = true
+	var rb strings.Builder
+	fmt.Fprintf(&rb, "go run ./cmd/shoal-sim -seed=%d", o.Seed)
+	if o.Replicas != 0 {
+		fmt.Fprintf(&rb, " -replicas=%d", o.Replicas)
+	}
+	if o.Ticks != 3000 {
+		fmt.Fprintf(&rb, " -ticks=%d", o.Ticks)
+	}
+	if o.Bug != vsr.BugNone {
+		fmt.Fprintf(&rb, " -bug=%v", o.Bug)
+	}
+	s.res.Repro = rb.String()
+	return s
+}
+
+func (s *Sim) fail(format string, args ...any) {
+	if s.res.Err == nil {
+		s.res.Err = fmt.Errorf("tick %d: "+format, append([]any{s.now}, args...)...)
+	}
+	s.stopped = true
+}
+
+func (s *Sim) diskLatency() int {
+	if s.diskMax == 0 {
+		return 0
+	}
+	return s.diskRand.IntN(s.diskMax + 1)
+}
+
+// step advances the world by one tick.
+func (s *Sim) step(faults bool) {
+	s.now++
+	for !s.stopped {
+		p, ok := s.net.due()
+		if !ok {
+			break
+		}
+		s.res.Messages++
+		s.res.TraceHash = (s.res.TraceHash ^ (uint64(p.to+64) | uint64(p.frame[60])<<8 | leU64(p.frame)<<16)) * 1099511628211
+		if p.to.isClient() {
+			s.clients[p.to.client()].deliver(s, p.frame)
+			continue
+		}
+		n := s.nodes[p.to]
+		if n.r == nil || !s.net.connected(p.from, p.to) {
+			continue
+		}
+		if err := n.r.Step(p.frame); err != nil {
+			s.fail("replica %d rejected %s: %v", n.id, vsr.Describe(p.frame), err)
+		}
+	}
+	for _, n := range s.nodes {
+		if n.r != nil {
+			n.r.Tick()
+		}
+		n.drive(s)
+	}
+	for _, c := range s.clients {
+		c.tick(s)
+	}
+	if faults {
+		s.inject()
+	}
+}
+
+func leU64(b []byte) uint64 {
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// inject crashes, restarts, partitions and heals.
+func (s *Sim) inject() {
+	r := s.faultRand
+	for _, n := range s.nodes {
+		if n.r == nil && s.now >= n.upAt {
+			n.restart(s)
+		}
+	}
+	if s.crashOdds > 0 && r.IntN(s.crashOdds) == 0 {
+		down := 0
+		for _, n := range s.nodes {
+			if n.r == nil {
+				down++
+			}
+		}
+		// Usually keep a majority up; rarely crash anyway (full-cluster
+		// restarts must be survivable too).
+		if down < (len(s.nodes)-1)/2 || r.IntN(8) == 0 {
+			var n *node
+			if r.IntN(2) == 0 {
+				for _, m := range s.nodes {
+					if m.r != nil && m.r.IsPrimary() && m.r.Status() == vsr.StatusNormal {
+						n = m
+					}
+				}
+			}
+			if n == nil {
+				n = s.nodes[r.IntN(len(s.nodes))]
+			}
+			if n.r != nil {
+				n.crash(s)
+			}
+		}
+	}
+	if s.partOdds > 0 {
+		healed := true
+		for _, side := range s.net.side {
+			if side != 0 {
+				healed = false
+			}
+		}
+		switch {
+		case healed && r.IntN(s.partOdds) == 0:
+			s.net.partition()
+			s.res.Partitions++
+		case !healed && r.IntN(s.healOdds) == 0:
+			s.net.heal()
+		}
+	}
+}
+
+func (s *Sim) run() {
+	for s.now < s.o.Ticks && !s.stopped {
+		s.step(true)
+	}
+	if s.stopped {
+		return
+	}
+	// Liveness phase: heal, restart everyone, stop faults and new work.
+	s.net.heal()
+	s.net.p = netParams{delayMin: 1, delayMax: 3}
+	s.issuing = false
+	for _, n := range s.nodes {
+		if n.r == nil {
+			n.restart(s)
+		}
+	}
+	start := s.now
+	for !s.stopped {
+		if s.converged() {
+			s.res.Converged = s.now - start
+			return
+		}
+		if s.now-start >= s.o.Converge {
+			var st []string
+			for _, n := range s.nodes {
+				st = append(st, n.String())
+			}
+			s.fail("no convergence %d ticks after healing: %s", s.o.Converge, strings.Join(st, "; "))
+			return
+		}
+		s.step(false)
+	}
+}
+
+// converged reports whether every replica is normal in one view with every
+// op committed and applied, and no client waits.
+func (s *Sim) converged() bool {
+	var view wire.View
+	var op wire.Op
+	for i, n := range s.nodes {
+		r := n.r
+		if r == nil || r.Status() != vsr.StatusNormal || r.CommitMin() != r.Op() || n.pending != nil {
+			return false
+		}
+		if i == 0 {
+			view, op = r.View(), r.Op()
+		} else if r.View() != view || r.Op() != op {
+			return false
+		}
+	}
+	for _, c := range s.clients {
+		if c.busy {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Sim) finish() Result {
+	s.res.Ticks = s.now
+	for _, n := range s.nodes {
+		if n.r != nil {
+			s.res.Commit = max(s.res.Commit, n.r.CommitMin())
+			s.res.View = max(s.res.View, n.r.View())
+		}
+	}
+	if s.res.Err != nil {
+		return s.res
+	}
+	for _, n := range s.nodes {
+		if n.r.CommitMin() < s.maxAcked {
+			s.fail("replica %d commit %d below acknowledged op %d", n.id, n.r.CommitMin(), s.maxAcked)
+			return s.res
+		}
+	}
+	if !porcupine.CheckOperations(kvModel, s.history) {
+		s.fail("client history of %d operations is not linearizable", len(s.history))
+	}
+	return s.res
+}
+
+// checkCommit is the canonical-log checker: the first replica to commit an
+// op fixes it; every later commit at that op must match, and chain to its
+// neighbours. Reference: TigerBeetle state_checker.
+func (s *Sim) checkCommit(replica int, c vsr.Committed) {
+	for int(c.Op) >= len(s.canon) {
+		s.canon = append(s.canon, canonEntry{})
+	}
+	e := &s.canon[c.Op]
+	if e.set {
+		if e.sum != c.Checksum {
+			s.fail("replicas %d and %d committed different ops at op %d (%v, %v)", e.firstBy, replica, c.Op, e.sum, c.Checksum)
+		}
+		return
+	}
+	*e = canonEntry{set: true, sum: c.Checksum, parent: c.Parent, client: c.Client, request: c.Request, firstBy: replica, firstT: s.now}
+	if c.Op > 1 && s.canon[c.Op-1].set && s.canon[c.Op-1].sum != c.Parent {
+		s.fail("op %d committed by replica %d does not chain to op %d", c.Op, replica, c.Op-1)
+	}
+	if int(c.Op)+1 < len(s.canon) && s.canon[c.Op+1].set && s.canon[c.Op+1].parent != c.Checksum {
+		s.fail("op %d committed by replica %d breaks the chain of op %d", c.Op, replica, c.Op+1)
+	}
+}
+
+// checkAck checks that a reply a client accepted names a committed op of
+// that client and request (S12: acknowledged means committed).
+func (s *Sim) checkAck(h *wire.ReplyHeader) {
+	s.res.Acked++
+	if int(h.Op) >= len(s.canon) || !s.canon[h.Op].set {
+		s.fail("client %v acknowledged op %d that no replica committed", h.Client, h.Op)
+		return
+	}
+	e := &s.canon[h.Op]
+	if e.client != h.Client || e.request != h.Request {
+		s.fail("reply for client %v request %d names op %d of client %v request %d", h.Client, h.Request, h.Op, e.client, e.request)
+		return
+	}
+	s.maxAcked = max(s.maxAcked, h.Op)
+}

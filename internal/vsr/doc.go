@@ -1,0 +1,37 @@
+// Package vsr is Shoal's Viewstamped Replication core: a pure, single-threaded
+// replica in the style of etcd-io/raft's RawNode. It has no goroutines, no
+// clock, no network and no disk. A shell drives it with Tick (one tick of
+// virtual or real time), Step (one inbound frame), and the Ready/Advance pair:
+//
+//  1. Call HasReady; if true, take rd := Ready().
+//  2. Send rd.Messages to replicas and rd.Replies to clients. They depend only
+//     on state that earlier Advance calls acknowledged as durable, so they may
+//     leave before rd is persisted.
+//  3. Persist rd in this order: if rd.Truncate is set, delete every journal
+//     entry above rd.TruncateOp; write rd.Entries (prepare frames, by op);
+//     then write rd.HardState if rd.HardStateChanged.
+//  4. Call Advance(rd). Messages that depend on durable state — PrepareOk,
+//     DoViewChange, StartView — are created only after that acknowledgement
+//     (TigerBeetle's view_durable / log_view_durable rule; invariant S12).
+//
+// Committed operations are applied to the caller's StateMachine from inside
+// Step, Tick or Advance, in op order, on every replica; rd.Committed lists
+// them. After a crash, Restart rebuilds a replica from its durable HardState
+// and journal and re-applies the committed prefix to a fresh state machine.
+//
+// Messages are wire frames (internal/wire): 256-byte headers and bodies, sealed
+// or identity-stamped exactly as a shell puts them on the wire. Step validates
+// every frame before acting on it and never panics on network input; a broken
+// internal invariant panics.
+//
+// The protocol follows VR Revisited (Liskov & Cowling 2012) with TigerBeetle's
+// changes: durable view and log_view instead of VRR recovery, hash-chained
+// prepares (parent = identity checksum of the previous prepare), flexible
+// quorums, star replication, a start-view-change quorum plus primary
+// abdication, suffix-carrying DoViewChange/StartView, hash-chain repair, and a
+// client table whose sessions are Register ops.
+//
+// Goroutines: none. A Replica is not safe for concurrent use; one owner calls
+// every method. Imports: the standard library (no time, net, os) and
+// internal/wire only; imports_test.go checks this.
+package vsr

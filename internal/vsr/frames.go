@@ -1,0 +1,165 @@
+package vsr
+
+import (
+	"fmt"
+
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// prefix returns the common header fields for a frame this replica sends.
+func (r *Replica) prefix(size int) wire.Prefix {
+	return wire.Prefix{Cluster: r.cfg.Cluster, Size: uint32(size), View: r.view, Replica: r.self}
+}
+
+// send queues a frame for one replica. Frames to self are never sent.
+func (r *Replica) send(to wire.ReplicaID, frame []byte) {
+	if to == r.self {
+		panic(fmt.Sprintf("vsr: replica %d sending %v to itself", r.self, wire.PeekCommand(frame)))
+	}
+	r.msgs = append(r.msgs, Envelope{To: to, Frame: frame})
+}
+
+// broadcast queues one frame for every other replica; they share the bytes.
+func (r *Replica) broadcast(frame []byte) {
+	for i := 0; i < r.cfg.Replicas; i++ {
+		if wire.ReplicaID(i) != r.self {
+			r.send(wire.ReplicaID(i), frame)
+		}
+	}
+}
+
+type putter interface{ Put(b []byte) }
+
+// sealed encodes h (whose Size must be set) followed by body and seals it.
+func sealed(h putter, size int, body []byte) []byte {
+	f := make([]byte, size)
+	h.Put(f)
+	copy(f[wire.HeaderSize:], body)
+	wire.SealFrame(f)
+	return f
+}
+
+// restamp returns a copy of a stored prepare frame with this replica's view,
+// so that it can be sent in the current view; the identity checksum excludes
+// the view and is unchanged.
+func (r *Replica) restamp(frame []byte, cmd wire.Command) []byte {
+	f := make([]byte, len(frame))
+	copy(f, frame)
+	f[52], f[53], f[54], f[55] = byte(r.view), byte(r.view>>8), byte(r.view>>16), byte(r.view>>24)
+	f[60] = byte(cmd)
+	return f
+}
+
+// decodePrepare verifies and decodes a Prepare or RepairPrepare frame. A
+// RepairPrepare is normalised to a Prepare copy: the identity checksum covers
+// the command byte, so it is verified as the Prepare it carries.
+func decodePrepare(frame []byte) (wire.PrepareHeader, []byte, error) {
+	var h wire.PrepareHeader
+	if wire.PeekCommand(frame) == wire.CommandRepairPrepare {
+		f := make([]byte, len(frame))
+		copy(f, frame)
+		f[60] = byte(wire.CommandPrepare)
+		frame = f
+	}
+	if err := wire.VerifyPrepare(frame); err != nil {
+		return h, nil, fmt.Errorf("%w: %w", ErrInvalidFrame, err)
+	}
+	if err := h.Decode(frame); err != nil {
+		return h, nil, fmt.Errorf("%w: %w", ErrInvalidFrame, err)
+	}
+	if h.Op == 0 || int(h.Size) != len(frame) {
+		return h, nil, fmt.Errorf("%w: prepare op %d size %d of %d", ErrInvalidFrame, h.Op, h.Size, len(frame))
+	}
+	return h, frame, nil
+}
+
+// headersBody encodes slots from..to (all present) as a view-change body.
+func (r *Replica) headersBody(from, to wire.Op) []byte {
+	if from > to {
+		return nil
+	}
+	b := make([]byte, 0, int(to-from+1)*wire.HeaderSize)
+	for op := from; op <= to; op++ {
+		s := r.slot(op)
+		if s == nil || !s.present {
+			panic(fmt.Sprintf("vsr: replica %d encoding missing header %d", r.self, op))
+		}
+		var hb [wire.HeaderSize]byte
+		h := s.h
+		h.View = 0
+		h.Command = wire.CommandPrepare
+		h.Put(hb[:])
+		b = append(b, hb[:]...)
+	}
+	return b
+}
+
+// decodeHeaders decodes a view-change body: PrepareHeaders with valid
+// identities, ascending, contiguous and hash-chained.
+func decodeHeaders(body []byte) ([]wire.PrepareHeader, error) {
+	n := len(body) / wire.HeaderSize
+	hs := make([]wire.PrepareHeader, n)
+	for i := range n {
+		b := body[i*wire.HeaderSize : (i+1)*wire.HeaderSize]
+		if err := hs[i].Decode(b); err != nil {
+			return nil, fmt.Errorf("%w: suffix header %d: %w", ErrInvalidFrame, i, err)
+		}
+		if wire.PrepareIdentity(b) != hs[i].Checksum || hs[i].Op == 0 {
+			return nil, fmt.Errorf("%w: suffix header %d identity", ErrInvalidFrame, i)
+		}
+		if i > 0 && (hs[i].Op != hs[i-1].Op+1 || hs[i].Parent != hs[i-1].Checksum) {
+			return nil, fmt.Errorf("%w: suffix headers %d..%d do not chain", ErrInvalidFrame, i-1, i)
+		}
+	}
+	return hs, nil
+}
+
+// Describe returns a one-line summary of a frame, for tests and traces.
+func Describe(frame []byte) string {
+	var g wire.GenericHeader
+	if err := g.Decode(frame); err != nil {
+		return "invalid: " + err.Error()
+	}
+	head := fmt.Sprintf("%v v%d r%d", g.Command, g.View, g.Replica)
+	switch g.Command {
+	case wire.CommandPrepare, wire.CommandRepairPrepare:
+		h, _, err := decodePrepare(frame)
+		if err != nil {
+			return head + " invalid"
+		}
+		return fmt.Sprintf("%s op=%d commit=%d %v req=%d", head, h.Op, h.Commit, h.Operation, h.Request)
+	case wire.CommandPrepareOk:
+		var h wire.PrepareOkHeader
+		_ = h.Decode(frame)
+		return fmt.Sprintf("%s op=%d", head, h.Op)
+	case wire.CommandCommit:
+		var h wire.CommitHeader
+		_ = h.Decode(frame)
+		return fmt.Sprintf("%s commit=%d", head, h.Commit)
+	case wire.CommandDoViewChange:
+		var h wire.DoViewChangeHeader
+		_ = h.Decode(frame)
+		return fmt.Sprintf("%s log_view=%d op=%d commit=%d headers=%d", head, h.LogView, h.Op, h.Commit, (len(frame)-wire.HeaderSize)/wire.HeaderSize)
+	case wire.CommandStartView:
+		var h wire.StartViewHeader
+		_ = h.Decode(frame)
+		return fmt.Sprintf("%s op=%d commit=%d headers=%d", head, h.Op, h.Commit, (len(frame)-wire.HeaderSize)/wire.HeaderSize)
+	case wire.CommandRequestPrepares:
+		var h wire.RequestPreparesHeader
+		_ = h.Decode(frame)
+		return fmt.Sprintf("%s ops=%d..%d", head, h.FromOp, h.ToOp)
+	case wire.CommandReply:
+		var h wire.ReplyHeader
+		_ = h.Decode(frame)
+		return fmt.Sprintf("Reply client=%d op=%d req=%d %v body=%q", h.Client.Lo, h.Op, h.Request, h.Operation, frame[wire.HeaderSize:])
+	case wire.CommandEviction:
+		var h wire.EvictionHeader
+		_ = h.Decode(frame)
+		return fmt.Sprintf("Eviction client=%d reason=%v", h.Client.Lo, h.Reason)
+	case wire.CommandRequest:
+		var h wire.RequestHeader
+		_ = h.Decode(frame)
+		return fmt.Sprintf("Request client=%d session=%d req=%d %v", h.Client.Lo, h.Session, h.Request, h.Operation)
+	}
+	return head
+}

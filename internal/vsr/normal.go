@@ -1,0 +1,303 @@
+package vsr
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// enterNormal moves to normal status in the current view and resets the
+// per-view state. Reference: VR Revisited §4.1.
+func (r *Replica) enterNormal() {
+	r.status = StatusNormal
+	r.timers = [numTimers]timer{}
+	r.svcView, r.svcVotes, r.suspecting, r.vcAttempt = 0, 0, false, 0
+	r.dvcs = [MaxReplicas]*dvc{}
+	r.dvcFrame, r.merged, r.probes = nil, false, 0
+	r.ackOp = [MaxReplicas]wire.Op{}
+	r.ackSent, r.lastCommit = 0, 0
+	if r.IsPrimary() {
+		for i := range r.lastHeard {
+			r.lastHeard[i] = r.ticks
+		}
+		r.start(tHeartbeat, r.cfg.Timeouts.Heartbeat)
+		if r.PipelineLen() > 0 {
+			r.start(tPrepare, r.cfg.Timeouts.Prepare)
+		}
+	} else {
+		r.startJitter(tBackup, r.cfg.Timeouts.Backup)
+	}
+	r.start(tRepair, r.cfg.Timeouts.Repair)
+}
+
+// prepare turns a client request into the next op and replicates it to every
+// backup at once (star replication; TigerBeetle PR #3669).
+func (r *Replica) prepare(req *wire.RequestHeader, body []byte) {
+	op := wire.Op(len(r.log)) + 1
+	parent, ok := r.Checksum(op - 1)
+	if !ok {
+		panic(fmt.Sprintf("vsr: primary %d has no header for op %d", r.self, op-1))
+	}
+	r.timestamp = max(r.timestamp+1, r.ticks)
+	h := wire.PrepareHeader{
+		Prefix:          r.prefix(wire.HeaderSize + len(body)),
+		Client:          req.Client,
+		Parent:          parent,
+		RequestChecksum: req.RequestChecksum,
+		Op:              op,
+		Commit:          r.commitMax,
+		Timestamp:       r.timestamp,
+		Request:         req.Request,
+		Operation:       req.Operation,
+		Group:           r.cfg.Group,
+	}
+	f := make([]byte, wire.HeaderSize+len(body))
+	h.Put(f)
+	copy(f[wire.HeaderSize:], body)
+	wire.StampPrepare(f)
+	if err := h.Decode(f); err != nil {
+		panic("vsr: own prepare does not decode: " + err.Error())
+	}
+	r.install(&h, f)
+	r.broadcast(f)
+	if !r.timers[tPrepare].on {
+		r.start(tPrepare, r.cfg.Timeouts.Prepare)
+	}
+}
+
+// onPrepare handles a Prepare from the primary of h.View.
+func (r *Replica) onPrepare(h *wire.PrepareHeader, f []byte) {
+	switch {
+	case h.View < r.view:
+		r.helpStale(r.primaryOf(h.View))
+		return
+	case h.View > r.view:
+		r.lagging(h.View)
+		return
+	}
+	if r.status != StatusNormal || r.IsPrimary() || r.logView != r.view {
+		return
+	}
+	r.commitMax = max(r.commitMax, h.Commit)
+	if h.Op <= r.commitMin {
+		r.sendAck(true)
+		return
+	}
+	if h.Op > max(r.commitMax, wire.Op(len(r.log)))+wire.MaxViewChangeHeaders {
+		return // beyond any pipeline; drop rather than grow without bound
+	}
+	if s := r.slot(h.Op); s != nil && s.present {
+		if s.h.Checksum != h.Checksum {
+			return // cannot happen between honest replicas of one view
+		}
+		if s.frame == nil {
+			r.install(h, f)
+		}
+	} else {
+		if p := r.slot(h.Op - 1); p != nil && p.present && p.h.Checksum != h.Parent {
+			return
+		}
+		if n := r.slot(h.Op + 1); n != nil && n.present && n.h.Parent != h.Checksum {
+			return
+		}
+		r.install(h, f)
+	}
+	r.applyCommitted()
+	r.sendAck(true)
+}
+
+// sendAck sends the primary a PrepareOk for the highest op such that every
+// op up to it is durable: acknowledgements are cumulative. force resends an
+// acknowledgement already sent. PrepareOk is gated on a durable log_view
+// equal to the view (TigerBeetle log_view_durable).
+func (r *Replica) sendAck(force bool) {
+	if r.status != StatusNormal || r.IsPrimary() || r.logView != r.view || r.durLogView != r.view {
+		return
+	}
+	op := r.durableHead
+	if op <= r.ackSent && !force {
+		return
+	}
+	r.ackSent = max(r.ackSent, op)
+	h := wire.PrepareOkHeader{Prefix: r.prefix(wire.HeaderSize), Op: op, Commit: r.commitMax, Group: r.cfg.Group}
+	if s := r.slot(op); s != nil {
+		h.Parent, h.PrepareChecksum = s.h.Parent, s.h.Checksum
+		h.Timestamp, h.Request, h.Operation = s.h.Timestamp, s.h.Request, s.h.Operation
+	}
+	r.send(r.Primary(), sealed(&h, wire.HeaderSize, nil))
+}
+
+// onPrepareOk counts a backup's cumulative acknowledgement.
+func (r *Replica) onPrepareOk(from wire.ReplicaID, h *wire.PrepareOkHeader) {
+	if h.View != r.view || r.status != StatusNormal || !r.IsPrimary() {
+		return
+	}
+	r.lastHeard[from] = r.ticks
+	if h.Op == 0 || h.Op <= r.ackOp[from] {
+		return
+	}
+	if s := r.slot(h.Op); s == nil || !s.present || s.h.Checksum != h.PrepareChecksum {
+		return
+	}
+	r.ackOp[from] = h.Op
+	r.primaryCommit()
+}
+
+// primaryCommit commits the highest op that a replication quorum holds
+// together with every earlier op, then applies it. Reference: VR Revisited
+// §4.1 step 5; TigerBeetle quorum_replication.
+func (r *Replica) primaryCommit() {
+	if r.status != StatusNormal || !r.IsPrimary() {
+		return
+	}
+	var own wire.Op
+	if r.durLogView == r.view {
+		own = r.durableHead
+	}
+	var acks [MaxReplicas]wire.Op
+	for i := 0; i < r.cfg.Replicas; i++ {
+		acks[i] = r.ackOp[i]
+	}
+	acks[r.self] = own
+	a := acks[:r.cfg.Replicas]
+	slices.Sort(a)
+	c := a[len(a)-r.qRepl]
+	if r.cfg.Bug == BugCommitWithoutQuorum {
+		c = max(c, own)
+	}
+	c = min(c, wire.Op(len(r.log)))
+	if c > r.commitMax {
+		r.commitMax = c
+	}
+	r.applyCommitted()
+	if r.PipelineLen() == 0 {
+		r.stop(tPrepare)
+	}
+}
+
+// applyCommitted applies ops commitMin+1..commitMax whose bodies are here.
+func (r *Replica) applyCommitted() {
+	for r.commitMin < r.commitMax {
+		s := r.slot(r.commitMin + 1)
+		if s == nil || !s.present || s.frame == nil {
+			return
+		}
+		prev, _ := r.Checksum(r.commitMin)
+		if s.h.Parent != prev {
+			panic(fmt.Sprintf("vsr: replica %d op %d parent %v does not chain to committed op %d %v",
+				r.self, s.h.Op, s.h.Parent, r.commitMin, prev))
+		}
+		r.commitMin++
+		r.apply(s)
+	}
+}
+
+// onCommit handles the primary's heartbeat.
+func (r *Replica) onCommit(from wire.ReplicaID, h *wire.CommitHeader) {
+	switch {
+	case h.View < r.view:
+		r.helpStale(from)
+		return
+	case h.View > r.view:
+		r.lagging(h.View)
+		return
+	}
+	if r.status != StatusNormal || r.IsPrimary() || from != r.Primary() || r.logView != r.view {
+		return
+	}
+	if h.TimestampMonotonic >= r.lastCommit {
+		r.lastCommit = h.TimestampMonotonic
+		r.startJitter(tBackup, r.cfg.Timeouts.Backup)
+	}
+	if h.Commit > 0 && h.Commit >= r.hint.op {
+		r.hint.op, r.hint.sum = h.Commit, h.CommitChecksum
+	}
+	r.commitMax = max(r.commitMax, h.Commit)
+	r.applyCommitted()
+	r.sendAck(true)
+}
+
+// helpStale answers a replica still in an older view with our StartView,
+// if we are the normal primary of the newer one.
+func (r *Replica) helpStale(to wire.ReplicaID) {
+	if r.status == StatusNormal && r.IsPrimary() && to != r.self {
+		r.sendStartView(to, wire.Uint128{})
+	}
+}
+
+func (r *Replica) onPrepareTimeout() {
+	if r.status != StatusNormal || !r.IsPrimary() || r.PipelineLen() == 0 {
+		return
+	}
+	r.retransmit()
+	r.start(tPrepare, r.cfg.Timeouts.Prepare)
+}
+
+// retransmit resends the pipeline to each backup that has not acknowledged
+// it. Older gaps are the backup's to repair.
+func (r *Replica) retransmit() {
+	head := wire.Op(len(r.log))
+	for i := 0; i < r.cfg.Replicas; i++ {
+		to := wire.ReplicaID(i)
+		if to == r.self {
+			continue
+		}
+		for op := max(r.ackOp[i], r.commitMax) + 1; op <= head; op++ {
+			r.send(to, r.prepareFrame(op))
+		}
+	}
+}
+
+// prepareFrame returns op's prepare frame stamped with the current view.
+func (r *Replica) prepareFrame(op wire.Op) []byte {
+	s := r.slot(op)
+	if wire.View(leU32(s.frame[52:])) == r.view {
+		return s.frame
+	}
+	return r.restamp(s.frame, wire.CommandPrepare)
+}
+
+func leU32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
+
+func (r *Replica) onHeartbeatTimeout() {
+	if r.status != StatusNormal || !r.IsPrimary() {
+		return
+	}
+	r.start(tHeartbeat, r.cfg.Timeouts.Heartbeat)
+	if !r.quorumContact() {
+		return // abdicate: let the backups time out and elect a new primary
+	}
+	sum, _ := r.Checksum(r.commitMax)
+	h := wire.CommitHeader{Prefix: r.prefix(wire.HeaderSize), CommitChecksum: sum,
+		TimestampMonotonic: r.ticks, Commit: r.commitMax, Group: r.cfg.Group}
+	r.broadcast(sealed(&h, wire.HeaderSize, nil))
+}
+
+// quorumContact reports whether the primary heard PrepareOks from enough
+// backups recently to form a replication quorum. A primary cut off from a
+// quorum stops heartbeating (TigerBeetle primary abdication, PR #476).
+func (r *Replica) quorumContact() bool {
+	n := 1
+	for i := 0; i < r.cfg.Replicas; i++ {
+		if wire.ReplicaID(i) != r.self && r.ticks-r.lastHeard[i] <= uint64(r.cfg.Timeouts.Abdicate) {
+			n++
+		}
+	}
+	return n >= r.qRepl
+}
+
+// lagging reacts to a message from a newer view: ask its primary for the
+// view (RequestStartView), at most once per probe timeout.
+func (r *Replica) lagging(v wire.View) {
+	if r.timers[tProbe].on {
+		return
+	}
+	h := wire.RequestStartViewHeader{Prefix: r.prefix(wire.HeaderSize), Group: r.cfg.Group, Incarnation: r.nonce}
+	if to := r.primaryOf(v); to != r.self {
+		r.send(to, sealed(&h, wire.HeaderSize, nil))
+	}
+	r.start(tProbe, r.cfg.Timeouts.Probe)
+}

@@ -1,0 +1,434 @@
+package vsr
+
+import (
+	"fmt"
+	"math/bits"
+
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// slot is one op of the log.
+type slot struct {
+	h       wire.PrepareHeader // valid when present
+	frame   []byte             // the whole Prepare frame; nil while the body is missing
+	present bool               // the header is known
+	durable bool               // frame is in the journal (acknowledged by Advance)
+}
+
+type timerID uint8
+
+const (
+	tPrepare    timerID = iota // primary: retransmit prepares
+	tHeartbeat                 // primary: Commit heartbeat
+	tBackup                    // backup: primary silence
+	tResend                    // view change: resend SVC/DVC; suspecting: resend SVC
+	tViewChange                // view change: escalate
+	tProbe                     // RequestStartView
+	tRepair                    // RequestPrepares
+	numTimers
+)
+
+type timer struct {
+	on       bool
+	deadline uint64
+}
+
+// dvc is a DoViewChange the primary-elect holds for its view.
+type dvc struct {
+	logView wire.View
+	op      wire.Op
+	commit  wire.Op
+	headers []wire.PrepareHeader // ascending, contiguous, ending at op
+}
+
+// Replica is one VSR replica. It is not safe for concurrent use.
+type Replica struct {
+	cfg         Config
+	qRepl, qVC  int
+	self        wire.ReplicaID
+	status      Status
+	view        wire.View // Invariant: logView <= view.
+	logView     wire.View
+	durView     wire.View // view acknowledged durable by Advance
+	durLogView  wire.View // log_view acknowledged durable by Advance
+	hsDirty     bool
+	lastPersist HardState
+
+	// log[i] holds op i+1.
+	// Invariant: every present slot holds the prepare that view logView's log
+	// holds at that op ("canonical"); so adjacent present slots hash-chain.
+	log []slot
+	// Invariant: slots 1..commitMin are present with bodies and applied.
+	commitMin wire.Op
+	// Invariant: commitMin <= commitMax; commitMax only grows, and only from
+	// the primary of a view equal to logView (or from view installation).
+	commitMax wire.Op
+	// Invariant: slots 1..durableHead are present, with bodies, durable.
+	durableHead wire.Op
+	hint        struct { // checksum of op commitMax from the last heartbeat
+		op  wire.Op
+		sum wire.Uint128
+	}
+	timestamp uint64 // last prepare timestamp (primary); strictly increasing
+
+	// Primary state, valid in normal status when primary.
+	ackOp     [MaxReplicas]wire.Op // highest op each backup acknowledged this view
+	lastHeard [MaxReplicas]uint64  // tick of the last PrepareOk per replica
+	// Backup state.
+	ackSent    wire.Op // highest op acknowledged in this view
+	lastCommit uint64  // timestamp of the newest heartbeat
+
+	// View change state.
+	svcView    wire.View // candidate view of the votes below
+	svcVotes   uint64    // replicas that asked to start svcView
+	suspecting bool      // this replica itself wants svcView
+	vcAttempt  int
+	dvcs       [MaxReplicas]*dvc // DoViewChanges for view (primary-elect)
+	dvcFrame   []byte            // our DoViewChange for view, snapshot once (pitfall 17)
+	merged     bool              // primary-elect has adopted the quorum log
+	nonce      wire.Uint128      // incarnation for RequestStartView
+	probes     int
+
+	repairAttempt int
+	stash         map[wire.Op]stashed // repaired prepares awaiting their expected checksum
+
+	clients clientTable
+	ticks   uint64
+	timers  [numTimers]timer
+	rng     uint64
+
+	// Output accumulated for the next Ready.
+	msgs        []Envelope
+	replies     []ClientFrame
+	truncate    bool
+	truncateOp  wire.Op
+	dirty       bool // some present slot with a body is not durable
+	committed   []Committed
+	outstanding bool // a Ready was handed out and not yet advanced
+}
+
+// New returns a replica of a brand-new cluster: view 0, empty log, normal
+// status (replica 0 is the primary).
+func New(cfg Config) (*Replica, error) {
+	r, err := newReplica(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.status = StatusNormal
+	r.hsDirty = true
+	r.enterNormal()
+	return r, nil
+}
+
+// Restart rebuilds a replica after a crash from its durable hard state and
+// journal (prepare frames in any order; corrupt frames are skipped). The state
+// machine must be fresh: committed ops are re-applied as they are learned.
+// The replica starts in recovering status and asks the cluster for the
+// current view.
+func Restart(cfg Config, hs HardState, journal [][]byte) (*Replica, error) {
+	r, err := newReplica(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if hs.LogView > hs.View {
+		return nil, fmt.Errorf("%w: log_view %d > view %d", ErrConfig, hs.LogView, hs.View)
+	}
+	r.view, r.logView, r.durView, r.durLogView = hs.View, hs.LogView, hs.View, hs.LogView
+	r.lastPersist = hs
+	for _, f := range journal {
+		var h wire.PrepareHeader
+		if len(f) < wire.HeaderSize || wire.VerifyPrepare(f) != nil || h.Decode(f) != nil || h.Op == 0 {
+			continue
+		}
+		s := r.grow(h.Op)
+		*s = slot{h: h, frame: f, present: true, durable: true}
+	}
+	r.advanceDurableHead()
+	// Keep the commit hint only as far as the local log proves it.
+	c := min(hs.Commit, wire.Op(len(r.log)))
+	for c > 0 && !r.slot(c).present {
+		c--
+	}
+	r.commitMax = c
+	r.nonce = wire.Uint128{Lo: r.random(), Hi: uint64(cfg.ID) + 1}
+	r.status = StatusRecovering
+	r.probe()
+	r.applyCommitted()
+	return r, nil
+}
+
+func newReplica(cfg Config) (*Replica, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	r := &Replica{cfg: c, self: c.ID, rng: c.Seed ^ 0x9E3779B97F4A7C15*uint64(c.ID+1)}
+	r.qRepl, r.qVC = Quorums(c.Replicas)
+	r.clients.init(c.ClientsMax)
+	r.stash = make(map[wire.Op]stashed)
+	return r, nil
+}
+
+// --- accessors used by shells, tests and the simulator ---
+
+// ID returns the replica index.
+func (r *Replica) ID() wire.ReplicaID { return r.self }
+
+// View returns the current view.
+func (r *Replica) View() wire.View { return r.view }
+
+// LogView returns the view of the current log.
+func (r *Replica) LogView() wire.View { return r.logView }
+
+// Status returns the protocol status.
+func (r *Replica) Status() Status { return r.status }
+
+// Op returns the highest op in the log.
+func (r *Replica) Op() wire.Op { return wire.Op(len(r.log)) }
+
+// CommitMin returns the highest applied op.
+func (r *Replica) CommitMin() wire.Op { return r.commitMin }
+
+// CommitMax returns the highest op known committed.
+func (r *Replica) CommitMax() wire.Op { return r.commitMax }
+
+// IsPrimary reports whether this replica is the primary of its view.
+func (r *Replica) IsPrimary() bool { return r.primaryOf(r.view) == r.self }
+
+// Primary returns the primary of the current view.
+func (r *Replica) Primary() wire.ReplicaID { return r.primaryOf(r.view) }
+
+// Checksum returns the identity checksum of op, if its header is known.
+func (r *Replica) Checksum(op wire.Op) (wire.Uint128, bool) {
+	if op == 0 {
+		return wire.Uint128{}, true
+	}
+	if s := r.slot(op); s != nil && s.present {
+		return s.h.Checksum, true
+	}
+	return wire.Uint128{}, false
+}
+
+// PipelineLen returns the number of prepared but uncommitted ops.
+func (r *Replica) PipelineLen() int { return len(r.log) - int(r.commitMax) }
+
+func (r *Replica) primaryOf(v wire.View) wire.ReplicaID {
+	return wire.ReplicaID(uint64(v) % uint64(r.cfg.Replicas))
+}
+
+// --- log helpers ---
+
+// slot returns op's slot, or nil beyond the log. op must be >= 1.
+func (r *Replica) slot(op wire.Op) *slot {
+	if op == 0 || op > wire.Op(len(r.log)) {
+		return nil
+	}
+	return &r.log[op-1]
+}
+
+// grow extends the log with empty slots up to op and returns op's slot.
+func (r *Replica) grow(op wire.Op) *slot {
+	for wire.Op(len(r.log)) < op {
+		r.log = append(r.log, slot{})
+	}
+	return &r.log[op-1]
+}
+
+// truncateTo drops every op above op, in memory and (via Ready) in the journal.
+func (r *Replica) truncateTo(op wire.Op) {
+	if op >= wire.Op(len(r.log)) {
+		return
+	}
+	if op < r.commitMin {
+		panic(fmt.Sprintf("vsr: replica %d truncating to %d below commit_min %d", r.self, op, r.commitMin))
+	}
+	clear(r.log[op:])
+	r.log = r.log[:op]
+	if !r.truncate || op < r.truncateOp {
+		r.truncateOp = op
+	}
+	r.truncate = true
+	r.durableHead = min(r.durableHead, op)
+}
+
+// expected returns the checksum op must have, derived from the chain above
+// it or from the last heartbeat.
+func (r *Replica) expected(op wire.Op) (wire.Uint128, bool) {
+	if s := r.slot(op); s != nil && s.present {
+		return s.h.Checksum, true
+	}
+	if s := r.slot(op + 1); s != nil && s.present {
+		return s.h.Parent, true
+	}
+	if r.hint.op == op && op > 0 {
+		return r.hint.sum, true
+	}
+	return wire.Uint128{}, false
+}
+
+// install stores a verified prepare frame at its op. The caller has checked
+// that it is canonical for logView.
+func (r *Replica) install(h *wire.PrepareHeader, frame []byte) {
+	s := r.grow(h.Op)
+	if s.present && s.h.Checksum != h.Checksum {
+		// A canonical slot cannot change; reaching here means two canonical
+		// prepares disagree.
+		panic(fmt.Sprintf("vsr: replica %d op %d: installing %v over canonical %v", r.self, h.Op, h.Checksum, s.h.Checksum))
+	}
+	if s.present && s.frame != nil {
+		return
+	}
+	s.h, s.present, s.frame, s.durable = *h, true, frame, false
+	r.dirty = true
+}
+
+func (r *Replica) advanceDurableHead() {
+	for int(r.durableHead) < len(r.log) {
+		s := &r.log[r.durableHead]
+		if !s.present || s.frame == nil || !s.durable {
+			return
+		}
+		r.durableHead++
+	}
+}
+
+// --- timers and randomness ---
+
+func (r *Replica) random() uint64 {
+	r.rng += 0x9E3779B97F4A7C15
+	z := r.rng
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+	return z ^ (z >> 31)
+}
+
+func (r *Replica) start(t timerID, after int) {
+	r.timers[t] = timer{on: true, deadline: r.ticks + uint64(max(after, 1))}
+}
+
+func (r *Replica) startJitter(t timerID, after int) {
+	r.start(t, after+int(r.random()%uint64(after/2+1)))
+}
+
+func (r *Replica) stop(t timerID) { r.timers[t].on = false }
+
+// Tick advances the replica's clock by one tick and fires due timeouts.
+func (r *Replica) Tick() {
+	r.ticks++
+	for t := timerID(0); t < numTimers; t++ {
+		if tm := &r.timers[t]; tm.on && tm.deadline <= r.ticks {
+			tm.on = false
+			r.fire(t)
+		}
+	}
+}
+
+func (r *Replica) fire(t timerID) {
+	switch t {
+	case tPrepare:
+		r.onPrepareTimeout()
+	case tHeartbeat:
+		r.onHeartbeatTimeout()
+	case tBackup:
+		r.suspect()
+	case tResend:
+		r.onResendTimeout()
+	case tViewChange:
+		r.vcAttempt++
+		r.suspect()
+	case tProbe:
+		r.onProbeTimeout()
+	case tRepair:
+		r.repair()
+	}
+}
+
+// --- Ready / Advance ---
+
+// HasReady reports whether Ready would return work. It is false while a
+// Ready is outstanding.
+func (r *Replica) HasReady() bool {
+	if r.outstanding {
+		return false
+	}
+	return len(r.msgs) > 0 || len(r.replies) > 0 || r.truncate || r.dirty || r.hsDirty || len(r.committed) > 0
+}
+
+// Ready returns the accumulated work. The caller must call Advance(rd) after
+// persisting rd and before calling Ready again.
+func (r *Replica) Ready() Ready {
+	if r.outstanding {
+		panic("vsr: Ready called before Advance")
+	}
+	rd := Ready{Messages: r.msgs, Replies: r.replies, Committed: r.committed}
+	r.msgs, r.replies, r.committed = nil, nil, nil
+	if r.truncate {
+		rd.Truncate, rd.TruncateOp = true, r.truncateOp
+		r.truncate = false
+	}
+	if r.dirty {
+		for i := int(r.durableHead); i < len(r.log); i++ {
+			if s := &r.log[i]; s.present && s.frame != nil && !s.durable {
+				rd.Entries = append(rd.Entries, s.frame)
+			}
+		}
+		r.dirty = false
+	}
+	if hs := r.hardState(); r.hsDirty || hs != r.lastPersist {
+		rd.HardStateChanged, rd.HardState = true, hs
+		r.lastPersist = hs
+		r.hsDirty = false
+	}
+	r.outstanding = true
+	return rd
+}
+
+func (r *Replica) hardState() HardState {
+	return HardState{View: r.view, LogView: r.logView, Commit: r.commitMax}
+}
+
+// Advance tells the replica that rd has been persisted. Messages that depend
+// on it (PrepareOk, DoViewChange, StartView) are produced now and appear in
+// the next Ready.
+func (r *Replica) Advance(rd Ready) {
+	if !r.outstanding {
+		panic("vsr: Advance without an outstanding Ready")
+	}
+	r.outstanding = false
+	for _, f := range rd.Entries {
+		op := wire.Op(leU64(f[176:]))
+		if r.truncate && op > r.truncateOp {
+			continue // truncated again since; the next Ready rewrites it
+		}
+		if s := r.slot(op); s != nil && s.present && s.frame != nil && &s.frame[0] == &f[0] {
+			s.durable = true
+		}
+	}
+	r.advanceDurableHead()
+	if rd.HardStateChanged {
+		r.durView, r.durLogView = rd.HardState.View, rd.HardState.LogView
+	}
+	r.afterDurable()
+}
+
+// afterDurable releases whatever waited for durability.
+func (r *Replica) afterDurable() {
+	switch r.status {
+	case StatusNormal:
+		if r.IsPrimary() {
+			r.primaryCommit()
+		} else {
+			r.sendAck(false)
+		}
+	case StatusViewChange:
+		r.maybeSendDVC()
+		r.maybeStartView()
+	}
+}
+
+func leU64(b []byte) uint64 {
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+func popcount(x uint64) int { return bits.OnesCount64(x) }

@@ -1,0 +1,228 @@
+package vsr
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// Errors returned by Step. They describe frames that were refused at the
+// gateway (S8); stale or redundant but well-formed messages are ignored and
+// return nil.
+var (
+	// ErrInvalidFrame means the frame failed decoding, its seal or identity
+	// checksum, or a protocol rule (wrapped with detail).
+	ErrInvalidFrame = errors.New("vsr: invalid frame")
+	// ErrWrongCluster means the frame names another cluster.
+	ErrWrongCluster = errors.New("vsr: frame from another cluster")
+	// ErrWrongGroup means the frame names another consensus group.
+	ErrWrongGroup = errors.New("vsr: frame for another group")
+	// ErrUnknownReplica means the sender index is not a replica of this cluster.
+	ErrUnknownReplica = errors.New("vsr: sender is not a replica of this cluster")
+	// ErrUnsupported means the command is not handled by the consensus core.
+	ErrUnsupported = errors.New("vsr: command not handled by the core")
+	// ErrConfig means Config.validate refused the configuration.
+	ErrConfig = errors.New("vsr: invalid config")
+)
+
+// MaxReplicas bounds the cluster size (acknowledgement sets are bitsets).
+const MaxReplicas = 16
+
+// Status is a replica's protocol status (VR Revisited §4).
+type Status uint8
+
+const (
+	// StatusNormal processes prepares and commits in its view.
+	StatusNormal Status = iota
+	// StatusViewChange is between StartViewChange and StartView.
+	StatusViewChange
+	// StatusRecovering follows a restart: the replica probes the current
+	// primary with RequestStartView before it acknowledges anything.
+	StatusRecovering
+)
+
+func (s Status) String() string {
+	switch s {
+	case StatusNormal:
+		return "normal"
+	case StatusViewChange:
+		return "view-change"
+	case StatusRecovering:
+		return "recovering"
+	}
+	return "Status(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Bug selects a deliberate protocol bug. It exists only so that the
+// simulator's tests can prove its checkers fail; it must be BugNone in any
+// real deployment.
+type Bug uint8
+
+const (
+	// BugNone is correct behaviour.
+	BugNone Bug = iota
+	// BugCommitWithoutQuorum makes a primary commit every op it has prepared
+	// as soon as its own journal write completes, without PrepareOk quorum.
+	BugCommitWithoutQuorum
+	// BugViewChangeShortestLog makes a new primary adopt the shortest log
+	// among the DoViewChange quorum instead of the longest of the newest
+	// log_view.
+	BugViewChangeShortestLog
+)
+
+func (b Bug) String() string {
+	switch b {
+	case BugNone:
+		return "none"
+	case BugCommitWithoutQuorum:
+		return "commit-without-quorum"
+	case BugViewChangeShortestLog:
+		return "view-change-shortest-log"
+	}
+	return "Bug(" + strconv.Itoa(int(b)) + ")"
+}
+
+// StateMachine is the deterministic application a replica applies committed
+// operations to. Apply is called once per committed op, in op order, on every
+// replica; it must depend only on its previous state and its arguments, and
+// must not retain body. The returned bytes are the reply body.
+type StateMachine interface {
+	Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte
+}
+
+// Timeouts are in ticks. Zero fields take the defaults (a tick is 10 ms in
+// production, as in Iggy and TigerBeetle).
+type Timeouts struct {
+	Prepare    int // primary: retransmit unacknowledged prepares (default 10)
+	Heartbeat  int // primary: send a Commit heartbeat (default 10)
+	Backup     int // backup: suspect the primary without a heartbeat (default 60)
+	Resend     int // view change: resend StartViewChange/DoViewChange (default 10)
+	ViewChange int // view change: escalate to the next view (default 80, backoff ×1..4)
+	Probe      int // recovering/lagging: resend RequestStartView (default 20)
+	Repair     int // request missing prepares (default 8)
+	Abdicate   int // primary: step down without quorum contact (default 80)
+}
+
+// Config configures a replica.
+type Config struct {
+	ID       wire.ReplicaID // this replica's index, < Replicas
+	Replicas int            // cluster size, 1..MaxReplicas
+	Cluster  wire.Uint128   // cluster id stamped on every frame
+	Group    uint64         // consensus group (wire.MetadataGroup by default)
+	// PipelineMax bounds prepared-but-uncommitted ops (default 8). It must
+	// leave room for a view-change suffix: PipelineMax+1 <= 128.
+	PipelineMax int
+	// ClientsMax bounds the client table (default 64); a Register beyond it
+	// evicts the client with the oldest latest reply.
+	ClientsMax   int
+	StateMachine StateMachine
+	Seed         uint64 // seeds timeout jitter; any value, deterministic
+	Timeouts     Timeouts
+	Bug          Bug // deliberate bug for simulator tests only
+}
+
+func (c *Config) withDefaults() (Config, error) {
+	d := *c
+	if d.Replicas < 1 || d.Replicas > MaxReplicas || int(d.ID) >= d.Replicas {
+		return d, errors.Join(ErrConfig, errors.New("replica id/count out of range"))
+	}
+	if d.PipelineMax == 0 {
+		d.PipelineMax = 8
+	}
+	if d.PipelineMax < 1 || d.PipelineMax+1 > wire.MaxViewChangeHeaders {
+		return d, errors.Join(ErrConfig, errors.New("pipeline depth out of range"))
+	}
+	if d.ClientsMax == 0 {
+		d.ClientsMax = 64
+	}
+	if d.StateMachine == nil {
+		return d, errors.Join(ErrConfig, errors.New("no state machine"))
+	}
+	if d.Group == 0 {
+		d.Group = wire.MetadataGroup
+	}
+	t := &d.Timeouts
+	def := func(v *int, x int) {
+		if *v <= 0 {
+			*v = x
+		}
+	}
+	def(&t.Prepare, 10)
+	def(&t.Heartbeat, 10)
+	def(&t.Backup, 60)
+	def(&t.Resend, 10)
+	def(&t.ViewChange, 80)
+	def(&t.Probe, 20)
+	def(&t.Repair, 8)
+	def(&t.Abdicate, 80)
+	return d, nil
+}
+
+// Quorums returns TigerBeetle's flexible quorums for n replicas: replication
+// = min(3, ceil(n/2)) (2 when n = 2) and view change = n - replication + 1,
+// so every view-change quorum intersects every replication quorum.
+// Reference: TigerBeetle docs/internals/vsr.md "Quorums"; VR Revisited §4.
+func Quorums(n int) (replication, viewChange int) {
+	replication = min(3, (n+1)/2)
+	if n == 2 {
+		replication = 2
+	}
+	return replication, n - replication + 1
+}
+
+// HardState is what a replica persists in its superblock. A view is never
+// forgotten (TigerBeetle PR #455): View and LogView only grow.
+//
+// Invariant: LogView <= View.
+type HardState struct {
+	View    wire.View // highest view this replica has joined
+	LogView wire.View // view in which the journal's log was last installed
+	Commit  wire.Op   // highest op known committed (a hint; never regresses)
+}
+
+// Envelope is a frame for one replica.
+type Envelope struct {
+	To    wire.ReplicaID
+	Frame []byte
+}
+
+// ClientFrame is a Reply or Eviction frame for one client.
+type ClientFrame struct {
+	Client wire.ClientID
+	Frame  []byte
+}
+
+// Committed describes one op applied to the state machine.
+type Committed struct {
+	Op        wire.Op
+	Checksum  wire.Uint128 // identity checksum of the prepare
+	Parent    wire.Uint128
+	Client    wire.ClientID
+	Request   uint64
+	Operation wire.Operation
+}
+
+// Ready is the work a replica hands its shell; see the package doc for the
+// order in which to carry it out. The slices belong to the caller.
+type Ready struct {
+	Messages []Envelope    // to replicas; safe to send at once
+	Replies  []ClientFrame // to clients; only committed results (S12) and evictions
+
+	Truncate   bool     // delete journal entries above TruncateOp first
+	TruncateOp wire.Op  //
+	Entries    [][]byte // prepare frames to write, each at its op
+
+	HardStateChanged bool
+	HardState        HardState
+
+	Committed []Committed // ops applied since the last Ready, in order
+}
+
+// IsEmpty reports whether rd carries nothing.
+func (rd *Ready) IsEmpty() bool {
+	return len(rd.Messages) == 0 && len(rd.Replies) == 0 && !rd.Truncate &&
+		len(rd.Entries) == 0 && !rd.HardStateChanged && len(rd.Committed) == 0
+}
+
+func errInvalid(err error) error { return errors.Join(ErrInvalidFrame, err) }

@@ -1,0 +1,366 @@
+package vsr
+
+import (
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// suspect records that this replica wants a new view: its primary went
+// silent, its view change stalled, or its recovery probes went unanswered.
+// It votes for the next view (or a higher candidate already seen) but moves
+// only when a view-change quorum agrees, so one cut-off replica cannot
+// disturb a healthy cluster. Reference: VR Revisited §4.2 step 1;
+// TigerBeetle start_view_change quorum (PR #476).
+func (r *Replica) suspect() {
+	target := max(r.view+1, r.svcView)
+	if r.svcView != target {
+		r.svcView, r.svcVotes = target, 0
+	}
+	r.suspecting = true
+	r.svcVotes |= 1 << r.self
+	r.broadcastSVC(target)
+	r.start(tResend, r.cfg.Timeouts.Resend)
+	r.checkSVC()
+}
+
+func (r *Replica) broadcastSVC(v wire.View) {
+	h := wire.StartViewChangeHeader{Prefix: r.prefix(wire.HeaderSize), Group: r.cfg.Group}
+	h.View = v
+	r.broadcast(sealed(&h, wire.HeaderSize, nil))
+}
+
+// onStartViewChange counts a vote for view v.
+func (r *Replica) onStartViewChange(from wire.ReplicaID, v wire.View) {
+	if v <= r.view {
+		if v == r.view {
+			r.helpStale(from)
+		}
+		return
+	}
+	if v > r.svcView {
+		r.svcView, r.svcVotes = v, 0
+		if r.suspecting {
+			r.svcVotes |= 1 << r.self
+		}
+	}
+	if v == r.svcView {
+		r.svcVotes |= 1 << from
+	}
+	r.checkSVC()
+}
+
+func (r *Replica) checkSVC() {
+	votes := r.svcVotes
+	if !r.suspecting {
+		votes &^= 1 << r.self
+	}
+	if r.svcView > r.view && popcount(votes) >= r.qVC {
+		r.startViewChange(r.svcView)
+	}
+}
+
+// startViewChange moves to view-change status in view v. The view must be
+// durable before this replica sends its DoViewChange (TigerBeetle
+// view_durable): a DoViewChange promises never to act in an older view.
+func (r *Replica) startViewChange(v wire.View) {
+	r.view = v
+	r.status = StatusViewChange
+	r.hsDirty = true
+	r.timers = [numTimers]timer{}
+	r.svcView, r.svcVotes, r.suspecting = v, 0, false
+	r.dvcs = [MaxReplicas]*dvc{}
+	r.dvcFrame, r.merged = nil, false
+	r.hint.op = 0
+	r.broadcastSVC(v)
+	r.start(tResend, r.cfg.Timeouts.Resend)
+	r.startJitter(tViewChange, r.cfg.Timeouts.ViewChange*min(1+r.vcAttempt, 4))
+	r.start(tRepair, r.cfg.Timeouts.Repair)
+	r.maybeSendDVC()
+}
+
+func (r *Replica) onResendTimeout() {
+	switch {
+	case r.status == StatusViewChange:
+		r.broadcastSVC(r.view)
+		if r.dvcFrame != nil && r.Primary() != r.self {
+			r.send(r.Primary(), r.dvcFrame)
+		}
+	case r.suspecting:
+		r.broadcastSVC(r.svcView)
+	default:
+		return
+	}
+	r.start(tResend, r.cfg.Timeouts.Resend)
+}
+
+// maybeSendDVC sends (or, as primary-elect, records) this replica's
+// DoViewChange once the view is durable. The frame is built once per view
+// and resent verbatim.
+func (r *Replica) maybeSendDVC() {
+	if r.status != StatusViewChange || r.durView != r.view || r.durLogView != r.logView {
+		return
+	}
+	if r.dvcFrame == nil {
+		r.dvcFrame = r.buildDVC()
+		if r.Primary() == r.self {
+			var h wire.DoViewChangeHeader
+			_ = h.Decode(r.dvcFrame)
+			hs, err := decodeHeaders(r.dvcFrame[wire.HeaderSize:])
+			if err != nil {
+				panic("vsr: own DoViewChange does not decode: " + err.Error())
+			}
+			r.dvcs[r.self] = &dvc{logView: h.LogView, op: h.Op, commit: h.Commit, headers: hs}
+		} else {
+			r.send(r.Primary(), r.dvcFrame)
+		}
+	}
+	r.maybeMerge()
+}
+
+// buildDVC encodes this replica's log suffix. commit is the highest op
+// known committed whose header is here; op is the end of the contiguous run
+// of headers above it, so op covers every op this replica ever acknowledged
+// (acknowledgements are cumulative over durable, contiguous ops). The body
+// carries the headers commit..op (at most 128), ascending.
+// Reference: VR Revisited §5.3; TigerBeetle do_view_change headers.
+func (r *Replica) buildDVC() []byte {
+	c := min(r.commitMax, wire.Op(len(r.log)))
+	for c > 0 && !r.slot(c).present {
+		c--
+	}
+	op := c
+	for op < wire.Op(len(r.log)) && r.slot(op+1).present {
+		op++
+	}
+	from := max(c, 1)
+	if op >= from && op-from+1 > wire.MaxViewChangeHeaders {
+		from = op - wire.MaxViewChangeHeaders + 1
+	}
+	var body []byte
+	var present wire.Uint128
+	if op >= 1 {
+		body = r.headersBody(from, op)
+		for i := from; i <= op; i++ {
+			if r.slot(i).frame != nil {
+				bit := uint(i - from)
+				if bit < 64 {
+					present.Lo |= 1 << bit
+				} else {
+					present.Hi |= 1 << (bit - 64)
+				}
+			}
+		}
+	}
+	h := wire.DoViewChangeHeader{Prefix: r.prefix(wire.HeaderSize + len(body)), Op: op, Commit: c,
+		Group: r.cfg.Group, LogView: r.logView, PresentBitset: present}
+	return sealed(&h, wire.HeaderSize+len(body), body)
+}
+
+// onDoViewChange collects DoViewChanges as primary-elect.
+func (r *Replica) onDoViewChange(from wire.ReplicaID, h *wire.DoViewChangeHeader, hs []wire.PrepareHeader) {
+	if h.View > r.view || (h.View == r.view && r.status == StatusRecovering) {
+		// A view-change quorum already formed for h.View; join it.
+		r.startViewChange(h.View)
+	}
+	if h.View != r.view || r.Primary() != r.self {
+		return
+	}
+	if r.status == StatusNormal {
+		r.sendStartView(from, wire.Uint128{})
+		return
+	}
+	if r.status != StatusViewChange || r.dvcs[from] != nil {
+		return
+	}
+	r.dvcs[from] = &dvc{logView: h.LogView, op: h.Op, commit: h.Commit, headers: hs}
+	r.maybeMerge()
+}
+
+// maybeMerge adopts the quorum's log once q_vc DoViewChanges (ours included)
+// are in: the longest log of the newest log_view. Every op a replication
+// quorum acknowledged in that log_view is in it, because the view-change and
+// replication quorums intersect and acknowledgements are cumulative; every op
+// committed in an older view is in every log of a newer log_view. So no op
+// that may have committed is dropped. commit is the highest any member knew.
+// Reference: VR Revisited §4.2 step 3; TigerBeetle JVQuorum (canonical =
+// max log_view).
+func (r *Replica) maybeMerge() {
+	if r.merged || r.dvcs[r.self] == nil {
+		return
+	}
+	var best *dvc
+	n := 0
+	var commit wire.Op
+	for i := 0; i < r.cfg.Replicas; i++ {
+		d := r.dvcs[i]
+		if d == nil {
+			continue
+		}
+		n++
+		commit = max(commit, d.commit)
+		switch {
+		case best == nil || d.logView > best.logView:
+			best = d
+		case d.logView == best.logView:
+			if r.cfg.Bug == BugViewChangeShortestLog {
+				if d.op < best.op {
+					best = d
+				}
+			} else if d.op > best.op {
+				best = d
+			}
+		}
+	}
+	if n < r.qVC {
+		return
+	}
+	r.merged = true
+	r.logView = r.view
+	r.hsDirty = true
+	r.adoptLog(best.headers, best.op, min(commit, best.op))
+	r.maybeStartView()
+}
+
+// maybeStartView completes the view change on the primary-elect: once the
+// merged log_view is durable and every uncommitted body is here (repair runs
+// meanwhile), it applies the committed prefix, enters normal status, sends
+// StartView with the suffix, and re-prepares the uncommitted ops.
+func (r *Replica) maybeStartView() {
+	if r.status != StatusViewChange || !r.merged || r.Primary() != r.self ||
+		r.durView != r.view || r.durLogView != r.view {
+		return
+	}
+	for op := r.commitMin + 1; op <= wire.Op(len(r.log)); op++ {
+		if s := r.slot(op); !s.present || s.frame == nil {
+			return
+		}
+	}
+	r.applyCommitted()
+	if head := wire.Op(len(r.log)); head > 0 {
+		r.timestamp = max(r.timestamp, r.slot(head).h.Timestamp)
+	}
+	r.enterNormal()
+	for i := 0; i < r.cfg.Replicas; i++ {
+		if wire.ReplicaID(i) != r.self {
+			r.sendStartView(wire.ReplicaID(i), wire.Uint128{})
+		}
+	}
+	r.retransmit()
+	r.primaryCommit()
+}
+
+// sendStartView sends the current view's log suffix (commit..op) to one
+// replica.
+func (r *Replica) sendStartView(to wire.ReplicaID, incarnation wire.Uint128) {
+	head := wire.Op(len(r.log))
+	var body []byte
+	if head > 0 {
+		body = r.headersBody(max(r.commitMax, 1), head)
+	}
+	h := wire.StartViewHeader{Prefix: r.prefix(wire.HeaderSize + len(body)), Op: head, Commit: r.commitMax,
+		Group: r.cfg.Group, Incarnation: incarnation}
+	r.send(to, sealed(&h, wire.HeaderSize+len(body), body))
+}
+
+// onStartView installs a view from its primary. Reference: VR Revisited
+// §4.2 step 4.
+func (r *Replica) onStartView(from wire.ReplicaID, h *wire.StartViewHeader, hs []wire.PrepareHeader) {
+	if from != r.primaryOf(h.View) {
+		return
+	}
+	if h.View < r.view || (h.View == r.view && r.status == StatusNormal) {
+		return
+	}
+	r.view, r.logView = h.View, h.View
+	r.hsDirty = true
+	r.adoptLog(hs, h.Op, h.Commit)
+	r.enterNormal()
+	r.applyCommitted()
+}
+
+// onRequestStartView answers a recovering or lagging replica if this
+// replica is the normal primary of a view at least as new.
+func (r *Replica) onRequestStartView(from wire.ReplicaID, h *wire.RequestStartViewHeader) {
+	if r.status == StatusNormal && r.IsPrimary() && h.View <= r.view {
+		r.sendStartView(from, h.Incarnation)
+	}
+}
+
+// probe broadcasts RequestStartView (recovering status).
+func (r *Replica) probe() {
+	if r.cfg.Replicas == 1 {
+		r.suspect() // nobody to ask; a one-replica view change is immediate
+		return
+	}
+	h := wire.RequestStartViewHeader{Prefix: r.prefix(wire.HeaderSize), Group: r.cfg.Group, Incarnation: r.nonce}
+	r.broadcast(sealed(&h, wire.HeaderSize, nil))
+	r.start(tProbe, r.cfg.Timeouts.Probe)
+}
+
+func (r *Replica) onProbeTimeout() {
+	if r.status != StatusRecovering {
+		return
+	}
+	r.probes++
+	if r.probes >= 4 && !r.suspecting {
+		// Nobody answers: the whole cluster may have restarted. The durable
+		// view, log_view and journal make it safe to join an election.
+		r.suspect()
+	}
+	r.probe()
+}
+
+// adoptLog makes the log equal to the log of the view being installed,
+// given its canonical headers hs (ascending, contiguous, ending at head).
+// Ops at or below F (committed and held here) are kept; ops above F that
+// chain to hs[0] are kept; everything from the first disagreement up is
+// truncated, in memory and (through Ready) in the journal, before the new
+// log_view is persisted. Missing headers and bodies are repaired.
+func (r *Replica) adoptLog(hs []wire.PrepareHeader, head, commit wire.Op) {
+	clear(r.stash)
+	r.hint.op = 0
+	if len(hs) == 0 {
+		r.truncateTo(0)
+		return
+	}
+	base := hs[0].Op
+	F := max(r.commitMin, min(r.commitMax, base-1, wire.Op(len(r.log))))
+	keep := wire.Op(len(r.log))
+	want := hs[0].Parent
+	for op := base - 1; op > F; op-- {
+		s := r.slot(op)
+		if s == nil || !s.present || s.h.Checksum != want {
+			keep = F
+			break
+		}
+		want = s.h.Parent
+	}
+	cut := head
+	for i := range hs {
+		s := r.slot(hs[i].Op)
+		if s == nil {
+			break
+		}
+		if s.present && s.h.Checksum != hs[i].Checksum {
+			cut = hs[i].Op - 1
+			break
+		}
+	}
+	// Keep bodies we already hold for ops that stay in the log.
+	var old []slot
+	if lo := int(base) - 1; lo < len(r.log) {
+		old = append(old, r.log[lo:min(len(r.log), int(head))]...)
+	}
+	r.truncateTo(min(keep, cut))
+	for i := range hs {
+		s := r.grow(hs[i].Op)
+		if s.present {
+			continue
+		}
+		*s = slot{h: hs[i], present: true}
+		if j := i; j < len(old) && old[j].present && old[j].frame != nil && old[j].h.Checksum == hs[i].Checksum {
+			s.frame = old[j].frame
+			r.dirty = true
+		}
+	}
+	r.commitMax = max(r.commitMax, commit)
+}
