@@ -1,0 +1,133 @@
+package bus
+
+import (
+	"context"
+	"net"
+	"testing"
+
+	"github.com/shoal-io/shoal/internal/transport/tcp"
+	"github.com/shoal-io/shoal/internal/transport/transporttest"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// startBusEcho serves an echo on one bus: the tcp listener's connections
+// are installed with AcceptClient, OnRequest turns each Request into a Reply
+// and sends it with SendToClient.
+func startBusEcho(b *testing.B) (addr string, stop func()) {
+	var bus *Bus
+	bus = New(0, DefaultConfig(), Hooks{OnRequest: echo(&bus)})
+	l, err := tcp.Listen(context.Background(), "127.0.0.1:0", tcp.DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	bus.Go(func(ctx context.Context) {
+		stop := context.AfterFunc(ctx, func() { l.Close() })
+		defer stop()
+		for seq := uint64(1); ; seq++ {
+			p, err := l.Accept()
+			if err != nil {
+				return
+			}
+			bus.AcceptClient(wire.NewClientID(0, seq), p)
+		}
+	})
+	return l.Addr().String(), func() {
+		l.Close()
+		bus.Shutdown(context.Background())
+		bus.Wait()
+	}
+}
+
+func startRawEcho(b *testing.B) (addr string, stop func()) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		transporttest.RawEcho(l)
+	}()
+	return l.Addr().String(), func() {
+		l.Close()
+		<-done
+	}
+}
+
+// BenchmarkEcho compares the bus (reader → OnRequest → SendToClient →
+// batching writer) with a raw framed TCP echo, in the same run: one
+// connection, round trip and 64 frames in flight, 512-byte frames.
+func BenchmarkEcho(b *testing.B) {
+	servers := []struct {
+		name  string
+		start func(*testing.B) (string, func())
+	}{{"raw", startRawEcho}, {"bus", startBusEcho}}
+	for _, s := range servers {
+		b.Run("roundtrip/"+s.name, func(b *testing.B) {
+			addr, stop := s.start(b)
+			defer stop()
+			transporttest.RoundTrip(b, addr)
+		})
+	}
+	for _, s := range servers {
+		b.Run("pipelined64/"+s.name, func(b *testing.B) {
+			addr, stop := s.start(b)
+			defer stop()
+			transporttest.Pipelined(b, addr, 64)
+		})
+	}
+}
+
+// BenchmarkSendToClient is the enqueue fast path (S1) with a writer
+// draining into a discarding connection.
+func BenchmarkSendToClient(b *testing.B) {
+	bus := New(0, DefaultConfig(), Hooks{})
+	client, server := tcpPair(b)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			f, err := client.ReadFrame()
+			if err != nil {
+				return
+			}
+			f.Release()
+		}
+	}()
+	if err := bus.InstallClient(client1, server); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		f := wire.NewFrame(wire.HeaderSize)
+		h := wire.GenericHeader{Prefix: wire.Prefix{Size: wire.HeaderSize, Command: wire.CommandReply}}
+		h.Put(f.Bytes())
+		for bus.SendToClient(client1, f) != nil {
+		}
+	}
+	bus.Shutdown(context.Background())
+	bus.Wait()
+	client.Close()
+	<-done
+}
+
+// BenchmarkEchoVsRaw interleaves the bus echo and the raw echo so both run
+// under the same load; sut/base is the bus ÷ raw ratio (round trip: time,
+// lower is better; pipelined: frames/s, higher is better). allocs/op
+// counts both servers and both clients per iteration.
+func BenchmarkEchoVsRaw(b *testing.B) {
+	b.Run("roundtrip", func(b *testing.B) {
+		raw, stopRaw := startRawEcho(b)
+		defer stopRaw()
+		bus, stopBus := startBusEcho(b)
+		defer stopBus()
+		transporttest.CompareRoundTrip(b, raw, bus)
+	})
+	b.Run("pipelined64", func(b *testing.B) {
+		raw, stopRaw := startRawEcho(b)
+		defer stopRaw()
+		bus, stopBus := startBusEcho(b)
+		defer stopBus()
+		transporttest.ComparePipelined(b, raw, bus, 64)
+	})
+}
