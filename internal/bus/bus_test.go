@@ -149,15 +149,30 @@ func TestValidateFirst(t *testing.T) {
 	}
 	sealed := transporttest.Frame(wire.CommandCommit, 0, 0)
 	wire.SealFrame(sealed)
+	prepare := transporttest.Frame(wire.CommandPrepare, 64, 3)
+	wire.StampPrepare(prepare)
 	corrupt := transporttest.Frame(wire.CommandCommit, 0, 0)
 	wire.SealFrame(corrupt)
 	corrupt[100] ^= 1
-	send(t, rc, sealed, corrupt)
-	if cmd := <-got; cmd != wire.CommandCommit {
-		t.Fatalf("got %v", cmd)
+	send(t, rc, sealed, prepare, corrupt)
+	for _, want := range []wire.Command{wire.CommandCommit, wire.CommandPrepare} {
+		if cmd := <-got; cmd != want {
+			t.Fatalf("got %v, want %v", cmd, want)
+		}
 	}
 	if _, err := rc.ReadFrame(); !errors.Is(err, io.EOF) {
 		t.Fatalf("corrupt seal: got %v, want the connection closed", err)
+	}
+	pc, ps := tcpPair(t)
+	if err := b.InstallReplica(3, ps); err != nil {
+		t.Fatal(err)
+	}
+	badPrepare := transporttest.Frame(wire.CommandPrepare, 64, 4)
+	wire.StampPrepare(badPrepare)
+	badPrepare[wire.HeaderSize+10] ^= 1 // body no longer matches checksum_body
+	send(t, pc, badPrepare)
+	if _, err := pc.ReadFrame(); !errors.Is(err, io.EOF) {
+		t.Fatalf("corrupt prepare: got %v, want the connection closed", err)
 	}
 	shutdown(t, b)
 	if len(got) != 0 {

@@ -187,7 +187,11 @@ func (c *conn) dispatch(f *wire.Frame) error {
 		f.Release()
 		return fmt.Errorf("%w: %v on the replica plane", errPlane, cmd)
 	}
-	if err := wire.VerifyFrame(f.Bytes()); err != nil {
+	verify := wire.VerifyFrame // seals; unsealed commands pass
+	if cmd == wire.CommandPrepare || cmd == wire.CommandRepairPrepare {
+		verify = wire.VerifyPrepare // identity and body checksums
+	}
+	if err := verify(f.Bytes()); err != nil {
 		f.Release()
 		return err
 	}

@@ -182,6 +182,10 @@ func (rt *Runtime) acceptLoop(ctx context.Context, l transport.Listener) {
 // never blocks.
 func (rt *Runtime) DelegateClient(p transport.Pending) (wire.ClientID, error) {
 	owner, id := rt.coord.nextClient()
+	if rt.shards[owner].bus.ShuttingDown() {
+		p.Close()
+		return id, bus.ErrShuttingDown
+	}
 	if err := try(rt.shards[owner].life, msg{kind: kindClientSetup, client: id, pending: p}); err != nil {
 		rt.log.Warn("client delegation failed; connection closed", "owner", owner, "err", err)
 		p.Close()
@@ -196,6 +200,10 @@ func (rt *Runtime) DelegateClient(p transport.Pending) (wire.ClientID, error) {
 // installs it; a shard finding r already owned drops the connection.
 func (rt *Runtime) DelegateReplica(r wire.ReplicaID, p transport.Pending) (wire.ShardID, error) {
 	owner := rt.coord.nextReplica()
+	if rt.shards[owner].bus.ShuttingDown() {
+		p.Close()
+		return owner, bus.ErrShuttingDown
+	}
 	if err := try(rt.shards[owner].life, msg{kind: kindReplicaSetup, replica: r, pending: p}); err != nil {
 		rt.log.Warn("replica delegation failed; connection closed", "owner", owner, "err", err)
 		p.Close()

@@ -49,6 +49,11 @@ func TestFrameReaderChunking(t *testing.T) {
 					t.Fatalf("frame %d differs", i)
 				}
 				f.Release()
+				// An idle reader holds no buffer: the look-ahead buffer is
+				// kept only while it still has unread bytes.
+				if fr.buf != nil && fr.start == fr.end {
+					t.Fatalf("frame %d: empty look-ahead buffer kept", i)
+				}
 			}
 			if _, err := fr.ReadFrame(); err != io.EOF {
 				t.Fatalf("end: got %v, want io.EOF", err)
