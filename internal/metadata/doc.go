@@ -1,0 +1,62 @@
+// Package metadata is Shoal's deterministic metadata state machine and its
+// durable log. Every change to users (and, next, to streams, topics,
+// partitions, consumer groups and consumer offsets) is an operation encoded
+// as bytes, appended to a journal and fsynced before anyone is told it
+// happened, then applied by State.Apply. Replaying the journal at start
+// rebuilds the same State. The journal becomes the VSR journal later, and
+// Apply becomes the commit step, so Apply is pure: no clock, no randomness,
+// no I/O, no map iteration that decides anything. Timestamps and password
+// salts are chosen by the proposer and travel inside the operation.
+//
+// # Operation encoding
+//
+// Every integer is little-endian. An encoded operation is:
+//
+//	off  size field
+//	  0     1 version   u8 = 1 (EncodingVersion)
+//	  1     1 kind      u8: Kind, equal to the wire.Operation of the same name
+//	  2     n body      by kind, below
+//
+// Primitive fields: str8 is [len u8][bytes]; bytes32 is [len u32][bytes];
+// a PasswordHash is
+//
+//	off  size field
+//	  0     1 algorithm u8 = 1 (argon2id, version 0x13)
+//	  1     4 time      u32: iterations, >= 1
+//	  5     4 memory    u32: KiB, >= 8
+//	  9     1 threads   u8: lanes, >= 1
+//	 10     1 salt_len  u8: 8..64
+//	 11     s salt
+//	  .     1 key_len   u8: 16..64
+//	  .     k key       argon2id(password, salt, time, memory, threads, key_len)
+//
+// Bodies:
+//
+//	CreateUser (141):        [timestamp u64 µs][status u8][username str8][password PasswordHash][permissions bytes32]
+//	UpdateUser (142):        [user_id u32][flags u8: 1 username, 2 status][username str8 if flag 1][status u8 if flag 2]
+//	DeleteUser (143):        [user_id u32]
+//	ChangePassword (144):    [user_id u32][password PasswordHash]
+//	UpdatePermissions (145): [user_id u32][permissions bytes32]
+//
+// permissions are kept opaque, in the bytes of Iggy's permissions body;
+// empty means none. A body must be consumed exactly; trailing bytes make
+// the operation invalid. These layouts are part of the disk format and must
+// not be changed; a new layout gets a new EncodingVersion.
+//
+// # Extending
+//
+// Streams, topics, partitions, consumer groups and consumer offsets slot in
+// the same way users do: a Kind constant (already declared, aligned with
+// wire.Operation), an Op type with appendBody and a decoder registered in
+// decoders, check and apply methods on State, and fields in State. Kinds
+// without a handler are rejected with StatusFeatureUnavailable, which is
+// itself deterministic.
+//
+// # Goroutines and imports
+//
+// State is a plain value, not safe for concurrent use. Store serialises
+// proposals and reads with a mutex and starts no goroutines. The package
+// imports the standard library, internal/journal, internal/vfs,
+// internal/wire (status codes and operation numbers), golang.org/x/crypto
+// (argon2) and the XXH3 module.
+package metadata

@@ -1,0 +1,55 @@
+package metadata
+
+import (
+	"strconv"
+
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// EncodingVersion is byte 0 of every encoded operation.
+const EncodingVersion = 1
+
+// Kind is byte 1 of an encoded operation: which change it makes. Values
+// equal the wire.Operation of the same name so a VSR prepare's operation
+// field and its metadata body agree. These constants are part of the disk
+// format and must not be changed.
+type Kind uint8
+
+// Kinds. Users are implemented; the rest are declared for the streams
+// issue and rejected with StatusFeatureUnavailable until they have a
+// handler.
+const (
+	KindRegister = Kind(wire.OpRegister) // session bind: client table, later
+	KindLogout   = Kind(wire.OpLogout)   // session end: client table, later
+
+	KindCreateStream         = Kind(wire.OpCreateStream)
+	KindUpdateStream         = Kind(wire.OpUpdateStream)
+	KindDeleteStream         = Kind(wire.OpDeleteStream)
+	KindPurgeStream          = Kind(wire.OpPurgeStream)
+	KindCreateTopic          = Kind(wire.OpCreateTopic)
+	KindUpdateTopic          = Kind(wire.OpUpdateTopic)
+	KindDeleteTopic          = Kind(wire.OpDeleteTopic)
+	KindPurgeTopic           = Kind(wire.OpPurgeTopic)
+	KindCreatePartitions     = Kind(wire.OpCreatePartitions)
+	KindDeletePartitions     = Kind(wire.OpDeletePartitions)
+	KindCreateConsumerGroup  = Kind(wire.OpCreateConsumerGroup)
+	KindDeleteConsumerGroup  = Kind(wire.OpDeleteConsumerGroup)
+	KindJoinConsumerGroup    = Kind(wire.OpJoinConsumerGroup)
+	KindLeaveConsumerGroup   = Kind(wire.OpLeaveConsumerGroup)
+	KindStoreConsumerOffset  = Kind(wire.OpStoreConsumerOffset)
+	KindDeleteConsumerOffset = Kind(wire.OpDeleteConsumerOffset)
+
+	KindCreateUser        = Kind(wire.OpCreateUser)        // 8B ts + 1B status + str8 name + hash + bytes32 perms
+	KindUpdateUser        = Kind(wire.OpUpdateUser)        // 4B id + 1B flags + [str8 name] + [1B status]
+	KindDeleteUser        = Kind(wire.OpDeleteUser)        // 4B id
+	KindChangePassword    = Kind(wire.OpChangePassword)    // 4B id + hash
+	KindUpdatePermissions = Kind(wire.OpUpdatePermissions) // 4B id + bytes32 perms
+)
+
+// String names k after its wire operation.
+func (k Kind) String() string {
+	if o := wire.Operation(k); o.Valid() {
+		return o.String()
+	}
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
+}

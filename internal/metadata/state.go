@@ -1,0 +1,224 @@
+package metadata
+
+import (
+	"encoding/binary"
+	"errors"
+	"maps"
+	"slices"
+
+	"github.com/shoal-io/shoal/internal/wire"
+	"github.com/zeebo/xxh3"
+)
+
+// RootUserID is the root user's id: the first user ever created.
+const RootUserID uint32 = 0
+
+// User is one user as the state machine holds it.
+type User struct {
+	ID          uint32
+	Username    string
+	Status      UserStatus
+	CreatedAt   uint64 // µs since the Unix epoch, from the CreateUser op
+	Password    PasswordHash
+	Permissions []byte
+}
+
+// Result is the outcome of applying an operation: StatusOK, or the
+// IggyError status of a deterministic business rejection (which changes
+// nothing). It is part of the reply, so it must be the same on every
+// replica.
+type Result struct {
+	Status wire.Status
+	UserID uint32 // CreateUser: the new user's id
+}
+
+// OK reports whether the operation took effect.
+func (r Result) OK() bool { return r.Status == wire.StatusOK }
+
+// State is the metadata state machine. The zero value is not usable; call
+// NewState. It is not safe for concurrent use.
+//
+// Invariants, checked by the package tests after every Apply:
+//  1. byName[u.Username] == u.ID for every user u, and byName has no other
+//     entries.
+//  2. nextUserID > every user id, and ids are never reused.
+type State struct {
+	users      map[uint32]*User
+	byName     map[string]uint32
+	nextUserID uint32
+	applied    uint64 // operations applied, rejected ones included
+
+	// Streams, topics, partitions, consumer groups and consumer offsets
+	// join here (issue 7), each with its own maps and id counters.
+}
+
+// NewState returns an empty state.
+func NewState() *State {
+	return &State{users: map[uint32]*User{}, byName: map[string]uint32{}}
+}
+
+// Applied returns how many operations have been applied.
+func (s *State) Applied() uint64 { return s.applied }
+
+// User returns a copy of user id.
+func (s *State) User(id uint32) (User, bool) {
+	u, ok := s.users[id]
+	if !ok {
+		return User{}, false
+	}
+	return u.clone(), true
+}
+
+// UserByName returns a copy of the user named name.
+func (s *State) UserByName(name string) (User, bool) {
+	id, ok := s.byName[name]
+	if !ok {
+		return User{}, false
+	}
+	return s.User(id)
+}
+
+// Users returns copies of every user, by id.
+func (s *State) Users() []User {
+	out := make([]User, 0, len(s.users))
+	for _, id := range slices.Sorted(maps.Keys(s.users)) {
+		out = append(out, s.users[id].clone())
+	}
+	return out
+}
+
+// UserCount returns the number of users.
+func (s *State) UserCount() int { return len(s.users) }
+
+func (u *User) clone() User {
+	c := *u
+	c.Password.Salt = slices.Clone(u.Password.Salt)
+	c.Password.Key = slices.Clone(u.Password.Key)
+	c.Permissions = slices.Clone(u.Permissions)
+	return c
+}
+
+// Apply decodes and applies one encoded operation. It is pure and
+// deterministic: the same state and bytes give the same result and the
+// same new state on every replica and on every replay.
+func (s *State) Apply(op []byte) Result {
+	s.applied++
+	o, err := Decode(op)
+	if err != nil {
+		return Result{Status: decodeStatus(err)}
+	}
+	return s.ApplyOp(o)
+}
+
+// ApplyOp applies a decoded operation (see Apply).
+func (s *State) ApplyOp(o Op) Result {
+	if r := s.Check(o); !r.OK() {
+		return r
+	}
+	switch o := o.(type) {
+	case CreateUser:
+		id := s.nextUserID
+		s.nextUserID++
+		s.users[id] = &User{ID: id, Username: o.Username, Status: o.Status, CreatedAt: o.Timestamp,
+			Password: o.Password, Permissions: o.Permissions}
+		s.byName[o.Username] = id
+		return Result{UserID: id}
+	case UpdateUser:
+		u := s.users[o.UserID]
+		if o.Username != "" {
+			delete(s.byName, u.Username)
+			u.Username = o.Username
+			s.byName[u.Username] = u.ID
+		}
+		if o.Status != 0 {
+			u.Status = o.Status
+		}
+	case DeleteUser:
+		u := s.users[o.UserID]
+		delete(s.byName, u.Username)
+		delete(s.users, o.UserID)
+	case ChangePassword:
+		s.users[o.UserID].Password = o.Password
+	case UpdatePermissions:
+		s.users[o.UserID].Permissions = o.Permissions
+	}
+	return Result{}
+}
+
+// Check reports whether o would take effect, without changing s. A
+// proposer calls it to reject an operation before journaling it; Apply
+// calls it again, so a journaled operation that fails it is a no-op.
+func (s *State) Check(o Op) Result {
+	switch o := o.(type) {
+	case CreateUser:
+		switch {
+		case ValidateUsername(o.Username) != nil:
+			return Result{Status: wire.StatusInvalidUsername}
+		case !o.Status.valid():
+			return Result{Status: wire.StatusInvalidUserStatus}
+		case s.nameTaken(o.Username):
+			return Result{Status: wire.StatusUserAlreadyExists}
+		case s.nextUserID == ^uint32(0):
+			return Result{Status: wire.StatusUsersLimitReached}
+		}
+	case UpdateUser:
+		u, ok := s.users[o.UserID]
+		switch {
+		case !ok:
+			return Result{Status: wire.StatusResourceNotFound}
+		case o.Username != "" && ValidateUsername(o.Username) != nil:
+			return Result{Status: wire.StatusInvalidUsername}
+		case o.Username != "" && o.Username != u.Username && s.nameTaken(o.Username):
+			return Result{Status: wire.StatusUserAlreadyExists}
+		case o.Status != 0 && !o.Status.valid():
+			return Result{Status: wire.StatusInvalidUserStatus}
+		}
+	case DeleteUser:
+		if _, ok := s.users[o.UserID]; !ok {
+			return Result{Status: wire.StatusResourceNotFound}
+		}
+		if o.UserID == RootUserID {
+			return Result{Status: wire.StatusCannotDeleteUser}
+		}
+	case ChangePassword:
+		if _, ok := s.users[o.UserID]; !ok {
+			return Result{Status: wire.StatusResourceNotFound}
+		}
+	case UpdatePermissions:
+		if _, ok := s.users[o.UserID]; !ok {
+			return Result{Status: wire.StatusResourceNotFound}
+		}
+	default:
+		return Result{Status: wire.StatusFeatureUnavailable}
+	}
+	return Result{}
+}
+
+func (s *State) nameTaken(name string) bool {
+	_, ok := s.byName[name]
+	return ok
+}
+
+// decodeStatus maps a Decode error to a reply status.
+func decodeStatus(err error) wire.Status {
+	if errors.Is(err, errUnimplemented) {
+		return wire.StatusFeatureUnavailable
+	}
+	return wire.StatusInvalidCommand
+}
+
+// Digest returns an XXH3 hash of a canonical encoding of the state, equal
+// on two states exactly when they hold the same data. Replicas (and the
+// simulator's storage checker) compare digests.
+func (s *State) Digest() uint64 {
+	var tmp []byte
+	tmp = binary.LittleEndian.AppendUint32(tmp, s.nextUserID)
+	tmp = binary.LittleEndian.AppendUint64(tmp, s.applied)
+	for _, id := range slices.Sorted(maps.Keys(s.users)) {
+		u := s.users[id]
+		tmp = binary.LittleEndian.AppendUint32(tmp, u.ID)
+		tmp = AppendOp(tmp, CreateUser{Timestamp: u.CreatedAt, Status: u.Status, Username: u.Username,
+			Password: u.Password, Permissions: u.Permissions})
+	}
+	return xxh3.Hash(tmp)
+}

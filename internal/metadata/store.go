@@ -1,0 +1,148 @@
+package metadata
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sync"
+
+	"github.com/shoal-io/shoal/internal/journal"
+	"github.com/shoal-io/shoal/internal/vfs"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// JournalPath is where the metadata log lives, relative to the data
+// directory (system.path).
+const JournalPath = "metadata/journal.log"
+
+// ErrClosed is returned by a Store after Close.
+var ErrClosed = errors.New("metadata: store closed")
+
+// Store is the durable metadata state: a State whose every change is
+// appended to the journal and fsynced before it is applied and reported
+// (S12). It is safe for concurrent use; proposals are serialised.
+type Store struct {
+	params HashParams   // immutable
+	dummy  PasswordHash // immutable; verified against for unknown users
+
+	mu     sync.RWMutex // guards the following fields
+	j      *journal.Journal
+	st     *State
+	closed bool
+}
+
+// Options configures a Store. The zero value is valid.
+type Options struct {
+	// HashParams are the argon2id costs for new password hashes; the zero
+	// value means DefaultHashParams. Tests use TestHashParams.
+	HashParams HashParams
+}
+
+// Open opens (or creates) the metadata log under dataDir and replays it
+// into a fresh State. A corrupt log fails with an error for which
+// journal.IsCorrupt is true.
+func Open(fsys vfs.FS, dataDir string, opts Options) (*Store, error) {
+	p := opts.HashParams
+	if p == (HashParams{}) {
+		p = DefaultHashParams
+	}
+	dummy := PasswordHash{Time: p.Time, Memory: p.Memory, Threads: p.Threads,
+		Salt: make([]byte, p.SaltLen), Key: make([]byte, p.KeyLen)}
+	if err := dummy.validate(int(p.KeyLen)); err != nil {
+		return nil, fmt.Errorf("metadata: hash parameters: %w", err)
+	}
+	st := NewState()
+	j, err := journal.Open(fsys, path.Join(dataDir, JournalPath), journal.Options{}, func(_ uint64, rec []byte) error {
+		st.Apply(rec)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("metadata: open: %w", err)
+	}
+	return &Store{params: p, dummy: dummy, j: j, st: st}, nil
+}
+
+// Propose makes op durable and applies it. An operation that would be
+// rejected (State.Check) or cannot be encoded is answered at once and not
+// journaled. Otherwise it is appended and fsynced, and only then applied;
+// the Result is what the caller may report. An error means the outcome is
+// unknown (the journal failed and is poisoned) and nothing may be
+// acknowledged.
+func (s *Store) Propose(op Op) (Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.proposeLocked(op)
+}
+
+// proposeLocked is Propose. s.mu must be held.
+func (s *Store) proposeLocked(op Op) (Result, error) {
+	if s.closed {
+		return Result{}, ErrClosed
+	}
+	if r := s.st.Check(op); !r.OK() {
+		return r, nil
+	}
+	b := Encode(op)
+	if _, err := Decode(b); err != nil {
+		return Result{Status: decodeStatus(err)}, nil
+	}
+	if _, err := s.j.Append(b); err != nil {
+		return Result{}, fmt.Errorf("metadata: propose %v: %w", op.Kind(), err)
+	}
+	if err := s.j.Sync(); err != nil {
+		return Result{}, fmt.Errorf("metadata: propose %v: %w", op.Kind(), err)
+	}
+	return s.st.Apply(b), nil
+}
+
+// View calls fn with the state under a read lock. fn must not keep the
+// pointer or modify the state.
+func (s *Store) View(fn func(st *State)) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	fn(s.st)
+}
+
+// Authenticate checks a username and password. It returns the user on
+// success, StatusInvalidCredentials for an unknown user or a wrong
+// password (indistinguishable to the caller), and StatusUserInactive for
+// an inactive user with the right password. The argon2 work runs without
+// the lock held.
+func (s *Store) Authenticate(username, password string) (User, wire.Status) {
+	var u User
+	var ok bool
+	s.View(func(st *State) { u, ok = st.UserByName(username) })
+	if !ok {
+		// Spend the same work as a real check so response time does not
+		// reveal which usernames exist.
+		s.dummy.Verify(password)
+		return User{}, wire.StatusInvalidCredentials
+	}
+	if !u.Password.Verify(password) {
+		return User{}, wire.StatusInvalidCredentials
+	}
+	if u.Status != UserActive {
+		return User{}, wire.StatusUserInactive
+	}
+	return u, wire.StatusOK
+}
+
+// HashPassword hashes password with the store's parameters and a fresh
+// salt from random (nil means crypto/rand), for a CreateUser or
+// ChangePassword proposal.
+func (s *Store) HashPassword(password string, random io.Reader) (PasswordHash, error) {
+	return HashPassword(password, s.params, random)
+}
+
+// Close closes the journal. Every acknowledged operation is already
+// durable.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.closed = true
+	return s.j.Close()
+}
