@@ -44,6 +44,16 @@
 //     data that may have been acknowledged is damaged. Open fails with an
 //     error for which IsCorrupt reports true and changes nothing.
 //
+// Two cases cannot be told apart from the bytes alone, and are resolved
+// as follows. Damage confined to the last record (bit rot after it was
+// synced) looks like a torn write and is truncated; Recovery.TornBytes
+// reports it. And if a crash persisted a later unsynced record but not an
+// earlier one (a disk may write unsynced pages in any order), Open reports
+// interior corruption although no acknowledged record was lost: it errs on
+// the side of refusing to start. Syncing after every append, as the
+// metadata store does, leaves at most one unsynced record and avoids the
+// second case.
+//
 // Records that were appended but not yet synced may survive a crash whole;
 // they are replayed like any other record. The caller acknowledged none of
 // them, so serving them breaks no promise (this is how a disk behaves).
