@@ -11,7 +11,11 @@ import (
 )
 
 // Duration is a time.Duration written as a human-readable string, the way
-// Iggy's configuration writes them: "30 s", "5s", "100ms", "1m 30s", "2h".
+// Iggy's configuration writes them: "30 s", "5s", "100ms", "1m 30s", "2h",
+// "7 days". Units are ns, us/µs, ms, s, m (minutes), h, d, w, M (months of
+// 30.44 days) and y (years of 365.25 days), with long forms such as "sec",
+// "minutes" or "hours"; they are case-sensitive ("m" is a minute, "M" a
+// month).
 // Components are a number (decimals allowed) and a unit, optionally
 // separated by spaces; "0" alone is zero.
 type Duration time.Duration
@@ -44,6 +48,9 @@ var durationUnits = map[string]time.Duration{
 	"h": time.Hour, "hr": time.Hour, "hrs": time.Hour, "hour": time.Hour, "hours": time.Hour,
 	"d": 24 * time.Hour, "day": 24 * time.Hour, "days": 24 * time.Hour,
 	"w": 7 * 24 * time.Hour, "week": 7 * 24 * time.Hour, "weeks": 7 * 24 * time.Hour,
+	// As humantime defines them: a month is 30.44 days, a year 365.25.
+	"M": 2_630_016 * time.Second, "month": 2_630_016 * time.Second, "months": 2_630_016 * time.Second,
+	"y": 31_557_600 * time.Second, "year": 31_557_600 * time.Second, "years": 31_557_600 * time.Second,
 }
 
 // ParseDuration parses Iggy's human-readable durations (see Duration).

@@ -13,7 +13,7 @@ func TestParseDuration(t *testing.T) {
 		{"30 s", 30 * time.Second}, {"5s", 5 * time.Second}, {"100ms", 100 * time.Millisecond},
 		{"1m 30s", 90 * time.Second}, {"1m30s", 90 * time.Second}, {"2h", 2 * time.Hour},
 		{"1 day", 24 * time.Hour}, {"250 us", 250 * time.Microsecond}, {"0", 0}, {" 10 seconds ", 10 * time.Second},
-		{"1.5s", 1500 * time.Millisecond}, {"1h0m0s", time.Hour}, {"2 minutes", 2 * time.Minute},
+		{"1.5s", 1500 * time.Millisecond}, {"1M", 2_630_016 * time.Second}, {"1 year", 8766 * time.Hour}, {"1h0m0s", time.Hour}, {"2 minutes", 2 * time.Minute},
 	} {
 		got, err := ParseDuration(tc.in)
 		if err != nil || got != tc.want {
