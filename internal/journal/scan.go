@@ -34,7 +34,7 @@ func (w *window) at(off int64, n int) ([]byte, error) {
 			w.big = make([]byte, n)
 		}
 		b := w.big[:n]
-		if _, err := w.f.ReadAt(b, off); err != nil && !(errors.Is(err, io.EOF) && off+int64(n) <= w.size) {
+		if k, err := w.f.ReadAt(b, off); err != nil && !(errors.Is(err, io.EOF) && k == n) {
 			return nil, err
 		}
 		return b, nil
