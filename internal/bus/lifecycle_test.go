@@ -171,7 +171,7 @@ func TestShutdownDrainsConnectionsBeforeSlowBackground(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-started
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	out := b.Shutdown(ctx)
 	close(release)
@@ -226,7 +226,7 @@ func TestHeadOfLine(t *testing.T) {
 			t.Fatalf("fast client reply %d arrived as %d", i, got)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	out := b.Shutdown(ctx)
 	b.Wait()
