@@ -44,3 +44,26 @@ func benchAppend(b *testing.B, size int, sync bool) {
 		}
 	}
 }
+
+// BenchmarkAppendBatchSync measures group commit: 64 appends of 128 bytes
+// and one Sync per iteration; ns/op is per batch.
+func BenchmarkAppendBatchSync(b *testing.B) {
+	j, err := Open(vfs.Default, filepath.Join(b.TempDir(), "j.log"), Options{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.Close()
+	p := payload(1, 128)
+	b.SetBytes(64 * 128)
+	b.ReportAllocs()
+	for b.Loop() {
+		for range 64 {
+			if _, err := j.Append(p); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := j.Sync(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
