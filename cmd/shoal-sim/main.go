@@ -16,6 +16,7 @@ func main() {
 	first := flag.Uint64("first", 1, "first seed of a -seeds sweep")
 	replicas := flag.Int("replicas", 0, "cluster size (0: 1, 3 or 5 chosen by the seed)")
 	ticks := flag.Int("ticks", 0, "fault-phase ticks (0: default)")
+	verbose := flag.Bool("v", false, "trace every delivery and fault of a single -seed run")
 	bug := flag.String("bug", "none", "deliberate core bug: none, commit-without-quorum, view-change-shortest-log")
 	flag.Parse()
 
@@ -31,6 +32,9 @@ func main() {
 
 	if *seeds == 0 {
 		opts.Seed = *seed
+		if *verbose {
+			opts.Trace = func(line string) { fmt.Println(line) }
+		}
 		r := sim.Run(opts)
 		fmt.Println(r)
 		if r.Err != nil {

@@ -60,6 +60,7 @@ func (n *node) crash(s *Sim) {
 	if n.pending != nil && s.diskRand.IntN(2) == 0 {
 		n.persist(s, n.pending, true)
 	}
+	s.tracef("crash %v", n)
 	n.r, n.pending = nil, nil
 	n.upAt = s.now + 20 + s.faultRand.IntN(300)
 	s.res.Crashes++
@@ -83,6 +84,7 @@ func (n *node) restart(s *Sim) {
 	}
 	n.r = r
 	s.res.Restarts++
+	s.tracef("restart %v (journal %d ops)", n, len(frames))
 }
 
 // drive hands out Ready work, dispatches its messages and replies, and

@@ -18,6 +18,8 @@ type Options struct {
 	Ticks    int     // fault phase length (default 3000)
 	Converge int     // bound on ticks to converge after healing (default 5000)
 	Bug      vsr.Bug // deliberate core bug, for checker tests
+	// Trace, if set, receives one line per delivery and fault event.
+	Trace func(line string)
 }
 
 // Result describes a run. Err is nil when every checker passed.
@@ -133,8 +135,8 @@ func newSim(o Options) *Sim {
 	s.crashOdds = []int{0, 200, 400, 800}[swarm.IntN(4)]
 	s.partOdds = []int{0, 300, 600}[swarm.IntN(3)]
 	s.healOdds = 50 + swarm.IntN(200)
-	s.opsPerClient = 10 + swarm.IntN(25)
-	s.idleOdds = 1 + swarm.IntN(20)
+	s.opsPerClient = 20 + swarm.IntN(100)
+	s.idleOdds = 1 + swarm.IntN(8)
 	s.keys = 1 + swarm.IntN(4)
 	s.clientRetry = 40 + swarm.IntN(40)
 	pipeline := 1 + swarm.IntN(8)
@@ -176,6 +178,12 @@ func (s *Sim) fail(format string, args ...any) {
 	s.stopped = true
 }
 
+func (s *Sim) tracef(format string, args ...any) {
+	if s.o.Trace != nil {
+		s.o.Trace(fmt.Sprintf("t=%d ", s.now) + fmt.Sprintf(format, args...))
+	}
+}
+
 func (s *Sim) diskLatency() int {
 	if s.diskMax == 0 {
 		return 0
@@ -200,6 +208,9 @@ func (s *Sim) step(faults bool) {
 		n := s.nodes[p.to]
 		if n.r == nil || !s.net.connected(p.from, p.to) {
 			continue
+		}
+		if s.o.Trace != nil {
+			s.tracef("%d->%d %s", p.from, p.to, vsr.Describe(p.frame))
 		}
 		if err := n.r.Step(p.frame); err != nil {
 			s.fail("replica %d rejected %s: %v", n.id, vsr.Describe(p.frame), err)
@@ -269,8 +280,10 @@ func (s *Sim) inject() {
 		case healed && r.IntN(s.partOdds) == 0:
 			s.net.partition()
 			s.res.Partitions++
+			s.tracef("partition %v", s.net.side)
 		case !healed && r.IntN(s.healOdds) == 0:
 			s.net.heal()
+			s.tracef("heal")
 		}
 	}
 }

@@ -268,7 +268,17 @@ func (r *Replica) onHeartbeatTimeout() {
 	}
 	r.start(tHeartbeat, r.cfg.Timeouts.Heartbeat)
 	if !r.quorumContact() {
-		return // abdicate: let the backups time out and elect a new primary
+		// Abdicate: stop heartbeating so the backups time out, and vote
+		// for a new view ourselves.
+		if !r.suspecting {
+			r.suspect()
+		}
+		return
+	}
+	if r.suspecting {
+		r.suspecting = false
+		r.svcVotes &^= 1 << r.self
+		r.stop(tResend)
 	}
 	sum, _ := r.Checksum(r.commitMax)
 	h := wire.CommitHeader{Prefix: r.prefix(wire.HeaderSize), CommitChecksum: sum,

@@ -53,6 +53,7 @@ type Replica struct {
 	durLogView  wire.View // log_view acknowledged durable by Advance
 	hsDirty     bool
 	lastPersist HardState
+	viewHeaders []wire.PrepareHeader // canonical headers adopted with logView
 
 	// log[i] holds op i+1.
 	// Invariant: every present slot holds the prepare that view logView's log
@@ -143,6 +144,13 @@ func Restart(cfg Config, hs HardState, journal [][]byte) (*Replica, error) {
 		s := r.grow(h.Op)
 		*s = slot{h: h, frame: f, present: true, durable: true}
 	}
+	for i := range hs.Headers {
+		h := &hs.Headers[i]
+		if s := r.grow(h.Op); !s.present {
+			*s = slot{h: *h, present: true}
+		}
+	}
+	r.viewHeaders = hs.Headers
 	r.advanceDurableHead()
 	// Keep the commit hint only as far as the local log proves it.
 	c := min(hs.Commit, wire.Op(len(r.log)))
@@ -334,8 +342,11 @@ func (r *Replica) fire(t timerID) {
 	case tResend:
 		r.onResendTimeout()
 	case tViewChange:
+		// Already out of normal status: escalate without waiting for votes
+		// (VR Revisited §4.2). The DoViewChange to the next primary pulls it
+		// in, even from a view that a stale quorum of votes had left.
 		r.vcAttempt++
-		r.suspect()
+		r.startViewChange(r.view + 1)
 	case tProbe:
 		r.onProbeTimeout()
 	case tRepair:
@@ -374,7 +385,8 @@ func (r *Replica) Ready() Ready {
 		}
 		r.dirty = false
 	}
-	if hs := r.hardState(); r.hsDirty || hs != r.lastPersist {
+	if hs := r.hardState(); r.hsDirty || hs.View != r.lastPersist.View || hs.LogView != r.lastPersist.LogView ||
+		hs.Commit != r.lastPersist.Commit {
 		rd.HardStateChanged, rd.HardState = true, hs
 		r.lastPersist = hs
 		r.hsDirty = false
@@ -384,7 +396,7 @@ func (r *Replica) Ready() Ready {
 }
 
 func (r *Replica) hardState() HardState {
-	return HardState{View: r.view, LogView: r.logView, Commit: r.commitMax}
+	return HardState{View: r.view, LogView: r.logView, Commit: r.commitMax, Headers: r.viewHeaders}
 }
 
 // Advance tells the replica that rd has been persisted. Messages that depend

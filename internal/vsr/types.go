@@ -179,6 +179,13 @@ type HardState struct {
 	View    wire.View // highest view this replica has joined
 	LogView wire.View // view in which the journal's log was last installed
 	Commit  wire.Op   // highest op known committed (a hint; never regresses)
+	// Headers are the canonical headers installed with LogView (the
+	// view-change suffix, at most 128, ascending). Together with the
+	// journal they are the log: bodies may still be missing, but a restarted
+	// replica must never report a shorter log for LogView than the one it
+	// adopted (TigerBeetle keeps these in the superblock as view_headers).
+	// The slice is never modified after it is handed out.
+	Headers []wire.PrepareHeader
 }
 
 // Envelope is a frame for one replica.

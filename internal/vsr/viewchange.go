@@ -1,6 +1,8 @@
 package vsr
 
 import (
+	"slices"
+
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -157,9 +159,12 @@ func (r *Replica) buildDVC() []byte {
 
 // onDoViewChange collects DoViewChanges as primary-elect.
 func (r *Replica) onDoViewChange(from wire.ReplicaID, h *wire.DoViewChangeHeader, hs []wire.PrepareHeader) {
-	if h.View > r.view || (h.View == r.view && r.status == StatusRecovering) {
+	switch {
+	case h.View > r.view:
 		// A view-change quorum already formed for h.View; join it.
 		r.startViewChange(h.View)
+	case h.View == r.view && r.status == StatusRecovering:
+		r.rejoin()
 	}
 	if h.View != r.view || r.Primary() != r.self {
 		return
@@ -288,7 +293,7 @@ func (r *Replica) onRequestStartView(from wire.ReplicaID, h *wire.RequestStartVi
 // probe broadcasts RequestStartView (recovering status).
 func (r *Replica) probe() {
 	if r.cfg.Replicas == 1 {
-		r.suspect() // nobody to ask; a one-replica view change is immediate
+		r.rejoin() // nobody to ask
 		return
 	}
 	h := wire.RequestStartViewHeader{Prefix: r.prefix(wire.HeaderSize), Group: r.cfg.Group, Incarnation: r.nonce}
@@ -301,12 +306,28 @@ func (r *Replica) onProbeTimeout() {
 		return
 	}
 	r.probes++
-	if r.probes >= 4 && !r.suspecting {
-		// Nobody answers: the whole cluster may have restarted. The durable
-		// view, log_view and journal make it safe to join an election.
-		r.suspect()
+	if r.probes >= 4 {
+		// Nobody answers: the whole cluster may have restarted, or this
+		// replica durably joined a view the others never reached. Its
+		// durable view, log_view, view headers and journal make it safe to
+		// run a view change; the DoViewChange to that view's primary pulls
+		// the others in.
+		r.rejoin()
+		return
 	}
 	r.probe()
+}
+
+// rejoin starts a view change from recovering status: for the durable view,
+// unless this replica is its primary. A restarted primary may have lost
+// prepares that backups still hold for that view, so it must never prepare
+// in it again (Iggy ceded_primaryship); it moves to the next view.
+func (r *Replica) rejoin() {
+	if r.primaryOf(r.view) == r.self {
+		r.startViewChange(r.view + 1)
+		return
+	}
+	r.startViewChange(r.view)
 }
 
 // adoptLog makes the log equal to the log of the view being installed,
@@ -318,6 +339,8 @@ func (r *Replica) onProbeTimeout() {
 func (r *Replica) adoptLog(hs []wire.PrepareHeader, head, commit wire.Op) {
 	clear(r.stash)
 	r.hint.op = 0
+	r.viewHeaders = slices.Clone(hs)
+	r.hsDirty = true
 	if len(hs) == 0 {
 		r.truncateTo(0)
 		return
