@@ -37,6 +37,12 @@
 //	DeleteUser (143):        [user_id u32]
 //	ChangePassword (144):    [user_id u32][password PasswordHash]
 //	UpdatePermissions (145): [user_id u32][permissions bytes32]
+//	Register (1):            [client u128][user_id u32][timestamp u64 µs]
+//	Logout (3):              [client u128][epoch u64]
+//
+// Register's session epoch is its 1-based index among applied operations
+// (State.Applied after it), so it is unique, increasing and the same on
+// every replay.
 //
 // permissions are kept opaque, in the bytes of Iggy's permissions body;
 // empty means none. A body must be consumed exactly; trailing bytes make

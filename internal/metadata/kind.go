@@ -19,8 +19,8 @@ type Kind uint8
 // issue and rejected with StatusFeatureUnavailable until they have a
 // handler.
 const (
-	KindRegister = Kind(wire.OpRegister) // session bind: client table, later
-	KindLogout   = Kind(wire.OpLogout)   // session end: client table, later
+	KindRegister = Kind(wire.OpRegister) // 16B client + 4B user id + 8B ts
+	KindLogout   = Kind(wire.OpLogout)   // 16B client + 8B epoch
 
 	KindCreateStream         = Kind(wire.OpCreateStream)
 	KindUpdateStream         = Kind(wire.OpUpdateStream)

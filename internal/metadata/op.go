@@ -34,6 +34,8 @@ var decoders = map[Kind]func(d *decoder) Op{
 	KindDeleteUser:        decodeDeleteUser,
 	KindChangePassword:    decodeChangePassword,
 	KindUpdatePermissions: decodeUpdatePermissions,
+	KindRegister:          decodeRegister,
+	KindLogout:            decodeLogout,
 }
 
 // errUnimplemented marks a declared kind that has no handler yet.

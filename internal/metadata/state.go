@@ -29,7 +29,8 @@ type User struct {
 // replica.
 type Result struct {
 	Status wire.Status
-	UserID uint32 // CreateUser: the new user's id
+	UserID uint32     // CreateUser: the new user's id; Register: the bound user
+	Epoch  wire.Epoch // Register: the session epoch
 }
 
 // OK reports whether the operation took effect.
@@ -47,6 +48,8 @@ type State struct {
 	byName     map[string]uint32
 	nextUserID uint32
 	applied    uint64 // operations applied, rejected ones included
+	// sessions is the client table (sessions.go).
+	sessions map[wire.ClientID]*Session
 
 	// Streams, topics, partitions, consumer groups and consumer offsets
 	// join here (issue 7), each with its own maps and id counters.
@@ -54,7 +57,7 @@ type State struct {
 
 // NewState returns an empty state.
 func NewState() *State {
-	return &State{users: map[uint32]*User{}, byName: map[string]uint32{}}
+	return &State{users: map[uint32]*User{}, byName: map[string]uint32{}, sessions: map[wire.ClientID]*Session{}}
 }
 
 // Applied returns how many operations have been applied.
@@ -141,6 +144,8 @@ func (s *State) ApplyOp(o Op) Result {
 		s.users[o.UserID].Password = o.Password
 	case UpdatePermissions:
 		s.users[o.UserID].Permissions = o.Permissions
+	case Register, Logout:
+		return s.applySession(o)
 	}
 	return Result{}
 }
@@ -188,6 +193,8 @@ func (s *State) Check(o Op) Result {
 		if _, ok := s.users[o.UserID]; !ok {
 			return Result{Status: wire.StatusResourceNotFound}
 		}
+	case Register, Logout:
+		return s.checkSession(o)
 	default:
 		return Result{Status: wire.StatusFeatureUnavailable}
 	}
@@ -220,5 +227,6 @@ func (s *State) Digest() uint64 {
 		tmp = AppendOp(tmp, CreateUser{Timestamp: u.CreatedAt, Status: u.Status, Username: u.Username,
 			Password: u.Password, Permissions: u.Permissions})
 	}
+	tmp = s.appendSessions(tmp)
 	return xxh3.Hash(tmp)
 }
