@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/shoal-io/shoal/internal/bus"
 	"github.com/shoal-io/shoal/internal/transport"
@@ -329,5 +330,55 @@ func TestGracefulShutdown(t *testing.T) {
 		return tcp.Listen(context.Background(), "127.0.0.1:0", tcp.DefaultConfig())
 	}}); !errors.Is(err, bus.ErrShuttingDown) {
 		t.Fatalf("Serve after Shutdown: %v", err)
+	}
+}
+
+// TestHeadOfLine (S1): on one shard, a client that never reads gets its
+// queue filled by the shard goroutine (sends fail at once with
+// bus.ErrBackpressure, never block), while another client of the same shard
+// keeps getting replies. At shutdown the stuck connection is forced.
+func TestHeadOfLine(t *testing.T) {
+	flooded := make(chan int, 1)
+	rt := newRuntime(t, 1, Handlers{OnRequest: func(s *Shard, id wire.ClientID, f *wire.Frame) {
+		if transporttest.Seq(f.Bytes()) != 999 {
+			echoOnOwner(s, id, f)
+			return
+		}
+		f.Release()
+		sent := 0
+		for {
+			big := wire.FrameOf(transporttest.Frame(wire.CommandReply, 64<<10, uint64(sent)))
+			if err := s.Bus().SendToClient(id, big); err != nil {
+				big.Release()
+				if !errors.Is(err, bus.ErrBackpressure) {
+					t.Errorf("flood: %v", err)
+				}
+				break
+			}
+			sent++
+		}
+		flooded <- sent
+	}})
+	addr := serveTCP(t, rt)
+	mute := dial(t, addr)
+	if err := mute.NetConn().SetReadBuffer(4096); err != nil {
+		t.Fatal(err)
+	}
+	if err := mute.SendBatch([][]byte{transporttest.Frame(wire.CommandRequest, 32, 999)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := <-flooded; n < rt.cfg.Bus.PeerQueueCapacity {
+		t.Fatalf("only %d sends before backpressure", n)
+	}
+	fast := dial(t, addr)
+	for i := range uint64(50) {
+		roundTrip(t, fast, i)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	out := rt.Shutdown(ctx)
+	rt.Wait()
+	if out.Clean != 1 || out.Forced != 1 {
+		t.Fatalf("outcome %+v, want the fast client clean and the mute one forced", out)
 	}
 }
