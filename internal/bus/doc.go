@@ -22,5 +22,12 @@
 // with it held, and no I/O happens under it. It is the only lock in the
 // package.
 //
+// Cost model: a send is a map lookup under Bus.mu and a non-blocking
+// channel send, with no allocation. Handing a frame to a parked writer
+// readies it, and when a P is idle the Go scheduler wakes an OS thread to
+// run it; on small virtual machines that wake-up is the bulk of the extra
+// round-trip latency over a raw echo (BenchmarkEcho, BenchmarkEchoVsRaw).
+// Under load the writer drains many frames per wake and per write.
+//
 // Imports: the standard library, internal/wire and internal/transport.
 package bus
