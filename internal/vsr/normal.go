@@ -81,7 +81,7 @@ func (r *Replica) onPrepare(h *wire.PrepareHeader, f []byte) {
 	}
 	r.commitMax = max(r.commitMax, h.Commit)
 	if h.Op <= r.commitMin {
-		r.sendAck(true)
+		r.sendAck(true) // a retransmission: our acknowledgement was lost
 		return
 	}
 	if h.Op > max(r.commitMax, wire.Op(len(r.log)))+wire.MaxViewChangeHeaders {
@@ -104,7 +104,7 @@ func (r *Replica) onPrepare(h *wire.PrepareHeader, f []byte) {
 		r.install(h, f)
 	}
 	r.applyCommitted()
-	r.sendAck(true)
+	r.sendAck(h.Op <= r.ackSent)
 }
 
 // sendAck sends the primary a PrepareOk for the highest op such that every

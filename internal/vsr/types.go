@@ -160,15 +160,16 @@ func (c *Config) withDefaults() (Config, error) {
 }
 
 // Quorums returns TigerBeetle's flexible quorums for n replicas: replication
-// = min(3, ceil(n/2)) (2 when n = 2) and view change = n - replication + 1,
-// so every view-change quorum intersects every replication quorum.
+// = min(3, ceil(n/2)) (2 when n = 2) and view change = max(n - replication
+// + 1, majority), so every view-change quorum intersects every replication
+// quorum and every other view-change quorum.
 // Reference: TigerBeetle docs/internals/vsr.md "Quorums"; VR Revisited §4.
 func Quorums(n int) (replication, viewChange int) {
 	replication = min(3, (n+1)/2)
 	if n == 2 {
 		replication = 2
 	}
-	return replication, n - replication + 1
+	return replication, max(n-replication+1, n/2+1)
 }
 
 // HardState is what a replica persists in its superblock. A view is never

@@ -218,10 +218,12 @@ func (r *Replica) maybeMerge() {
 	if n < r.qVC {
 		return
 	}
+	if !r.adoptLog(best.headers, best.op, min(commit, best.op)) {
+		return // a member's log contradicts our applied ops; wait for escalation
+	}
 	r.merged = true
 	r.logView = r.view
 	r.hsDirty = true
-	r.adoptLog(best.headers, best.op, min(commit, best.op))
 	r.maybeStartView()
 }
 
@@ -275,9 +277,11 @@ func (r *Replica) onStartView(from wire.ReplicaID, h *wire.StartViewHeader, hs [
 	if h.View < r.view || (h.View == r.view && r.status == StatusNormal) {
 		return
 	}
+	if !r.adoptLog(hs, h.Op, h.Commit) {
+		return
+	}
 	r.view, r.logView = h.View, h.View
 	r.hsDirty = true
-	r.adoptLog(hs, h.Op, h.Commit)
 	r.enterNormal()
 	r.applyCommitted()
 }
@@ -336,14 +340,18 @@ func (r *Replica) rejoin() {
 // chain to hs[0] are kept; everything from the first disagreement up is
 // truncated, in memory and (through Ready) in the journal, before the new
 // log_view is persisted. Missing headers and bodies are repaired.
-func (r *Replica) adoptLog(hs []wire.PrepareHeader, head, commit wire.Op) {
-	clear(r.stash)
-	r.hint.op = 0
-	r.viewHeaders = slices.Clone(hs)
-	r.hsDirty = true
+//
+// It returns false, changing nothing, if the new log would drop an op this
+// replica already applied: only a faulty peer can send that, and network
+// input must never trip an internal assertion (pitfall 14).
+func (r *Replica) adoptLog(hs []wire.PrepareHeader, head, commit wire.Op) bool {
 	if len(hs) == 0 {
+		if r.commitMin > 0 {
+			return false
+		}
+		r.adopted(hs)
 		r.truncateTo(0)
-		return
+		return true
 	}
 	base := hs[0].Op
 	F := max(r.commitMin, min(r.commitMax, base-1, wire.Op(len(r.log))))
@@ -368,6 +376,10 @@ func (r *Replica) adoptLog(hs []wire.PrepareHeader, head, commit wire.Op) {
 			break
 		}
 	}
+	if min(keep, cut) < r.commitMin {
+		return false
+	}
+	r.adopted(hs)
 	// Keep bodies we already hold for ops that stay in the log.
 	var old []slot
 	if lo := int(base) - 1; lo < len(r.log) {
@@ -386,4 +398,13 @@ func (r *Replica) adoptLog(hs []wire.PrepareHeader, head, commit wire.Op) {
 		}
 	}
 	r.commitMax = max(r.commitMax, commit)
+	return true
+}
+
+// adopted records the headers of a newly installed log as view headers.
+func (r *Replica) adopted(hs []wire.PrepareHeader) {
+	clear(r.stash)
+	r.hint.op = 0
+	r.viewHeaders = slices.Clone(hs)
+	r.hsDirty = true
 }
