@@ -4,10 +4,15 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/shoal-io/shoal/internal/transport"
 	"github.com/shoal-io/shoal/internal/transport/tcp"
+	"github.com/shoal-io/shoal/internal/transport/tlsconn"
+	"github.com/shoal-io/shoal/internal/transport/ws"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -102,6 +107,39 @@ var dialers = map[Transport]Dialer{
 		cfg.MaxFrameSize = maxFrame
 		return tcp.Dial(ctx, addr, cfg)
 	},
+	TLS: func(ctx context.Context, addr string, tc *tls.Config, _ uint32) (transport.Conn, error) {
+		return tlsconn.Dial(ctx, addr, tlsFor(addr, tc))
+	},
+	WS: func(ctx context.Context, addr string, _ *tls.Config, _ uint32) (transport.Conn, error) {
+		return ws.Dial(ctx, wsURL("ws", addr), nil)
+	},
+	WSS: func(ctx context.Context, addr string, tc *tls.Config, _ uint32) (transport.Conn, error) {
+		return ws.Dial(ctx, wsURL("wss", addr), tlsFor(addr, tc))
+	},
+}
+
+// wsURL accepts host:port or a full ws:// or wss:// URL.
+func wsURL(scheme, addr string) string {
+	if strings.Contains(addr, "://") {
+		return addr
+	}
+	return scheme + "://" + addr + "/"
+}
+
+// tlsFor returns tc, or a config verifying the server by the system roots
+// and the address's host.
+func tlsFor(addr string, tc *tls.Config) *tls.Config {
+	if tc != nil {
+		return tc
+	}
+	if u, err := url.Parse(addr); err == nil && u.Host != "" {
+		addr = u.Host
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	return &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 }
 
 func dialerFor(t Transport) (Dialer, error) {

@@ -25,6 +25,10 @@ type Hooks struct {
 	// OnConnectionLost fires exactly once per replica disconnect: not for a
 	// losing duplicate (S4) and not during Shutdown.
 	OnConnectionLost func(r wire.ReplicaID)
+	// OnClientLost fires exactly once per installed client connection when
+	// it closes, on the goroutine that tore it down: not for a losing
+	// duplicate (S4) and not during Shutdown.
+	OnClientLost func(id wire.ClientID)
 	// ForwardClient hands f to the shard that owns id (id.Shard() is not
 	// this bus's shard). It must not block (S1).
 	ForwardClient func(owner wire.ShardID, id wire.ClientID, f *wire.Frame) error
@@ -333,6 +337,9 @@ func (b *Bus) teardown(c *conn, cause error) {
 	switch c.plane {
 	case planeClient:
 		b.log.Debug("client connection closed", "client", c.client, "cause", cause)
+		if removed && !b.closing.Load() && b.hooks.OnClientLost != nil {
+			b.hooks.OnClientLost(c.client)
+		}
 	case planeReplica:
 		b.log.Info("replica connection closed", "replica", c.replica, "cause", cause)
 		if removed && !b.closing.Load() && b.hooks.OnConnectionLost != nil {

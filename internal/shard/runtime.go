@@ -25,6 +25,9 @@ type Handlers struct {
 	// OnConnectionLost runs on shard 0 once per replica disconnect, after
 	// the owner table slot was freed.
 	OnConnectionLost func(s *Shard, r wire.ReplicaID)
+	// OnClientLost runs on the client's owning shard once per closed client
+	// connection (not during shutdown).
+	OnClientLost func(s *Shard, id wire.ClientID)
 }
 
 // Runtime is a set of shards. Create it with New, stop it with Shutdown.

@@ -20,6 +20,7 @@ const (
 	kindClientSetup                    // lifecycle: pending + client
 	kindReplicaSetup                   // lifecycle: pending + replica
 	kindConnectionLost                 // lifecycle (shard 0): replica
+	kindClientLost                     // lifecycle (owner): client
 	kindReplicaMessage                 // consensus: frame from replica
 	kindForwardReplica                 // consensus: frame to replica
 	kindForwardClient                  // reply: frame to client
@@ -171,6 +172,10 @@ func (s *Shard) handle(m msg) {
 		if h.OnConnectionLost != nil {
 			h.OnConnectionLost(s, m.replica)
 		}
+	case kindClientLost:
+		if h.OnClientLost != nil {
+			h.OnClientLost(s, m.client)
+		}
 	case kindReplicaMessage:
 		if h.OnReplicaMessage != nil {
 			h.OnReplicaMessage(s, m.replica, m.frame)
@@ -231,6 +236,11 @@ func (s *Shard) busHooks(log *slog.Logger) bus.Hooks {
 			if err := try(rt.shards[0].life, msg{kind: kindConnectionLost, replica: r}); err != nil {
 				s.log.Warn("shard 0 inbox refused connection-lost", "replica", r, "err", err)
 			}
+		},
+		OnClientLost: func(id wire.ClientID) {
+			// Blocks only while the lane is full (like a reader), so the
+			// shard hears of every close in order with the requests before it.
+			s.deliver(s.life, msg{kind: kindClientLost, client: id})
 		},
 		ForwardClient: func(owner wire.ShardID, id wire.ClientID, f *wire.Frame) error {
 			if int(owner) >= len(rt.shards) {

@@ -1,0 +1,91 @@
+package server
+
+import (
+	"github.com/shoal-io/shoal/internal/shard"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// login serves a Register (wire.md §2.3): protocol version check, then the
+// password body (or the token body), then authentication and the Register
+// commit on shard 0. The connection is parked until the answer returns.
+func (srv *Server) login(s *shard.Shard, c *session, h *wire.RequestHeader, body []byte) {
+	if c.bound() {
+		// Already bound: answer with the existing session, commit nothing.
+		srv.replyLogin(s, c, h)
+		return
+	}
+	var v wire.ClientVersionInfo
+	if _, err := v.Decode(body); err != nil {
+		srv.evict(s, c, h.Client, wire.EvictMalformedLogin)
+		return
+	}
+	if !v.Protocol.Compatible() {
+		srv.evict(s, c, h.Client, wire.EvictIncompatibleProtocol)
+		return
+	}
+	var lp wire.LoginPassword
+	if err := lp.Decode(body); err != nil {
+		var lt wire.LoginToken
+		if lt.Decode(body) == nil {
+			// Personal access tokens are not supported yet: no token can
+			// be valid.
+			srv.evict(s, c, h.Client, wire.EvictInvalidToken)
+			return
+		}
+		srv.evict(s, c, h.Client, wire.EvictMalformedLogin)
+		return
+	}
+	c.parked = true
+	req, client := *h, h.Client
+	username, password := string(lp.Username), string(lp.Password)
+	srv.onMeta(func(m *metaState) {
+		m.login(client, username, password, func(r loginResult) {
+			srv.resume(c.id, func(s *shard.Shard, c *session) {
+				if r.evict != 0 {
+					srv.evict(s, c, req.Client, r.evict)
+					return
+				}
+				c.client, c.epoch, c.userID, c.watermark, c.lastReply = req.Client, r.epoch, r.userID, 0, nil
+				srv.dir.bind(c.id, r.userID, true)
+				srv.replyLogin(s, c, &req)
+			})
+		})
+	})
+}
+
+// replyLogin sends the login reply for c's session: a result section and
+// [user_id][session][server protocol version][server version].
+func (srv *Server) replyLogin(s *shard.Shard, c *session, h *wire.RequestHeader) {
+	body := (&wire.LoginReply{UserID: c.userID, Session: c.epoch, ServerProtocolVersion: wire.CurrentProtocolVersion,
+		ServerVersion: []byte(Version)}).Append(wire.AppendResultOK(nil))
+	srv.metrics.status(wire.StatusOK)
+	srv.send(s, c, replyFrame(h, wire.StatusOK, body, wire.Op(c.epoch), max(wire.Op(c.epoch), srv.commitOp())))
+}
+
+// logout serves a Logout (wire.md §2.10): on an unbound connection an
+// empty OK; otherwise the Logout is committed, the session unbound, and an
+// empty OK sent. The connection stays open.
+func (srv *Server) logout(s *shard.Shard, c *session, h *wire.RequestHeader) {
+	if !c.bound() {
+		srv.reply(s, c, h, wire.StatusOK, nil)
+		return
+	}
+	if !srv.checkSession(s, c, h) || srv.replay(s, c, h) {
+		return
+	}
+	c.parked = true
+	req, client, epoch := *h, c.client, c.epoch
+	srv.onMeta(func(m *metaState) {
+		r := m.endSession(client, epoch)
+		srv.resume(c.id, func(s *shard.Shard, c *session) {
+			if !r.OK() {
+				srv.reply(s, c, &req, r.Status, nil)
+				return
+			}
+			srv.unbind(c)
+			srv.reply(s, c, &req, wire.StatusOK, nil)
+		})
+	})
+}
+
+func (srv *Server) commitOp() wire.Op { return wire.Op(srv.commit.Load()) }

@@ -1,0 +1,64 @@
+package server
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// metrics are the server's Prometheus series. Per-operation and per-status
+// counters are resolved once, so the request path does no label lookup.
+type metrics struct {
+	reg         *prometheus.Registry
+	connections prometheus.Gauge
+	evictions   prometheus.Counter
+	replays     prometheus.Counter
+	requests    [256]prometheus.Counter
+	statuses    *prometheus.CounterVec
+	ok          prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.connections = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "shoal_client_connections", Help: "Client connections with at least one request.",
+	})
+	m.evictions = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "shoal_evictions_total", Help: "Eviction frames sent to clients.",
+	})
+	m.replays = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "shoal_reply_cache_hits_total", Help: "Retried requests answered from the reply cache.",
+	})
+	reqs := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "shoal_requests_total", Help: "Client requests by operation.",
+	}, []string{"operation"})
+	for op := range m.requests {
+		if o := wire.Operation(op); o.Valid() {
+			m.requests[op] = reqs.WithLabelValues(o.String())
+		}
+	}
+	m.statuses = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "shoal_replies_total", Help: "Replies by status.",
+	}, []string{"status"})
+	m.ok = m.statuses.WithLabelValues("OK")
+	m.reg.MustRegister(m.connections, m.evictions, m.replays, reqs, m.statuses,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) request(op wire.Operation) {
+	if c := m.requests[op]; c != nil {
+		c.Inc()
+	}
+}
+
+func (m *metrics) status(s wire.Status) {
+	if s == wire.StatusOK {
+		m.ok.Inc()
+		return
+	}
+	m.statuses.WithLabelValues(strconv.FormatUint(uint64(s), 10) + " " + s.String()).Inc()
+}

@@ -1,0 +1,139 @@
+package server
+
+import (
+	"encoding/binary"
+	"net"
+	"strconv"
+
+	"github.com/shoal-io/shoal/internal/shard"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// Legacy command codes of NonReplicated requests (wire.md §2.5).
+const (
+	codePing               = 1
+	codeStats              = 10
+	codeClusterMetadata    = 12
+	codeMe                 = 20
+	codeClient             = 21
+	codeClients            = 22
+	codeLoginUser          = 38 // session control: refused on the raw path
+	codeLoginWithToken     = 44
+	codeLegacySendMessages = 102
+	codeGetUser            = 31
+	codeGetUsers           = 32
+	codeGetStreams         = 201
+)
+
+// readHandler answers a NonReplicated read on the connection's shard. It
+// returns the reply body (no result section) or a non-zero status.
+type readHandler func(srv *Server, s *shard.Shard, c *session, body []byte) ([]byte, wire.Status)
+
+// localReads need no metadata and run on the connection's shard.
+var localReads = map[uint32]readHandler{
+	codeClusterMetadata: (*Server).readClusterMetadata,
+	codeMe:              (*Server).readMe,
+	codeClient:          (*Server).readClient,
+	codeClients:         (*Server).readClients,
+}
+
+// metaReads read the metadata and run on shard 0.
+var metaReads = map[uint32]func(m *metaState, c *session, body []byte) ([]byte, wire.Status){
+	codeStats:      (*metaState).readStats,
+	codeGetStreams: (*metaState).readStreams,
+	codeGetUser:    (*metaState).readUser,
+	codeGetUsers:   (*metaState).readUsers,
+}
+
+// read serves a NonReplicated request (wire.md §1.10, §2.5): Ping works
+// before login, session-control codes evict, everything else needs a bound
+// session and gets status 40 without one.
+func (srv *Server) read(s *shard.Shard, c *session, h *wire.RequestHeader, body []byte) {
+	code := h.Code
+	switch {
+	case code == codePing:
+		srv.reply(s, c, h, wire.StatusOK, nil)
+		return
+	case code == codeLoginUser || code == codeLoginWithToken:
+		srv.evict(s, c, h.Client, wire.EvictMalformedLogin)
+		return
+	case !c.bound():
+		srv.reply(s, c, h, wire.StatusUnauthenticated, nil)
+		return
+	}
+	if fn := localReads[code]; fn != nil {
+		b, st := fn(srv, s, c, body)
+		srv.reply(s, c, h, st, b)
+		return
+	}
+	if fn := metaReads[code]; fn != nil {
+		c.parked = true
+		req, in := *h, append([]byte(nil), body...)
+		srv.onMeta(func(m *metaState) {
+			b, st := fn(m, c, in)
+			srv.resume(c.id, func(s *shard.Shard, c *session) { srv.reply(s, c, &req, st, b) })
+		})
+		return
+	}
+	if _, replicated := wire.OperationForCode(code); replicated || code == codeLegacySendMessages {
+		// A replicated command sent as a read.
+		srv.reply(s, c, h, wire.StatusFeatureUnavailable, nil)
+		return
+	}
+	srv.log.Debug("unknown read code", "client", c.id, "code", strconv.FormatUint(uint64(code), 10))
+	srv.reply(s, c, h, wire.StatusInvalidCommand, nil)
+}
+
+func (srv *Server) readClusterMetadata(_ *shard.Shard, _ *session, _ []byte) ([]byte, wire.Status) {
+	node := wire.ClusterNode{Name: srv.opts.NodeName, Role: wire.RoleLeader, Status: wire.NodeHealthy,
+		TCP: srv.port("tcp"), QUIC: srv.port("quic"), HTTP: srv.port("http"), WebSocket: srv.port("websocket")}
+	node.IP = "127.0.0.1"
+	if a := srv.Addr("tcp"); a != nil {
+		if host, _, err := net.SplitHostPort(a.String()); err == nil {
+			node.IP = host
+		}
+	}
+	m := wire.ClusterMetadata{Name: srv.opts.ClusterName, Nodes: []wire.ClusterNode{node}}
+	return m.Append(nil), wire.StatusOK
+}
+
+// port returns a listener's bound port, or 0 when it is disabled.
+func (srv *Server) port(name string) uint16 {
+	a := srv.Addr(name)
+	if a == nil {
+		return 0
+	}
+	_, p, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseUint(p, 10, 16)
+	return uint16(n)
+}
+
+func (srv *Server) readMe(_ *shard.Shard, c *session, _ []byte) ([]byte, wire.Status) {
+	info, ok := srv.dir.get(c.id)
+	if !ok {
+		return nil, wire.StatusClientNotFound
+	}
+	return info.Append(nil, true), wire.StatusOK
+}
+
+func (srv *Server) readClient(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
+	if len(body) < 4 {
+		return nil, wire.StatusInvalidFormat
+	}
+	info, ok := srv.dir.lookup(binary.LittleEndian.Uint32(body))
+	if !ok {
+		return nil, wire.StatusClientNotFound
+	}
+	return info.Append(nil, true), wire.StatusOK
+}
+
+func (srv *Server) readClients(_ *shard.Shard, _ *session, _ []byte) ([]byte, wire.Status) {
+	var b []byte
+	for _, info := range srv.dir.list() {
+		b = info.Append(b, false)
+	}
+	return b, wire.StatusOK
+}

@@ -1,0 +1,148 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"testing"
+
+	"github.com/shoal-io/shoal/client"
+	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/transport/tlsconn"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// testServer is a real server on loopback ports in a temp data directory.
+type testServer struct {
+	*Server
+	t      *testing.T
+	dir    string
+	cert   tls.Certificate
+	client *tls.Config
+}
+
+func startServer(t *testing.T, dir string, mutate ...func(*Options)) *testServer {
+	t.Helper()
+	cert, err := tlsconn.SelfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	opts := DefaultOptions()
+	opts.DataDir = dir
+	opts.TCP.Address = "127.0.0.1:0"
+	opts.WS.Address = "127.0.0.1:0"
+	opts.QUIC.Address = "127.0.0.1:0"
+	opts.QUIC.TLS = tlsconn.NewServerConfig(cert)
+	opts.HTTP.Address = "127.0.0.1:0"
+	opts.Shards = 2
+	opts.Heartbeat = 0
+	opts.HashParams = metadata.TestHashParams
+	opts.Root = RootCredentials{Default: true}
+	for _, m := range mutate {
+		m(&opts)
+	}
+	srv, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		srv.Shutdown(context.Background())
+		t.Fatal(err)
+	}
+	ts := &testServer{Server: srv, t: t, dir: dir, cert: cert, client: tlsconn.ClientConfig(cert)}
+	t.Cleanup(ts.stop)
+	return ts
+}
+
+func (ts *testServer) stop() {
+	out, err := ts.Shutdown(context.Background())
+	if err != nil {
+		ts.t.Errorf("shutdown: %v", err)
+	}
+	if out.Forced != 0 || out.BackgroundForced != 0 {
+		ts.t.Errorf("shutdown forced: %+v", out)
+	}
+}
+
+func (ts *testServer) dial(opts ...client.Option) *client.Client {
+	ts.t.Helper()
+	c, err := client.Dial(context.Background(), ts.Addr("tcp").String(), append([]client.Option{client.WithHeartbeat(0)}, opts...)...)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	ts.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestLoginPingMetadataLogout(t *testing.T) {
+	ts := startServer(t, "")
+	ctx := context.Background()
+	c := ts.dial()
+	if err := c.Ping(ctx); err != nil {
+		t.Fatalf("ping before login: %v", err)
+	}
+	sess, err := c.Login(ctx, "iggy", "iggy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess.Session == 0 || sess.UserID != metadata.RootUserID || sess.ServerProtocolVersion != wire.CurrentProtocolVersion {
+		t.Fatalf("session %+v", sess)
+	}
+	md, err := c.ClusterMetadata(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := md.Nodes
+	if len(n) != 1 || n[0].Role != wire.RoleLeader || n[0].Status != wire.NodeHealthy || n[0].TCP != ts.port("tcp") || n[0].TCP == 0 {
+		t.Fatalf("cluster metadata %+v", md)
+	}
+	if err := c.Logout(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ClusterMetadata(ctx); !errors.Is(err, &client.StatusError{Status: wire.StatusUnauthenticated}) {
+		t.Fatalf("after logout: %v", err)
+	}
+	// Log in again on the same socket: a new session.
+	sess2, err := c.Login(ctx, "iggy", "iggy")
+	if err != nil || sess2.Session <= sess.Session {
+		t.Fatalf("second login %+v %v", sess2, err)
+	}
+}
+
+func TestBadPasswordIsEvicted(t *testing.T) {
+	ts := startServer(t, "")
+	c := ts.dial(client.WithReconnect(false))
+	_, err := c.Login(context.Background(), "iggy", "wrong")
+	if !errors.Is(err, &client.EvictionError{Reason: wire.EvictInvalidCredentials}) {
+		t.Fatalf("got %v", err)
+	}
+	c2 := ts.dial(client.WithReconnect(false))
+	if _, err := c2.Login(context.Background(), "nobody", "iggy"); !errors.Is(err, &client.EvictionError{Reason: wire.EvictInvalidCredentials}) {
+		t.Fatalf("unknown user: %v", err)
+	}
+}
+
+func TestReadBeforeLoginIsUnauthenticated(t *testing.T) {
+	ts := startServer(t, "")
+	c := ts.dial()
+	for _, code := range []uint32{client.CodeClusterMetadata, client.CodeStats, client.CodeMe, client.CodeStreams, 60000} {
+		_, err := c.Request(context.Background(), wire.OpNonReplicated, code, nil)
+		if !errors.Is(err, &client.StatusError{Status: wire.StatusUnauthenticated}) {
+			t.Fatalf("code %d: %v", code, err)
+		}
+	}
+}
+
+func TestIncompatibleVersionIsEvicted(t *testing.T) {
+	ts := startServer(t, "")
+	_, err := client.Dial(context.Background(), ts.Addr("tcp").String(), client.WithHeartbeat(0),
+		client.WithCredentials("iggy", "iggy"), client.WithProtocolVersion(wire.PackVersion(0, 12, 0)))
+	var ev *client.EvictionError
+	if !errors.As(err, &ev) || ev.Reason != wire.EvictIncompatibleProtocol ||
+		ev.MinVersion != wire.MinProtocolVersion || ev.MaxVersion != wire.CurrentProtocolVersion {
+		t.Fatalf("got %v", err)
+	}
+}

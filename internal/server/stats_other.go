@@ -1,0 +1,8 @@
+//go:build !linux
+
+package server
+
+import "github.com/shoal-io/shoal/internal/wire"
+
+// hostStats leaves the kernel and disk fields zero off Linux.
+func hostStats(*wire.Stats, string) {}
