@@ -54,6 +54,8 @@ type network struct {
 	seq    uint64
 	p      netParams
 	side   []int // partition side per replica; all equal when healed
+	// Asymmetric faults: a replica that can only send, or only receive.
+	mute, deaf []bool
 	sent   int
 	dropts int
 }
@@ -62,7 +64,7 @@ func (n *network) connected(a, b endpoint) bool {
 	if a.isClient() || b.isClient() {
 		return true
 	}
-	return n.side[a] == n.side[b]
+	return n.side[a] == n.side[b] && !n.mute[a] && !n.deaf[b]
 }
 
 func (n *network) send(from, to endpoint, frame []byte) {
@@ -95,8 +97,17 @@ func (n *network) due() (packet, bool) {
 
 func (n *network) heal() {
 	for i := range n.side {
-		n.side[i] = 0
+		n.side[i], n.mute[i], n.deaf[i] = 0, false, false
 	}
+}
+
+func (n *network) healed() bool {
+	for i := range n.side {
+		if n.side[i] != 0 || n.mute[i] || n.deaf[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // partition splits the replicas into two random non-empty sides (or
@@ -107,6 +118,14 @@ func (n *network) partition() {
 		return
 	}
 	r := n.s.faultRand
+	switch r.IntN(4) {
+	case 0: // one replica only sends (TigerBeetle "send-only primary")
+		n.deaf[r.IntN(k)] = true
+		return
+	case 1: // one replica only receives
+		n.mute[r.IntN(k)] = true
+		return
+	}
 	if r.IntN(2) == 0 {
 		iso := r.IntN(k)
 		for i := range n.side {

@@ -16,6 +16,7 @@ type node struct {
 	id      int
 	cfg     vsr.Config
 	r       *vsr.Replica // nil while crashed
+	sm      *kv          // the replica's state machine; replaced on restart
 	hs      vsr.HardState
 	journal map[wire.Op][]byte
 	pending *vsr.Ready // handed out, being written
@@ -75,7 +76,8 @@ func (n *node) restart(s *Sim) {
 		return cmp.Compare(binary.LittleEndian.Uint64(a[176:]), binary.LittleEndian.Uint64(b[176:]))
 	})
 	cfg := n.cfg
-	cfg.StateMachine = &kv{}
+	n.sm = &kv{}
+	cfg.StateMachine = n.sm
 	cfg.Seed = s.faultRand.Uint64()
 	r, err := vsr.Restart(cfg, n.hs, frames)
 	if err != nil {

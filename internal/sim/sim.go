@@ -125,12 +125,12 @@ func newSim(o Options) *Sim {
 	}
 	nclients := 1 + swarm.IntN(4)
 	s.res = Result{Seed: o.Seed, Replicas: n, Clients: nclients}
-	s.net = &network{s: s, side: make([]int, n), p: netParams{
+	s.net = &network{s: s, side: make([]int, n), mute: make([]bool, n), deaf: make([]bool, n), p: netParams{
 		drop:      []float64{0, 0.02, 0.05, 0.1, 0.2}[swarm.IntN(5)],
 		duplicate: []float64{0, 0.02, 0.1}[swarm.IntN(3)],
 		delayMin:  1 + swarm.IntN(2),
 	}}
-	s.net.p.delayMax = s.net.p.delayMin + []int{0, 2, 5, 15}[swarm.IntN(4)]
+	s.net.p.delayMax = s.net.p.delayMin + []int{0, 2, 5, 15, 40}[swarm.IntN(5)]
 	s.diskMax = swarm.IntN(4)
 	s.crashOdds = []int{0, 200, 400, 800}[swarm.IntN(4)]
 	s.partOdds = []int{0, 300, 600}[swarm.IntN(3)]
@@ -148,7 +148,7 @@ func newSim(o Options) *Sim {
 		if err != nil {
 			panic(err) // the sim's own configuration is invalid
 		}
-		s.nodes = append(s.nodes, &node{id: i, cfg: cfg, r: r, journal: map[wire.Op][]byte{}})
+		s.nodes = append(s.nodes, &node{id: i, cfg: cfg, r: r, sm: cfg.StateMachine.(*kv), journal: map[wire.Op][]byte{}})
 	}
 	for i := range nclients {
 		c := &client{idx: i}
@@ -270,17 +270,12 @@ func (s *Sim) inject() {
 		}
 	}
 	if s.partOdds > 0 {
-		healed := true
-		for _, side := range s.net.side {
-			if side != 0 {
-				healed = false
-			}
-		}
+		healed := s.net.healed()
 		switch {
 		case healed && r.IntN(s.partOdds) == 0:
 			s.net.partition()
 			s.res.Partitions++
-			s.tracef("partition %v", s.net.side)
+			s.tracef("partition %v mute %v deaf %v", s.net.side, s.net.mute, s.net.deaf)
 		case !healed && r.IntN(s.healOdds) == 0:
 			s.net.heal()
 			s.tracef("heal")
@@ -308,6 +303,7 @@ func (s *Sim) run() {
 	for !s.stopped {
 		if s.converged() {
 			s.res.Converged = s.now - start
+			s.checkReplicasEqual()
 			return
 		}
 		if s.now-start >= s.o.Converge {
@@ -344,6 +340,20 @@ func (s *Sim) converged() bool {
 		}
 	}
 	return true
+}
+
+// checkReplicasEqual compares the converged replicas' state machines and
+// client tables (TigerBeetle's storage checker, at quiescence).
+func (s *Sim) checkReplicasEqual() {
+	n0 := s.nodes[0]
+	for _, n := range s.nodes[1:] {
+		if n.sm.vals != n0.sm.vals {
+			s.fail("replicas %d and %d differ in state-machine state at op %d", n0.id, n.id, n.r.CommitMin())
+		}
+		if a, b := n0.r.ClientsDigest(), n.r.ClientsDigest(); a != b {
+			s.fail("replicas %d and %d differ in client tables at op %d", n0.id, n.id, n.r.CommitMin())
+		}
+	}
 }
 
 func (s *Sim) finish() Result {
