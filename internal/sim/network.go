@@ -49,15 +49,15 @@ type netParams struct {
 // never depends on anything but the seed. Packets between replicas on
 // different sides of a partition are dropped when sent and when delivered.
 type network struct {
-	s      *Sim
-	q      packetQueue
-	seq    uint64
-	p      netParams
-	side   []int // partition side per replica; all equal when healed
+	s    *Sim
+	q    packetQueue
+	seq  uint64
+	p    netParams
+	side []int // partition side per replica; all equal when healed
 	// Asymmetric faults: a replica that can only send, or only receive.
 	mute, deaf []bool
-	sent   int
-	dropts int
+	sent       int
+	dropts     int
 }
 
 func (n *network) connected(a, b endpoint) bool {
