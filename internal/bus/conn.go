@@ -1,7 +1,6 @@
 package bus
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -163,11 +162,9 @@ func (c *conn) dispatch(f *wire.Frame) error {
 	if c.plane == planeClient {
 		switch {
 		case cmd == wire.CommandRequest:
-			if !requestChecksumOK(f.Bytes()) {
-				c.b.log.Warn("request checksum mismatch; dropped", "client", c.client)
-				f.Release()
-				return nil
-			}
+			// The request checksum is the session layer's to check: a
+			// mismatch must be answered with status 4 (wire.md §1.10, S11),
+			// which only it can build.
 			if h := c.b.hooks.OnRequest; h != nil {
 				h(c.client, f)
 			} else {
@@ -207,18 +204,4 @@ func (c *conn) dispatch(f *wire.Frame) error {
 // Reserved and the generic pings are neither plane's and are dropped.
 func replicaCommand(cmd wire.Command) bool {
 	return cmd > wire.CommandPongClient && !cmd.ClientPlane()
-}
-
-// Offsets of a Request's request_checksum (wire.RequestHeader).
-const offRequestChecksum = 144
-
-// requestChecksumOK checks a stamped request_checksum against the body
-// without decoding the header; 0 means unstamped.
-func requestChecksumOK(frame []byte) bool {
-	lo := binary.LittleEndian.Uint64(frame[offRequestChecksum:])
-	hi := binary.LittleEndian.Uint64(frame[offRequestChecksum+8:])
-	if lo == 0 && hi == 0 {
-		return true
-	}
-	return wire.Checksum(frame[wire.HeaderSize:]) == wire.Uint128{Lo: lo, Hi: hi}
 }

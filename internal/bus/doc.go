@@ -8,10 +8,11 @@
 // The writer blocks for its first frame, drains up to Config.MaxBatch more
 // without blocking and hands the batch to the transport in one call, which
 // is one writev on plain TCP (S2) and atomic or an error (S3). The reader
-// validates every frame (S8: size and command in the transport, seals on the
-// replica plane, the request checksum on the client plane), keeps the planes
-// apart (S7) and dispatches to the Hooks. Shutdown runs the S9 order and
-// reports how many connections and background tasks drained cleanly.
+// validates every frame (S8: size and command in the transport, seals on
+// the replica plane; a Request's request checksum is left to the session
+// layer, which must answer a mismatch), keeps the planes apart (S7) and
+// dispatches to the Hooks. Shutdown runs the S9 order and reports how many
+// connections and background tasks drained cleanly.
 //
 // Goroutines: every goroutine (per-connection reader and writer, background
 // tasks started with Go, handshakes started by AcceptClient/AcceptReplica)
