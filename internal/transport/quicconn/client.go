@@ -1,0 +1,238 @@
+package quicconn
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/shoal-io/shoal/internal/transport"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// Conn is the client side of a QUIC connection: one bidirectional stream
+// per frame sent; replies are read in the order the requests were sent.
+// ReadFrame is called by one goroutine at a time; SendBatch and Close are
+// safe for concurrent use.
+type Conn struct {
+	udp *net.UDPConn
+	tr  *quic.Transport
+	qc  *quic.Conn
+	max uint32
+
+	wmu sync.Mutex // serialises SendBatch, so a batch's streams are consecutive
+
+	qmu sync.Mutex // guards the following fields
+	// +checklocks:qmu
+	queue []*quic.Stream // request streams whose reply is not read yet, oldest first
+	// +checklocks:qmu
+	wake context.CancelFunc // interrupts a ReadFrame waiting for a server-opened stream
+	// +checklocks:qmu
+	closed bool
+
+	rerr      error // sticky; owned by the ReadFrame caller
+	closeOnce sync.Once
+}
+
+var _ transport.Conn = (*Conn)(nil)
+
+// Dial connects to addr ("host:port") with ALPN iggy.consensus.v1 and no
+// 0-RTT. cfg.ServerName defaults to addr's host.
+func Dial(ctx context.Context, addr string, cfg *tls.Config) (*Conn, error) {
+	if cfg == nil {
+		return nil, ErrNoConfig
+	}
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("quicconn: dial %s: %w", addr, err)
+	}
+	tcfg := withALPN(cfg)
+	if tcfg.ServerName == "" {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, fmt.Errorf("quicconn: dial %s: %w", addr, err)
+		}
+		tcfg.ServerName = host
+	}
+	udp, err := net.ListenUDP("udp", nil)
+	if err != nil {
+		return nil, fmt.Errorf("quicconn: dial %s: %w", addr, err)
+	}
+	tr := &quic.Transport{Conn: udp}
+	qc, err := tr.Dial(ctx, ua, tcfg, clientQUICConfig())
+	if err != nil {
+		tr.Close()
+		udp.Close()
+		return nil, fmt.Errorf("quicconn: dial %s: %w", addr, err)
+	}
+	return &Conn{udp: udp, tr: tr, qc: qc, max: wire.DefaultMaxMessageSize}, nil
+}
+
+// SendBatch opens one stream per frame, writes the frame and finishes the
+// stream. It blocks while MaxStreams requests are in flight.
+func (c *Conn) SendBatch(frames [][]byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	for _, f := range frames {
+		s, err := c.qc.OpenStreamSync(c.qc.Context())
+		if err != nil {
+			return connErr(err)
+		}
+		if _, err := s.Write(f); err != nil {
+			s.CancelRead(streamCodeRefused)
+			s.CancelWrite(streamCodeRefused)
+			return connErr(err)
+		}
+		if err := s.Close(); err != nil {
+			return connErr(err)
+		}
+		c.qmu.Lock()
+		c.queue = append(c.queue, s)
+		if c.wake != nil {
+			c.wake()
+		}
+		c.qmu.Unlock()
+	}
+	return nil
+}
+
+// ReadFrame returns the reply to the oldest request not yet answered; when
+// no request is outstanding, a frame from a server-opened stream. A request
+// stream the server reset or finished without a frame is skipped. It
+// returns io.EOF once the server closed the connection cleanly.
+func (c *Conn) ReadFrame() (*wire.Frame, error) {
+	if c.rerr != nil {
+		return nil, c.rerr
+	}
+	f, err := c.readFrame()
+	if err != nil {
+		c.rerr = err
+	}
+	return f, err
+}
+
+func (c *Conn) readFrame() (*wire.Frame, error) {
+	for {
+		s, err := c.next()
+		if err != nil {
+			return nil, err
+		}
+		if s == nil {
+			us, err := c.acceptUni()
+			if err != nil {
+				return nil, err
+			}
+			if us == nil {
+				continue // woken by SendBatch
+			}
+			f, err := readStreamFrame(us, c.max)
+			if err != nil {
+				us.CancelRead(streamCodeRefused)
+				return nil, c.streamReadErr(err)
+			}
+			finishRead(us)
+			return f, nil
+		}
+		f, err := readStreamFrame(s, c.max)
+		if err == io.EOF || err != nil && isStreamErr(err) {
+			continue // no reply on this stream
+		}
+		if err != nil {
+			s.CancelRead(streamCodeRefused)
+			return nil, c.streamReadErr(err)
+		}
+		finishRead(s)
+		return f, nil
+	}
+}
+
+// streamReadErr maps a read error, preferring the connection's cause.
+func (c *Conn) streamReadErr(err error) error {
+	if cause := context.Cause(c.qc.Context()); cause != nil {
+		return connErr(cause)
+	}
+	return err
+}
+
+// next pops the oldest request stream, or returns nil when none is
+// outstanding.
+func (c *Conn) next() (*quic.Stream, error) {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if c.closed {
+		return nil, transport.ErrClosed
+	}
+	if len(c.queue) == 0 {
+		return nil, nil
+	}
+	s := c.queue[0]
+	c.queue[0] = nil
+	c.queue = c.queue[1:]
+	return s, nil
+}
+
+// acceptUni waits for a server-opened stream until SendBatch queues a
+// request (nil, nil) or the connection ends.
+func (c *Conn) acceptUni() (*quic.ReceiveStream, error) {
+	c.qmu.Lock()
+	if len(c.queue) > 0 {
+		c.qmu.Unlock()
+		return nil, nil
+	}
+	ctx, cancel := context.WithCancel(c.qc.Context())
+	c.wake = cancel
+	c.qmu.Unlock()
+	us, err := c.qc.AcceptUniStream(ctx)
+	c.qmu.Lock()
+	c.wake = nil
+	c.qmu.Unlock()
+	cancel()
+	if err != nil {
+		if cause := context.Cause(c.qc.Context()); cause != nil {
+			return nil, connErr(cause)
+		}
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		return nil, connErr(err)
+	}
+	return us, nil
+}
+
+// Close says goodbye with an empty stream, waits up to closeTimeout for
+// the server to acknowledge it (it has then read every request), and
+// closes the connection and its UDP socket.
+func (c *Conn) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		// Only when no SendBatch is in flight: Close must not wait
+		// behind one, it unblocks it.
+		if c.wmu.TryLock() {
+			if s, oerr := c.qc.OpenStream(); oerr == nil {
+				if s.Close() == nil {
+					_ = s.SetReadDeadline(time.Now().Add(closeTimeout))
+					_, _ = io.Copy(io.Discard, s)
+				}
+			}
+			c.wmu.Unlock()
+		}
+		c.qmu.Lock()
+		c.closed = true
+		c.qmu.Unlock()
+		err = c.qc.CloseWithError(CodeNoError, "")
+		c.tr.Close()
+		c.udp.Close()
+	})
+	return err
+}
+
+// Kind reports transport.KindQUIC.
+func (c *Conn) Kind() transport.Kind { return transport.KindQUIC }
+
+// RemoteAddr reports the server's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.qc.RemoteAddr() }

@@ -1,0 +1,369 @@
+package quicconn
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/shoal-io/shoal/internal/transport"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// Errors.
+var (
+	// ErrNoConfig is returned by Listen and Dial without a tls.Config.
+	ErrNoConfig = errors.New("quicconn: nil tls.Config")
+	// ErrALPN means the peer did not negotiate iggy.consensus.v1.
+	ErrALPN = errors.New("quicconn: ALPN " + ALPN + " not negotiated")
+	// Err0RTT means a connection used 0-RTT, which is refused.
+	Err0RTT = errors.New("quicconn: 0-RTT not permitted")
+)
+
+// Config configures a QUIC listener.
+type Config struct {
+	// TLS is the server TLS configuration; ALPN and TLS 1.3 are set on a
+	// copy.
+	TLS *tls.Config
+	// QUIC overrides DefaultQUICConfig when set (Allow0RTT is forced off).
+	QUIC *quic.Config
+	// MaxFrameSize bounds incoming frames (S8); 0 means
+	// wire.DefaultMaxMessageSize.
+	MaxFrameSize uint32
+}
+
+// Listener accepts QUIC connections whose handshake quic-go has completed.
+type Listener struct {
+	udp *net.UDPConn
+	tr  *quic.Transport
+	ql  *quic.Listener
+	max uint32
+
+	mu sync.Mutex // guards the following fields
+	// +checklocks:mu
+	live int // accepted connections not yet closed
+	// +checklocks:mu
+	closed bool
+	// +checklocks:mu
+	trClosed bool
+}
+
+var _ transport.Listener = (*Listener)(nil)
+
+// Listen binds a UDP socket at addr ("host:port"; port 0 picks one).
+func Listen(ctx context.Context, addr string, cfg Config) (*Listener, error) {
+	if cfg.TLS == nil {
+		return nil, ErrNoConfig
+	}
+	qc := cfg.QUIC
+	if qc == nil {
+		qc = DefaultQUICConfig()
+	}
+	qc = qc.Clone()
+	qc.Allow0RTT = false
+	var lc net.ListenConfig
+	pc, err := lc.ListenPacket(ctx, "udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("quicconn: listen %s: %w", addr, err)
+	}
+	udp := pc.(*net.UDPConn)
+	tr := &quic.Transport{Conn: udp}
+	ql, err := tr.Listen(withALPN(cfg.TLS), qc)
+	if err != nil {
+		tr.Close()
+		udp.Close()
+		return nil, fmt.Errorf("quicconn: listen %s: %w", addr, err)
+	}
+	return &Listener{udp: udp, tr: tr, ql: ql, max: cfg.MaxFrameSize}, nil
+}
+
+// Accept returns the next connection whose handshake completed. It never
+// waits on a slow handshake (S6): quic-go runs handshakes concurrently and
+// bounds them by HandshakeIdleTimeout.
+func (l *Listener) Accept() (transport.Pending, error) {
+	qc, err := l.ql.Accept(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	l.live++
+	l.mu.Unlock()
+	return &Pending{qc: qc, l: l}, nil
+}
+
+// Close stops accepting. Accepted connections keep running; the UDP socket
+// is closed once the last of them is closed.
+func (l *Listener) Close() error {
+	err := l.ql.Close()
+	l.mu.Lock()
+	l.closed = true
+	l.maybeCloseTransportLocked()
+	l.mu.Unlock()
+	return err
+}
+
+// release is called once per accepted connection when it is closed.
+func (l *Listener) release() {
+	l.mu.Lock()
+	l.live--
+	l.maybeCloseTransportLocked()
+	l.mu.Unlock()
+}
+
+// l.mu must be held.
+func (l *Listener) maybeCloseTransportLocked() {
+	if l.closed && l.live == 0 && !l.trClosed {
+		l.trClosed = true
+		l.tr.Close()
+		l.udp.Close()
+	}
+}
+
+// Addr reports the bound UDP address.
+func (l *Listener) Addr() net.Addr { return l.udp.LocalAddr() }
+
+// Kind reports transport.KindQUIC.
+func (l *Listener) Kind() transport.Kind { return transport.KindQUIC }
+
+// Pending is a QUIC connection before the owner has installed it.
+type Pending struct {
+	qc   *quic.Conn
+	l    *Listener
+	once sync.Once
+}
+
+var _ transport.Pending = (*Pending)(nil)
+
+// Handshake checks ALPN and 0-RTT and starts the Conn's reader. The
+// cryptographic handshake already completed inside quic-go under
+// HandshakeIdleTimeout; ctx is honoured but nothing here blocks.
+func (p *Pending) Handshake(ctx context.Context) (transport.Conn, error) {
+	st := p.qc.ConnectionState()
+	var err error
+	switch {
+	case ctx.Err() != nil:
+		err = ctx.Err()
+		_ = p.qc.CloseWithError(CodeHandshakeFailed, "handshake deadline")
+	case st.TLS.NegotiatedProtocol != ALPN:
+		err = ErrALPN
+		_ = p.qc.CloseWithError(CodeHandshakeFailed, "alpn")
+	case st.Used0RTT:
+		err = Err0RTT
+		_ = p.qc.CloseWithError(CodeProtocolViolated, "0-RTT not permitted")
+	}
+	if err != nil {
+		p.once.Do(p.l.release)
+		return nil, fmt.Errorf("quicconn: handshake with %s: %w", p.qc.RemoteAddr(), err)
+	}
+	return newServerConn(p.qc, p.l.max, func() { p.once.Do(p.l.release) }), nil
+}
+
+// Close abandons the connection.
+func (p *Pending) Close() error {
+	err := p.qc.CloseWithError(CodeShutdown, "")
+	p.once.Do(p.l.release)
+	return err
+}
+
+// Kind reports transport.KindQUIC.
+func (p *Pending) Kind() transport.Kind { return transport.KindQUIC }
+
+// RemoteAddr reports the peer's address.
+func (p *Pending) RemoteAddr() net.Addr { return p.qc.RemoteAddr() }
+
+// inQueue bounds the frames the server's reader holds ahead of ReadFrame.
+const inQueue = 256
+
+type item struct {
+	f   *wire.Frame
+	err error
+}
+
+// waiting is a request stream awaiting its reply.
+type waiting struct {
+	s  *quic.Stream
+	id uint64
+}
+
+// serverConn is the server side of a QUIC connection.
+type serverConn struct {
+	qc      *quic.Conn
+	max     uint32
+	release func()
+
+	in   chan item
+	done chan struct{} // closed by Close
+	wg   sync.WaitGroup
+	rerr error // sticky; owned by the ReadFrame caller
+
+	pmu sync.Mutex // guards the following field
+	// +checklocks:pmu
+	pending []waiting // streams awaiting a reply, in arrival order
+
+	wmu   sync.Mutex // serialises SendBatch
+	stale atomic.Int64
+
+	closeOnce sync.Once
+}
+
+var _ transport.Conn = (*serverConn)(nil)
+
+func newServerConn(qc *quic.Conn, max uint32, release func()) *serverConn {
+	if max == 0 {
+		max = wire.DefaultMaxMessageSize
+	}
+	c := &serverConn{qc: qc, max: max, release: release, in: make(chan item, inQueue), done: make(chan struct{})}
+	c.wg.Go(c.readLoop)
+	return c
+}
+
+// readLoop accepts request streams in order (quic-go hands them out by
+// stream id, i.e. in the order the client opened them), reads one frame
+// from each and queues it. It ends at the first error or the goodbye.
+func (c *serverConn) readLoop() {
+	for {
+		s, err := c.qc.AcceptStream(context.Background())
+		if err != nil {
+			c.deliver(item{err: connErr(err)})
+			return
+		}
+		f, err := readStreamFrame(s, c.max)
+		switch {
+		case err == io.EOF: // the client's goodbye: every request was read
+			_ = s.Close()
+			c.deliver(item{err: io.EOF})
+			return
+		case err != nil:
+			s.CancelRead(streamCodeRefused)
+			s.CancelWrite(streamCodeRefused)
+			c.deliver(item{err: err})
+			return
+		}
+		finishRead(s)
+		c.pmu.Lock()
+		c.pending = append(c.pending, waiting{s: s, id: binary.LittleEndian.Uint64(f.Bytes()[offRequestID:])})
+		c.pmu.Unlock()
+		if !c.deliver(item{f: f}) {
+			return
+		}
+	}
+}
+
+func (c *serverConn) deliver(it item) bool {
+	select {
+	case c.in <- it:
+		return true
+	case <-c.done:
+		if it.f != nil {
+			it.f.Release()
+		}
+		return false
+	}
+}
+
+// ReadFrame returns the next request frame, in the order the client sent
+// them. It returns io.EOF after the client's goodbye or a clean close.
+func (c *serverConn) ReadFrame() (*wire.Frame, error) {
+	if c.rerr != nil {
+		return nil, c.rerr
+	}
+	select {
+	case it := <-c.in:
+		if it.err != nil {
+			c.rerr = it.err
+		}
+		return it.f, it.err
+	case <-c.done:
+		c.rerr = transport.ErrClosed
+		return nil, c.rerr
+	}
+}
+
+// route removes and returns the stream a frame goes on: for a reply, the
+// oldest stream waiting with the same request id; for a server-initiated
+// frame, the oldest waiting stream. nil with stale=true means a reply
+// nobody waits for; nil with stale=false means open a new stream.
+func (c *serverConn) route(f []byte) (s *quic.Stream, stale bool) {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	id, keyed := requestKey(f)
+	for i, w := range c.pending {
+		if !keyed || w.id == id {
+			c.pending = append(c.pending[:i], c.pending[i+1:]...)
+			return w.s, false
+		}
+	}
+	return nil, keyed
+}
+
+// SendBatch sends each frame on the stream of the request it answers and
+// finishes that stream (see the package doc). quic-go packs the streams'
+// data into packets itself, so the batch leaves in as few packets as it
+// fits. A connection error fails the batch (S3); a request stream the
+// client abandoned only loses that frame.
+func (c *serverConn) SendBatch(frames [][]byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	for _, f := range frames {
+		s, stale := c.route(f)
+		if stale {
+			c.stale.Add(1)
+			continue
+		}
+		if s != nil {
+			if err := sendOn(s, f); err != nil {
+				return connErr(err)
+			}
+			continue
+		}
+		us, err := c.qc.OpenUniStreamSync(c.qc.Context())
+		if err != nil {
+			return connErr(err)
+		}
+		if err := sendOn(us, f); err != nil {
+			return connErr(err)
+		}
+	}
+	return nil
+}
+
+// Stale reports how many replies matched no waiting request and were
+// discarded.
+func (c *serverConn) Stale() int64 { return c.stale.Load() }
+
+// Close closes the connection (CONNECTION_CLOSE with CodeNoError) and
+// waits for the reader goroutine.
+func (c *serverConn) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		close(c.done)
+		err = c.qc.CloseWithError(CodeNoError, "")
+		c.wg.Wait()
+		for {
+			select {
+			case it := <-c.in:
+				if it.f != nil {
+					it.f.Release()
+				}
+				continue
+			default:
+			}
+			break
+		}
+		c.release()
+	})
+	return err
+}
+
+// Kind reports transport.KindQUIC.
+func (c *serverConn) Kind() transport.Kind { return transport.KindQUIC }
+
+// RemoteAddr reports the peer's address.
+func (c *serverConn) RemoteAddr() net.Addr { return c.qc.RemoteAddr() }
