@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/server"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func startServer(t *testing.T) *server.Server {
+	t.Helper()
+	opts := server.DefaultOptions()
+	opts.DataDir = t.TempDir()
+	opts.TCP.Address, opts.WS.Address, opts.HTTP.Address = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	opts.QUIC.Enabled = false
+	opts.Heartbeat = 0
+	opts.HashParams = metadata.TestHashParams
+	opts.Root = server.RootCredentials{Username: "admin", Password: "s3cret"}
+	srv, err := server.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := srv.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return srv
+}
+
+func run(t *testing.T, env map[string]string, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := Run(args, &out, func(k string) string { return env[k] })
+	return out.String(), err
+}
+
+func TestCommands(t *testing.T) {
+	srv := startServer(t)
+	tcp := srv.Addr("tcp").String()
+	wsAddr := srv.Addr("websocket").String()
+	env := map[string]string{"IGGY_USERNAME": "admin", "IGGY_PASSWORD": "s3cret"}
+	for _, tc := range []struct {
+		args []string
+		want []string // fields of one output line
+	}{
+		{[]string{"ping", "--address", tcp}, []string{"pong", "in"}},
+		{[]string{"ping", "--transport", "ws", "--address", wsAddr}, []string{"pong", "in"}},
+		{[]string{"me", "--address", tcp}, []string{"transport", "tcp"}},
+		{[]string{"stats", "--address", tcp}, []string{"server", "version", server.Version}},
+		{[]string{"cluster", "--transport", "ws", "--address", wsAddr}, []string{"shoal-node", "127.0.0.1",
+			portOf(tcp), "0", portOf(srv.Addr("http").String()), portOf(wsAddr), "leader", "healthy"}},
+	} {
+		out, err := run(t, env, tc.args...)
+		if err != nil || !hasLine(out, tc.want) {
+			t.Errorf("shoal %s: %v\n%s\nwant a line %q", strings.Join(tc.args, " "), err, out, tc.want)
+		}
+	}
+}
+
+// hasLine reports whether some line of out starts with exactly the fields
+// want.
+func hasLine(out string, want []string) bool {
+	for line := range strings.SplitSeq(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= len(want) && slices.Equal(f[:len(want)], want) {
+			return true
+		}
+	}
+	return false
+}
+
+func portOf(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
+
+func TestErrors(t *testing.T) {
+	srv := startServer(t)
+	tcp := srv.Addr("tcp").String()
+	if _, err := run(t, nil, "me", "--address", tcp, "--password", "wrong", "--username", "admin"); err == nil ||
+		!strings.Contains(err.Error(), "InvalidCredentials") {
+		t.Fatalf("bad password: %v", err)
+	}
+	if _, err := run(t, nil, "me", "--address", tcp); err == nil || !strings.Contains(err.Error(), "password") {
+		t.Fatalf("no password: %v", err)
+	}
+	if _, err := run(t, nil, "frobnicate"); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+	if out, err := run(t, nil, "help"); err != nil || !strings.Contains(out, "usage: shoal") {
+		t.Fatalf("help: %v %s", err, out)
+	}
+}

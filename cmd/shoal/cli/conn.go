@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/shoal-io/shoal/client"
+)
+
+// command is one subcommand.
+type command struct {
+	name, usage string
+	run         func(ctx context.Context, c *client.Client, out io.Writer, args []string) error
+	login       bool // needs a logged-in session
+}
+
+var commands = []command{
+	{name: "ping", usage: "round-trip a Ping (no login needed)", run: runPing},
+	{name: "me", usage: "show this connection as the server sees it", run: runMe, login: true},
+	{name: "stats", usage: "show server statistics", run: runStats, login: true},
+	{name: "cluster", usage: "show the cluster's nodes", run: runCluster, login: true},
+}
+
+// connFlags are the flags every command takes. Defaults come from the
+// environment: IGGY_TRANSPORT, IGGY_ADDRESS (or IGGY_TCP_ADDRESS),
+// IGGY_USERNAME, IGGY_PASSWORD, IGGY_TLS_CA_FILE.
+type connFlags struct {
+	transport, address, username, password, caFile, serverName string
+	insecure                                                   bool
+	timeout                                                    time.Duration
+}
+
+func (f *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
+	env := func(def string, keys ...string) string {
+		for _, k := range keys {
+			if v := getenv(k); v != "" {
+				return v
+			}
+		}
+		return def
+	}
+	fs.StringVar(&f.transport, "transport", env("tcp", "IGGY_TRANSPORT"), "tcp, tls, ws, wss or quic")
+	fs.StringVar(&f.address, "address", env("", "IGGY_ADDRESS", "IGGY_TCP_ADDRESS"), "server address (default by transport: tcp/tls 127.0.0.1:8090, ws/wss 127.0.0.1:8092, quic 127.0.0.1:8080)")
+	fs.StringVar(&f.username, "username", env("iggy", "IGGY_USERNAME"), "user to log in as")
+	fs.StringVar(&f.password, "password", env("", "IGGY_PASSWORD"), "password (default $IGGY_PASSWORD)")
+	fs.StringVar(&f.caFile, "tls-ca-file", env("", "IGGY_TLS_CA_FILE"), "PEM CA certificate to verify the server with")
+	fs.StringVar(&f.serverName, "tls-server-name", "", "server name to verify (default: the address's host)")
+	fs.BoolVar(&f.insecure, "tls-insecure", false, "do not verify the server certificate (testing only)")
+	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "deadline for the whole command")
+}
+
+func (f *connFlags) defaultAddress() string {
+	switch client.Transport(f.transport) {
+	case client.WS, client.WSS:
+		return "127.0.0.1:8092"
+	case client.QUIC:
+		return "127.0.0.1:8080"
+	}
+	return "127.0.0.1:8090"
+}
+
+func (f *connFlags) tlsConfig() (*tls.Config, error) {
+	if f.caFile == "" && f.serverName == "" && !f.insecure {
+		return nil, nil
+	}
+	c := &tls.Config{ServerName: f.serverName, InsecureSkipVerify: f.insecure, MinVersion: tls.VersionTLS12}
+	if f.caFile != "" {
+		pem, err := os.ReadFile(f.caFile)
+		if err != nil {
+			return nil, err
+		}
+		c.RootCAs = x509.NewCertPool()
+		if !c.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s holds no PEM certificate", f.caFile)
+		}
+	}
+	if c.ServerName == "" {
+		host := f.address
+		if i := strings.LastIndex(host, ":"); i > 0 {
+			host = host[:i]
+		}
+		c.ServerName = strings.Trim(host, "[]")
+	}
+	return c, nil
+}
+
+// Run runs the shoal command with args (without the program name), writing
+// results to out. getenv reads the environment.
+func Run(args []string, out io.Writer, getenv func(string) string) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(out)
+		return nil
+	}
+	var cmd *command
+	for i := range commands {
+		if commands[i].name == args[0] {
+			cmd = &commands[i]
+		}
+	}
+	if cmd == nil {
+		usage(out)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	fs := flag.NewFlagSet("shoal "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	var cf connFlags
+	cf.register(fs, getenv)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if cf.address == "" {
+		cf.address = cf.defaultAddress()
+	}
+	tc, err := cf.tlsConfig()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cf.timeout)
+	defer cancel()
+	opts := []client.Option{client.WithTransport(client.Transport(cf.transport)), client.WithHeartbeat(0),
+		client.WithReconnect(false), client.WithTLSConfig(tc)}
+	if cmd.login {
+		if cf.password == "" {
+			return errors.New("a password is needed: --password or IGGY_PASSWORD")
+		}
+		opts = append(opts, client.WithCredentials(cf.username, cf.password))
+	}
+	c, err := client.Dial(ctx, cf.address, opts...)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", cf.transport, cf.address, err)
+	}
+	defer c.Close()
+	return cmd.run(ctx, c, out, fs.Args())
+}
+
+func usage(out io.Writer) {
+	fmt.Fprintln(out, "usage: shoal <command> [flags]\n\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(out, "  %-8s %s\n", c.name, c.usage)
+	}
+	fmt.Fprintln(out, "\nflags (every command): --transport, --address, --username, --password, --tls-ca-file,")
+	fmt.Fprintln(out, "  --tls-server-name, --tls-insecure, --timeout; `shoal <command> -h` lists them with defaults.")
+	fmt.Fprintln(out, "environment: IGGY_TRANSPORT, IGGY_ADDRESS, IGGY_USERNAME, IGGY_PASSWORD, IGGY_TLS_CA_FILE")
+}
