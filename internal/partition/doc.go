@@ -1,0 +1,101 @@
+// Package partition is one partition's durable message log: segment files
+// holding message batches exactly as the wire carries them, a sparse index
+// per segment, and the partition's consumer offsets, all written through a
+// vfs.FS under the partition's directory. Append stamps and stores a batch
+// that wire.SendMessages.Decode admitted; Poll and Read serve PollMessages
+// replies; Open recovers after a crash.
+//
+// # Directory layout
+//
+//	<dir>/00000000000000000000.log     segment whose first offset is 0
+//	<dir>/00000000000000000000.index   its sparse index
+//	<dir>/00000000000000004096.log     next segment, first offset 4096
+//	<dir>/00000000000000004096.index
+//	<dir>/offsets.log                  consumer offsets (an internal/journal file)
+//
+// A segment is named after its base offset: 20 decimal digits, zero padded,
+// so names sort in offset order. The last segment is the active one; every
+// other segment is sealed and never written again.
+//
+// # Segment file (.log)
+//
+// Batch records back to back, nothing else: no file header, no padding.
+// Each record is the 256-byte batch header of wire.md §3.3 followed by its
+// message frames (48-byte header, payload, user headers), byte for byte as
+// SendMessages carried it, except for four header fields Append stamps:
+//
+//	off  size field
+//	  0     8 partition_id     u64: the partition's id
+//	  8     8 base_offset      u64: offset of the batch's first message
+//	 16     8 base_timestamp   u64 µs: the append time, never below the
+//	                           previous batch's (timestamps are monotonic)
+//	 24     8 origin_timestamp u64 µs, as sent
+//	 32     8 batch_length     u64: 256 + frame bytes, as sent
+//	 40     8 batch_checksum   u64: recomputed over the stamped fields
+//	 48     4 message_count    u32 >= 1, as sent
+//	 52   204 reserved         zero
+//
+// A message's offset is base_offset + its index in the batch; the frames
+// keep their offset_delta, timestamp_delta and checksum untouched. Batches
+// tile the file: batch i+1 starts at the end of batch i and its base_offset
+// is batch i's base_offset + message_count.
+//
+// # Index file (.index)
+//
+// One 16-byte entry per batch of the segment, in order:
+//
+//	off  size field
+//	  0     4 relative_offset u32: base_offset - segment base offset
+//	  4     4 position        u32: byte position of the batch in the .log
+//	  8     8 timestamp       u64 µs: the batch's base_timestamp
+//
+// The index is derived data. The active segment's index is rebuilt from
+// its log on every Open; a sealed segment's index is synced when the
+// segment is sealed and checked against its log on Open (rebuilt from the
+// batch headers if it does not match). These constants are part of the
+// disk format and must not be changed.
+//
+// # Consumer offsets (offsets.log)
+//
+// An internal/journal file of 14-byte records, replayed in order:
+//
+//	off  size field
+//	  0     1 op       u8: 1 store, 2 delete
+//	  1     1 kind     u8: wire.ConsumerKind (1 consumer, 2 group)
+//	  2     4 id       u32: consumer id or group id
+//	  6     8 offset   u64: the stored offset (0 for delete)
+//
+// When the file holds many more records than live offsets it is rewritten
+// (to offsets.log.tmp, synced, renamed over, directory synced).
+//
+// # Durability
+//
+// Append writes the batch and then syncs the segment file when the policy
+// says so: after every batch with EnforceFsync, otherwise once
+// MessagesRequiredToSave messages or SizeRequiredToSave bytes have been
+// written since the last sync. AppendResult.Durable and DurableOffset
+// report what is synced; a server acknowledges a produce under enforced
+// fsync only once its batch is durable (S12). Open verifies every batch of
+// the active segment (layout, every checksum, partition id and offset
+// continuity) and truncates the file at the first batch that fails, then
+// syncs the truncation: a torn or damaged tail is never served
+// (Recovery.TornBytes says how much went; damage inside the active segment
+// cannot be told from a torn write and is truncated the same way). Sealed
+// segments were synced whole before they were sealed; Open checks their
+// index against the log and fails with ErrCorrupt if the batch headers do
+// not tile the file. Read verifies every stored batch it serves (checksums,
+// partition id, base offset), so damage in a sealed segment surfaces as
+// ErrCorrupt, never as wrong messages.
+// A batch that was written but not yet synced may survive a crash whole,
+// as on any disk; it was never acknowledged, and it is served after
+// recovery like any other batch (at-least-once, as Iggy and Kafka).
+//
+// A failed write or sync poisons the Partition: every later call returns
+// that error (vfs rule 4); reopening recovers.
+//
+// # Goroutines and imports
+//
+// A Partition is not safe for concurrent use: its owning shard's goroutine
+// calls it (S5). The package starts no goroutines and imports the standard
+// library, internal/vfs, internal/journal and internal/wire.
+package partition

@@ -1,0 +1,335 @@
+package partition
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"path"
+
+	"github.com/shoal-io/shoal/internal/vfs"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// Disk format constants (see the package doc).
+const (
+	IndexEntrySize = 16 // 4B relative offset + 4B position + 8B timestamp
+	logSuffix      = ".log"
+	indexSuffix    = ".index"
+	offsetsFile    = "offsets.log"
+	nameDigits     = 20
+)
+
+// Limits and defaults, matching the topic options catalog (wire.md §3.7).
+const (
+	MinSegmentSize                = 1 << 20
+	MaxSegmentSize                = 1 << 30
+	DefaultSegmentSize            = 1 << 30
+	DefaultMessagesRequiredToSave = 1024
+	DefaultSizeRequiredToSave     = 1 << 20
+	DefaultMaxReadBytes           = 32 << 20
+)
+
+var (
+	// ErrCorrupt marks damage to data that may have been acknowledged; the
+	// operator must restore the files. It is never returned for a torn tail.
+	ErrCorrupt = errors.New("partition: corrupt segment")
+	// ErrClosed is returned by every call after Close.
+	ErrClosed = errors.New("partition: closed")
+	// ErrBatch is returned by Append for a record that is not a well-formed
+	// batch (Append expects what wire.SendMessages.Decode admitted).
+	ErrBatch = errors.New("partition: malformed batch")
+)
+
+// Config is a partition's storage policy, from the topic's options and
+// the system configuration. The zero value means the defaults.
+type Config struct {
+	// SegmentSize is the size at which the active segment is sealed and a
+	// new one started; 0 means DefaultSegmentSize. A batch larger than it
+	// gets a segment of its own.
+	SegmentSize uint64
+	// EnforceFsync syncs after every batch.
+	EnforceFsync bool
+	// MessagesRequiredToSave and SizeRequiredToSave trigger a sync without
+	// EnforceFsync; 0 means the default.
+	MessagesRequiredToSave uint32
+	SizeRequiredToSave     uint64
+	// MaxReadBytes bounds the records one Read returns (at least one batch
+	// is returned whatever its size); 0 means DefaultMaxReadBytes.
+	MaxReadBytes int
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.SegmentSize == 0 {
+		c.SegmentSize = DefaultSegmentSize
+	}
+	if c.MessagesRequiredToSave == 0 {
+		c.MessagesRequiredToSave = DefaultMessagesRequiredToSave
+	}
+	if c.SizeRequiredToSave == 0 {
+		c.SizeRequiredToSave = DefaultSizeRequiredToSave
+	}
+	if c.MaxReadBytes <= 0 {
+		c.MaxReadBytes = DefaultMaxReadBytes
+	}
+	if c.SegmentSize > MaxSegmentSize {
+		return c, fmt.Errorf("partition: segment size %d above %d", c.SegmentSize, MaxSegmentSize)
+	}
+	return c, nil
+}
+
+// Partition is one partition's log. It is not safe for concurrent use: the
+// owning shard calls it (S5).
+//
+// Invariants:
+//  1. segs is non-empty and ordered by base; segs[i].next == segs[i+1].base.
+//  2. Only segs[len(segs)-1] (the active segment) is open for writing.
+//  3. durable <= next; every message below durable is synced.
+type Partition struct {
+	fs   vfs.FS
+	dir  string
+	id   uint32
+	cfg  Config
+	segs []*segment
+	next uint64 // offset the next message gets; Invariant: == active.next
+
+	lastTS  uint64 // base_timestamp of the last batch
+	durable uint64 // messages below this offset are synced
+
+	unsyncedMsgs  uint64 // since the last sync
+	unsyncedBytes uint64
+
+	offsets *offsetStore
+	rec     Recovery
+	err     error // sticky: set by a failed write or sync, or Close
+}
+
+// Recovery reports what Open found.
+type Recovery struct {
+	Segments       int   // segment files
+	Batches        int   // batches verified in the active segment
+	TornBytes      int64 // bytes truncated from the active segment
+	IndexesRebuilt int   // sealed segments whose index did not match
+	OffsetRecords  uint64
+}
+
+// Open opens or creates the partition id stored in dir, recovering from a
+// crash (see the package doc).
+func Open(fsys vfs.FS, dir string, id uint32, cfg Config) (*Partition, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("partition: open %s: %w", dir, err)
+	}
+	p := &Partition{fs: fsys, dir: dir, id: id, cfg: cfg}
+	if err := p.recover(); err != nil {
+		p.closeFiles()
+		return nil, err
+	}
+	p.durable = p.next
+	offs, err := openOffsets(fsys, dir)
+	if err != nil {
+		p.closeFiles()
+		return nil, err
+	}
+	p.offsets = offs
+	p.rec.OffsetRecords = offs.j.Len()
+	return p, nil
+}
+
+// ID returns the partition id stamped into every batch.
+func (p *Partition) ID() uint32 { return p.id }
+
+// Recovery reports what Open found.
+func (p *Partition) Recovery() Recovery { return p.rec }
+
+// Err returns the error that poisoned the partition, or nil.
+func (p *Partition) Err() error { return p.err }
+
+// NextOffset returns the offset the next message will get, which is also
+// the number of messages ever appended.
+func (p *Partition) NextOffset() uint64 { return p.next }
+
+// CurrentOffset is Iggy's current_offset: the offset of the last message,
+// or 0 when the partition is empty.
+func (p *Partition) CurrentOffset() uint64 {
+	if p.next == 0 {
+		return 0
+	}
+	return p.next - 1
+}
+
+// DurableOffset returns how many messages are synced: every offset below
+// it survives a crash.
+func (p *Partition) DurableOffset() uint64 { return p.durable }
+
+// Stats describes the partition for GetTopic's PartitionResponse.
+type Stats struct {
+	CurrentOffset uint64
+	Segments      uint32
+	SizeBytes     uint64
+	Messages      uint64
+}
+
+// Stats returns the partition's counters.
+func (p *Partition) Stats() Stats {
+	s := Stats{CurrentOffset: p.CurrentOffset(), Segments: uint32(len(p.segs)), Messages: p.next - p.segs[0].base}
+	for _, sg := range p.segs {
+		s.SizeBytes += uint64(sg.size)
+	}
+	return s
+}
+
+// AppendResult is the outcome of one Append.
+type AppendResult struct {
+	BaseOffset uint64 // offset of the batch's first message
+	Count      uint32 // messages appended
+	Timestamp  uint64 // base_timestamp stamped into the batch
+	// Durable reports that the batch is synced (so is every earlier one).
+	Durable bool
+}
+
+// Append stores one batch record (256-byte header + frames, as
+// wire.SendMessages.Decode admitted it in SendMessages.Batch). It stamps
+// partition_id, base_offset and base_timestamp into batch itself (now, in
+// µs, raised to the previous batch's timestamp if the clock went back),
+// recomputes the batch checksum, writes the record, and syncs per the
+// policy. A failed write or sync poisons the partition; the outcome of
+// that batch is then unknown and it must not be acknowledged.
+func (p *Partition) Append(batch []byte, now uint64) (AppendResult, error) {
+	if p.err != nil {
+		return AppendResult{}, p.err
+	}
+	var h wire.BatchHeader
+	if err := h.Decode(batch); err != nil {
+		return AppendResult{}, fmt.Errorf("%w: %v", ErrBatch, err)
+	}
+	if h.BatchLength != uint64(len(batch)) || h.MessageCount == 0 {
+		return AppendResult{}, fmt.Errorf("%w: batch_length %d of %d bytes, %d messages", ErrBatch, h.BatchLength, len(batch), h.MessageCount)
+	}
+	ts := max(now, p.lastTS)
+	h.PartitionID = uint64(p.id)
+	h.BaseOffset = p.next
+	h.BaseTimestamp = ts
+	sum, err := wire.BatchChecksum(&h, batch[wire.BatchHeaderSize:])
+	if err != nil {
+		return AppendResult{}, fmt.Errorf("%w: %v", ErrBatch, err)
+	}
+	h.BatchChecksum = sum
+	h.Put(batch)
+
+	act := p.active()
+	if act.size > 0 && uint64(act.size)+uint64(len(batch)) > p.cfg.SegmentSize {
+		if err := p.roll(); err != nil {
+			return AppendResult{}, err
+		}
+		act = p.active()
+	}
+	if uint64(act.size)+uint64(len(batch)) > math.MaxUint32 {
+		panic(fmt.Sprintf("partition: segment position %d past u32", uint64(act.size)+uint64(len(batch))))
+	}
+	if err := act.appendBatch(batch, p.next, ts, h.MessageCount); err != nil {
+		p.err = fmt.Errorf("partition: append to %s: %w", act.logName, err)
+		return AppendResult{}, p.err
+	}
+	res := AppendResult{BaseOffset: p.next, Count: h.MessageCount, Timestamp: ts}
+	p.next += uint64(h.MessageCount)
+	p.lastTS = ts
+	p.unsyncedMsgs += uint64(h.MessageCount)
+	p.unsyncedBytes += uint64(len(batch))
+	if p.cfg.EnforceFsync || p.unsyncedMsgs >= uint64(p.cfg.MessagesRequiredToSave) || p.unsyncedBytes >= p.cfg.SizeRequiredToSave {
+		if err := p.Sync(); err != nil {
+			return AppendResult{}, err
+		}
+	}
+	res.Durable = p.durable == p.next
+	return res, nil
+}
+
+// Sync makes every appended batch durable.
+func (p *Partition) Sync() error {
+	if p.err != nil {
+		return p.err
+	}
+	if p.durable == p.next {
+		return nil
+	}
+	act := p.active()
+	if err := act.log.Sync(); err != nil {
+		p.err = fmt.Errorf("partition: sync %s: %w", act.logName, err)
+		return p.err
+	}
+	p.durable = p.next
+	p.unsyncedMsgs, p.unsyncedBytes = 0, 0
+	return nil
+}
+
+// roll seals the active segment (log and index synced) and starts a new
+// one at p.next, durably created before anything is written to it.
+func (p *Partition) roll() error {
+	act := p.active()
+	if err := p.Sync(); err != nil {
+		return err
+	}
+	if err := act.seal(); err != nil {
+		p.err = fmt.Errorf("partition: seal %s: %w", act.logName, err)
+		return p.err
+	}
+	s, err := createSegment(p.fs, p.dir, p.next)
+	if err != nil {
+		p.err = err
+		return err
+	}
+	p.segs = append(p.segs, s)
+	return nil
+}
+
+func (p *Partition) active() *segment { return p.segs[len(p.segs)-1] }
+
+// Close syncs and closes the partition's files.
+func (p *Partition) Close() error {
+	if p.err == ErrClosed {
+		return ErrClosed
+	}
+	err := p.Sync()
+	if p.offsets != nil {
+		if e := p.offsets.close(); err == nil {
+			err = e
+		}
+	}
+	if e := p.closeFiles(); err == nil {
+		err = e
+	}
+	p.err = ErrClosed
+	return err
+}
+
+func (p *Partition) closeFiles() error {
+	var err error
+	for _, s := range p.segs {
+		if e := s.close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Remove deletes a closed partition's directory and everything in it, for
+// DeletePartitions, DeleteTopic and DeleteStream. The removal is durable
+// on return.
+func Remove(fsys vfs.FS, dir string) error {
+	names, err := fsys.List(dir)
+	if err != nil {
+		return fmt.Errorf("partition: remove %s: %w", dir, err)
+	}
+	for _, n := range names {
+		if err := fsys.Remove(path.Join(dir, n)); err != nil {
+			return fmt.Errorf("partition: remove %s: %w", dir, err)
+		}
+	}
+	if err := fsys.Remove(dir); err != nil {
+		return fmt.Errorf("partition: remove %s: %w", dir, err)
+	}
+	return fsys.SyncDir(path.Dir(dir))
+}

@@ -1,0 +1,271 @@
+package partition
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path"
+
+	"github.com/shoal-io/shoal/internal/vfs"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// maxBatchSize bounds a batch record on disk: nothing larger can have been
+// admitted (the frame cap).
+const maxBatchSize = 64 << 20
+
+// scanWindow is how much of a segment recovery reads at a time. A
+// variable so tests can shrink it.
+var scanWindow = 1 << 20
+
+// recover loads every segment: sealed ones from their index, checked
+// against their log (rebuilt from batch headers when they disagree), the
+// active one by verifying every batch and truncating at the first bad one.
+func (p *Partition) recover() error {
+	bases, names, err := listSegments(p.fs, p.dir)
+	if err != nil {
+		return fmt.Errorf("partition: open %s: %w", p.dir, err)
+	}
+	// An index whose log is gone (a crash between the two creates) is
+	// stale; remove it so a later segment at that base starts clean.
+	logs := map[string]bool{}
+	for _, b := range bases {
+		logs[segmentName(p.dir, b, indexSuffix)] = true
+	}
+	for _, n := range names {
+		full := path.Join(p.dir, n)
+		if path.Ext(n) == indexSuffix && !logs[full] {
+			if err := p.fs.Remove(full); err != nil {
+				return fmt.Errorf("partition: open %s: %w", p.dir, err)
+			}
+		}
+	}
+	if len(bases) == 0 {
+		s, err := createSegment(p.fs, p.dir, 0)
+		if err != nil {
+			return err
+		}
+		p.segs = []*segment{s}
+		p.rec.Segments = 1
+		return nil
+	}
+	p.rec.Segments = len(bases)
+	for i, b := range bases {
+		s := &segment{base: b, next: b, logName: segmentName(p.dir, b, logSuffix), indexName: segmentName(p.dir, b, indexSuffix)}
+		p.segs = append(p.segs, s)
+		if i+1 < len(bases) {
+			if err := p.loadSealed(s, bases[i+1]); err != nil {
+				return err
+			}
+		} else if err := p.loadActive(s); err != nil {
+			return err
+		}
+	}
+	p.next = p.active().next
+	for i := len(p.segs) - 1; i >= 0; i-- {
+		if e := p.segs[i].entries; len(e) > 0 {
+			p.lastTS = e[len(e)-1].ts
+			break
+		}
+	}
+	if err := p.fs.SyncDir(p.dir); err != nil {
+		return fmt.Errorf("partition: open %s: %w", p.dir, err)
+	}
+	return nil
+}
+
+// loadSealed opens a sealed segment whose successor starts at nextBase.
+func (p *Partition) loadSealed(s *segment, nextBase uint64) error {
+	f, err := p.fs.Open(s.logName)
+	if err != nil {
+		return fmt.Errorf("partition: open %s: %w", s.logName, err)
+	}
+	s.log = f
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("partition: open %s: %w", s.logName, err)
+	}
+	s.size = fi.Size()
+	if p.indexMatches(s, nextBase) {
+		return nil
+	}
+	// Rebuild from the batch headers (checksums are not verified here:
+	// the segment was synced whole before it was sealed).
+	s.entries, s.next = s.entries[:0], s.base
+	for pos := int64(0); pos < s.size; {
+		var hb [wire.BatchHeaderSize]byte
+		var h wire.BatchHeader
+		if _, err := f.ReadAt(hb[:], pos); err != nil || h.Decode(hb[:]) != nil ||
+			h.BaseOffset != s.next || h.PartitionID != uint64(p.id) || h.MessageCount == 0 ||
+			h.BatchLength < wire.BatchHeaderSize || int64(h.BatchLength) > s.size-pos {
+			return fmt.Errorf("%w: %s: bad batch header at %d", ErrCorrupt, s.logName, pos)
+		}
+		s.entries = append(s.entries, indexEntry{rel: uint32(h.BaseOffset - s.base), pos: uint32(pos), ts: h.BaseTimestamp})
+		s.next += uint64(h.MessageCount)
+		pos += int64(h.BatchLength)
+	}
+	if s.next != nextBase {
+		return fmt.Errorf("%w: %s ends at offset %d, next segment starts at %d", ErrCorrupt, s.logName, s.next, nextBase)
+	}
+	p.rec.IndexesRebuilt++
+	return p.writeIndex(s, false)
+}
+
+// indexMatches loads s's index file and checks it against the log: well
+// formed entries covering the file, the last one naming a batch that ends
+// the file and the segment.
+func (p *Partition) indexMatches(s *segment, nextBase uint64) bool {
+	b, err := vfs.ReadFile(p.fs, s.indexName)
+	if err != nil || len(b) == 0 || len(b)%IndexEntrySize != 0 {
+		return false
+	}
+	s.entries = make([]indexEntry, 0, len(b)/IndexEntrySize)
+	for i := 0; i < len(b); i += IndexEntrySize {
+		e := decodeIndexEntry(b[i:])
+		if n := len(s.entries); n == 0 && (e.rel != 0 || e.pos != 0) ||
+			n > 0 && (e.rel <= s.entries[n-1].rel || e.pos <= s.entries[n-1].pos || e.ts < s.entries[n-1].ts) {
+			return false
+		}
+		s.entries = append(s.entries, e)
+	}
+	last := s.entries[len(s.entries)-1]
+	var hb [wire.BatchHeaderSize]byte
+	var h wire.BatchHeader
+	if _, err := s.log.ReadAt(hb[:], int64(last.pos)); err != nil || h.Decode(hb[:]) != nil {
+		return false
+	}
+	s.next = s.base + uint64(last.rel) + uint64(h.MessageCount)
+	return int64(last.pos)+int64(h.BatchLength) == s.size && h.BaseOffset == s.base+uint64(last.rel) &&
+		h.BaseTimestamp == last.ts && h.PartitionID == uint64(p.id) && s.next == nextBase
+}
+
+// loadActive opens the active segment, verifies every batch and truncates
+// the file at the first one that fails, then rewrites its index.
+func (p *Partition) loadActive(s *segment) error {
+	f, err := p.fs.OpenReadWrite(s.logName)
+	if err != nil {
+		return fmt.Errorf("partition: open %s: %w", s.logName, err)
+	}
+	s.log = f
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("partition: open %s: %w", s.logName, err)
+	}
+	size := fi.Size()
+	w := window{f: f, size: size}
+	lastTS := uint64(0)
+	if n := len(p.segs); n > 1 {
+		if e := p.segs[n-2].entries; len(e) > 0 {
+			lastTS = e[len(e)-1].ts
+		}
+	}
+	for pos := int64(0); pos < size; {
+		h, ok, err := p.checkBatch(&w, pos, s.next, lastTS)
+		if err != nil {
+			return fmt.Errorf("partition: open %s: %w", s.logName, err)
+		}
+		if !ok {
+			break
+		}
+		s.entries = append(s.entries, indexEntry{rel: uint32(s.next - s.base), pos: uint32(pos), ts: h.BaseTimestamp})
+		s.next += uint64(h.MessageCount)
+		lastTS = h.BaseTimestamp
+		pos += int64(h.BatchLength)
+		s.size = pos
+	}
+	p.rec.Batches = len(s.entries)
+	if s.size < size {
+		p.rec.TornBytes = size - s.size
+		if err := f.Truncate(s.size); err != nil {
+			return fmt.Errorf("partition: truncate %s: %w", s.logName, err)
+		}
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("partition: truncate %s: %w", s.logName, err)
+		}
+	}
+	return p.writeIndex(s, true)
+}
+
+// checkBatch verifies the batch at pos. ok is false for a torn or damaged
+// batch; err is an I/O error.
+func (p *Partition) checkBatch(w *window, pos int64, want, lastTS uint64) (wire.BatchHeader, bool, error) {
+	var h wire.BatchHeader
+	if w.size-pos < wire.BatchHeaderSize+wire.MessageHeaderSize {
+		return h, false, nil
+	}
+	hb, err := w.at(pos, wire.BatchHeaderSize)
+	if err != nil {
+		return h, false, err
+	}
+	if h.Decode(hb) != nil || h.BatchLength < wire.BatchHeaderSize+wire.MessageHeaderSize ||
+		h.BatchLength > maxBatchSize || int64(h.BatchLength) > w.size-pos ||
+		h.BaseOffset != want || h.PartitionID != uint64(p.id) || h.BaseTimestamp < lastTS {
+		return h, false, nil
+	}
+	rec, err := w.at(pos, int(h.BatchLength))
+	if err != nil {
+		return h, false, err
+	}
+	if wire.VerifyBatch(rec) != nil {
+		return h, false, nil
+	}
+	return h, true, nil
+}
+
+// writeIndex rewrites s's index file from s.entries; active segments keep
+// it open for appends.
+func (p *Partition) writeIndex(s *segment, keepOpen bool) error {
+	f, err := p.fs.Create(s.indexName)
+	if err != nil {
+		return fmt.Errorf("partition: rebuild %s: %w", s.indexName, err)
+	}
+	b := make([]byte, 0, len(s.entries)*IndexEntrySize)
+	for _, e := range s.entries {
+		b = e.append(b)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("partition: rebuild %s: %w", s.indexName, err)
+	}
+	s.index = f
+	if !keepOpen {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("partition: rebuild %s: %w", s.indexName, err)
+		}
+		s.index = nil
+		return f.Close()
+	}
+	return nil
+}
+
+// window reads a file through a buffer of scanWindow bytes.
+type window struct {
+	f     vfs.File
+	size  int64
+	start int64
+	buf   []byte
+}
+
+// at returns n bytes at off, valid until the next call.
+func (w *window) at(off int64, n int) ([]byte, error) {
+	if off >= w.start && off+int64(n) <= w.start+int64(len(w.buf)) {
+		return w.buf[off-w.start : off-w.start+int64(n)], nil
+	}
+	size := max(n, scanWindow)
+	if rest := w.size - off; int64(size) > rest {
+		size = int(rest)
+	}
+	if cap(w.buf) < size {
+		w.buf = make([]byte, size)
+	}
+	w.buf = w.buf[:size]
+	w.start = off
+	if m, err := w.f.ReadAt(w.buf, off); m < size {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		w.buf = w.buf[:0]
+		return nil, fmt.Errorf("read at %d: %w", off, err)
+	}
+	return w.buf[:n], nil
+}
