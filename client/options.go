@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shoal-io/shoal/internal/transport"
+	"github.com/shoal-io/shoal/internal/transport/quicconn"
 	"github.com/shoal-io/shoal/internal/transport/tcp"
 	"github.com/shoal-io/shoal/internal/transport/tlsconn"
 	"github.com/shoal-io/shoal/internal/transport/ws"
@@ -115,6 +116,9 @@ var dialers = map[Transport]Dialer{
 	},
 	WSS: func(ctx context.Context, addr string, tc *tls.Config, _ uint32) (transport.Conn, error) {
 		return ws.Dial(ctx, wsURL("wss", addr), tlsFor(addr, tc))
+	},
+	QUIC: func(ctx context.Context, addr string, tc *tls.Config, _ uint32) (transport.Conn, error) {
+		return quicconn.Dial(ctx, addr, tlsFor(addr, tc))
 	},
 }
 

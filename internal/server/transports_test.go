@@ -30,12 +30,13 @@ func TestSessionOverEveryTransport(t *testing.T) {
 		{client.TLS, "tcp", true},
 		{client.WS, "websocket", false},
 		{client.WSS, "websocket", true},
+		{client.QUIC, "quic", true},
 	} {
 		t.Run(string(tc.transport), func(t *testing.T) {
 			var ts *testServer
 			opts := []client.Option{client.WithTransport(tc.transport), client.WithHeartbeat(0)}
 			if tc.tls {
-				ts = startServer(t, "", secure)
+				ts = startServer(t, "", secure, func(o *Options) { o.QUIC.TLS = tlsconn.NewServerConfig(cert) })
 				opts = append(opts, client.WithTLSConfig(tlsconn.ClientConfig(cert)))
 			} else {
 				ts = startServer(t, "")
