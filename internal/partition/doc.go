@@ -12,6 +12,7 @@
 //	<dir>/00000000000000004096.log     next segment, first offset 4096
 //	<dir>/00000000000000004096.index
 //	<dir>/offsets.log                  consumer offsets (an internal/journal file)
+//	<dir>/purging                      present only while a Purge runs
 //
 // A segment is named after its base offset: 20 decimal digits, zero padded,
 // so names sort in offset order. The last segment is the active one; every
@@ -67,6 +68,10 @@
 //
 // When the file holds many more records than live offsets it is rewritten
 // (to offsets.log.tmp, synced, renamed over, directory synced).
+//
+// Purge creates the purging marker durably, removes every segment and the
+// offsets log, creates segment 0 and removes the marker; Open finishes a
+// purge whose marker it finds, so a crash leaves all or nothing.
 //
 // # Durability
 //

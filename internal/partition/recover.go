@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 
 	"github.com/shoal-io/shoal/internal/vfs"
 	"github.com/shoal-io/shoal/internal/wire"
@@ -25,6 +26,10 @@ func (p *Partition) recover() error {
 	bases, names, err := listSegments(p.fs, p.dir)
 	if err != nil {
 		return fmt.Errorf("partition: open %s: %w", p.dir, err)
+	}
+	if slices.Contains(names, purgeMarker) {
+		p.rec.Segments = 1
+		return finishPurge(p)
 	}
 	// An index whose log is gone (a crash between the two creates) is
 	// stale; remove it so a later segment at that base starts clean.
