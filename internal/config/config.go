@@ -186,6 +186,9 @@ func (c *Config) Validate() error {
 			bad(key, "%v", err)
 			return
 		}
+		if strings.HasSuffix(addr, ":0") {
+			return // port 0: the system picks a free port for each listener
+		}
 		if other, dup := addrs[addr]; dup {
 			bad(key, "%q is also %s", addr, other)
 		}

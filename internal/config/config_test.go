@@ -348,3 +348,18 @@ func TestEnvName(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// Port 0 asks the system for a free port, so equal ":0" addresses do not
+// clash.
+func TestPortZeroDoesNotClash(t *testing.T) {
+	c := Default()
+	c.TCP.Address, c.HTTP.Address, c.WebSocket.Address = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c.HTTP.Address = c.TCP.Address[:len(c.TCP.Address)-1] + "8090"
+	c.TCP.Address = c.HTTP.Address
+	if err := c.Validate(); err == nil {
+		t.Fatal("two listeners on 127.0.0.1:8090 accepted")
+	}
+}

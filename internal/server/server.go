@@ -134,7 +134,13 @@ func (srv *Server) Start(ctx context.Context) error {
 			}
 		}
 	}
-	srv.log.Info("shoal started", "version", Version, "shards", srv.rt.Shards(), "listeners", srv.Addrs())
+	attrs := []any{"version", Version, "shards", srv.rt.Shards(), "data", o.DataDir}
+	for _, name := range []string{"tcp", "quic", "websocket", "http"} {
+		if a := srv.Addr(name); a != nil {
+			attrs = append(attrs, name, a.String())
+		}
+	}
+	srv.log.Info("shoal started", attrs...)
 	return nil
 }
 
