@@ -28,6 +28,15 @@ const (
 	numTimers
 )
 
+var timerNames = [numTimers]string{"prepare", "heartbeat", "backup", "resend", "view-change", "probe", "repair"}
+
+func (t timerID) String() string {
+	if t < numTimers {
+		return timerNames[t]
+	}
+	return fmt.Sprintf("timerID(%d)", uint8(t))
+}
+
 type timer struct {
 	on       bool
 	deadline uint64

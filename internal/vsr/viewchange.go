@@ -261,7 +261,13 @@ func (r *Replica) sendStartView(to wire.ReplicaID, incarnation wire.Uint128) {
 	head := wire.Op(len(r.log))
 	var body []byte
 	if head > 0 {
-		body = r.headersBody(max(r.commitMax, 1), head)
+		// At most 128 headers; a backup repairs anything below them from
+		// this primary, which holds every op of the view.
+		from := max(r.commitMax, 1)
+		if head-from+1 > wire.MaxViewChangeHeaders {
+			from = head - wire.MaxViewChangeHeaders + 1
+		}
+		body = r.headersBody(from, head)
 	}
 	h := wire.StartViewHeader{Prefix: r.prefix(wire.HeaderSize + len(body)), Op: head, Commit: r.commitMax,
 		Group: r.cfg.Group, Incarnation: incarnation}
