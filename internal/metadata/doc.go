@@ -39,6 +39,28 @@
 //	UpdatePermissions (145): [user_id u32][permissions bytes32]
 //	Register (1):            [client u128][user_id u32][timestamp u64 µs]
 //	Logout (3):              [client u128][epoch u64]
+//	CreateStream (128):      [timestamp u64][name str8]
+//	DeleteStream (130):      [stream ident]
+//	PurgeStream (131):       [stream ident]
+//	CreateTopic (132):       [timestamp u64][stream ident][partitions u32][shards u32][name str8][options]
+//	DeleteTopic (134):       [stream ident][topic ident]
+//	PurgeTopic (135):        [stream ident][topic ident]
+//	CreatePartitions (136):  [timestamp u64][stream ident][topic ident][count u32][shards u32]
+//	DeletePartitions (137):  [stream ident][topic ident][count u32]
+//	CreateConsumerGroup (139): [stream ident][topic ident][name str8]
+//	DeleteConsumerGroup (140): [stream ident][topic ident][group ident]
+//	JoinConsumerGroup (148):   [stream ident][topic ident][group ident][client u128]
+//	LeaveConsumerGroup (149):  [stream ident][topic ident][group ident][client u128]
+//
+// ident is a wire Identifier, [kind u8 (1 numeric, 2 name)][len u8][value],
+// resolved when the operation is applied. options is [explicit u8], a bit
+// per catalog key in DescribeOptions order (bit 0 compression_algorithm ..
+// bit 7 preallocate_segments), then each set key's value in that order:
+// compression u8 (1 none, 2 gzip), message_expiry u64, max_topic_size
+// u64, segment_size u64, enforce_fsync u8, messages_required_to_save u32,
+// size_of_messages_required_to_save u64, preallocate_segments u8.
+// Partitions are placed on shards round robin (a cursor over every
+// partition created); the shard count travels in the operation.
 //
 // Register's session epoch is its 1-based index among applied operations
 // (State.Applied after it), so it is unique, increasing and the same on
@@ -63,6 +85,7 @@
 // State is a plain value, not safe for concurrent use. Store serialises
 // proposals and reads with a mutex and starts no goroutines. The package
 // imports the standard library, internal/journal, internal/vfs,
-// internal/wire (status codes and operation numbers), golang.org/x/crypto
-// (argon2) and the XXH3 module.
+// internal/wire (status codes and operation numbers), internal/config (its
+// byte-size and duration parsers, for topic options sent as strings),
+// golang.org/x/crypto (argon2) and the XXH3 module.
 package metadata

@@ -31,6 +31,9 @@ type Result struct {
 	Status wire.Status
 	UserID uint32     // CreateUser: the new user's id; Register: the bound user
 	Epoch  wire.Epoch // Register: the session epoch
+	// ID is the new stream, topic or group id of CreateStream, CreateTopic
+	// and CreateConsumerGroup, and the group id of Join and Leave.
+	ID uint32
 }
 
 // OK reports whether the operation took effect.
@@ -50,9 +53,10 @@ type State struct {
 	applied    uint64 // operations applied, rejected ones included
 	// sessions is the client table (sessions.go).
 	sessions map[wire.ClientID]*Session
-
-	// Streams, topics, partitions, consumer groups and consumer offsets
-	// join here (issue 7), each with its own maps and id counters.
+	// streams holds streams, topics, partitions and consumer groups
+	// (streams.go, groups.go).
+	streams streamTable
+	// Consumer offsets live with their partitions (internal/partition).
 }
 
 // NewState returns an empty state.
@@ -145,7 +149,12 @@ func (s *State) ApplyOp(o Op) Result {
 	case UpdatePermissions:
 		s.users[o.UserID].Permissions = o.Permissions
 	case Register, Logout:
+		if lo, ok := o.(Logout); ok {
+			s.onLogout(lo) // before the session entry goes
+		}
 		return s.applySession(o)
+	default:
+		return s.applyStreams(o)
 	}
 	return Result{}
 }
@@ -196,7 +205,7 @@ func (s *State) Check(o Op) Result {
 	case Register, Logout:
 		return s.checkSession(o)
 	default:
-		return Result{Status: wire.StatusFeatureUnavailable}
+		return s.checkStreams(o)
 	}
 	return Result{}
 }
@@ -228,5 +237,6 @@ func (s *State) Digest() uint64 {
 			Password: u.Password, Permissions: u.Permissions})
 	}
 	tmp = s.appendSessions(tmp)
+	tmp = s.appendStreams(tmp)
 	return xxh3.Hash(tmp)
 }

@@ -85,9 +85,9 @@ func TestApplyUsers(t *testing.T) {
 func TestApplyRejectsBadBytes(t *testing.T) {
 	s := NewState()
 	for b, want := range map[string]wire.Status{
-		"":         wire.StatusInvalidCommand,
-		"\x02\x8d": wire.StatusInvalidCommand,
-		string([]byte{1, byte(KindCreateStream)}):  wire.StatusFeatureUnavailable,
+		"":                                       wire.StatusInvalidCommand,
+		"\x02\x8d":                               wire.StatusInvalidCommand,
+		string([]byte{1, byte(KindUpdateTopic)}): wire.StatusFeatureUnavailable,
 		string([]byte{1, byte(KindDeleteUser), 0}): wire.StatusInvalidCommand,
 	} {
 		if r := s.Apply([]byte(b)); r.Status != want {
