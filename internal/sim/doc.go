@@ -13,8 +13,9 @@
 // lost; the client history is linearizable (porcupine); after the faults
 // stop and the network heals, every replica converges within a bound.
 //
-// Goroutines: Run uses only the calling goroutine and virtual time; the
-// porcupine linearizability check, run once at the end, starts and waits
-// for its own workers. Imports: internal/vsr, internal/wire, porcupine and
+// Goroutines: Run uses only the calling goroutine and virtual time. The
+// porcupine linearizability check, run once at the end, starts one worker
+// per key; on a failed check it returns before they all finish, and they
+// exit promptly after it cancels them. Imports: internal/vsr, internal/wire, porcupine and
 // the standard library.
 package sim
