@@ -129,11 +129,15 @@ func (e *env) handle(t *testing.T, d *datadriven.TestData) string {
 		nd.r = r
 		e.status()
 	case "isolate":
-		// isolate id=2: drop every message to and from it.
+		// isolate id=2 [inbound]: drop every message to and from it, or
+		// only those to it (it can still send: "send-only").
 		var id int
 		d.ScanArgs(t, "id", &id)
 		for i := range e.nodes {
-			e.blocked[[2]int{id, i}], e.blocked[[2]int{i, id}] = true, true
+			e.blocked[[2]int{i, id}] = true
+			if !d.HasArg("inbound") {
+				e.blocked[[2]int{id, i}] = true
+			}
 		}
 		fmt.Fprintf(&b, "r%d isolated\n", id)
 	case "heal":
