@@ -8,16 +8,13 @@ import (
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
-// TestStepCorruptFrames feeds replicas every frame of a short run with one
-// byte flipped, or truncated: Step must refuse or ignore them, never panic
-// (pitfall 14: assert only on local invariants).
-func TestStepCorruptFrames(t *testing.T) {
+// corpus returns frames of several commands from a short exchange.
+func corpus(tb testing.TB) [][]byte {
 	frames := prepares(16, []byte("body"))
-	// Frames of other commands, from a live exchange.
-	r0, r1 := newReplica(t, 0, 3), newReplica(t, 1, 3)
+	r1 := newReplica(tb, 1, 3)
 	for _, f := range frames[:8] {
 		if err := r1.Step(f); err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		for r1.HasReady() {
 			rd := r1.Ready()
@@ -37,6 +34,30 @@ func TestStepCorruptFrames(t *testing.T) {
 			frames = append(frames, m.Frame)
 		}
 	}
+	return frames
+}
+
+// FuzzStep checks that no input makes Step panic.
+func FuzzStep(f *testing.F) {
+	for _, fr := range corpus(f) {
+		f.Add(fr)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for id := range 3 {
+			r := newReplica(t, id, 3)
+			_ = r.Step(b)
+			for r.HasReady() {
+				r.Advance(r.Ready())
+			}
+		}
+	})
+}
+
+// TestStepCorruptFrames feeds replicas every frame of a short run with one
+// byte flipped, or truncated: Step must refuse or ignore them, never panic
+// (pitfall 14: assert only on local invariants).
+func TestStepCorruptFrames(t *testing.T) {
+	frames := corpus(t)
 	seen := map[wire.Command]bool{}
 	for _, f := range frames {
 		seen[wire.PeekCommand(f)] = true
@@ -44,6 +65,7 @@ func TestStepCorruptFrames(t *testing.T) {
 	if !seen[wire.CommandPrepareOk] || !seen[wire.CommandStartViewChange] {
 		t.Fatalf("harness produced only %v", seen)
 	}
+	r0, r1 := newReplica(t, 0, 3), newReplica(t, 1, 3)
 	rng := rand.New(rand.NewPCG(1, 2))
 	targets := []*vsr.Replica{r0, r1, newReplica(t, 2, 3)}
 	for i := range 20000 {
