@@ -7,6 +7,11 @@
 //
 // # Directory layout
 //
+// A partition's directory is Dir(dataDir, stream, topic, partition):
+// <dataDir>/streams/<s>/topics/<t>/partitions/<p>. Create opens a fresh
+// partition (wiping what a deleted one with the same reused ids left);
+// RemoveAll removes a partition, topic or stream directory durably.
+//
 //	<dir>/00000000000000000000.log     segment whose first offset is 0
 //	<dir>/00000000000000000000.index   its sparse index
 //	<dir>/00000000000000004096.log     next segment, first offset 4096

@@ -1,0 +1,79 @@
+package partition
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strconv"
+
+	"github.com/shoal-io/shoal/internal/vfs"
+)
+
+// Dir is where partition p of topic t of stream s lives under the data
+// directory: <dataDir>/streams/<s>/topics/<t>/partitions/<p>.
+func Dir(dataDir string, s, t, p uint32) string {
+	return path.Join(dataDir, "streams", strconv.FormatUint(uint64(s), 10), "topics",
+		strconv.FormatUint(uint64(t), 10), "partitions", strconv.FormatUint(uint64(p), 10))
+}
+
+// StreamDir and TopicDir are the directories DeleteStream and DeleteTopic
+// remove (with RemoveAll).
+func StreamDir(dataDir string, s uint32) string {
+	return path.Join(dataDir, "streams", strconv.FormatUint(uint64(s), 10))
+}
+
+func TopicDir(dataDir string, s, t uint32) string {
+	return path.Join(StreamDir(dataDir, s), "topics", strconv.FormatUint(uint64(t), 10))
+}
+
+// Create opens a new, empty partition in dir, first removing anything a
+// deleted partition with the same ids left there (stream, topic and
+// partition ids are reused, and a crash may come between a committed
+// delete and the removal of its files). Use it when a CreateTopic or
+// CreatePartitions commits; use Open at boot.
+func Create(fsys vfs.FS, dir string, id uint32, cfg Config) (*Partition, error) {
+	if err := RemoveAll(fsys, dir); err != nil {
+		return nil, err
+	}
+	return Open(fsys, dir, id, cfg)
+}
+
+// RemoveAll removes dir and everything below it, durably; a missing dir
+// is not an error. Partitions under dir must be closed.
+func RemoveAll(fsys vfs.FS, dir string) error {
+	fi, err := fsys.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("partition: remove %s: %w", dir, err)
+	}
+	if err := removeTree(fsys, dir, fi.IsDir()); err != nil {
+		return fmt.Errorf("partition: remove %s: %w", dir, err)
+	}
+	if err := fsys.SyncDir(path.Dir(dir)); err != nil {
+		return fmt.Errorf("partition: remove %s: %w", dir, err)
+	}
+	return nil
+}
+
+func removeTree(fsys vfs.FS, name string, isDir bool) error {
+	if isDir {
+		names, err := fsys.List(name)
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			child := path.Join(name, n)
+			fi, err := fsys.Stat(child)
+			if err != nil {
+				return err
+			}
+			if err := removeTree(fsys, child, fi.IsDir()); err != nil {
+				return err
+			}
+		}
+	}
+	return fsys.Remove(name)
+}
