@@ -63,6 +63,8 @@ type streamTable struct {
 	nextShard uint64 // round-robin cursor for partition placement
 }
 
+// init makes the maps; only the apply path calls it, so reads (under a
+// read lock) never write.
 func (t *streamTable) init() {
 	if t.streams == nil {
 		t.streams = map[uint32]*Stream{}
@@ -83,7 +85,6 @@ func lowestFree[V any](m map[uint32]V) uint32 {
 
 // Stream resolution errors, as Iggy answers them (wire.md §3.4, §3.11).
 func (t *streamTable) stream(id wire.Identifier) (*Stream, wire.Status) {
-	t.init()
 	var sid uint32
 	var ok bool
 	if id.Kind == wire.IdentifierString {
@@ -152,7 +153,6 @@ func (t *streamTable) place(n, shards uint32) []uint32 {
 // checkStreams is Check for the operations of this file and groups.go.
 func (s *State) checkStreams(o Op) Result {
 	t := &s.streams
-	t.init()
 	fail := func(st wire.Status) Result { return Result{Status: st} }
 	switch o := o.(type) {
 	case CreateStream:
@@ -227,6 +227,7 @@ func (s *State) checkStreams(o Op) Result {
 // applyStreams applies an operation checkStreams accepted.
 func (s *State) applyStreams(o Op) Result {
 	t := &s.streams
+	t.init()
 	switch o := o.(type) {
 	case CreateStream:
 		id := lowestFree(t.streams)

@@ -338,3 +338,31 @@ func TestStreamOpsEncoding(t *testing.T) {
 		t.Fatal("a boolean of 2 decodes")
 	}
 }
+
+// Reads take the store's read lock and never write, even on a fresh state
+// (run with -race).
+func TestConcurrentReads(t *testing.T) {
+	st, err := Open(vfs.NewMem(), "data", Options{HashParams: TestHashParams})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	done := make(chan struct{})
+	for range 2 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 50 {
+				st.View(func(s *State) {
+					s.AppendGetStreams(nil, nil)
+					s.ResolveTopic(num(0), num(0))
+					s.Check(CreateStream{Name: "x"})
+				})
+			}
+		}()
+	}
+	if _, err := st.Propose(CreateStream{Name: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	<-done
+}
