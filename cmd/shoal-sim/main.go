@@ -17,12 +17,12 @@ func main() {
 	replicas := flag.Int("replicas", 0, "cluster size (0: 1, 3 or 5 chosen by the seed)")
 	ticks := flag.Int("ticks", 0, "fault-phase ticks (0: default)")
 	verbose := flag.Bool("v", false, "trace every delivery and fault of a single -seed run")
-	bug := flag.String("bug", "none", "deliberate core bug: none, commit-without-quorum, view-change-shortest-log")
+	bug := flag.String("bug", "none", "deliberate core bug: none, commit-without-quorum, view-change-shortest-log, ack-before-persist")
 	flag.Parse()
 
 	b, ok := map[string]vsr.Bug{
 		"none": vsr.BugNone, "commit-without-quorum": vsr.BugCommitWithoutQuorum,
-		"view-change-shortest-log": vsr.BugViewChangeShortestLog,
+		"view-change-shortest-log": vsr.BugViewChangeShortestLog, "ack-before-persist": vsr.BugAckBeforePersist,
 	}[*bug]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "shoal-sim: unknown -bug %q\n", *bug)

@@ -24,22 +24,23 @@ type Options struct {
 
 // Result describes a run. Err is nil when every checker passed.
 type Result struct {
-	Seed       uint64
-	Replicas   int
-	Clients    int
-	Ticks      int // ticks simulated, both phases
-	Converged  int // ticks the cluster took to converge after healing
-	Commit     wire.Op
-	Acked      int // operations acknowledged to clients
-	Crashes    int
-	Restarts   int
-	Partitions int
-	Evictions  int
-	Messages   int
-	View       wire.View // final view
-	TraceHash  uint64    // hash of every delivery; equal for equal seeds
-	Err        error
-	Repro      string // one line that reproduces the run
+	Seed        uint64
+	Replicas    int
+	Clients     int
+	Ticks       int // ticks simulated, both phases
+	Converged   int // ticks the cluster took to converge after healing
+	Commit      wire.Op
+	Acked       int // operations acknowledged to clients
+	Crashes     int
+	Restarts    int
+	Partitions  int
+	Evictions   int
+	PowerLosses int
+	Messages    int
+	View        wire.View // final view
+	TraceHash   uint64    // hash of every delivery; equal for equal seeds
+	Err         error
+	Repro       string // one line that reproduces the run
 }
 
 func (r Result) String() string {
@@ -131,7 +132,7 @@ func newSim(o Options) *Sim {
 		delayMin:  1 + swarm.IntN(2),
 	}}
 	s.net.p.delayMax = s.net.p.delayMin + []int{0, 2, 5, 15, 40}[swarm.IntN(5)]
-	s.diskMax = swarm.IntN(4)
+	s.diskMax = []int{0, 1, 3, 8}[swarm.IntN(4)]
 	s.crashOdds = []int{0, 200, 400, 800}[swarm.IntN(4)]
 	s.partOdds = []int{0, 300, 600}[swarm.IntN(3)]
 	s.healOdds = 50 + swarm.IntN(200)
@@ -268,6 +269,16 @@ func (s *Sim) inject() {
 				n.crash(s)
 			}
 		}
+	}
+	if s.crashOdds > 0 && r.IntN(s.crashOdds*6) == 0 {
+		// Power loss: every replica crashes in the same tick, each losing
+		// or tearing its write in flight.
+		for _, n := range s.nodes {
+			if n.r != nil {
+				n.crash(s)
+			}
+		}
+		s.res.PowerLosses++
 	}
 	if s.partOdds > 0 {
 		healed := s.net.healed()

@@ -115,7 +115,7 @@ func (r *Replica) sendAck(force bool) {
 	if r.status != StatusNormal || r.IsPrimary() || r.logView != r.view || r.durLogView != r.view {
 		return
 	}
-	op := r.durableHead
+	op := r.ackHead()
 	if op <= r.ackSent && !force {
 		return
 	}
@@ -126,6 +126,19 @@ func (r *Replica) sendAck(force bool) {
 		h.Timestamp, h.Request, h.Operation = s.h.Timestamp, s.h.Request, s.h.Operation
 	}
 	r.send(r.Primary(), sealed(&h, wire.HeaderSize, nil))
+}
+
+// ackHead is the highest op this replica may acknowledge: every op up to
+// it is durable. (BugAckBeforePersist drops the durability condition.)
+func (r *Replica) ackHead() wire.Op {
+	if r.cfg.Bug != BugAckBeforePersist {
+		return r.durableHead
+	}
+	op := r.durableHead
+	for s := r.slot(op + 1); s != nil && s.present && s.frame != nil; s = r.slot(op + 1) {
+		op++
+	}
+	return op
 }
 
 // onPrepareOk counts a backup's cumulative acknowledgement.
@@ -153,7 +166,7 @@ func (r *Replica) primaryCommit() {
 	}
 	var own wire.Op
 	if r.durLogView == r.view {
-		own = r.durableHead
+		own = r.ackHead()
 	}
 	var acks [MaxReplicas]wire.Op
 	for i := 0; i < r.cfg.Replicas; i++ {

@@ -69,6 +69,9 @@ const (
 	// among the DoViewChange quorum instead of the longest of the newest
 	// log_view.
 	BugViewChangeShortestLog
+	// BugAckBeforePersist makes replicas acknowledge (and a primary count
+	// its own acknowledgement for) prepares that are not yet durable.
+	BugAckBeforePersist
 )
 
 func (b Bug) String() string {
@@ -79,6 +82,8 @@ func (b Bug) String() string {
 		return "commit-without-quorum"
 	case BugViewChangeShortestLog:
 		return "view-change-shortest-log"
+	case BugAckBeforePersist:
+		return "ack-before-persist"
 	}
 	return "Bug(" + strconv.Itoa(int(b)) + ")"
 }
