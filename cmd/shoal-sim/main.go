@@ -45,19 +45,20 @@ func main() {
 
 	start := time.Now()
 	failed := 0
-	var ticksTotal int
+	var ticksTotal, convergedMax int
 	for i := range *seeds {
 		opts.Seed = *first + uint64(i)
 		r := sim.Run(opts)
 		ticksTotal += r.Ticks
+		convergedMax = max(convergedMax, r.Converged)
 		if r.Err != nil {
 			failed++
 			fmt.Printf("FAIL seed=%d replicas=%d: %v\n  reproduce: %s\n", r.Seed, r.Replicas, r.Err, r.Repro)
 		}
 	}
 	el := time.Since(start)
-	fmt.Printf("%d seeds, %d failed, %d ticks, %.1fs, %.0f seeds/min\n",
-		*seeds, failed, ticksTotal, el.Seconds(), float64(*seeds)/el.Minutes())
+	fmt.Printf("%d seeds, %d failed, %d ticks, slowest convergence %d ticks, %.1fs, %.0f seeds/min\n",
+		*seeds, failed, ticksTotal, convergedMax, el.Seconds(), float64(*seeds)/el.Minutes())
 	if failed > 0 {
 		os.Exit(1)
 	}

@@ -45,8 +45,8 @@ type Result struct {
 
 func (r Result) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "seed=%d replicas=%d clients=%d ticks=%d commit=%d acked=%d view=%d crashes=%d partitions=%d evictions=%d msgs=%d",
-		r.Seed, r.Replicas, r.Clients, r.Ticks, r.Commit, r.Acked, r.View, r.Crashes, r.Partitions, r.Evictions, r.Messages)
+	fmt.Fprintf(&b, "seed=%d replicas=%d clients=%d ticks=%d converged=%d commit=%d acked=%d view=%d crashes=%d power-losses=%d partitions=%d evictions=%d msgs=%d",
+		r.Seed, r.Replicas, r.Clients, r.Ticks, r.Converged, r.Commit, r.Acked, r.View, r.Crashes, r.PowerLosses, r.Partitions, r.Evictions, r.Messages)
 	if r.Err != nil {
 		fmt.Fprintf(&b, "\nFAIL: %v\nreproduce: %s", r.Err, r.Repro)
 	}
