@@ -205,7 +205,7 @@ func (p *Partition) Append(batch []byte, now uint64) (AppendResult, error) {
 	if err := h.Decode(batch); err != nil {
 		return AppendResult{}, fmt.Errorf("%w: %v", ErrBatch, err)
 	}
-	if h.BatchLength != uint64(len(batch)) || h.MessageCount == 0 {
+	if h.BatchLength != uint64(len(batch)) || h.MessageCount == 0 || len(batch) > maxBatchSize {
 		return AppendResult{}, fmt.Errorf("%w: batch_length %d of %d bytes, %d messages", ErrBatch, h.BatchLength, len(batch), h.MessageCount)
 	}
 	ts := max(now, p.lastTS)
