@@ -153,11 +153,24 @@ func Restart(cfg Config, hs HardState, journal [][]byte) (*Replica, error) {
 		s := r.grow(h.Op)
 		*s = slot{h: h, frame: f, present: true, durable: true}
 	}
+	// View headers fill slots the journal lacks, where they chain with their
+	// neighbours. A crash in the middle of a write (truncate and entries
+	// done, hard state not) can leave entries of a newer, never durably
+	// adopted log next to these headers; the entries win, because that log
+	// contains every op committed in this one.
 	for i := range hs.Headers {
 		h := &hs.Headers[i]
-		if s := r.grow(h.Op); !s.present {
-			*s = slot{h: *h, present: true}
+		s := r.grow(h.Op)
+		if s.present {
+			continue
 		}
+		if p := r.slot(h.Op - 1); p != nil && p.present && p.h.Checksum != h.Parent {
+			continue
+		}
+		if n := r.slot(h.Op + 1); n != nil && n.present && n.h.Parent != h.Checksum {
+			continue
+		}
+		*s = slot{h: *h, present: true}
 	}
 	r.viewHeaders = hs.Headers
 	r.advanceDurableHead()

@@ -131,6 +131,9 @@ func (r *Replica) buildDVC() []byte {
 	}
 	op := c
 	for op < wire.Op(len(r.log)) && r.slot(op+1).present {
+		if prev := r.slot(op); prev != nil && prev.h.Checksum != r.slot(op+1).h.Parent {
+			break // only after a torn write on restart; see Restart
+		}
 		op++
 	}
 	from := max(c, 1)
