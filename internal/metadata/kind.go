@@ -15,9 +15,9 @@ const EncodingVersion = 1
 // format and must not be changed.
 type Kind uint8
 
-// Kinds. Users are implemented; the rest are declared for the streams
-// issue and rejected with StatusFeatureUnavailable until they have a
-// handler.
+// Kinds. UpdateStream, UpdateTopic and the consumer-offset kinds (kept by
+// the partitions, internal/partition) have no handler and are rejected
+// with StatusFeatureUnavailable; every other kind is implemented.
 const (
 	KindRegister = Kind(wire.OpRegister) // 16B client + 4B user id + 8B ts
 	KindLogout   = Kind(wire.OpLogout)   // 16B client + 8B epoch
