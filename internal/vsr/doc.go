@@ -31,6 +31,28 @@
 // abdication, suffix-carrying DoViewChange/StartView, hash-chain repair, and a
 // client table whose sessions are Register ops.
 //
+// # Safety argument in brief
+//
+//  1. Every header in a replica's log is canonical for its log_view: it is
+//     the op that view log_view's log holds at that number. New headers come
+//     only from the primary of the current view, from StartView/merged
+//     DoViewChange suffixes, or from repair verified against the hash chain
+//     (the identity checksum the next op names as parent, or the one a Commit
+//     heartbeat names).
+//  2. A backup acknowledges op k only when ops 1..k are durable and log_view
+//     = view is durable, and acknowledgements are cumulative; a primary
+//     commits k when a replication quorum acknowledged k in its view.
+//  3. log_view is persisted together with the adopted suffix headers (Ready
+//     HardState.Headers), after any truncation, so a restarted replica
+//     reports at least the log it adopted.
+//  4. A new primary adopts the longest log of the newest log_view among a
+//     view-change quorum (VR Revisited §4.2). An op committed in that
+//     log_view was acknowledged by a replication quorum, which intersects the
+//     view-change quorum, so the winner holds it; an op committed earlier is
+//     in every newer log. Ops below the suffix are committed and repairable.
+//  5. A restarted primary never prepares in its old view again: it may have
+//     lost prepares its backups hold for that view.
+//
 // Goroutines: none. A Replica is not safe for concurrent use; one owner calls
 // every method. Imports: the standard library (no time, net, os) and
 // internal/wire only; imports_test.go checks this.
