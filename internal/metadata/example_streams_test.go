@@ -1,0 +1,57 @@
+package metadata_test
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/vfs"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// How the server handles CreateTopic (legacy code 302, operation 132):
+// decode and validate the body, propose the operation (journaled and
+// fsynced before it is applied), then answer with the result section and
+// the TopicHeader + PartitionResponses.
+func Example_createTopic() {
+	store, err := metadata.Open(vfs.NewMem(), "data", metadata.Options{HashParams: metadata.TestHashParams})
+	if err != nil {
+		panic(err)
+	}
+	defer store.Close()
+	store.Propose(metadata.CreateStream{Timestamp: 1, Name: "orders"})
+
+	body := wire.NamedID("orders").Append(nil)
+	body = binary.LittleEndian.AppendUint32(body, 3) // partitions
+	body = append(body, 2, 'e', 'u')                 // name "eu", no options
+
+	var req metadata.CreateTopicRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		fmt.Println("reply status", st) // pre-consensus denial, empty body
+		return
+	}
+	const shards = 2
+	res, err := store.Propose(req.Op(2, shards))
+	if err != nil {
+		panic(err) // outcome unknown: nothing may be acknowledged
+	}
+	var reply []byte
+	if !res.OK() {
+		reply = wire.AppendResultError(reply, res.Status)
+	} else {
+		reply = wire.AppendResultOK(reply)
+		store.View(func(s *metadata.State) {
+			reply, _ = s.AppendGetTopic(reply, req.Stream, wire.NumericID(res.ID), nil)
+			info, _ := s.ResolveTopic(req.Stream, wire.NumericID(res.ID))
+			for _, p := range info.Partitions {
+				fmt.Printf("partition %d on shard %d\n", p.ID, p.Shard)
+			}
+		})
+	}
+	fmt.Println("topic id", res.ID, "reply bytes", len(reply))
+	// Output:
+	// partition 0 on shard 0
+	// partition 1 on shard 1
+	// partition 2 on shard 0
+	// topic id 0 reply bytes 458
+}
