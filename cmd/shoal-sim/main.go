@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -10,37 +11,44 @@ import (
 	"github.com/shoal-io/shoal/internal/vsr"
 )
 
-func main() {
-	seed := flag.Uint64("seed", 0, "run this one seed")
-	seeds := flag.Int("seeds", 0, "run this many seeds, starting at -first")
-	first := flag.Uint64("first", 1, "first seed of a -seeds sweep")
-	replicas := flag.Int("replicas", 0, "cluster size (0: 1, 3 or 5 chosen by the seed)")
-	ticks := flag.Int("ticks", 0, "fault-phase ticks (0: default)")
-	verbose := flag.Bool("v", false, "trace every delivery and fault of a single -seed run")
-	bug := flag.String("bug", "none", "deliberate core bug: none, commit-without-quorum, view-change-shortest-log, ack-before-persist")
-	flag.Parse()
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
+// run parses flags, runs the seeds and returns the exit code: 0 when every
+// seed passed, 1 when one failed, 2 on bad flags.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("shoal-sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	seed := fs.Uint64("seed", 0, "run this one seed")
+	seeds := fs.Int("seeds", 0, "run this many seeds, starting at -first")
+	first := fs.Uint64("first", 1, "first seed of a -seeds sweep")
+	replicas := fs.Int("replicas", 0, "cluster size (0: 1, 3 or 5 chosen by the seed)")
+	ticks := fs.Int("ticks", 0, "fault-phase ticks (0: default)")
+	verbose := fs.Bool("v", false, "trace every delivery and fault of a single -seed run")
+	bug := fs.String("bug", "none", "deliberate core bug: none, commit-without-quorum, view-change-shortest-log, ack-before-persist")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
 	b, ok := map[string]vsr.Bug{
 		"none": vsr.BugNone, "commit-without-quorum": vsr.BugCommitWithoutQuorum,
 		"view-change-shortest-log": vsr.BugViewChangeShortestLog, "ack-before-persist": vsr.BugAckBeforePersist,
 	}[*bug]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "shoal-sim: unknown -bug %q\n", *bug)
-		os.Exit(2)
+		fmt.Fprintf(stderr, "shoal-sim: unknown -bug %q\n", *bug)
+		return 2
 	}
 	opts := sim.Options{Replicas: *replicas, Ticks: *ticks, Bug: b}
 
 	if *seeds == 0 {
 		opts.Seed = *seed
 		if *verbose {
-			opts.Trace = func(line string) { fmt.Println(line) }
+			opts.Trace = func(line string) { fmt.Fprintln(stdout, line) }
 		}
 		r := sim.Run(opts)
-		fmt.Println(r)
+		fmt.Fprintln(stdout, r)
 		if r.Err != nil {
-			os.Exit(1)
+			return 1
 		}
-		return
+		return 0
 	}
 
 	start := time.Now()
@@ -53,13 +61,14 @@ func main() {
 		convergedMax = max(convergedMax, r.Converged)
 		if r.Err != nil {
 			failed++
-			fmt.Printf("FAIL seed=%d replicas=%d: %v\n  reproduce: %s\n", r.Seed, r.Replicas, r.Err, r.Repro)
+			fmt.Fprintf(stdout, "FAIL seed=%d replicas=%d: %v\n  reproduce: %s\n", r.Seed, r.Replicas, r.Err, r.Repro)
 		}
 	}
 	el := time.Since(start)
-	fmt.Printf("%d seeds, %d failed, %d ticks, slowest convergence %d ticks, %.1fs, %.0f seeds/min\n",
+	fmt.Fprintf(stdout, "%d seeds, %d failed, %d ticks, slowest convergence %d ticks, %.1fs, %.0f seeds/min\n",
 		*seeds, failed, ticksTotal, convergedMax, el.Seconds(), float64(*seeds)/el.Minutes())
 	if failed > 0 {
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
