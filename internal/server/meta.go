@@ -136,9 +136,3 @@ func (m *metaState) readStats(_ *session, _ []byte) ([]byte, wire.Status) {
 	s.ClientsCount = uint32(m.srv.dir.len())
 	return s.Append(nil), wire.StatusOK
 }
-
-// readStreams answers GetStreams: concatenated StreamResponses, none yet
-// (streams arrive with the streams issue; the metadata holds none).
-func (m *metaState) readStreams(_ *session, _ []byte) ([]byte, wire.Status) {
-	return nil, wire.StatusOK
-}

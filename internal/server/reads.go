@@ -13,16 +13,26 @@ import (
 const (
 	codePing               = 1
 	codeStats              = 10
+	codeSnapshot           = 11
 	codeClusterMetadata    = 12
+	codeDescribeOptions    = 13
 	codeMe                 = 20
 	codeClient             = 21
 	codeClients            = 22
-	codeLoginUser          = 38 // session control: refused on the raw path
-	codeLoginWithToken     = 44
-	codeLegacySendMessages = 102
 	codeGetUser            = 31
 	codeGetUsers           = 32
+	codeLoginUser          = 38 // session control: refused on the raw path
+	codeLoginWithToken     = 44
+	codePollMessages       = 100
+	codeLegacySendMessages = 102
+	codeGetConsumerOffset  = 120
+	codeGetStream          = 200
 	codeGetStreams         = 201
+	codeGetTopic           = 300
+	codeGetTopics          = 301
+	codeGetGroup           = 600
+	codeGetGroups          = 601
+	codeSyncGroup          = 606
 )
 
 // readHandler answers a NonReplicated read on the connection's shard. It
@@ -39,10 +49,9 @@ var localReads = map[uint32]readHandler{
 
 // metaReads read the metadata and run on shard 0.
 var metaReads = map[uint32]func(m *metaState, c *session, body []byte) ([]byte, wire.Status){
-	codeStats:      (*metaState).readStats,
-	codeGetStreams: (*metaState).readStreams,
-	codeGetUser:    (*metaState).readUser,
-	codeGetUsers:   (*metaState).readUsers,
+	codeStats:    (*metaState).readStats,
+	codeGetUser:  (*metaState).readUser,
+	codeGetUsers: (*metaState).readUsers,
 }
 
 // read serves a NonReplicated request (wire.md §1.10, §2.5): Ping works
@@ -59,6 +68,17 @@ func (srv *Server) read(s *shard.Shard, c *session, h *wire.RequestHeader, body 
 		return
 	case !c.bound():
 		srv.reply(s, c, h, wire.StatusUnauthenticated, nil)
+		return
+	}
+	switch code {
+	case codePollMessages:
+		srv.pollMessages(s, c, h, body)
+		return
+	case codeGetConsumerOffset:
+		srv.getConsumerOffset(s, c, h, body)
+		return
+	case codeSnapshot:
+		srv.snapshot(s, c, h, body)
 		return
 	}
 	if fn := localReads[code]; fn != nil {

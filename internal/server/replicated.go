@@ -31,8 +31,7 @@ func (srv *Server) replicated(s *shard.Shard, c *session, h *wire.RequestHeader,
 		return
 	}
 	if h.Operation.IsPartition() {
-		// Partition operations bypass the client table (at-least-once).
-		srv.reply(s, c, h, wire.StatusFeatureUnavailable, nil)
+		srv.partitionOp(s, c, h, body)
 		return
 	}
 	if srv.replay(s, c, h) {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/shoal-io/shoal/internal/bus"
+	"github.com/shoal-io/shoal/internal/partition"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/transport"
 	"github.com/shoal-io/shoal/internal/transport/tcp"
@@ -37,6 +38,7 @@ type Server struct {
 	dir     *directory
 	metrics *metrics
 	commit  atomic.Uint64 // the metadata commit position, for reply headers
+	pstats  sync.Map      // partKey → *partCounters, written by partition owners
 
 	mu sync.Mutex // guards the fields below
 	// +checklocks:mu
@@ -66,6 +68,10 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	srv.meta = meta
+	if err := srv.sweepOrphans(); err != nil {
+		meta.close()
+		return nil, fmt.Errorf("server: removing deleted partitions: %w", err)
+	}
 	cfg := shard.DefaultConfig()
 	cfg.Shards = opts.Shards
 	cfg.Bus = opts.Bus
@@ -81,7 +87,8 @@ func New(opts Options) (*Server, error) {
 	srv.rt = rt
 	srv.shards = make([]*shardState, rt.Shards())
 	for i := range srv.shards {
-		srv.shards[i] = &shardState{conns: map[wire.ClientID]*session{}}
+		srv.shards[i] = &shardState{conns: map[wire.ClientID]*session{}, parts: map[partKey]*partition.Partition{},
+			rr: map[partKey]uint32{}}
 	}
 	return srv, nil
 }
@@ -229,6 +236,8 @@ func (srv *Server) Shutdown(ctx context.Context) (bus.DrainOutcome, error) {
 	if out.Forced > 0 || out.BackgroundForced > 0 {
 		srv.rt.Wait()
 	}
+	// The shard loops have exited: their partitions can be closed here.
+	srv.closePartitions()
 	var errs []error
 	if hs != nil {
 		if err := hs.Shutdown(ctx); err != nil {

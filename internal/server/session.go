@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shoal-io/shoal/internal/partition"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/wire"
 )
@@ -16,6 +17,8 @@ const maxBacklog = 256
 // goroutine touches it (S5).
 type shardState struct {
 	conns map[wire.ClientID]*session
+	parts map[partKey]*partition.Partition // the partitions this shard owns, opened on use
+	rr    map[partKey]uint32               // balanced partitioning cursor per topic (partition unused)
 }
 
 // session is the state of one client connection.

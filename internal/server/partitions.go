@@ -1,0 +1,229 @@
+package server
+
+import (
+	"errors"
+	"io/fs"
+	"path"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/partition"
+	"github.com/shoal-io/shoal/internal/shard"
+	"github.com/shoal-io/shoal/internal/vfs"
+)
+
+// Partitions are owned by shards: the metadata places each on a shard
+// (round robin at creation), and only that shard's goroutine opens,
+// appends to, reads or removes it (S5). Requests reach it from the
+// connection's shard through the owner's inbox; the answer goes back to
+// the connection's shard, which replies (S10).
+
+// partKey names a partition.
+type partKey struct{ stream, topic, partition uint32 }
+
+// partCounters mirror a partition's counters for reads on other shards
+// (GetStream, GetTopic, GetStats); the owner updates them.
+type partCounters struct {
+	segments                       atomic.Uint32
+	current, size, messages, flags atomic.Uint64
+}
+
+// counters returns k's counters, creating them.
+func (srv *Server) counters(k partKey) *partCounters {
+	if c, ok := srv.pstats.Load(k); ok {
+		return c.(*partCounters)
+	}
+	c, _ := srv.pstats.LoadOrStore(k, &partCounters{})
+	return c.(*partCounters)
+}
+
+// stats is the metadata.StatsFunc of the reply encoders.
+func (srv *Server) stats(stream, topic, part uint32) metadata.PartitionStats {
+	c, ok := srv.pstats.Load(partKey{stream, topic, part})
+	if !ok {
+		return metadata.PartitionStats{}
+	}
+	pc := c.(*partCounters)
+	return metadata.PartitionStats{Segments: pc.segments.Load(), CurrentOffset: pc.current.Load(),
+		SizeBytes: pc.size.Load(), Messages: pc.messages.Load()}
+}
+
+func (srv *Server) publish(k partKey, p *partition.Partition) {
+	st := p.Stats()
+	c := srv.counters(k)
+	c.segments.Store(st.Segments)
+	c.current.Store(st.CurrentOffset)
+	c.size.Store(st.SizeBytes)
+	c.messages.Store(st.Messages)
+}
+
+// owner returns the shard that owns a partition: its placement, folded
+// onto the shards this process runs.
+func (srv *Server) owner(p metadata.Partition) *shard.Shard {
+	return srv.rt.Shard(int(p.Shard) % srv.rt.Shards())
+}
+
+func partitionConfig(o metadata.TopicOptions) partition.Config {
+	return partition.Config{SegmentSize: o.SegmentSize, EnforceFsync: o.EnforceFsync,
+		MessagesRequiredToSave: o.MessagesRequiredToSave, SizeRequiredToSave: o.SizeOfMessagesRequiredToSave}
+}
+
+// onPartitionShard runs fn on the owner of partition p of t. A full
+// lifecycle lane is logged; the request's connection is then closed by
+// the caller's path (resume), so nothing is lost silently (S11).
+func (srv *Server) onPartitionShard(t metadata.TopicInfo, p metadata.Partition, fn func(s *shard.Shard, st *shardState)) error {
+	return srv.owner(p).Post(func(s *shard.Shard) { fn(s, srv.shards[s.ID()]) })
+}
+
+// createPartitions creates the partitions of t from index from on, on
+// their owners, after the metadata committed them. A partition directory
+// left by a deleted one with the same ids is wiped (partition.Create).
+// It runs on shard 0; posts to one owner keep their order, so a later
+// request for the partition finds it created.
+func (srv *Server) createPartitions(t metadata.TopicInfo, from int) {
+	cfg := partitionConfig(t.Options)
+	for _, p := range t.Partitions[from:] {
+		k := partKey{t.Stream, t.ID, p.ID}
+		err := srv.onPartitionShard(t, p, func(s *shard.Shard, st *shardState) {
+			if old := st.parts[k]; old != nil {
+				old.Close()
+				delete(st.parts, k)
+			}
+			part, err := partition.Create(vfs.Default, srv.partitionDir(k), p.ID, cfg)
+			if err != nil {
+				srv.log.Error("partition create failed", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+				return
+			}
+			st.parts[k] = part
+			srv.publish(k, part)
+		})
+		if err != nil {
+			srv.log.Error("partition create not delivered", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+		}
+	}
+}
+
+// dropPartitions closes and removes the partitions of t from index from
+// on, after the metadata deleted them.
+func (srv *Server) dropPartitions(t metadata.TopicInfo, from int) {
+	for _, p := range t.Partitions[max(from, 0):] {
+		k := partKey{t.Stream, t.ID, p.ID}
+		err := srv.onPartitionShard(t, p, func(s *shard.Shard, st *shardState) {
+			if old := st.parts[k]; old != nil {
+				old.Close()
+				delete(st.parts, k)
+			}
+			srv.pstats.Delete(k)
+			if err := partition.RemoveAll(vfs.Default, srv.partitionDir(k)); err != nil {
+				srv.log.Error("partition removal failed", "dir", srv.partitionDir(k), "err", err)
+			}
+		})
+		if err != nil {
+			srv.log.Error("partition removal not delivered", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+		}
+	}
+}
+
+// purgePartitions deletes every message of t's partitions, keeping them.
+func (srv *Server) purgePartitions(t metadata.TopicInfo) {
+	for _, p := range t.Partitions {
+		k := partKey{t.Stream, t.ID, p.ID}
+		err := srv.onPartitionShard(t, p, func(s *shard.Shard, st *shardState) {
+			part, err := srv.partition(st, k, t)
+			if err == nil {
+				err = part.Purge()
+				srv.publish(k, part)
+			}
+			if err != nil {
+				srv.log.Error("partition purge failed", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+			}
+		})
+		if err != nil {
+			srv.log.Error("partition purge not delivered", "err", err)
+		}
+	}
+}
+
+func (srv *Server) partitionDir(k partKey) string {
+	return partition.Dir(srv.opts.DataDir, k.stream, k.topic, k.partition)
+}
+
+// partition returns the open partition k on its owner, opening it (after
+// a restart) on first use. st must be the owner's state.
+func (srv *Server) partition(st *shardState, k partKey, t metadata.TopicInfo) (*partition.Partition, error) {
+	if p := st.parts[k]; p != nil {
+		return p, nil
+	}
+	p, err := partition.Open(vfs.Default, srv.partitionDir(k), k.partition, partitionConfig(t.Options))
+	if err != nil {
+		return nil, err
+	}
+	st.parts[k] = p
+	srv.publish(k, p)
+	return p, nil
+}
+
+// closePartitions closes every partition a shard holds, at shutdown.
+func (srv *Server) closePartitions() {
+	var wg sync.WaitGroup
+	for _, st := range srv.shards {
+		wg.Go(func() {
+			for k, p := range st.parts {
+				if err := p.Close(); err != nil {
+					srv.log.Error("partition close failed", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+				}
+			}
+			clear(st.parts)
+		})
+	}
+	wg.Wait()
+}
+
+// sweepOrphans removes the directories of streams and topics the metadata
+// no longer has (a crash between a committed delete and its removal), at
+// boot, before any shard touches partitions.
+func (srv *Server) sweepOrphans() error {
+	root := path.Join(srv.opts.DataDir, "streams")
+	streams, err := vfs.Default.List(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	live := map[partKey]bool{} // stream, topic (partition unused)
+	srv.view(func(s *metadata.State) {
+		s.Topics(func(t metadata.TopicInfo) {
+			live[partKey{stream: t.Stream, topic: t.ID}] = true
+			live[partKey{stream: t.Stream, topic: ^uint32(0)}] = true
+		})
+	})
+	for _, sname := range streams {
+		sid, err := strconv.ParseUint(sname, 10, 32)
+		if err != nil {
+			continue
+		}
+		if !live[partKey{stream: uint32(sid), topic: ^uint32(0)}] {
+			if err := partition.RemoveAll(vfs.Default, partition.StreamDir(srv.opts.DataDir, uint32(sid))); err != nil {
+				return err
+			}
+			continue
+		}
+		topics, err := vfs.Default.List(path.Join(partition.StreamDir(srv.opts.DataDir, uint32(sid)), "topics"))
+		if err != nil {
+			continue
+		}
+		for _, tname := range topics {
+			tid, err := strconv.ParseUint(tname, 10, 32)
+			if err != nil || live[partKey{stream: uint32(sid), topic: uint32(tid)}] {
+				continue
+			}
+			if err := partition.RemoveAll(vfs.Default, partition.TopicDir(srv.opts.DataDir, uint32(sid), uint32(tid))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

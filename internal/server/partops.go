@@ -1,0 +1,237 @@
+package server
+
+import (
+	"slices"
+
+	"github.com/zeebo/xxh3"
+
+	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/partition"
+	"github.com/shoal-io/shoal/internal/shard"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// resolve finds the topic and the partition a request names, with the
+// status of the first level that does not exist.
+func (srv *Server) resolve(stream, topic wire.Identifier, part uint32) (metadata.TopicInfo, metadata.Partition, wire.Status) {
+	var t metadata.TopicInfo
+	st := wire.StatusOK
+	srv.view(func(s *metadata.State) { t, st = s.ResolveTopic(stream, topic) })
+	if st != wire.StatusOK {
+		return t, metadata.Partition{}, st
+	}
+	if int(part) >= len(t.Partitions) {
+		return t, metadata.Partition{}, wire.StatusPartitionNotFound
+	}
+	return t, t.Partitions[part], wire.StatusOK
+}
+
+// atOwner parks connection c, runs fn on the partition's owner with the
+// open partition, and replies from c's shard with what fn returns.
+func (srv *Server) atOwner(c *session, req *wire.RequestHeader, t metadata.TopicInfo, p metadata.Partition,
+	fn func(part *partition.Partition) ([]byte, wire.Status)) {
+	c.parked = true
+	r := *req
+	k := partKey{t.Stream, t.ID, p.ID}
+	err := srv.onPartitionShard(t, p, func(s *shard.Shard, st *shardState) {
+		var body []byte
+		status := wire.StatusOK
+		part, err := srv.partition(st, k, t)
+		if err != nil {
+			srv.log.Error("partition unavailable", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+			status = wire.StatusCannotReadPartitions
+		} else {
+			body, status = fn(part)
+			srv.publish(k, part)
+		}
+		srv.resume(c.id, func(s *shard.Shard, c *session) { srv.reply(s, c, &r, status, body) })
+	})
+	if err != nil {
+		// The owner's inbox is full: answer now rather than drop (S11).
+		c.parked = false
+		srv.log.Warn("partition owner busy", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+		srv.reply(srv.rt.Shard(int(c.id.Shard())), c, req, wire.StatusTransientNotAccepted, nil)
+	}
+}
+
+// partitionOp serves SendMessages, StoreConsumerOffset and
+// DeleteConsumerOffset on the partition's owning shard. They bypass the
+// client table (at-least-once, wire.md §2.4).
+func (srv *Server) partitionOp(s *shard.Shard, c *session, h *wire.RequestHeader, body []byte) {
+	switch h.Operation {
+	case wire.OpSendMessages:
+		srv.sendMessages(s, c, h, body)
+	case wire.OpStoreConsumerOffset, wire.OpDeleteConsumerOffset:
+		code := metadata.OffsetStore
+		if h.Operation == wire.OpDeleteConsumerOffset {
+			code = metadata.OffsetDelete
+		}
+		var req metadata.ConsumerOffsetRequest
+		if st := req.Decode(code, body); st != wire.StatusOK {
+			srv.reply(s, c, h, st, nil)
+			return
+		}
+		t, p, st := srv.resolve(req.Stream, req.Topic, req.Partition)
+		if st != wire.StatusOK {
+			srv.reply(s, c, h, st, nil)
+			return
+		}
+		key, st := srv.offsetKey(req.Consumer, req.Stream, req.Topic)
+		if st != wire.StatusOK {
+			srv.reply(s, c, h, st, nil)
+			return
+		}
+		srv.atOwner(c, h, t, p, func(part *partition.Partition) ([]byte, wire.Status) {
+			var err error
+			if code == metadata.OffsetStore {
+				err = part.StoreOffset(key, req.Offset, partition.AckLevel(req.Ack))
+			} else {
+				err = part.DeleteOffset(key, partition.AckLevel(req.Ack))
+			}
+			if err != nil {
+				return nil, partition.StatusOf(err)
+			}
+			return wire.AppendResultOK(nil), wire.StatusOK
+		})
+	default:
+		srv.reply(s, c, h, wire.StatusFeatureUnavailable, nil)
+	}
+}
+
+// sendMessages admits a SendMessages body (every checksum verified, a bad
+// one answered with its status: S11), picks the partition, and appends on
+// its owner. With enforce_fsync the reply waits for the sync (S12).
+func (srv *Server) sendMessages(s *shard.Shard, c *session, h *wire.RequestHeader, body []byte) {
+	var sm wire.SendMessages
+	if err := sm.Decode(body); err != nil {
+		srv.reply(s, c, h, wire.StatusOf(err), nil)
+		return
+	}
+	var t metadata.TopicInfo
+	st := wire.StatusOK
+	srv.view(func(ms *metadata.State) { t, st = ms.ResolveTopic(sm.Stream, sm.Topic) })
+	if st != wire.StatusOK {
+		srv.reply(s, c, h, st, nil)
+		return
+	}
+	n := uint32(len(t.Partitions))
+	if n == 0 {
+		srv.reply(s, c, h, wire.StatusPartitionNotFound, nil)
+		return
+	}
+	var pid uint32
+	switch sm.Partitioning.Kind {
+	case wire.PartitionByID:
+		pid = sm.Partitioning.Partition
+	case wire.PartitionBalanced:
+		rr := srv.shards[s.ID()].rr
+		k := partKey{stream: t.Stream, topic: t.ID}
+		pid = rr[k] % n
+		rr[k] = pid + 1
+	case wire.PartitionByMessageID:
+		pid = uint32(xxh3.Hash(sm.Partitioning.Key) % uint64(n))
+	}
+	if pid >= n {
+		srv.reply(s, c, h, wire.StatusPartitionNotFound, nil)
+		return
+	}
+	batch := slices.Clone(sm.Batch) // the request frame is released when handle returns
+	fsync := t.Options.EnforceFsync
+	srv.atOwner(c, h, t, t.Partitions[pid], func(part *partition.Partition) ([]byte, wire.Status) {
+		res, err := part.Append(batch, nowMicros())
+		if err != nil {
+			srv.log.Error("append failed", "stream", t.Stream, "topic", t.ID, "partition", pid, "err", err)
+			return nil, partition.StatusOf(err)
+		}
+		if fsync && !res.Durable {
+			return nil, wire.StatusCannotSaveMessagesToSegment
+		}
+		return wire.AppendSendConfirmations(nil, wire.SendConfirmation{Stream: t.Stream, Topic: t.ID,
+			Partition: pid, BaseOffset: res.BaseOffset}), wire.StatusOK
+	})
+}
+
+// offsetKey resolves whose offset a request addresses: a consumer by id,
+// a group by its numeric id (a group name is rewritten to its id).
+func (srv *Server) offsetKey(cons wire.Consumer, stream, topic wire.Identifier) (partition.ConsumerKey, wire.Status) {
+	if cons.Kind != wire.ConsumerGroup {
+		return partition.ConsumerKeyOf(cons, 0), wire.StatusOK
+	}
+	var id uint32
+	st := wire.StatusOK
+	srv.view(func(s *metadata.State) { id, st = s.ResolveGroup(stream, topic, cons.ID) })
+	return partition.ConsumerKeyOf(cons, id), st
+}
+
+// pollMessages serves PollMessages (read code 100) on the owner.
+func (srv *Server) pollMessages(s *shard.Shard, c *session, h *wire.RequestHeader, body []byte) {
+	var req wire.PollMessages
+	if err := req.Decode(body); err != nil {
+		srv.reply(s, c, h, wire.StatusOf(err), nil)
+		return
+	}
+	part := uint32(0)
+	if req.HasPartition {
+		part = req.Partition
+	}
+	t, p, st := srv.resolve(req.Stream, req.Topic, part)
+	if st != wire.StatusOK {
+		srv.reply(s, c, h, st, nil)
+		return
+	}
+	key, st := srv.offsetKey(req.Consumer, req.Stream, req.Topic)
+	if st != wire.StatusOK {
+		srv.reply(s, c, h, st, nil)
+		return
+	}
+	if req.Consumer.Kind == wire.ConsumerGroup {
+		var owned []uint32
+		var ok bool
+		srv.view(func(ms *metadata.State) {
+			_, owned, ok, _ = ms.Assignment(req.Stream, req.Topic, req.Consumer.ID, c.client)
+		})
+		if !req.HasPartition || !ok || !slices.Contains(owned, part) {
+			// Not this member's partition: the resync sentinel tells the
+			// SDK to sync its assignment (wire.md §3.4).
+			srv.reply(s, c, h, wire.StatusOK, (&wire.PollReply{PartitionID: wire.PollResyncPartition}).Append(nil))
+			return
+		}
+	}
+	pr := partition.PollRequest{Strategy: req.Strategy, Count: req.Count, Consumer: key, AutoCommit: req.AutoCommit}
+	srv.atOwner(c, h, t, p, func(pt *partition.Partition) ([]byte, wire.Status) {
+		out, _, err := pt.Poll(nil, pr)
+		if err != nil {
+			return nil, partition.StatusOf(err)
+		}
+		return out, wire.StatusOK
+	})
+}
+
+// getConsumerOffset serves GetConsumerOffset (read code 120): the stored
+// offset, or an empty body when there is none or the stream or topic is
+// unknown; an unknown partition of a known topic is 3007 (wire.md §3.12-8).
+func (srv *Server) getConsumerOffset(s *shard.Shard, c *session, h *wire.RequestHeader, body []byte) {
+	var req metadata.ConsumerOffsetRequest
+	if st := req.Decode(metadata.OffsetGet, body); st != wire.StatusOK {
+		srv.reply(s, c, h, st, nil)
+		return
+	}
+	t, p, st := srv.resolve(req.Stream, req.Topic, req.Partition)
+	switch st {
+	case wire.StatusOK:
+	case wire.StatusPartitionNotFound:
+		srv.reply(s, c, h, st, nil)
+		return
+	default:
+		srv.reply(s, c, h, wire.StatusOK, nil)
+		return
+	}
+	key, st := srv.offsetKey(req.Consumer, req.Stream, req.Topic)
+	if st != wire.StatusOK {
+		srv.reply(s, c, h, wire.StatusOK, nil)
+		return
+	}
+	srv.atOwner(c, h, t, p, func(pt *partition.Partition) ([]byte, wire.Status) {
+		return pt.AppendConsumerOffset(nil, key), wire.StatusOK
+	})
+}

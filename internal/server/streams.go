@@ -1,0 +1,304 @@
+package server
+
+import (
+	"time"
+
+	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/shard"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// Streams, topics, partitions and consumer groups: the metadata operations
+// run on shard 0 (they change the metadata log); their reads run on the
+// connection's shard under the store's read lock.
+
+func nowMicros() uint64 { return uint64(time.Now().UnixMicro()) }
+
+func init() {
+	for op, fn := range map[wire.Operation]metaOp{
+		wire.OpCreateStream:        (*metaState).createStream,
+		wire.OpDeleteStream:        (*metaState).deleteStream,
+		wire.OpPurgeStream:         (*metaState).purgeStream,
+		wire.OpCreateTopic:         (*metaState).createTopic,
+		wire.OpDeleteTopic:         (*metaState).deleteTopic,
+		wire.OpPurgeTopic:          (*metaState).purgeTopic,
+		wire.OpCreatePartitions:    (*metaState).createPartitions,
+		wire.OpDeletePartitions:    (*metaState).deletePartitions,
+		wire.OpCreateConsumerGroup: (*metaState).createGroup,
+		wire.OpDeleteConsumerGroup: (*metaState).deleteGroup,
+		wire.OpJoinConsumerGroup:   (*metaState).joinGroup,
+		wire.OpLeaveConsumerGroup:  (*metaState).leaveGroup,
+	} {
+		metaOps[op] = fn
+	}
+	for code, fn := range map[uint32]readHandler{
+		codeDescribeOptions: (*Server).readDescribeOptions,
+		codeGetStream:       (*Server).readStream,
+		codeGetStreams:      (*Server).readStreams,
+		codeGetTopic:        (*Server).readTopic,
+		codeGetTopics:       (*Server).readTopics,
+		codeGetGroup:        (*Server).readGroup,
+		codeGetGroups:       (*Server).readGroups,
+		codeSyncGroup:       (*Server).readSyncGroup,
+	} {
+		localReads[code] = fn
+	}
+}
+
+// proposeID proposes op and returns its result; a rejection becomes the
+// reply status.
+func (m *metaState) proposeStatus(op metadata.Op) (metadata.Result, wire.Status) {
+	r := m.propose(op)
+	return r, r.Status
+}
+
+func (m *metaState) createStream(_ *session, body []byte) ([]byte, wire.Status) {
+	var req metadata.CreateStreamRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	r, st := m.proposeStatus(req.Op(nowMicros()))
+	if st != wire.StatusOK {
+		return nil, st
+	}
+	var out []byte
+	m.store.View(func(s *metadata.State) { out, _ = s.AppendStream(nil, r.ID, m.srv.stats) })
+	return out, wire.StatusOK
+}
+
+// topicsOf lists the topics a stream (or one topic) holds, for the
+// partition work that follows a delete or purge.
+func (m *metaState) topicsOf(stream wire.Identifier, topic *wire.Identifier) []metadata.TopicInfo {
+	var out []metadata.TopicInfo
+	m.store.View(func(s *metadata.State) {
+		if topic != nil {
+			if info, st := s.ResolveTopic(stream, *topic); st == wire.StatusOK {
+				out = append(out, info)
+			}
+			return
+		}
+		id, st := s.ResolveStream(stream)
+		if st != wire.StatusOK {
+			return
+		}
+		s.Topics(func(info metadata.TopicInfo) {
+			if info.Stream == id {
+				out = append(out, info)
+			}
+		})
+	})
+	return out
+}
+
+func (m *metaState) deleteStream(_ *session, body []byte) ([]byte, wire.Status) {
+	var req metadata.StreamRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	topics := m.topicsOf(req.Stream, nil)
+	if _, st := m.proposeStatus(metadata.DeleteStream{Stream: req.Stream}); st != wire.StatusOK {
+		return nil, st
+	}
+	for _, t := range topics {
+		m.srv.dropPartitions(t, 0)
+	}
+	return nil, wire.StatusOK
+}
+
+func (m *metaState) purgeStream(_ *session, body []byte) ([]byte, wire.Status) {
+	var req metadata.StreamRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	if _, st := m.proposeStatus(metadata.PurgeStream{Stream: req.Stream}); st != wire.StatusOK {
+		return nil, st
+	}
+	for _, t := range m.topicsOf(req.Stream, nil) {
+		m.srv.purgePartitions(t)
+	}
+	return nil, wire.StatusOK
+}
+
+func (m *metaState) createTopic(_ *session, body []byte) ([]byte, wire.Status) {
+	var req metadata.CreateTopicRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	r, st := m.proposeStatus(req.Op(nowMicros(), uint32(m.srv.rt.Shards())))
+	if st != wire.StatusOK {
+		return nil, st
+	}
+	topic := wire.NumericID(r.ID)
+	info := m.topicsOf(req.Stream, &topic)
+	if len(info) == 1 {
+		m.srv.createPartitions(info[0], 0)
+	}
+	var out []byte
+	m.store.View(func(s *metadata.State) { out, _ = s.AppendGetTopic(nil, req.Stream, topic, m.srv.stats) })
+	return out, wire.StatusOK
+}
+
+func (m *metaState) deleteTopic(_ *session, body []byte) ([]byte, wire.Status) {
+	var req metadata.TopicRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	topics := m.topicsOf(req.Stream, &req.Topic)
+	if _, st := m.proposeStatus(metadata.DeleteTopic{Stream: req.Stream, Topic: req.Topic}); st != wire.StatusOK {
+		return nil, st
+	}
+	for _, t := range topics {
+		m.srv.dropPartitions(t, 0)
+	}
+	return nil, wire.StatusOK
+}
+
+func (m *metaState) purgeTopic(_ *session, body []byte) ([]byte, wire.Status) {
+	var req metadata.TopicRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	if _, st := m.proposeStatus(metadata.PurgeTopic{Stream: req.Stream, Topic: req.Topic}); st != wire.StatusOK {
+		return nil, st
+	}
+	for _, t := range m.topicsOf(req.Stream, &req.Topic) {
+		m.srv.purgePartitions(t)
+	}
+	return nil, wire.StatusOK
+}
+
+func (m *metaState) createPartitions(_ *session, body []byte) ([]byte, wire.Status) {
+	var req metadata.PartitionsRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	before := m.topicsOf(req.Stream, &req.Topic)
+	if _, st := m.proposeStatus(req.CreateOp(nowMicros(), uint32(m.srv.rt.Shards()))); st != wire.StatusOK {
+		return nil, st
+	}
+	if after := m.topicsOf(req.Stream, &req.Topic); len(before) == 1 && len(after) == 1 {
+		m.srv.createPartitions(after[0], len(before[0].Partitions))
+	}
+	return nil, wire.StatusOK
+}
+
+func (m *metaState) deletePartitions(_ *session, body []byte) ([]byte, wire.Status) {
+	var req metadata.PartitionsRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	before := m.topicsOf(req.Stream, &req.Topic)
+	if _, st := m.proposeStatus(req.DeleteOp()); st != wire.StatusOK {
+		return nil, st
+	}
+	if len(before) == 1 {
+		m.srv.dropPartitions(before[0], len(before[0].Partitions)-int(req.Count))
+	}
+	return nil, wire.StatusOK
+}
+
+func (m *metaState) createGroup(_ *session, body []byte) ([]byte, wire.Status) {
+	var req metadata.CreateGroupRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	r, st := m.proposeStatus(req.Op())
+	if st != wire.StatusOK {
+		return nil, st
+	}
+	// wire.md §3.12-1: the reply carries the group header, never nothing.
+	var out []byte
+	m.store.View(func(s *metadata.State) { out, _ = s.AppendGroup(nil, req.Stream, req.Topic, wire.NumericID(r.ID)) })
+	return out, wire.StatusOK
+}
+
+func (m *metaState) groupOp(body []byte, op func(*metadata.GroupRequest) metadata.Op) ([]byte, wire.Status) {
+	var req metadata.GroupRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	_, st := m.proposeStatus(op(&req))
+	return nil, st
+}
+
+func (m *metaState) deleteGroup(_ *session, body []byte) ([]byte, wire.Status) {
+	return m.groupOp(body, func(r *metadata.GroupRequest) metadata.Op { return r.DeleteOp() })
+}
+
+func (m *metaState) joinGroup(c *session, body []byte) ([]byte, wire.Status) {
+	return m.groupOp(body, func(r *metadata.GroupRequest) metadata.Op { return r.JoinOp(c.client) })
+}
+
+func (m *metaState) leaveGroup(c *session, body []byte) ([]byte, wire.Status) {
+	return m.groupOp(body, func(r *metadata.GroupRequest) metadata.Op { return r.LeaveOp(c.client) })
+}
+
+// view runs fn under the metadata read lock; safe from any shard.
+func (srv *Server) view(fn func(s *metadata.State)) { srv.meta.store.View(fn) }
+
+func (srv *Server) readDescribeOptions(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
+	var req metadata.DescribeOptionsRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	return metadata.AppendDescribeOptions(nil, req.Scope)
+}
+
+func (srv *Server) readStream(_ *shard.Shard, _ *session, body []byte) (out []byte, st wire.Status) {
+	var req metadata.StreamRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	srv.view(func(s *metadata.State) { out, _ = s.AppendGetStream(nil, req.Stream, srv.stats) })
+	return out, wire.StatusOK // not found: an empty body
+}
+
+func (srv *Server) readStreams(_ *shard.Shard, _ *session, _ []byte) (out []byte, st wire.Status) {
+	srv.view(func(s *metadata.State) { out = s.AppendGetStreams(nil, srv.stats) })
+	return out, wire.StatusOK
+}
+
+func (srv *Server) readTopic(_ *shard.Shard, _ *session, body []byte) (out []byte, st wire.Status) {
+	var req metadata.TopicRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	srv.view(func(s *metadata.State) { out, _ = s.AppendGetTopic(nil, req.Stream, req.Topic, srv.stats) })
+	return out, wire.StatusOK
+}
+
+func (srv *Server) readTopics(_ *shard.Shard, _ *session, body []byte) (out []byte, st wire.Status) {
+	var req metadata.StreamRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	srv.view(func(s *metadata.State) { out, st = s.AppendGetTopics(nil, req.Stream, srv.stats) })
+	return out, st
+}
+
+func (srv *Server) readGroup(_ *shard.Shard, _ *session, body []byte) (out []byte, st wire.Status) {
+	var req metadata.GroupRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	srv.view(func(s *metadata.State) { out, _ = s.AppendGroup(nil, req.Stream, req.Topic, req.Group) })
+	return out, wire.StatusOK
+}
+
+func (srv *Server) readGroups(_ *shard.Shard, _ *session, body []byte) (out []byte, st wire.Status) {
+	var req metadata.TopicRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	srv.view(func(s *metadata.State) { out, st = s.AppendGroups(nil, req.Stream, req.Topic) })
+	return out, st
+}
+
+func (srv *Server) readSyncGroup(_ *shard.Shard, c *session, body []byte) (out []byte, st wire.Status) {
+	var req metadata.GroupRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	srv.view(func(s *metadata.State) { out, st = s.AppendSyncGroup(nil, req.Stream, req.Topic, req.Group, c.client) })
+	return out, st
+}
