@@ -27,7 +27,7 @@ type partKey struct{ stream, topic, partition uint32 }
 // (GetStream, GetTopic, GetStats); the owner updates them.
 type partCounters struct {
 	segments                       atomic.Uint32
-	current, size, messages, flags atomic.Uint64
+	current, size, messages atomic.Uint64
 }
 
 // counters returns k's counters, creating them.

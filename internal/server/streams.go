@@ -96,7 +96,7 @@ func (m *metaState) deleteStream(_ *session, body []byte) ([]byte, wire.Status) 
 		return nil, st
 	}
 	topics := m.topicsOf(req.Stream, nil)
-	if _, st := m.proposeStatus(metadata.DeleteStream{Stream: req.Stream}); st != wire.StatusOK {
+	if _, st := m.proposeStatus(metadata.DeleteStream(req)); st != wire.StatusOK {
 		return nil, st
 	}
 	for _, t := range topics {
@@ -110,7 +110,7 @@ func (m *metaState) purgeStream(_ *session, body []byte) ([]byte, wire.Status) {
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
 	}
-	if _, st := m.proposeStatus(metadata.PurgeStream{Stream: req.Stream}); st != wire.StatusOK {
+	if _, st := m.proposeStatus(metadata.PurgeStream(req)); st != wire.StatusOK {
 		return nil, st
 	}
 	for _, t := range m.topicsOf(req.Stream, nil) {
@@ -144,7 +144,7 @@ func (m *metaState) deleteTopic(_ *session, body []byte) ([]byte, wire.Status) {
 		return nil, st
 	}
 	topics := m.topicsOf(req.Stream, &req.Topic)
-	if _, st := m.proposeStatus(metadata.DeleteTopic{Stream: req.Stream, Topic: req.Topic}); st != wire.StatusOK {
+	if _, st := m.proposeStatus(metadata.DeleteTopic(req)); st != wire.StatusOK {
 		return nil, st
 	}
 	for _, t := range topics {
@@ -158,7 +158,7 @@ func (m *metaState) purgeTopic(_ *session, body []byte) ([]byte, wire.Status) {
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
 	}
-	if _, st := m.proposeStatus(metadata.PurgeTopic{Stream: req.Stream, Topic: req.Topic}); st != wire.StatusOK {
+	if _, st := m.proposeStatus(metadata.PurgeTopic(req)); st != wire.StatusOK {
 		return nil, st
 	}
 	for _, t := range m.topicsOf(req.Stream, &req.Topic) {
