@@ -26,7 +26,7 @@ type partKey struct{ stream, topic, partition uint32 }
 // partCounters mirror a partition's counters for reads on other shards
 // (GetStream, GetTopic, GetStats); the owner updates them.
 type partCounters struct {
-	segments                       atomic.Uint32
+	segments                atomic.Uint32
 	current, size, messages atomic.Uint64
 }
 
