@@ -9,7 +9,7 @@ import (
 
 // ciSeeds is the seed budget of the plain `go test` run CI makes (with
 // -race). See TestSeeds.
-const ciSeeds = 1200
+const ciSeeds = 2000
 
 // TestSeeds runs ciSeeds swarm seeds: clusters of 1, 3 and 5 replicas (each
 // size forced on a third of the seeds), with primary crashes, restarts,
