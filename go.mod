@@ -9,6 +9,7 @@ require (
 	github.com/zeebo/xxh3 v1.1.0
 	go.uber.org/goleak v1.3.0
 	golang.org/x/crypto v0.57.0
+	lukechampine.com/blake3 v1.4.1
 )
 
 require (

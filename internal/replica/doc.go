@@ -1,0 +1,81 @@
+// Package replica is Shoal's replica plane: the listener and connector that
+// shard 0 runs, and the mutual pre-shared-key handshake the owning shards
+// run before a replica connection is installed on their bus.
+//
+// # Connections
+//
+// Replicas of one cluster connect once per pair: a replica dials only peers
+// with a higher id and accepts only lower ids. Shard 0's connector dials
+// every higher peer at Start and then every ReconnectPeriod, skipping peers
+// that hold a connection (the shard owner table) or have a dial or
+// handshake in flight. Every dial is bounded by DialTimeout and every
+// handshake by the owner bus's HandshakeTimeout. At most MaxHandshakes
+// (256) handshakes are in flight at once, dials included; an accepted
+// connection beyond the cap is closed at once and a dial beyond it waits
+// for the next sweep, so the accept loop never blocks.
+//
+// # Accepted connections and S6
+//
+// A dialed connection's peer is known before its handshake, so it goes
+// through shard.Runtime.DelegateReplica: the owner claims the owner table,
+// then runs Outbound.Handshake on its bus. An accepted connection's peer
+// names itself only in its first handshake frame, so it cannot be delegated
+// by id. Shard 0's accept loop therefore does no protocol work at all: it
+// takes a handshake slot (or sheds the connection), picks the owner with
+// the runtime's replica round robin (Runtime.NextReplicaOwner) and posts the
+// untouched connection to that shard's inbox. The owner runs
+// Inbound.Handshake as tracked background work of its bus under the bus's
+// HandshakeTimeout: it reads the ReplicaHello, checks it, claims the owner
+// table for the announced id (a replica already connected is refused),
+// completes the handshake and installs the connection on its own bus, or
+// releases the claim. Every byte of every handshake is read on the owning
+// shard, and a silent peer costs that shard one goroutine until the
+// deadline, never an accept loop. The alternative, a pre-read of the Hello
+// on shard 0, would have put protocol work on shard 0 and could not carry
+// a TLS handshake, which must precede the Hello.
+//
+// # Handshake
+//
+// The three frames are wire.HandshakeHeader commands 14–16, each exactly
+// 256 bytes and read with io.ReadFull, never through a buffered reader, so
+// frames sent right after the handshake stay for the bus reader:
+//
+//	dialer                                   acceptor
+//	ReplicaHello     nonce_d, ts_d      →
+//	                                    ←    ReplicaChallenge  nonce_a, ts_a, MAC_a, status
+//	ReplicaFinish    MAC_d              →
+//
+// MAC = BLAKE3-keyed(subkey, "apache-iggy replica-auth v1" ‖ cluster id ‖
+// dialer ‖ acceptor ‖ nonce_d ‖ nonce_a ‖ ts_d ‖ ts_a ‖ mode ‖ exporter ‖
+// dir), where subkey is derived from the 32-byte cluster secret
+// (LoadSecret), the cluster id is the first 16 bytes of BLAKE3(cluster
+// name), mode and exporter are 0 on plain TCP and dir is 1 for the dialer's
+// MAC and 2 for the acceptor's. The timestamps are Shoal's addition to
+// Iggy's transcript. Each side checks the other's cluster id, the timestamp
+// (±30 s), the MAC and only then records the peer's nonce in a per-peer
+// ring (NonceStore), so a forged MAC never uses up a slot and no nonce is
+// accepted twice. A refusal is logged with a reason (Reason) by the side
+// that refuses; the acceptor also sends it back in the Challenge's status
+// byte.
+//
+// The MAC proves membership, not identity: any holder of the secret can
+// claim any lower replica id.
+//
+// # After the handshake
+//
+// The connection is installed with bus.InstallReplica, whose reader
+// verifies every sealed frame (wire.VerifyFrame; a bad checksum closes the
+// connection) and whose writer batches. Senders seal their frames with
+// wire.SealFrame.
+//
+// Goroutines: the accept loop, the connector and each dial are tracked
+// background work of shard 0's bus; each handshake is tracked background
+// work of its owner's bus. Runtime.Shutdown therefore stops and waits for
+// all of them; Plane.Close stops accepting and dialing sooner. The only
+// lock is Plane.mu (the dialing set), never held across I/O or a call into
+// another package.
+//
+// Imports: the standard library, internal/wire, internal/transport,
+// internal/transport/tcp, internal/bus, internal/shard and
+// lukechampine.com/blake3.
+package replica

@@ -1,0 +1,386 @@
+package replica
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoal-io/shoal/internal/bus"
+	"github.com/shoal-io/shoal/internal/shard"
+	"github.com/shoal-io/shoal/internal/transport/tcp"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// MaxHandshakes is the default cap on replica handshakes in flight, dials
+// included, across the whole plane (Iggy HEAD's
+// MAX_INFLIGHT_REPLICA_HANDSHAKES). Connections beyond it are shed.
+const MaxHandshakes = 256
+
+// Config configures a Plane.
+type Config struct {
+	// ClusterName is cluster.name; the handshake carries its ClusterID.
+	ClusterName string
+	// Self is this replica's id (cluster.replica_id).
+	Self wire.ReplicaID
+	// Listen is the replica listener's address ("ip:tcp_replica").
+	Listen string
+	// Peers maps replica ids to their replica-plane addresses
+	// (cluster.nodes). Only ids above Self are dialed; an entry for Self
+	// is ignored.
+	Peers map[wire.ReplicaID]string
+	// Secret is the cluster pre-shared key (LoadSecret).
+	Secret Secret
+	// ReconnectPeriod is the sweep period of the connector; 0 means the
+	// shard bus's ReconnectPeriod (message_bus.reconnect_period).
+	ReconnectPeriod time.Duration
+	// DialTimeout bounds one dial; 0 means min(ReconnectPeriod, 5 s). The
+	// handshake that follows is bounded by the owner bus's
+	// HandshakeTimeout (message_bus.handshake_grace).
+	DialTimeout time.Duration
+	// MaxHandshakes caps handshakes in flight; 0 means MaxHandshakes.
+	MaxHandshakes int
+	// TCP holds socket options and the frame limit; the zero value means
+	// the shard bus's keepalive settings, no-delay and its MaxMessageSize.
+	TCP tcp.Config
+	// Nonces remembers peers' nonces; nil means a new store. Pass the old
+	// Plane's store (Plane.Nonces) to a restarted Plane in the same
+	// process.
+	Nonces *NonceStore
+	// Now is the wall clock for handshake timestamps; nil means time.Now.
+	Now func() time.Time
+	// Logger receives handshake and connector events; nil discards them.
+	Logger *slog.Logger
+
+	// tick, if set, replaces the reconnect ticker (tests).
+	tick <-chan time.Time
+	// swept, if set, is called after each sweep (tests).
+	swept func()
+}
+
+// Plane is one replica's replica plane: the listener and the connector of
+// shard 0, and the handshakes they hand to owning shards. Create it with
+// Start. Its goroutines are background work of shard 0's bus (accept loop,
+// connector, dials) and of the owning shards' buses (handshakes), so the
+// Runtime's Shutdown stops and waits for them; Close stops them earlier.
+type Plane struct {
+	rt  *shard.Runtime
+	cfg Config
+	hs  *handshaker
+	log *slog.Logger
+	ln  *Listener
+
+	peers []peer // ids above Self, ascending
+
+	slots chan struct{} // one token per handshake in flight
+
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	loops  sync.WaitGroup // accept loop and connector
+
+	mu sync.Mutex // guards dialing
+	// +checklocks:mu
+	dialing map[wire.ReplicaID]bool // a dial or dialer handshake is in flight
+
+	dials, accepted, shed atomic.Uint64
+}
+
+type peer struct {
+	id   wire.ReplicaID
+	addr string
+}
+
+// ErrNoPeers is returned by Start when Peers names no replica but Self.
+var ErrNoPeers = errors.New("replica: no peers")
+
+// Start binds the replica listener on shard 0 of rt and starts its accept
+// loop and the connector, which dials every higher peer at once and then
+// every ReconnectPeriod.
+func Start(rt *shard.Runtime, cfg Config) (*Plane, error) {
+	s0 := rt.Shard(0)
+	bcfg := s0.Bus().Config()
+	if cfg.ReconnectPeriod <= 0 {
+		cfg.ReconnectPeriod = bcfg.ReconnectPeriod
+	}
+	if cfg.DialTimeout <= 0 {
+		cfg.DialTimeout = min(cfg.ReconnectPeriod, 5*time.Second)
+	}
+	if cfg.MaxHandshakes <= 0 {
+		cfg.MaxHandshakes = MaxHandshakes
+	}
+	if cfg.TCP == (tcp.Config{}) {
+		cfg.TCP = tcp.Config{NoDelay: true, KeepAlive: bcfg.KeepAlive(), MaxFrameSize: bcfg.MaxMessageSize}
+	}
+	if cfg.Nonces == nil {
+		cfg.Nonces = NewNonceStore()
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	pl := &Plane{
+		rt:      rt,
+		cfg:     cfg,
+		hs:      newHandshaker(NewAuth(cfg.Secret, cfg.ClusterName), cfg.Self, cfg.Nonces, cfg.Now),
+		log:     log.With("replica", int(cfg.Self)),
+		slots:   make(chan struct{}, cfg.MaxHandshakes),
+		dialing: make(map[wire.ReplicaID]bool),
+	}
+	for id, addr := range cfg.Peers {
+		if id > cfg.Self {
+			pl.peers = append(pl.peers, peer{id, addr})
+		}
+	}
+	slices.SortFunc(pl.peers, func(a, b peer) int { return cmp.Compare(a.id, b.id) })
+
+	l, err := tcp.Listen(context.Background(), cfg.Listen, cfg.TCP)
+	if err != nil {
+		return nil, fmt.Errorf("replica: %w", err)
+	}
+	pl.ln = &Listener{l: l, hs: pl.hs}
+	pl.ctx, pl.cancel = context.WithCancel(context.Background())
+	pl.loops.Add(2)
+	if err := s0.Bus().Go(pl.acceptLoop); err != nil {
+		pl.loops.Add(-2)
+		pl.ln.Close()
+		pl.cancel()
+		return nil, err
+	}
+	if err := s0.Bus().Go(pl.connectLoop); err != nil {
+		pl.loops.Done()
+		pl.Close()
+		return nil, err
+	}
+	return pl, nil
+}
+
+// Addr reports the replica listener's address.
+func (pl *Plane) Addr() net.Addr { return pl.ln.Addr() }
+
+// Nonces returns the plane's nonce store.
+func (pl *Plane) Nonces() *NonceStore { return pl.cfg.Nonces }
+
+// Connected reports whether replica r has a connection (or a handshake
+// that has claimed r) on some shard.
+func (pl *Plane) Connected(r wire.ReplicaID) bool {
+	_, ok := pl.rt.Owners().Owner(r)
+	return ok
+}
+
+// Stats reports how many dials the connector started, how many inbound
+// handshakes succeeded and how many connections were shed by the cap.
+func (pl *Plane) Stats() (dials, accepted, shed uint64) {
+	return pl.dials.Load(), pl.accepted.Load(), pl.shed.Load()
+}
+
+// Close stops accepting and dialing and waits for the accept loop and the
+// connector to exit. Installed connections and handshakes already running
+// on owning shards are left to the Runtime.
+func (pl *Plane) Close() error {
+	pl.cancel()
+	err := pl.ln.Close()
+	pl.loops.Wait()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (pl *Plane) acquire() bool {
+	select {
+	case pl.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (pl *Plane) release() { <-pl.slots }
+
+// acceptLoop accepts until the listener closes. Per connection it only
+// takes a handshake slot (or sheds the connection), picks the owner and
+// posts the connection to it: no byte is read here (S6).
+func (pl *Plane) acceptLoop(ctx context.Context) {
+	defer pl.loops.Done()
+	stop := context.AfterFunc(ctx, func() { pl.ln.Close() })
+	defer stop()
+	backoff := 5 * time.Millisecond
+	for {
+		p, err := pl.ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || pl.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			pl.log.Warn("replica accept failed", "err", err)
+			t := time.NewTimer(backoff)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			backoff = min(2*backoff, time.Second)
+			continue
+		}
+		backoff = 5 * time.Millisecond
+		pl.delegateInbound(p.(*Inbound))
+	}
+}
+
+// delegateInbound hands an accepted connection to an owning shard. It
+// never blocks.
+func (pl *Plane) delegateInbound(in *Inbound) {
+	if !pl.acquire() {
+		pl.shed.Add(1)
+		pl.log.Warn("replica handshake shed: too many in flight", "remote", in.RemoteAddr(), "max", cap(pl.slots))
+		in.Close()
+		return
+	}
+	owner := pl.rt.Shard(int(pl.rt.NextReplicaOwner()))
+	if owner.Bus().ShuttingDown() {
+		pl.abandon(in, bus.ErrShuttingDown)
+		return
+	}
+	if err := owner.Post(func(s *shard.Shard) { pl.startInbound(s, in) }); err != nil {
+		pl.abandon(in, err)
+	}
+}
+
+func (pl *Plane) abandon(in *Inbound, err error) {
+	pl.log.Warn("replica connection dropped before its handshake", "remote", in.RemoteAddr(), "err", err)
+	in.Close()
+	pl.release()
+}
+
+// startInbound runs on the owner's goroutine: it starts the handshake as
+// the owner bus's tracked background work.
+func (pl *Plane) startInbound(s *shard.Shard, in *Inbound) {
+	if err := s.Bus().Go(func(ctx context.Context) { pl.serveInbound(ctx, s, in) }); err != nil {
+		pl.abandon(in, err)
+	}
+}
+
+// serveInbound runs the acceptor handshake under the bus's handshake
+// deadline, claiming the owner table for the announced replica before the
+// Challenge, and installs the connection on s's bus.
+func (pl *Plane) serveInbound(ctx context.Context, s *shard.Shard, in *Inbound) {
+	defer pl.release()
+	hctx, cancel := context.WithTimeout(ctx, s.Bus().Config().HandshakeTimeout)
+	defer cancel()
+	owners := pl.rt.Owners()
+	claimed := false
+	in.claim = func(r wire.ReplicaID) error {
+		if !owners.Claim(r, s.ID()) {
+			return errAlreadyConnected
+		}
+		claimed = true
+		return nil
+	}
+	c, err := in.Handshake(hctx)
+	if err != nil {
+		pl.log.Warn("replica handshake rejected", "side", "acceptor", "reason", reasonOf(err),
+			"peer", int(in.peer), "remote", in.RemoteAddr(), "err", err)
+	} else if err = s.Bus().InstallReplica(in.peer, c); err != nil {
+		pl.log.Warn("replica install failed", "peer", int(in.peer), "err", err)
+	} else {
+		pl.accepted.Add(1)
+		pl.log.Info("replica connected", "side", "acceptor", "peer", int(in.peer), "shard", int(s.ID()))
+	}
+	if err != nil && claimed {
+		owners.ClearIfOwned(in.peer, s.ID())
+	}
+}
+
+// connectLoop sweeps at start and then every ReconnectPeriod.
+func (pl *Plane) connectLoop(ctx context.Context) {
+	defer pl.loops.Done()
+	tick := pl.cfg.tick
+	if tick == nil {
+		t := time.NewTicker(pl.cfg.ReconnectPeriod)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		pl.sweep()
+		if pl.cfg.swept != nil {
+			pl.cfg.swept()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-pl.ctx.Done():
+			return
+		case <-tick:
+		}
+	}
+}
+
+// sweep dials every higher peer that is neither connected (owner table)
+// nor being dialed, each dial as its own background task of shard 0.
+func (pl *Plane) sweep() {
+	for _, p := range pl.peers {
+		if pl.Connected(p.id) {
+			continue
+		}
+		pl.mu.Lock()
+		busy := pl.dialing[p.id]
+		pl.mu.Unlock()
+		if busy {
+			continue
+		}
+		if !pl.acquire() {
+			pl.shed.Add(1)
+			pl.log.Warn("replica dial deferred: too many handshakes in flight", "peer", int(p.id))
+			continue
+		}
+		pl.mu.Lock()
+		pl.dialing[p.id] = true
+		pl.mu.Unlock()
+		pl.dials.Add(1)
+		if err := pl.rt.Shard(0).Bus().Go(func(ctx context.Context) { pl.dial(ctx, p) }); err != nil {
+			pl.dialDone(p.id)
+		}
+	}
+}
+
+func (pl *Plane) dialDone(r wire.ReplicaID) {
+	pl.mu.Lock()
+	delete(pl.dialing, r)
+	pl.mu.Unlock()
+	pl.release()
+}
+
+// dial connects to p under DialTimeout and delegates the connection to an
+// owning shard, which claims p in the owner table and runs the dialer
+// handshake.
+func (pl *Plane) dial(ctx context.Context, p peer) {
+	dctx, cancel := context.WithTimeout(ctx, pl.cfg.DialTimeout)
+	c, err := tcp.Dial(dctx, p.addr, pl.cfg.TCP)
+	cancel()
+	if err != nil {
+		pl.log.Debug("replica dial failed", "peer", int(p.id), "addr", p.addr, "err", err)
+		pl.dialDone(p.id)
+		return
+	}
+	out := &Outbound{
+		c: c, peer: p.id, hs: pl.hs,
+		done: func() { pl.dialDone(p.id) },
+		log: func(r wire.ReplicaID, err error) {
+			if err != nil {
+				pl.log.Warn("replica handshake rejected", "side", "dialer", "reason", reasonOf(err),
+					"peer", int(r), "err", err)
+				return
+			}
+			pl.log.Info("replica connected", "side", "dialer", "peer", int(r))
+		},
+	}
+	if _, err := pl.rt.DelegateReplica(p.id, out); err != nil {
+		pl.log.Warn("replica delegation failed", "peer", int(p.id), "err", err)
+	}
+}

@@ -1,0 +1,5 @@
+package replica
+
+const childEnv = "SHOAL_REPLICA_TEST_CHILD"
+
+func runChild() int { return 2 }
