@@ -88,16 +88,13 @@ type Plane struct {
 	// +checklocks:mu
 	dialing map[wire.ReplicaID]bool // a dial or dialer handshake is in flight
 
-	dials, accepted, shed atomic.Uint64
+	dials, accepts, accepted, shed atomic.Uint64
 }
 
 type peer struct {
 	id   wire.ReplicaID
 	addr string
 }
-
-// ErrNoPeers is returned by Start when Peers names no replica but Self.
-var ErrNoPeers = errors.New("replica: no peers")
 
 // Start binds the replica listener on shard 0 of rt and starts its accept
 // loop and the connector, which dials every higher peer at once and then
@@ -173,10 +170,20 @@ func (pl *Plane) Connected(r wire.ReplicaID) bool {
 	return ok
 }
 
-// Stats reports how many dials the connector started, how many inbound
-// handshakes succeeded and how many connections were shed by the cap.
-func (pl *Plane) Stats() (dials, accepted, shed uint64) {
-	return pl.dials.Load(), pl.accepted.Load(), pl.shed.Load()
+// Stats counts a Plane's connection events since Start.
+type Stats struct {
+	Dials    uint64 // dials the connector started
+	Accepts  uint64 // connections the listener accepted
+	Accepted uint64 // accepted connections authenticated and installed
+	Shed     uint64 // connections closed and dials deferred by the handshake cap
+}
+
+// Stats reports the plane's counters.
+func (pl *Plane) Stats() Stats {
+	return Stats{
+		Dials: pl.dials.Load(), Accepts: pl.accepts.Load(),
+		Accepted: pl.accepted.Load(), Shed: pl.shed.Load(),
+	}
 }
 
 // Close stops accepting and dialing and waits for the accept loop and the
@@ -229,6 +236,7 @@ func (pl *Plane) acceptLoop(ctx context.Context) {
 			continue
 		}
 		backoff = 5 * time.Millisecond
+		pl.accepts.Add(1)
 		pl.delegateInbound(p.(*Inbound))
 	}
 }
@@ -283,18 +291,22 @@ func (pl *Plane) serveInbound(ctx context.Context, s *shard.Shard, in *Inbound) 
 		return nil
 	}
 	c, err := in.Handshake(hctx)
-	if err != nil {
-		pl.log.Warn("replica handshake rejected", "side", "acceptor", "reason", reasonOf(err),
-			"peer", int(in.peer), "remote", in.RemoteAddr(), "err", err)
-	} else if err = s.Bus().InstallReplica(in.peer, c); err != nil {
-		pl.log.Warn("replica install failed", "peer", int(in.peer), "err", err)
-	} else {
-		pl.accepted.Add(1)
-		pl.log.Info("replica connected", "side", "acceptor", "peer", int(in.peer), "shard", int(s.ID()))
+	if err == nil {
+		err = s.Bus().InstallReplica(in.peer, c)
+		if err != nil {
+			err = fmt.Errorf("install: %w", err)
+		}
 	}
 	if err != nil && claimed {
 		owners.ClearIfOwned(in.peer, s.ID())
 	}
+	if err != nil {
+		pl.log.Warn("replica handshake rejected", "side", "acceptor", "reason", reasonOf(err),
+			"peer", int(in.peer), "remote", in.RemoteAddr(), "err", err)
+		return
+	}
+	pl.accepted.Add(1)
+	pl.log.Info("replica connected", "side", "acceptor", "peer", int(in.peer), "shard", int(s.ID()))
 }
 
 // connectLoop sweeps at start and then every ReconnectPeriod.
@@ -364,8 +376,8 @@ func (pl *Plane) dial(ctx context.Context, p peer) {
 	c, err := tcp.Dial(dctx, p.addr, pl.cfg.TCP)
 	cancel()
 	if err != nil {
-		pl.log.Debug("replica dial failed", "peer", int(p.id), "addr", p.addr, "err", err)
 		pl.dialDone(p.id)
+		pl.log.Debug("replica dial failed", "peer", int(p.id), "addr", p.addr, "err", err)
 		return
 	}
 	out := &Outbound{
