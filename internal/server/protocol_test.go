@@ -18,7 +18,7 @@ import (
 // rawConn speaks frames directly, to check protocol details the client
 // hides.
 type rawConn struct {
-	t  *testing.T
+	t  testing.TB
 	c  net.Conn
 	r  *wire.Reader
 	id wire.ClientID

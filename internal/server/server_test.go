@@ -15,13 +15,13 @@ import (
 // testServer is a real server on loopback ports in a temp data directory.
 type testServer struct {
 	*Server
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	cert   tls.Certificate
 	client *tls.Config
 }
 
-func startServer(t *testing.T, dir string, mutate ...func(*Options)) *testServer {
+func startServer(t testing.TB, dir string, mutate ...func(*Options)) *testServer {
 	t.Helper()
 	cert, err := tlsconn.SelfSigned()
 	if err != nil {
