@@ -27,6 +27,11 @@ var commands = []command{
 	{name: "me", usage: "show this connection as the server sees it", run: runMe, login: true},
 	{name: "stats", usage: "show server statistics", run: runStats, login: true},
 	{name: "cluster", usage: "show the cluster's nodes", run: runCluster, login: true},
+	{name: "stream", usage: "streams: create NAME | list | get STREAM | delete STREAM", run: runStream, login: true},
+	{name: "topic", usage: "topics: create STREAM NAME [--partitions N] [--option k=v]... | list STREAM | get|delete STREAM TOPIC", run: runTopic, login: true},
+	{name: "partition", usage: "partitions: create|delete STREAM TOPIC [--count N] (delete removes the last N)", run: runPartition, login: true},
+	{name: "send", usage: "STREAM TOPIC [--partition N | --key K] [MESSAGE...]; no MESSAGE: one per line from stdin", run: runSend, login: true},
+	{name: "poll", usage: "STREAM TOPIC [--partition N] [--consumer ID] [--offset N|--first|--last|--next] [--count N] [--follow]", run: runPoll, login: true},
 }
 
 // connFlags are the flags every command takes. Defaults come from the
@@ -151,5 +156,6 @@ func usage(out io.Writer) {
 	}
 	fmt.Fprintln(out, "\nflags (every command): --transport, --address, --username, --password, --tls-ca-file,")
 	fmt.Fprintln(out, "  --tls-server-name, --tls-insecure, --timeout; `shoal <command> -h` lists them with defaults.")
+	fmt.Fprintln(out, "  They go right after the command word: shoal topic --address HOST:PORT list STREAM.")
 	fmt.Fprintln(out, "environment: IGGY_TRANSPORT, IGGY_ADDRESS, IGGY_USERNAME, IGGY_PASSWORD, IGGY_TLS_CA_FILE")
 }
