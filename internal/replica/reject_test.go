@@ -1,0 +1,198 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+func rejected(side, reason string) func(map[string]string) bool {
+	return attrs("replica handshake rejected", "side", side, "reason", reason)
+}
+
+// testDialer is a hand-driven replica 0 of the test cluster.
+func testDialer() *handshaker {
+	return newHandshaker(NewAuth(sampleSecret(), "test-cluster"), 0, nil, nil)
+}
+
+func dialCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// Two real replicas with different secrets: the dialer refuses the
+// acceptor's Challenge MAC, the acceptor sees no Finish; neither registers
+// the other.
+func TestRejectWrongSecret(t *testing.T) {
+	var other Secret
+	other[31] = 1
+	b := startNode(t, nodeOpts{id: 1})
+	a := startNode(t, nodeOpts{id: 0, peers: map[wire.ReplicaID]string{1: b.addr()}, secret: other, manual: true})
+	a.logs.wait(t, 1, "dialer refusal", rejected("dialer", "mac_mismatch"))
+	b.logs.wait(t, 1, "acceptor failure", attrs("replica handshake rejected", "side", "acceptor"))
+	a.registryEmpty(t)
+	b.registryEmpty(t)
+	b.ownersEmpty(t)
+}
+
+// Two real replicas of differently named clusters: the acceptor refuses
+// the Hello and says why; the dialer logs the peer's reason.
+func TestRejectWrongClusterID(t *testing.T) {
+	b := startNode(t, nodeOpts{id: 1, cluster: "cluster-b"})
+	a := startNode(t, nodeOpts{id: 0, peers: map[wire.ReplicaID]string{1: b.addr()}, cluster: "cluster-a", manual: true})
+	b.logs.wait(t, 1, "acceptor refusal", rejected("acceptor", "cluster_mismatch"))
+	a.logs.wait(t, 1, "dialer refusal", rejected("dialer", "peer: cluster_mismatch"))
+	a.registryEmpty(t)
+	b.registryEmpty(t)
+	b.ownersEmpty(t)
+}
+
+// A recorded Hello nonce replayed after its connection ended is refused.
+func TestRejectReplayedNonce(t *testing.T) {
+	b := startNode(t, nodeOpts{id: 1})
+	d := testDialer()
+	fixedNonces(d, 0x42)
+	c := rawDial(t, b)
+	if err := d.dial(dialCtx(t), c, 1, binding{}); err != nil {
+		t.Fatal(err)
+	}
+	b.waitAccepted(t, 0, 1)
+	c.Close()
+	b.waitLost(t, 0)
+
+	fixedNonces(d, 0x42)
+	err := d.dial(dialCtx(t), rawDial(t, b), 1, binding{})
+	if !isReject(err, ReasonReplayedNonce, true) {
+		t.Fatalf("replay: %v", err)
+	}
+	b.logs.wait(t, 1, "replay refusal", rejected("acceptor", "replayed_nonce"))
+	b.registryEmpty(t)
+	b.ownersEmpty(t)
+}
+
+// A Hello stamped outside ±30 s is refused, either way.
+func TestRejectStaleTimestamp(t *testing.T) {
+	b := startNode(t, nodeOpts{id: 1})
+	for i, skew := range []time.Duration{-time.Minute, time.Minute} {
+		d := testDialer()
+		d.now = func() time.Time { return time.Now().Add(skew) }
+		err := d.dial(dialCtx(t), rawDial(t, b), 1, binding{})
+		if !isReject(err, ReasonStaleTimestamp, true) {
+			t.Fatalf("skew %v: %v", skew, err)
+		}
+		b.logs.wait(t, i+1, "stale refusal", rejected("acceptor", "stale_timestamp"))
+	}
+	b.registryEmpty(t)
+	b.ownersEmpty(t)
+}
+
+// A forged Finish MAC is refused, and its nonce stays usable: the honest
+// handshake with the same nonce then succeeds.
+func TestRejectForgedMAC(t *testing.T) {
+	b := startNode(t, nodeOpts{id: 1})
+	d := testDialer()
+	fixedNonces(d, 0x43)
+	c := rawDial(t, b)
+	if err := d.dial(dialCtx(t), &flipWrite{Conn: c, n: 2, off: 160}, 1, binding{}); err != nil {
+		t.Fatalf("the forging dialer itself sees no error: %v", err)
+	}
+	b.logs.wait(t, 1, "forged MAC refusal", rejected("acceptor", "mac_mismatch"))
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Fatalf("forged connection not closed: %v", err)
+	}
+	b.registryEmpty(t)
+	b.ownersEmpty(t)
+
+	fixedNonces(d, 0x43)
+	if err := d.dial(dialCtx(t), rawDial(t, b), 1, binding{}); err != nil {
+		t.Fatal(err)
+	}
+	b.waitAccepted(t, 0, 1)
+}
+
+// A dialer that connects and says nothing is closed at the handshake
+// deadline; an honest dialer arriving meanwhile is served at once. (The
+// ordering itself is pinned in fake time by
+// TestHandshakeSilentDialerTimesOut.)
+func TestSilentDialerTimesOut(t *testing.T) {
+	b := startNode(t, nodeOpts{id: 1, handshake: 2 * time.Second})
+	silent := rawDial(t, b)
+	if err := testDialer().dial(dialCtx(t), rawDial(t, b), 1, binding{}); err != nil {
+		t.Fatal(err)
+	}
+	b.waitAccepted(t, 0, 1)
+	if _, err := silent.Read(make([]byte, 1)); err == nil {
+		t.Fatal("silent dialer got data")
+	}
+	b.logs.wait(t, 1, "timeout", rejected("acceptor", "timeout"))
+	if got := b.pl.Stats(); got.Accepts != 2 || got.Accepted != 1 {
+		t.Fatalf("stats %+v", got)
+	}
+}
+
+// After the handshake every frame is sealed and verified: a corrupted body
+// closes the connection and fires connection-lost once.
+func TestCorruptSealedFrameClosesConnection(t *testing.T) {
+	b := startNode(t, nodeOpts{id: 1})
+	c := rawDial(t, b)
+	if err := testDialer().dial(dialCtx(t), c, 1, binding{}); err != nil {
+		t.Fatal(err)
+	}
+	b.waitAccepted(t, 0, 1)
+	good := frame(0, 7, []byte("sealed body"))
+	bad := frame(0, 8, []byte("sealed body"))
+	bad.Bytes()[wire.HeaderSize+3] ^= 1
+	if _, err := c.Write(append(append([]byte(nil), good.Bytes()...), bad.Bytes()...)); err != nil {
+		t.Fatal(err)
+	}
+	good.Release()
+	bad.Release()
+	b.expect(t, 0, 7, []byte("sealed body"))
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Fatal("connection still open after a corrupted frame")
+	}
+	b.waitLost(t, 0)
+	rec := b.logs.wait(t, 1, "close cause", attrs("replica connection closed", "replica", "0"))
+	if !strings.Contains(rec["cause"], "checksum") {
+		t.Fatalf("closed for %q, want a checksum mismatch", rec["cause"])
+	}
+	select {
+	case m := <-b.msgs:
+		t.Fatalf("corrupted frame delivered: %+v", m)
+	default:
+	}
+	b.registryEmpty(t)
+	b.ownersEmpty(t)
+}
+
+// 300 silent dialers at once: 256 hold handshake slots until the deadline,
+// the rest are shed at once without stalling the accept loop, and a real
+// replica dialing throughout gets in.
+func TestFloodDoesNotStopRealPeer(t *testing.T) {
+	const bogus = 300
+	b := startNode(t, nodeOpts{id: 1, handshake: 2 * time.Second})
+	conns := make([]net.Conn, 0, bogus)
+	for range bogus {
+		conns = append(conns, rawDial(t, b))
+	}
+	b.logs.wait(t, bogus-MaxHandshakes, "sheds", attrs("replica handshake shed: too many in flight"))
+
+	a := startNode(t, nodeOpts{id: 0, peers: map[wire.ReplicaID]string{1: b.addr()}, period: 50 * time.Millisecond})
+	b.waitAccepted(t, 0, 1)
+	exchange(t, a, b, 1)
+	if got := b.pl.Stats(); got.Shed < bogus-MaxHandshakes || got.Accepted != 1 {
+		t.Fatalf("stats %+v", got)
+	}
+	for _, c := range conns {
+		if _, err := c.Read(make([]byte, 1)); err == nil {
+			t.Fatal("a bogus dialer got data")
+		}
+	}
+}
