@@ -27,12 +27,13 @@ type binding struct {
 //	ReplicaFinish(MAC_d)             →
 //
 // The acceptor checks, in order: command, cluster id, the directional rule
-// (dialer < acceptor), the timestamp, that nonce_d is unused, and that it
-// may claim the peer (not already connected); any failure is answered with
-// a Challenge carrying the status and no MAC. The dialer checks the
-// Challenge's status, cluster id, sender, timestamp, MAC_a and only then
-// records nonce_a. The acceptor verifies MAC_d and only then records
-// nonce_d, so a forged MAC never uses up a ring slot.
+// (dialer < acceptor), the timestamp, that nonce_d is unused and that the
+// peer is not connected already; any failure is answered with a Challenge
+// carrying the status and no MAC. The dialer checks the Challenge's status,
+// cluster id, sender, timestamp, MAC_a and only then records nonce_a. The
+// acceptor verifies MAC_d, only then records nonce_d (so a forged MAC never
+// uses up a ring slot) and only then claims the peer, so an unauthenticated
+// Hello can never hold a replica's slot.
 //
 // A handshaker is immutable and safe for concurrent use.
 type handshaker struct {
@@ -168,18 +169,24 @@ func (h *handshaker) dialSteps(nc net.Conn, peer wire.ReplicaID, bd binding) err
 	return write(nc, &b)
 }
 
-// accept runs the acceptor side over nc, within ctx. claim is called once
-// the Hello passed every check, before the Challenge is sent; an error from
-// it refuses the peer as already connected. accept returns the peer's id
-// whenever it was read, so a caller can undo a claim after an error.
-func (h *handshaker) accept(ctx context.Context, nc net.Conn, claim func(wire.ReplicaID) error, bd binding) (wire.ReplicaID, error) {
+// gate lets the acceptor's caller admit a peer: busy refuses a Hello early
+// (with a status the dialer sees); claim runs once the dialer is
+// authenticated, and its error refuses the connection. Either may be nil.
+type gate struct {
+	busy  func(wire.ReplicaID) bool
+	claim func(wire.ReplicaID) error
+}
+
+// accept runs the acceptor side over nc, within ctx. It returns the peer's
+// id whenever it was read, so a caller can undo a claim after an error.
+func (h *handshaker) accept(ctx context.Context, nc net.Conn, g gate, bd binding) (wire.ReplicaID, error) {
 	restore := bound(ctx, nc)
 	defer restore()
-	peer, err := h.acceptSteps(nc, claim, bd)
+	peer, err := h.acceptSteps(nc, g, bd)
 	return peer, ctxErr(ctx, err)
 }
 
-func (h *handshaker) acceptSteps(nc net.Conn, claim func(wire.ReplicaID) error, bd binding) (wire.ReplicaID, error) {
+func (h *handshaker) acceptSteps(nc net.Conn, g gate, bd binding) (wire.ReplicaID, error) {
 	var b frameBuf
 	refuse := func(peer wire.ReplicaID, re *RejectError) (wire.ReplicaID, error) {
 		// Best effort: tell the dialer why, so its log names the cause.
@@ -209,10 +216,8 @@ func (h *handshaker) acceptSteps(nc net.Conn, claim func(wire.ReplicaID) error, 
 	if h.nonces.Seen(peer, hello.Nonce) {
 		return refuse(peer, reject(ReasonReplayedNonce, "hello nonce from replica %d", peer))
 	}
-	if claim != nil {
-		if err := claim(peer); err != nil {
-			return refuse(peer, reject(ReasonAlreadyConnected, "replica %d: %v", peer, err))
-		}
+	if g.busy != nil && g.busy(peer) {
+		return refuse(peer, reject(ReasonAlreadyConnected, "replica %d", peer))
 	}
 	t := transcript{
 		dialer: peer, acceptor: h.self, nonceD: hello.Nonce, tsD: hello.Timestamp,
@@ -240,6 +245,11 @@ func (h *handshaker) acceptSteps(nc net.Conn, claim func(wire.ReplicaID) error, 
 	case !h.nonces.Insert(peer, t.nonceD):
 		// A concurrent handshake with the same nonce won the insert.
 		return peer, reject(ReasonReplayedNonce, "hello nonce from replica %d", peer)
+	}
+	if g.claim != nil {
+		if err := g.claim(peer); err != nil {
+			return peer, reject(ReasonAlreadyConnected, "replica %d: %v", peer, err)
+		}
 	}
 	return peer, nil
 }

@@ -47,11 +47,8 @@ type Inbound struct {
 	p  *tcp.Pending
 	hs *handshaker
 
-	// claim, if set, is called with the dialer's id once its Hello passed
-	// every check and before the Challenge is sent (Plane sets it to claim
-	// the owner table).
-	claim func(wire.ReplicaID) error
-	peer  wire.ReplicaID
+	gate gate // Plane's owner-table check and claim
+	peer wire.ReplicaID
 }
 
 var _ transport.Pending = (*Inbound)(nil)
@@ -64,7 +61,7 @@ func (in *Inbound) Handshake(ctx context.Context) (transport.Conn, error) {
 		return nil, err
 	}
 	c := tc.(*tcp.Conn)
-	in.peer, err = in.hs.accept(ctx, c.NetConn(), in.claim, binding{})
+	in.peer, err = in.hs.accept(ctx, c.NetConn(), in.gate, binding{})
 	if err != nil {
 		c.Close()
 		return nil, err

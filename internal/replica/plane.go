@@ -275,20 +275,23 @@ func (pl *Plane) startInbound(s *shard.Shard, in *Inbound) {
 }
 
 // serveInbound runs the acceptor handshake under the bus's handshake
-// deadline, claiming the owner table for the announced replica before the
-// Challenge, and installs the connection on s's bus.
+// deadline, claims the owner table for the authenticated replica and
+// installs the connection on s's bus.
 func (pl *Plane) serveInbound(ctx context.Context, s *shard.Shard, in *Inbound) {
 	defer pl.release()
 	hctx, cancel := context.WithTimeout(ctx, s.Bus().Config().HandshakeTimeout)
 	defer cancel()
 	owners := pl.rt.Owners()
 	claimed := false
-	in.claim = func(r wire.ReplicaID) error {
-		if !owners.Claim(r, s.ID()) {
-			return errAlreadyConnected
-		}
-		claimed = true
-		return nil
+	in.gate = gate{
+		busy: pl.Connected,
+		claim: func(r wire.ReplicaID) error {
+			if !owners.Claim(r, s.ID()) {
+				return errAlreadyConnected
+			}
+			claimed = true
+			return nil
+		},
 	}
 	c, err := in.Handshake(hctx)
 	if err == nil {

@@ -196,3 +196,21 @@ func TestFloodDoesNotStopRealPeer(t *testing.T) {
 		}
 	}
 }
+
+// A second connection claiming a connected replica's id is refused at its
+// Hello and does not disturb the connection in place.
+func TestDuplicatePeerRefused(t *testing.T) {
+	b := startNode(t, nodeOpts{id: 1})
+	a := startNode(t, nodeOpts{id: 0, peers: map[wire.ReplicaID]string{1: b.addr()}, manual: true})
+	b.waitAccepted(t, 0, 1)
+	exchange(t, a, b, 1)
+	err := testDialer().dial(dialCtx(t), rawDial(t, b), 1, binding{})
+	if !isReject(err, ReasonAlreadyConnected, true) {
+		t.Fatalf("duplicate: %v", err)
+	}
+	b.logs.wait(t, 1, "duplicate refusal", rejected("acceptor", "already_connected"))
+	exchange(t, a, b, 2)
+	if got := b.pl.Stats(); got.Accepts != 2 || got.Accepted != 1 {
+		t.Fatalf("stats %+v", got)
+	}
+}
