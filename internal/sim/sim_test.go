@@ -8,7 +8,8 @@ import (
 )
 
 // ciSeeds is the seed budget of the plain `go test` run CI makes (with
-// -race). See TestSeeds.
+// -race). Measured on the 2-core CI-sized machine: 2000 seeds take about
+// 100 s wall (150 s CPU) under -race, about 10 s without it.
 const ciSeeds = 2000
 
 // TestSeeds runs ciSeeds swarm seeds: clusters of 1, 3 and 5 replicas (each
