@@ -73,13 +73,14 @@ func decodePrepare(frame []byte) (wire.PrepareHeader, []byte, error) {
 	return h, frame, nil
 }
 
-// headersBody encodes slots from..to (all present) as a view-change body.
+// headersBody encodes slots from..to (all present) as a view-change body,
+// highest op first, as Iggy's DoViewChange and StartView carry them.
 func (r *Replica) headersBody(from, to wire.Op) []byte {
 	if from > to {
 		return nil
 	}
 	b := make([]byte, 0, int(to-from+1)*wire.HeaderSize)
-	for op := from; op <= to; op++ {
+	for op := to; op >= from; op-- {
 		s := r.slot(op)
 		if s == nil || !s.present {
 			panic(fmt.Sprintf("vsr: replica %d encoding missing header %d", r.self, op))
@@ -94,21 +95,25 @@ func (r *Replica) headersBody(from, to wire.Op) []byte {
 	return b
 }
 
-// decodeHeaders decodes a view-change body: PrepareHeaders with valid
-// identities, ascending, contiguous and hash-chained.
+// decodeHeaders decodes a view-change body (highest op first) into
+// ascending order: PrepareHeaders with valid identities, contiguous and
+// hash-chained.
 func decodeHeaders(body []byte) ([]wire.PrepareHeader, error) {
 	n := len(body) / wire.HeaderSize
 	hs := make([]wire.PrepareHeader, n)
 	for i := range n {
 		b := body[i*wire.HeaderSize : (i+1)*wire.HeaderSize]
-		if err := hs[i].Decode(b); err != nil {
+		h := &hs[n-1-i]
+		if err := h.Decode(b); err != nil {
 			return nil, fmt.Errorf("%w: suffix header %d: %w", ErrInvalidFrame, i, err)
 		}
-		if wire.PrepareIdentity(b) != hs[i].Checksum || hs[i].Op == 0 {
+		if wire.PrepareIdentity(b) != h.Checksum || h.Op == 0 {
 			return nil, fmt.Errorf("%w: suffix header %d identity", ErrInvalidFrame, i)
 		}
-		if i > 0 && (hs[i].Op != hs[i-1].Op+1 || hs[i].Parent != hs[i-1].Checksum) {
-			return nil, fmt.Errorf("%w: suffix headers %d..%d do not chain", ErrInvalidFrame, i-1, i)
+	}
+	for i := 1; i < n; i++ {
+		if hs[i].Op != hs[i-1].Op+1 || hs[i].Parent != hs[i-1].Checksum {
+			return nil, fmt.Errorf("%w: suffix headers at ops %d..%d do not chain", ErrInvalidFrame, hs[i-1].Op, hs[i].Op)
 		}
 	}
 	return hs, nil

@@ -122,7 +122,9 @@ func (r *Replica) maybeSendDVC() {
 // known committed whose header is here; op is the end of the contiguous run
 // of headers above it, so op covers every op this replica ever acknowledged
 // (acknowledgements are cumulative over durable, contiguous ops). The body
-// carries the headers commit..op (at most 128), ascending.
+// carries the headers op down to commit (at most 128), highest first, and
+// present bit i says whether the body of header i is here (Iggy @HEAD
+// layout; the nack bits stay 0, as this merge does not truncate on nacks).
 // Reference: VR Revisited §5.3; TigerBeetle do_view_change headers.
 func (r *Replica) buildDVC() []byte {
 	c := min(r.commitMax, wire.Op(len(r.log)))
@@ -146,7 +148,7 @@ func (r *Replica) buildDVC() []byte {
 		body = r.headersBody(from, op)
 		for i := from; i <= op; i++ {
 			if r.slot(i).frame != nil {
-				bit := uint(i - from)
+				bit := uint(op - i) // body header 0 is the highest op
 				if bit < 64 {
 					present.Lo |= 1 << bit
 				} else {
