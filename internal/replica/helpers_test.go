@@ -3,6 +3,7 @@ package replica
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"fmt"
 	"log/slog"
@@ -154,6 +155,7 @@ type nodeOpts struct {
 	shards    int
 	nonces    *NonceStore
 	max       int
+	tls       *tls.Config
 }
 
 func startNode(t testing.TB, o nodeOpts) *node {
@@ -192,6 +194,7 @@ func startNode(t testing.TB, o nodeOpts) *node {
 		ReconnectPeriod: o.period,
 		Nonces:          o.nonces,
 		MaxHandshakes:   o.max,
+		TLS:             o.tls,
 		Logger:          log,
 		swept:           func() { n.swept <- struct{}{} },
 	}

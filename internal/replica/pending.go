@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -15,8 +16,10 @@ import (
 // Listener is the replica-plane listener, bound by shard 0 only (S6). It
 // wraps a TCP listener; Accept returns an *Inbound without reading a byte.
 type Listener struct {
-	l  *tcp.Listener
-	hs *handshaker
+	l   *tcp.Listener
+	hs  *handshaker
+	tls *tls.Config // server side; nil for plain TCP
+	max uint32      // frame limit on a TLS connection
 }
 
 var _ transport.Listener = (*Listener)(nil)
@@ -27,7 +30,7 @@ func (l *Listener) Accept() (transport.Pending, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Inbound{p: p.(*tcp.Pending), hs: l.hs}, nil
+	return &Inbound{p: p.(*tcp.Pending), hs: l.hs, tls: l.tls, max: l.max}, nil
 }
 
 // Close stops the listener; a blocked Accept returns net.ErrClosed.
@@ -41,11 +44,14 @@ func (l *Listener) Kind() transport.Kind { return transport.KindTCP }
 
 // Inbound is an accepted replica connection before its handshake. Its
 // Handshake, run on the owning shard under the bus's handshake deadline,
-// applies the socket options and runs the acceptor side of the replica
-// handshake; Peer then names the authenticated replica.
+// applies the socket options, runs the TLS handshake when the plane uses
+// TLS and then the acceptor side of the replica handshake; Peer then names
+// the authenticated replica.
 type Inbound struct {
-	p  *tcp.Pending
-	hs *handshaker
+	p   *tcp.Pending
+	hs  *handshaker
+	tls *tls.Config
+	max uint32
 
 	gate gate // Plane's owner-table check and claim
 	peer wire.ReplicaID
@@ -61,12 +67,23 @@ func (in *Inbound) Handshake(ctx context.Context) (transport.Conn, error) {
 		return nil, err
 	}
 	c := tc.(*tcp.Conn)
-	in.peer, err = in.hs.accept(ctx, c.NetConn(), in.gate, binding{})
+	if in.tls == nil {
+		in.peer, err = in.hs.accept(ctx, c.NetConn(), in.gate, binding{})
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		return c, nil
+	}
+	t, bd, err := startTLS(ctx, c.NetConn(), in.tls, true, "")
+	if err == nil {
+		in.peer, err = in.hs.accept(ctx, t, in.gate, bd)
+	}
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
-	return c, nil
+	return newTLSConn(t, c.NetConn(), in.max), nil
 }
 
 // Peer returns the replica id the dialer announced (authenticated once
@@ -89,7 +106,10 @@ func (in *Inbound) RemoteAddr() net.Addr { return in.p.RemoteAddr() }
 type Outbound struct {
 	c    *tcp.Conn
 	peer wire.ReplicaID
+	addr string
 	hs   *handshaker
+	tls  *tls.Config // client side; nil for plain TCP
+	max  uint32
 	log  func(peer wire.ReplicaID, err error) // outcome of Handshake (nil: success)
 
 	once sync.Once
@@ -109,7 +129,8 @@ func (o *Outbound) finish() {
 // Handshake authenticates the acceptor and returns the established Conn.
 func (o *Outbound) Handshake(ctx context.Context) (transport.Conn, error) {
 	defer o.finish()
-	if err := o.hs.dial(ctx, o.c.NetConn(), o.peer, binding{}); err != nil {
+	conn, err := o.handshake(ctx)
+	if err != nil {
 		o.c.Close()
 		if o.log != nil {
 			o.log(o.peer, err)
@@ -119,7 +140,21 @@ func (o *Outbound) Handshake(ctx context.Context) (transport.Conn, error) {
 	if o.log != nil {
 		o.log(o.peer, nil)
 	}
-	return o.c, nil
+	return conn, nil
+}
+
+func (o *Outbound) handshake(ctx context.Context) (transport.Conn, error) {
+	if o.tls == nil {
+		return o.c, o.hs.dial(ctx, o.c.NetConn(), o.peer, binding{})
+	}
+	t, bd, err := startTLS(ctx, o.c.NetConn(), o.tls, false, o.addr)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.hs.dial(ctx, t, o.peer, bd); err != nil {
+		return nil, err
+	}
+	return newTLSConn(t, o.c.NetConn(), o.max), nil
 }
 
 // Close abandons the connection.

@@ -3,6 +3,7 @@ package replica
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -49,6 +50,13 @@ type Config struct {
 	// TCP holds socket options and the frame limit; the zero value means
 	// the shard bus's keepalive settings, no-delay and its MaxMessageSize.
 	TCP tcp.Config
+	// TLS, if set, wraps every replica connection in TLS 1.3 with ALPN
+	// iggy-replica, run on the owning shard before the replica handshake,
+	// whose MACs then absorb the session's exporter. The same config serves
+	// both roles: Certificates for accepting, RootCAs (or
+	// InsecureSkipVerify for self-signed peers) for dialing; an empty
+	// ServerName means the peer address's host.
+	TLS *tls.Config
 	// Nonces remembers peers' nonces; nil means a new store. Pass the old
 	// Plane's store (Plane.Nonces) to a restarted Plane in the same
 	// process.
@@ -75,6 +83,8 @@ type Plane struct {
 	hs  *handshaker
 	log *slog.Logger
 	ln  *Listener
+
+	tlsClient *tls.Config // nil for plain TCP
 
 	peers []peer // ids above Self, ascending
 
@@ -140,7 +150,9 @@ func Start(rt *shard.Runtime, cfg Config) (*Plane, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replica: %w", err)
 	}
-	pl.ln = &Listener{l: l, hs: pl.hs}
+	var tlsServer *tls.Config
+	tlsServer, pl.tlsClient = tlsConfigs(cfg.TLS)
+	pl.ln = &Listener{l: l, hs: pl.hs, tls: tlsServer, max: cfg.TCP.MaxFrameSize}
 	pl.ctx, pl.cancel = context.WithCancel(context.Background())
 	pl.loops.Add(2)
 	if err := s0.Bus().Go(pl.acceptLoop); err != nil {
@@ -384,7 +396,7 @@ func (pl *Plane) dial(ctx context.Context, p peer) {
 		return
 	}
 	out := &Outbound{
-		c: c, peer: p.id, hs: pl.hs,
+		c: c, peer: p.id, addr: p.addr, hs: pl.hs, tls: pl.tlsClient, max: pl.cfg.TCP.MaxFrameSize,
 		done: func() { pl.dialDone(p.id) },
 		log: func(r wire.ReplicaID, err error) {
 			if err != nil {

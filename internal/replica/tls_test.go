@@ -1,0 +1,117 @@
+package replica
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net"
+	"sync"
+	"testing"
+
+	"github.com/shoal-io/shoal/internal/transport/tlsconn"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// selfSigned returns a config that serves a fresh self-signed certificate
+// and trusts exactly it.
+func selfSigned(t *testing.T) (*tls.Config, tls.Certificate) {
+	t.Helper()
+	cert, err := tlsconn.SelfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert.Leaf)
+	return &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool}, cert
+}
+
+// Three replicas over TLS 1.3: every pair connects and exchanges frames.
+func TestTLSThreeReplicasRoundTrip(t *testing.T) {
+	cfg, _ := selfSigned(t)
+	nodes := startCluster(t, 3, nodeOpts{tls: cfg})
+	nodes[1].waitAccepted(t, 0, 1)
+	nodes[2].waitAccepted(t, 0, 1)
+	nodes[2].waitAccepted(t, 1, 1)
+	for _, pair := range [][2]int{{0, 1}, {0, 2}, {1, 2}} {
+		exchange(t, nodes[pair[0]], nodes[pair[1]], uint64(10*pair[0]+pair[1]))
+	}
+}
+
+// A TLS replica port refuses a plaintext dialer and a TLS client of
+// another application protocol.
+func TestTLSRefusesPlaintextAndWrongALPN(t *testing.T) {
+	cfg, cert := selfSigned(t)
+	b := startNode(t, nodeOpts{id: 1, tls: cfg})
+	if err := testDialer().dial(dialCtx(t), rawDial(t, b), 1, binding{}); err == nil {
+		t.Fatal("plaintext handshake accepted by a TLS replica port")
+	}
+	b.logs.wait(t, 1, "plaintext refusal", attrs("replica handshake rejected", "side", "acceptor"))
+
+	ccfg := tlsconn.ClientConfig(cert)
+	ccfg.NextProtos = []string{"iggy.consensus.v1"}
+	c, err := tls.Dial("tcp", b.addr(), ccfg)
+	if err == nil {
+		err = c.Handshake()
+		c.Close()
+	}
+	if err == nil {
+		t.Fatal("TLS client with the wrong ALPN connected")
+	}
+	b.logs.wait(t, 2, "ALPN refusal", attrs("replica handshake rejected", "side", "acceptor"))
+	b.registryEmpty(t)
+	b.ownersEmpty(t)
+}
+
+// A relay that terminates the dialer's TLS session and opens its own to
+// the acceptor forwards every byte faithfully, yet both MACs fail: each
+// side binds its own session's exporter.
+func TestTLSRelayFailsMAC(t *testing.T) {
+	cfg, cert := selfSigned(t)
+	b := startNode(t, nodeOpts{id: 1, tls: cfg})
+
+	rl, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
+		Certificates: []tls.Certificate{cert}, NextProtos: []string{ALPN}, MinVersion: tls.VersionTLS13,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Go(func() {
+		for {
+			c1, err := rl.Accept()
+			if err != nil {
+				return
+			}
+			c2, err := tls.Dial("tcp", b.addr(), &tls.Config{InsecureSkipVerify: true, NextProtos: []string{ALPN}})
+			if err != nil {
+				c1.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c1, c2)
+			mu.Unlock()
+			wg.Go(func() { io.Copy(c2, c1); c2.Close() })
+			wg.Go(func() { io.Copy(c1, c2); c1.Close() })
+		}
+	})
+	defer func() {
+		rl.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	}()
+
+	// The dialer accepts any certificate, as a self-signed cluster would.
+	a := startNode(t, nodeOpts{id: 0, peers: map[wire.ReplicaID]string{1: rl.Addr().String()}, manual: true,
+		tls: &tls.Config{Certificates: []tls.Certificate{cert}, InsecureSkipVerify: true}})
+	a.logs.wait(t, 1, "dialer MAC refusal", rejected("dialer", "mac_mismatch"))
+	b.logs.wait(t, 1, "acceptor failure", attrs("replica handshake rejected", "side", "acceptor"))
+	a.registryEmpty(t)
+	b.registryEmpty(t)
+	b.ownersEmpty(t)
+}
