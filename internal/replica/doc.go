@@ -22,17 +22,20 @@
 // names itself only in its first handshake frame, so it cannot be delegated
 // by id. Shard 0's accept loop therefore does no protocol work at all: it
 // takes a handshake slot (or sheds the connection), picks the owner with
-// the runtime's replica round robin (Runtime.NextReplicaOwner) and posts the
-// untouched connection to that shard's inbox. The owner runs
-// Inbound.Handshake as tracked background work of its bus under the bus's
-// HandshakeTimeout: it reads the ReplicaHello, checks it, claims the owner
-// table for the announced id (a replica already connected is refused),
-// completes the handshake and installs the connection on its own bus, or
-// releases the claim. Every byte of every handshake is read on the owning
-// shard, and a silent peer costs that shard one goroutine until the
-// deadline, never an accept loop. The alternative, a pre-read of the Hello
-// on shard 0, would have put protocol work on shard 0 and could not carry
-// a TLS handshake, which must precede the Hello.
+// the runtime's replica round robin (Runtime.NextReplicaOwner, a small hook
+// added to internal/shard for this) and posts the untouched connection to
+// that shard's inbox. The owner runs Inbound.Handshake as tracked background
+// work of its bus under the bus's HandshakeTimeout: TLS when configured,
+// then the ReplicaHello and its checks (a replica already in the owner
+// table is refused here, with a status), the Challenge and the Finish. Only
+// once the dialer is authenticated does the owner claim the owner table for
+// it (so an unauthenticated Hello can never hold a replica's slot) and
+// install the connection on its own bus, releasing the claim if the install
+// fails. Every byte of every handshake is read on the owning shard, and a
+// silent peer costs that shard one goroutine until the deadline, never an
+// accept loop. The alternative, a pre-read of the Hello on shard 0, would
+// have put protocol work on shard 0 and could not carry TLS, whose
+// handshake must precede the Hello.
 //
 // # Handshake
 //
@@ -61,6 +64,15 @@
 // The MAC proves membership, not identity: any holder of the secret can
 // claim any lower replica id.
 //
+// # TLS
+//
+// With Config.TLS set, every replica connection runs TLS 1.3 with ALPN
+// iggy-replica on the owning shard before the replica handshake, and both
+// MACs absorb the session's exporter (label "iggy replica psk binding",
+// mode 1): a relay that terminates the dialer's session and opens its own
+// to the acceptor forwards every byte and still fails both MACs. Installed
+// TLS connections copy each batch into one buffer for one Write.
+//
 // # After the handshake
 //
 // The connection is installed with bus.InstallReplica, whose reader
@@ -78,4 +90,9 @@
 // Imports: the standard library, internal/wire, internal/transport,
 // internal/transport/tcp, internal/bus, internal/shard and
 // lukechampine.com/blake3.
+//
+// A duplicate connection is refused, never swapped in: while a replica's old
+// connection is still installed (a crashed peer not yet detected by TCP
+// keepalive), its new dials are refused as already_connected until the old
+// one closes; the bus has no call to close a replica connection early.
 package replica

@@ -97,6 +97,9 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 	a.sweep(t)
 	b2.waitAccepted(t, 0, 1)
 	exchange(t, a, b2, 100)
+	if len(a.lost) != 0 {
+		t.Fatalf("connection-lost fired %d more times", len(a.lost))
+	}
 
 	// And the other way round: the acceptor stays, the dialer restarts.
 	a.stop()
