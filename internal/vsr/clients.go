@@ -151,9 +151,9 @@ func (r *Replica) stepRequest(frame []byte) error {
 	e := r.clients.get(h.Client)
 	if h.Operation == wire.OpRegister {
 		if e != nil {
-			if e.watermark == 0 {
-				r.replies = append(r.replies, ClientFrame{Client: h.Client, Frame: e.reply})
-			}
+			// Already registered: answer with the session again (S11).
+			ph := wire.PrepareHeader{Client: h.Client, Op: wire.Op(e.session), Operation: wire.OpRegister}
+			r.replies = append(r.replies, ClientFrame{Client: h.Client, Frame: replyFrame(&ph, nil)})
 			return nil
 		}
 		if !r.inPipeline(h.Client) && r.PipelineLen() < r.cfg.PipelineMax {
