@@ -156,7 +156,11 @@ func (r *Replica) stepRequest(frame []byte) error {
 			r.replies = append(r.replies, ClientFrame{Client: h.Client, Frame: replyFrame(&ph, nil)})
 			return nil
 		}
-		if !r.inPipeline(h.Client) && r.PipelineLen() < r.cfg.PipelineMax {
+		switch {
+		case r.inPipeline(h.Client):
+		case r.PipelineLen() >= r.cfg.PipelineMax:
+			r.enqueue(&h, frame)
+		default:
 			r.prepare(&h, body)
 		}
 		return nil
@@ -171,12 +175,42 @@ func (r *Replica) stepRequest(frame []byte) error {
 		if h.Request == e.watermark {
 			r.replies = append(r.replies, ClientFrame{Client: h.Client, Frame: e.reply})
 		}
-	case r.inPipeline(h.Client) || r.PipelineLen() >= r.cfg.PipelineMax:
+	case r.inPipeline(h.Client):
+	case r.PipelineLen() >= r.cfg.PipelineMax:
+		r.enqueue(&h, frame)
 	default:
 		r.prepare(&h, body)
 	}
 	return nil
 }
+
+// enqueue holds a request until the pipeline has room: one per client, the
+// newest wins.
+func (r *Replica) enqueue(h *wire.RequestHeader, frame []byte) {
+	for i, q := range r.queue {
+		if wire.ClientID(leU128(q[128:])) == h.Client {
+			if leU64(q[168:]) < h.Request || h.Operation == wire.OpRegister {
+				r.queue[i] = frame
+			}
+			return
+		}
+	}
+	if len(r.queue) < r.cfg.RequestQueueMax {
+		r.queue = append(r.queue, frame)
+	}
+}
+
+// drainQueue prepares queued requests while the pipeline has room, each
+// checked again against the client table.
+func (r *Replica) drainQueue() {
+	for len(r.queue) > 0 && r.status == StatusNormal && r.IsPrimary() && r.PipelineLen() < r.cfg.PipelineMax {
+		f := r.queue[0]
+		r.queue = r.queue[1:]
+		_ = r.stepRequest(f)
+	}
+}
+
+func leU128(b []byte) wire.Uint128 { return wire.Uint128{Lo: leU64(b), Hi: leU64(b[8:])} }
 
 // inPipeline reports whether c has an uncommitted op (one request in flight
 // per client).

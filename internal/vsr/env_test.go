@@ -77,7 +77,8 @@ func (e *env) handle(t *testing.T, d *datadriven.TestData) string {
 		h := wire.RequestHeader{Prefix: wire.Prefix{Size: wire.HeaderSize}, Client: wire.ClientID{Lo: c}, Operation: wire.OpRegister}
 		e.request(t, d, &h, nil)
 	case "request":
-		// request client=1 req=1 body=(add 5) [session=N] [to=0]
+		// request client=1 req=1 body=(add 5) [session=N] [to=0] [hold]
+		// (hold: do not stabilize afterwards)
 		var c, req uint64
 		var body string
 		d.ScanArgs(t, "client", &c)
@@ -170,7 +171,9 @@ func (e *env) request(t *testing.T, d *datadriven.TestData, h *wire.RequestHeade
 			}
 		}
 	}
-	e.stabilize(true)
+	if !d.HasArg("hold") {
+		e.stabilize(true)
+	}
 }
 
 // process runs one Ready/persist/Advance round on every live replica.

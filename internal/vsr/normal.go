@@ -17,6 +17,7 @@ func (r *Replica) enterNormal() {
 	r.dvcFrame, r.merged, r.probes = nil, false, 0
 	r.ackOp = [MaxReplicas]wire.Op{}
 	r.ackSent, r.lastCommit = 0, 0
+	r.queue = nil
 	if r.IsPrimary() {
 		for i := range r.lastHeard {
 			r.lastHeard[i] = r.ticks
@@ -184,6 +185,7 @@ func (r *Replica) primaryCommit() {
 		r.commitMax = c
 	}
 	r.applyCommitted()
+	r.drainQueue()
 	if r.PipelineLen() == 0 {
 		r.stop(tPrepare)
 	}

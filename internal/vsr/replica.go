@@ -103,6 +103,7 @@ type Replica struct {
 	stash         map[wire.Op]stashed // repaired prepares awaiting their expected checksum
 
 	clients clientTable
+	queue   [][]byte // requests waiting for pipeline room (primary, normal)
 	ticks   uint64
 	timers  [numTimers]timer
 	rng     uint64

@@ -120,11 +120,15 @@ type Config struct {
 	PipelineMax int
 	// ClientsMax bounds the client table (default 64); a Register beyond it
 	// evicts the client with the oldest latest reply.
-	ClientsMax   int
-	StateMachine StateMachine
-	Seed         uint64 // seeds timeout jitter; any value, deterministic
-	Timeouts     Timeouts
-	Bug          Bug // deliberate bug for simulator tests only
+	ClientsMax int
+	// RequestQueueMax bounds requests the primary holds while its pipeline
+	// is full (default 32); beyond it requests are dropped and clients
+	// retry (pitfall 18: a pipeline without a queue wedges bursts).
+	RequestQueueMax int
+	StateMachine    StateMachine
+	Seed            uint64 // seeds timeout jitter; any value, deterministic
+	Timeouts        Timeouts
+	Bug             Bug // deliberate bug for simulator tests only
 }
 
 func (c *Config) withDefaults() (Config, error) {
@@ -140,6 +144,9 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	if d.ClientsMax == 0 {
 		d.ClientsMax = 64
+	}
+	if d.RequestQueueMax == 0 {
+		d.RequestQueueMax = 32
 	}
 	if d.StateMachine == nil {
 		return d, errors.Join(ErrConfig, errors.New("no state machine"))

@@ -72,6 +72,7 @@ func (r *Replica) startViewChange(v wire.View) {
 	r.dvcs = [MaxReplicas]*dvc{}
 	r.dvcFrame, r.merged = nil, false
 	r.hint.op = 0
+	r.queue = nil
 	r.broadcastSVC(v)
 	r.start(tResend, r.cfg.Timeouts.Resend)
 	r.startJitter(tViewChange, r.cfg.Timeouts.ViewChange*min(1+r.vcAttempt, 4))
