@@ -26,10 +26,13 @@ type Conn struct {
 	max uint32
 
 	wmu sync.Mutex // serialises SendBatch, so a batch's streams are consecutive
+	wg  sync.WaitGroup
+	// closing is closed by Close; it unblocks a ReadFrame waiting for a reply.
+	closing chan struct{}
 
 	qmu sync.Mutex // guards the following fields
 	// +checklocks:qmu
-	queue []*quic.Stream // request streams whose reply is not read yet, oldest first
+	queue []*slot // requests whose reply is not returned yet, oldest first
 	// +checklocks:qmu
 	wake context.CancelFunc // interrupts a ReadFrame waiting for a server-opened stream
 	// +checklocks:qmu
@@ -70,11 +73,14 @@ func Dial(ctx context.Context, addr string, cfg *tls.Config) (*Conn, error) {
 		udp.Close()
 		return nil, fmt.Errorf("quicconn: dial %s: %w", addr, err)
 	}
-	return &Conn{udp: udp, tr: tr, qc: qc, max: wire.DefaultMaxMessageSize}, nil
+	return &Conn{udp: udp, tr: tr, qc: qc, max: wire.DefaultMaxMessageSize, closing: make(chan struct{})}, nil
 }
 
 // SendBatch opens one stream per frame, writes the frame and finishes the
-// stream. It blocks while MaxStreams requests are in flight.
+// stream, and starts a goroutine that reads the reply as soon as it comes:
+// reading replies only in request order would let later replies fill the
+// connection's flow-control window while the oldest is incomplete. It
+// blocks while MaxStreams requests are in flight.
 func (c *Conn) SendBatch(frames [][]byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -88,11 +94,13 @@ func (c *Conn) SendBatch(frames [][]byte) error {
 			s.CancelWrite(streamCodeRefused)
 			return connErr(err)
 		}
-		if err := s.Close(); err != nil {
-			return connErr(err)
-		}
+		// Close fails only if the server already stopped the stream
+		// after reading the whole frame (finishRead); that is success.
+		_ = s.Close()
+		sl := &slot{s: s, done: make(chan struct{})}
+		c.wg.Go(func() { readSlot(sl, c.max) })
 		c.qmu.Lock()
-		c.queue = append(c.queue, s)
+		c.queue = append(c.queue, sl)
 		if c.wake != nil {
 			c.wake()
 		}
@@ -118,11 +126,11 @@ func (c *Conn) ReadFrame() (*wire.Frame, error) {
 
 func (c *Conn) readFrame() (*wire.Frame, error) {
 	for {
-		s, err := c.next()
+		sl, err := c.next()
 		if err != nil {
 			return nil, err
 		}
-		if s == nil {
+		if sl == nil {
 			us, err := c.acceptUni()
 			if err != nil {
 				return nil, err
@@ -138,16 +146,19 @@ func (c *Conn) readFrame() (*wire.Frame, error) {
 			finishRead(us)
 			return f, nil
 		}
-		f, err := readStreamFrame(s, c.max)
-		if err == io.EOF || err != nil && isStreamErr(err) {
+		select {
+		case <-sl.done:
+		case <-c.closing:
+			return nil, transport.ErrClosed
+		}
+		switch {
+		case sl.err == io.EOF || sl.err != nil && isStreamErr(sl.err):
 			continue // no reply on this stream
+		case sl.err != nil:
+			sl.s.CancelRead(streamCodeRefused)
+			return nil, c.streamReadErr(sl.err)
 		}
-		if err != nil {
-			s.CancelRead(streamCodeRefused)
-			return nil, c.streamReadErr(err)
-		}
-		finishRead(s)
-		return f, nil
+		return sl.f, nil
 	}
 }
 
@@ -159,9 +170,8 @@ func (c *Conn) streamReadErr(err error) error {
 	return err
 }
 
-// next pops the oldest request stream, or returns nil when none is
-// outstanding.
-func (c *Conn) next() (*quic.Stream, error) {
+// next pops the oldest request, or returns nil when none is outstanding.
+func (c *Conn) next() (*slot, error) {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
 	if c.closed {
@@ -224,7 +234,21 @@ func (c *Conn) Close() error {
 		c.qmu.Lock()
 		c.closed = true
 		c.qmu.Unlock()
+		close(c.closing)
 		err = c.qc.CloseWithError(CodeNoError, "")
+		// Holding wmu, no SendBatch can start a reader while we wait; one
+		// in flight fails promptly because the connection is closed.
+		c.wmu.Lock()
+		c.wg.Wait()
+		c.wmu.Unlock()
+		c.qmu.Lock()
+		for _, sl := range c.queue {
+			if sl.f != nil {
+				sl.f.Release()
+			}
+		}
+		c.queue = nil
+		c.qmu.Unlock()
 		c.tr.Close()
 		c.udp.Close()
 	})

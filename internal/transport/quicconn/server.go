@@ -178,12 +178,29 @@ func (p *Pending) Kind() transport.Kind { return transport.KindQUIC }
 // RemoteAddr reports the peer's address.
 func (p *Pending) RemoteAddr() net.Addr { return p.qc.RemoteAddr() }
 
-// inQueue bounds the frames the server's reader holds ahead of ReadFrame.
+// inQueue bounds the frames the server holds ahead of ReadFrame.
 const inQueue = 256
 
 type item struct {
 	f   *wire.Frame
 	err error
+}
+
+// slot is one request stream and the frame read from it.
+type slot struct {
+	s    *quic.Stream
+	f    *wire.Frame
+	err  error
+	done chan struct{} // closed when f or err is set
+}
+
+// readSlot reads sl's frame; it runs in its own goroutine.
+func readSlot(sl *slot, max uint32) {
+	sl.f, sl.err = readStreamFrame(sl.s, max)
+	if sl.err == nil {
+		finishRead(sl.s)
+	}
+	close(sl.done)
 }
 
 // waiting is a request stream awaiting its reply.
@@ -193,15 +210,23 @@ type waiting struct {
 }
 
 // serverConn is the server side of a QUIC connection.
+//
+// Every request stream is read by a goroutine of its own as soon as it is
+// accepted: reading them one after another would let data of later streams
+// fill the connection's flow-control window while the oldest is still
+// incomplete, and stall both. acceptLoop starts those readers in stream
+// order and sequence delivers their frames in the same order.
 type serverConn struct {
 	qc      *quic.Conn
 	max     uint32
 	release func()
 
-	in   chan item
-	done chan struct{} // closed by Close
-	wg   sync.WaitGroup
-	rerr error // sticky; owned by the ReadFrame caller
+	slots     chan *slot // accepted streams in order; closed by acceptLoop
+	acceptErr error      // set by acceptLoop before it closes slots
+	in        chan item
+	done      chan struct{} // closed by Close
+	wg        sync.WaitGroup
+	rerr      error // sticky; owned by the ReadFrame caller
 
 	pmu sync.Mutex // guards the following field
 	// +checklocks:pmu
@@ -219,41 +244,64 @@ func newServerConn(qc *quic.Conn, max uint32, release func()) *serverConn {
 	if max == 0 {
 		max = wire.DefaultMaxMessageSize
 	}
-	c := &serverConn{qc: qc, max: max, release: release, in: make(chan item, inQueue), done: make(chan struct{})}
-	c.wg.Go(c.readLoop)
+	c := &serverConn{
+		qc: qc, max: max, release: release,
+		slots: make(chan *slot, inQueue), in: make(chan item, inQueue), done: make(chan struct{}),
+	}
+	c.wg.Go(c.acceptLoop)
+	c.wg.Go(c.sequence)
 	return c
 }
 
-// readLoop accepts request streams in order (quic-go hands them out by
-// stream id, i.e. in the order the client opened them), reads one frame
-// from each and queues it. It ends at the first error or the goodbye.
-func (c *serverConn) readLoop() {
+// acceptLoop accepts request streams (quic-go hands them out by stream id,
+// i.e. in the order the client opened them) and starts a reader for each.
+func (c *serverConn) acceptLoop() {
+	defer close(c.slots)
 	for {
 		s, err := c.qc.AcceptStream(context.Background())
 		if err != nil {
-			c.deliver(item{err: connErr(err)})
+			c.acceptErr = connErr(err)
 			return
 		}
-		f, err := readStreamFrame(s, c.max)
-		switch {
-		case err == io.EOF: // the client's goodbye: every request was read
-			_ = s.Close()
-			c.deliver(item{err: io.EOF})
-			return
-		case err != nil:
-			s.CancelRead(streamCodeRefused)
-			s.CancelWrite(streamCodeRefused)
-			c.deliver(item{err: err})
-			return
-		}
-		finishRead(s)
-		c.pmu.Lock()
-		c.pending = append(c.pending, waiting{s: s, id: binary.LittleEndian.Uint64(f.Bytes()[offRequestID:])})
-		c.pmu.Unlock()
-		if !c.deliver(item{f: f}) {
+		sl := &slot{s: s, done: make(chan struct{})}
+		c.wg.Go(func() { readSlot(sl, c.max) })
+		select {
+		case c.slots <- sl:
+		case <-c.done:
 			return
 		}
 	}
+}
+
+// sequence delivers the frames in stream order. It ends at the first error
+// or at the client's goodbye, which it acknowledges by finishing the
+// goodbye stream.
+func (c *serverConn) sequence() {
+	for sl := range c.slots {
+		select {
+		case <-sl.done:
+		case <-c.done:
+			return
+		}
+		switch {
+		case sl.err == io.EOF: // the goodbye: every request was read
+			_ = sl.s.Close()
+			c.deliver(item{err: io.EOF})
+			return
+		case sl.err != nil:
+			sl.s.CancelRead(streamCodeRefused)
+			sl.s.CancelWrite(streamCodeRefused)
+			c.deliver(item{err: sl.err})
+			return
+		}
+		c.pmu.Lock()
+		c.pending = append(c.pending, waiting{s: sl.s, id: binary.LittleEndian.Uint64(sl.f.Bytes()[offRequestID:])})
+		c.pmu.Unlock()
+		if !c.deliver(item{f: sl.f}) {
+			return
+		}
+	}
+	c.deliver(item{err: c.acceptErr})
 }
 
 func (c *serverConn) deliver(it item) bool {
@@ -339,7 +387,7 @@ func (c *serverConn) SendBatch(frames [][]byte) error {
 func (c *serverConn) Stale() int64 { return c.stale.Load() }
 
 // Close closes the connection (CONNECTION_CLOSE with CodeNoError) and
-// waits for the reader goroutine.
+// waits for the reader goroutines.
 func (c *serverConn) Close() error {
 	var err error
 	c.closeOnce.Do(func() {

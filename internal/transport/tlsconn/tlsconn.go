@@ -79,12 +79,13 @@ func (p *Pending) Handshake(ctx context.Context) (transport.Conn, error) {
 		p.c.Close()
 		return nil, err
 	}
-	tc := tls.Server(p.c, p.cfg.TLS)
+	bc := &batchConn{TCPConn: p.c}
+	tc := tls.Server(bc, p.cfg.TLS)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		p.c.Close()
 		return nil, fmt.Errorf("tlsconn: handshake with %s: %w", p.c.RemoteAddr(), err)
 	}
-	return newConn(tc, p.c, p.cfg.TCP.MaxFrameSize), nil
+	return newConn(tc, bc, p.cfg.TCP.MaxFrameSize), nil
 }
 
 // Close closes the raw connection.
@@ -137,12 +138,13 @@ func Dial(ctx context.Context, addr string, cfg *tls.Config) (*Conn, error) {
 		cfg = cfg.Clone()
 		cfg.ServerName = host
 	}
-	tc := tls.Client(raw, cfg)
+	bc := &batchConn{TCPConn: raw}
+	tc := tls.Client(bc, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		raw.Close()
 		return nil, fmt.Errorf("tlsconn: handshake with %s: %w", addr, err)
 	}
-	return newConn(tc, raw, tcfg.MaxFrameSize), nil
+	return newConn(tc, bc, tcfg.MaxFrameSize), nil
 }
 
 // maxKeptBuf bounds the batch buffer a Conn keeps between batches; a larger
@@ -151,9 +153,9 @@ const maxKeptBuf = 1 << 20
 
 // Conn is an established TLS connection.
 type Conn struct {
-	tc  *tls.Conn
-	raw *net.TCPConn
-	fr  *transport.FrameReader // owned by the single reader
+	tc *tls.Conn
+	bc *batchConn             // the socket under tc
+	fr *transport.FrameReader // owned by the single reader
 
 	wmu sync.Mutex // serialises SendBatch; guards the following field
 	// +checklocks:wmu
@@ -162,8 +164,8 @@ type Conn struct {
 
 var _ transport.Conn = (*Conn)(nil)
 
-func newConn(tc *tls.Conn, raw *net.TCPConn, max uint32) *Conn {
-	return &Conn{tc: tc, raw: raw, fr: transport.NewFrameReader(tc, max)}
+func newConn(tc *tls.Conn, bc *batchConn, max uint32) *Conn {
+	return &Conn{tc: tc, bc: bc, fr: transport.NewFrameReader(tc, max)}
 }
 
 // ReadFrame reads the next validated frame (S8). A close_notify from the
@@ -176,9 +178,10 @@ func (c *Conn) ReadFrame() (*wire.Frame, error) {
 	return f, err
 }
 
-// SendBatch copies the batch into one buffer and makes one TLS write
-// (S2). tls.Conn.Write writes everything or fails, so the batch is whole or
-// an error (S3).
+// SendBatch copies the batch into one buffer and makes one TLS write,
+// whose records are gathered under the TLS layer and written with one
+// syscall (S2). tls.Conn.Write writes everything or fails, so the batch is
+// whole or an error (S3).
 func (c *Conn) SendBatch(frames [][]byte) error {
 	switch len(frames) {
 	case 0:
@@ -202,10 +205,18 @@ func (c *Conn) SendBatch(frames [][]byte) error {
 	for _, f := range frames {
 		buf = append(buf, f...)
 	}
-	if cap(buf) <= maxKeptBuf {
-		c.buf = buf
+	if cap(buf) > maxKeptBuf {
+		// A huge batch goes out record by record rather than doubling
+		// its memory in the coalescing buffer.
+		_, err := c.tc.Write(buf)
+		return err
 	}
+	c.buf = buf
+	c.bc.begin()
 	_, err := c.tc.Write(buf)
+	if ferr := c.bc.flush(); err == nil {
+		err = ferr
+	}
 	return err
 }
 
@@ -217,7 +228,7 @@ func (c *Conn) Close() error { return c.tc.Close() }
 func (c *Conn) Kind() transport.Kind { return transport.KindTLS }
 
 // RemoteAddr reports the peer's address.
-func (c *Conn) RemoteAddr() net.Addr { return c.raw.RemoteAddr() }
+func (c *Conn) RemoteAddr() net.Addr { return c.bc.RemoteAddr() }
 
 // ConnectionState reports the negotiated TLS parameters.
 func (c *Conn) ConnectionState() tls.ConnectionState { return c.tc.ConnectionState() }

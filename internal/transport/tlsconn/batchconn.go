@@ -1,0 +1,55 @@
+package tlsconn
+
+import (
+	"net"
+	"sync"
+)
+
+// batchConn sits under a tls.Conn. Between begin and flush the TLS records
+// of one batch (at most 16 KiB of plaintext each) are gathered in a buffer
+// and written with one syscall, instead of one write per record. Outside a
+// batch (handshake, alerts, close_notify) writes go straight through.
+type batchConn struct {
+	*net.TCPConn
+
+	mu sync.Mutex // guards the following fields; held across the flush write
+	// +checklocks:mu
+	on bool
+	// +checklocks:mu
+	buf []byte
+}
+
+// Write gathers p during a batch and writes it otherwise. tls.Conn calls it
+// with its output lock held, so records keep their order.
+func (b *batchConn) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.on {
+		b.buf = append(b.buf, p...)
+		return len(p), nil
+	}
+	return b.TCPConn.Write(p)
+}
+
+func (b *batchConn) begin() {
+	b.mu.Lock()
+	b.on = true
+	b.mu.Unlock()
+}
+
+// flush writes the gathered records in one write and ends the batch.
+func (b *batchConn) flush() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.on = false
+	if len(b.buf) == 0 {
+		return nil
+	}
+	_, err := b.TCPConn.Write(b.buf)
+	if cap(b.buf) > 2*maxKeptBuf {
+		b.buf = nil
+	} else {
+		b.buf = b.buf[:0]
+	}
+	return err
+}
