@@ -36,7 +36,7 @@ func runPoll(ctx context.Context, c *client.Client, out io.Writer, args []string
 	fs.Bool("next", false, "start after the consumer's stored offset (the default)")
 	count := fs.Uint("count", 10, "messages per poll")
 	autoCommit := fs.Bool("auto-commit", false, "store the offset of the last message returned (always on with --follow)")
-	follow := fs.Bool("follow", false, "keep polling until interrupted, committing as it goes")
+	follow := fs.Bool("follow", false, "keep polling until interrupted, committing the offset of what it printed")
 	interval := fs.Duration("interval", 200*time.Millisecond, "with --follow, the wait after a poll that returned nothing")
 	asJSON := fs.Bool("json", false, "print one JSON object per message")
 	pos, err := parseArgs(fs, args, "STREAM TOPIC [--partition N] [--consumer ID] [--offset N|--first|--last|--next] [--count N] [--follow]", 2, 2)
@@ -78,13 +78,16 @@ func runPoll(ctx context.Context, c *client.Client, out io.Writer, args []string
 	}
 
 	// Follow: the first poll uses the strategy asked for, the next ones
-	// continue after the last message seen, committing each time.
+	// continue after the last message seen. The offset is committed after
+	// the messages are printed, not by the poll (a poll cut short by an
+	// interrupt could commit messages nobody saw), and a commit started
+	// is finished even when interrupted.
 	base, per := detach(ctx)
 	fctx, stop := signalContext(base)
 	defer stop()
 	for {
 		rctx, cancel := context.WithTimeout(fctx, per)
-		p, err := pr.poll(rctx, strategy, true)
+		p, err := pr.poll(rctx, strategy, false)
 		cancel()
 		if fctx.Err() != nil {
 			return nil // interrupted: a clean stop
@@ -96,7 +99,17 @@ func runPoll(ctx context.Context, c *client.Client, out io.Writer, args []string
 			if err := pr.print(p); err != nil {
 				return err
 			}
-			strategy = client.PollFromOffset(p.Messages[len(p.Messages)-1].Offset + 1)
+			last := p.Messages[len(p.Messages)-1].Offset
+			cctx, cancel := context.WithTimeout(base, per)
+			err := pr.c.StoreConsumerOffset(cctx, pr.consumer, pr.stream, pr.topic, pr.partition, last)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("committing offset %d: %w", last, err)
+			}
+			if fctx.Err() != nil {
+				return nil
+			}
+			strategy = client.PollFromOffset(last + 1)
 			continue
 		}
 		if strategy.Kind == wire.PollFirst || strategy.Kind == wire.PollLast {
