@@ -36,7 +36,7 @@ func runSend(ctx context.Context, c *client.Client, out io.Writer, args []string
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when stdin is not a terminal and stderr is), always or never")
 	pos, err := parseArgs(fs, args, "STREAM TOPIC [--partition N | --key K] [MESSAGE...]", 2, -1)
 	if err != nil {
-		return err
+		return helpOK(err)
 	}
 	var p client.Partitioning
 	switch set := visited(fs); {
@@ -221,6 +221,7 @@ type progressBar struct {
 	drawn time.Time
 	bytes int64
 	msgs  int
+	width int // of the last line drawn, to blank its tail
 }
 
 func (b *progressBar) update(bytes int64, msgs int) {
@@ -251,6 +252,9 @@ func (b *progressBar) draw() {
 		line.WriteString(byteSize(uint64(b.bytes)))
 	}
 	rate := float64(b.msgs) / max(time.Since(b.start).Seconds(), 1e-3)
-	fmt.Fprintf(&line, "  %d messages  %.0f msg/s ", b.msgs, rate)
+	fmt.Fprintf(&line, "  %d messages  %.0f msg/s", b.msgs, rate)
+	n := line.Len()
+	line.WriteString(strings.Repeat(" ", max(b.width-n, 0)))
+	b.width = n
 	io.WriteString(b.w, line.String())
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -44,6 +45,22 @@ func cmdFlags(name string, out io.Writer) *flag.FlagSet {
 // positional arguments ("--" ends the flags), and checks the positional
 // count is within [min, max] (max < 0: no limit).
 func parseArgs(fs *flag.FlagSet, args []string, usage string, minArgs, maxArgs int) ([]string, error) {
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "usage: %s %s\n(connection flags go right after the command word; shoal %s -h lists them)\n",
+			fs.Name(), usage, strings.Fields(fs.Name())[1])
+		fs.VisitAll(func(f *flag.Flag) {
+			if slices.Contains(connFlagNames, f.Name) {
+				return
+			}
+			kind, text := flag.UnquoteUsage(f)
+			fmt.Fprintf(w, "  --%s %s\n    \t%s", f.Name, kind, strings.ReplaceAll(text, "\n", "\n    \t"))
+			if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false" {
+				fmt.Fprintf(w, " (default %s)", f.DefValue)
+			}
+			fmt.Fprintln(w)
+		})
+	}
 	var pos []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
@@ -75,6 +92,15 @@ func parseArgs(fs *flag.FlagSet, args []string, usage string, minArgs, maxArgs i
 		return nil, fmt.Errorf("usage: %s %s", fs.Name(), usage)
 	}
 	return pos, nil
+}
+
+// helpOK turns the -h "error" into success: the flag set has printed
+// the help.
+func helpOK(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
 }
 
 // subcommand splits args into a subcommand name and its arguments.
@@ -111,7 +137,7 @@ func runStream(ctx context.Context, c *client.Client, out io.Writer, args []stri
 	case "create":
 		pos, err := parseArgs(fs, args, "NAME", 1, 1)
 		if err != nil {
-			return err
+			return helpOK(err)
 		}
 		s, err := c.CreateStream(ctx, pos[0])
 		if err != nil {
@@ -120,7 +146,7 @@ func runStream(ctx context.Context, c *client.Client, out io.Writer, args []stri
 		return printStream(out, s, *asJSON)
 	case "list":
 		if _, err := parseArgs(fs, args, "", 0, 0); err != nil {
-			return err
+			return helpOK(err)
 		}
 		ss, err := c.GetStreams(ctx)
 		if err != nil {
@@ -138,7 +164,7 @@ func runStream(ctx context.Context, c *client.Client, out io.Writer, args []stri
 	case "get":
 		pos, err := parseArgs(fs, args, "STREAM", 1, 1)
 		if err != nil {
-			return err
+			return helpOK(err)
 		}
 		s, err := c.GetStream(ctx, client.ParseIdentifier(pos[0]))
 		if err != nil {
@@ -148,7 +174,7 @@ func runStream(ctx context.Context, c *client.Client, out io.Writer, args []stri
 	default: // delete
 		pos, err := parseArgs(fs, args, "STREAM", 1, 1)
 		if err != nil {
-			return err
+			return helpOK(err)
 		}
 		if err := c.DeleteStream(ctx, client.ParseIdentifier(pos[0])); err != nil {
 			return err

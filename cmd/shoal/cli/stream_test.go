@@ -74,6 +74,10 @@ func TestStreamTopicPartitionCommands(t *testing.T) {
 				!hasLine(out, []string{"PARTITION", "CREATED", "SEGMENTS"}) {
 				t.Fatalf("topic create:\n%s", out)
 			}
+			if out := mustRun(t, c("topic", "create", name, "x", "-h"), "usage:", "shoal", "topic", "create", "STREAM", "NAME"); !strings.Contains(out, "--partitions uint") ||
+				strings.Contains(out, "--address") {
+				t.Fatalf("topic create -h:\n%s", out)
+			}
 			mustFail(t, c("topic", "create", name, "bad", "--option", "colour=red"), "UnsupportedOptionKey")
 			mustFail(t, c("topic", "create", name, "bad", "--option", "colour"), "want key=value")
 			mustFail(t, c("topic", "create", "nope", "t"), `stream "nope" not found`)
