@@ -30,8 +30,8 @@ var commands = []command{
 	{name: "stream", usage: "streams: create NAME | list | get STREAM | delete STREAM", run: runStream, login: true},
 	{name: "topic", usage: "topics: create STREAM NAME [--partitions N] [--option k=v]... | list STREAM | get|delete STREAM TOPIC", run: runTopic, login: true},
 	{name: "partition", usage: "partitions: create|delete STREAM TOPIC [--count N] (delete removes the last N)", run: runPartition, login: true},
-	{name: "send", usage: "STREAM TOPIC [--partition N | --key K] [MESSAGE...]; no MESSAGE: one per line from stdin", run: runSend, login: true},
-	{name: "poll", usage: "STREAM TOPIC [--partition N] [--consumer ID] [--offset N|--first|--last|--next] [--count N] [--follow]", run: runPoll, login: true},
+	{name: "send", usage: "STREAM TOPIC [--partition N | --key K] [--header k=v]... [MESSAGE...]; no MESSAGE: one per line from stdin", run: runSend, login: true},
+	{name: "poll", usage: "STREAM TOPIC [--partition N] [--consumer ID] [--offset N|--timestamp T|--first|--last|--next] [--count N] [--follow]", run: runPoll, login: true},
 }
 
 // connFlags are the flags every command takes. Defaults come from the

@@ -31,6 +31,7 @@ func runPoll(ctx context.Context, c *client.Client, out io.Writer, args []string
 	partition := fs.Uint("partition", 0, "partition to poll")
 	consumer := fs.String("consumer", "0", "consumer id (a number or a name) whose offsets --next and commits use")
 	offset := fs.Uint64("offset", 0, "start at this offset")
+	since := fs.String("timestamp", "", "start at the first message stored at or after this RFC 3339 time")
 	fs.Bool("first", false, "start at the first message")
 	fs.Bool("last", false, "start at the last --count messages")
 	fs.Bool("next", false, "start after the consumer's stored offset (the default)")
@@ -39,14 +40,20 @@ func runPoll(ctx context.Context, c *client.Client, out io.Writer, args []string
 	follow := fs.Bool("follow", false, "keep polling until interrupted, committing the offset of what it printed")
 	interval := fs.Duration("interval", 200*time.Millisecond, "with --follow, the wait after a poll that returned nothing")
 	asJSON := fs.Bool("json", false, "print one JSON object per message")
-	pos, err := parseArgs(fs, args, "STREAM TOPIC [--partition N] [--consumer ID] [--offset N|--first|--last|--next] [--count N] [--follow]", 2, 2)
+	pos, err := parseArgs(fs, args, "STREAM TOPIC [--partition N] [--consumer ID] [--offset N|--timestamp T|--first|--last|--next] [--count N] [--follow]", 2, 2)
 	if err != nil {
-		return err
+		return helpOK(err)
 	}
 	set := visited(fs)
+	var from time.Time
+	if set["timestamp"] {
+		if from, err = time.Parse(time.RFC3339Nano, *since); err != nil {
+			return fmt.Errorf("--timestamp: %w", err)
+		}
+	}
 	strategy, n := client.PollNext(), 0
 	for name, s := range map[string]client.PollingStrategy{"offset": client.PollFromOffset(*offset), "first": client.PollFirst(),
-		"last": client.PollLast(), "next": client.PollNext()} {
+		"last": client.PollLast(), "next": client.PollNext(), "timestamp": client.PollFromTimestamp(from)} {
 		if set[name] {
 			strategy = s
 			n++
@@ -54,7 +61,7 @@ func runPoll(ctx context.Context, c *client.Client, out io.Writer, args []string
 	}
 	switch {
 	case n > 1:
-		return errors.New("poll: give one of --offset, --first, --last and --next")
+		return errors.New("poll: give one of --offset, --timestamp, --first, --last and --next")
 	case *partition > 1<<32-1:
 		return fmt.Errorf("--partition %d is out of range", *partition)
 	case *count == 0 || *count > 1<<32-1:
@@ -115,6 +122,7 @@ func runPoll(ctx context.Context, c *client.Client, out io.Writer, args []string
 		if strategy.Kind == wire.PollFirst || strategy.Kind == wire.PollLast {
 			strategy = client.PollFromOffset(0) // the partition is empty
 		}
+		// Offset, timestamp and next polls are repeated as they are.
 		t := time.NewTimer(*interval)
 		select {
 		case <-fctx.Done():

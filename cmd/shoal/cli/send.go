@@ -33,8 +33,10 @@ func runSend(ctx context.Context, c *client.Client, out io.Writer, args []string
 	partition := fs.Uint("partition", 0, "send to this partition (default: the server balances batches round robin)")
 	key := fs.String("key", "", "send to the partition this message key hashes to")
 	batchSize := fs.Int("batch-size", 1000, "messages per batch")
+	headers := optionFlag{}
+	fs.Var(headers, "header", "user header key=value (string kind) on every message, repeatable")
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when stdin is not a terminal and stderr is), always or never")
-	pos, err := parseArgs(fs, args, "STREAM TOPIC [--partition N | --key K] [MESSAGE...]", 2, -1)
+	pos, err := parseArgs(fs, args, "STREAM TOPIC [--partition N | --key K] [--header k=v]... [MESSAGE...]", 2, -1)
 	if err != nil {
 		return helpOK(err)
 	}
@@ -59,6 +61,10 @@ func runSend(ctx context.Context, c *client.Client, out io.Writer, args []string
 		return fmt.Errorf("--batch-size %d: want at least 1", *batchSize)
 	}
 	stream, topic := client.ParseIdentifier(pos[0]), client.ParseIdentifier(pos[1])
+	var hs []client.Header
+	for _, k := range slices.Sorted(maps.Keys(headers)) {
+		hs = append(hs, client.Header{Key: client.StringValue(k), Value: client.StringValue(headers[k])})
+	}
 
 	var src *lineSource
 	bar := &progressBar{w: stderr}
@@ -95,6 +101,9 @@ func runSend(ctx context.Context, c *client.Client, out io.Writer, args []string
 		}
 		if len(batch) == 0 {
 			break
+		}
+		for i := range batch {
+			batch[i].Headers = hs
 		}
 		rctx, cancel := context.WithTimeout(base, per)
 		r, err := c.SendMessages(rctx, stream, topic, p, batch)

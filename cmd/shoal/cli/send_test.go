@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 // withStdio replaces the standard streams send uses for one test.
@@ -28,6 +29,7 @@ func TestSendAndPoll(t *testing.T) {
 			mustRun(t, c("stream", "create", name))
 			mustRun(t, c("topic", "create", name, "app", "--partitions", "3"))
 
+			before := time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
 			// From arguments: one batch to partition 1.
 			mustRun(t, c("send", name, "app", "--partition", "1", "a", "b", "c"), "sent", "3", "messages", "in", "1", "batches")
 			out := mustRun(t, c("send", name, "app", "d", "--partition", "1", "--", "-e"), "1", "2", "3", "4")
@@ -54,6 +56,14 @@ func TestSendAndPoll(t *testing.T) {
 			quiet := withStdio(t, strings.NewReader("solo\n"))
 			if out := mustRun(t, c("send", name, "app", "--progress", "never")); quiet.Len() != 0 || strings.Contains(out, "\r") {
 				t.Fatalf("progress drawn with --progress never: %q %q", quiet, out)
+			}
+			mustRun(t, c("send", name, "app", "--partition", "2", "--header", "env=prod", "--header", "app=shoal", "tagged"))
+			if out := mustRun(t, c("poll", name, "app", "--partition", "2", "--first")); !hasLine(out, []string{"0"}) ||
+				!strings.Contains(out, "tagged  app=shoal  env=prod") {
+				t.Fatalf("headers in poll:\n%s", out)
+			}
+			if out := mustRun(t, c("poll", name, "app", "--partition", "2", "--first", "--json")); !strings.Contains(out, `"headers":{"app":"shoal","env":"prod"}`) {
+				t.Fatalf("headers in poll --json:\n%s", out)
 			}
 			withStdio(t, strings.NewReader("\n\n"))
 			mustFail(t, c("send", name, "app"), "no messages")
@@ -89,6 +99,11 @@ func TestSendAndPoll(t *testing.T) {
 				t.Fatalf("poll --json:\n%s", out)
 			}
 			mustRun(t, p1("--offset", "99"), "no", "messages", "(partition", "1,", "current", "offset", "4)")
+			if got := column(mustRun(t, p1("--timestamp", before, "--count", "1")), 2); got != "a" {
+				t.Fatalf("poll --timestamp: %s", got)
+			}
+			mustRun(t, p1("--timestamp", time.Now().Add(time.Hour).Format(time.RFC3339)), "no", "messages")
+			mustFail(t, p1("--timestamp", "yesterday"), "--timestamp: parsing time")
 			mustFail(t, p1("--first", "--last"), "give one of")
 			mustFail(t, c("poll", name, "app", "--partition", "9"), "partition 9 not found")
 			mustFail(t, c("poll", "nope", "app"), `stream "nope" not found`)
