@@ -17,7 +17,7 @@ func runPartition(ctx context.Context, c *client.Client, out io.Writer, args []s
 	count := fs.Uint("count", 1, "number of partitions to add, or to remove from the end")
 	pos, err := parseArgs(fs, args, "STREAM TOPIC [--count N]", 2, 2)
 	if err != nil {
-		return err
+		return helpOK(err)
 	}
 	if *count == 0 || *count > 1<<32-1 {
 		return fmt.Errorf("--count %d is out of range", *count)

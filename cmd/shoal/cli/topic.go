@@ -41,7 +41,7 @@ func runTopic(ctx context.Context, c *client.Client, out io.Writer, args []strin
 			"max_topic_size, segment_size, enforce_fsync, messages_required_to_save,\nsize_of_messages_required_to_save, preallocate_segments)")
 		pos, err := parseArgs(fs, args, "STREAM NAME [--partitions N] [--option key=value]...", 2, 2)
 		if err != nil {
-			return err
+			return helpOK(err)
 		}
 		if *partitions > 1<<32-1 {
 			return fmt.Errorf("--partitions %d is out of range", *partitions)
@@ -54,7 +54,7 @@ func runTopic(ctx context.Context, c *client.Client, out io.Writer, args []strin
 	case "list":
 		pos, err := parseArgs(fs, args, "STREAM", 1, 1)
 		if err != nil {
-			return err
+			return helpOK(err)
 		}
 		ts, err := c.GetTopics(ctx, client.ParseIdentifier(pos[0]))
 		if err != nil {
@@ -67,7 +67,7 @@ func runTopic(ctx context.Context, c *client.Client, out io.Writer, args []strin
 	case "get":
 		pos, err := parseArgs(fs, args, "STREAM TOPIC", 2, 2)
 		if err != nil {
-			return err
+			return helpOK(err)
 		}
 		t, err := c.GetTopic(ctx, client.ParseIdentifier(pos[0]), client.ParseIdentifier(pos[1]))
 		if err != nil {
@@ -77,7 +77,7 @@ func runTopic(ctx context.Context, c *client.Client, out io.Writer, args []strin
 	default: // delete
 		pos, err := parseArgs(fs, args, "STREAM TOPIC", 2, 2)
 		if err != nil {
-			return err
+			return helpOK(err)
 		}
 		if err := c.DeleteTopic(ctx, client.ParseIdentifier(pos[0]), client.ParseIdentifier(pos[1])); err != nil {
 			return err
