@@ -5,11 +5,12 @@ import (
 	"sync"
 )
 
-// batchConn sits under a tls.Conn. Between begin and flush the TLS records
+// BatchConn sits under a tls.Conn. Between Begin and Flush the TLS records
 // of one batch (at most 16 KiB of plaintext each) are gathered in a buffer
 // and written with one syscall, instead of one write per record. Outside a
-// batch (handshake, alerts, close_notify) writes go straight through.
-type batchConn struct {
+// batch (handshake, alerts, close_notify) writes go straight through. The
+// ws package uses it for WSS.
+type BatchConn struct {
 	*net.TCPConn
 
 	mu sync.Mutex // guards the following fields; held across the flush write
@@ -21,7 +22,7 @@ type batchConn struct {
 
 // Write gathers p during a batch and writes it otherwise. tls.Conn calls it
 // with its output lock held, so records keep their order.
-func (b *batchConn) Write(p []byte) (int, error) {
+func (b *BatchConn) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.on {
@@ -31,14 +32,18 @@ func (b *batchConn) Write(p []byte) (int, error) {
 	return b.TCPConn.Write(p)
 }
 
-func (b *batchConn) begin() {
+// NewBatchConn wraps c.
+func NewBatchConn(c *net.TCPConn) *BatchConn { return &BatchConn{TCPConn: c} }
+
+// Begin starts gathering writes.
+func (b *BatchConn) Begin() {
 	b.mu.Lock()
 	b.on = true
 	b.mu.Unlock()
 }
 
-// flush writes the gathered records in one write and ends the batch.
-func (b *batchConn) flush() error {
+// Flush writes the gathered records in one write and ends the batch.
+func (b *BatchConn) Flush() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.on = false

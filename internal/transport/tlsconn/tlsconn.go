@@ -79,7 +79,7 @@ func (p *Pending) Handshake(ctx context.Context) (transport.Conn, error) {
 		p.c.Close()
 		return nil, err
 	}
-	bc := &batchConn{TCPConn: p.c}
+	bc := NewBatchConn(p.c)
 	tc := tls.Server(bc, p.cfg.TLS)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		p.c.Close()
@@ -138,7 +138,7 @@ func Dial(ctx context.Context, addr string, cfg *tls.Config) (*Conn, error) {
 		cfg = cfg.Clone()
 		cfg.ServerName = host
 	}
-	bc := &batchConn{TCPConn: raw}
+	bc := NewBatchConn(raw)
 	tc := tls.Client(bc, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		raw.Close()
@@ -154,7 +154,7 @@ const maxKeptBuf = 1 << 20
 // Conn is an established TLS connection.
 type Conn struct {
 	tc *tls.Conn
-	bc *batchConn             // the socket under tc
+	bc *BatchConn             // the socket under tc
 	fr *transport.FrameReader // owned by the single reader
 
 	wmu sync.Mutex // serialises SendBatch; guards the following field
@@ -164,7 +164,7 @@ type Conn struct {
 
 var _ transport.Conn = (*Conn)(nil)
 
-func newConn(tc *tls.Conn, bc *batchConn, max uint32) *Conn {
+func newConn(tc *tls.Conn, bc *BatchConn, max uint32) *Conn {
 	return &Conn{tc: tc, bc: bc, fr: transport.NewFrameReader(tc, max)}
 }
 
@@ -212,9 +212,9 @@ func (c *Conn) SendBatch(frames [][]byte) error {
 		return err
 	}
 	c.buf = buf
-	c.bc.begin()
+	c.bc.Begin()
 	_, err := c.tc.Write(buf)
-	if ferr := c.bc.flush(); err == nil {
+	if ferr := c.bc.Flush(); err == nil {
 		err = ferr
 	}
 	return err

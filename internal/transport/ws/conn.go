@@ -14,6 +14,7 @@ import (
 	gws "github.com/gobwas/ws"
 
 	"github.com/shoal-io/shoal/internal/transport"
+	"github.com/shoal-io/shoal/internal/transport/tlsconn"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -54,8 +55,9 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, readBufSize); retur
 // binary message. ReadFrame is called by one goroutine at a time; SendBatch
 // and Close are safe for concurrent use.
 type Conn struct {
-	nc     net.Conn     // *tls.Conn for WSS, raw otherwise
-	raw    *net.TCPConn // the socket under nc
+	nc     net.Conn           // *tls.Conn for WSS, raw otherwise
+	raw    *net.TCPConn       // the socket under nc
+	bc     *tlsconn.BatchConn // WSS: gathers a batch's TLS records into one write; nil for WS
 	kind   transport.Kind
 	client bool // client role: masks what it sends, expects unmasked frames
 	max    uint32
@@ -85,11 +87,11 @@ var _ transport.Conn = (*Conn)(nil)
 
 // newConn wraps an upgraded connection. rest holds bytes already read past
 // the upgrade (at most 4 KiB).
-func newConn(nc net.Conn, raw *net.TCPConn, max uint32, client bool, kind transport.Kind, rest []byte) *Conn {
+func newConn(nc net.Conn, raw *net.TCPConn, bc *tlsconn.BatchConn, max uint32, client bool, kind transport.Kind, rest []byte) *Conn {
 	if max == 0 {
 		max = wire.DefaultMaxMessageSize
 	}
-	c := &Conn{nc: nc, raw: raw, kind: kind, client: client, max: max}
+	c := &Conn{nc: nc, raw: raw, bc: bc, kind: kind, client: client, max: max}
 	if len(rest) > 0 {
 		c.rbuf = readBufs.Get().(*[]byte)
 		c.re = copy(*c.rbuf, rest)
@@ -383,10 +385,19 @@ func (c *Conn) sendLocked(frames [][]byte) error {
 	for _, f := range frames {
 		buf = c.appendFrame(buf, opBinary, f)
 	}
-	if cap(buf) <= maxKeptBuf {
-		c.wbuf = buf
+	if cap(buf) > maxKeptBuf || c.bc == nil {
+		if cap(buf) <= maxKeptBuf {
+			c.wbuf = buf
+		}
+		_, err := c.nc.Write(buf)
+		return err
 	}
+	c.wbuf = buf
+	c.bc.Begin()
 	_, err := c.nc.Write(buf)
+	if ferr := c.bc.Flush(); err == nil {
+		err = ferr
+	}
 	return err
 }
 

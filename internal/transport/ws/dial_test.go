@@ -26,5 +26,5 @@ func dialWith(nc net.Conn, rawURL, proto string) (*Conn, error) {
 	if hs.Protocol != Subprotocol {
 		return nil, ErrSubprotocol
 	}
-	return newConn(nc, nc.(*net.TCPConn), 0, true, transport.KindWS, nil), nil
+	return newConn(nc, nc.(*net.TCPConn), nil, 0, true, transport.KindWS, nil), nil
 }

@@ -120,8 +120,10 @@ func (p *Pending) handshake(ctx context.Context) (*Conn, error) {
 		return nil, err
 	}
 	var nc net.Conn = p.c
+	var bc *tlsconn.BatchConn
 	if p.cfg.TLS != nil {
-		tc := tls.Server(p.c, p.cfg.TLS)
+		bc = tlsconn.NewBatchConn(p.c)
+		tc := tls.Server(bc, p.cfg.TLS)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return nil, err
 		}
@@ -162,7 +164,7 @@ func (p *Pending) handshake(ctx context.Context) (*Conn, error) {
 		}
 		return nil, err
 	}
-	return newConn(nc, p.c, p.cfg.TCP.MaxFrameSize, false, kindOf(p.cfg.TLS), hr.rest()), nil
+	return newConn(nc, p.c, bc, p.cfg.TCP.MaxFrameSize, false, kindOf(p.cfg.TLS), hr.rest()), nil
 }
 
 // Close closes the raw connection.
@@ -242,6 +244,7 @@ func dialUpgrade(ctx context.Context, raw *net.TCPConn, u *url.URL, kind transpo
 		return nil, err
 	}
 	var nc net.Conn = raw
+	var bc *tlsconn.BatchConn
 	if kind == transport.KindWSS {
 		if tlsCfg == nil {
 			tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -250,7 +253,8 @@ func dialUpgrade(ctx context.Context, raw *net.TCPConn, u *url.URL, kind transpo
 			tlsCfg = tlsCfg.Clone()
 			tlsCfg.ServerName = u.Hostname()
 		}
-		tc := tls.Client(raw, tlsCfg)
+		bc = tlsconn.NewBatchConn(raw)
+		tc := tls.Client(bc, tlsCfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return nil, err
 		}
@@ -272,7 +276,7 @@ func dialUpgrade(ctx context.Context, raw *net.TCPConn, u *url.URL, kind transpo
 	if err != nil {
 		return nil, err
 	}
-	return newConn(nc, raw, cfg.MaxFrameSize, true, kind, rest), nil
+	return newConn(nc, raw, bc, cfg.MaxFrameSize, true, kind, rest), nil
 }
 
 func buffered(br *bufio.Reader) []byte {
