@@ -8,6 +8,9 @@
 // writes each batch by copying it into one buffer and making one tls.Conn
 // Write: Go's TLS has no vectored write, so one contiguous buffer is the
 // cheapest way to keep S2 (one write per batch) and S3 (atomic or error).
+// Under the tls.Conn a BatchConn gathers that Write's records (16 KiB of
+// plaintext each) and hands them to the kernel in one syscall; ws uses it
+// for WSS too.
 //
 // The package also builds server configurations from certificate and key
 // files, or from a self-signed ECDSA pair it generates (SAN localhost,
