@@ -197,10 +197,11 @@ type slot struct {
 // readSlot reads sl's frame; it runs in its own goroutine.
 func readSlot(sl *slot, max uint32) {
 	sl.f, sl.err = readStreamFrame(sl.s, max)
-	if sl.err == nil {
+	ok := sl.err == nil
+	close(sl.done)
+	if ok {
 		finishRead(sl.s)
 	}
-	close(sl.done)
 }
 
 // waiting is a request stream awaiting its reply.

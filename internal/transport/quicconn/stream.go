@@ -47,19 +47,17 @@ func readStreamFrame(r io.Reader, max uint32) (*wire.Frame, error) {
 	return f, nil
 }
 
-// finishRead completes a stream's receive side after its one frame: the
-// FIN normally arrives with the frame; if it has not, or more data
-// follows, the rest is refused with STOP_SENDING so the stream still
-// completes and its credit returns to the peer.
+// finishRead completes a stream's receive side after its one frame. It
+// waits for the FIN, which follows the frame at once; data after the frame
+// is refused with STOP_SENDING. It runs on the stream's own reader
+// goroutine, after the frame was handed on, so waiting costs nobody.
 func finishRead(s interface {
 	io.Reader
-	SetReadDeadline(time.Time) error
 	CancelRead(quic.StreamErrorCode)
 }) {
-	_ = s.SetReadDeadline(time.Now())
 	var one [1]byte
-	if n, err := s.Read(one[:]); n == 0 && err == io.EOF {
-		return
+	if n, err := s.Read(one[:]); n == 0 && err != nil {
+		return // io.EOF, or the stream or connection already failed
 	}
 	s.CancelRead(streamCodeRefused)
 }
