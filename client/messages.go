@@ -81,6 +81,10 @@ func (v Value) String() string {
 	return "0x" + hex.EncodeToString(b)
 }
 
+// MarshalText renders v as String does, so JSON shows options and headers
+// readably (the kind is not kept).
+func (v Value) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
 // Header is one user header of a message.
 type Header struct {
 	Key, Value Value

@@ -98,49 +98,49 @@ func checkName(what, name string) error {
 
 // Stream is a stream as the server describes it.
 type Stream struct {
-	ID            uint32
-	Name          string
-	CreatedAt     time.Time
-	TopicsCount   uint32
-	Size          uint64 // bytes
-	MessagesCount uint64
+	ID            uint32    `json:"id"`
+	Name          string    `json:"name"`
+	CreatedAt     time.Time `json:"created_at"`
+	TopicsCount   uint32    `json:"topics_count"`
+	Size          uint64    `json:"size_bytes"`
+	MessagesCount uint64    `json:"messages_count"`
 	// Topics is filled by GetStream only (headers: no partitions).
-	Topics []Topic `json:",omitempty"`
+	Topics []Topic `json:"topics,omitempty"`
 }
 
 // Topic is a topic as the server describes it.
 type Topic struct {
-	ID              uint32
-	Name            string
-	CreatedAt       time.Time
-	PartitionsCount uint32
-	MessageExpiry   uint64 // µs; math.MaxUint64 keeps messages forever
-	Compression     string // "none" or "gzip"
-	MaxTopicSize    uint64 // bytes; math.MaxUint64 means no bound
-	Size            uint64
-	MessagesCount   uint64
+	ID              uint32    `json:"id"`
+	Name            string    `json:"name"`
+	CreatedAt       time.Time `json:"created_at"`
+	PartitionsCount uint32    `json:"partitions_count"`
+	MessageExpiry   uint64    `json:"message_expiry"` // µs; math.MaxUint64 keeps messages forever
+	Compression     string    `json:"compression"`    // "none" or "gzip"
+	MaxTopicSize    uint64    `json:"max_topic_size"` // bytes; math.MaxUint64 means no bound
+	Size            uint64    `json:"size_bytes"`
+	MessagesCount   uint64    `json:"messages_count"`
 	// Options are the keys set at creation, in their canonical kinds;
 	// DerivedOptions are every other key of the catalog at its default.
-	Options        []TopicOption
-	DerivedOptions []TopicOption
+	Options        []TopicOption `json:"options"`
+	DerivedOptions []TopicOption `json:"derived_options"`
 	// Partitions is filled by GetTopic and CreateTopic only.
-	Partitions []Partition `json:",omitempty"`
+	Partitions []Partition `json:"partitions,omitempty"`
 }
 
 // Partition is one partition of a topic.
 type Partition struct {
-	ID            uint32
-	CreatedAt     time.Time
-	SegmentsCount uint32
-	CurrentOffset uint64
-	Size          uint64
-	MessagesCount uint64
+	ID            uint32    `json:"id"`
+	CreatedAt     time.Time `json:"created_at"`
+	SegmentsCount uint32    `json:"segments_count"`
+	CurrentOffset uint64    `json:"current_offset"`
+	Size          uint64    `json:"size_bytes"`
+	MessagesCount uint64    `json:"messages_count"`
 }
 
 // TopicOption is one topic option: a string key and a typed value.
 type TopicOption struct {
-	Key   string
-	Value Value
+	Key   string `json:"key"`
+	Value Value  `json:"value"`
 }
 
 // CreateStream creates a stream; ids are assigned by the server.

@@ -83,9 +83,14 @@ func TestStreamTopicPartitionCommands(t *testing.T) {
 			mustFail(t, c("topic", "create", "nope", "t"), `stream "nope" not found`)
 			mustRun(t, c("topic", "list", name), "0", "events")
 			mustFail(t, c("topic", "list", "nope"), `stream "nope" not found`)
-			var tp client.Topic
+			var tp struct {
+				Name       string
+				Partitions []struct{ ID uint32 }
+				Options    []struct{ Key, Value string }
+			}
 			if err := json.Unmarshal([]byte(mustRun(t, c("topic", "get", name, "events", "--json"))), &tp); err != nil ||
-				tp.Name != "events" || len(tp.Partitions) != 2 || tp.Options[0].Key != "enforce_fsync" {
+				tp.Name != "events" || len(tp.Partitions) != 2 || tp.Partitions[1].ID != 1 ||
+				tp.Options[0] != (struct{ Key, Value string }{"enforce_fsync", "true"}) {
 				t.Fatalf("topic get --json: %v %+v", err, tp)
 			}
 			mustFail(t, c("topic", "get", "nope", "events"), `stream "nope" not found`)
