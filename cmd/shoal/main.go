@@ -1,5 +1,6 @@
-// Command shoal is Shoal's command-line client: shoal ping, me, stats and
-// cluster over any transport. Run `shoal help` for the flags.
+// Command shoal is Shoal's command-line client over any transport: ping,
+// me, stats, cluster; stream, topic and partition management; send and poll
+// (with --follow). Run `shoal help` for the commands and flags.
 package main
 
 import (

@@ -3,8 +3,6 @@ package server
 import (
 	"slices"
 
-	"github.com/zeebo/xxh3"
-
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/partition"
 	"github.com/shoal-io/shoal/internal/shard"
@@ -129,7 +127,9 @@ func (srv *Server) sendMessages(s *shard.Shard, c *session, h *wire.RequestHeade
 		pid = rr[k] % n
 		rr[k] = pid + 1
 	case wire.PartitionByMessageID:
-		pid = uint32(xxh3.Hash(sm.Partitioning.Key) % uint64(n))
+		// XXH32(key) % partitions, as Iggy's SDKs pick it client-side, so a
+		// key lands on the same partition whichever side resolves it.
+		pid = partition.XXH32(sm.Partitioning.Key) % n
 	}
 	if pid >= n {
 		srv.reply(s, c, h, wire.StatusPartitionNotFound, nil)

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"flag"
 	"slices"
 	"strings"
 	"testing"
@@ -98,5 +99,16 @@ func TestErrors(t *testing.T) {
 	}
 	if out, err := run(t, nil, "help"); err != nil || !strings.Contains(out, "usage: shoal") {
 		t.Fatalf("help: %v %s", err, out)
+	}
+}
+
+func TestHoistFlags(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	var cf connFlags
+	cf.register(fs, func(string) string { return "" })
+	got := hoistFlags(fs, []string{"create", "s", "--address", "h:1", "t", "--partitions", "3", "-tls-insecure", "--password=p", "--", "--address"})
+	want := []string{"--address", "h:1", "-tls-insecure", "--password=p", "create", "s", "t", "--partitions", "3", "--", "--address"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %q\nwant %q", got, want)
 	}
 }

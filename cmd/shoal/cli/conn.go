@@ -118,7 +118,7 @@ func Run(args []string, out io.Writer, getenv func(string) string) error {
 	fs.SetOutput(out)
 	var cf connFlags
 	cf.register(fs, getenv)
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(hoistFlags(fs, args[1:])); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
@@ -149,6 +149,41 @@ func Run(args []string, out io.Writer, getenv func(string) string) error {
 	return cmd.run(ctx, c, out, fs.Args())
 }
 
+// hoistFlags moves the connection flags (those fs defines) to the front,
+// wherever they were given, so `shoal topic create s t --address X` works
+// as well as `shoal topic --address X create s t`. Everything else keeps its
+// order; "--" ends the scan.
+func hoistFlags(fs *flag.FlagSet, args []string) []string {
+	var conn, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		name, hasValue := strings.CutPrefix(strings.TrimPrefix(a, "-"), "-")
+		if !strings.HasPrefix(a, "-") {
+			rest = append(rest, a)
+			continue
+		}
+		if !hasValue {
+			name = strings.TrimPrefix(a, "-")
+		}
+		name, _, inline := strings.Cut(name, "=")
+		f := fs.Lookup(name)
+		if f == nil {
+			rest = append(rest, a)
+			continue
+		}
+		conn = append(conn, a)
+		if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); !inline && !(ok && bf.IsBoolFlag()) && i+1 < len(args) {
+			i++
+			conn = append(conn, args[i])
+		}
+	}
+	return append(conn, rest...)
+}
+
 func usage(out io.Writer) {
 	fmt.Fprintln(out, "usage: shoal <command> [flags]\n\ncommands:")
 	for _, c := range commands {
@@ -156,6 +191,5 @@ func usage(out io.Writer) {
 	}
 	fmt.Fprintln(out, "\nflags (every command): --transport, --address, --username, --password, --tls-ca-file,")
 	fmt.Fprintln(out, "  --tls-server-name, --tls-insecure, --timeout; `shoal <command> -h` lists them with defaults.")
-	fmt.Fprintln(out, "  They go right after the command word: shoal topic --address HOST:PORT list STREAM.")
 	fmt.Fprintln(out, "environment: IGGY_TRANSPORT, IGGY_ADDRESS, IGGY_USERNAME, IGGY_PASSWORD, IGGY_TLS_CA_FILE")
 }

@@ -18,13 +18,14 @@ import (
 
 // Helpers shared by the stream, topic, partition, send and poll commands.
 //
-// Run parses the connection flags up to the first argument that is not a
-// flag, so connection flags come right after the command word
-// (`shoal topic --address H:P create s t`); each command's own flags may
-// follow or mix with its arguments (`shoal topic create s t --partitions 3`).
+// Run moves the connection flags to the front wherever they were given
+// (hoistFlags), so they may come before or after the arguments; each
+// command's own flags may follow or mix with its arguments
+// (`shoal topic create s t --partitions 3`).
 
-// connFlagNames are the connection flags; given after the arguments they
-// would be ignored, so they are refused there.
+// connFlagNames are the connection flags. Run has already taken them out
+// of a command's arguments; should one still reach a command (after "--"),
+// it is refused rather than silently ignored.
 var connFlagNames = []string{"transport", "address", "username", "password", "tls-ca-file", "tls-server-name", "tls-insecure", "timeout"}
 
 // cmdFlags returns a flag set for one subcommand.
