@@ -78,6 +78,8 @@ type Conn struct {
 	wmu sync.Mutex // serialises writes to nc; guards the following field
 	// +checklocks:wmu
 	wbuf []byte // batch scratch, reused up to maxKeptBuf
+	// +checklocks:wmu
+	iov net.Buffers // ws:// server: headers and payloads for one writev
 
 	closeOnce sync.Once
 	closeErr  error
@@ -373,6 +375,9 @@ func (c *Conn) sendLocked(frames [][]byte) error {
 	if c.closing.Load() {
 		return transport.ErrClosed
 	}
+	if !c.client && c.bc == nil {
+		return c.writevLocked(frames)
+	}
 	n := 0
 	for _, f := range frames {
 		n += maxWSHeader + len(f)
@@ -401,24 +406,68 @@ func (c *Conn) sendLocked(frames [][]byte) error {
 	return err
 }
 
-// appendFrame appends one unfragmented frame; in the client role the
-// payload is masked with a fresh random key (RFC 6455 §5.3).
-func (c *Conn) appendFrame(b []byte, op byte, payload []byte) []byte {
+// writevLocked is sendLocked for a ws:// server: the frame headers (and
+// any queued control frames) are encoded into one small buffer and written
+// together with the unmasked payloads in one writev, so payloads are not
+// copied. c.wmu must be held.
+func (c *Conn) writevLocked(frames [][]byte) error {
+	hdr := c.takeControl(c.wbuf[:0])
+	ctl := len(hdr)
+	for _, f := range frames {
+		hdr = appendHeader(hdr, opBinary, len(f), false)
+	}
+	if cap(hdr) <= maxKeptBuf {
+		c.wbuf = hdr
+	}
+	iov := c.iov[:0]
+	if ctl > 0 {
+		iov = append(iov, hdr[:ctl])
+	}
+	off := ctl
+	for _, f := range frames {
+		h := headerLen(len(f))
+		iov = append(iov, hdr[off:off+h], f)
+		off += h
+	}
+	c.iov = iov[:0]
+	_, err := iov.WriteTo(c.nc)
+	clear(c.iov[:cap(c.iov)])
+	return err
+}
+
+// headerLen is the length of an unmasked frame header for n payload bytes.
+func headerLen(n int) int {
+	switch {
+	case n < 126:
+		return 2
+	case n <= 0xffff:
+		return 4
+	}
+	return 10
+}
+
+// appendHeader appends a frame header with FIN set.
+func appendHeader(b []byte, op byte, n int, masked bool) []byte {
 	var maskBit byte
-	if c.client {
+	if masked {
 		maskBit = 0x80
 	}
 	b = append(b, 0x80|op)
-	switch n := len(payload); {
+	switch {
 	case n < 126:
-		b = append(b, maskBit|byte(n))
+		return append(b, maskBit|byte(n))
 	case n <= 0xffff:
 		b = append(b, maskBit|126)
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b = append(b, maskBit|127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
+		return binary.BigEndian.AppendUint16(b, uint16(n))
 	}
+	b = append(b, maskBit|127)
+	return binary.BigEndian.AppendUint64(b, uint64(n))
+}
+
+// appendFrame appends one unfragmented frame; in the client role the
+// payload is masked with a fresh random key (RFC 6455 §5.3).
+func (c *Conn) appendFrame(b []byte, op byte, payload []byte) []byte {
+	b = appendHeader(b, op, len(payload), c.client)
 	if !c.client {
 		return append(b, payload...)
 	}

@@ -18,9 +18,14 @@
 //     malformed or fragmented message with 1002, an oversized one with
 //     1009. Pings are answered with pongs; a close frame is echoed and
 //     ends the stream with io.EOF.
-//   - SendBatch encodes the whole batch (WS headers and payloads, masked
-//     on the client side) into one buffer and writes it once, so each batch
-//     is one flush and one syscall on ws:// (S2), whole or an error (S3).
+//   - SendBatch writes the whole batch at once, so each batch is one flush
+//     and one syscall (S2), whole or an error (S3): on a ws:// server the
+//     frame headers go into one small buffer and a single writev sends them
+//     with the payloads uncopied (net.Buffers, as tcp does); on wss:// and
+//     on the client side (which must mask) headers and payloads are
+//     encoded into one buffer and written once, and for wss:// the TLS
+//     records of that write are gathered into one syscall by
+//     tlsconn.BatchConn.
 //
 // Reader and writer never wait for each other, so any number of requests can
 // be in flight and every reply is written as soon as the bus's writer has

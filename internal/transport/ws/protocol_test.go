@@ -245,3 +245,23 @@ func TestBatchIsOneWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestQueuedControlGoesFirstInBatch: a control frame queued while the
+// write lock was busy leaves at the head of the next batch's writev.
+func TestQueuedControlGoesFirstInBatch(t *testing.T) {
+	rp := newRawPeer(t, 0)
+	sc := rp.server.(*Conn)
+	sc.queueControl(opPong, []byte("late"))
+	big := transporttest.Frame(wire.CommandReply, 70000, 1) // 64-bit length header
+	if err := rp.server.SendBatch([][]byte{transporttest.Frame(wire.CommandReply, 10, 0), big}); err != nil {
+		t.Fatal(err)
+	}
+	if op, p := rp.read(t); op != opPong || string(p) != "late" {
+		t.Fatalf("got opcode %#x payload %q, want the queued pong", op, p)
+	}
+	for i := range uint64(2) {
+		if op, p := rp.read(t); op != opBinary || transporttest.Seq(p) != i {
+			t.Fatalf("message %d: opcode %#x", i, op)
+		}
+	}
+}
