@@ -28,6 +28,14 @@ func (srv *Server) resolve(stream, topic wire.Identifier, part uint32) (metadata
 // open partition, and replies from c's shard with what fn returns.
 func (srv *Server) atOwner(c *session, req *wire.RequestHeader, t metadata.TopicInfo, p metadata.Partition,
 	fn func(part *partition.Partition) ([]byte, wire.Status)) {
+	srv.atOwnerKeeping(c, req, t, p, nil, fn)
+}
+
+// atOwnerKeeping is atOwner for a request whose frame keep fn reads on the
+// owner: the owner releases keep after fn. It reports whether keep was
+// taken (false: the request was answered at once and keep is the caller's).
+func (srv *Server) atOwnerKeeping(c *session, req *wire.RequestHeader, t metadata.TopicInfo, p metadata.Partition,
+	keep *wire.Frame, fn func(part *partition.Partition) ([]byte, wire.Status)) bool {
 	c.parked = true
 	r := *req
 	k := partKey{t.Stream, t.ID, p.ID}
@@ -42,6 +50,9 @@ func (srv *Server) atOwner(c *session, req *wire.RequestHeader, t metadata.Topic
 			body, status = fn(part)
 			srv.publish(k, part)
 		}
+		if keep != nil {
+			keep.Release()
+		}
 		srv.resume(c.id, func(s *shard.Shard, c *session) { srv.reply(s, c, &r, status, body) })
 	})
 	if err != nil {
@@ -49,7 +60,9 @@ func (srv *Server) atOwner(c *session, req *wire.RequestHeader, t metadata.Topic
 		c.parked = false
 		srv.log.Warn("partition owner busy", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
 		srv.reply(srv.rt.Shard(int(c.id.Shard())), c, req, wire.StatusTransientNotAccepted, nil)
+		return false
 	}
+	return true
 }
 
 // partitionOp serves SendMessages, StoreConsumerOffset and
@@ -57,8 +70,6 @@ func (srv *Server) atOwner(c *session, req *wire.RequestHeader, t metadata.Topic
 // client table (at-least-once, wire.md §2.4).
 func (srv *Server) partitionOp(s *shard.Shard, c *session, h *wire.RequestHeader, body []byte) {
 	switch h.Operation {
-	case wire.OpSendMessages:
-		srv.sendMessages(s, c, h, body)
 	case wire.OpStoreConsumerOffset, wire.OpDeleteConsumerOffset:
 		code := metadata.OffsetStore
 		if h.Operation == wire.OpDeleteConsumerOffset {
@@ -98,24 +109,26 @@ func (srv *Server) partitionOp(s *shard.Shard, c *session, h *wire.RequestHeader
 
 // sendMessages admits a SendMessages body (every checksum verified, a bad
 // one answered with its status: S11), picks the partition, and appends on
-// its owner. With enforce_fsync the reply waits for the sync (S12).
-func (srv *Server) sendMessages(s *shard.Shard, c *session, h *wire.RequestHeader, body []byte) {
+// its owner. With enforce_fsync the reply waits for the sync (S12). The
+// batch is appended from the request frame itself: when it returns true it
+// has kept f and releases it once the owner is done.
+func (srv *Server) sendMessages(s *shard.Shard, c *session, h *wire.RequestHeader, f *wire.Frame) bool {
 	var sm wire.SendMessages
-	if err := sm.Decode(body); err != nil {
+	if err := sm.Decode(f.Body()); err != nil {
 		srv.reply(s, c, h, wire.StatusOf(err), nil)
-		return
+		return false
 	}
 	var t metadata.TopicInfo
 	st := wire.StatusOK
 	srv.view(func(ms *metadata.State) { t, st = ms.ResolveTopic(sm.Stream, sm.Topic) })
 	if st != wire.StatusOK {
 		srv.reply(s, c, h, st, nil)
-		return
+		return false
 	}
 	n := uint32(len(t.Partitions))
 	if n == 0 {
 		srv.reply(s, c, h, wire.StatusPartitionNotFound, nil)
-		return
+		return false
 	}
 	var pid uint32
 	switch sm.Partitioning.Kind {
@@ -133,11 +146,11 @@ func (srv *Server) sendMessages(s *shard.Shard, c *session, h *wire.RequestHeade
 	}
 	if pid >= n {
 		srv.reply(s, c, h, wire.StatusPartitionNotFound, nil)
-		return
+		return false
 	}
-	batch := slices.Clone(sm.Batch) // the request frame is released when handle returns
+	batch := sm.Batch // aliases f, which the owner releases after the append
 	fsync := t.Options.EnforceFsync
-	srv.atOwner(c, h, t, t.Partitions[pid], func(part *partition.Partition) ([]byte, wire.Status) {
+	return srv.atOwnerKeeping(c, h, t, t.Partitions[pid], f, func(part *partition.Partition) ([]byte, wire.Status) {
 		res, err := part.Append(batch, nowMicros())
 		if err != nil {
 			srv.log.Error("append failed", "stream", t.Stream, "topic", t.ID, "partition", pid, "err", err)

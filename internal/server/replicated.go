@@ -26,22 +26,27 @@ var metaOps = map[wire.Operation]metaOp{
 // replicated serves a replicated operation other than Register and
 // Logout: the session must be valid, a retry is answered from the client
 // table, and a new request is committed on shard 0 before its reply (S12).
-func (srv *Server) replicated(s *shard.Shard, c *session, h *wire.RequestHeader, body []byte) {
+// It reports whether it kept f (the caller then must not release it).
+func (srv *Server) replicated(s *shard.Shard, c *session, h *wire.RequestHeader, f *wire.Frame) bool {
 	if !srv.checkSession(s, c, h) {
-		return
+		return false
 	}
+	if h.Operation == wire.OpSendMessages {
+		return srv.sendMessages(s, c, h, f)
+	}
+	body := f.Body()
 	if h.Operation.IsPartition() {
 		srv.partitionOp(s, c, h, body)
-		return
+		return false
 	}
 	if srv.replay(s, c, h) {
-		return
+		return false
 	}
 	fn := metaOps[h.Operation]
 	if fn == nil {
 		srv.remember(c, h, replyFrame(h, wire.StatusFeatureUnavailable, nil, 0, srv.commitOp()))
 		srv.reply(s, c, h, wire.StatusFeatureUnavailable, nil)
-		return
+		return false
 	}
 	c.parked = true
 	req, in := *h, append([]byte(nil), body...)
@@ -59,6 +64,7 @@ func (srv *Server) replicated(s *shard.Shard, c *session, h *wire.RequestHeader,
 			srv.send(s, c, f)
 		})
 	})
+	return false
 }
 
 // remember records a replicated request's reply in the client table, to

@@ -153,7 +153,12 @@ func (srv *Server) unbind(c *session) {
 
 // handle serves one request of connection c. It owns f.
 func (srv *Server) handle(s *shard.Shard, c *session, f *wire.Frame) {
-	defer f.Release()
+	kept := false // a SendMessages hands its frame to the partition owner
+	defer func() {
+		if !kept {
+			f.Release()
+		}
+	}()
 	var h wire.RequestHeader
 	if err := h.Decode(f.Bytes()); err != nil {
 		// Iggy drops such a frame silently; Shoal closes the connection
@@ -175,7 +180,7 @@ func (srv *Server) handle(s *shard.Shard, c *session, f *wire.Frame) {
 	case wire.OpLogout:
 		srv.logout(s, c, &h)
 	default:
-		srv.replicated(s, c, &h, body)
+		kept = srv.replicated(s, c, &h, f)
 	}
 }
 
