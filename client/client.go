@@ -214,7 +214,10 @@ func (c *Client) ensureLocked(ctx context.Context) error {
 // window ends. Evictions end the session and close the connection. c.mu
 // must be held and c.conn must be live.
 func (c *Client) exchangeLocked(ctx context.Context, h *wire.RequestHeader, body []byte) (*wire.ReplyHeader, []byte, error) {
-	frame := make([]byte, wire.HeaderSize+len(body))
+	// A pooled buffer: transports do not keep a frame after SendBatch.
+	fr := wire.NewFrame(wire.HeaderSize + len(body))
+	defer fr.Release()
+	frame := fr.Bytes()
 	h.Client = c.id
 	h.Size = uint32(len(frame))
 	h.Put(frame)
