@@ -8,52 +8,14 @@ import (
 	"testing"
 
 	"github.com/shoal-io/shoal/client"
-	"github.com/shoal-io/shoal/internal/transport/tlsconn"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
 // The streams behaviours of Iggy's Go SDK e2e suite (wire.md §4), through
 // Shoal's own client, over every transport (issue 7 acceptance).
 func TestStreamsOverEveryTransport(t *testing.T) {
-	cert, err := tlsconn.SelfSigned()
-	if err != nil {
-		t.Fatal(err)
-	}
-	secure := func(o *Options) {
-		o.TCP.TLS = tlsconn.NewServerConfig(cert)
-		o.WS.TLS = tlsconn.NewServerConfig(cert)
-		o.QUIC.TLS = tlsconn.NewServerConfig(cert)
-	}
-	for _, tc := range []struct {
-		transport client.Transport
-		listener  string
-		tls       bool
-	}{
-		{client.TCP, "tcp", false},
-		{client.TLS, "tcp", true},
-		{client.WS, "websocket", false},
-		{client.WSS, "websocket", true},
-		{client.QUIC, "quic", true},
-	} {
-		t.Run(string(tc.transport), func(t *testing.T) {
-			var ts *testServer
-			if tc.tls {
-				ts = startServer(t, "", secure)
-			} else {
-				ts = startServer(t, "")
-			}
-			opts := []client.Option{client.WithTransport(tc.transport), client.WithHeartbeat(0), client.WithCredentials("iggy", "iggy")}
-			if tc.tls {
-				opts = append(opts, client.WithTLSConfig(tlsconn.ClientConfig(cert)))
-			}
-			c, err := client.Dial(context.Background(), ts.Addr(tc.listener).String(), opts...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			exerciseStreams(t, c)
-		})
-	}
+	forEachTransport(t, func(t *testing.T, _ *testServer, c *client.Client) { exerciseStreams(t, c) },
+		client.WithCredentials("iggy", "iggy"))
 }
 
 func exerciseStreams(t *testing.T, c *client.Client) {
