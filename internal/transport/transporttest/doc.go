@@ -1,9 +1,10 @@
 // Package transporttest is the conformance suite every transport runs
-// (tcp, memconn now; tls, ws, wss and quic next): round trip, 1000 pipelined
+// (tcp, tls, ws, wss, quic and memconn): round trip, 1000 pipelined
 // frames in order, a 16 MiB frame, an oversized frame refused, a peer that
 // closes mid-frame, concurrent senders whose batches stay contiguous (S3),
 // close after send delivering everything (shutdown drains), and Close
-// unblocking a reader. It also holds the echo benchmark drivers: RawEcho,
+// unblocking a reader; RunAccept adds the silent-peer accept case (S6). It
+// also holds the echo benchmark drivers: RawEcho,
 // the plain framed TCP echo every Shoal server path is compared with, and
 // RoundTrip, Pipelined, CompareRoundTrip and ComparePipelined.
 //
