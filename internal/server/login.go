@@ -36,11 +36,11 @@ func (srv *Server) login(s *shard.Shard, c *session, h *wire.RequestHeader, body
 		return
 	}
 	c.parked = true
-	req, client := *h, h.Client
+	req, client, id := *h, h.Client, c.id
 	username, password := string(lp.Username), string(lp.Password)
 	srv.onMeta(func(m *metaState) {
 		m.login(client, username, password, func(r loginResult) {
-			srv.resume(c.id, func(s *shard.Shard, c *session) {
+			srv.resume(id, func(s *shard.Shard, c *session) {
 				if r.evict != 0 {
 					srv.evict(s, c, req.Client, r.evict)
 					return
@@ -74,10 +74,10 @@ func (srv *Server) logout(s *shard.Shard, c *session, h *wire.RequestHeader) {
 		return
 	}
 	c.parked = true
-	req, client, epoch := *h, c.client, c.epoch
+	req, client, epoch, id := *h, c.client, c.epoch, c.id
 	srv.onMeta(func(m *metaState) {
 		r := m.endSession(client, epoch)
-		srv.resume(c.id, func(s *shard.Shard, c *session) {
+		srv.resume(id, func(s *shard.Shard, c *session) {
 			if !r.OK() {
 				srv.reply(s, c, &req, r.Status, nil)
 				return

@@ -131,7 +131,7 @@ func (m *metaState) endSession(client wire.ClientID, epoch wire.Epoch) metadata.
 }
 
 // readStats answers GetStats: process figures plus metadata counts.
-func (m *metaState) readStats(_ *session, _ []byte) ([]byte, wire.Status) {
+func (m *metaState) readStats(_ caller, _ []byte) ([]byte, wire.Status) {
 	s := processStats(m.srv.started, m.srv.opts.DataDir)
 	s.ClientsCount = uint32(m.srv.dir.len())
 	return s.Append(nil), wire.StatusOK

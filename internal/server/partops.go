@@ -37,7 +37,7 @@ func (srv *Server) atOwner(c *session, req *wire.RequestHeader, t metadata.Topic
 func (srv *Server) atOwnerKeeping(c *session, req *wire.RequestHeader, t metadata.TopicInfo, p metadata.Partition,
 	keep *wire.Frame, fn func(part *partition.Partition) ([]byte, wire.Status)) bool {
 	c.parked = true
-	r := *req
+	r, id := *req, c.id
 	k := partKey{t.Stream, t.ID, p.ID}
 	err := srv.onPartitionShard(t, p, func(s *shard.Shard, st *shardState) {
 		var body []byte
@@ -53,7 +53,7 @@ func (srv *Server) atOwnerKeeping(c *session, req *wire.RequestHeader, t metadat
 		if keep != nil {
 			keep.Release()
 		}
-		srv.resume(c.id, func(s *shard.Shard, c *session) { srv.reply(s, c, &r, status, body) })
+		srv.resume(id, func(s *shard.Shard, c *session) { srv.reply(s, c, &r, status, body) })
 	})
 	if err != nil {
 		// The owner's inbox is full: answer now rather than drop (S11).

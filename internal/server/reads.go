@@ -48,7 +48,7 @@ var localReads = map[uint32]readHandler{
 }
 
 // metaReads read the metadata and run on shard 0.
-var metaReads = map[uint32]func(m *metaState, c *session, body []byte) ([]byte, wire.Status){
+var metaReads = map[uint32]func(m *metaState, c caller, body []byte) ([]byte, wire.Status){
 	codeStats:    (*metaState).readStats,
 	codeGetUser:  (*metaState).readUser,
 	codeGetUsers: (*metaState).readUsers,
@@ -88,10 +88,10 @@ func (srv *Server) read(s *shard.Shard, c *session, h *wire.RequestHeader, body 
 	}
 	if fn := metaReads[code]; fn != nil {
 		c.parked = true
-		req, in := *h, append([]byte(nil), body...)
+		req, in, who, id := *h, append([]byte(nil), body...), c.caller(), c.id
 		srv.onMeta(func(m *metaState) {
-			b, st := fn(m, c, in)
-			srv.resume(c.id, func(s *shard.Shard, c *session) { srv.reply(s, c, &req, st, b) })
+			b, st := fn(m, who, in)
+			srv.resume(id, func(s *shard.Shard, c *session) { srv.reply(s, c, &req, st, b) })
 		})
 		return
 	}

@@ -13,7 +13,7 @@ import (
 // the request body, proposes (journal + fsync + apply) and returns the
 // reply payload that follows the result section, or a status. prepare
 // runs off the shard loop when it must hash a password.
-type metaOp func(m *metaState, c *session, body []byte) ([]byte, wire.Status)
+type metaOp func(m *metaState, c caller, body []byte) ([]byte, wire.Status)
 
 // metaOps are the replicated operations served so far; the others are
 // answered with FeatureUnavailable (streams, topics and partitions arrive
@@ -49,10 +49,10 @@ func (srv *Server) replicated(s *shard.Shard, c *session, h *wire.RequestHeader,
 		return false
 	}
 	c.parked = true
-	req, in := *h, append([]byte(nil), body...)
+	req, in, who, id := *h, append([]byte(nil), body...), c.caller(), c.id
 	srv.onMeta(func(m *metaState) {
-		payload, st := fn(m, c, in)
-		srv.resume(c.id, func(s *shard.Shard, c *session) {
+		payload, st := fn(m, who, in)
+		srv.resume(id, func(s *shard.Shard, c *session) {
 			var f *wire.Frame
 			if st == wire.StatusOK {
 				f = replyFrame(&req, wire.StatusOK, append(wire.AppendResultOK(nil), payload...), srv.commitOp(), srv.commitOp())
@@ -77,7 +77,7 @@ func (srv *Server) remember(c *session, h *wire.RequestHeader, f *wire.Frame) {
 // requireRoot reports whether the session's user may manage users. Iggy
 // grants it by permission; Shoal does not read permissions yet, so only
 // the root user may.
-func requireRoot(c *session) wire.Status {
+func requireRoot(c caller) wire.Status {
 	if c.userID != metadata.RootUserID {
 		return wire.StatusUnauthorized
 	}
@@ -87,7 +87,7 @@ func requireRoot(c *session) wire.Status {
 // createUser: [username_len u8][username][password_len u8][password]
 // [status u8][has_permissions u8][permissions_len u32][permissions].
 // Reply: UserInfoDetails.
-func (m *metaState) createUser(c *session, body []byte) ([]byte, wire.Status) {
+func (m *metaState) createUser(c caller, body []byte) ([]byte, wire.Status) {
 	if st := requireRoot(c); st != wire.StatusOK {
 		return nil, st
 	}
@@ -126,7 +126,7 @@ func (m *metaState) createUser(c *session, body []byte) ([]byte, wire.Status) {
 }
 
 // deleteUser: [user Identifier]. Reply: empty.
-func (m *metaState) deleteUser(c *session, body []byte) ([]byte, wire.Status) {
+func (m *metaState) deleteUser(c caller, body []byte) ([]byte, wire.Status) {
 	if st := requireRoot(c); st != wire.StatusOK {
 		return nil, st
 	}
@@ -183,7 +183,7 @@ func appendUserDetails(b []byte, u *metadata.User) []byte {
 }
 
 // readUsers answers GetUsers (32): concatenated UserInfos.
-func (m *metaState) readUsers(c *session, _ []byte) ([]byte, wire.Status) {
+func (m *metaState) readUsers(c caller, _ []byte) ([]byte, wire.Status) {
 	if st := requireRoot(c); st != wire.StatusOK {
 		return nil, st
 	}
@@ -198,7 +198,7 @@ func (m *metaState) readUsers(c *session, _ []byte) ([]byte, wire.Status) {
 
 // readUser answers GetUser (31): [user Identifier] → UserInfoDetails, or an
 // empty body when there is no such user.
-func (m *metaState) readUser(c *session, body []byte) ([]byte, wire.Status) {
+func (m *metaState) readUser(c caller, body []byte) ([]byte, wire.Status) {
 	id, ok := m.resolveUser(body)
 	if !ok {
 		return nil, wire.StatusOK

@@ -43,6 +43,16 @@ type session struct {
 
 func (c *session) bound() bool { return c.epoch != 0 }
 
+// caller is what shard 0 may know of a session: a copy taken on the
+// session's own shard before the request is posted (S5: shard 0 never
+// reads the session itself).
+type caller struct {
+	userID uint32
+	client wire.ClientID
+}
+
+func (c *session) caller() caller { return caller{userID: c.userID, client: c.client} }
+
 // onRequest is the shard handler for a client Request, on the shard that
 // owns the connection.
 func (srv *Server) onRequest(s *shard.Shard, id wire.ClientID, f *wire.Frame) {

@@ -65,7 +65,7 @@ func (srv *Server) snapshot(s *shard.Shard, c *session, h *wire.RequestHeader, b
 		types[t] = true
 	}
 	c.parked = true
-	req2 := *h
+	req2, id := *h, c.id
 	err := s.Bus().Go(func(context.Context) {
 		out, err := srv.buildSnapshot(types, method)
 		st := wire.StatusOK
@@ -77,7 +77,7 @@ func (srv *Server) snapshot(s *shard.Shard, c *session, h *wire.RequestHeader, b
 			st = wire.StatusSnapshotFileCompletionFailed
 			out = nil
 		}
-		srv.resume(c.id, func(s *shard.Shard, c *session) { srv.reply(s, c, &req2, st, out) })
+		srv.resume(id, func(s *shard.Shard, c *session) { srv.reply(s, c, &req2, st, out) })
 	})
 	if err != nil {
 		c.parked = false

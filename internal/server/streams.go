@@ -52,7 +52,7 @@ func (m *metaState) proposeStatus(op metadata.Op) (metadata.Result, wire.Status)
 	return r, r.Status
 }
 
-func (m *metaState) createStream(_ *session, body []byte) ([]byte, wire.Status) {
+func (m *metaState) createStream(_ caller, body []byte) ([]byte, wire.Status) {
 	var req metadata.CreateStreamRequest
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
@@ -90,7 +90,7 @@ func (m *metaState) topicsOf(stream wire.Identifier, topic *wire.Identifier) []m
 	return out
 }
 
-func (m *metaState) deleteStream(_ *session, body []byte) ([]byte, wire.Status) {
+func (m *metaState) deleteStream(_ caller, body []byte) ([]byte, wire.Status) {
 	var req metadata.StreamRequest
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
@@ -105,7 +105,7 @@ func (m *metaState) deleteStream(_ *session, body []byte) ([]byte, wire.Status) 
 	return nil, wire.StatusOK
 }
 
-func (m *metaState) purgeStream(_ *session, body []byte) ([]byte, wire.Status) {
+func (m *metaState) purgeStream(_ caller, body []byte) ([]byte, wire.Status) {
 	var req metadata.StreamRequest
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
@@ -119,7 +119,7 @@ func (m *metaState) purgeStream(_ *session, body []byte) ([]byte, wire.Status) {
 	return nil, wire.StatusOK
 }
 
-func (m *metaState) createTopic(_ *session, body []byte) ([]byte, wire.Status) {
+func (m *metaState) createTopic(_ caller, body []byte) ([]byte, wire.Status) {
 	var req metadata.CreateTopicRequest
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
@@ -138,7 +138,7 @@ func (m *metaState) createTopic(_ *session, body []byte) ([]byte, wire.Status) {
 	return out, wire.StatusOK
 }
 
-func (m *metaState) deleteTopic(_ *session, body []byte) ([]byte, wire.Status) {
+func (m *metaState) deleteTopic(_ caller, body []byte) ([]byte, wire.Status) {
 	var req metadata.TopicRequest
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
@@ -153,7 +153,7 @@ func (m *metaState) deleteTopic(_ *session, body []byte) ([]byte, wire.Status) {
 	return nil, wire.StatusOK
 }
 
-func (m *metaState) purgeTopic(_ *session, body []byte) ([]byte, wire.Status) {
+func (m *metaState) purgeTopic(_ caller, body []byte) ([]byte, wire.Status) {
 	var req metadata.TopicRequest
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
@@ -167,7 +167,7 @@ func (m *metaState) purgeTopic(_ *session, body []byte) ([]byte, wire.Status) {
 	return nil, wire.StatusOK
 }
 
-func (m *metaState) createPartitions(_ *session, body []byte) ([]byte, wire.Status) {
+func (m *metaState) createPartitions(_ caller, body []byte) ([]byte, wire.Status) {
 	var req metadata.PartitionsRequest
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
@@ -182,7 +182,7 @@ func (m *metaState) createPartitions(_ *session, body []byte) ([]byte, wire.Stat
 	return nil, wire.StatusOK
 }
 
-func (m *metaState) deletePartitions(_ *session, body []byte) ([]byte, wire.Status) {
+func (m *metaState) deletePartitions(_ caller, body []byte) ([]byte, wire.Status) {
 	var req metadata.PartitionsRequest
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
@@ -197,7 +197,7 @@ func (m *metaState) deletePartitions(_ *session, body []byte) ([]byte, wire.Stat
 	return nil, wire.StatusOK
 }
 
-func (m *metaState) createGroup(_ *session, body []byte) ([]byte, wire.Status) {
+func (m *metaState) createGroup(_ caller, body []byte) ([]byte, wire.Status) {
 	var req metadata.CreateGroupRequest
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
@@ -221,15 +221,15 @@ func (m *metaState) groupOp(body []byte, op func(*metadata.GroupRequest) metadat
 	return nil, st
 }
 
-func (m *metaState) deleteGroup(_ *session, body []byte) ([]byte, wire.Status) {
+func (m *metaState) deleteGroup(_ caller, body []byte) ([]byte, wire.Status) {
 	return m.groupOp(body, func(r *metadata.GroupRequest) metadata.Op { return r.DeleteOp() })
 }
 
-func (m *metaState) joinGroup(c *session, body []byte) ([]byte, wire.Status) {
+func (m *metaState) joinGroup(c caller, body []byte) ([]byte, wire.Status) {
 	return m.groupOp(body, func(r *metadata.GroupRequest) metadata.Op { return r.JoinOp(c.client) })
 }
 
-func (m *metaState) leaveGroup(c *session, body []byte) ([]byte, wire.Status) {
+func (m *metaState) leaveGroup(c caller, body []byte) ([]byte, wire.Status) {
 	return m.groupOp(body, func(r *metadata.GroupRequest) metadata.Op { return r.LeaveOp(c.client) })
 }
 
