@@ -51,7 +51,7 @@ func TestSmoke(t *testing.T) {
 		t.Run(w, func(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.Workloads, cfg.Messages, cfg.Batch, cfg.Size, cfg.Progress = []string{w}, 400, 20, 32, false
-			cfg.Compare = []string{"floor"}
+			cfg.Compare = []string{"floor", "nats"} // nats is skipped without nats-server
 			rep, err := Measure(context.Background(), cfg, "test", io.Discard)
 			if err != nil {
 				t.Fatal(err)
@@ -84,7 +84,7 @@ func checkSmoke(t *testing.T, rep *Report, w string) {
 	var roles int
 	for _, r := range rep.Results {
 		if r.Target != "shoal" {
-			if r.Target != "floor" || w != Echo || r.Messages != 400 {
+			if r.Target == "floor" && w != Echo || r.Messages != 400 {
 				t.Errorf("unexpected %+v", r)
 			}
 			continue
