@@ -105,6 +105,16 @@ func (p *pacer) wait(ctx context.Context, n int) error {
 	return nil
 }
 
+// over reports whether ctx has ended or its deadline has passed (a
+// client may see the deadline before ctx.Err does).
+func over(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
+}
+
 // run is one measured run: roles that go at once.
 type run struct {
 	target, workload, transport string
@@ -137,7 +147,7 @@ func drive(ctx context.Context, r *run, tick time.Duration, progress io.Writer) 
 					t0 := time.Now()
 					n, err := o(ctx)
 					if err != nil {
-						if !errors.Is(err, errDone) && ctx.Err() == nil {
+						if !errors.Is(err, errDone) && !over(ctx) {
 							fail(fmt.Errorf("%s %s %s: %w", r.target, r.workload, ro.name, err))
 						}
 						return
