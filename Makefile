@@ -31,3 +31,16 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) $(PKGS)
 
 verify: lint race
+
+# bench-report runs the standard suite (every workload over every transport,
+# side by side with nats-server and the raw TCP echo floor) in about three
+# minutes on 2 cores and writes a self-contained HTML report. NATS needs
+# `go install github.com/nats-io/nats-server/v2@v2.15.2`; without it the
+# NATS rows are skipped.
+BENCH_DURATION ?= 4s
+BENCH_REPORT   ?= bench-report.html
+.PHONY: bench-report
+bench-report:
+	@command -v nats-server >/dev/null || echo "nats-server is not on PATH: NATS is skipped (go install github.com/nats-io/nats-server/v2@v2.15.2)"
+	uptime
+	$(GO) run ./cmd/shoal-bench -workload all -transport all -compare nats,floor -duration $(BENCH_DURATION) -report $(BENCH_REPORT)

@@ -313,7 +313,7 @@ func WriteHTML(out io.Writer, rep *Report) error {
 			esc(r.Workload), esc(r.Transport), esc(r.Target), esc(r.Role), r.Messages, r.MsgsPerS, r.MBPerS,
 			r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.P999, r.Latency.Max, rt, rp)
 	}
-	fmt.Fprint(w, "</table>\n<p class=\"note\">Ratios divide by Shoal over TCP in the same workload and role. Latency is per request: a ping, a batch sent, a batch polled.</p>\n")
+	fmt.Fprintf(w, "</table>\n<p class=\"note\">Ratios divide by Shoal over TCP in the same workload and role. Latency is per request: a ping, a batch sent, a batch polled. %s</p>\n", esc(placement))
 	seen := map[string]bool{}
 	for _, r := range rep.Results {
 		if r.Note != "" && !seen[r.Target+r.Workload] {

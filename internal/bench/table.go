@@ -7,6 +7,10 @@ import (
 	"text/tabwriter"
 )
 
+// placement says where each target runs, which the ratios depend on.
+const placement = "The in-process Shoal server and the floor share the benchmark's process and Go runtime with their clients; " +
+	"nats-server is a separate process, so its echo crosses processes four times (requester, server, responder, server)."
+
 // base returns the Shoal-over-TCP result r is compared with, or nil.
 func base(rep *Report, r *Result) *Result {
 	for i := range rep.Results {
@@ -54,6 +58,7 @@ func Summary(w io.Writer, rep *Report) {
 			notes = append(notes, fmt.Sprintf("%s %s: %s", r.Target, r.Workload, r.Note))
 		}
 	}
+	notes = append(notes, placement)
 	if len(notes) > 0 {
 		fmt.Fprintf(w, "notes:\n  %s\n", strings.Join(notes, "\n  "))
 	}
