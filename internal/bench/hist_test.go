@@ -67,3 +67,13 @@ func TestHistogramBuckets(t *testing.T) {
 		t.Fatal("empty histogram reports values")
 	}
 }
+
+func BenchmarkHistogramRecord(b *testing.B) {
+	var h Histogram
+	b.ReportAllocs()
+	d := time.Duration(1)
+	for b.Loop() {
+		h.Record(d)
+		d = (d*7 + 13) & (1<<34 - 1)
+	}
+}

@@ -453,8 +453,15 @@ func natsPubSub(cfg *Config, ns *natsServer, group bool) (*run, error) {
 			return nil, err
 		}
 		poll.ops = append(poll.ops, func(ctx context.Context) (int, error) {
-			if _, err := sub.NextMsg(50 * time.Millisecond); errors.Is(err, nats.ErrTimeout) {
-				if producersDone.Load() {
+			// Once the producers' last flush is answered the server has
+			// every message; a quiet 200 ms after that means all arrived.
+			done := producersDone.Load()
+			wait := 50 * time.Millisecond
+			if done {
+				wait = 200 * time.Millisecond
+			}
+			if _, err := sub.NextMsg(wait); errors.Is(err, nats.ErrTimeout) {
+				if done {
 					return 0, errDone
 				}
 				return 0, ctx.Err()

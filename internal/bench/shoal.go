@@ -349,7 +349,9 @@ func (st *shoalTarget) produceConsume(ctx context.Context, cfg *Config, r *run, 
 			}
 		}
 		next := make([]uint64, len(owned))
-		k, empty := 0, 0
+		// drained counts consecutive empty polls sent after the producers
+		// were seen done: one per owned partition means all is read.
+		k, empty, drained := 0, 0, 0
 		poll.ops = append(poll.ops, func(ctx context.Context) (int, error) {
 			for {
 				j := k % len(owned)
@@ -358,18 +360,22 @@ func (st *shoalTarget) produceConsume(ctx context.Context, cfg *Config, r *run, 
 				if group {
 					strategy = client.PollNext()
 				}
+				done := producersDone.Load()
 				got, err := c.PollMessages(ctx, p.stream, p.topic, consumer, owned[j], strategy, uint32(cfg.Batch), group)
 				if err != nil {
 					return 0, err
 				}
 				if n := len(got.Messages); n > 0 {
 					next[j] = got.Messages[n-1].Offset + 1
-					empty = 0
+					empty, drained = 0, 0
 					return n, nil
 				}
 				empty++
-				if producersDone.Load() && empty > 2*len(owned) {
-					return 0, errDone
+				if done {
+					if drained++; drained >= len(owned) {
+						return 0, errDone
+					}
+					continue
 				}
 				if empty%len(owned) == 0 {
 					// Caught up with every partition: wait a little for
