@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -108,5 +109,27 @@ func TestDuration(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "p99 µs") || !strings.Contains(progress.String(), "msg/s") {
 		t.Fatalf("summary:\n%s\nprogress:\n%q", out.String(), progress.String())
+	}
+}
+
+// TestRateAndJSON runs echo at 1000 msgs/s for 300 ms with -json and
+// checks the output decodes and the pacer held the rate.
+func TestRateAndJSON(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Duration, cfg.Progress, cfg.Rate, cfg.JSON = 300*time.Millisecond, false, 1000, true
+	var out bytes.Buffer
+	if err := Run(context.Background(), cfg, "test", &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if len(rep.Results) != 1 {
+		t.Fatalf("%d results", len(rep.Results))
+	}
+	// The pacer admits one message at once and then one per ms.
+	if r := rep.Results[0]; r.Messages < 1 || float64(r.Messages) > r.Seconds*1000+2 {
+		t.Fatalf("%d messages in %.3fs at 1000/s", r.Messages, r.Seconds)
 	}
 }
