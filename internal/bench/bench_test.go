@@ -14,7 +14,7 @@ import (
 
 func TestParseFlags(t *testing.T) {
 	cfg, err := ParseFlags([]string{"-workload", "all", "-transport", "tcp,quic", "-compare", "floor,nats",
-		"-producers", "3", "-batch", "10", "-size", "64", "-messages", "500", "-rate", "1000", "-json", "-quiet"}, io.Discard)
+		"-producers", "3", "-batch", "10", "-size", "64", "-messages", "500", "--rate", "1000", "--json", "-quiet"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
