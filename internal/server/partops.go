@@ -9,6 +9,9 @@ import (
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
+// maxScratch bounds the poll buffer a shard keeps between polls.
+const maxScratch = 4 << 20
+
 // resolve finds the topic and the partition a request names, with the
 // status of the first level that does not exist.
 func (srv *Server) resolve(stream, topic wire.Identifier, part uint32) (metadata.TopicInfo, metadata.Partition, wire.Status) {
@@ -27,7 +30,7 @@ func (srv *Server) resolve(stream, topic wire.Identifier, part uint32) (metadata
 // atOwner parks connection c, runs fn on the partition's owner with the
 // open partition, and replies from c's shard with what fn returns.
 func (srv *Server) atOwner(c *session, req *wire.RequestHeader, t metadata.TopicInfo, p metadata.Partition,
-	fn func(part *partition.Partition) ([]byte, wire.Status)) {
+	fn func(part *partition.Partition, scratch *[]byte) ([]byte, wire.Status)) {
 	srv.atOwnerKeeping(c, req, t, p, nil, fn)
 }
 
@@ -35,7 +38,7 @@ func (srv *Server) atOwner(c *session, req *wire.RequestHeader, t metadata.Topic
 // owner: the owner releases keep after fn. It reports whether keep was
 // taken (false: the request was answered at once and keep is the caller's).
 func (srv *Server) atOwnerKeeping(c *session, req *wire.RequestHeader, t metadata.TopicInfo, p metadata.Partition,
-	keep *wire.Frame, fn func(part *partition.Partition) ([]byte, wire.Status)) bool {
+	keep *wire.Frame, fn func(part *partition.Partition, scratch *[]byte) ([]byte, wire.Status)) bool {
 	c.parked = true
 	r, id := *req, c.id
 	k := partKey{t.Stream, t.ID, p.ID}
@@ -47,13 +50,19 @@ func (srv *Server) atOwnerKeeping(c *session, req *wire.RequestHeader, t metadat
 			srv.log.Error("partition unavailable", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
 			status = wire.StatusCannotReadPartitions
 		} else {
-			body, status = fn(part)
+			body, status = fn(part, &st.scratch)
 			srv.publish(k, part)
 		}
 		if keep != nil {
 			keep.Release()
 		}
-		srv.resume(id, func(s *shard.Shard, c *session) { srv.reply(s, c, &r, status, body) })
+		// The reply frame is built here, on the owner, so body may live in
+		// the owner's scratch buffer (reused by its next request).
+		f := replyFrame(&r, status, body, wire.Op(r.Session), srv.commitOp())
+		srv.resume(id, func(s *shard.Shard, c *session) {
+			srv.metrics.status(status)
+			srv.send(s, c, f)
+		})
 	})
 	if err != nil {
 		// The owner's inbox is full: answer now rather than drop (S11).
@@ -90,7 +99,7 @@ func (srv *Server) partitionOp(s *shard.Shard, c *session, h *wire.RequestHeader
 			srv.reply(s, c, h, st, nil)
 			return
 		}
-		srv.atOwner(c, h, t, p, func(part *partition.Partition) ([]byte, wire.Status) {
+		srv.atOwner(c, h, t, p, func(part *partition.Partition, _ *[]byte) ([]byte, wire.Status) {
 			var err error
 			if code == metadata.OffsetStore {
 				err = part.StoreOffset(key, req.Offset, partition.AckLevel(req.Ack))
@@ -150,7 +159,7 @@ func (srv *Server) sendMessages(s *shard.Shard, c *session, h *wire.RequestHeade
 	}
 	batch := sm.Batch // aliases f, which the owner releases after the append
 	fsync := t.Options.EnforceFsync
-	return srv.atOwnerKeeping(c, h, t, t.Partitions[pid], f, func(part *partition.Partition) ([]byte, wire.Status) {
+	return srv.atOwnerKeeping(c, h, t, t.Partitions[pid], f, func(part *partition.Partition, _ *[]byte) ([]byte, wire.Status) {
 		res, err := part.Append(batch, nowMicros())
 		if err != nil {
 			srv.log.Error("append failed", "stream", t.Stream, "topic", t.ID, "partition", pid, "err", err)
@@ -211,8 +220,13 @@ func (srv *Server) pollMessages(s *shard.Shard, c *session, h *wire.RequestHeade
 		}
 	}
 	pr := partition.PollRequest{Strategy: req.Strategy, Count: req.Count, Consumer: key, AutoCommit: req.AutoCommit}
-	srv.atOwner(c, h, t, p, func(pt *partition.Partition) ([]byte, wire.Status) {
-		out, _, err := pt.Poll(nil, pr)
+	srv.atOwner(c, h, t, p, func(pt *partition.Partition, scratch *[]byte) ([]byte, wire.Status) {
+		out, _, err := pt.Poll((*scratch)[:0], pr)
+		// Keep the grown buffer for the next poll on this shard, unless an
+		// unusually large poll grew it past what is worth holding.
+		if *scratch = out[:0]; cap(out) > maxScratch {
+			*scratch = nil
+		}
 		if err != nil {
 			return nil, partition.StatusOf(err)
 		}
@@ -244,7 +258,7 @@ func (srv *Server) getConsumerOffset(s *shard.Shard, c *session, h *wire.Request
 		srv.reply(s, c, h, wire.StatusOK, nil)
 		return
 	}
-	srv.atOwner(c, h, t, p, func(pt *partition.Partition) ([]byte, wire.Status) {
+	srv.atOwner(c, h, t, p, func(pt *partition.Partition, _ *[]byte) ([]byte, wire.Status) {
 		return pt.AppendConsumerOffset(nil, key), wire.StatusOK
 	})
 }
