@@ -21,11 +21,18 @@ lint:
 
 # Each fuzz target runs for FUZZTIME; go test -fuzz takes one target at a time.
 fuzz:
-	$(GO) test ./internal/wire -run='^$$' -fuzz='^FuzzReadFrame$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./client -run='^$$' -fuzz='^FuzzDecodeReplies$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./internal/journal -run='^$$' -fuzz='^FuzzOpen$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./internal/metadata -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./internal/metadata -run='^$$' -fuzz='^FuzzRequestBodies$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./internal/metadata -run='^$$' -fuzz='^FuzzStreamOps$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./internal/partition -run='^$$' -fuzz='^FuzzRecover$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./internal/vsr -run='^$$' -fuzz='^FuzzStep$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/wire -run='^$$' -fuzz='^FuzzDecodeHeader$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./internal/wire -run='^$$' -fuzz='^FuzzReadFrame$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/wire -run='^$$' -fuzz='^FuzzSessionBodies$$' -fuzztime=$(FUZZTIME)
-	$(GO) test ./internal/wire -run='^$$' -fuzz='^FuzzSendMessages$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/wire -run='^$$' -fuzz='^FuzzPollMessages$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./internal/wire -run='^$$' -fuzz='^FuzzSendMessages$$' -fuzztime=$(FUZZTIME)
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) $(PKGS)
