@@ -254,25 +254,7 @@ func (b *Bus) InstallClient(id wire.ClientID, tc transport.Conn) error {
 	}
 	c := b.newConn(tc, planeClient)
 	c.client = id
-	b.mu.Lock()
-	switch {
-	case b.shut:
-		b.mu.Unlock()
-		tc.Close()
-		return ErrShuttingDown
-	case b.clients[id] != nil:
-		b.mu.Unlock()
-		tc.Close()
-		b.log.Warn("duplicate client id; new connection dropped", "client", id)
-		return ErrDuplicate
-	}
-	b.token++
-	c.token = b.token
-	b.clients[id] = c
-	b.wg.Add(2)
-	b.mu.Unlock()
-	c.start()
-	return nil
+	return b.install(c, func() bool { return b.clients[id] != nil }, func() { b.clients[id] = c })
 }
 
 // InstallReplica registers an established connection to replica r. A
@@ -280,22 +262,36 @@ func (b *Bus) InstallClient(id wire.ClientID, tc transport.Conn) error {
 func (b *Bus) InstallReplica(r wire.ReplicaID, tc transport.Conn) error {
 	c := b.newConn(tc, planeReplica)
 	c.replica = r
+	return b.install(c, func() bool { return b.replicas[r] != nil }, func() {
+		b.replicas[r] = c
+		b.nreplicas++
+	})
+}
+
+// install registers c and starts its reader and writer. taken and put read
+// and write c's registry slot and run with b.mu held. A duplicate loses
+// (S4): c is closed before any goroutine starts, so it never calls a hook
+// and never disturbs the winner.
+func (b *Bus) install(c *conn, taken func() bool, put func()) error {
 	b.mu.Lock()
 	switch {
 	case b.shut:
 		b.mu.Unlock()
-		tc.Close()
+		c.tc.Close()
 		return ErrShuttingDown
-	case b.replicas[r] != nil:
+	case taken():
 		b.mu.Unlock()
-		tc.Close()
-		b.log.Warn("duplicate replica connection; new connection dropped", "replica", r)
+		c.tc.Close()
+		if c.plane == planeClient {
+			b.log.Warn("duplicate client id; new connection dropped", "client", c.client)
+		} else {
+			b.log.Warn("duplicate replica connection; new connection dropped", "replica", c.replica)
+		}
 		return ErrDuplicate
 	}
 	b.token++
 	c.token = b.token
-	b.replicas[r] = c
-	b.nreplicas++
+	put()
 	b.wg.Add(2)
 	b.mu.Unlock()
 	c.start()

@@ -134,15 +134,24 @@ type Conn struct {
 var _ transport.Conn = (*Conn)(nil)
 
 func newConn(nc *net.TCPConn, cfg Config) (*Conn, error) {
+	if err := ApplyOptions(nc, cfg); err != nil {
+		return nil, err
+	}
+	return &Conn{nc: nc, fr: transport.NewFrameReader(nc, cfg.MaxFrameSize)}, nil
+}
+
+// ApplyOptions sets TCP_NODELAY and keepalive from cfg on nc. Transports
+// layered on TCP (tlsconn, ws) call it on the owning shard, as tcp does.
+func ApplyOptions(nc *net.TCPConn, cfg Config) error {
 	if err := nc.SetNoDelay(cfg.NoDelay); err != nil {
-		return nil, fmt.Errorf("tcp: set nodelay: %w", err)
+		return fmt.Errorf("tcp: set nodelay: %w", err)
 	}
 	if cfg.KeepAlive.Enable {
 		if err := nc.SetKeepAliveConfig(cfg.KeepAlive); err != nil {
-			return nil, fmt.Errorf("tcp: set keepalive: %w", err)
+			return fmt.Errorf("tcp: set keepalive: %w", err)
 		}
 	}
-	return &Conn{nc: nc, fr: transport.NewFrameReader(nc, cfg.MaxFrameSize)}, nil
+	return nil
 }
 
 // ReadFrame reads the next validated frame (S8).

@@ -75,7 +75,7 @@ var _ transport.Pending = (*Pending)(nil)
 // returns an error (S6: a silent peer costs the owner one goroutine until
 // the deadline, never the accept loop).
 func (p *Pending) Handshake(ctx context.Context) (transport.Conn, error) {
-	if err := SetSockopts(p.c, p.cfg.TCP); err != nil {
+	if err := tcp.ApplyOptions(p.c, p.cfg.TCP); err != nil {
 		p.c.Close()
 		return nil, err
 	}
@@ -97,20 +97,6 @@ func (p *Pending) Kind() transport.Kind { return transport.KindTLS }
 // RemoteAddr reports the peer's address.
 func (p *Pending) RemoteAddr() net.Addr { return p.c.RemoteAddr() }
 
-// SetSockopts applies TCP_NODELAY and keepalive from cfg, as tcp does on
-// its own connections.
-func SetSockopts(nc *net.TCPConn, cfg tcp.Config) error {
-	if err := nc.SetNoDelay(cfg.NoDelay); err != nil {
-		return fmt.Errorf("tlsconn: set nodelay: %w", err)
-	}
-	if cfg.KeepAlive.Enable {
-		if err := nc.SetKeepAliveConfig(cfg.KeepAlive); err != nil {
-			return fmt.Errorf("tlsconn: set keepalive: %w", err)
-		}
-	}
-	return nil
-}
-
 // Dial connects to addr, runs the client TLS handshake under ctx and
 // returns the Conn. cfg.ServerName defaults to addr's host. Socket options
 // are tcp.DefaultConfig's.
@@ -125,7 +111,7 @@ func Dial(ctx context.Context, addr string, cfg *tls.Config) (*Conn, error) {
 	}
 	raw := nc.(*net.TCPConn)
 	tcfg := tcp.DefaultConfig()
-	if err := SetSockopts(raw, tcfg); err != nil {
+	if err := tcp.ApplyOptions(raw, tcfg); err != nil {
 		raw.Close()
 		return nil, err
 	}

@@ -116,7 +116,7 @@ func (p *Pending) Handshake(ctx context.Context) (transport.Conn, error) {
 }
 
 func (p *Pending) handshake(ctx context.Context) (*Conn, error) {
-	if err := tlsconn.SetSockopts(p.c, p.cfg.TCP); err != nil {
+	if err := tcp.ApplyOptions(p.c, p.cfg.TCP); err != nil {
 		return nil, err
 	}
 	var nc net.Conn = p.c
@@ -240,7 +240,7 @@ func Dial(ctx context.Context, rawURL string, tlsCfg *tls.Config) (*Conn, error)
 }
 
 func dialUpgrade(ctx context.Context, raw *net.TCPConn, u *url.URL, kind transport.Kind, tlsCfg *tls.Config, cfg tcp.Config) (*Conn, error) {
-	if err := tlsconn.SetSockopts(raw, cfg); err != nil {
+	if err := tcp.ApplyOptions(raw, cfg); err != nil {
 		return nil, err
 	}
 	var nc net.Conn = raw
