@@ -45,8 +45,8 @@ func init() {
 	}
 }
 
-// proposeID proposes op and returns its result; a rejection becomes the
-// reply status.
+// proposeStatus proposes op and returns its result and its status; a
+// rejection becomes the reply status.
 func (m *metaState) proposeStatus(op metadata.Op) (metadata.Result, wire.Status) {
 	r := m.propose(op)
 	return r, r.Status
@@ -244,13 +244,30 @@ func (srv *Server) readDescribeOptions(_ *shard.Shard, _ *session, body []byte) 
 	return metadata.AppendDescribeOptions(nil, req.Scope)
 }
 
-func (srv *Server) readStream(_ *shard.Shard, _ *session, body []byte) (out []byte, st wire.Status) {
-	var req metadata.StreamRequest
-	if st := req.Decode(body); st != wire.StatusOK {
+// request is a request body decoder of the metadata package.
+type request[T any] interface {
+	*T
+	Decode([]byte) wire.Status
+}
+
+// readAs decodes body as an R and answers it from the metadata under its
+// read lock.
+func readAs[R any, P request[R]](srv *Server, body []byte, fn func(s *metadata.State, req *R) ([]byte, wire.Status)) (out []byte, st wire.Status) {
+	var req R
+	if st := P(&req).Decode(body); st != wire.StatusOK {
 		return nil, st
 	}
-	srv.view(func(s *metadata.State) { out, _ = s.AppendGetStream(nil, req.Stream, srv.stats) })
-	return out, wire.StatusOK // not found: an empty body
+	srv.view(func(s *metadata.State) { out, st = fn(s, &req) })
+	return out, st
+}
+
+// found turns a lookup's ok into a status: not found is an empty body.
+func found(b []byte, _ bool) ([]byte, wire.Status) { return b, wire.StatusOK }
+
+func (srv *Server) readStream(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
+	return readAs(srv, body, func(s *metadata.State, r *metadata.StreamRequest) ([]byte, wire.Status) {
+		return found(s.AppendGetStream(nil, r.Stream, srv.stats))
+	})
 }
 
 func (srv *Server) readStreams(_ *shard.Shard, _ *session, _ []byte) (out []byte, st wire.Status) {
@@ -258,47 +275,32 @@ func (srv *Server) readStreams(_ *shard.Shard, _ *session, _ []byte) (out []byte
 	return out, wire.StatusOK
 }
 
-func (srv *Server) readTopic(_ *shard.Shard, _ *session, body []byte) (out []byte, st wire.Status) {
-	var req metadata.TopicRequest
-	if st := req.Decode(body); st != wire.StatusOK {
-		return nil, st
-	}
-	srv.view(func(s *metadata.State) { out, _ = s.AppendGetTopic(nil, req.Stream, req.Topic, srv.stats) })
-	return out, wire.StatusOK
+func (srv *Server) readTopic(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
+	return readAs(srv, body, func(s *metadata.State, r *metadata.TopicRequest) ([]byte, wire.Status) {
+		return found(s.AppendGetTopic(nil, r.Stream, r.Topic, srv.stats))
+	})
 }
 
-func (srv *Server) readTopics(_ *shard.Shard, _ *session, body []byte) (out []byte, st wire.Status) {
-	var req metadata.StreamRequest
-	if st := req.Decode(body); st != wire.StatusOK {
-		return nil, st
-	}
-	srv.view(func(s *metadata.State) { out, st = s.AppendGetTopics(nil, req.Stream, srv.stats) })
-	return out, st
+func (srv *Server) readTopics(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
+	return readAs(srv, body, func(s *metadata.State, r *metadata.StreamRequest) ([]byte, wire.Status) {
+		return s.AppendGetTopics(nil, r.Stream, srv.stats)
+	})
 }
 
-func (srv *Server) readGroup(_ *shard.Shard, _ *session, body []byte) (out []byte, st wire.Status) {
-	var req metadata.GroupRequest
-	if st := req.Decode(body); st != wire.StatusOK {
-		return nil, st
-	}
-	srv.view(func(s *metadata.State) { out, _ = s.AppendGroup(nil, req.Stream, req.Topic, req.Group) })
-	return out, wire.StatusOK
+func (srv *Server) readGroup(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
+	return readAs(srv, body, func(s *metadata.State, r *metadata.GroupRequest) ([]byte, wire.Status) {
+		return found(s.AppendGroup(nil, r.Stream, r.Topic, r.Group))
+	})
 }
 
-func (srv *Server) readGroups(_ *shard.Shard, _ *session, body []byte) (out []byte, st wire.Status) {
-	var req metadata.TopicRequest
-	if st := req.Decode(body); st != wire.StatusOK {
-		return nil, st
-	}
-	srv.view(func(s *metadata.State) { out, st = s.AppendGroups(nil, req.Stream, req.Topic) })
-	return out, st
+func (srv *Server) readGroups(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
+	return readAs(srv, body, func(s *metadata.State, r *metadata.TopicRequest) ([]byte, wire.Status) {
+		return s.AppendGroups(nil, r.Stream, r.Topic)
+	})
 }
 
-func (srv *Server) readSyncGroup(_ *shard.Shard, c *session, body []byte) (out []byte, st wire.Status) {
-	var req metadata.GroupRequest
-	if st := req.Decode(body); st != wire.StatusOK {
-		return nil, st
-	}
-	srv.view(func(s *metadata.State) { out, st = s.AppendSyncGroup(nil, req.Stream, req.Topic, req.Group, c.client) })
-	return out, st
+func (srv *Server) readSyncGroup(_ *shard.Shard, c *session, body []byte) ([]byte, wire.Status) {
+	return readAs(srv, body, func(s *metadata.State, r *metadata.GroupRequest) ([]byte, wire.Status) {
+		return s.AppendSyncGroup(nil, r.Stream, r.Topic, r.Group, c.client)
+	})
 }
