@@ -7,46 +7,21 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/shoal-io/shoal/internal/metadata"
-	shoal "github.com/shoal-io/shoal/internal/server"
-	"github.com/shoal-io/shoal/internal/transport/tlsconn"
+	"github.com/shoal-io/shoal/internal/server/servertest"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
 // The typed API against a real server started in-process, over TCP,
 // WebSocket and QUIC.
 func TestStreamsAndMessagesAgainstServer(t *testing.T) {
-	cert, err := tlsconn.SelfSigned()
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := shoal.DefaultOptions()
-	opts.DataDir = t.TempDir()
-	opts.TCP.Address, opts.WS.Address, opts.HTTP.Address, opts.QUIC.Address = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	opts.QUIC.TLS = tlsconn.NewServerConfig(cert)
-	opts.Shards = 2
-	opts.Heartbeat = 0
-	opts.HashParams = metadata.TestHashParams
-	opts.Root = shoal.RootCredentials{Username: "admin", Password: "s3cret"}
-	srv, err := shoal.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := srv.Shutdown(context.Background()); err != nil {
-			t.Error(err)
-		}
-	})
+	srv := servertest.Start(t)
 	for _, tc := range []struct {
 		transport Transport
 		listener  string
 	}{{TCP, "tcp"}, {WS, "websocket"}, {QUIC, "quic"}} {
 		t.Run(string(tc.transport), func(t *testing.T) {
 			c, err := Dial(context.Background(), srv.Addr(tc.listener).String(), WithTransport(tc.transport), WithHeartbeat(0),
-				WithCredentials("admin", "s3cret"), WithTLSConfig(tlsconn.ClientConfig(cert)))
+				WithCredentials(servertest.Username, servertest.Password), WithTLSConfig(srv.ClientTLS()))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,7 +2,7 @@ package cli
 
 import (
 	"bytes"
-	"context"
+	"crypto/tls"
 	"flag"
 	"slices"
 	"strings"
@@ -10,34 +10,15 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/server"
+	"github.com/shoal-io/shoal/internal/server/servertest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func startServer(t *testing.T) *server.Server {
+func startServer(t *testing.T) *servertest.Server {
 	t.Helper()
-	opts := server.DefaultOptions()
-	opts.DataDir = t.TempDir()
-	opts.TCP.Address, opts.WS.Address, opts.HTTP.Address = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	opts.QUIC.Enabled = false
-	opts.Heartbeat = 0
-	opts.HashParams = metadata.TestHashParams
-	opts.Root = server.RootCredentials{Username: "admin", Password: "s3cret"}
-	srv, err := server.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := srv.Shutdown(context.Background()); err != nil {
-			t.Error(err)
-		}
-	})
-	return srv
+	return servertest.Start(t, func(o *server.Options, _ tls.Certificate) { o.QUIC.Enabled = false })
 }
 
 func run(t *testing.T, env map[string]string, args ...string) (string, error) {
