@@ -42,12 +42,16 @@
 // # Goroutines
 //
 // Every stream is read by a goroutine of its own from the moment it is
-// opened or accepted: reading streams strictly one after another lets the
-// data of later streams fill the connection's flow-control window while the
-// oldest is still incomplete, and both ends stall. A server Conn owns an
-// accept goroutine (starts one reader per request stream, in stream order)
-// and a sequencer goroutine (hands the frames to ReadFrame in that order
-// through a bounded queue and acknowledges the goodbye). A client Conn
+// opened or accepted, which reads its whole frame at once. A stream left
+// unread keeps its data in quic-go, counted against the connection's
+// flow-control window; once the streams behind the oldest one have filled
+// that window, the client cannot finish the oldest, the one the server
+// must deliver next, and both ends stall. (That happened while the server
+// accepted streams only as fast as ReadFrame took frames: pipelining about
+// 4,500 requests of 1 KiB hung the connection for good;
+// TestUnboundedPipelining covers it.) A server Conn owns an accept
+// goroutine that starts one reader per request stream; ReadFrame returns
+// the frames in stream order and acknowledges the goodbye. A client Conn
 // starts one reader per request in flight. Close closes the connection,
 // which ends every reader, and waits for all of them. quic-go's own
 // goroutines belong to the quic.Transport: a Listener closes its transport
@@ -57,12 +61,12 @@
 // # Limits
 //
 // A request stream holds one of MaxStreams (4096) slots until its reply is
-// sent, so a connection carries at most that many unanswered requests; the
-// bus answers every request (S11), and a backstop that resets streams whose
-// reply never comes is future work. With thousands of 1 KiB requests in
-// flight the loopback benchmark stalled inside quic-go (undiagnosed), so
-// the benchmark keeps at most 1024 in flight, as an SDK with a request
-// window would.
+// sent, so a connection carries at most that many unanswered requests, and
+// a client that reaches the limit waits in SendBatch. Because no stream may
+// be left unread, a connection's memory is bounded by those slots times
+// the frame limit rather than by a byte budget (a reader paused for a byte
+// budget brings the stall back). The bus answers every request (S11); a
+// backstop that resets streams whose reply never comes is future work.
 //
 // It imports the standard library, github.com/quic-go/quic-go,
 // internal/wire and internal/transport.

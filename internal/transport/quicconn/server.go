@@ -178,14 +178,6 @@ func (p *Pending) Kind() transport.Kind { return transport.KindQUIC }
 // RemoteAddr reports the peer's address.
 func (p *Pending) RemoteAddr() net.Addr { return p.qc.RemoteAddr() }
 
-// inQueue bounds the frames the server holds ahead of ReadFrame.
-const inQueue = 256
-
-type item struct {
-	f   *wire.Frame
-	err error
-}
-
 // slot is one request stream and the frame read from it.
 type slot struct {
 	s    *quic.Stream
@@ -212,22 +204,33 @@ type waiting struct {
 
 // serverConn is the server side of a QUIC connection.
 //
-// Every request stream is read by a goroutine of its own as soon as it is
-// accepted: reading them one after another would let data of later streams
-// fill the connection's flow-control window while the oldest is still
-// incomplete, and stall both. acceptLoop starts those readers in stream
-// order and sequence delivers their frames in the same order.
+// acceptLoop accepts every request stream as soon as quic-go has it and
+// starts a reader for it, which reads the whole frame without waiting for
+// ReadFrame; ReadFrame returns the frames in stream order. No stream is
+// ever left unread: its data would stay in quic-go, counted against the
+// connection's flow-control window, and once streams behind it had filled
+// that window the client could not finish the oldest one, the one
+// ReadFrame waits for, and both ends would stall. For the same reason a
+// byte bound that pauses readers cannot work here; what bounds a
+// connection's memory is MaxIncomingStreams (a stream holds its slot
+// until its reply is sent) times the frame limit (see the package doc).
 type serverConn struct {
 	qc      *quic.Conn
 	max     uint32
 	release func()
 
-	slots     chan *slot // accepted streams in order; closed by acceptLoop
-	acceptErr error      // set by acceptLoop before it closes slots
-	in        chan item
-	done      chan struct{} // closed by Close
-	wg        sync.WaitGroup
-	rerr      error // sticky; owned by the ReadFrame caller
+	done chan struct{} // closed by Close
+	wg   sync.WaitGroup
+	rerr error // sticky; owned by the ReadFrame caller
+
+	mu   sync.Mutex // guards the following fields
+	cond sync.Cond  // on mu: the queue, acceptErr or closed changed
+	// +checklocks:mu
+	queue []*slot // accepted streams ReadFrame has not taken, oldest first
+	// +checklocks:mu
+	acceptErr error // set when acceptLoop ends
+	// +checklocks:mu
+	closed bool
 
 	pmu sync.Mutex // guards the following field
 	// +checklocks:pmu
@@ -245,94 +248,98 @@ func newServerConn(qc *quic.Conn, max uint32, release func()) *serverConn {
 	if max == 0 {
 		max = wire.DefaultMaxMessageSize
 	}
-	c := &serverConn{
-		qc: qc, max: max, release: release,
-		slots: make(chan *slot, inQueue), in: make(chan item, inQueue), done: make(chan struct{}),
-	}
+	c := &serverConn{qc: qc, max: max, release: release, done: make(chan struct{})}
+	c.cond.L = &c.mu
 	c.wg.Go(c.acceptLoop)
-	c.wg.Go(c.sequence)
 	return c
 }
 
 // acceptLoop accepts request streams (quic-go hands them out by stream id,
 // i.e. in the order the client opened them) and starts a reader for each.
+// quic-go bounds the streams open at once by MaxIncomingStreams.
 func (c *serverConn) acceptLoop() {
-	defer close(c.slots)
 	for {
 		s, err := c.qc.AcceptStream(context.Background())
-		if err != nil {
+		c.mu.Lock()
+		if err != nil || c.closed {
+			if err == nil {
+				err = transport.ErrClosed
+				s.CancelRead(streamCodeRefused)
+				s.CancelWrite(streamCodeRefused)
+			}
 			c.acceptErr = connErr(err)
+			c.cond.Broadcast()
+			c.mu.Unlock()
 			return
 		}
 		sl := &slot{s: s, done: make(chan struct{})}
+		c.queue = append(c.queue, sl)
+		c.cond.Broadcast()
+		c.mu.Unlock()
 		c.wg.Go(func() { readSlot(sl, c.max) })
-		select {
-		case c.slots <- sl:
-		case <-c.done:
-			return
-		}
 	}
 }
 
-// sequence delivers the frames in stream order. It ends at the first error
-// or at the client's goodbye, which it acknowledges by finishing the
-// goodbye stream.
-func (c *serverConn) sequence() {
-	for sl := range c.slots {
-		select {
-		case <-sl.done:
-		case <-c.done:
-			return
-		}
-		switch {
-		case sl.err == io.EOF: // the goodbye: every request was read
-			_ = sl.s.Close()
-			c.deliver(item{err: io.EOF})
-			return
-		case sl.err != nil:
-			sl.s.CancelRead(streamCodeRefused)
-			sl.s.CancelWrite(streamCodeRefused)
-			c.deliver(item{err: sl.err})
-			return
-		}
-		c.pmu.Lock()
-		c.pending = append(c.pending, waiting{s: sl.s, id: binary.LittleEndian.Uint64(sl.f.Bytes()[offRequestID:])})
-		c.pmu.Unlock()
-		if !c.deliver(item{f: sl.f}) {
-			return
-		}
+// next takes the oldest accepted stream, waiting for one if none is
+// queued.
+func (c *serverConn) next() (*slot, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.queue) == 0 && c.acceptErr == nil && !c.closed {
+		c.cond.Wait()
 	}
-	c.deliver(item{err: c.acceptErr})
-}
-
-func (c *serverConn) deliver(it item) bool {
-	select {
-	case c.in <- it:
-		return true
-	case <-c.done:
-		if it.f != nil {
-			it.f.Release()
-		}
-		return false
+	switch {
+	case c.closed:
+		return nil, transport.ErrClosed
+	case len(c.queue) == 0:
+		return nil, c.acceptErr
 	}
+	sl := c.queue[0]
+	c.queue[0] = nil
+	c.queue = c.queue[1:]
+	return sl, nil
 }
 
 // ReadFrame returns the next request frame, in the order the client sent
-// them. It returns io.EOF after the client's goodbye or a clean close.
+// them. It returns io.EOF after the client's goodbye (an empty stream: by
+// then every request was read, and finishing the goodbye stream tells the
+// client so) or a clean close.
 func (c *serverConn) ReadFrame() (*wire.Frame, error) {
 	if c.rerr != nil {
 		return nil, c.rerr
 	}
-	select {
-	case it := <-c.in:
-		if it.err != nil {
-			c.rerr = it.err
-		}
-		return it.f, it.err
-	case <-c.done:
-		c.rerr = transport.ErrClosed
-		return nil, c.rerr
+	f, err := c.readFrame()
+	if err != nil {
+		c.rerr = err
 	}
+	return f, err
+}
+
+func (c *serverConn) readFrame() (*wire.Frame, error) {
+	sl, err := c.next()
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-sl.done:
+	case <-c.done:
+		return nil, transport.ErrClosed
+	}
+	switch {
+	case sl.err == io.EOF:
+		_ = sl.s.Close()
+		return nil, io.EOF
+	case sl.err != nil:
+		sl.s.CancelRead(streamCodeRefused)
+		sl.s.CancelWrite(streamCodeRefused)
+		return nil, sl.err
+	}
+	f := sl.f
+	sl.f = nil
+	c.pmu.Lock()
+	c.pending = append(c.pending, waiting{s: sl.s, id: binary.LittleEndian.Uint64(f.Bytes()[offRequestID:])})
+	c.pmu.Unlock()
+	return f, nil
 }
 
 // route removes and returns the stream a frame goes on: for a reply, the
@@ -393,19 +400,20 @@ func (c *serverConn) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
 		close(c.done)
+		c.mu.Lock()
+		c.closed = true
+		c.cond.Broadcast()
+		c.mu.Unlock()
 		err = c.qc.CloseWithError(CodeNoError, "")
 		c.wg.Wait()
-		for {
-			select {
-			case it := <-c.in:
-				if it.f != nil {
-					it.f.Release()
-				}
-				continue
-			default:
+		c.mu.Lock()
+		for _, sl := range c.queue {
+			if sl.f != nil {
+				sl.f.Release()
 			}
-			break
 		}
+		c.queue = nil
+		c.mu.Unlock()
 		c.release()
 	})
 	return err
