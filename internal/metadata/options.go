@@ -321,6 +321,10 @@ func ParseStreamOptions(b []byte) wire.Status {
 	return wire.StatusOK
 }
 
+// ParseUserOptions checks a user's options block (UpdateUser): users have
+// no catalog keys either, so any entry is StatusUnsupportedOptionKey.
+func ParseUserOptions(b []byte) wire.Status { return ParseStreamOptions(b) }
+
 // ParseTopicOptions parses a CreateTopic options block against the
 // catalog: an unknown key is StatusUnsupportedOptionKey, a value of the
 // wrong kind or out of its range StatusInvalidOptionValue. Zero sentinels

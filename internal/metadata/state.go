@@ -202,6 +202,9 @@ func (s *State) Check(o Op) Result {
 		if _, ok := s.users[o.UserID]; !ok {
 			return Result{Status: wire.StatusResourceNotFound}
 		}
+		if o.UserID == RootUserID {
+			return Result{Status: wire.StatusCannotChangePermissions}
+		}
 	case Register, Logout:
 		return s.checkSession(o)
 	default:

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/binary"
 	"time"
 
@@ -9,18 +10,28 @@ import (
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
-// metaOp prepares a replicated metadata operation on shard 0: it decodes
-// the request body, proposes (journal + fsync + apply) and returns the
-// reply payload that follows the result section, or a status. prepare
-// runs off the shard loop when it must hash a password.
-type metaOp func(m *metaState, c caller, body []byte) ([]byte, wire.Status)
+// metaOp runs a replicated metadata operation, starting on shard 0: it
+// decodes the request body, proposes (journal + fsync + apply) and calls
+// done on shard 0 with the reply payload that follows the result section,
+// or a status. An operation that must run argon2 does that off the shard
+// loops (metaState.offload) and comes back to shard 0 to propose.
+type metaOp func(m *metaState, c caller, body []byte, done func([]byte, wire.Status))
 
-// metaOps are the replicated operations served so far; the others are
-// answered with FeatureUnavailable (streams, topics and partitions arrive
-// with the streams issue).
+// now adapts an operation that finishes on shard 0 without waiting.
+func now(fn func(m *metaState, c caller, body []byte) ([]byte, wire.Status)) metaOp {
+	return func(m *metaState, c caller, body []byte, done func([]byte, wire.Status)) {
+		done(fn(m, c, body))
+	}
+}
+
+// metaOps are the replicated user operations; the streams family is in
+// streams.go. The others are answered with FeatureUnavailable.
 var metaOps = map[wire.Operation]metaOp{
-	wire.OpCreateUser: (*metaState).createUser,
-	wire.OpDeleteUser: (*metaState).deleteUser,
+	wire.OpCreateUser:        (*metaState).createUser,
+	wire.OpUpdateUser:        now((*metaState).updateUser),
+	wire.OpDeleteUser:        now((*metaState).deleteUser),
+	wire.OpChangePassword:    (*metaState).changePassword,
+	wire.OpUpdatePermissions: now((*metaState).updatePermissions),
 }
 
 // replicated serves a replicated operation other than Register and
@@ -51,17 +62,18 @@ func (srv *Server) replicated(s *shard.Shard, c *session, h *wire.RequestHeader,
 	c.parked = true
 	req, in, who, id := *h, append([]byte(nil), body...), c.caller(), c.id
 	srv.onMeta(func(m *metaState) {
-		payload, st := fn(m, who, in)
-		srv.resume(id, func(s *shard.Shard, c *session) {
-			var f *wire.Frame
-			if st == wire.StatusOK {
-				f = replyFrame(&req, wire.StatusOK, append(wire.AppendResultOK(nil), payload...), srv.commitOp(), srv.commitOp())
-			} else {
-				f = replyFrame(&req, st, nil, 0, srv.commitOp())
-			}
-			srv.metrics.status(st)
-			srv.remember(c, &req, f)
-			srv.send(s, c, f)
+		fn(m, who, in, func(payload []byte, st wire.Status) {
+			srv.resume(id, func(s *shard.Shard, c *session) {
+				var f *wire.Frame
+				if st == wire.StatusOK {
+					f = replyFrame(&req, wire.StatusOK, append(wire.AppendResultOK(nil), payload...), srv.commitOp(), srv.commitOp())
+				} else {
+					f = replyFrame(&req, st, nil, 0, srv.commitOp())
+				}
+				srv.metrics.status(st)
+				srv.remember(c, &req, f)
+				srv.send(s, c, f)
+			})
 		})
 	})
 	return false
@@ -86,10 +98,11 @@ func requireRoot(c caller) wire.Status {
 
 // createUser: [username_len u8][username][password_len u8][password]
 // [status u8][has_permissions u8][permissions_len u32][permissions].
-// Reply: UserInfoDetails.
-func (m *metaState) createUser(c caller, body []byte) ([]byte, wire.Status) {
+// Reply: UserInfoDetails. The password is hashed off shard 0.
+func (m *metaState) createUser(c caller, body []byte, done func([]byte, wire.Status)) {
 	if st := requireRoot(c); st != wire.StatusOK {
-		return nil, st
+		done(nil, st)
+		return
 	}
 	d := bodyReader{b: body}
 	username := string(d.bytes(int(d.u8())))
@@ -100,29 +113,159 @@ func (m *metaState) createUser(c caller, body []byte) ([]byte, wire.Status) {
 		perms = append([]byte(nil), d.bytes(int(d.u32()))...)
 	}
 	if d.bad {
-		return nil, wire.StatusInvalidFormat
+		done(nil, wire.StatusInvalidFormat)
+		return
 	}
 	if status == 0 {
 		status = metadata.UserActive
 	}
 	if metadata.ValidatePassword(password) != nil {
-		return nil, wire.StatusInvalidPassword
+		done(nil, wire.StatusInvalidPassword)
+		return
 	}
-	hash, err := m.store.HashPassword(password, nil)
-	if err != nil {
-		return nil, wire.StatusError
-	}
-	r := m.propose(metadata.CreateUser{Timestamp: uint64(time.Now().UnixMicro()), Status: status,
-		Username: username, Password: hash, Permissions: perms})
-	if !r.OK() {
-		return nil, r.Status
-	}
-	var out []byte
-	m.store.View(func(st *metadata.State) {
-		u, _ := st.User(r.UserID)
-		out = appendUserDetails(nil, &u)
+	var hash metadata.PasswordHash
+	var err error
+	m.offload(func() { hash, err = m.store.HashPassword(password, nil) }, done, func(m *metaState) {
+		if err != nil {
+			done(nil, wire.StatusError)
+			return
+		}
+		r := m.propose(metadata.CreateUser{Timestamp: uint64(time.Now().UnixMicro()), Status: status,
+			Username: username, Password: hash, Permissions: perms})
+		if !r.OK() {
+			done(nil, r.Status)
+			return
+		}
+		var out []byte
+		m.store.View(func(st *metadata.State) {
+			u, _ := st.User(r.UserID)
+			out = appendUserDetails(nil, &u)
+		})
+		done(out, wire.StatusOK)
 	})
-	return out, wire.StatusOK
+}
+
+// offload runs work off the shard loops (argon2 is slow by design, and
+// shard 0 also accepts every connection), then then on shard 0. If the
+// runtime is shutting down, done gets StatusError instead.
+func (m *metaState) offload(work func(), done func([]byte, wire.Status), then func(m *metaState)) {
+	err := m.srv.rt.Shard(0).Bus().Go(func(context.Context) {
+		work()
+		m.srv.onMeta(then)
+	})
+	if err != nil {
+		done(nil, wire.StatusError)
+	}
+}
+
+// updateUser: [user Identifier][has_username u8][username str8]?
+// [has_status u8][status u8]?[options TLV...] (users have no option keys).
+// Reply: empty.
+func (m *metaState) updateUser(c caller, body []byte) ([]byte, wire.Status) {
+	if st := requireRoot(c); st != wire.StatusOK {
+		return nil, st
+	}
+	d := bodyReader{b: body}
+	id, found := m.userIdent(&d)
+	var op metadata.UpdateUser
+	if d.flag() {
+		op.Username = string(d.bytes(int(d.u8())))
+		if op.Username == "" {
+			return nil, wire.StatusInvalidUsername
+		}
+	}
+	if d.flag() {
+		if op.Status = metadata.UserStatus(d.u8()); op.Status == 0 {
+			return nil, wire.StatusInvalidUserStatus
+		}
+	}
+	if d.bad {
+		return nil, wire.StatusInvalidCommand
+	}
+	if st := metadata.ParseUserOptions(d.b); st != wire.StatusOK {
+		return nil, st
+	}
+	if !found {
+		return nil, wire.StatusResourceNotFound
+	}
+	op.UserID = id
+	return nil, m.propose(op).Status
+}
+
+// changePassword: [user Identifier][current str8][new str8]. Reply: empty.
+// A user may change their own password; another user's takes the root
+// user. Either way the current password must match (as Iggy checks for
+// self- and admin-initiated changes alike): a mismatch is
+// StatusInvalidCredentials. Verifying and hashing run off shard 0.
+func (m *metaState) changePassword(c caller, body []byte, done func([]byte, wire.Status)) {
+	d := bodyReader{b: body}
+	id, found := m.userIdent(&d)
+	current := string(d.bytes(int(d.u8())))
+	next := string(d.bytes(int(d.u8())))
+	switch {
+	case d.bad || len(d.b) != 0:
+		done(nil, wire.StatusInvalidCommand)
+		return
+	case !found:
+		done(nil, wire.StatusResourceNotFound)
+		return
+	}
+	if id != c.userID {
+		if st := requireRoot(c); st != wire.StatusOK {
+			done(nil, st)
+			return
+		}
+	}
+	if metadata.ValidatePassword(next) != nil {
+		done(nil, wire.StatusInvalidPassword)
+		return
+	}
+	var stored metadata.PasswordHash
+	m.store.View(func(st *metadata.State) {
+		u, _ := st.User(id)
+		stored = u.Password // immutable once stored: a change replaces it
+	})
+	var match bool
+	var hash metadata.PasswordHash
+	var err error
+	m.offload(func() {
+		if match = stored.Verify(current); match {
+			hash, err = m.store.HashPassword(next, nil)
+		}
+	}, done, func(m *metaState) {
+		switch {
+		case !match:
+			done(nil, wire.StatusInvalidCredentials)
+		case err != nil:
+			done(nil, wire.StatusError)
+		default:
+			done(nil, m.propose(metadata.ChangePassword{UserID: id, Password: hash}).Status)
+		}
+	})
+}
+
+// updatePermissions: [user Identifier][has_permissions u8]
+// [permissions_len u32][permissions]. Reply: empty. The root user's
+// permissions cannot change (StatusCannotChangePermissions). Shoal keeps
+// them and returns them in GetUser; it does not enforce them yet (only
+// the root user manages users, streams are open to every user).
+func (m *metaState) updatePermissions(c caller, body []byte) ([]byte, wire.Status) {
+	if st := requireRoot(c); st != wire.StatusOK {
+		return nil, st
+	}
+	d := bodyReader{b: body}
+	id, found := m.userIdent(&d)
+	var perms []byte
+	if d.flag() {
+		perms = append([]byte(nil), d.bytes(int(d.u32()))...)
+	}
+	switch {
+	case d.bad || len(d.b) != 0:
+		return nil, wire.StatusInvalidCommand
+	case !found:
+		return nil, wire.StatusResourceNotFound
+	}
+	return nil, m.propose(metadata.UpdatePermissions{UserID: id, Permissions: perms}).Status
 }
 
 // deleteUser: [user Identifier]. Reply: empty.
@@ -138,9 +281,14 @@ func (m *metaState) deleteUser(c caller, body []byte) ([]byte, wire.Status) {
 	return nil, r.Status
 }
 
-// resolveUser finds the user an Identifier names.
+// resolveUser finds the user the Identifier at the start of body names.
 func (m *metaState) resolveUser(body []byte) (uint32, bool) {
 	d := bodyReader{b: body}
+	return m.userIdent(&d)
+}
+
+// userIdent reads an Identifier from d and finds the user it names.
+func (m *metaState) userIdent(d *bodyReader) (uint32, bool) {
 	kind, n := d.u8(), int(d.u8())
 	val := d.bytes(n)
 	if d.bad {
@@ -237,6 +385,15 @@ func (r *bodyReader) u8() uint8 {
 		return v[0]
 	}
 	return 0
+}
+
+// flag reads a presence byte: 0 or 1; anything else marks r bad.
+func (r *bodyReader) flag() bool {
+	v := r.u8()
+	if v > 1 {
+		r.bad = true
+	}
+	return v == 1
 }
 
 func (r *bodyReader) u32() uint32 {

@@ -15,7 +15,7 @@ import (
 func nowMicros() uint64 { return uint64(time.Now().UnixMicro()) }
 
 func init() {
-	for op, fn := range map[wire.Operation]metaOp{
+	for op, fn := range map[wire.Operation]func(*metaState, caller, []byte) ([]byte, wire.Status){
 		wire.OpCreateStream:        (*metaState).createStream,
 		wire.OpDeleteStream:        (*metaState).deleteStream,
 		wire.OpPurgeStream:         (*metaState).purgeStream,
@@ -29,7 +29,7 @@ func init() {
 		wire.OpJoinConsumerGroup:   (*metaState).joinGroup,
 		wire.OpLeaveConsumerGroup:  (*metaState).leaveGroup,
 	} {
-		metaOps[op] = fn
+		metaOps[op] = now(fn)
 	}
 	for code, fn := range map[uint32]readHandler{
 		codeDescribeOptions: (*Server).readDescribeOptions,
