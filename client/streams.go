@@ -205,7 +205,19 @@ func (c *Client) CreateTopic(ctx context.Context, stream Identifier, name string
 	}
 	body := stream.Append(nil)
 	body = binary.LittleEndian.AppendUint32(body, partitions)
-	body = appendName(body, name)
+	body, err := appendOptions(appendName(body, name), options)
+	if err != nil {
+		return nil, err
+	}
+	b, err := c.Request(ctx, wire.OpCreateTopic, 0, body)
+	if err != nil {
+		return nil, fmt.Errorf("create topic %q: %w", name, named(err, stream, nil))
+	}
+	return decodeGetTopic(b)
+}
+
+// appendOptions appends options as string TLV pairs, sorted by key.
+func appendOptions(body []byte, options map[string]string) ([]byte, error) {
 	for _, k := range slices.Sorted(maps.Keys(options)) {
 		v := options[k]
 		if len(k) == 0 || len(k) > 255 || len(v) == 0 || len(v) > 255 {
@@ -214,11 +226,37 @@ func (c *Client) CreateTopic(ctx context.Context, stream Identifier, name string
 		body = appendTLV(body, KindString, []byte(k))
 		body = appendTLV(body, KindString, []byte(v))
 	}
-	b, err := c.Request(ctx, wire.OpCreateTopic, 0, body)
-	if err != nil {
-		return nil, fmt.Errorf("create topic %q: %w", name, named(err, stream, nil))
+	return body, nil
+}
+
+// UpdateStream renames a stream.
+func (c *Client) UpdateStream(ctx context.Context, stream Identifier, name string) error {
+	if err := checkID("stream", stream); err != nil {
+		return err
 	}
-	return decodeGetTopic(b)
+	if err := checkName("stream", name); err != nil {
+		return err
+	}
+	_, err := c.Request(ctx, wire.OpUpdateStream, 0, appendName(stream.Append(nil), name))
+	return named(err, stream, nil)
+}
+
+// UpdateTopic renames a topic (pass its current name to keep it) and
+// changes the options given, which may be compression_algorithm,
+// message_expiry and max_topic_size; the others keep their values.
+func (c *Client) UpdateTopic(ctx context.Context, stream, topic Identifier, name string, options map[string]string) error {
+	body, err := topicBody(stream, topic)
+	if err != nil {
+		return err
+	}
+	if err := checkName("topic", name); err != nil {
+		return err
+	}
+	if body, err = appendOptions(appendName(body, name), options); err != nil {
+		return err
+	}
+	_, err = c.Request(ctx, wire.OpUpdateTopic, 0, body)
+	return named(err, stream, &topic)
 }
 
 // GetTopic reads a topic and its partitions.

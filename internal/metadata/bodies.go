@@ -113,6 +113,62 @@ func (c *CreateStreamRequest) Op(timestamp uint64) CreateStream {
 	return CreateStream{Timestamp: timestamp, Name: c.Name}
 }
 
+// UpdateStreamRequest is [stream Identifier][name_len u8][name]
+// [options TLV...]; streams have no option keys.
+type UpdateStreamRequest struct {
+	Stream wire.Identifier
+	Name   string
+}
+
+// Decode reads an UpdateStream body.
+func (u *UpdateStreamRequest) Decode(b []byte) wire.Status {
+	r := bodyReader{b: b}
+	u.Stream = r.ident()
+	u.Name = r.name()
+	if r.bad {
+		return wire.StatusInvalidCommand
+	}
+	return ParseStreamOptions(b[r.pos:])
+}
+
+// Op returns the operation to propose.
+func (u *UpdateStreamRequest) Op() UpdateStream { return UpdateStream{Stream: u.Stream, Name: u.Name} }
+
+// UpdateTopicRequest is [stream Identifier][topic Identifier]
+// [name_len u8][name][options TLV...], the options limited to
+// UpdatableTopicOptions.
+type UpdateTopicRequest struct {
+	Stream, Topic wire.Identifier
+	Name          string
+	Options       TopicOptions
+}
+
+// Decode reads an UpdateTopic body and parses its options against the
+// catalog; a key an update may not change is StatusUnsupportedOptionKey,
+// as Iggy answers before consensus. The bound that depends on the topic
+// (max_topic_size against its segment size) is the state's to check.
+func (u *UpdateTopicRequest) Decode(b []byte) wire.Status {
+	r := bodyReader{b: b}
+	u.Stream, u.Topic = r.ident(), r.ident()
+	u.Name = r.name()
+	if r.bad {
+		return wire.StatusInvalidCommand
+	}
+	var st wire.Status
+	if u.Options, st = ParseTopicOptions(b[r.pos:]); st != wire.StatusOK {
+		return st
+	}
+	if u.Options.Explicit&^UpdatableTopicOptions != 0 {
+		return wire.StatusUnsupportedOptionKey
+	}
+	return wire.StatusOK
+}
+
+// Op returns the operation to propose.
+func (u *UpdateTopicRequest) Op() UpdateTopic {
+	return UpdateTopic{Stream: u.Stream, Topic: u.Topic, Name: u.Name, Options: u.Options}
+}
+
 // StreamRequest is [stream Identifier]: DeleteStream, PurgeStream,
 // GetStream and GetTopics.
 type StreamRequest struct{ Stream wire.Identifier }

@@ -15,9 +15,9 @@ const EncodingVersion = 1
 // format and must not be changed.
 type Kind uint8
 
-// Kinds. UpdateStream, UpdateTopic and the consumer-offset kinds (kept by
-// the partitions, internal/partition) have no handler and are rejected
-// with StatusFeatureUnavailable; every other kind is implemented.
+// Kinds. The consumer-offset kinds (kept by the partitions,
+// internal/partition) have no handler here and are rejected with
+// StatusFeatureUnavailable; every other kind is implemented.
 const (
 	KindRegister = Kind(wire.OpRegister) // 16B client + 4B user id + 8B ts
 	KindLogout   = Kind(wire.OpLogout)   // 16B client + 8B epoch

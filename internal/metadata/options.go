@@ -487,6 +487,27 @@ func parseExpiry(s string) (uint64, bool) {
 	return uint64(d.Microseconds()), true
 }
 
+// UpdatableTopicOptions are the keys an UpdateTopic may carry, as Iggy
+// allows: the others describe how a partition's storage was laid down and
+// stay as the topic was created.
+const UpdatableTopicOptions = 1<<OptCompression | 1<<OptMessageExpiry | 1<<OptMaxTopicSize
+
+// validateTopicUpdate checks an UpdateTopic's options against the topic's
+// current ones: only UpdatableTopicOptions (StatusUnsupportedOptionKey
+// otherwise), a known codec, and a max_topic_size of at least the topic's
+// segment size (StatusInvalidTopicSize).
+func validateTopicUpdate(current, update TopicOptions) wire.Status {
+	switch {
+	case update.Explicit&^UpdatableTopicOptions != 0:
+		return wire.StatusUnsupportedOptionKey
+	case update.Has(OptCompression) && update.Compression != CompressionNone && update.Compression != CompressionGzip:
+		return wire.StatusInvalidOptionValue
+	case update.Has(OptMaxTopicSize) && update.MaxTopicSize < current.Resolved().SegmentSize:
+		return wire.StatusInvalidTopicSize
+	}
+	return wire.StatusOK
+}
+
 // validateTopic applies the create-time bounds that span keys and the
 // partition count (wire.md §3.7), in Iggy's order.
 func validateTopic(partitions uint32, o TopicOptions) wire.Status {

@@ -85,10 +85,10 @@ func TestApplyUsers(t *testing.T) {
 func TestApplyRejectsBadBytes(t *testing.T) {
 	s := NewState()
 	for b, want := range map[string]wire.Status{
-		"":                                       wire.StatusInvalidCommand,
-		"\x02\x8d":                               wire.StatusInvalidCommand,
-		string([]byte{1, byte(KindUpdateTopic)}): wire.StatusFeatureUnavailable,
-		string([]byte{1, byte(KindDeleteUser), 0}): wire.StatusInvalidCommand,
+		"":         wire.StatusInvalidCommand,
+		"\x02\x8d": wire.StatusInvalidCommand,
+		string([]byte{1, byte(KindStoreConsumerOffset)}): wire.StatusFeatureUnavailable,
+		string([]byte{1, byte(KindDeleteUser), 0}):       wire.StatusInvalidCommand,
 	} {
 		if r := s.Apply([]byte(b)); r.Status != want {
 			t.Errorf("Apply(% x) = %v, want %v", b, r.Status, want)

@@ -165,6 +165,18 @@ func (s *State) checkStreams(o Op) Result {
 		case len(t.streams) >= MaxStreams:
 			return fail(wire.StatusTooManyStreams)
 		}
+	case UpdateStream:
+		stream, st := t.stream(o.Stream)
+		if stream == nil {
+			return fail(st)
+		}
+		other, taken := t.byName[o.Name]
+		switch {
+		case !validName([]byte(o.Name)):
+			return fail(wire.StatusInvalidStreamName)
+		case taken && other != stream.ID:
+			return fail(wire.StatusStreamNameAlreadyExists)
+		}
 	case DeleteStream:
 		_, st := t.stream(o.Stream)
 		return fail(st)
@@ -187,6 +199,21 @@ func (s *State) checkStreams(o Op) Result {
 		}
 		if len(stream.topics) >= MaxTopicsPerStream {
 			return fail(wire.StatusTooManyTopics)
+		}
+	case UpdateTopic:
+		tp, st := t.topic(o.Stream, o.Topic)
+		if tp == nil {
+			return fail(st)
+		}
+		if st := validateTopicUpdate(tp.Options, o.Options); st != wire.StatusOK {
+			return fail(st)
+		}
+		other, taken := t.streams[tp.Stream].topicIDs[o.Name]
+		switch {
+		case !validName([]byte(o.Name)):
+			return fail(wire.StatusInvalidTopicName)
+		case taken && other != tp.ID:
+			return fail(wire.StatusTopicNameAlreadyExists)
 		}
 	case DeleteTopic:
 		_, st := t.topic(o.Stream, o.Topic)
@@ -235,6 +262,11 @@ func (s *State) applyStreams(o Op) Result {
 			topics: map[uint32]*Topic{}, topicIDs: map[string]uint32{}}
 		t.byName[o.Name] = id
 		return Result{ID: id}
+	case UpdateStream:
+		st, _ := t.stream(o.Stream)
+		delete(t.byName, st.Name)
+		st.Name = o.Name
+		t.byName[st.Name] = st.ID
 	case DeleteStream:
 		st, _ := t.stream(o.Stream)
 		delete(t.byName, st.Name)
@@ -252,6 +284,18 @@ func (s *State) applyStreams(o Op) Result {
 		stream.topics[id] = tp
 		stream.topicIDs[o.Name] = id
 		return Result{ID: id}
+	case UpdateTopic:
+		tp, _ := t.topic(o.Stream, o.Topic)
+		stream := t.streams[tp.Stream]
+		delete(stream.topicIDs, tp.Name)
+		tp.Name = o.Name
+		stream.topicIDs[tp.Name] = tp.ID
+		for opt := range numTopicOptions {
+			if o.Options.Has(opt) {
+				tp.Options.Explicit |= 1 << opt
+				tp.Options.set(opt, o.Options)
+			}
+		}
 	case DeleteTopic:
 		tp, _ := t.topic(o.Stream, o.Topic)
 		stream := t.streams[tp.Stream]

@@ -20,6 +20,13 @@ type CreateStream struct {
 	Name      string
 }
 
+// UpdateStream renames a stream. Streams have no option keys, so the
+// request's options block never reaches the operation.
+type UpdateStream struct {
+	Stream wire.Identifier
+	Name   string
+}
+
 // DeleteStream removes a stream with its topics, partitions and groups.
 type DeleteStream struct{ Stream wire.Identifier }
 
@@ -38,6 +45,15 @@ type CreateTopic struct {
 	Shards     uint32
 	Name       string
 	Options    TopicOptions
+}
+
+// UpdateTopic renames a topic and patches the options an update may
+// change (UpdatableTopicOptions): keys the client did not send keep their
+// values, so a client that predates a key cannot erase it.
+type UpdateTopic struct {
+	Stream, Topic wire.Identifier
+	Name          string
+	Options       TopicOptions
 }
 
 // DeleteTopic removes a topic with its partitions and groups.
@@ -83,9 +99,11 @@ type LeaveConsumerGroup struct {
 }
 
 func (CreateStream) Kind() Kind        { return KindCreateStream }
+func (UpdateStream) Kind() Kind        { return KindUpdateStream }
 func (DeleteStream) Kind() Kind        { return KindDeleteStream }
 func (PurgeStream) Kind() Kind         { return KindPurgeStream }
 func (CreateTopic) Kind() Kind         { return KindCreateTopic }
+func (UpdateTopic) Kind() Kind         { return KindUpdateTopic }
 func (DeleteTopic) Kind() Kind         { return KindDeleteTopic }
 func (PurgeTopic) Kind() Kind          { return KindPurgeTopic }
 func (CreatePartitions) Kind() Kind    { return KindCreatePartitions }
@@ -100,6 +118,9 @@ func (o CreateStream) appendBody(b []byte) []byte {
 	return appendStr8(b, o.Name)
 }
 
+func (o UpdateStream) appendBody(b []byte) []byte {
+	return appendStr8(appendIdent(b, o.Stream), o.Name)
+}
 func (o DeleteStream) appendBody(b []byte) []byte { return appendIdent(b, o.Stream) }
 func (o PurgeStream) appendBody(b []byte) []byte  { return appendIdent(b, o.Stream) }
 
@@ -109,6 +130,11 @@ func (o CreateTopic) appendBody(b []byte) []byte {
 	b = binary.LittleEndian.AppendUint32(b, o.Partitions)
 	b = binary.LittleEndian.AppendUint32(b, o.Shards)
 	b = appendStr8(b, o.Name)
+	return o.Options.appendOp(b)
+}
+
+func (o UpdateTopic) appendBody(b []byte) []byte {
+	b = appendStr8(appendIdent(appendIdent(b, o.Stream), o.Topic), o.Name)
 	return o.Options.appendOp(b)
 }
 
@@ -151,11 +177,15 @@ func (o LeaveConsumerGroup) appendBody(b []byte) []byte {
 // its kinds without editing the users' table.
 var streamDecoders = map[Kind]func(d *decoder) Op{
 	KindCreateStream: func(d *decoder) Op { return CreateStream{Timestamp: d.u64(), Name: d.str8()} },
+	KindUpdateStream: func(d *decoder) Op { return UpdateStream{Stream: d.ident(), Name: d.str8()} },
 	KindDeleteStream: func(d *decoder) Op { return DeleteStream{Stream: d.ident()} },
 	KindPurgeStream:  func(d *decoder) Op { return PurgeStream{Stream: d.ident()} },
 	KindCreateTopic: func(d *decoder) Op {
 		return CreateTopic{Timestamp: d.u64(), Stream: d.ident(), Partitions: d.u32(), Shards: d.u32(),
 			Name: d.str8(), Options: d.topicOptions()}
+	},
+	KindUpdateTopic: func(d *decoder) Op {
+		return UpdateTopic{Stream: d.ident(), Topic: d.ident(), Name: d.str8(), Options: d.topicOptions()}
 	},
 	KindDeleteTopic: func(d *decoder) Op { return DeleteTopic{Stream: d.ident(), Topic: d.ident()} },
 	KindPurgeTopic:  func(d *decoder) Op { return PurgeTopic{Stream: d.ident(), Topic: d.ident()} },

@@ -208,7 +208,7 @@ func randomOps(rng *rand.Rand, n int) []Op {
 	var ops []Op
 	for range n {
 		var op Op
-		switch rng.IntN(13) {
+		switch rng.IntN(15) {
 		case 0, 1:
 			op = CreateStream{Timestamp: rng.Uint64(), Name: fmt.Sprint("n", rng.IntN(4))}
 		case 2:
@@ -240,6 +240,14 @@ func randomOps(rng *rand.Rand, n int) []Op {
 			}
 		case 10, 11:
 			op = JoinConsumerGroup{Stream: id(), Topic: id(), Group: id(), Client: client()}
+		case 13:
+			op = UpdateStream{Stream: id(), Name: fmt.Sprint("n", rng.IntN(5))}
+		case 14:
+			var o TopicOptions
+			if rng.IntN(2) == 0 {
+				o = TopicOptions{Explicit: 1<<OptCompression | 1<<OptMessageExpiry, Compression: CompressionGzip, MessageExpiry: rng.Uint64()}
+			}
+			op = UpdateTopic{Stream: id(), Topic: id(), Name: fmt.Sprint("n", rng.IntN(5)), Options: o}
 		default:
 			op = LeaveConsumerGroup{Stream: id(), Topic: id(), Group: id(), Client: client()}
 		}
@@ -365,4 +373,45 @@ func TestConcurrentReads(t *testing.T) {
 	}
 	<-done
 	<-done
+}
+
+// UpdateStream renames; UpdateTopic renames and patches only the keys it
+// carries, and only the updatable ones.
+func TestUpdateStreamAndTopic(t *testing.T) {
+	s := NewState()
+	apply(t, s, CreateStream{Name: "a"}, wire.StatusOK)
+	apply(t, s, CreateStream{Name: "b"}, wire.StatusOK)
+	apply(t, s, UpdateStream{Stream: named("a"), Name: "b"}, wire.StatusStreamNameAlreadyExists)
+	apply(t, s, UpdateStream{Stream: named("a"), Name: ""}, wire.StatusInvalidStreamName)
+	apply(t, s, UpdateStream{Stream: num(9), Name: "c"}, wire.StatusStreamIdNotFound)
+	apply(t, s, UpdateStream{Stream: named("a"), Name: "a"}, wire.StatusOK) // its own name
+	apply(t, s, UpdateStream{Stream: named("a"), Name: "c"}, wire.StatusOK)
+	if id, st := s.ResolveStream(named("c")); st != wire.StatusOK || id != 0 {
+		t.Fatalf("renamed stream: %d %v", id, st)
+	}
+	if _, st := s.ResolveStream(named("a")); st == wire.StatusOK {
+		t.Fatal("the old name still resolves")
+	}
+
+	created := TopicOptions{Explicit: 1<<OptSegmentSize | 1<<OptMessageExpiry, SegmentSize: 2 * MinSegmentSize, MessageExpiry: 5}
+	apply(t, s, CreateTopic{Stream: named("c"), Partitions: 1, Shards: 1, Name: "t", Options: created}, wire.StatusOK)
+	apply(t, s, CreateTopic{Stream: named("c"), Partitions: 1, Shards: 1, Name: "u"}, wire.StatusOK)
+	apply(t, s, UpdateTopic{Stream: named("c"), Topic: named("t"), Name: "u"}, wire.StatusTopicNameAlreadyExists)
+	apply(t, s, UpdateTopic{Stream: named("c"), Topic: named("t"), Name: "t",
+		Options: TopicOptions{Explicit: 1 << OptSegmentSize, SegmentSize: MinSegmentSize}}, wire.StatusUnsupportedOptionKey)
+	apply(t, s, UpdateTopic{Stream: named("c"), Topic: named("t"), Name: "t",
+		Options: TopicOptions{Explicit: 1 << OptMaxTopicSize, MaxTopicSize: MinSegmentSize}}, wire.StatusInvalidTopicSize)
+	apply(t, s, UpdateTopic{Stream: named("c"), Topic: named("x"), Name: "y"}, wire.StatusTopicIdNotFound)
+	apply(t, s, UpdateTopic{Stream: named("c"), Topic: named("t"), Name: "v",
+		Options: TopicOptions{Explicit: 1<<OptCompression | 1<<OptMaxTopicSize, Compression: CompressionGzip, MaxTopicSize: 4 * MinSegmentSize}}, wire.StatusOK)
+	info, st := s.ResolveTopic(named("c"), named("v"))
+	if st != wire.StatusOK {
+		t.Fatal(st)
+	}
+	want := created.Resolved()
+	want.Explicit |= 1<<OptCompression | 1<<OptMaxTopicSize
+	want.Compression, want.MaxTopicSize = CompressionGzip, 4*MinSegmentSize
+	if info.Options != want {
+		t.Fatalf("options after update:\n got %+v\nwant %+v", info.Options, want)
+	}
 }

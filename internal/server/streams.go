@@ -17,6 +17,8 @@ func nowMicros() uint64 { return uint64(time.Now().UnixMicro()) }
 func init() {
 	for op, fn := range map[wire.Operation]func(*metaState, caller, []byte) ([]byte, wire.Status){
 		wire.OpCreateStream:        (*metaState).createStream,
+		wire.OpUpdateStream:        (*metaState).updateStream,
+		wire.OpUpdateTopic:         (*metaState).updateTopic,
 		wire.OpDeleteStream:        (*metaState).deleteStream,
 		wire.OpPurgeStream:         (*metaState).purgeStream,
 		wire.OpCreateTopic:         (*metaState).createTopic,
@@ -64,6 +66,27 @@ func (m *metaState) createStream(_ caller, body []byte) ([]byte, wire.Status) {
 	var out []byte
 	m.store.View(func(s *metadata.State) { out, _ = s.AppendStream(nil, r.ID, m.srv.stats) })
 	return out, wire.StatusOK
+}
+
+// updateStream renames a stream. Reply: empty.
+func (m *metaState) updateStream(_ caller, body []byte) ([]byte, wire.Status) {
+	var req metadata.UpdateStreamRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	_, st := m.proposeStatus(req.Op())
+	return nil, st
+}
+
+// updateTopic renames a topic and patches its updatable options. Reply:
+// empty. Partitions are kept by id, so a rename leaves them alone.
+func (m *metaState) updateTopic(_ caller, body []byte) ([]byte, wire.Status) {
+	var req metadata.UpdateTopicRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
+	}
+	_, st := m.proposeStatus(req.Op())
+	return nil, st
 }
 
 // topicsOf lists the topics a stream (or one topic) holds, for the
