@@ -37,6 +37,8 @@
 //	DeleteUser (143):        [user_id u32]
 //	ChangePassword (144):    [user_id u32][password PasswordHash]
 //	UpdatePermissions (145): [user_id u32][permissions bytes32]
+//	CreatePersonalAccessToken (146): [user_id u32][name str8][sha256 32 bytes][expiry_at u64 µs, 0 never]
+//	DeletePersonalAccessToken (147): [user_id u32][name str8]
 //	Register (1):            [client u128][user_id u32][timestamp u64 µs]
 //	Logout (3):              [client u128][epoch u64]
 //	CreateStream (128):      [timestamp u64][name str8]

@@ -44,6 +44,9 @@ const (
 	KindDeleteUser        = Kind(wire.OpDeleteUser)        // 4B id
 	KindChangePassword    = Kind(wire.OpChangePassword)    // 4B id + hash
 	KindUpdatePermissions = Kind(wire.OpUpdatePermissions) // 4B id + bytes32 perms
+
+	KindCreatePersonalAccessToken = Kind(wire.OpCreatePersonalAccessToken) // 4B user + str8 name + 32B hash + 8B expiry_at
+	KindDeletePersonalAccessToken = Kind(wire.OpDeletePersonalAccessToken) // 4B user + str8 name
 )
 
 // String names k after its wire operation.

@@ -29,6 +29,10 @@ func sampleOps(t testing.TB) []Op {
 		ChangePassword{UserID: 1, Password: testHash(t, "pw2")},
 		UpdatePermissions{UserID: 1, Permissions: []byte{9}},
 		UpdatePermissions{UserID: 1},
+		CreatePersonalAccessToken{UserID: 1, Name: "ci", Hash: HashToken("t1"), ExpiryAt: 5},
+		CreatePersonalAccessToken{UserID: 0, Name: "ci", Hash: HashToken("t2")},
+		CreatePersonalAccessToken{UserID: 0, Name: "ops", Hash: HashToken("t3")},
+		DeletePersonalAccessToken{UserID: 0, Name: "ci"},
 		DeleteUser{UserID: 1},
 	}
 }

@@ -56,6 +56,8 @@ type State struct {
 	// streams holds streams, topics, partitions and consumer groups
 	// (streams.go, groups.go).
 	streams streamTable
+	// tokens holds the personal access tokens (tokens.go).
+	tokens tokenTable
 	// Consumer offsets live with their partitions (internal/partition).
 }
 
@@ -144,6 +146,9 @@ func (s *State) ApplyOp(o Op) Result {
 		u := s.users[o.UserID]
 		delete(s.byName, u.Username)
 		delete(s.users, o.UserID)
+		s.dropTokens(o.UserID)
+	case CreatePersonalAccessToken, DeletePersonalAccessToken:
+		s.applyToken(o)
 	case ChangePassword:
 		s.users[o.UserID].Password = o.Password
 	case UpdatePermissions:
@@ -205,6 +210,8 @@ func (s *State) Check(o Op) Result {
 		if o.UserID == RootUserID {
 			return Result{Status: wire.StatusCannotChangePermissions}
 		}
+	case CreatePersonalAccessToken, DeletePersonalAccessToken:
+		return s.checkToken(o)
 	case Register, Logout:
 		return s.checkSession(o)
 	default:
@@ -241,5 +248,6 @@ func (s *State) Digest() uint64 {
 	}
 	tmp = s.appendSessions(tmp)
 	tmp = s.appendStreams(tmp)
+	tmp = s.appendTokens(tmp)
 	return xxh3.Hash(tmp)
 }

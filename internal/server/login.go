@@ -23,32 +23,42 @@ func (srv *Server) login(s *shard.Shard, c *session, h *wire.RequestHeader, body
 		srv.evict(s, c, h.Client, wire.EvictIncompatibleProtocol)
 		return
 	}
+	// The password shape first, then the token shape (wire.md §2.3): a
+	// password login that fails gives EvictInvalidCredentials, unless the
+	// body also parses as a token body (an empty password, say), which
+	// is then tried as a token.
 	var lp wire.LoginPassword
-	if err := lp.Decode(body); err != nil {
-		var lt wire.LoginToken
-		if lt.Decode(body) == nil {
-			// Personal access tokens are not supported yet: no token can
-			// be valid.
-			srv.evict(s, c, h.Client, wire.EvictInvalidToken)
-			return
-		}
+	var lt wire.LoginToken
+	isPassword, isToken := lp.Decode(body) == nil, lt.Decode(body) == nil
+	if !isPassword && !isToken {
 		srv.evict(s, c, h.Client, wire.EvictMalformedLogin)
 		return
 	}
 	c.parked = true
 	req, client, id := *h, h.Client, c.id
-	username, password := string(lp.Username), string(lp.Password)
+	username, password, token := string(lp.Username), string(lp.Password), string(lt.Token)
+	finish := func(r loginResult) {
+		srv.resume(id, func(s *shard.Shard, c *session) {
+			if r.evict != 0 {
+				srv.evict(s, c, req.Client, r.evict)
+				return
+			}
+			c.client, c.epoch, c.userID, c.watermark, c.lastReply = req.Client, r.epoch, r.userID, 0, nil
+			srv.dir.bind(c.id, r.userID, true)
+			srv.replyLogin(s, c, &req)
+		})
+	}
 	srv.onMeta(func(m *metaState) {
+		if !isPassword {
+			m.loginToken(client, token, finish)
+			return
+		}
 		m.login(client, username, password, func(r loginResult) {
-			srv.resume(id, func(s *shard.Shard, c *session) {
-				if r.evict != 0 {
-					srv.evict(s, c, req.Client, r.evict)
-					return
-				}
-				c.client, c.epoch, c.userID, c.watermark, c.lastReply = req.Client, r.epoch, r.userID, 0, nil
-				srv.dir.bind(c.id, r.userID, true)
-				srv.replyLogin(s, c, &req)
-			})
+			if r.evict == wire.EvictInvalidCredentials && isToken {
+				m.loginToken(client, token, finish)
+				return
+			}
+			finish(r)
 		})
 	})
 }

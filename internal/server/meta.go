@@ -102,25 +102,28 @@ func (m *metaState) login(client wire.ClientID, username, password string, done 
 		m.srv.onMeta(func(m *metaState) {
 			switch st {
 			case wire.StatusOK:
+				m.register(client, u.ID, done)
 			case wire.StatusUserInactive:
 				done(loginResult{evict: wire.EvictUserInactive})
-				return
 			default:
 				done(loginResult{evict: wire.EvictInvalidCredentials})
-				return
-			}
-			r := m.propose(metadata.Register{Client: client, UserID: u.ID, Timestamp: uint64(time.Now().UnixMicro())})
-			switch r.Status {
-			case wire.StatusOK:
-				done(loginResult{userID: u.ID, epoch: r.Epoch})
-			case wire.StatusResourceNotFound: // the user was deleted meanwhile
-				done(loginResult{evict: wire.EvictInvalidCredentials})
-			default:
-				done(loginResult{evict: wire.EvictSessionError})
 			}
 		})
 	})
 	if err != nil {
+		done(loginResult{evict: wire.EvictSessionError})
+	}
+}
+
+// register commits Register for an authenticated user and calls done.
+func (m *metaState) register(client wire.ClientID, user uint32, done func(loginResult)) {
+	r := m.propose(metadata.Register{Client: client, UserID: user, Timestamp: uint64(time.Now().UnixMicro())})
+	switch r.Status {
+	case wire.StatusOK:
+		done(loginResult{userID: user, epoch: r.Epoch})
+	case wire.StatusResourceNotFound: // the user was deleted meanwhile
+		done(loginResult{evict: wire.EvictInvalidCredentials})
+	default:
 		done(loginResult{evict: wire.EvictSessionError})
 	}
 }

@@ -396,6 +396,13 @@ func (r *bodyReader) flag() bool {
 	return v == 1
 }
 
+func (r *bodyReader) u64() uint64 {
+	if v := r.bytes(8); v != nil {
+		return binary.LittleEndian.Uint64(v)
+	}
+	return 0
+}
+
 func (r *bodyReader) u32() uint32 {
 	if v := r.bytes(4); v != nil {
 		return binary.LittleEndian.Uint32(v)
