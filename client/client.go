@@ -37,6 +37,7 @@ type Client struct {
 	counter uint64 // request numbering, wire.md §2.4; starts at 1 per identity
 	// +checklocks:mu
 	username, password string // credentials to log in again after a reconnect
+	token              string // or a personal access token, when set
 	// +checklocks:mu
 	relogin bool
 
@@ -100,7 +101,9 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 	}
 	c := &Client{addr: addr, opts: o, dial: d, closing: make(chan struct{}), stopHeartbeat: make(chan struct{})}
 	c.mu.Lock()
-	if o.username != "" {
+	if o.token != "" {
+		c.token, c.relogin = o.token, true
+	} else if o.username != "" {
 		c.username, c.password, c.relogin = o.username, o.password, true
 	}
 	err = c.connectLocked(ctx)
@@ -160,7 +163,7 @@ func (c *Client) connectLocked(ctx context.Context) error {
 	c.conn = cn
 	c.newIdentityLocked()
 	if c.relogin {
-		if _, err := c.loginLocked(ctx, c.username, c.password); err != nil {
+		if _, err := c.reloginLocked(ctx); err != nil {
 			c.dropLocked()
 			return err
 		}
@@ -364,14 +367,60 @@ func (c *Client) Login(ctx context.Context, username, password string) (*Session
 	if err != nil {
 		return nil, err
 	}
-	c.username, c.password, c.relogin = username, password, true
+	c.username, c.password, c.token, c.relogin = username, password, "", true
 	return s, nil
+}
+
+// LoginWithToken logs in with a personal access token (Register with the
+// token body), as Login does with a password; the token is kept to log in
+// again after a reconnect.
+func (c *Client) LoginWithToken(ctx context.Context, token string) (*Session, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.ensureLocked(ctx); err != nil {
+		return nil, err
+	}
+	s, err := c.loginTokenLocked(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	c.username, c.password, c.token, c.relogin = "", "", token, true
+	return s, nil
+}
+
+// reloginLocked logs in again with the kept credentials.
+func (c *Client) reloginLocked(ctx context.Context) (*Session, error) {
+	if c.token != "" {
+		return c.loginTokenLocked(ctx, c.token)
+	}
+	return c.loginLocked(ctx, c.username, c.password)
 }
 
 func (c *Client) loginLocked(ctx context.Context, username, password string) (*Session, error) {
 	if len(username) == 0 || len(username) > 255 || len(password) > 255 {
 		return nil, errors.New("client: username must be 1..255 bytes and password at most 255")
 	}
+	return c.registerLocked(ctx, (&wire.LoginPassword{
+		Version:  c.versionInfo(),
+		Username: []byte(username),
+		Password: []byte(password),
+	}).Append(nil))
+}
+
+func (c *Client) loginTokenLocked(ctx context.Context, token string) (*Session, error) {
+	if len(token) == 0 || len(token) > 255 {
+		return nil, errors.New("client: a token is 1..255 bytes")
+	}
+	return c.registerLocked(ctx, (&wire.LoginToken{Version: c.versionInfo(), Token: []byte(token)}).Append(nil))
+}
+
+func (c *Client) versionInfo() wire.ClientVersionInfo {
+	return wire.ClientVersionInfo{Protocol: c.opts.protocol, SDKName: []byte(c.opts.sdkName), SDKVersion: []byte(c.opts.sdkVersion)}
+}
+
+// registerLocked sends a Register with body under a fresh client id (after
+// a Logout if a session is open) and reads the login reply.
+func (c *Client) registerLocked(ctx context.Context, body []byte) (*Session, error) {
 	if c.session != 0 {
 		if _, _, err := c.requestLocked(ctx, wire.OpLogout, 0, nil); err != nil {
 			return nil, err
@@ -384,11 +433,6 @@ func (c *Client) loginLocked(ctx context.Context, username, password string) (*S
 	if c.idUsed {
 		c.newIdentityLocked()
 	}
-	body := (&wire.LoginPassword{
-		Version:  wire.ClientVersionInfo{Protocol: c.opts.protocol, SDKName: []byte(c.opts.sdkName), SDKVersion: []byte(c.opts.sdkVersion)},
-		Username: []byte(username),
-		Password: []byte(password),
-	}).Append(nil)
 	c.idUsed = true
 	_, rb, err := c.exchangeLocked(ctx, &wire.RequestHeader{Operation: wire.OpRegister}, body)
 	if err != nil {

@@ -41,6 +41,7 @@ type options struct {
 	tlsConfig    *tls.Config
 	username     string
 	password     string
+	token        string
 	heartbeat    time.Duration
 	reconnect    bool
 	maxFrameSize uint32
@@ -78,6 +79,10 @@ func WithTLSConfig(c *tls.Config) Option { return func(o *options) { o.tlsConfig
 func WithCredentials(username, password string) Option {
 	return func(o *options) { o.username, o.password = username, password }
 }
+
+// WithToken makes Dial log in with a personal access token, and log in
+// again with it after a reconnect.
+func WithToken(token string) Option { return func(o *options) { o.token = token } }
 
 // WithHeartbeat sets the ping interval (default 5 s); 0 disables it.
 func WithHeartbeat(d time.Duration) Option { return func(o *options) { o.heartbeat = d } }

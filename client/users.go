@@ -1,0 +1,207 @@
+package client
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// Users and personal access tokens. Managing users takes the root user;
+// any user may change their own password and manage their own tokens.
+
+// CodeTokens is GetPersonalAccessTokens' NonReplicated code.
+const CodeTokens uint32 = 41
+
+// UserStatus is a user's status: active users may log in.
+type UserStatus uint8
+
+// User statuses.
+const (
+	UserActive   UserStatus = 1
+	UserInactive UserStatus = 2
+)
+
+func (s UserStatus) String() string {
+	switch s {
+	case UserActive:
+		return "active"
+	case UserInactive:
+		return "inactive"
+	}
+	return fmt.Sprintf("UserStatus(%d)", uint8(s))
+}
+
+// MarshalText writes the status as "active" or "inactive".
+func (s UserStatus) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// User is one user as GetUsers lists it.
+type User struct {
+	ID        uint32     `json:"id"`
+	Username  string     `json:"username"`
+	Status    UserStatus `json:"status"`
+	CreatedAt time.Time  `json:"created_at"`
+}
+
+// CreateUser creates a user with no permissions; status 0 means active.
+func (c *Client) CreateUser(ctx context.Context, username, password string, status UserStatus) (*User, error) {
+	if err := checkName("username", username); err != nil {
+		return nil, err
+	}
+	if len(password) == 0 || len(password) > 255 {
+		return nil, errors.New("client: a password is 1..255 bytes")
+	}
+	if status == 0 {
+		status = UserActive
+	}
+	body := appendName(appendName(nil, username), password)
+	body = append(body, byte(status), 0) // no permissions
+	b, err := c.Request(ctx, wire.OpCreateUser, 0, body)
+	if err != nil {
+		return nil, fmt.Errorf("create user %q: %w", username, err)
+	}
+	r := reader{b: b}
+	u := r.user()
+	if r.u8() == 1 { // permissions
+		r.take(int(r.u32()))
+	}
+	if err := r.done("CreateUser"); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// Users lists every user, by id.
+func (c *Client) Users(ctx context.Context) ([]User, error) {
+	b, err := c.Request(ctx, wire.OpNonReplicated, CodeUsers, nil)
+	if err != nil {
+		return nil, err
+	}
+	r := reader{b: b}
+	var out []User
+	for len(r.b) > 0 && r.err == nil {
+		out = append(out, r.user())
+	}
+	return out, r.err
+}
+
+// UpdateUser renames a user (name "" keeps it) and sets its status (0
+// keeps it).
+func (c *Client) UpdateUser(ctx context.Context, user Identifier, name string, status UserStatus) error {
+	if err := checkID("user", user); err != nil {
+		return err
+	}
+	body := user.Append(nil)
+	if name != "" {
+		if err := checkName("username", name); err != nil {
+			return err
+		}
+		body = appendName(append(body, 1), name)
+	} else {
+		body = append(body, 0)
+	}
+	if status != 0 {
+		body = append(body, 1, byte(status))
+	} else {
+		body = append(body, 0)
+	}
+	_, err := c.Request(ctx, wire.OpUpdateUser, 0, body)
+	return err
+}
+
+// DeleteUser deletes a user and its tokens.
+func (c *Client) DeleteUser(ctx context.Context, user Identifier) error {
+	if err := checkID("user", user); err != nil {
+		return err
+	}
+	_, err := c.Request(ctx, wire.OpDeleteUser, 0, user.Append(nil))
+	return err
+}
+
+// ChangePassword sets a user's password; the current one must match.
+func (c *Client) ChangePassword(ctx context.Context, user Identifier, current, next string) error {
+	if err := checkID("user", user); err != nil {
+		return err
+	}
+	if len(current) > 255 || len(next) == 0 || len(next) > 255 {
+		return errors.New("client: passwords are at most 255 bytes, the new one at least 1")
+	}
+	_, err := c.Request(ctx, wire.OpChangePassword, 0, appendName(appendName(user.Append(nil), current), next))
+	return err
+}
+
+// Token is one of the caller's personal access tokens.
+type Token struct {
+	Name      string    `json:"name"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"` // zero: never
+}
+
+// CreateToken creates a personal access token for the logged-in user and
+// returns it; the server keeps only its hash, so it cannot be read again.
+// expiry 0 means it never expires.
+func (c *Client) CreateToken(ctx context.Context, name string, expiry time.Duration) (string, error) {
+	if err := checkName("token", name); err != nil {
+		return "", err
+	}
+	if expiry < 0 {
+		return "", errors.New("client: a negative token expiry")
+	}
+	e := uint64(expiry.Microseconds())
+	if expiry > 0 && e == 0 {
+		e = 1
+	}
+	if expiry == 0 {
+		e = math.MaxUint64
+	}
+	b, err := c.Request(ctx, wire.OpCreatePersonalAccessToken, 0, binary.LittleEndian.AppendUint64(appendName(nil, name), e))
+	if err != nil {
+		return "", fmt.Errorf("create token %q: %w", name, err)
+	}
+	r := reader{b: b}
+	token := r.name()
+	if err := r.done("CreatePersonalAccessToken"); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// Tokens lists the logged-in user's tokens, by name.
+func (c *Client) Tokens(ctx context.Context) ([]Token, error) {
+	b, err := c.Request(ctx, wire.OpNonReplicated, CodeTokens, nil)
+	if err != nil {
+		return nil, err
+	}
+	r := reader{b: b}
+	var out []Token
+	for len(r.b) > 0 && r.err == nil {
+		t := Token{Name: r.name()}
+		if at := r.u64(); at != 0 {
+			t.ExpiresAt = micros(at)
+		}
+		out = append(out, t)
+	}
+	return out, r.err
+}
+
+// DeleteToken deletes one of the logged-in user's tokens.
+func (c *Client) DeleteToken(ctx context.Context, name string) error {
+	if err := checkName("token", name); err != nil {
+		return err
+	}
+	_, err := c.Request(ctx, wire.OpDeletePersonalAccessToken, 0, appendName(nil, name))
+	return err
+}
+
+// user reads a UserInfo: [id u32][created_at u64][status u8][username
+// str8][options_len u32][options], and, in a CreateUser reply, the
+// permissions that follow.
+func (r *reader) user() User {
+	u := User{ID: r.u32(), CreatedAt: r.micros(), Status: UserStatus(r.u8())}
+	u.Username = r.name()
+	r.take(int(r.u32()))
+	return u
+}
