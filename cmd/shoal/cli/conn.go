@@ -27,20 +27,22 @@ var commands = []command{
 	{name: "me", usage: "show this connection as the server sees it", run: runMe, login: true},
 	{name: "stats", usage: "show server statistics", run: runStats, login: true},
 	{name: "cluster", usage: "show the cluster's nodes", run: runCluster, login: true},
-	{name: "stream", usage: "streams: create NAME | list | get STREAM | delete STREAM", run: runStream, login: true},
-	{name: "topic", usage: "topics: create STREAM NAME [--partitions N] [--option k=v]... | list STREAM | get|delete STREAM TOPIC", run: runTopic, login: true},
+	{name: "stream", usage: "streams: create NAME | list | get STREAM | update STREAM NEW_NAME | delete STREAM", run: runStream, login: true},
+	{name: "topic", usage: "topics: create STREAM NAME [--partitions N] [--option k=v]... | list STREAM | get|delete STREAM TOPIC |\n           update STREAM TOPIC [--name N] [--option k=v]...", run: runTopic, login: true},
 	{name: "partition", usage: "partitions: create|delete STREAM TOPIC [--count N] (delete removes the last N)", run: runPartition, login: true},
 	{name: "send", usage: "STREAM TOPIC [--partition N | --key K] [--header k=v]... [MESSAGE...]; no MESSAGE: one per line from stdin", run: runSend, login: true},
+	{name: "user", usage: "users: create NAME --new-password P [--inactive] | list | update USER [--name N] [--status active|inactive] |\n           passwd USER --current-password C --new-password P | delete USER", run: runUser, login: true},
+	{name: "token", usage: "personal access tokens: create NAME [--expiry 720h] | list | delete NAME (log in with --token)", run: runToken, login: true},
 	{name: "poll", usage: "STREAM TOPIC [--partition N] [--consumer ID] [--offset N|--timestamp T|--first|--last|--next] [--count N] [--follow]", run: runPoll, login: true},
 }
 
 // connFlags are the flags every command takes. Defaults come from the
 // environment: IGGY_TRANSPORT, IGGY_ADDRESS (or IGGY_TCP_ADDRESS),
-// IGGY_USERNAME, IGGY_PASSWORD, IGGY_TLS_CA_FILE.
+// IGGY_USERNAME, IGGY_PASSWORD, IGGY_TOKEN, IGGY_TLS_CA_FILE.
 type connFlags struct {
-	transport, address, username, password, caFile, serverName string
-	insecure                                                   bool
-	timeout                                                    time.Duration
+	transport, address, username, password, token, caFile, serverName string
+	insecure                                                          bool
+	timeout                                                           time.Duration
 }
 
 func (f *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -56,6 +58,7 @@ func (f *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&f.address, "address", env("", "IGGY_ADDRESS", "IGGY_TCP_ADDRESS"), "server address (default by transport: tcp/tls 127.0.0.1:8090, ws/wss 127.0.0.1:8092, quic 127.0.0.1:8080)")
 	fs.StringVar(&f.username, "username", env("iggy", "IGGY_USERNAME"), "user to log in as")
 	fs.StringVar(&f.password, "password", env("", "IGGY_PASSWORD"), "password (default $IGGY_PASSWORD)")
+	fs.StringVar(&f.token, "token", env("", "IGGY_TOKEN"), "log in with this personal access token instead of a password (default $IGGY_TOKEN)")
 	fs.StringVar(&f.caFile, "tls-ca-file", env("", "IGGY_TLS_CA_FILE"), "PEM CA certificate to verify the server with")
 	fs.StringVar(&f.serverName, "tls-server-name", "", "server name to verify (default: the address's host)")
 	fs.BoolVar(&f.insecure, "tls-insecure", false, "do not verify the server certificate (testing only)")
@@ -136,10 +139,14 @@ func Run(args []string, out io.Writer, getenv func(string) string) error {
 	opts := []client.Option{client.WithTransport(client.Transport(cf.transport)), client.WithHeartbeat(0),
 		client.WithReconnect(false), client.WithTLSConfig(tc)}
 	if cmd.login {
-		if cf.password == "" {
-			return errors.New("a password is needed: --password or IGGY_PASSWORD")
+		switch {
+		case cf.token != "":
+			opts = append(opts, client.WithToken(cf.token))
+		case cf.password == "":
+			return errors.New("a password or a token is needed: --password or IGGY_PASSWORD, --token or IGGY_TOKEN")
+		default:
+			opts = append(opts, client.WithCredentials(cf.username, cf.password))
 		}
-		opts = append(opts, client.WithCredentials(cf.username, cf.password))
 	}
 	c, err := client.Dial(ctx, cf.address, opts...)
 	if err != nil {
@@ -189,7 +196,7 @@ func usage(out io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(out, "  %-8s %s\n", c.name, c.usage)
 	}
-	fmt.Fprintln(out, "\nflags (every command): --transport, --address, --username, --password, --tls-ca-file,")
+	fmt.Fprintln(out, "\nflags (every command): --transport, --address, --username, --password, --token, --tls-ca-file,")
 	fmt.Fprintln(out, "  --tls-server-name, --tls-insecure, --timeout; `shoal <command> -h` lists them with defaults.")
-	fmt.Fprintln(out, "environment: IGGY_TRANSPORT, IGGY_ADDRESS, IGGY_USERNAME, IGGY_PASSWORD, IGGY_TLS_CA_FILE")
+	fmt.Fprintln(out, "environment: IGGY_TRANSPORT, IGGY_ADDRESS, IGGY_USERNAME, IGGY_PASSWORD, IGGY_TOKEN, IGGY_TLS_CA_FILE")
 }

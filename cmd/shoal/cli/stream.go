@@ -26,7 +26,7 @@ import (
 // connFlagNames are the connection flags. Run has already taken them out
 // of a command's arguments; should one still reach a command (after "--"),
 // it is refused rather than silently ignored.
-var connFlagNames = []string{"transport", "address", "username", "password", "tls-ca-file", "tls-server-name", "tls-insecure", "timeout"}
+var connFlagNames = []string{"transport", "address", "username", "password", "token", "tls-ca-file", "tls-server-name", "tls-insecure", "timeout"}
 
 // cmdFlags returns a flag set for one subcommand.
 func cmdFlags(name string, out io.Writer) *flag.FlagSet {
@@ -128,7 +128,7 @@ func formatTime(t time.Time) string {
 }
 
 func runStream(ctx context.Context, c *client.Client, out io.Writer, args []string) error {
-	sub, args, err := subcommand("stream", args, "create", "list", "get", "delete")
+	sub, args, err := subcommand("stream", args, "create", "list", "get", "update", "delete")
 	if err != nil {
 		return err
 	}
@@ -172,6 +172,16 @@ func runStream(ctx context.Context, c *client.Client, out io.Writer, args []stri
 			return err
 		}
 		return printStream(out, s, *asJSON)
+	case "update":
+		pos, err := parseArgs(fs, args, "STREAM NEW_NAME", 2, 2)
+		if err != nil {
+			return helpOK(err)
+		}
+		if err := c.UpdateStream(ctx, client.ParseIdentifier(pos[0]), pos[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "renamed stream %s to %s\n", pos[0], pos[1])
+		return nil
 	default: // delete
 		pos, err := parseArgs(fs, args, "STREAM", 1, 1)
 		if err != nil {

@@ -66,7 +66,7 @@ func TestStreamTopicPartitionCommands(t *testing.T) {
 			mustFail(t, c("stream", "get", "nope"), `stream "nope" not found`)
 			mustFail(t, c("stream", "delete", "nope"), `stream "nope" not found`)
 			mustRun(t, c("stream", "get", name, "--address", addr), "topics", "0") // connection flags may follow the arguments
-			mustFail(t, c("stream", "frobnicate"), "usage: shoal stream create|list|get|delete")
+			mustFail(t, c("stream", "frobnicate"), "usage: shoal stream create|list|get|update|delete")
 			mustFail(t, c("stream", "get"), "usage: shoal stream get STREAM")
 
 			out = mustRun(t, c("topic", "create", name, "events", "--partitions", "2", "--option", "enforce_fsync=true"), "partitions", "2")

@@ -27,7 +27,7 @@ func (o optionFlag) Set(s string) error {
 }
 
 func runTopic(ctx context.Context, c *client.Client, out io.Writer, args []string) error {
-	sub, args, err := subcommand("topic", args, "create", "list", "get", "delete")
+	sub, args, err := subcommand("topic", args, "create", "list", "get", "update", "delete")
 	if err != nil {
 		return err
 	}
@@ -70,6 +70,32 @@ func runTopic(ctx context.Context, c *client.Client, out io.Writer, args []strin
 			return helpOK(err)
 		}
 		t, err := c.GetTopic(ctx, client.ParseIdentifier(pos[0]), client.ParseIdentifier(pos[1]))
+		if err != nil {
+			return err
+		}
+		return printTopic(out, t, *asJSON)
+	case "update":
+		name := fs.String("name", "", "new name (default: keep it)")
+		options := optionFlag{}
+		fs.Var(options, "option", "option key=value to change, repeatable (keys: compression_algorithm,\nmessage_expiry, max_topic_size; the others are fixed at creation)")
+		pos, err := parseArgs(fs, args, "STREAM TOPIC [--name NEW_NAME] [--option key=value]...", 2, 2)
+		if err != nil {
+			return helpOK(err)
+		}
+		stream, topic := client.ParseIdentifier(pos[0]), client.ParseIdentifier(pos[1])
+		newName := *name
+		if newName == "" {
+			// The request always carries a name: keep the current one.
+			t, err := c.GetTopic(ctx, stream, topic)
+			if err != nil {
+				return err
+			}
+			newName = t.Name
+		}
+		if err := c.UpdateTopic(ctx, stream, topic, newName, options); err != nil {
+			return err
+		}
+		t, err := c.GetTopic(ctx, stream, client.NamedID(newName))
 		if err != nil {
 			return err
 		}
