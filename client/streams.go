@@ -519,3 +519,17 @@ func (r *reader) topic() Topic {
 func (r *reader) partition() Partition {
 	return Partition{ID: r.u32(), CreatedAt: r.micros(), SegmentsCount: r.u32(), CurrentOffset: r.u64(), Size: r.u64(), MessagesCount: r.u64()}
 }
+
+// DeleteSegments removes up to count of the oldest sealed segments of a
+// partition. The server keeps the active segment and any segment holding
+// messages a consumer has not consumed yet (below the lowest stored
+// consumer offset), so fewer, or none, may go.
+func (c *Client) DeleteSegments(ctx context.Context, stream, topic Identifier, partition, count uint32) error {
+	body, err := topicBody(stream, topic)
+	if err != nil {
+		return err
+	}
+	body = binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(body, partition), count)
+	_, err = c.Request(ctx, wire.OpDeleteSegments, 0, body)
+	return namedPartition(err, stream, topic, PartitionID(partition))
+}

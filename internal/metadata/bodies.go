@@ -255,6 +255,22 @@ func (p *PartitionsRequest) DeleteOp() DeletePartitions {
 	return DeletePartitions{Stream: p.Stream, Topic: p.Topic, Count: p.Count}
 }
 
+// DeleteSegmentsRequest is [stream Identifier][topic Identifier]
+// [partition_id u32][segments_count u32].
+type DeleteSegmentsRequest struct {
+	Stream, Topic wire.Identifier
+	Partition     uint32
+	Count         uint32
+}
+
+// Decode reads the body.
+func (d *DeleteSegmentsRequest) Decode(b []byte) wire.Status {
+	r := bodyReader{b: b}
+	d.Stream, d.Topic = r.ident(), r.ident()
+	d.Partition, d.Count = r.u32(), r.u32()
+	return r.status()
+}
+
 // CreateGroupRequest is [stream Identifier][topic Identifier][name_len u8][name].
 type CreateGroupRequest struct {
 	Stream, Topic wire.Identifier

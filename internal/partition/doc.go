@@ -78,6 +78,10 @@
 // offsets log, creates segment 0 and removes the marker; Open finishes a
 // purge whose marker it finds, so a crash leaves all or nothing.
 //
+// DeleteSegments removes the oldest sealed segments, each log then its
+// index, oldest first, then syncs the directory: a crash leaves a prefix
+// removed, and Open drops an index whose log is gone.
+//
 // # Durability
 //
 // Append writes the batch and then syncs the segment file when the policy

@@ -165,6 +165,40 @@ func (srv *Server) partition(st *shardState, k partKey, t metadata.TopicInfo) (*
 	return p, nil
 }
 
+// openPartitions opens every partition on its owner, at start, before any
+// listener binds: each recovers (the active segment is verified) and
+// publishes its counters, so the first GetStreams after a restart reports
+// what is stored. A partition that fails to open is logged and retried
+// on first use.
+func (srv *Server) openPartitions() {
+	var topics []metadata.TopicInfo
+	srv.view(func(s *metadata.State) { s.Topics(func(t metadata.TopicInfo) { topics = append(topics, t) }) })
+	var wg sync.WaitGroup
+	opened := atomic.Int64{}
+	for _, t := range topics {
+		for _, p := range t.Partitions {
+			k := partKey{t.Stream, t.ID, p.ID}
+			wg.Add(1)
+			err := srv.onPartitionShard(t, p, func(_ *shard.Shard, st *shardState) {
+				defer wg.Done()
+				if _, err := srv.partition(st, k, t); err != nil {
+					srv.log.Error("partition unavailable", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+					return
+				}
+				opened.Add(1)
+			})
+			if err != nil {
+				wg.Done()
+				srv.log.Error("partition not opened at start", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+			}
+		}
+	}
+	wg.Wait()
+	if n := opened.Load(); n > 0 {
+		srv.log.Info("partitions opened", "count", n)
+	}
+}
+
 // closePartitions closes every partition a shard holds, at shutdown.
 func (srv *Server) closePartitions() {
 	var wg sync.WaitGroup

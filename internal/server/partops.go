@@ -262,3 +262,58 @@ func (srv *Server) getConsumerOffset(s *shard.Shard, c *session, h *wire.Request
 		return pt.AppendConsumerOffset(nil, key), wire.StatusOK
 	})
 }
+
+// deleteSegments serves DeleteSegments (a metadata-class request, so its
+// reply is recorded in the client table): on the partition's owner it
+// removes up to the requested number of the oldest sealed segments
+// (partition.DeleteSegments: never the active one, never past the lowest
+// consumer offset). Nothing to remove is success, as in Iggy.
+func (srv *Server) deleteSegments(s *shard.Shard, c *session, h *wire.RequestHeader, body []byte) {
+	answer := func(s *shard.Shard, c *session, req *wire.RequestHeader, st wire.Status) {
+		var f *wire.Frame
+		if st == wire.StatusOK {
+			f = replyFrame(req, st, wire.AppendResultOK(nil), srv.commitOp(), srv.commitOp())
+		} else {
+			f = replyFrame(req, st, nil, 0, srv.commitOp())
+		}
+		srv.metrics.status(st)
+		srv.remember(c, req, f)
+		srv.send(s, c, f)
+	}
+	var req metadata.DeleteSegmentsRequest
+	st := req.Decode(body)
+	var t metadata.TopicInfo
+	var p metadata.Partition
+	if st == wire.StatusOK {
+		t, p, st = srv.resolve(req.Stream, req.Topic, req.Partition)
+	}
+	if st != wire.StatusOK {
+		answer(s, c, h, st)
+		return
+	}
+	c.parked = true
+	r, id := *h, c.id
+	k := partKey{t.Stream, t.ID, p.ID}
+	err := srv.onPartitionShard(t, p, func(_ *shard.Shard, sst *shardState) {
+		status := wire.StatusOK
+		part, err := srv.partition(sst, k, t)
+		if err == nil {
+			if n, derr := part.DeleteSegments(req.Count); derr != nil {
+				srv.log.Error("delete segments", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", derr)
+				status = wire.StatusError
+			} else if n > 0 {
+				srv.log.Info("deleted segments", "stream", k.stream, "topic", k.topic, "partition", k.partition, "segments", n)
+			}
+			srv.publish(k, part)
+		} else {
+			srv.log.Error("partition unavailable", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+			status = wire.StatusCannotReadPartitions
+		}
+		srv.resume(id, func(s *shard.Shard, c *session) { answer(s, c, &r, status) })
+	})
+	if err != nil {
+		// The owner's inbox is full: answer now rather than drop (S11).
+		c.parked = false
+		srv.reply(s, c, h, wire.StatusTransientNotAccepted, nil)
+	}
+}

@@ -53,6 +53,10 @@ func (srv *Server) replicated(s *shard.Shard, c *session, h *wire.RequestHeader,
 	if srv.replay(s, c, h) {
 		return false
 	}
+	if h.Operation == wire.OpDeleteSegments {
+		srv.deleteSegments(s, c, h, body)
+		return false
+	}
 	fn := metaOps[h.Operation]
 	if fn == nil {
 		srv.remember(c, h, replyFrame(h, wire.StatusFeatureUnavailable, nil, 0, srv.commitOp()))

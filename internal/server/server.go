@@ -125,6 +125,7 @@ func (srv *Server) Start(ctx context.Context) error {
 		}
 	}
 	specs = append(specs, srv.extraListeners(ctx, tcpCfg)...)
+	srv.openPartitions()
 	addrs, err := srv.rt.Shard(0).Serve(specs...)
 	if err != nil {
 		return err

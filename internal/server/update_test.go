@@ -17,12 +17,7 @@ func TestUpdateStreamAndTopic(t *testing.T) {
 	ts := startServer(t, dir)
 	ctx := context.Background()
 	c := ts.dial(client.WithCredentials("iggy", "iggy"))
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := mustFunc(t)
 	_, err := c.CreateStream(ctx, "orders")
 	must(err)
 	_, err = c.CreateStream(ctx, "other")

@@ -36,6 +36,16 @@ func permissionsBody(user wire.Identifier, perms []byte) []byte {
 	return append(b, perms...)
 }
 
+// mustFunc returns a check that fails t on a non-nil error.
+func mustFunc(t *testing.T) func(error) {
+	return func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func wantStatus(t *testing.T, what string, err error, want wire.Status) {
 	t.Helper()
 	var se *client.StatusError

@@ -1,0 +1,65 @@
+package partition
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+)
+
+// DeleteSegments removes up to count of the oldest sealed segments and
+// returns how many went (Iggy's DeleteSegments). The active segment always
+// stays, and so does any segment holding a message some consumer or group
+// has not consumed yet: with consumer offsets stored, a segment goes only
+// if its last offset is at or below the lowest of them (the barrier Iggy
+// keeps). Later reads of removed offsets start at the first one kept.
+//
+// Each segment goes oldest first, log then index, and the directory is
+// synced at the end: a crash leaves the oldest ones removed, and Open
+// drops an index whose log is gone. A failure poisons the partition.
+func (p *Partition) DeleteSegments(count uint32) (int, error) {
+	if p.err != nil {
+		return 0, p.err
+	}
+	barrier, hasBarrier := p.offsets.min()
+	n := 0
+	for n < int(count) && n < len(p.segs)-1 {
+		s := p.segs[n]
+		if hasBarrier && s.next-1 > barrier {
+			break
+		}
+		n++
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	for _, s := range p.segs[:n] {
+		if err := s.close(); err != nil {
+			p.err = fmt.Errorf("partition: delete segment %s: %w", s.logName, err)
+			return 0, p.err
+		}
+		for _, name := range []string{s.logName, s.indexName} {
+			if err := p.fs.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				p.err = fmt.Errorf("partition: delete segment %s: %w", name, err)
+				return 0, p.err
+			}
+		}
+	}
+	clear(p.segs[:n])
+	p.segs = p.segs[n:]
+	if err := p.fs.SyncDir(p.dir); err != nil {
+		p.err = fmt.Errorf("partition: delete segments in %s: %w", p.dir, err)
+		return 0, p.err
+	}
+	return n, nil
+}
+
+// min returns the lowest stored consumer or group offset.
+func (o *offsetStore) min() (uint64, bool) {
+	low, ok := uint64(0), false
+	for _, off := range o.m {
+		if !ok || off < low {
+			low, ok = off, true
+		}
+	}
+	return low, ok
+}
