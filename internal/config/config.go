@@ -12,14 +12,15 @@ import (
 // Config is the whole server configuration. The toml tags are the key
 // names; a nested struct is a section.
 type Config struct {
-	HTTP       HTTP       `toml:"http"`
-	TCP        TCP        `toml:"tcp"`
-	QUIC       QUIC       `toml:"quic"`
-	WebSocket  WebSocket  `toml:"websocket"`
-	Heartbeat  Heartbeat  `toml:"heartbeat"`
-	System     System     `toml:"system"`
-	MessageBus MessageBus `toml:"message_bus"`
-	Cluster    Cluster    `toml:"cluster"`
+	HTTP            HTTP            `toml:"http"`
+	TCP             TCP             `toml:"tcp"`
+	QUIC            QUIC            `toml:"quic"`
+	WebSocket       WebSocket       `toml:"websocket"`
+	Heartbeat       Heartbeat       `toml:"heartbeat"`
+	DataMaintenance DataMaintenance `toml:"data_maintenance"`
+	System          System          `toml:"system"`
+	MessageBus      MessageBus      `toml:"message_bus"`
+	Cluster         Cluster         `toml:"cluster"`
 }
 
 // HTTP is the [http] section: metrics and health.
@@ -68,6 +69,18 @@ type WebSocket struct {
 type Heartbeat struct {
 	Enabled  bool     `toml:"enabled"`
 	Interval Duration `toml:"interval"`
+}
+
+// DataMaintenance is the [data_maintenance] section.
+type DataMaintenance struct {
+	Messages MessagesMaintenance `toml:"messages"`
+}
+
+// MessagesMaintenance is [data_maintenance.messages]: the segment cleaner,
+// which enforces topics' message_expiry and max_topic_size.
+type MessagesMaintenance struct {
+	CleanerEnabled bool     `toml:"cleaner_enabled"`
+	Interval       Duration `toml:"interval"`
 }
 
 // System is the [system] section.
@@ -214,6 +227,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Heartbeat.Enabled && c.Heartbeat.Interval <= 0 {
 		bad("heartbeat.interval", "must be positive when heartbeats are enabled, got %v", c.Heartbeat.Interval)
+	}
+	if m := c.DataMaintenance.Messages; m.CleanerEnabled && m.Interval <= 0 {
+		bad("data_maintenance.messages.interval", "must be positive when the cleaner is enabled, got %v", m.Interval)
 	}
 	if strings.TrimSpace(c.System.Path) == "" {
 		bad("system.path", "must not be empty")

@@ -37,6 +37,8 @@ func TestDefaults(t *testing.T) {
 		{"system.path", c.System.Path, "local_data"},
 		{"heartbeat.enabled", c.Heartbeat.Enabled, true},
 		{"heartbeat.interval", c.Heartbeat.Interval.Std(), 30 * time.Second},
+		{"data_maintenance.messages.cleaner_enabled", c.DataMaintenance.Messages.CleanerEnabled, true},
+		{"data_maintenance.messages.interval", c.DataMaintenance.Messages.Interval.Std(), time.Minute},
 		{"message_bus.max_message_size", c.MessageBus.MaxMessageSize, Size(64 << 20)},
 		{"message_bus.max_batch", c.MessageBus.MaxBatch, 256},
 		{"message_bus.peer_queue_capacity", c.MessageBus.PeerQueueCapacity, 256},

@@ -17,14 +17,41 @@ import (
 // synced at the end: a crash leaves the oldest ones removed, and Open
 // drops an index whose log is gone. A failure poisons the partition.
 func (p *Partition) DeleteSegments(count uint32) (int, error) {
+	return p.removeLeading(func(i int, _ *segment) bool { return i < int(count) })
+}
+
+// Retain enforces a topic's retention at now (µs since the Unix epoch):
+// it removes the oldest sealed segments whose newest batch is older than
+// expiry µs (0 keeps every segment), and then the oldest sealed segments
+// while the sealed ones hold more than maxBytes (0: no bound; the active
+// segment's bytes are not counted, since they cannot be reclaimed). The
+// consumer barrier of DeleteSegments applies. It returns how many
+// segments went.
+func (p *Partition) Retain(now, expiry, maxBytes uint64) (int, error) {
+	var sealed uint64
+	for _, s := range p.segs[:len(p.segs)-1] {
+		sealed += uint64(s.size)
+	}
+	return p.removeLeading(func(_ int, s *segment) bool {
+		expired := expiry != 0 && len(s.entries) > 0 && s.entries[len(s.entries)-1].ts <= now-min(now, expiry)
+		oversized := maxBytes != 0 && sealed > maxBytes
+		sealed -= uint64(s.size)
+		return expired || oversized
+	})
+}
+
+// removeLeading removes the leading sealed segments for which remove
+// holds, stopping at the first it refuses, at the active segment and at
+// the consumer barrier (see DeleteSegments).
+func (p *Partition) removeLeading(remove func(i int, s *segment) bool) (int, error) {
 	if p.err != nil {
 		return 0, p.err
 	}
 	barrier, hasBarrier := p.offsets.min()
 	n := 0
-	for n < int(count) && n < len(p.segs)-1 {
+	for n < len(p.segs)-1 {
 		s := p.segs[n]
-		if hasBarrier && s.next-1 > barrier {
+		if hasBarrier && s.next-1 > barrier || !remove(n, s) {
 			break
 		}
 		n++

@@ -74,3 +74,33 @@ func TestDeleteSegments(t *testing.T) {
 		p.Close()
 	}
 }
+
+// Retain removes sealed segments whose newest batch has expired, then the
+// oldest sealed ones while the sealed bytes exceed the bound.
+func TestRetain(t *testing.T) {
+	p := mustOpen(t, vfs.NewMem(), Config{SegmentSize: 4096})
+	defer p.Close()
+	for i := range 40 { // batch i is stamped i+1 µs
+		mustAppend(t, p, makeBatch(t, uint64(i*10), 10, 100), uint64(i+1))
+	}
+	segs := len(p.segs)
+	lastTS := func(s *segment) uint64 { return s.entries[len(s.entries)-1].ts }
+	// Nothing has expired at 100 µs with a 100 µs expiry, and no bound.
+	if n, err := p.Retain(100, 100, 0); err != nil || n != 0 {
+		t.Fatalf("retained %d (%v)", n, err)
+	}
+	// At now = newest ts of segment 1 + 5, with expiry 5: segments 0 and 1 go.
+	now := lastTS(p.segs[1]) + 5
+	if n, err := p.Retain(now, 5, 0); err != nil || n != 2 || len(p.segs) != segs-2 {
+		t.Fatalf("expiry: removed %d (%v), %d of %d segments left", n, err, len(p.segs), segs)
+	}
+	// A bound of one sealed segment's size leaves one sealed segment.
+	bound := uint64(p.segs[len(p.segs)-2].size)
+	if n, err := p.Retain(now, 0, bound); err != nil || n != segs-4 || len(p.segs) != 2 {
+		t.Fatalf("size: removed %d (%v), %d segments left", n, err, len(p.segs))
+	}
+	// Expired everything: the active segment stays.
+	if _, err := p.Retain(1<<40, 1, 0); err != nil || len(p.segs) != 1 {
+		t.Fatalf("%d segments after expiring all (%v)", len(p.segs), err)
+	}
+}

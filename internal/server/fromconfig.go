@@ -47,6 +47,11 @@ func FromConfig(c *config.Config) (Options, error) {
 	} else {
 		o.Heartbeat = 0
 	}
+	if m := c.DataMaintenance.Messages; m.CleanerEnabled {
+		o.Cleaner = m.Interval.Std()
+	} else {
+		o.Cleaner = 0
+	}
 	if c.Cluster.Name != "" && c.Cluster.Enabled {
 		o.ClusterName = c.Cluster.Name
 	}

@@ -36,6 +36,9 @@ type Options struct {
 	// Heartbeat is the client heartbeat interval; a connection silent for
 	// 1.2 × Heartbeat is evicted (StaleClient) and closed. 0 disables it.
 	Heartbeat time.Duration
+	// Cleaner is how often the segment cleaner enforces topics'
+	// message_expiry and max_topic_size; 0 disables it.
+	Cleaner time.Duration
 	// Root bootstraps the root user on first start.
 	Root RootCredentials
 	// HashParams sets the argon2id cost of new password hashes; zero means
@@ -54,7 +57,8 @@ type RootCredentials struct {
 }
 
 // DefaultOptions returns Iggy's defaults: TCP 127.0.0.1:8090, QUIC 8080,
-// WebSocket 8092, HTTP 3000, data in local_data, 30 s heartbeat.
+// WebSocket 8092, HTTP 3000, data in local_data, 30 s heartbeat, the
+// segment cleaner every minute.
 func DefaultOptions() Options {
 	return Options{
 		DataDir:     "local_data",
@@ -66,6 +70,7 @@ func DefaultOptions() Options {
 		NodeName:    "shoal-node",
 		Bus:         bus.DefaultConfig(),
 		Heartbeat:   30 * time.Second,
+		Cleaner:     time.Minute,
 	}
 }
 

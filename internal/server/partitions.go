@@ -1,12 +1,15 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"io/fs"
+	"math"
 	"path"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/partition"
@@ -196,6 +199,84 @@ func (srv *Server) openPartitions() {
 	wg.Wait()
 	if n := opened.Load(); n > 0 {
 		srv.log.Info("partitions opened", "count", n)
+	}
+}
+
+// cleanLoop runs the segment cleaner every Options.Cleaner until ctx ends.
+func (srv *Server) cleanLoop(ctx context.Context) {
+	t := time.NewTicker(srv.opts.Cleaner)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			srv.retain(ctx, now)
+		}
+	}
+}
+
+// retention is a topic's policy as each of its partitions enforces it.
+type retention struct{ expiry, maxBytes uint64 }
+
+// retain runs one cleaner pass at now: on every shard, each open partition
+// of a topic with a finite message_expiry or max_topic_size drops what
+// partition.Retain allows. A partition's share of max_topic_size is the
+// topic's divided by its partitions, raised to one segment plus one frame,
+// as Iggy does, so a cap too small to divide still keeps the newest sealed
+// segment. It returns once every shard has run its part, or ctx ends.
+func (srv *Server) retain(ctx context.Context, now time.Time) {
+	policies := map[partKey]retention{} // partition unused
+	srv.view(func(s *metadata.State) {
+		s.Topics(func(t metadata.TopicInfo) {
+			o := t.Options
+			var r retention
+			if o.MessageExpiry != math.MaxUint64 {
+				r.expiry = o.MessageExpiry
+			}
+			if o.MaxTopicSize != math.MaxUint64 && len(t.Partitions) > 0 {
+				r.maxBytes = max(o.MaxTopicSize/uint64(len(t.Partitions)), o.SegmentSize+uint64(srv.opts.Bus.MaxMessageSize))
+			}
+			if r != (retention{}) {
+				policies[partKey{stream: t.Stream, topic: t.ID}] = r
+			}
+		})
+	})
+	if len(policies) == 0 {
+		return
+	}
+	us := uint64(now.UnixMicro())
+	done := make(chan struct{}, srv.rt.Shards())
+	posted := 0
+	for i := range srv.rt.Shards() {
+		err := srv.rt.Shard(i).Post(func(s *shard.Shard) {
+			defer func() { done <- struct{}{} }()
+			for k, part := range srv.shards[s.ID()].parts {
+				r, ok := policies[partKey{stream: k.stream, topic: k.topic}]
+				if !ok {
+					continue
+				}
+				n, err := part.Retain(us, r.expiry, r.maxBytes)
+				if err != nil {
+					srv.log.Error("segment cleaner", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+					continue
+				}
+				if n > 0 {
+					srv.log.Info("segment cleaner removed segments", "stream", k.stream, "topic", k.topic, "partition", k.partition, "segments", n)
+					srv.publish(k, part)
+				}
+			}
+		})
+		if err == nil {
+			posted++
+		}
+	}
+	for range posted {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 

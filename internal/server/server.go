@@ -148,6 +148,11 @@ func (srv *Server) Start(ctx context.Context) error {
 			}
 		}
 	}
+	if o.Cleaner > 0 {
+		if err := srv.rt.Shard(0).Bus().Go(srv.cleanLoop); err != nil {
+			return err
+		}
+	}
 	attrs := []any{"version", Version, "shards", srv.rt.Shards(), "data", o.DataDir}
 	for _, name := range []string{"tcp", "quic", "websocket", "http"} {
 		if a := srv.Addr(name); a != nil {
