@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 
@@ -19,25 +20,7 @@ func TestDeleteSegments(t *testing.T) {
 	c := ts.dial(client.WithCredentials("iggy", "iggy"))
 	must := mustFunc(t)
 	s, tp := client.NamedID("s"), client.NamedID("t")
-	_, err := c.CreateStream(ctx, "s")
-	must(err)
-	_, err = c.CreateTopic(ctx, s, "t", 1, map[string]string{"segment_size": "1 MiB"})
-	must(err)
-	payload := []byte(strings.Repeat("x", 1000))
-	for range 5 { // ~1.3 MB a send: a new segment each time
-		msgs := make([]client.Message, 1000)
-		for i := range msgs {
-			msgs[i].Payload = payload
-		}
-		_, err := c.SendMessages(ctx, s, tp, client.PartitionID(0), msgs)
-		must(err)
-	}
-	segments := func() uint32 {
-		t.Helper()
-		topic, err := c.GetTopic(ctx, s, tp)
-		must(err)
-		return topic.Partitions[0].SegmentsCount
-	}
+	segments := segmentedTopic(t, c, nil, 5, 1000) // ~1 MiB a batch: a segment each
 	first := func() uint64 {
 		t.Helper()
 		p, err := c.PollMessages(ctx, s, tp, wire.Consumer{Kind: wire.ConsumerSingle, ID: wire.NumericID(9)}, 0,
@@ -45,12 +28,12 @@ func TestDeleteSegments(t *testing.T) {
 		must(err)
 		return p.Messages[0].Offset
 	}
-	before := segments()
+	before := segments(c)
 	if before < 5 {
 		t.Fatalf("%d segments", before)
 	}
 	must(c.DeleteSegments(ctx, s, tp, 0, 2))
-	if got := segments(); got != before-2 {
+	if got := segments(c); got != before-2 {
 		t.Fatalf("%d segments after deleting 2 of %d", got, before)
 	}
 	kept := first()
@@ -61,7 +44,7 @@ func TestDeleteSegments(t *testing.T) {
 	// A consumer at the first kept offset holds back everything after it.
 	must(c.StoreConsumerOffset(ctx, wire.Consumer{Kind: wire.ConsumerSingle, ID: wire.NumericID(1)}, s, tp, 0, kept))
 	must(c.DeleteSegments(ctx, s, tp, 0, 10))
-	if got := segments(); got != before-2 {
+	if got := segments(c); got != before-2 {
 		t.Fatalf("deleted past a consumer: %d segments", got)
 	}
 	if err := c.DeleteSegments(ctx, s, tp, 3, 1); err == nil || !strings.Contains(err.Error(), "PartitionNotFound") && !strings.Contains(err.Error(), "not found") {
@@ -72,10 +55,42 @@ func TestDeleteSegments(t *testing.T) {
 	ts.stop()
 	ts2 := startServer(t, dir)
 	c = ts2.dial(client.WithCredentials("iggy", "iggy"))
-	if got := segments(); got != before-2 {
+	if got := segments(c); got != before-2 {
 		t.Fatalf("%d segments after restart", got)
 	}
 	if got := first(); got != kept {
 		t.Fatalf("first offset %d after restart, want %d", got, kept)
+	}
+}
+
+// segmentedTopic creates stream s with topic t of one partition (options
+// added to a 1 MiB segment size), sends batches batches of 1000 messages
+// of size bytes to it, and returns a function reading its segment count
+// through a client.
+func segmentedTopic(t *testing.T, c *client.Client, options map[string]string, batches, size int) func(*client.Client) uint32 {
+	t.Helper()
+	ctx := context.Background()
+	must := mustFunc(t)
+	s, tp := client.NamedID("s"), client.NamedID("t")
+	_, err := c.CreateStream(ctx, "s")
+	must(err)
+	opts := map[string]string{"segment_size": "1 MiB"}
+	maps.Copy(opts, options)
+	_, err = c.CreateTopic(ctx, s, "t", 1, opts)
+	must(err)
+	payload := []byte(strings.Repeat("x", size))
+	for range batches {
+		msgs := make([]client.Message, 1000)
+		for i := range msgs {
+			msgs[i].Payload = payload
+		}
+		_, err := c.SendMessages(ctx, s, tp, client.PartitionID(0), msgs)
+		must(err)
+	}
+	return func(c *client.Client) uint32 {
+		t.Helper()
+		topic, err := c.GetTopic(ctx, s, tp)
+		must(err)
+		return topic.Partitions[0].SegmentsCount
 	}
 }
