@@ -11,8 +11,9 @@ import (
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
-// Users and personal access tokens. Managing users takes the root user;
-// any user may change their own password and manage their own tokens.
+// Users and personal access tokens. Managing users takes the root user
+// or the manage_users permission; any user may change their own password
+// and manage their own tokens.
 
 // CodeTokens is GetPersonalAccessTokens' NonReplicated code.
 const CodeTokens uint32 = 41
@@ -47,7 +48,9 @@ type User struct {
 	CreatedAt time.Time  `json:"created_at"`
 }
 
-// CreateUser creates a user with no permissions; status 0 means active.
+// CreateUser creates a user with no permissions (it may log in, read its
+// own session and manage its own tokens, nothing else); status 0 means
+// active.
 func (c *Client) CreateUser(ctx context.Context, username, password string, status UserStatus) (*User, error) {
 	if err := checkName("username", username); err != nil {
 		return nil, err

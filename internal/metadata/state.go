@@ -21,6 +21,7 @@ type User struct {
 	CreatedAt   uint64 // µs since the Unix epoch, from the CreateUser op
 	Password    PasswordHash
 	Permissions []byte
+	perms       *Permissions // Permissions decoded; nil when empty or malformed
 }
 
 // Result is the outcome of applying an operation: StatusOK, or the
@@ -96,6 +97,30 @@ func (s *State) Users() []User {
 	return out
 }
 
+// UserPermissions returns user id's decoded permissions, or nil when it
+// has none (or no such user). The result is never modified: an update
+// replaces it.
+func (s *State) UserPermissions(id uint32) *Permissions {
+	if u, ok := s.users[id]; ok {
+		return u.perms
+	}
+	return nil
+}
+
+// decodedPermissions decodes b, or returns nil when it is empty or does
+// not decode (proposers refuse malformed bodies; an old journal may hold
+// one, and it grants nothing).
+func decodedPermissions(b []byte) *Permissions {
+	if len(b) == 0 {
+		return nil
+	}
+	p, err := DecodePermissions(b)
+	if err != nil {
+		return nil
+	}
+	return &p
+}
+
 // UserCount returns the number of users.
 func (s *State) UserCount() int { return len(s.users) }
 
@@ -129,7 +154,7 @@ func (s *State) ApplyOp(o Op) Result {
 		id := s.nextUserID
 		s.nextUserID++
 		s.users[id] = &User{ID: id, Username: o.Username, Status: o.Status, CreatedAt: o.Timestamp,
-			Password: o.Password, Permissions: o.Permissions}
+			Password: o.Password, Permissions: o.Permissions, perms: decodedPermissions(o.Permissions)}
 		s.byName[o.Username] = id
 		return Result{UserID: id}
 	case UpdateUser:
@@ -153,6 +178,7 @@ func (s *State) ApplyOp(o Op) Result {
 		s.users[o.UserID].Password = o.Password
 	case UpdatePermissions:
 		s.users[o.UserID].Permissions = o.Permissions
+		s.users[o.UserID].perms = decodedPermissions(o.Permissions)
 	case Register, Logout:
 		if lo, ok := o.(Logout); ok {
 			s.onLogout(lo) // before the session entry goes

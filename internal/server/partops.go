@@ -90,6 +90,9 @@ func (srv *Server) partitionOp(s *shard.Shard, c *session, h *wire.RequestHeader
 			return
 		}
 		t, p, st := srv.resolve(req.Stream, req.Topic, req.Partition)
+		if st == wire.StatusOK {
+			st = srv.authorizeTopic(c.caller(), needPoll, t.Stream, t.ID)
+		}
 		if st != wire.StatusOK {
 			srv.reply(s, c, h, st, nil)
 			return
@@ -130,6 +133,9 @@ func (srv *Server) sendMessages(s *shard.Shard, c *session, h *wire.RequestHeade
 	var t metadata.TopicInfo
 	st := wire.StatusOK
 	srv.view(func(ms *metadata.State) { t, st = ms.ResolveTopic(sm.Stream, sm.Topic) })
+	if st == wire.StatusOK {
+		st = srv.authorizeTopic(c.caller(), needSend, t.Stream, t.ID)
+	}
 	if st != wire.StatusOK {
 		srv.reply(s, c, h, st, nil)
 		return false
@@ -197,6 +203,9 @@ func (srv *Server) pollMessages(s *shard.Shard, c *session, h *wire.RequestHeade
 		part = req.Partition
 	}
 	t, p, st := srv.resolve(req.Stream, req.Topic, part)
+	if st == wire.StatusOK {
+		st = srv.authorizeTopic(c.caller(), needPoll, t.Stream, t.ID)
+	}
 	if st != wire.StatusOK {
 		srv.reply(s, c, h, st, nil)
 		return
@@ -244,6 +253,12 @@ func (srv *Server) getConsumerOffset(s *shard.Shard, c *session, h *wire.Request
 		return
 	}
 	t, p, st := srv.resolve(req.Stream, req.Topic, req.Partition)
+	if st == wire.StatusOK {
+		if ast := srv.authorizeTopic(c.caller(), needPoll, t.Stream, t.ID); ast != wire.StatusOK {
+			srv.reply(s, c, h, ast, nil)
+			return
+		}
+	}
 	switch st {
 	case wire.StatusOK:
 	case wire.StatusPartitionNotFound:

@@ -70,6 +70,12 @@ func (srv *Server) read(s *shard.Shard, c *session, h *wire.RequestHeader, body 
 		srv.reply(s, c, h, wire.StatusUnauthenticated, nil)
 		return
 	}
+	if sc, ok := readScopes[code]; ok {
+		if st := srv.authorize(c.caller(), sc, body); st != wire.StatusOK {
+			srv.reply(s, c, h, st, nil)
+			return
+		}
+	}
 	switch code {
 	case codePollMessages:
 		srv.pollMessages(s, c, h, body)

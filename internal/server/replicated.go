@@ -53,6 +53,14 @@ func (srv *Server) replicated(s *shard.Shard, c *session, h *wire.RequestHeader,
 	if srv.replay(s, c, h) {
 		return false
 	}
+	if sc, ok := opScopes[h.Operation]; ok {
+		if st := srv.authorize(c.caller(), sc, body); st != wire.StatusOK {
+			srv.metrics.status(st)
+			srv.remember(c, h, replyFrame(h, st, nil, 0, srv.commitOp()))
+			srv.reply(s, c, h, st, nil)
+			return false
+		}
+	}
 	if h.Operation == wire.OpDeleteSegments {
 		srv.deleteSegments(s, c, h, body)
 		return false
@@ -90,21 +98,20 @@ func (srv *Server) remember(c *session, h *wire.RequestHeader, f *wire.Frame) {
 	c.lastReply = append(c.lastReply[:0], f.Bytes()...)
 }
 
-// requireRoot reports whether the session's user may manage users. Iggy
-// grants it by permission; Shoal does not read permissions yet, so only
-// the root user may.
-func requireRoot(c caller) wire.Status {
-	if c.userID != metadata.RootUserID {
-		return wire.StatusUnauthorized
+// manageUsers reports whether the caller may manage users: the root user,
+// or a user granted manage_users.
+func (m *metaState) manageUsers(c caller) wire.Status {
+	if m.srv.allowed(c, (*metadata.Permissions).ManageUser) {
+		return wire.StatusOK
 	}
-	return wire.StatusOK
+	return wire.StatusUnauthorized
 }
 
 // createUser: [username_len u8][username][password_len u8][password]
 // [status u8][has_permissions u8][permissions_len u32][permissions].
 // Reply: UserInfoDetails. The password is hashed off shard 0.
 func (m *metaState) createUser(c caller, body []byte, done func([]byte, wire.Status)) {
-	if st := requireRoot(c); st != wire.StatusOK {
+	if st := m.manageUsers(c); st != wire.StatusOK {
 		done(nil, st)
 		return
 	}
@@ -118,6 +125,10 @@ func (m *metaState) createUser(c caller, body []byte, done func([]byte, wire.Sta
 	}
 	if d.bad {
 		done(nil, wire.StatusInvalidFormat)
+		return
+	}
+	if _, err := metadata.DecodePermissions(perms); err != nil {
+		done(nil, wire.StatusInvalidCommand)
 		return
 	}
 	if status == 0 {
@@ -166,7 +177,7 @@ func (m *metaState) offload(work func(), done func([]byte, wire.Status), then fu
 // [has_status u8][status u8]?[options TLV...] (users have no option keys).
 // Reply: empty.
 func (m *metaState) updateUser(c caller, body []byte) ([]byte, wire.Status) {
-	if st := requireRoot(c); st != wire.StatusOK {
+	if st := m.manageUsers(c); st != wire.StatusOK {
 		return nil, st
 	}
 	d := bodyReader{b: body}
@@ -215,7 +226,7 @@ func (m *metaState) changePassword(c caller, body []byte, done func([]byte, wire
 		return
 	}
 	if id != c.userID {
-		if st := requireRoot(c); st != wire.StatusOK {
+		if st := m.manageUsers(c); st != wire.StatusOK {
 			done(nil, st)
 			return
 		}
@@ -251,10 +262,9 @@ func (m *metaState) changePassword(c caller, body []byte, done func([]byte, wire
 // updatePermissions: [user Identifier][has_permissions u8]
 // [permissions_len u32][permissions]. Reply: empty. The root user's
 // permissions cannot change (StatusCannotChangePermissions). Shoal keeps
-// them and returns them in GetUser; it does not enforce them yet (only
-// the root user manages users, streams are open to every user).
+// them, returns them in GetUser and enforces them (authz.go).
 func (m *metaState) updatePermissions(c caller, body []byte) ([]byte, wire.Status) {
-	if st := requireRoot(c); st != wire.StatusOK {
+	if st := m.manageUsers(c); st != wire.StatusOK {
 		return nil, st
 	}
 	d := bodyReader{b: body}
@@ -262,6 +272,9 @@ func (m *metaState) updatePermissions(c caller, body []byte) ([]byte, wire.Statu
 	var perms []byte
 	if d.flag() {
 		perms = append([]byte(nil), d.bytes(int(d.u32()))...)
+	}
+	if _, err := metadata.DecodePermissions(perms); err != nil {
+		d.bad = true
 	}
 	switch {
 	case d.bad || len(d.b) != 0:
@@ -274,7 +287,7 @@ func (m *metaState) updatePermissions(c caller, body []byte) ([]byte, wire.Statu
 
 // deleteUser: [user Identifier]. Reply: empty.
 func (m *metaState) deleteUser(c caller, body []byte) ([]byte, wire.Status) {
-	if st := requireRoot(c); st != wire.StatusOK {
+	if st := m.manageUsers(c); st != wire.StatusOK {
 		return nil, st
 	}
 	id, ok := m.resolveUser(body)
@@ -336,8 +349,8 @@ func appendUserDetails(b []byte, u *metadata.User) []byte {
 
 // readUsers answers GetUsers (32): concatenated UserInfos.
 func (m *metaState) readUsers(c caller, _ []byte) ([]byte, wire.Status) {
-	if st := requireRoot(c); st != wire.StatusOK {
-		return nil, st
+	if !m.srv.allowed(c, (*metadata.Permissions).ReadUser) {
+		return nil, wire.StatusUnauthorized
 	}
 	var out []byte
 	m.store.View(func(st *metadata.State) {
@@ -355,10 +368,8 @@ func (m *metaState) readUser(c caller, body []byte) ([]byte, wire.Status) {
 	if !ok {
 		return nil, wire.StatusOK
 	}
-	if id != c.userID {
-		if st := requireRoot(c); st != wire.StatusOK {
-			return nil, st
-		}
+	if id != c.userID && !m.srv.allowed(c, (*metadata.Permissions).ReadUser) {
+		return nil, wire.StatusUnauthorized
 	}
 	var out []byte
 	m.store.View(func(st *metadata.State) {

@@ -1,0 +1,217 @@
+package metadata
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// Permissions are a user's grants in Iggy's permissions body:
+//
+//	global: 10 bools (u8 each) manage_servers, read_servers, manage_users,
+//	        read_users, manage_streams, read_streams, manage_topics,
+//	        read_topics, poll_messages, send_messages
+//	then [has_streams u8], and per stream [stream_id u32][6 bools
+//	manage_stream, read_stream, manage_topics, read_topics,
+//	poll_messages, send_messages][has_topics u8], per topic
+//	[topic_id u32][4 bools manage_topic, read_topic, poll_messages,
+//	send_messages][has_more_topics u8], then [has_more_streams u8].
+//
+// The checks follow Iggy's permissioner rule by rule; the root user is
+// not subject to them (the caller checks that first). A user without
+// permissions may do nothing the checks guard.
+type Permissions struct {
+	ManageServers, ReadServers, ManageUsers, ReadUsers   bool
+	ManageStreams, ReadStreams, ManageTopics, ReadTopics bool
+	PollMessages, SendMessages                           bool
+	Streams                                              map[uint32]StreamPermissions
+}
+
+// StreamPermissions are one stream's grants.
+type StreamPermissions struct {
+	ManageStream, ReadStream, ManageTopics, ReadTopics bool
+	PollMessages, SendMessages                         bool
+	Topics                                             map[uint32]TopicPermissions
+}
+
+// TopicPermissions are one topic's grants.
+type TopicPermissions struct {
+	ManageTopic, ReadTopic, PollMessages, SendMessages bool
+}
+
+// ErrBadPermissions reports a permissions body that does not decode.
+var ErrBadPermissions = errors.New("metadata: malformed permissions")
+
+// DecodePermissions parses a permissions body; empty means no
+// permissions. The whole body must be consumed.
+func DecodePermissions(b []byte) (Permissions, error) {
+	var p Permissions
+	if len(b) == 0 {
+		return p, nil
+	}
+	r := permReader{b: b}
+	g := r.bools(10)
+	p.ManageServers, p.ReadServers, p.ManageUsers, p.ReadUsers = g[0], g[1], g[2], g[3]
+	p.ManageStreams, p.ReadStreams, p.ManageTopics, p.ReadTopics = g[4], g[5], g[6], g[7]
+	p.PollMessages, p.SendMessages = g[8], g[9]
+	for more := r.flag(); more && !r.bad; more = r.flag() {
+		id := r.u32()
+		f := r.bools(6)
+		sp := StreamPermissions{ManageStream: f[0], ReadStream: f[1], ManageTopics: f[2], ReadTopics: f[3],
+			PollMessages: f[4], SendMessages: f[5]}
+		for moreTopics := r.flag(); moreTopics && !r.bad; moreTopics = r.flag() {
+			tid := r.u32()
+			t := r.bools(4)
+			if sp.Topics == nil {
+				sp.Topics = map[uint32]TopicPermissions{}
+			}
+			sp.Topics[tid] = TopicPermissions{ManageTopic: t[0], ReadTopic: t[1], PollMessages: t[2], SendMessages: t[3]}
+		}
+		if p.Streams == nil {
+			p.Streams = map[uint32]StreamPermissions{}
+		}
+		p.Streams[id] = sp
+	}
+	if r.bad || len(r.b) != 0 {
+		return Permissions{}, ErrBadPermissions
+	}
+	return p, nil
+}
+
+type permReader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *permReader) take(n int) []byte {
+	if r.bad || len(r.b) < n {
+		r.bad = true
+		return make([]byte, n)
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *permReader) flag() bool {
+	v := r.take(1)[0]
+	if v > 1 {
+		r.bad = true
+	}
+	return v == 1
+}
+
+func (r *permReader) bools(n int) []bool {
+	out := make([]bool, n)
+	for i, v := range r.take(n) {
+		if v > 1 {
+			r.bad = true
+		}
+		out[i] = v == 1
+	}
+	return out
+}
+
+func (r *permReader) u32() uint32 { return binary.LittleEndian.Uint32(r.take(4)) }
+
+// ReadServers: GetStats, GetClients, GetClient, GetSnapshot.
+func (p *Permissions) ReadServer() bool { return p.ManageServers || p.ReadServers }
+
+// ReadUser: GetUser and GetUsers of other users.
+func (p *Permissions) ReadUser() bool { return p.ManageUsers || p.ReadUsers }
+
+// ManageUser: CreateUser, UpdateUser, DeleteUser, UpdatePermissions and
+// another user's ChangePassword.
+func (p *Permissions) ManageUser() bool { return p.ManageUsers }
+
+// ReadStreamList: GetStreams.
+func (p *Permissions) ReadStreamList() bool { return p.ManageStreams || p.ReadStreams }
+
+// CreateStream: CreateStream.
+func (p *Permissions) CreateStream() bool { return p.ManageStreams }
+
+// ReadStream: GetStream.
+func (p *Permissions) ReadStream(stream uint32) bool {
+	if p.ManageStreams || p.ReadStreams {
+		return true
+	}
+	s, ok := p.Streams[stream]
+	return ok && (s.ManageStream || s.ReadStream)
+}
+
+// ManageStream: UpdateStream, DeleteStream, PurgeStream.
+func (p *Permissions) ManageStream(stream uint32) bool {
+	if p.ManageStreams {
+		return true
+	}
+	s, ok := p.Streams[stream]
+	return ok && s.ManageStream
+}
+
+// ReadTopicList: GetTopics.
+func (p *Permissions) ReadTopicList(stream uint32) bool {
+	if p.ReadStreams || p.ManageStreams || p.ManageTopics || p.ReadTopics {
+		return true
+	}
+	s, ok := p.Streams[stream]
+	return ok && (s.ManageStream || s.ReadStream || s.ManageTopics || s.ReadTopics)
+}
+
+// ReadTopic: GetTopic, and every consumer-group request.
+func (p *Permissions) ReadTopic(stream, topic uint32) bool {
+	if p.ReadTopicList(stream) {
+		return true
+	}
+	t, ok := p.Streams[stream].Topics[topic]
+	return ok && (t.ManageTopic || t.ReadTopic)
+}
+
+// CreateTopic: CreateTopic.
+func (p *Permissions) CreateTopic(stream uint32) bool {
+	if p.ManageStreams || p.ManageTopics {
+		return true
+	}
+	s, ok := p.Streams[stream]
+	return ok && (s.ManageStream || s.ManageTopics)
+}
+
+// ManageTopic: UpdateTopic, DeleteTopic, PurgeTopic, CreatePartitions,
+// DeletePartitions, DeleteSegments.
+func (p *Permissions) ManageTopic(stream, topic uint32) bool {
+	if p.CreateTopic(stream) {
+		return true
+	}
+	t, ok := p.Streams[stream].Topics[topic]
+	return ok && t.ManageTopic
+}
+
+// Poll: PollMessages and the consumer-offset requests.
+func (p *Permissions) Poll(stream, topic uint32) bool {
+	if p.PollMessages || p.ReadTopics || p.ManageTopics || p.ReadStreams || p.ManageStreams {
+		return true
+	}
+	s, ok := p.Streams[stream]
+	if !ok {
+		return false
+	}
+	if s.PollMessages || s.ManageStream || s.ReadStream || s.ManageTopics || s.ReadTopics {
+		return true
+	}
+	t, ok := s.Topics[topic]
+	return ok && (t.ManageTopic || t.ReadTopic || t.PollMessages)
+}
+
+// Send: SendMessages.
+func (p *Permissions) Send(stream, topic uint32) bool {
+	if p.SendMessages || p.ManageStreams || p.ManageTopics {
+		return true
+	}
+	s, ok := p.Streams[stream]
+	if !ok {
+		return false
+	}
+	if s.SendMessages || s.ManageStream || s.ManageTopics {
+		return true
+	}
+	t, ok := s.Topics[topic]
+	return ok && (t.ManageTopic || t.SendMessages)
+}
