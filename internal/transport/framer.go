@@ -53,6 +53,14 @@ func (fr *FrameReader) ReadFrame() (*wire.Frame, error) {
 		return nil, err
 	}
 	size := int(wire.PeekSize(fr.hdr[:]))
+	if size > wire.LargeFrame {
+		// Grow with the bytes that arrive, not with the announced size: a
+		// peer announcing 64 MiB and sending nothing costs LargeFrame. The
+		// look-ahead (64 KiB) holds only bytes of this frame.
+		head := append(fr.hdr[:], fr.buffered()...)
+		fr.release()
+		return wire.ReadLargeFrame(fr.r, head, size)
+	}
 	f := wire.NewFrame(size)
 	b := f.Bytes()
 	copy(b, fr.hdr[:])

@@ -120,3 +120,31 @@ func BenchmarkFrameReader(b *testing.B) {
 		f.Release()
 	}
 }
+
+// A frame above wire.LargeFrame is read into a growing buffer; the frames
+// around it come out intact, whatever the read sizes.
+func TestFrameReaderLargeFrame(t *testing.T) {
+	var stream bytes.Buffer
+	want := [][]byte{testFrame(wire.CommandRequest, 10, 1), testFrame(wire.CommandRequest, 3*wire.LargeFrame, 2), testFrame(wire.CommandRequest, 5, 3)}
+	for _, f := range want {
+		stream.Write(f)
+	}
+	for name, wrap := range map[string]func(io.Reader) io.Reader{
+		"whole": func(r io.Reader) io.Reader { return r },
+		"half":  iotest.HalfReader,
+	} {
+		t.Run(name, func(t *testing.T) {
+			fr := NewFrameReader(wrap(bytes.NewReader(stream.Bytes())), 0)
+			for i, w := range want {
+				f, err := fr.ReadFrame()
+				if err != nil || !bytes.Equal(f.Bytes(), w) {
+					t.Fatalf("frame %d: %v", i, err)
+				}
+				f.Release()
+			}
+			if _, err := fr.ReadFrame(); err != io.EOF {
+				t.Fatalf("end: %v", err)
+			}
+		})
+	}
+}

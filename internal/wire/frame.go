@@ -93,6 +93,37 @@ func NewFrame(n int) *Frame {
 	return &Frame{b: make([]byte, n, classSize(c))}
 }
 
+// LargeFrame is the size above which a frame is not allocated whole when
+// its header arrives: ReadLargeFrame grows its buffer as the bytes do, so
+// a peer that announces a large frame and sends little of it costs little.
+const LargeFrame = 1 << 20
+
+// ReadLargeFrame reads a frame of size bytes whose first bytes, head (the
+// header and any body bytes already read), are known, reading the rest
+// from r into a buffer that doubles from LargeFrame as the bytes arrive.
+// The frame is not pooled (Release leaves it to the collector). A stream
+// that ends early is io.ErrUnexpectedEOF.
+func ReadLargeFrame(r io.Reader, head []byte, size int) (*Frame, error) {
+	b := make([]byte, len(head), max(len(head), min(size, LargeFrame)))
+	copy(b, head)
+	for len(b) < size {
+		if len(b) == cap(b) {
+			nb := make([]byte, len(b), min(size, 2*cap(b)))
+			copy(nb, b)
+			b = nb
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil && len(b) < size {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+	return &Frame{b: b}, nil
+}
+
 // FrameOf copies b into a new pooled frame.
 func FrameOf(b []byte) *Frame {
 	f := NewFrame(len(b))

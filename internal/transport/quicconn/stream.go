@@ -34,7 +34,11 @@ func readStreamFrame(r io.Reader, max uint32) (*wire.Frame, error) {
 	if err := wire.CheckHeader(hdr[:], max); err != nil {
 		return nil, err
 	}
-	f := wire.NewFrame(int(wire.PeekSize(hdr[:])))
+	size := int(wire.PeekSize(hdr[:]))
+	if size > wire.LargeFrame {
+		return wire.ReadLargeFrame(r, hdr[:], size)
+	}
+	f := wire.NewFrame(size)
 	b := f.Bytes()
 	copy(b, hdr[:])
 	if _, err := io.ReadFull(r, b[wire.HeaderSize:]); err != nil {

@@ -176,10 +176,24 @@ func (c *Conn) readFrame() (*wire.Frame, error) {
 				return nil, c.fail(closeProtocol, "invalid frame",
 					fmt.Errorf("%w: %w: %d", ErrProtocol, wire.ErrFrameTooSmall, n))
 			}
-			f := wire.NewFrame(int(n))
-			if err := c.readPayload(f.Bytes()); err != nil {
-				f.Release()
-				return nil, err
+			var f *wire.Frame
+			if n > wire.LargeFrame {
+				// Grow with the bytes that arrive, not with the
+				// announced length (wire.ReadLargeFrame).
+				var hdr [wire.HeaderSize]byte
+				if err := c.readPayload(hdr[:]); err != nil {
+					return nil, err
+				}
+				var err error
+				if f, err = wire.ReadLargeFrame(payloadReader{c}, hdr[:], int(n)); err != nil {
+					return nil, err
+				}
+			} else {
+				f = wire.NewFrame(int(n))
+				if err := c.readPayload(f.Bytes()); err != nil {
+					f.Release()
+					return nil, err
+				}
 			}
 			if masked {
 				gws.Cipher(f.Bytes(), mask, 0)
@@ -290,6 +304,21 @@ func (c *Conn) readPayload(dst []byte) error {
 	}
 	c.rs += copy(dst, (*c.rbuf)[c.rs:c.re])
 	return nil
+}
+
+// payloadReader reads payload bytes: the look-ahead first, then the
+// connection. Its callers never ask for more than the payload has left.
+type payloadReader struct{ c *Conn }
+
+func (r payloadReader) Read(p []byte) (int, error) {
+	c := r.c
+	if c.rbuf != nil && c.rs < c.re {
+		n := copy(p, (*c.rbuf)[c.rs:c.re])
+		c.rs += n
+		return n, nil
+	}
+	c.release()
+	return c.nc.Read(p)
 }
 
 func (c *Conn) releaseIfEmpty() {
