@@ -67,6 +67,23 @@ func FuzzRequestBodies(f *testing.F) {
 		}
 		var sn SnapshotRequest
 		sn.Decode(b)
+		var us UpdateStreamRequest
+		us.Decode(b)
+		var ut UpdateTopicRequest
+		if ut.Decode(b) == wire.StatusOK && ut.Options.Explicit&^UpdatableTopicOptions != 0 {
+			t.Fatalf("an update carries a create-time key: %+v", ut.Options)
+		}
+		var ds DeleteSegmentsRequest
+		ds.Decode(b)
+		if p, err := DecodePermissions(b); err == nil {
+			if _, err := DecodePermissions(append(b[:len(b):len(b)], 0)); err == nil && len(b) > 0 {
+				t.Fatalf("% x and a trailing byte both decode", b)
+			}
+			for sid := range p.Streams {
+				p.Send(sid, 0)
+				p.Poll(sid, 0)
+			}
+		}
 		if len(b) > 0 {
 			AppendDescribeOptions(nil, b[0])
 		}
