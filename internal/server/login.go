@@ -48,7 +48,7 @@ func (srv *Server) login(s *shard.Shard, c *session, h *wire.RequestHeader, body
 			srv.replyLogin(s, c, &req)
 		})
 	}
-	srv.onMeta(func(m *metaState) {
+	queued := srv.onMeta(func(m *metaState) {
 		if !isPassword {
 			m.loginToken(client, token, finish)
 			return
@@ -61,6 +61,9 @@ func (srv *Server) login(s *shard.Shard, c *session, h *wire.RequestHeader, body
 			finish(r)
 		})
 	})
+	if !queued {
+		srv.busy(s, c, h)
+	}
 }
 
 // replyLogin sends the login reply for c's session: a result section and
@@ -85,7 +88,7 @@ func (srv *Server) logout(s *shard.Shard, c *session, h *wire.RequestHeader) {
 	}
 	c.parked = true
 	req, client, epoch, id := *h, c.client, c.epoch, c.id
-	srv.onMeta(func(m *metaState) {
+	queued := srv.onMeta(func(m *metaState) {
 		r := m.endSession(client, epoch)
 		srv.resume(id, func(s *shard.Shard, c *session) {
 			if !r.OK() {
@@ -96,6 +99,9 @@ func (srv *Server) logout(s *shard.Shard, c *session, h *wire.RequestHeader) {
 			srv.reply(s, c, &req, wire.StatusOK, nil)
 		})
 	})
+	if !queued {
+		srv.busy(s, c, h)
+	}
 }
 
 func (srv *Server) commitOp() wire.Op { return wire.Op(srv.commit.Load()) }

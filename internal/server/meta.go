@@ -95,11 +95,12 @@ type loginResult struct {
 }
 
 // login checks the credentials off the shard loops (argon2 is slow by
-// design), then commits Register on shard 0 and calls done there.
+// design), then commits Register on shard 0 and calls done there (or, if
+// shard 0 refuses the work, from the checking goroutine).
 func (m *metaState) login(client wire.ClientID, username, password string, done func(loginResult)) {
 	err := m.srv.rt.Shard(0).Bus().Go(func(context.Context) {
 		u, st := m.store.Authenticate(username, password) // safe off shard 0: the store locks
-		m.srv.onMeta(func(m *metaState) {
+		queued := m.srv.onMeta(func(m *metaState) {
 			switch st {
 			case wire.StatusOK:
 				m.register(client, u.ID, done)
@@ -109,6 +110,11 @@ func (m *metaState) login(client wire.ClientID, username, password string, done 
 				done(loginResult{evict: wire.EvictInvalidCredentials})
 			}
 		})
+		if !queued {
+			// Off the shard loops, done only hands the answer to the
+			// connection's shard.
+			done(loginResult{evict: wire.EvictSessionError})
+		}
 	})
 	if err != nil {
 		done(loginResult{evict: wire.EvictSessionError})

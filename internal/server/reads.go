@@ -95,10 +95,12 @@ func (srv *Server) read(s *shard.Shard, c *session, h *wire.RequestHeader, body 
 	if fn := metaReads[code]; fn != nil {
 		c.parked = true
 		req, in, who, id := *h, append([]byte(nil), body...), c.caller(), c.id
-		srv.onMeta(func(m *metaState) {
+		if !srv.onMeta(func(m *metaState) {
 			b, st := fn(m, who, in)
 			srv.resume(id, func(s *shard.Shard, c *session) { srv.reply(s, c, &req, st, b) })
-		})
+		}) {
+			srv.busy(s, c, h)
+		}
 		return
 	}
 	if _, replicated := wire.OperationForCode(code); replicated || code == codeLegacySendMessages {

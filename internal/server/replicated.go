@@ -73,7 +73,7 @@ func (srv *Server) replicated(s *shard.Shard, c *session, h *wire.RequestHeader,
 	}
 	c.parked = true
 	req, in, who, id := *h, append([]byte(nil), body...), c.caller(), c.id
-	srv.onMeta(func(m *metaState) {
+	queued := srv.onMeta(func(m *metaState) {
 		fn(m, who, in, func(payload []byte, st wire.Status) {
 			srv.resume(id, func(s *shard.Shard, c *session) {
 				var f *wire.Frame
@@ -88,6 +88,9 @@ func (srv *Server) replicated(s *shard.Shard, c *session, h *wire.RequestHeader,
 			})
 		})
 	})
+	if !queued {
+		srv.busy(s, c, h)
+	}
 	return false
 }
 
@@ -166,7 +169,9 @@ func (m *metaState) createUser(c caller, body []byte, done func([]byte, wire.Sta
 func (m *metaState) offload(work func(), done func([]byte, wire.Status), then func(m *metaState)) {
 	err := m.srv.rt.Shard(0).Bus().Go(func(context.Context) {
 		work()
-		m.srv.onMeta(then)
+		if !m.srv.onMeta(then) {
+			done(nil, wire.StatusTransientNotAccepted) // done only resumes the connection
+		}
 	})
 	if err != nil {
 		done(nil, wire.StatusError)

@@ -264,9 +264,22 @@ func (srv *Server) Shutdown(ctx context.Context) (bus.DrainOutcome, error) {
 	return out, errors.Join(errs...)
 }
 
-// onMeta runs fn on shard 0, the owner of the metadata (S5).
-func (srv *Server) onMeta(fn func(m *metaState)) {
+// onMeta runs fn on shard 0, the owner of the metadata (S5). It reports
+// whether fn was queued: when shard 0's inbox is full it is not, and a
+// caller that parked a connection for fn must answer it itself (busy).
+func (srv *Server) onMeta(fn func(m *metaState)) bool {
 	if err := srv.rt.Shard(0).Post(func(*shard.Shard) { fn(srv.meta) }); err != nil {
-		srv.log.Error("metadata work dropped: shard 0 inbox full", "err", err)
+		srv.log.Warn("metadata work refused: shard 0 inbox full", "err", err)
+		return false
 	}
+	return true
+}
+
+// busy answers a parked connection's request that could not reach shard
+// 0 with TransientNotAccepted, which clients replay (S11: answered, not
+// dropped).
+func (srv *Server) busy(s *shard.Shard, c *session, h *wire.RequestHeader) {
+	c.parked = false
+	srv.metrics.status(wire.StatusTransientNotAccepted)
+	srv.reply(s, c, h, wire.StatusTransientNotAccepted, nil)
 }
