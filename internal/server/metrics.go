@@ -19,6 +19,9 @@ type metrics struct {
 	requests    [256]prometheus.Counter
 	statuses    *prometheus.CounterVec
 	ok          prometheus.Counter
+	// segmentsDeleted and segmentsExpired count the segments
+	// DeleteSegments and the cleaner removed.
+	segmentsDeleted, segmentsExpired prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -44,7 +47,11 @@ func newMetrics() *metrics {
 		Name: "shoal_replies_total", Help: "Replies by status.",
 	}, []string{"status"})
 	m.ok = m.statuses.WithLabelValues("OK")
-	m.reg.MustRegister(m.connections, m.evictions, m.replays, reqs, m.statuses,
+	removed := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "shoal_segments_removed_total", Help: "Sealed segments removed, by cause: delete (DeleteSegments) or retention (the cleaner).",
+	}, []string{"cause"})
+	m.segmentsDeleted, m.segmentsExpired = removed.WithLabelValues("delete"), removed.WithLabelValues("retention")
+	m.reg.MustRegister(m.connections, m.evictions, m.replays, reqs, m.statuses, removed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

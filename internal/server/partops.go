@@ -317,6 +317,7 @@ func (srv *Server) deleteSegments(s *shard.Shard, c *session, h *wire.RequestHea
 				srv.log.Error("delete segments", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", derr)
 				status = wire.StatusError
 			} else if n > 0 {
+				srv.metrics.segmentsDeleted.Add(float64(n))
 				srv.log.Info("deleted segments", "stream", k.stream, "topic", k.topic, "partition", k.partition, "segments", n)
 			}
 			srv.publish(k, part)

@@ -2,6 +2,9 @@ package server
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,6 +43,14 @@ func TestRetention(t *testing.T) {
 	ts.retain(ctx, time.Now().Add(2*time.Hour))
 	if n := segments(c); n != 1 {
 		t.Fatalf("%d segments after expiry, want the active one", n)
+	}
+	resp, err := http.Get("http://" + ts.Addr("http").String() + "/metrics")
+	must(err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	http.DefaultClient.CloseIdleConnections()
+	if want := `shoal_segments_removed_total{cause="retention"} 4`; !strings.Contains(string(b), want) {
+		t.Fatalf("/metrics lacks %s", want)
 	}
 	p, err := c.PollMessages(ctx, s, tp, client.DefaultConsumer(), 0, client.PollingStrategy{Kind: wire.PollFirst}, 10, false)
 	must(err)
