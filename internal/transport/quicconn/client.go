@@ -38,7 +38,7 @@ type Conn struct {
 	// +checklocks:qmu
 	closed bool
 
-	rerr      error // sticky; owned by the ReadFrame caller
+	rerr      sticky // owned by the ReadFrame caller
 	closeOnce sync.Once
 }
 
@@ -113,16 +113,7 @@ func (c *Conn) SendBatch(frames [][]byte) error {
 // no request is outstanding, a frame from a server-opened stream. A request
 // stream the server reset or finished without a frame is skipped. It
 // returns io.EOF once the server closed the connection cleanly.
-func (c *Conn) ReadFrame() (*wire.Frame, error) {
-	if c.rerr != nil {
-		return nil, c.rerr
-	}
-	f, err := c.readFrame()
-	if err != nil {
-		c.rerr = err
-	}
-	return f, err
-}
+func (c *Conn) ReadFrame() (*wire.Frame, error) { return c.rerr.read(c.readFrame) }
 
 func (c *Conn) readFrame() (*wire.Frame, error) {
 	for {

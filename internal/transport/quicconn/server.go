@@ -221,7 +221,7 @@ type serverConn struct {
 
 	done chan struct{} // closed by Close
 	wg   sync.WaitGroup
-	rerr error // sticky; owned by the ReadFrame caller
+	rerr sticky // owned by the ReadFrame caller
 
 	mu   sync.Mutex // guards the following fields
 	cond sync.Cond  // on mu: the queue, acceptErr or closed changed
@@ -304,16 +304,7 @@ func (c *serverConn) next() (*slot, error) {
 // them. It returns io.EOF after the client's goodbye (an empty stream: by
 // then every request was read, and finishing the goodbye stream tells the
 // client so) or a clean close.
-func (c *serverConn) ReadFrame() (*wire.Frame, error) {
-	if c.rerr != nil {
-		return nil, c.rerr
-	}
-	f, err := c.readFrame()
-	if err != nil {
-		c.rerr = err
-	}
-	return f, err
-}
+func (c *serverConn) ReadFrame() (*wire.Frame, error) { return c.rerr.read(c.readFrame) }
 
 func (c *serverConn) readFrame() (*wire.Frame, error) {
 	sl, err := c.next()

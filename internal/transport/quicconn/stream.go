@@ -24,6 +24,21 @@ const (
 // acknowledge its goodbye, and a Close's final writes.
 const closeTimeout = 2 * time.Second
 
+// sticky makes a reader's first error permanent: every later read
+// returns it.
+type sticky struct{ err error }
+
+func (s *sticky) read(next func() (*wire.Frame, error)) (*wire.Frame, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	f, err := next()
+	if err != nil {
+		s.err = err
+	}
+	return f, err
+}
+
 // readStreamFrame reads one frame from a stream, checking its header
 // before reading the body (S8). An empty stream is io.EOF.
 func readStreamFrame(r io.Reader, max uint32) (*wire.Frame, error) {
