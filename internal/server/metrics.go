@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -68,4 +69,53 @@ func (m *metrics) status(s wire.Status) {
 		return
 	}
 	m.statuses.WithLabelValues(strconv.FormatUint(uint64(s), 10) + " " + s.String()).Inc()
+}
+
+// partitionCollector exports every partition's counters at scrape time,
+// labelled by stream, topic and partition id.
+type partitionCollector struct {
+	srv                               *Server
+	messages, size, segments, current *prometheus.Desc
+}
+
+func newPartitionCollector(srv *Server) partitionCollector {
+	labels := []string{"stream", "topic", "partition"}
+	return partitionCollector{
+		srv:      srv,
+		messages: prometheus.NewDesc("shoal_partition_messages", "Messages a partition holds.", labels, nil),
+		size:     prometheus.NewDesc("shoal_partition_size_bytes", "Bytes of a partition's segments.", labels, nil),
+		segments: prometheus.NewDesc("shoal_partition_segments", "Segments of a partition.", labels, nil),
+		current:  prometheus.NewDesc("shoal_partition_current_offset", "Offset of a partition's last message.", labels, nil),
+	}
+}
+
+func (c partitionCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.messages
+	ch <- c.size
+	ch <- c.segments
+	ch <- c.current
+}
+
+func (c partitionCollector) Collect(ch chan<- prometheus.Metric) {
+	type part struct {
+		labels []string
+		stats  metadata.PartitionStats
+	}
+	var parts []part
+	c.srv.view(func(s *metadata.State) {
+		s.Topics(func(t metadata.TopicInfo) {
+			for _, p := range t.Partitions {
+				parts = append(parts, part{
+					labels: []string{strconv.FormatUint(uint64(t.Stream), 10), strconv.FormatUint(uint64(t.ID), 10), strconv.FormatUint(uint64(p.ID), 10)},
+					stats:  c.srv.stats(t.Stream, t.ID, p.ID),
+				})
+			}
+		})
+	})
+	for _, p := range parts {
+		ch <- prometheus.MustNewConstMetric(c.messages, prometheus.GaugeValue, float64(p.stats.Messages), p.labels...)
+		ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(p.stats.SizeBytes), p.labels...)
+		ch <- prometheus.MustNewConstMetric(c.segments, prometheus.GaugeValue, float64(p.stats.Segments), p.labels...)
+		ch <- prometheus.MustNewConstMetric(c.current, prometheus.GaugeValue, float64(p.stats.CurrentOffset), p.labels...)
+	}
 }

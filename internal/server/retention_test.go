@@ -49,8 +49,12 @@ func TestRetention(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	http.DefaultClient.CloseIdleConnections()
-	if want := `shoal_segments_removed_total{cause="retention"} 4`; !strings.Contains(string(b), want) {
-		t.Fatalf("/metrics lacks %s", want)
+	for _, want := range []string{`shoal_segments_removed_total{cause="retention"} 4`,
+		`shoal_partition_segments{partition="0",stream="0",topic="0"} 1`,
+		`shoal_partition_messages{partition="0",stream="0",topic="0"} 1000`} {
+		if !strings.Contains(string(b), want) {
+			t.Fatalf("/metrics lacks %s", want)
+		}
 	}
 	p, err := c.PollMessages(ctx, s, tp, client.DefaultConsumer(), 0, client.PollingStrategy{Kind: wire.PollFirst}, 10, false)
 	must(err)

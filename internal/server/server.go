@@ -63,6 +63,7 @@ func New(opts Options) (*Server, error) {
 	}
 	srv := &Server{opts: opts, log: log, started: time.Now(), dir: newDirectory(), metrics: newMetrics(),
 		addrs: map[string]net.Addr{}}
+	srv.metrics.reg.MustRegister(newPartitionCollector(srv))
 	meta, err := openMeta(srv)
 	if err != nil {
 		return nil, err
