@@ -208,3 +208,29 @@ func (r *reader) user() User {
 	r.take(int(r.u32()))
 	return u
 }
+
+// Permissions are a user's grants: global flags, and per stream and per
+// topic ones (by id), as Iggy defines them.
+type (
+	Permissions       = wire.Permissions
+	StreamPermissions = wire.StreamPermissions
+	TopicPermissions  = wire.TopicPermissions
+)
+
+// UpdatePermissions replaces a user's permissions; nil removes them all.
+// The root user's cannot change.
+func (c *Client) UpdatePermissions(ctx context.Context, user Identifier, p *Permissions) error {
+	if err := checkID("user", user); err != nil {
+		return err
+	}
+	body := user.Append(nil)
+	if p == nil {
+		body = append(body, 0)
+	} else {
+		perms := p.Append(nil)
+		body = binary.LittleEndian.AppendUint32(append(body, 1), uint32(len(perms)))
+		body = append(body, perms...)
+	}
+	_, err := c.Request(ctx, wire.OpUpdatePermissions, 0, body)
+	return err
+}

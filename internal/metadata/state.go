@@ -21,7 +21,7 @@ type User struct {
 	CreatedAt   uint64 // µs since the Unix epoch, from the CreateUser op
 	Password    PasswordHash
 	Permissions []byte
-	perms       *Permissions // Permissions decoded; nil when empty or malformed
+	perms       *wire.Permissions // Permissions decoded; nil when empty or malformed
 }
 
 // Result is the outcome of applying an operation: StatusOK, or the
@@ -100,7 +100,7 @@ func (s *State) Users() []User {
 // UserPermissions returns user id's decoded permissions, or nil when it
 // has none (or no such user). The result is never modified: an update
 // replaces it.
-func (s *State) UserPermissions(id uint32) *Permissions {
+func (s *State) UserPermissions(id uint32) *wire.Permissions {
 	if u, ok := s.users[id]; ok {
 		return u.perms
 	}
@@ -110,11 +110,11 @@ func (s *State) UserPermissions(id uint32) *Permissions {
 // decodedPermissions decodes b, or returns nil when it is empty or does
 // not decode (proposers refuse malformed bodies; an old journal may hold
 // one, and it grants nothing).
-func decodedPermissions(b []byte) *Permissions {
+func decodedPermissions(b []byte) *wire.Permissions {
 	if len(b) == 0 {
 		return nil
 	}
-	p, err := DecodePermissions(b)
+	p, err := wire.DecodePermissions(b)
 	if err != nil {
 		return nil
 	}

@@ -2,6 +2,7 @@ package metadata
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/shoal-io/shoal/internal/wire"
@@ -75,13 +76,16 @@ func FuzzRequestBodies(f *testing.F) {
 		}
 		var ds DeleteSegmentsRequest
 		ds.Decode(b)
-		if p, err := DecodePermissions(b); err == nil {
-			if _, err := DecodePermissions(append(b[:len(b):len(b)], 0)); err == nil && len(b) > 0 {
+		if p, err := wire.DecodePermissions(b); err == nil {
+			if _, err := wire.DecodePermissions(append(b[:len(b):len(b)], 0)); err == nil && len(b) > 0 {
 				t.Fatalf("% x and a trailing byte both decode", b)
 			}
 			for sid := range p.Streams {
 				p.Send(sid, 0)
 				p.Poll(sid, 0)
+			}
+			if q, err := wire.DecodePermissions(p.Append(nil)); err != nil || !reflect.DeepEqual(p, q) && len(b) > 0 {
+				t.Fatalf("% x does not survive a re-encoding: %v", b, err)
 			}
 		}
 		if len(b) > 0 {

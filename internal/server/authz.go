@@ -5,18 +5,18 @@ import (
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
-// Authorization, as Iggy's permissioner decides it (metadata.Permissions
+// Authorization, as Iggy's permissioner decides it (wire.Permissions
 // holds the rules). The root user may do everything. Every other user
 // needs a grant: the global flags, or a stream's or a topic's. A request
 // whose stream or topic does not exist is let through, to be answered
 // "not found" by its handler as before.
 
 // allowed reports whether c may do what check asks.
-func (srv *Server) allowed(c caller, check func(p *metadata.Permissions) bool) bool {
+func (srv *Server) allowed(c caller, check func(p *wire.Permissions) bool) bool {
 	if c.userID == metadata.RootUserID {
 		return true
 	}
-	var p *metadata.Permissions
+	var p *wire.Permissions
 	srv.view(func(s *metadata.State) { p = s.UserPermissions(c.userID) })
 	return p != nil && check(p)
 }
@@ -24,21 +24,21 @@ func (srv *Server) allowed(c caller, check func(p *metadata.Permissions) bool) b
 // scope says which identifiers open a request body and what it needs.
 type scope struct {
 	ids   int // 0, 1 (stream) or 2 (stream, topic)
-	check func(p *metadata.Permissions, stream, topic uint32) bool
+	check func(p *wire.Permissions, stream, topic uint32) bool
 }
 
 var (
-	needServer      = scope{0, func(p *metadata.Permissions, _, _ uint32) bool { return p.ReadServer() }}
-	needStreamList  = scope{0, func(p *metadata.Permissions, _, _ uint32) bool { return p.ReadStreamList() }}
-	needCreate      = scope{0, func(p *metadata.Permissions, _, _ uint32) bool { return p.CreateStream() }}
-	needReadStream  = scope{1, func(p *metadata.Permissions, s, _ uint32) bool { return p.ReadStream(s) }}
-	needManage      = scope{1, func(p *metadata.Permissions, s, _ uint32) bool { return p.ManageStream(s) }}
-	needTopicList   = scope{1, func(p *metadata.Permissions, s, _ uint32) bool { return p.ReadTopicList(s) }}
-	needCreateTopic = scope{1, func(p *metadata.Permissions, s, _ uint32) bool { return p.CreateTopic(s) }}
-	needReadTopic   = scope{2, func(p *metadata.Permissions, s, t uint32) bool { return p.ReadTopic(s, t) }}
-	needManageTopic = scope{2, func(p *metadata.Permissions, s, t uint32) bool { return p.ManageTopic(s, t) }}
-	needPoll        = scope{2, func(p *metadata.Permissions, s, t uint32) bool { return p.Poll(s, t) }}
-	needSend        = scope{2, func(p *metadata.Permissions, s, t uint32) bool { return p.Send(s, t) }}
+	needServer      = scope{0, func(p *wire.Permissions, _, _ uint32) bool { return p.ReadServer() }}
+	needStreamList  = scope{0, func(p *wire.Permissions, _, _ uint32) bool { return p.ReadStreamList() }}
+	needCreate      = scope{0, func(p *wire.Permissions, _, _ uint32) bool { return p.CreateStream() }}
+	needReadStream  = scope{1, func(p *wire.Permissions, s, _ uint32) bool { return p.ReadStream(s) }}
+	needManage      = scope{1, func(p *wire.Permissions, s, _ uint32) bool { return p.ManageStream(s) }}
+	needTopicList   = scope{1, func(p *wire.Permissions, s, _ uint32) bool { return p.ReadTopicList(s) }}
+	needCreateTopic = scope{1, func(p *wire.Permissions, s, _ uint32) bool { return p.CreateTopic(s) }}
+	needReadTopic   = scope{2, func(p *wire.Permissions, s, t uint32) bool { return p.ReadTopic(s, t) }}
+	needManageTopic = scope{2, func(p *wire.Permissions, s, t uint32) bool { return p.ManageTopic(s, t) }}
+	needPoll        = scope{2, func(p *wire.Permissions, s, t uint32) bool { return p.Poll(s, t) }}
+	needSend        = scope{2, func(p *wire.Permissions, s, t uint32) bool { return p.Send(s, t) }}
 )
 
 // readScopes are the NonReplicated reads that need a grant. Users, tokens
@@ -93,7 +93,7 @@ func (srv *Server) authorize(c caller, sc scope, body []byte) wire.Status {
 			return wire.StatusOK // malformed: the handler says so
 		}
 	}
-	var p *metadata.Permissions
+	var p *wire.Permissions
 	var stream, topic uint32
 	found := true
 	srv.view(func(s *metadata.State) {
@@ -119,7 +119,7 @@ func (srv *Server) authorize(c caller, sc scope, body []byte) wire.Status {
 
 // authorizeTopic checks an already resolved stream and topic.
 func (srv *Server) authorizeTopic(c caller, sc scope, stream, topic uint32) wire.Status {
-	if srv.allowed(c, func(p *metadata.Permissions) bool { return sc.check(p, stream, topic) }) {
+	if srv.allowed(c, func(p *wire.Permissions) bool { return sc.check(p, stream, topic) }) {
 		return wire.StatusOK
 	}
 	return wire.StatusUnauthorized

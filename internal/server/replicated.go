@@ -104,7 +104,7 @@ func (srv *Server) remember(c *session, h *wire.RequestHeader, f *wire.Frame) {
 // manageUsers reports whether the caller may manage users: the root user,
 // or a user granted manage_users.
 func (m *metaState) manageUsers(c caller) wire.Status {
-	if m.srv.allowed(c, (*metadata.Permissions).ManageUser) {
+	if m.srv.allowed(c, (*wire.Permissions).ManageUser) {
 		return wire.StatusOK
 	}
 	return wire.StatusUnauthorized
@@ -130,7 +130,7 @@ func (m *metaState) createUser(c caller, body []byte, done func([]byte, wire.Sta
 		done(nil, wire.StatusInvalidFormat)
 		return
 	}
-	if _, err := metadata.DecodePermissions(perms); err != nil {
+	if _, err := wire.DecodePermissions(perms); err != nil {
 		done(nil, wire.StatusInvalidCommand)
 		return
 	}
@@ -278,7 +278,7 @@ func (m *metaState) updatePermissions(c caller, body []byte) ([]byte, wire.Statu
 	if d.flag() {
 		perms = append([]byte(nil), d.bytes(int(d.u32()))...)
 	}
-	if _, err := metadata.DecodePermissions(perms); err != nil {
+	if _, err := wire.DecodePermissions(perms); err != nil {
 		d.bad = true
 	}
 	switch {
@@ -354,7 +354,7 @@ func appendUserDetails(b []byte, u *metadata.User) []byte {
 
 // readUsers answers GetUsers (32): concatenated UserInfos.
 func (m *metaState) readUsers(c caller, _ []byte) ([]byte, wire.Status) {
-	if !m.srv.allowed(c, (*metadata.Permissions).ReadUser) {
+	if !m.srv.allowed(c, (*wire.Permissions).ReadUser) {
 		return nil, wire.StatusUnauthorized
 	}
 	var out []byte
@@ -373,7 +373,7 @@ func (m *metaState) readUser(c caller, body []byte) ([]byte, wire.Status) {
 	if !ok {
 		return nil, wire.StatusOK
 	}
-	if id != c.userID && !m.srv.allowed(c, (*metadata.Permissions).ReadUser) {
+	if id != c.userID && !m.srv.allowed(c, (*wire.Permissions).ReadUser) {
 		return nil, wire.StatusUnauthorized
 	}
 	var out []byte

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shoal-io/shoal/client"
 )
 
 func runUser(ctx context.Context, c *client.Client, out io.Writer, args []string) error {
-	sub, args, err := subcommand("user", args, "create", "list", "update", "passwd", "delete")
+	sub, args, err := subcommand("user", args, "create", "list", "update", "passwd", "permissions", "delete")
 	if err != nil {
 		return err
 	}
@@ -95,6 +98,28 @@ func runUser(ctx context.Context, c *client.Client, out io.Writer, args []string
 		}
 		fmt.Fprintf(out, "changed the password of %s\n", pos[0])
 		return nil
+	case "permissions":
+		var g grantFlags
+		fs.Var(&g.global, "global", "global grants, comma separated: "+strings.Join(globalGrants, ", "))
+		fs.Var(&g.stream, "stream", "ID:grants for one stream, repeatable: "+strings.Join(streamGrants, ", "))
+		fs.Var(&g.topic, "topic", "STREAM/TOPIC:grants for one topic (ids), repeatable: "+strings.Join(topicGrants, ", "))
+		pos, err := parseArgs(fs, args, "USER [--global g,...] [--stream ID:g,...]... [--topic S/T:g,...]... (none: revoke all)", 1, 1)
+		if err != nil {
+			return helpOK(err)
+		}
+		p, err := g.permissions()
+		if err != nil {
+			return fmt.Errorf("shoal user permissions: %w", err)
+		}
+		if err := c.UpdatePermissions(ctx, client.ParseIdentifier(pos[0]), p); err != nil {
+			return err
+		}
+		if p == nil {
+			fmt.Fprintf(out, "revoked every permission of %s\n", pos[0])
+		} else {
+			fmt.Fprintf(out, "set the permissions of %s\n", pos[0])
+		}
+		return nil
 	default: // delete
 		pos, err := parseArgs(fs, args, "USER", 1, 1)
 		if err != nil {
@@ -162,4 +187,87 @@ func runToken(ctx context.Context, c *client.Client, out io.Writer, args []strin
 		fmt.Fprintf(out, "deleted token %s\n", pos[0])
 		return nil
 	}
+}
+
+// The grant names, as Iggy's permissions spell them.
+var (
+	globalGrants = []string{"manage_servers", "read_servers", "manage_users", "read_users", "manage_streams",
+		"read_streams", "manage_topics", "read_topics", "poll_messages", "send_messages"}
+	streamGrants = []string{"manage_stream", "read_stream", "manage_topics", "read_topics", "poll_messages", "send_messages"}
+	topicGrants  = []string{"manage_topic", "read_topic", "poll_messages", "send_messages"}
+)
+
+// listFlag collects repeated string flags.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, " ") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// grantFlags are user permissions' --global, --stream and --topic flags.
+type grantFlags struct{ global, stream, topic listFlag }
+
+// permissions builds the permissions the flags describe, or nil for none.
+func (g *grantFlags) permissions() (*client.Permissions, error) {
+	if len(g.global)+len(g.stream)+len(g.topic) == 0 {
+		return nil, nil
+	}
+	var p client.Permissions
+	for _, v := range g.global {
+		if err := grant(v, globalGrants, &p.ManageServers, &p.ReadServers, &p.ManageUsers, &p.ReadUsers, &p.ManageStreams,
+			&p.ReadStreams, &p.ManageTopics, &p.ReadTopics, &p.PollMessages, &p.SendMessages); err != nil {
+			return nil, fmt.Errorf("--global: %w", err)
+		}
+	}
+	stream := func(id uint32) client.StreamPermissions {
+		if p.Streams == nil {
+			p.Streams = map[uint32]client.StreamPermissions{}
+		}
+		return p.Streams[id]
+	}
+	for _, v := range g.stream {
+		idText, grants, ok := strings.Cut(v, ":")
+		id, err := strconv.ParseUint(idText, 10, 32)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("--stream %q: want ID:grants", v)
+		}
+		s := stream(uint32(id))
+		if err := grant(grants, streamGrants, &s.ManageStream, &s.ReadStream, &s.ManageTopics, &s.ReadTopics,
+			&s.PollMessages, &s.SendMessages); err != nil {
+			return nil, fmt.Errorf("--stream %q: %w", v, err)
+		}
+		p.Streams[uint32(id)] = s
+	}
+	for _, v := range g.topic {
+		ids, grants, ok := strings.Cut(v, ":")
+		sText, tText, ok2 := strings.Cut(ids, "/")
+		sid, err1 := strconv.ParseUint(sText, 10, 32)
+		tid, err2 := strconv.ParseUint(tText, 10, 32)
+		if !ok || !ok2 || err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("--topic %q: want STREAM/TOPIC:grants", v)
+		}
+		s := stream(uint32(sid))
+		var t client.TopicPermissions
+		if err := grant(grants, topicGrants, &t.ManageTopic, &t.ReadTopic, &t.PollMessages, &t.SendMessages); err != nil {
+			return nil, fmt.Errorf("--topic %q: %w", v, err)
+		}
+		if s.Topics == nil {
+			s.Topics = map[uint32]client.TopicPermissions{}
+		}
+		s.Topics[uint32(tid)] = t
+		p.Streams[uint32(sid)] = s
+	}
+	return &p, nil
+}
+
+// grant sets the flags named in list (comma separated) among names.
+func grant(list string, names []string, flags ...*bool) error {
+	for name := range strings.SplitSeq(list, ",") {
+		name = strings.TrimSpace(name)
+		i := slices.Index(names, name)
+		if i < 0 {
+			return fmt.Errorf("unknown grant %q (want one of %s)", name, strings.Join(names, ", "))
+		}
+		*flags[i] = true
+	}
+	return nil
 }

@@ -43,6 +43,21 @@ func TestUserAndTokenCommands(t *testing.T) {
 	if _, err := run(t, withToken, c("me")...); err == nil || !strings.Contains(err.Error(), "evicted") {
 		t.Fatalf("me with a deleted token: %v", err)
 	}
+	// Permissions: robert may read streams only once granted.
+	if _, err := run(t, bob, c("stream", "list")...); err == nil || !strings.Contains(err.Error(), "Unauthorized") {
+		t.Fatalf("stream list without a grant: %v", err)
+	}
+	mustRun(t, c("user", "permissions", "robert", "--global", "read_streams,poll_messages", "--stream", "0:send_messages", "--topic", "0/1:manage_topic"),
+		"set", "the", "permissions", "of", "robert")
+	if out, err := run(t, bob, c("stream", "list")...); err != nil {
+		t.Fatalf("stream list with read_streams: %v\n%s", err, out)
+	}
+	mustFail(t, c("user", "permissions", "robert", "--global", "fly"), "unknown grant")
+	mustFail(t, c("user", "permissions", "robert", "--stream", "x:send_messages"), "want ID:grants")
+	mustRun(t, c("user", "permissions", "robert"), "revoked")
+	if _, err := run(t, bob, c("stream", "list")...); err == nil {
+		t.Fatal("stream list after the revoke")
+	}
 	mustRun(t, c("user", "delete", "robert"), "deleted", "user", "robert")
 
 	// Renames.

@@ -1,8 +1,10 @@
-package metadata
+package wire
 
 import (
 	"encoding/binary"
 	"errors"
+	"maps"
+	"slices"
 )
 
 // Permissions are a user's grants in Iggy's permissions body:
@@ -39,7 +41,7 @@ type TopicPermissions struct {
 }
 
 // ErrBadPermissions reports a permissions body that does not decode.
-var ErrBadPermissions = errors.New("metadata: malformed permissions")
+var ErrBadPermissions = errors.New("wire: malformed permissions")
 
 // DecodePermissions parses a permissions body; empty means no
 // permissions. The whole body must be consumed.
@@ -214,4 +216,34 @@ func (p *Permissions) Send(stream, topic uint32) bool {
 	}
 	t, ok := s.Topics[topic]
 	return ok && (t.ManageTopic || t.SendMessages)
+}
+
+// Append appends p's permissions body (the layout DecodePermissions
+// reads), streams and topics in id order.
+func (p *Permissions) Append(b []byte) []byte {
+	b = appendBools(b, p.ManageServers, p.ReadServers, p.ManageUsers, p.ReadUsers, p.ManageStreams, p.ReadStreams,
+		p.ManageTopics, p.ReadTopics, p.PollMessages, p.SendMessages)
+	streams := slices.Sorted(maps.Keys(p.Streams))
+	b = appendBools(b, len(streams) > 0)
+	for i, id := range streams {
+		s := p.Streams[id]
+		b = binary.LittleEndian.AppendUint32(b, id)
+		b = appendBools(b, s.ManageStream, s.ReadStream, s.ManageTopics, s.ReadTopics, s.PollMessages, s.SendMessages)
+		topics := slices.Sorted(maps.Keys(s.Topics))
+		b = appendBools(b, len(topics) > 0)
+		for j, tid := range topics {
+			t := s.Topics[tid]
+			b = binary.LittleEndian.AppendUint32(b, tid)
+			b = appendBools(b, t.ManageTopic, t.ReadTopic, t.PollMessages, t.SendMessages, j+1 < len(topics))
+		}
+		b = appendBools(b, i+1 < len(streams))
+	}
+	return b
+}
+
+func appendBools(b []byte, vs ...bool) []byte {
+	for _, v := range vs {
+		b = append(b, boolByte(v))
+	}
+	return b
 }

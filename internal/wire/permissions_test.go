@@ -1,4 +1,4 @@
-package metadata
+package wire
 
 import (
 	"encoding/binary"
@@ -24,6 +24,9 @@ func TestDecodePermissions(t *testing.T) {
 	if !p.ReadTopics || p.ManageStreams || len(p.Streams) != 2 || !p.Streams[3].SendMessages ||
 		!p.Streams[3].Topics[7].PollMessages || !p.Streams[3].Topics[8].ManageTopic || !p.Streams[4].ReadStream {
 		t.Fatalf("decoded %+v", p)
+	}
+	if got := p.Append(nil); string(got) != string(b) {
+		t.Fatalf("re-encoded as % x", got)
 	}
 	for _, c := range []struct {
 		name string
