@@ -32,8 +32,9 @@ func (p *Partition) Retain(now, expiry, maxBytes uint64) (int, error) {
 	for _, s := range p.segs[:len(p.segs)-1] {
 		sealed += uint64(s.size)
 	}
+	cutoff := now - min(now, expiry) // batches stamped at or before it have expired
 	return p.removeLeading(func(_ int, s *segment) bool {
-		expired := expiry != 0 && len(s.entries) > 0 && s.entries[len(s.entries)-1].ts <= now-min(now, expiry)
+		expired := expiry != 0 && len(s.entries) > 0 && s.entries[len(s.entries)-1].ts <= cutoff
 		oversized := maxBytes != 0 && sealed > maxBytes
 		sealed -= uint64(s.size)
 		return expired || oversized
