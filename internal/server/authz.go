@@ -88,8 +88,8 @@ func (srv *Server) authorize(c caller, sc scope, body []byte) wire.Status {
 	}
 	var ids [2]wire.Identifier
 	for i := range sc.ids {
-		var ok bool
-		if ids[i], body, ok = cutIdentifier(body); !ok {
+		var err error
+		if ids[i], body, err = wire.CutIdentifier(body); err != nil {
 			return wire.StatusOK // malformed: the handler says so
 		}
 	}
@@ -123,19 +123,4 @@ func (srv *Server) authorizeTopic(c caller, sc scope, stream, topic uint32) wire
 		return wire.StatusOK
 	}
 	return wire.StatusUnauthorized
-}
-
-// cutIdentifier reads [kind u8][len u8][value] off the front of b.
-func cutIdentifier(b []byte) (wire.Identifier, []byte, bool) {
-	if len(b) < 2 || len(b) < 2+int(b[1]) {
-		return wire.Identifier{}, b, false
-	}
-	kind, n := wire.IdentifierKind(b[0]), int(b[1])
-	switch {
-	case kind == wire.IdentifierNumeric && n == 4:
-		return wire.NumericID(uint32(b[2]) | uint32(b[3])<<8 | uint32(b[4])<<16 | uint32(b[5])<<24), b[6:], true
-	case kind == wire.IdentifierString && n > 0:
-		return wire.NamedID(string(b[2 : 2+n])), b[2+n:], true
-	}
-	return wire.Identifier{}, b, false
 }

@@ -42,3 +42,19 @@ func TestReadLargeFrame(t *testing.T) {
 type zeroReader struct{}
 
 func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+func TestCutIdentifier(t *testing.T) {
+	b := NamedID("orders").Append(NumericID(7).Append(nil))
+	id, rest, err := CutIdentifier(b)
+	if err != nil || id.Kind != IdentifierNumeric || id.ID != 7 {
+		t.Fatalf("numeric: %v %v", id, err)
+	}
+	if id, rest, err = CutIdentifier(rest); err != nil || string(id.Name) != "orders" || len(rest) != 0 {
+		t.Fatalf("named: %v %v %d left", id, err, len(rest))
+	}
+	for _, bad := range [][]byte{nil, {1, 4, 0}, {2, 0}, {3, 1, 0}, {2, 1, 0xff}} {
+		if _, _, err := CutIdentifier(bad); err == nil {
+			t.Fatalf("% x decodes", bad)
+		}
+	}
+}

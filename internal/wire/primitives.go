@@ -57,6 +57,17 @@ func (id Identifier) String() string {
 	return strconv.FormatUint(uint64(id.ID), 10)
 }
 
+// CutIdentifier decodes the Identifier at the start of b and returns the
+// bytes after it. A string identifier's name aliases b.
+func CutIdentifier(b []byte) (Identifier, []byte, error) {
+	d := decoder{b: b}
+	id := d.identifier()
+	if d.err != nil {
+		return Identifier{}, b, d.err
+	}
+	return id, b[d.pos:], nil
+}
+
 func (d *decoder) identifier() Identifier {
 	kind := IdentifierKind(d.u8())
 	n := int(d.u8())
