@@ -78,6 +78,39 @@ func (c *Client) CreateUser(ctx context.Context, username, password string, stat
 	return &u, nil
 }
 
+// UserDetails is a user and its permissions (nil: none).
+type UserDetails struct {
+	User
+	Permissions *Permissions `json:"permissions,omitempty"`
+}
+
+// GetUser reads one user with its permissions; any user may read itself.
+func (c *Client) GetUser(ctx context.Context, user Identifier) (*UserDetails, error) {
+	if err := checkID("user", user); err != nil {
+		return nil, err
+	}
+	b, err := c.Request(ctx, wire.OpNonReplicated, CodeUser, user.Append(nil))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) == 0 {
+		return nil, &NotFoundError{Resource: "user", Name: user.String()}
+	}
+	r := reader{b: b}
+	d := UserDetails{User: r.user()}
+	if r.u8() == 1 {
+		p, err := wire.DecodePermissions(r.take(int(r.u32())))
+		if err != nil {
+			return nil, fmt.Errorf("GetUser: %w: %v", ErrMalformedReply, err)
+		}
+		d.Permissions = &p
+	}
+	if err := r.done("GetUser"); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
 // Users lists every user, by id.
 func (c *Client) Users(ctx context.Context) ([]User, error) {
 	b, err := c.Request(ctx, wire.OpNonReplicated, CodeUsers, nil)

@@ -32,7 +32,7 @@ var commands = []command{
 	{name: "partition", usage: "partitions: create|delete STREAM TOPIC [--count N] (delete removes the last N)", run: runPartition, login: true},
 	{name: "segment", usage: "segments: delete STREAM TOPIC [--partition N] [--count N] (the oldest sealed ones)", run: runSegment, login: true},
 	{name: "send", usage: "STREAM TOPIC [--partition N | --key K] [--header k=v]... [MESSAGE...]; no MESSAGE: one per line from stdin", run: runSend, login: true},
-	{name: "user", usage: "users: create NAME --new-password P [--inactive] | list | update USER [--name N] [--status active|inactive] |\n           passwd USER --current-password C --new-password P | permissions USER [--global g,..] [--stream ID:g,..] |\n           delete USER", run: runUser, login: true},
+	{name: "user", usage: "users: create NAME --new-password P [--inactive] | list | get USER | update USER [--name N] [--status active|inactive] |\n           passwd USER --current-password C --new-password P | permissions USER [--global g,..] [--stream ID:g,..] |\n           delete USER", run: runUser, login: true},
 	{name: "token", usage: "personal access tokens: create NAME [--expiry 720h] | list | delete NAME (log in with --token)", run: runToken, login: true},
 	{name: "poll", usage: "STREAM TOPIC [--partition N] [--consumer ID] [--offset N|--timestamp T|--first|--last|--next] [--count N] [--follow]", run: runPoll, login: true},
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,7 +15,7 @@ import (
 )
 
 func runUser(ctx context.Context, c *client.Client, out io.Writer, args []string) error {
-	sub, args, err := subcommand("user", args, "create", "list", "update", "passwd", "permissions", "delete")
+	sub, args, err := subcommand("user", args, "create", "list", "get", "update", "passwd", "permissions", "delete")
 	if err != nil {
 		return err
 	}
@@ -58,6 +59,20 @@ func runUser(ctx context.Context, c *client.Client, out io.Writer, args []string
 			fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", u.ID, u.Username, u.Status, formatTime(u.CreatedAt))
 		}
 		return w.Flush()
+	case "get":
+		asJSON := fs.Bool("json", false, "print JSON")
+		pos, err := parseArgs(fs, args, "USER", 1, 1)
+		if err != nil {
+			return helpOK(err)
+		}
+		u, err := c.GetUser(ctx, client.ParseIdentifier(pos[0]))
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(out, u)
+		}
+		return printUser(out, u)
 	case "update":
 		name := fs.String("name", "", "new username")
 		status := fs.String("status", "", "active or inactive")
@@ -270,4 +285,41 @@ func grant(list string, names []string, flags ...*bool) error {
 		*flags[i] = true
 	}
 	return nil
+}
+
+// printUser prints a user and the grants its permissions hold.
+func printUser(out io.Writer, u *client.UserDetails) error {
+	w := newTable(out)
+	fmt.Fprintf(w, "id\t%d\nusername\t%s\nstatus\t%s\ncreated\t%s\n", u.ID, u.Username, u.Status, formatTime(u.CreatedAt))
+	p := u.Permissions
+	if p == nil {
+		fmt.Fprintln(w, "permissions\tnone")
+		return w.Flush()
+	}
+	fmt.Fprintf(w, "global\t%s\n", granted(globalGrants, p.ManageServers, p.ReadServers, p.ManageUsers, p.ReadUsers,
+		p.ManageStreams, p.ReadStreams, p.ManageTopics, p.ReadTopics, p.PollMessages, p.SendMessages))
+	for _, sid := range slices.Sorted(maps.Keys(p.Streams)) {
+		s := p.Streams[sid]
+		fmt.Fprintf(w, "stream %d\t%s\n", sid, granted(streamGrants, s.ManageStream, s.ReadStream, s.ManageTopics,
+			s.ReadTopics, s.PollMessages, s.SendMessages))
+		for _, tid := range slices.Sorted(maps.Keys(s.Topics)) {
+			t := s.Topics[tid]
+			fmt.Fprintf(w, "topic %d/%d\t%s\n", sid, tid, granted(topicGrants, t.ManageTopic, t.ReadTopic, t.PollMessages, t.SendMessages))
+		}
+	}
+	return w.Flush()
+}
+
+// granted lists the names whose flag is set, or "-".
+func granted(names []string, flags ...bool) string {
+	var out []string
+	for i, f := range flags {
+		if f {
+			out = append(out, names[i])
+		}
+	}
+	if len(out) == 0 {
+		return "-"
+	}
+	return strings.Join(out, ",")
 }

@@ -52,6 +52,13 @@ func TestUserAndTokenCommands(t *testing.T) {
 	if out, err := run(t, bob, c("stream", "list")...); err != nil {
 		t.Fatalf("stream list with read_streams: %v\n%s", err, out)
 	}
+	out = mustRun(t, c("user", "get", "robert"), "global", "read_streams,poll_messages")
+	if !hasLine(out, []string{"stream", "0", "send_messages"}) || !hasLine(out, []string{"topic", "0/1", "manage_topic"}) {
+		t.Fatalf("user get:\n%s", out)
+	}
+	if out, err := run(t, bob, c("user", "get", "robert")...); err != nil || !hasLine(out, []string{"username", "robert"}) {
+		t.Fatalf("a user reads itself: %v\n%s", err, out)
+	}
 	mustFail(t, c("user", "permissions", "robert", "--global", "fly"), "unknown grant")
 	mustFail(t, c("user", "permissions", "robert", "--stream", "x:send_messages"), "want ID:grants")
 	mustRun(t, c("user", "permissions", "robert"), "revoked")
