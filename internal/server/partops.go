@@ -284,17 +284,6 @@ func (srv *Server) getConsumerOffset(s *shard.Shard, c *session, h *wire.Request
 // (partition.DeleteSegments: never the active one, never past the lowest
 // consumer offset). Nothing to remove is success, as in Iggy.
 func (srv *Server) deleteSegments(s *shard.Shard, c *session, h *wire.RequestHeader, body []byte) {
-	answer := func(s *shard.Shard, c *session, req *wire.RequestHeader, st wire.Status) {
-		var f *wire.Frame
-		if st == wire.StatusOK {
-			f = replyFrame(req, st, wire.AppendResultOK(nil), srv.commitOp(), srv.commitOp())
-		} else {
-			f = replyFrame(req, st, nil, 0, srv.commitOp())
-		}
-		srv.metrics.status(st)
-		srv.remember(c, req, f)
-		srv.send(s, c, f)
-	}
 	var req metadata.DeleteSegmentsRequest
 	st := req.Decode(body)
 	var t metadata.TopicInfo
@@ -303,7 +292,7 @@ func (srv *Server) deleteSegments(s *shard.Shard, c *session, h *wire.RequestHea
 		t, p, st = srv.resolve(req.Stream, req.Topic, req.Partition)
 	}
 	if st != wire.StatusOK {
-		answer(s, c, h, st)
+		srv.answerRecorded(s, c, h, st, nil)
 		return
 	}
 	c.parked = true
@@ -325,7 +314,7 @@ func (srv *Server) deleteSegments(s *shard.Shard, c *session, h *wire.RequestHea
 			srv.log.Error("partition unavailable", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
 			status = wire.StatusCannotReadPartitions
 		}
-		srv.resume(id, func(s *shard.Shard, c *session) { answer(s, c, &r, status) })
+		srv.resume(id, func(s *shard.Shard, c *session) { srv.answerRecorded(s, c, &r, status, nil) })
 	})
 	if err != nil {
 		// The owner's inbox is full: answer now rather than drop (S11).

@@ -55,9 +55,7 @@ func (srv *Server) replicated(s *shard.Shard, c *session, h *wire.RequestHeader,
 	}
 	if sc, ok := opScopes[h.Operation]; ok {
 		if st := srv.authorize(c.caller(), sc, body); st != wire.StatusOK {
-			srv.metrics.status(st)
-			srv.remember(c, h, replyFrame(h, st, nil, 0, srv.commitOp()))
-			srv.reply(s, c, h, st, nil)
+			srv.answerRecorded(s, c, h, st, nil)
 			return false
 		}
 	}
@@ -67,31 +65,35 @@ func (srv *Server) replicated(s *shard.Shard, c *session, h *wire.RequestHeader,
 	}
 	fn := metaOps[h.Operation]
 	if fn == nil {
-		srv.remember(c, h, replyFrame(h, wire.StatusFeatureUnavailable, nil, 0, srv.commitOp()))
-		srv.reply(s, c, h, wire.StatusFeatureUnavailable, nil)
+		srv.answerRecorded(s, c, h, wire.StatusFeatureUnavailable, nil)
 		return false
 	}
 	c.parked = true
 	req, in, who, id := *h, append([]byte(nil), body...), c.caller(), c.id
 	queued := srv.onMeta(func(m *metaState) {
 		fn(m, who, in, func(payload []byte, st wire.Status) {
-			srv.resume(id, func(s *shard.Shard, c *session) {
-				var f *wire.Frame
-				if st == wire.StatusOK {
-					f = replyFrame(&req, wire.StatusOK, append(wire.AppendResultOK(nil), payload...), srv.commitOp(), srv.commitOp())
-				} else {
-					f = replyFrame(&req, st, nil, 0, srv.commitOp())
-				}
-				srv.metrics.status(st)
-				srv.remember(c, &req, f)
-				srv.send(s, c, f)
-			})
+			srv.resume(id, func(s *shard.Shard, c *session) { srv.answerRecorded(s, c, &req, st, payload) })
 		})
 	})
 	if !queued {
 		srv.busy(s, c, h)
 	}
 	return false
+}
+
+// answerRecorded sends a replicated request's reply and records it in the
+// client table, so a retry gets the same bytes (wire.md §2.4): a result
+// section and payload when st is OK, the status alone otherwise.
+func (srv *Server) answerRecorded(s *shard.Shard, c *session, req *wire.RequestHeader, st wire.Status, payload []byte) {
+	var f *wire.Frame
+	if st == wire.StatusOK {
+		f = replyFrame(req, st, append(wire.AppendResultOK(nil), payload...), srv.commitOp(), srv.commitOp())
+	} else {
+		f = replyFrame(req, st, nil, 0, srv.commitOp())
+	}
+	srv.metrics.status(st)
+	srv.remember(c, req, f)
+	srv.send(s, c, f)
 }
 
 // remember records a replicated request's reply in the client table, to
