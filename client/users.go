@@ -19,26 +19,13 @@ import (
 const CodeTokens uint32 = 41
 
 // UserStatus is a user's status: active users may log in.
-type UserStatus uint8
+type UserStatus = wire.UserStatus
 
 // User statuses.
 const (
-	UserActive   UserStatus = 1
-	UserInactive UserStatus = 2
+	UserActive   = wire.UserActive
+	UserInactive = wire.UserInactive
 )
-
-func (s UserStatus) String() string {
-	switch s {
-	case UserActive:
-		return "active"
-	case UserInactive:
-		return "inactive"
-	}
-	return fmt.Sprintf("UserStatus(%d)", uint8(s))
-}
-
-// MarshalText writes the status as "active" or "inactive".
-func (s UserStatus) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // User is one user as GetUsers lists it.
 type User struct {

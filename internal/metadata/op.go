@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/shoal-io/shoal/internal/wire"
 )
 
 // ErrMalformed is returned by Decode for bytes that are not a valid
@@ -65,25 +67,14 @@ func Decode(b []byte) (Op, error) {
 	return op, nil
 }
 
-// UserStatus is a user's status, numbered as Iggy numbers it.
-type UserStatus uint8
+// UserStatus is a user's status (wire.UserStatus).
+type UserStatus = wire.UserStatus
 
+// User statuses.
 const (
-	UserActive   UserStatus = 1
-	UserInactive UserStatus = 2
+	UserActive   = wire.UserActive
+	UserInactive = wire.UserInactive
 )
-
-func (s UserStatus) valid() bool { return s == UserActive || s == UserInactive }
-
-func (s UserStatus) String() string {
-	switch s {
-	case UserActive:
-		return "active"
-	case UserInactive:
-		return "inactive"
-	}
-	return fmt.Sprintf("UserStatus(%d)", uint8(s))
-}
 
 // CreateUser adds a user. The state assigns the id: the next unused one,
 // so the first user created (the root) gets RootUserID.

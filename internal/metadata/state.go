@@ -199,7 +199,7 @@ func (s *State) Check(o Op) Result {
 		switch {
 		case ValidateUsername(o.Username) != nil:
 			return Result{Status: wire.StatusInvalidUsername}
-		case !o.Status.valid():
+		case !o.Status.Valid():
 			return Result{Status: wire.StatusInvalidUserStatus}
 		case s.nameTaken(o.Username):
 			return Result{Status: wire.StatusUserAlreadyExists}
@@ -215,7 +215,7 @@ func (s *State) Check(o Op) Result {
 			return Result{Status: wire.StatusInvalidUsername}
 		case o.Username != "" && o.Username != u.Username && s.nameTaken(o.Username):
 			return Result{Status: wire.StatusUserAlreadyExists}
-		case o.Status != 0 && !o.Status.valid():
+		case o.Status != 0 && !o.Status.Valid():
 			return Result{Status: wire.StatusInvalidUserStatus}
 		}
 	case DeleteUser:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strconv"
 )
 
 // Permissions are a user's grants in Iggy's permissions body:
@@ -39,6 +40,32 @@ type StreamPermissions struct {
 type TopicPermissions struct {
 	ManageTopic, ReadTopic, PollMessages, SendMessages bool
 }
+
+// UserStatus is a user's status, numbered as Iggy numbers it: active
+// users may log in.
+type UserStatus uint8
+
+// User statuses.
+const (
+	UserActive   UserStatus = 1
+	UserInactive UserStatus = 2
+)
+
+// Valid reports whether s is a known status.
+func (s UserStatus) Valid() bool { return s == UserActive || s == UserInactive }
+
+func (s UserStatus) String() string {
+	switch s {
+	case UserActive:
+		return "active"
+	case UserInactive:
+		return "inactive"
+	}
+	return "UserStatus(" + strconv.Itoa(int(s)) + ")"
+}
+
+// MarshalText writes the status as "active" or "inactive".
+func (s UserStatus) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // ErrBadPermissions reports a permissions body that does not decode.
 var ErrBadPermissions = errors.New("wire: malformed permissions")
