@@ -233,11 +233,7 @@ func (c *Conn) Close() error {
 		c.wg.Wait()
 		c.wmu.Unlock()
 		c.qmu.Lock()
-		for _, sl := range c.queue {
-			if sl.f != nil {
-				sl.f.Release()
-			}
-		}
+		releaseSlots(c.queue)
 		c.queue = nil
 		c.qmu.Unlock()
 		c.tr.Close()

@@ -196,6 +196,16 @@ func readSlot(sl *slot, max uint32) {
 	}
 }
 
+// releaseSlots releases the frames read into slots nobody took, after
+// their readers have ended.
+func releaseSlots(slots []*slot) {
+	for _, sl := range slots {
+		if sl.f != nil {
+			sl.f.Release()
+		}
+	}
+}
+
 // waiting is a request stream awaiting its reply.
 type waiting struct {
 	s  *quic.Stream
@@ -398,11 +408,7 @@ func (c *serverConn) Close() error {
 		err = c.qc.CloseWithError(CodeNoError, "")
 		c.wg.Wait()
 		c.mu.Lock()
-		for _, sl := range c.queue {
-			if sl.f != nil {
-				sl.f.Release()
-			}
-		}
+		releaseSlots(c.queue)
 		c.queue = nil
 		c.mu.Unlock()
 		c.release()
