@@ -70,8 +70,10 @@
 // (State.Applied after it), so it is unique, increasing and the same on
 // every replay.
 //
-// permissions are kept opaque, in the bytes of Iggy's permissions body;
-// empty means none. A body must be consumed exactly; trailing bytes make
+// permissions are journaled as the bytes of Iggy's permissions body (empty
+// means none). The state also keeps them decoded (wire.Permissions), so a
+// request's authorization does not decode them again; a body that does not
+// decode grants nothing. A body must be consumed exactly; trailing bytes make
 // the operation invalid. These layouts are part of the disk format and must
 // not be changed; a new layout gets a new EncodingVersion.
 //
