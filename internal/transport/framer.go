@@ -57,9 +57,9 @@ func (fr *FrameReader) ReadFrame() (*wire.Frame, error) {
 		// Grow with the bytes that arrive, not with the announced size: a
 		// peer announcing 64 MiB and sending nothing costs LargeFrame. The
 		// look-ahead (64 KiB) holds only bytes of this frame.
-		head := append(fr.hdr[:], fr.buffered()...)
+		f, err := wire.ReadLargeFrame(fr.r, size, fr.hdr[:], fr.buffered())
 		fr.release()
-		return wire.ReadLargeFrame(fr.r, head, size)
+		return f, err
 	}
 	f := wire.NewFrame(size)
 	b := f.Bytes()

@@ -98,14 +98,20 @@ func NewFrame(n int) *Frame {
 // a peer that announces a large frame and sends little of it costs little.
 const LargeFrame = 1 << 20
 
-// ReadLargeFrame reads a frame of size bytes whose first bytes, head (the
-// header and any body bytes already read), are known, reading the rest
-// from r into a buffer that doubles from LargeFrame as the bytes arrive.
-// The frame is not pooled (Release leaves it to the collector). A stream
-// that ends early is io.ErrUnexpectedEOF.
-func ReadLargeFrame(r io.Reader, head []byte, size int) (*Frame, error) {
-	b := make([]byte, len(head), max(len(head), min(size, LargeFrame)))
-	copy(b, head)
+// ReadLargeFrame reads a frame of size bytes whose first bytes, heads (the
+// header and any body bytes already read, in order), are known, reading
+// the rest from r into a buffer that doubles from LargeFrame as the bytes
+// arrive. The frame is not pooled (Release leaves it to the collector). A
+// stream that ends early is io.ErrUnexpectedEOF.
+func ReadLargeFrame(r io.Reader, size int, heads ...[]byte) (*Frame, error) {
+	n := 0
+	for _, h := range heads {
+		n += len(h)
+	}
+	b := make([]byte, 0, max(n, min(size, LargeFrame)))
+	for _, h := range heads {
+		b = append(b, h...)
+	}
 	for len(b) < size {
 		if len(b) == cap(b) {
 			nb := make([]byte, len(b), min(size, 2*cap(b)))

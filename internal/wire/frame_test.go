@@ -16,7 +16,7 @@ func TestReadLargeFrame(t *testing.T) {
 	head := make([]byte, HeaderSize)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	_, err := ReadLargeFrame(io.LimitReader(zeroReader{}, 100), head, size)
+	_, err := ReadLargeFrame(io.LimitReader(zeroReader{}, 100), size, head)
 	runtime.ReadMemStats(&after)
 	if err != io.ErrUnexpectedEOF {
 		t.Fatalf("short frame: %v", err)
@@ -29,7 +29,7 @@ func TestReadLargeFrame(t *testing.T) {
 	for i := range body {
 		body[i] = byte(i * 7)
 	}
-	f, err := ReadLargeFrame(iotest.HalfReader(bytes.NewReader(body[100:])), append(head, body[:100]...), HeaderSize+len(body))
+	f, err := ReadLargeFrame(iotest.HalfReader(bytes.NewReader(body[100:])), HeaderSize+len(body), head, body[:100])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func readStreamFrame(r io.Reader, max uint32) (*wire.Frame, error) {
 	}
 	size := int(wire.PeekSize(hdr[:]))
 	if size > wire.LargeFrame {
-		return wire.ReadLargeFrame(r, hdr[:], size)
+		return wire.ReadLargeFrame(r, size, hdr[:])
 	}
 	f := wire.NewFrame(size)
 	b := f.Bytes()

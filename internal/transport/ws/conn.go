@@ -185,7 +185,7 @@ func (c *Conn) readFrame() (*wire.Frame, error) {
 					return nil, err
 				}
 				var err error
-				if f, err = wire.ReadLargeFrame(payloadReader{c}, hdr[:], int(n)); err != nil {
+				if f, err = wire.ReadLargeFrame(payloadReader{c}, int(n), hdr[:]); err != nil {
 					return nil, err
 				}
 			} else {
