@@ -365,3 +365,16 @@ func TestPortZeroDoesNotClash(t *testing.T) {
 		t.Fatal("two listeners on 127.0.0.1:8090 accepted")
 	}
 }
+
+func TestShards(t *testing.T) {
+	for in, want := range map[string]int{"4": 4, "0..8": 8, "2..3": 1} {
+		if n, err := (Sharding{CPUAllocation: in}).Shards(); err != nil || n != want {
+			t.Errorf("Shards(%q) = %d, %v", in, n, err)
+		}
+	}
+	for _, in := range []string{"0", "-1", "5..2", "a..b", "some"} {
+		if n, err := (Sharding{CPUAllocation: in}).Shards(); err == nil {
+			t.Errorf("Shards(%q) = %d, want an error", in, n)
+		}
+	}
+}

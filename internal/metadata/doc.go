@@ -88,10 +88,12 @@
 //
 // # Goroutines and imports
 //
-// State is a plain value, not safe for concurrent use. Store serialises
-// proposals and reads with a mutex and starts no goroutines. The package
+// A State being applied is not safe for concurrent use; a committed one is
+// immutable and read by any goroutine without a lock (cow.go). Store
+// serialises proposals with a mutex, publishes each committed State
+// atomically, and starts no goroutines. The package
 // imports the standard library, internal/journal, internal/vfs,
-// internal/wire (status codes and operation numbers), internal/config (its
-// byte-size and duration parsers, for topic options sent as strings),
+// internal/wire (status codes and operation numbers), internal/units (byte sizes
+// and durations, for topic options sent as strings),
 // golang.org/x/crypto (argon2) and the XXH3 module.
 package metadata

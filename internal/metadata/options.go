@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/shoal-io/shoal/internal/config"
+	"github.com/shoal-io/shoal/internal/units"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -454,7 +454,7 @@ func parseByteSize(s string) (uint64, bool) {
 	case "0", "unlimited", "Unlimited", "none", "None":
 		return 0, true
 	}
-	n, err := config.ParseSize(s)
+	n, err := units.ParseSize(s)
 	return n, err == nil
 }
 
@@ -480,7 +480,7 @@ func parseExpiry(s string) (uint64, bool) {
 	case "default", "server_default", "Default", "Server_default":
 		return 0, true
 	}
-	d, err := config.ParseDuration(s)
+	d, err := units.ParseDuration(s)
 	if err != nil || d < 0 || d.Seconds() > math.MaxUint32 {
 		return 0, false
 	}

@@ -98,7 +98,7 @@ func (s *Store) Bootstrap(creds RootCredentials, now time.Time, random io.Reader
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.st.UserCount() != 0 || s.st.nextUserID != 0 {
+	if st := s.Current(); st.UserCount() != 0 || st.nextUserID != 0 {
 		return false, nil // lost a race with another bootstrap
 	}
 	r, err := s.proposeLocked(CreateUser{

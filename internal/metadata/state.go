@@ -35,6 +35,9 @@ type Result struct {
 	// ID is the new stream, topic or group id of CreateStream, CreateTopic
 	// and CreateConsumerGroup, and the group id of Join and Leave.
 	ID uint32
+	// Effects are what the operation asks of partition storage (effects.go);
+	// empty for a rejected operation.
+	Effects []Effect
 }
 
 // OK reports whether the operation took effect.

@@ -1,6 +1,7 @@
 package metadata
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/shoal-io/shoal/internal/wire"
@@ -105,7 +106,7 @@ func TestApplyDeterministic(t *testing.T) {
 	for _, op := range sampleOps(t) {
 		enc := Encode(op)
 		ra, rb := a.Apply(enc), b.Apply(enc)
-		if ra != rb || a.Digest() != b.Digest() {
+		if !reflect.DeepEqual(ra, rb) || a.Digest() != b.Digest() {
 			t.Fatalf("%v: results %+v / %+v", op.Kind(), ra, rb)
 		}
 	}

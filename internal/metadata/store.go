@@ -6,6 +6,7 @@ import (
 	"io"
 	"path"
 	"sync"
+	"sync/atomic"
 
 	"github.com/shoal-io/shoal/internal/journal"
 	"github.com/shoal-io/shoal/internal/vfs"
@@ -22,13 +23,21 @@ var ErrClosed = errors.New("metadata: store closed")
 // Store is the durable metadata state: a State whose every change is
 // appended to the journal and fsynced before it is applied and reported
 // (S12). It is safe for concurrent use; proposals are serialised.
+//
+// Reads take no lock: each commit publishes a new immutable State
+// (cow.go), and Current returns the latest one. A proposal holds the
+// writers' mutex through its append and fsync, which never delays a
+// reader.
 type Store struct {
 	params HashParams   // immutable
 	dummy  PasswordHash // immutable; verified against for unknown users
 
-	mu     sync.RWMutex // guards the following fields
-	j      *journal.Journal
-	st     *State
+	cur atomic.Pointer[State] // the committed state; never modified once stored
+
+	mu sync.Mutex // serialises writers; guards the following fields
+	// +checklocks:mu
+	j *journal.Journal
+	// +checklocks:mu
 	closed bool
 }
 
@@ -60,8 +69,15 @@ func Open(fsys vfs.FS, dataDir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metadata: open: %w", err)
 	}
-	return &Store{params: p, dummy: dummy, j: j, st: st}, nil
+	s := &Store{params: p, dummy: dummy, j: j}
+	s.cur.Store(st)
+	return s, nil
 }
+
+// Current returns the latest committed state. It is safe from any
+// goroutine and takes no lock; the State must not be modified, and it
+// stays valid (unchanged) however many commits follow.
+func (s *Store) Current() *State { return s.cur.Load() }
 
 // Propose makes op durable and applies it. An operation that would be
 // rejected (State.Check) or cannot be encoded is answered at once and not
@@ -80,7 +96,8 @@ func (s *Store) proposeLocked(op Op) (Result, error) {
 	if s.closed {
 		return Result{}, ErrClosed
 	}
-	if r := s.st.Check(op); !r.OK() {
+	cur := s.cur.Load()
+	if r := cur.Check(op); !r.OK() {
 		return r, nil
 	}
 	b := Encode(op)
@@ -93,16 +110,15 @@ func (s *Store) proposeLocked(op Op) (Result, error) {
 	if err := s.j.Sync(); err != nil {
 		return Result{}, fmt.Errorf("metadata: propose %v: %w", op.Kind(), err)
 	}
-	return s.st.Apply(b), nil
+	next := cur.next(op)
+	r := next.Apply(b)
+	s.cur.Store(next)
+	return r, nil
 }
 
-// View calls fn with the state under a read lock. fn must not keep the
-// pointer or modify the state.
-func (s *Store) View(fn func(st *State)) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	fn(s.st)
-}
+// View calls fn with the current state (see Current). fn must not modify
+// it.
+func (s *Store) View(fn func(st *State)) { fn(s.Current()) }
 
 // Authenticate checks a username and password. It returns the user on
 // success, StatusInvalidCredentials for an unknown user or a wrong

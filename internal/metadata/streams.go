@@ -269,10 +269,17 @@ func (s *State) applyStreams(o Op) Result {
 		t.byName[st.Name] = st.ID
 	case DeleteStream:
 		st, _ := t.stream(o.Stream)
+		r := Result{Effects: st.effects(EffectDropPartitions)}
 		delete(t.byName, st.Name)
 		delete(t.streams, st.ID)
-	case PurgeStream, PurgeTopic:
+		return r
+	case PurgeStream:
 		// Partition data only; see the operation's doc.
+		st, _ := t.stream(o.Stream)
+		return Result{Effects: st.effects(EffectPurgePartitions)}
+	case PurgeTopic:
+		tp, _ := t.topic(o.Stream, o.Topic)
+		return Result{Effects: []Effect{{Kind: EffectPurgePartitions, Topic: tp.info()}}}
 	case CreateTopic:
 		stream, _ := t.stream(o.Stream)
 		id := lowestFree(stream.topics)
@@ -283,7 +290,7 @@ func (s *State) applyStreams(o Op) Result {
 		}
 		stream.topics[id] = tp
 		stream.topicIDs[o.Name] = id
-		return Result{ID: id}
+		return Result{ID: id, Effects: []Effect{{Kind: EffectCreatePartitions, Topic: tp.info()}}}
 	case UpdateTopic:
 		tp, _ := t.topic(o.Stream, o.Topic)
 		stream := t.streams[tp.Stream]
@@ -299,18 +306,24 @@ func (s *State) applyStreams(o Op) Result {
 	case DeleteTopic:
 		tp, _ := t.topic(o.Stream, o.Topic)
 		stream := t.streams[tp.Stream]
+		r := Result{Effects: []Effect{{Kind: EffectDropPartitions, Topic: tp.info()}}}
 		delete(stream.topicIDs, tp.Name)
 		delete(stream.topics, tp.ID)
+		return r
 	case CreatePartitions:
 		tp, _ := t.topic(o.Stream, o.Topic)
+		from := len(tp.Partitions)
 		for _, shard := range t.place(o.Count, o.Shards) {
 			tp.Partitions = append(tp.Partitions, Partition{ID: uint32(len(tp.Partitions)), CreatedAt: o.Timestamp, Shard: shard})
 		}
 		tp.rebalanceGroups()
+		return Result{Effects: []Effect{{Kind: EffectCreatePartitions, Topic: tp.info(), From: from}}}
 	case DeletePartitions:
 		tp, _ := t.topic(o.Stream, o.Topic)
+		r := Result{Effects: []Effect{{Kind: EffectDropPartitions, Topic: tp.info(), From: len(tp.Partitions) - int(o.Count)}}}
 		tp.Partitions = tp.Partitions[:len(tp.Partitions)-int(o.Count)]
 		tp.rebalanceGroups()
+		return r
 	case CreateConsumerGroup, DeleteConsumerGroup, JoinConsumerGroup, LeaveConsumerGroup:
 		return s.applyGroup(o)
 	default:

@@ -1,4 +1,4 @@
-package config
+package units
 
 import (
 	"testing"
@@ -56,18 +56,5 @@ func TestParseSize(t *testing.T) {
 	}
 	if s := Size(1000).String(); s != "1000 B" {
 		t.Errorf("String = %q", s)
-	}
-}
-
-func TestShards(t *testing.T) {
-	for in, want := range map[string]int{"4": 4, "0..8": 8, "2..3": 1} {
-		if n, err := (Sharding{CPUAllocation: in}).Shards(); err != nil || n != want {
-			t.Errorf("Shards(%q) = %d, %v", in, n, err)
-		}
-	}
-	for _, in := range []string{"0", "-1", "5..2", "a..b", "some"} {
-		if n, err := (Sharding{CPUAllocation: in}).Shards(); err == nil {
-			t.Errorf("Shards(%q) = %d, want an error", in, n)
-		}
 	}
 }
