@@ -17,7 +17,8 @@ func (srv *Server) allowed(c caller, check func(p *wire.Permissions) bool) bool 
 		return true
 	}
 	var p *wire.Permissions
-	srv.view(func(s *metadata.State) { p = s.UserPermissions(c.userID) })
+	s := srv.state()
+	p = s.UserPermissions(c.userID)
 	return p != nil && check(p)
 }
 
@@ -96,18 +97,17 @@ func (srv *Server) authorize(c caller, sc scope, body []byte) wire.Status {
 	var p *wire.Permissions
 	var stream, topic uint32
 	found := true
-	srv.view(func(s *metadata.State) {
-		p = s.UserPermissions(c.userID)
-		switch sc.ids {
-		case 1:
-			var st wire.Status
-			stream, st = s.ResolveStream(ids[0])
-			found = st == wire.StatusOK
-		case 2:
-			t, st := s.ResolveTopic(ids[0], ids[1])
-			stream, topic, found = t.Stream, t.ID, st == wire.StatusOK
-		}
-	})
+	s := srv.state()
+	p = s.UserPermissions(c.userID)
+	switch sc.ids {
+	case 1:
+		var st wire.Status
+		stream, st = s.ResolveStream(ids[0])
+		found = st == wire.StatusOK
+	case 2:
+		t, st := s.ResolveTopic(ids[0], ids[1])
+		stream, topic, found = t.Stream, t.ID, st == wire.StatusOK
+	}
 	switch {
 	case !found:
 		return wire.StatusOK

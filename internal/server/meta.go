@@ -69,9 +69,7 @@ func (m *metaState) close() error {
 
 // publishCommit makes the metadata commit position visible to reply
 // headers on every shard.
-func (m *metaState) publishCommit() {
-	m.store.View(func(st *metadata.State) { m.srv.commit.Store(st.Applied()) })
-}
+func (m *metaState) publishCommit() { m.srv.commit.Store(m.store.Current().Applied()) }
 
 // propose makes op durable and applies it (S12: the caller replies only
 // after this returns). A store failure is fatal to the operation and
@@ -84,6 +82,7 @@ func (m *metaState) propose(op metadata.Op) metadata.Result {
 		return metadata.Result{Status: wire.StatusError}
 	}
 	m.publishCommit()
+	m.srv.carryOut(r.Effects)
 	return r
 }
 

@@ -102,15 +102,14 @@ func (c partitionCollector) Collect(ch chan<- prometheus.Metric) {
 		stats  metadata.PartitionStats
 	}
 	var parts []part
-	c.srv.view(func(s *metadata.State) {
-		s.Topics(func(t metadata.TopicInfo) {
-			for _, p := range t.Partitions {
-				parts = append(parts, part{
-					labels: []string{strconv.FormatUint(uint64(t.Stream), 10), strconv.FormatUint(uint64(t.ID), 10), strconv.FormatUint(uint64(p.ID), 10)},
-					stats:  c.srv.stats(t.Stream, t.ID, p.ID),
-				})
-			}
-		})
+	s := c.srv.state()
+	s.Topics(func(t metadata.TopicInfo) {
+		for _, p := range t.Partitions {
+			parts = append(parts, part{
+				labels: []string{strconv.FormatUint(uint64(t.Stream), 10), strconv.FormatUint(uint64(t.ID), 10), strconv.FormatUint(uint64(p.ID), 10)},
+				stats:  c.srv.stats(t.Stream, t.ID, p.ID),
+			})
+		}
 	})
 	for _, p := range parts {
 		ch <- prometheus.MustNewConstMetric(c.messages, prometheus.GaugeValue, float64(p.stats.Messages), p.labels...)

@@ -80,6 +80,23 @@ func (srv *Server) onPartitionShard(t metadata.TopicInfo, p metadata.Partition, 
 	return srv.owner(p).Post(func(s *shard.Shard) { fn(s, srv.shards[s.ID()]) })
 }
 
+// carryOut does the partition work a committed metadata operation asks
+// for (metadata.Effect), in order, on the partitions' owners. It runs on
+// shard 0 right after the apply; posts to one owner keep their order, so a
+// later request for a created partition finds it.
+func (srv *Server) carryOut(effects []metadata.Effect) {
+	for _, e := range effects {
+		switch e.Kind {
+		case metadata.EffectCreatePartitions:
+			srv.createPartitions(e.Topic, e.From)
+		case metadata.EffectDropPartitions:
+			srv.dropPartitions(e.Topic, e.From)
+		case metadata.EffectPurgePartitions:
+			srv.purgePartitions(e.Topic)
+		}
+	}
+}
+
 // createPartitions creates the partitions of t from index from on, on
 // their owners, after the metadata committed them. A partition directory
 // left by a deleted one with the same ids is wiped (partition.Create).
@@ -175,7 +192,8 @@ func (srv *Server) partition(st *shardState, k partKey, t metadata.TopicInfo) (*
 // on first use.
 func (srv *Server) openPartitions() {
 	var topics []metadata.TopicInfo
-	srv.view(func(s *metadata.State) { s.Topics(func(t metadata.TopicInfo) { topics = append(topics, t) }) })
+	s := srv.state()
+	s.Topics(func(t metadata.TopicInfo) { topics = append(topics, t) })
 	var wg sync.WaitGroup
 	opened := atomic.Int64{}
 	for _, t := range topics {
@@ -227,20 +245,19 @@ type retention struct{ expiry, maxBytes uint64 }
 // segment. It returns once every shard has run its part, or ctx ends.
 func (srv *Server) retain(ctx context.Context, now time.Time) {
 	policies := map[partKey]retention{} // partition unused
-	srv.view(func(s *metadata.State) {
-		s.Topics(func(t metadata.TopicInfo) {
-			o := t.Options
-			var r retention
-			if o.MessageExpiry != math.MaxUint64 {
-				r.expiry = o.MessageExpiry
-			}
-			if o.MaxTopicSize != math.MaxUint64 && len(t.Partitions) > 0 {
-				r.maxBytes = max(o.MaxTopicSize/uint64(len(t.Partitions)), o.SegmentSize+uint64(srv.opts.Bus.MaxMessageSize))
-			}
-			if r != (retention{}) {
-				policies[partKey{stream: t.Stream, topic: t.ID}] = r
-			}
-		})
+	s := srv.state()
+	s.Topics(func(t metadata.TopicInfo) {
+		o := t.Options
+		var r retention
+		if o.MessageExpiry != math.MaxUint64 {
+			r.expiry = o.MessageExpiry
+		}
+		if o.MaxTopicSize != math.MaxUint64 && len(t.Partitions) > 0 {
+			r.maxBytes = max(o.MaxTopicSize/uint64(len(t.Partitions)), o.SegmentSize+uint64(srv.opts.Bus.MaxMessageSize))
+		}
+		if r != (retention{}) {
+			policies[partKey{stream: t.Stream, topic: t.ID}] = r
+		}
 	})
 	if len(policies) == 0 {
 		return
@@ -310,11 +327,10 @@ func (srv *Server) sweepOrphans() error {
 		return err
 	}
 	live := map[partKey]bool{} // stream, topic (partition unused)
-	srv.view(func(s *metadata.State) {
-		s.Topics(func(t metadata.TopicInfo) {
-			live[partKey{stream: t.Stream, topic: t.ID}] = true
-			live[partKey{stream: t.Stream, topic: ^uint32(0)}] = true
-		})
+	s := srv.state()
+	s.Topics(func(t metadata.TopicInfo) {
+		live[partKey{stream: t.Stream, topic: t.ID}] = true
+		live[partKey{stream: t.Stream, topic: ^uint32(0)}] = true
 	})
 	for _, sname := range streams {
 		sid, err := strconv.ParseUint(sname, 10, 32)

@@ -17,7 +17,8 @@ const maxScratch = 4 << 20
 func (srv *Server) resolve(stream, topic wire.Identifier, part uint32) (metadata.TopicInfo, metadata.Partition, wire.Status) {
 	var t metadata.TopicInfo
 	st := wire.StatusOK
-	srv.view(func(s *metadata.State) { t, st = s.ResolveTopic(stream, topic) })
+	s := srv.state()
+	t, st = s.ResolveTopic(stream, topic)
 	if st != wire.StatusOK {
 		return t, metadata.Partition{}, st
 	}
@@ -132,7 +133,8 @@ func (srv *Server) sendMessages(s *shard.Shard, c *session, h *wire.RequestHeade
 	}
 	var t metadata.TopicInfo
 	st := wire.StatusOK
-	srv.view(func(ms *metadata.State) { t, st = ms.ResolveTopic(sm.Stream, sm.Topic) })
+	ms := srv.state()
+	t, st = ms.ResolveTopic(sm.Stream, sm.Topic)
 	if st == wire.StatusOK {
 		st = srv.authorizeTopic(c.caller(), needSend, t.Stream, t.ID)
 	}
@@ -187,7 +189,8 @@ func (srv *Server) offsetKey(cons wire.Consumer, stream, topic wire.Identifier) 
 	}
 	var id uint32
 	st := wire.StatusOK
-	srv.view(func(s *metadata.State) { id, st = s.ResolveGroup(stream, topic, cons.ID) })
+	s := srv.state()
+	id, st = s.ResolveGroup(stream, topic, cons.ID)
 	return partition.ConsumerKeyOf(cons, id), st
 }
 
@@ -218,9 +221,8 @@ func (srv *Server) pollMessages(s *shard.Shard, c *session, h *wire.RequestHeade
 	if req.Consumer.Kind == wire.ConsumerGroup {
 		var owned []uint32
 		var ok bool
-		srv.view(func(ms *metadata.State) {
-			_, owned, ok, _ = ms.Assignment(req.Stream, req.Topic, req.Consumer.ID, c.client)
-		})
+		ms := srv.state()
+		_, owned, ok, _ = ms.Assignment(req.Stream, req.Topic, req.Consumer.ID, c.client)
 		if !req.HasPartition || !ok || !slices.Contains(owned, part) {
 			// Not this member's partition: the resync sentinel tells the
 			// SDK to sync its assignment (wire.md §3.4).

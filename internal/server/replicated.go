@@ -157,10 +157,9 @@ func (m *metaState) createUser(c caller, body []byte, done func([]byte, wire.Sta
 			return
 		}
 		var out []byte
-		m.store.View(func(st *metadata.State) {
-			u, _ := st.User(r.UserID)
-			out = appendUserDetails(nil, &u)
-		})
+		st := m.state()
+		u, _ := st.User(r.UserID)
+		out = appendUserDetails(nil, &u)
 		done(out, wire.StatusOK)
 	})
 }
@@ -243,10 +242,9 @@ func (m *metaState) changePassword(c caller, body []byte, done func([]byte, wire
 		return
 	}
 	var stored metadata.PasswordHash
-	m.store.View(func(st *metadata.State) {
-		u, _ := st.User(id)
-		stored = u.Password // immutable once stored: a change replaces it
-	})
+	st := m.state()
+	u, _ := st.User(id)
+	stored = u.Password // immutable once stored: a change replaces it
 	var match bool
 	var hash metadata.PasswordHash
 	var err error
@@ -320,17 +318,16 @@ func (m *metaState) userIdent(d *bodyReader) (uint32, bool) {
 	}
 	var id uint32
 	var ok bool
-	m.store.View(func(st *metadata.State) {
-		switch {
-		case kind == byte(wire.IdentifierNumeric) && n == 4:
-			_, ok = st.User(binary.LittleEndian.Uint32(val))
-			id = binary.LittleEndian.Uint32(val)
-		case kind == byte(wire.IdentifierString):
-			var u metadata.User
-			u, ok = st.UserByName(string(val))
-			id = u.ID
-		}
-	})
+	st := m.state()
+	switch {
+	case kind == byte(wire.IdentifierNumeric) && n == 4:
+		_, ok = st.User(binary.LittleEndian.Uint32(val))
+		id = binary.LittleEndian.Uint32(val)
+	case kind == byte(wire.IdentifierString):
+		var u metadata.User
+		u, ok = st.UserByName(string(val))
+		id = u.ID
+	}
 	return id, ok
 }
 
@@ -360,11 +357,10 @@ func (m *metaState) readUsers(c caller, _ []byte) ([]byte, wire.Status) {
 		return nil, wire.StatusUnauthorized
 	}
 	var out []byte
-	m.store.View(func(st *metadata.State) {
-		for _, u := range st.Users() {
-			out = appendUserInfo(out, &u)
-		}
-	})
+	st := m.state()
+	for _, u := range st.Users() {
+		out = appendUserInfo(out, &u)
+	}
 	return out, wire.StatusOK
 }
 
@@ -379,10 +375,9 @@ func (m *metaState) readUser(c caller, body []byte) ([]byte, wire.Status) {
 		return nil, wire.StatusUnauthorized
 	}
 	var out []byte
-	m.store.View(func(st *metadata.State) {
-		u, _ := st.User(id)
-		out = appendUserDetails(nil, &u)
-	})
+	st := m.state()
+	u, _ := st.User(id)
+	out = appendUserDetails(nil, &u)
 	return out, wire.StatusOK
 }
 

@@ -10,7 +10,7 @@ import (
 
 // Streams, topics, partitions and consumer groups: the metadata operations
 // run on shard 0 (they change the metadata log); their reads run on the
-// connection's shard under the store's read lock.
+// connection's shard on the committed state, without a lock.
 
 func nowMicros() uint64 { return uint64(time.Now().UnixMicro()) }
 
@@ -64,7 +64,8 @@ func (m *metaState) createStream(_ caller, body []byte) ([]byte, wire.Status) {
 		return nil, st
 	}
 	var out []byte
-	m.store.View(func(s *metadata.State) { out, _ = s.AppendStream(nil, r.ID, m.srv.stats) })
+	s := m.state()
+	out, _ = s.AppendStream(nil, r.ID, m.srv.stats)
 	return out, wire.StatusOK
 }
 
@@ -89,43 +90,13 @@ func (m *metaState) updateTopic(_ caller, body []byte) ([]byte, wire.Status) {
 	return nil, st
 }
 
-// topicsOf lists the topics a stream (or one topic) holds, for the
-// partition work that follows a delete or purge.
-func (m *metaState) topicsOf(stream wire.Identifier, topic *wire.Identifier) []metadata.TopicInfo {
-	var out []metadata.TopicInfo
-	m.store.View(func(s *metadata.State) {
-		if topic != nil {
-			if info, st := s.ResolveTopic(stream, *topic); st == wire.StatusOK {
-				out = append(out, info)
-			}
-			return
-		}
-		id, st := s.ResolveStream(stream)
-		if st != wire.StatusOK {
-			return
-		}
-		s.Topics(func(info metadata.TopicInfo) {
-			if info.Stream == id {
-				out = append(out, info)
-			}
-		})
-	})
-	return out
-}
-
 func (m *metaState) deleteStream(_ caller, body []byte) ([]byte, wire.Status) {
 	var req metadata.StreamRequest
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
 	}
-	topics := m.topicsOf(req.Stream, nil)
-	if _, st := m.proposeStatus(metadata.DeleteStream(req)); st != wire.StatusOK {
-		return nil, st
-	}
-	for _, t := range topics {
-		m.srv.dropPartitions(t, 0)
-	}
-	return nil, wire.StatusOK
+	_, st := m.proposeStatus(metadata.DeleteStream(req))
+	return nil, st
 }
 
 func (m *metaState) purgeStream(_ caller, body []byte) ([]byte, wire.Status) {
@@ -133,13 +104,8 @@ func (m *metaState) purgeStream(_ caller, body []byte) ([]byte, wire.Status) {
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
 	}
-	if _, st := m.proposeStatus(metadata.PurgeStream(req)); st != wire.StatusOK {
-		return nil, st
-	}
-	for _, t := range m.topicsOf(req.Stream, nil) {
-		m.srv.purgePartitions(t)
-	}
-	return nil, wire.StatusOK
+	_, st := m.proposeStatus(metadata.PurgeStream(req))
+	return nil, st
 }
 
 func (m *metaState) createTopic(_ caller, body []byte) ([]byte, wire.Status) {
@@ -151,13 +117,7 @@ func (m *metaState) createTopic(_ caller, body []byte) ([]byte, wire.Status) {
 	if st != wire.StatusOK {
 		return nil, st
 	}
-	topic := wire.NumericID(r.ID)
-	info := m.topicsOf(req.Stream, &topic)
-	if len(info) == 1 {
-		m.srv.createPartitions(info[0], 0)
-	}
-	var out []byte
-	m.store.View(func(s *metadata.State) { out, _ = s.AppendGetTopic(nil, req.Stream, topic, m.srv.stats) })
+	out, _ := m.store.Current().AppendGetTopic(nil, req.Stream, wire.NumericID(r.ID), m.srv.stats)
 	return out, wire.StatusOK
 }
 
@@ -166,14 +126,8 @@ func (m *metaState) deleteTopic(_ caller, body []byte) ([]byte, wire.Status) {
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
 	}
-	topics := m.topicsOf(req.Stream, &req.Topic)
-	if _, st := m.proposeStatus(metadata.DeleteTopic(req)); st != wire.StatusOK {
-		return nil, st
-	}
-	for _, t := range topics {
-		m.srv.dropPartitions(t, 0)
-	}
-	return nil, wire.StatusOK
+	_, st := m.proposeStatus(metadata.DeleteTopic(req))
+	return nil, st
 }
 
 func (m *metaState) purgeTopic(_ caller, body []byte) ([]byte, wire.Status) {
@@ -181,13 +135,8 @@ func (m *metaState) purgeTopic(_ caller, body []byte) ([]byte, wire.Status) {
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
 	}
-	if _, st := m.proposeStatus(metadata.PurgeTopic(req)); st != wire.StatusOK {
-		return nil, st
-	}
-	for _, t := range m.topicsOf(req.Stream, &req.Topic) {
-		m.srv.purgePartitions(t)
-	}
-	return nil, wire.StatusOK
+	_, st := m.proposeStatus(metadata.PurgeTopic(req))
+	return nil, st
 }
 
 func (m *metaState) createPartitions(_ caller, body []byte) ([]byte, wire.Status) {
@@ -195,14 +144,8 @@ func (m *metaState) createPartitions(_ caller, body []byte) ([]byte, wire.Status
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
 	}
-	before := m.topicsOf(req.Stream, &req.Topic)
-	if _, st := m.proposeStatus(req.CreateOp(nowMicros(), uint32(m.srv.rt.Shards()))); st != wire.StatusOK {
-		return nil, st
-	}
-	if after := m.topicsOf(req.Stream, &req.Topic); len(before) == 1 && len(after) == 1 {
-		m.srv.createPartitions(after[0], len(before[0].Partitions))
-	}
-	return nil, wire.StatusOK
+	_, st := m.proposeStatus(req.CreateOp(nowMicros(), uint32(m.srv.rt.Shards())))
+	return nil, st
 }
 
 func (m *metaState) deletePartitions(_ caller, body []byte) ([]byte, wire.Status) {
@@ -210,14 +153,8 @@ func (m *metaState) deletePartitions(_ caller, body []byte) ([]byte, wire.Status
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
 	}
-	before := m.topicsOf(req.Stream, &req.Topic)
-	if _, st := m.proposeStatus(req.DeleteOp()); st != wire.StatusOK {
-		return nil, st
-	}
-	if len(before) == 1 {
-		m.srv.dropPartitions(before[0], len(before[0].Partitions)-int(req.Count))
-	}
-	return nil, wire.StatusOK
+	_, st := m.proposeStatus(req.DeleteOp())
+	return nil, st
 }
 
 func (m *metaState) createGroup(_ caller, body []byte) ([]byte, wire.Status) {
@@ -231,7 +168,8 @@ func (m *metaState) createGroup(_ caller, body []byte) ([]byte, wire.Status) {
 	}
 	// wire.md §3.12-1: the reply carries the group header, never nothing.
 	var out []byte
-	m.store.View(func(s *metadata.State) { out, _ = s.AppendGroup(nil, req.Stream, req.Topic, wire.NumericID(r.ID)) })
+	s := m.state()
+	out, _ = s.AppendGroup(nil, req.Stream, req.Topic, wire.NumericID(r.ID))
 	return out, wire.StatusOK
 }
 
@@ -256,8 +194,11 @@ func (m *metaState) leaveGroup(c caller, body []byte) ([]byte, wire.Status) {
 	return m.groupOp(body, func(r *metadata.GroupRequest) metadata.Op { return r.LeaveOp(c.client) })
 }
 
-// view runs fn under the metadata read lock; safe from any shard.
-func (srv *Server) view(fn func(s *metadata.State)) { srv.meta.store.View(fn) }
+// state returns the committed metadata: immutable, read without a lock
+// from any shard (metadata.Store.Current).
+func (srv *Server) state() *metadata.State { return srv.meta.store.Current() }
+
+func (m *metaState) state() *metadata.State { return m.store.Current() }
 
 func (srv *Server) readDescribeOptions(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
 	var req metadata.DescribeOptionsRequest
@@ -273,14 +214,14 @@ type request[T any] interface {
 	Decode([]byte) wire.Status
 }
 
-// readAs decodes body as an R and answers it from the metadata under its
-// read lock.
+// readAs decodes body as an R and answers it from the committed metadata.
 func readAs[R any, P request[R]](srv *Server, body []byte, fn func(s *metadata.State, req *R) ([]byte, wire.Status)) (out []byte, st wire.Status) {
 	var req R
 	if st := P(&req).Decode(body); st != wire.StatusOK {
 		return nil, st
 	}
-	srv.view(func(s *metadata.State) { out, st = fn(s, &req) })
+	s := srv.state()
+	out, st = fn(s, &req)
 	return out, st
 }
 
@@ -294,7 +235,8 @@ func (srv *Server) readStream(_ *shard.Shard, _ *session, body []byte) ([]byte, 
 }
 
 func (srv *Server) readStreams(_ *shard.Shard, _ *session, _ []byte) (out []byte, st wire.Status) {
-	srv.view(func(s *metadata.State) { out = s.AppendGetStreams(nil, srv.stats) })
+	s := srv.state()
+	out = s.AppendGetStreams(nil, srv.stats)
 	return out, wire.StatusOK
 }
 

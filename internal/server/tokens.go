@@ -71,13 +71,12 @@ func (m *metaState) deleteToken(c caller, body []byte) ([]byte, wire.Status) {
 // each [name str8][expiry_at u64 µs, 0 never].
 func (m *metaState) readTokens(c caller, _ []byte) ([]byte, wire.Status) {
 	var out []byte
-	m.store.View(func(st *metadata.State) {
-		for _, t := range st.Tokens(c.userID) {
-			out = append(out, byte(len(t.Name)))
-			out = append(out, t.Name...)
-			out = binary.LittleEndian.AppendUint64(out, t.ExpiryAt)
-		}
-	})
+	st := m.state()
+	for _, t := range st.Tokens(c.userID) {
+		out = append(out, byte(len(t.Name)))
+		out = append(out, t.Name...)
+		out = binary.LittleEndian.AppendUint64(out, t.ExpiryAt)
+	}
 	return out, wire.StatusOK
 }
 
@@ -88,11 +87,10 @@ func (m *metaState) loginToken(client wire.ClientID, token string, done func(log
 	var tok metadata.AccessToken
 	var u metadata.User
 	var found, user bool
-	m.store.View(func(st *metadata.State) {
-		if tok, found = st.TokenByHash(metadata.HashToken(token)); found {
-			u, user = st.User(tok.UserID)
-		}
-	})
+	st := m.state()
+	if tok, found = st.TokenByHash(metadata.HashToken(token)); found {
+		u, user = st.User(tok.UserID)
+	}
 	switch {
 	case !found || !user || tok.Expired(uint64(time.Now().UnixMicro())):
 		done(loginResult{evict: wire.EvictInvalidToken})
