@@ -71,7 +71,7 @@ func (srv *Server) login(s *shard.Shard, c *session, h *wire.RequestHeader, body
 func (srv *Server) replyLogin(s *shard.Shard, c *session, h *wire.RequestHeader) {
 	body := (&wire.LoginReply{UserID: c.userID, Session: c.epoch, ServerProtocolVersion: wire.CurrentProtocolVersion,
 		ServerVersion: []byte(Version)}).Append(wire.AppendResultOK(nil))
-	srv.metrics.status(wire.StatusOK)
+	srv.metrics.Status(wire.StatusOK)
 	srv.send(s, c, replyFrame(h, wire.StatusOK, body, wire.Op(c.epoch), max(wire.Op(c.epoch), srv.commitOp())))
 }
 

@@ -279,7 +279,7 @@ func (srv *Server) retain(ctx context.Context, now time.Time) {
 					continue
 				}
 				if n > 0 {
-					srv.metrics.segmentsExpired.Add(float64(n))
+					srv.metrics.SegmentsExpired.Add(float64(n))
 					srv.log.Info("segment cleaner removed segments", "stream", k.stream, "topic", k.topic, "partition", k.partition, "segments", n)
 					srv.publish(k, part)
 				}

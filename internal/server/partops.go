@@ -61,7 +61,7 @@ func (srv *Server) atOwnerKeeping(c *session, req *wire.RequestHeader, t metadat
 		// the owner's scratch buffer (reused by its next request).
 		f := replyFrame(&r, status, body, wire.Op(r.Session), srv.commitOp())
 		srv.resume(id, func(s *shard.Shard, c *session) {
-			srv.metrics.status(status)
+			srv.metrics.Status(status)
 			srv.send(s, c, f)
 		})
 	})
@@ -308,7 +308,7 @@ func (srv *Server) deleteSegments(s *shard.Shard, c *session, h *wire.RequestHea
 				srv.log.Error("delete segments", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", derr)
 				status = wire.StatusError
 			} else if n > 0 {
-				srv.metrics.segmentsDeleted.Add(float64(n))
+				srv.metrics.SegmentsDeleted.Add(float64(n))
 				srv.log.Info("deleted segments", "stream", k.stream, "topic", k.topic, "partition", k.partition, "segments", n)
 			}
 			srv.publish(k, part)

@@ -91,7 +91,7 @@ func (srv *Server) answerRecorded(s *shard.Shard, c *session, req *wire.RequestH
 	} else {
 		f = replyFrame(req, st, nil, 0, srv.commitOp())
 	}
-	srv.metrics.status(st)
+	srv.metrics.Status(st)
 	srv.remember(c, req, f)
 	srv.send(s, c, f)
 }

@@ -11,9 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/shoal-io/shoal/internal/bus"
+	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/metrics"
 	"github.com/shoal-io/shoal/internal/partition"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/transport"
@@ -36,7 +36,7 @@ type Server struct {
 	shards  []*shardState // indexed by shard id; each touched only by its shard (S5)
 	meta    *metaState    // touched only by shard 0's goroutine (S5)
 	dir     *directory
-	metrics *metrics
+	metrics *metrics.Metrics
 	commit  atomic.Uint64 // the metadata commit position, for reply headers
 	pstats  sync.Map      // partKey → *partCounters, written by partition owners
 
@@ -61,9 +61,8 @@ func New(opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	srv := &Server{opts: opts, log: log, started: time.Now(), dir: newDirectory(), metrics: newMetrics(),
-		addrs: map[string]net.Addr{}}
-	srv.metrics.reg.MustRegister(newPartitionCollector(srv))
+	srv := &Server{opts: opts, log: log, started: time.Now(), dir: newDirectory(), addrs: map[string]net.Addr{}}
+	srv.metrics = metrics.New(partitionSource{srv})
 	meta, err := openMeta(srv)
 	if err != nil {
 		return nil, err
@@ -189,7 +188,7 @@ func (srv *Server) startHTTP() error {
 		return fmt.Errorf("server: http listen %s: %w", srv.opts.HTTP.Address, err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(srv.metrics.reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", srv.metrics.Handler())
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"status":"healthy","version":%q}`+"\n", Version)
@@ -281,6 +280,16 @@ func (srv *Server) onMeta(fn func(m *metaState)) bool {
 // dropped).
 func (srv *Server) busy(s *shard.Shard, c *session, h *wire.RequestHeader) {
 	c.parked = false
-	srv.metrics.status(wire.StatusTransientNotAccepted)
+	srv.metrics.Status(wire.StatusTransientNotAccepted)
 	srv.reply(s, c, h, wire.StatusTransientNotAccepted, nil)
+}
+
+// partitionSource gives the metrics package the committed metadata and
+// the partitions' counters.
+type partitionSource struct{ srv *Server }
+
+func (p partitionSource) State() *metadata.State { return p.srv.state() }
+
+func (p partitionSource) Stats(stream, topic, part uint32) metadata.PartitionStats {
+	return p.srv.stats(stream, topic, part)
 }

@@ -66,7 +66,7 @@ func (srv *Server) onRequest(s *shard.Shard, id wire.ClientID, f *wire.Frame) {
 		st.conns[id] = c
 		kind, addr, _ := s.Bus().ClientConn(id)
 		srv.dir.add(id, kind, addr)
-		srv.metrics.connections.Inc()
+		srv.metrics.Connections.Inc()
 	}
 	c.lastSeen = time.Now()
 	if c.parked {
@@ -117,12 +117,12 @@ func (srv *Server) send(s *shard.Shard, c *session, f *wire.Frame) {
 }
 
 func (srv *Server) reply(s *shard.Shard, c *session, req *wire.RequestHeader, status wire.Status, body []byte) {
-	srv.metrics.status(status)
+	srv.metrics.Status(status)
 	srv.send(s, c, replyFrame(req, status, body, wire.Op(req.Session), srv.commitOp()))
 }
 
 func (srv *Server) evict(s *shard.Shard, c *session, client wire.ClientID, r wire.EvictionReason) {
-	srv.metrics.evictions.Inc()
+	srv.metrics.Evictions.Inc()
 	srv.log.Info("session evicted", "client", c.id, "reason", r)
 	if c.bound() {
 		srv.unbind(c)
@@ -155,7 +155,7 @@ func (srv *Server) onClientLost(s *shard.Shard, id wire.ClientID) {
 		srv.onMeta(func(m *metaState) { m.endSession(client, epoch) })
 	}
 	srv.dir.remove(id)
-	srv.metrics.connections.Dec()
+	srv.metrics.Connections.Dec()
 }
 
 func (srv *Server) unbind(c *session) {
@@ -179,7 +179,7 @@ func (srv *Server) handle(s *shard.Shard, c *session, f *wire.Frame) {
 		srv.closeClient(s, c, fmt.Errorf("invalid request header: %w", err))
 		return
 	}
-	srv.metrics.request(h.Operation)
+	srv.metrics.Request(h.Operation)
 	body := f.Body()
 	if !h.CheckRequestChecksum(body) {
 		srv.reply(s, c, &h, wire.StatusInvalidFormat, nil)
@@ -228,7 +228,7 @@ func (srv *Server) replay(s *shard.Shard, c *session, h *wire.RequestHeader) boo
 		return false
 	}
 	if h.Request == c.watermark && c.lastReply != nil {
-		srv.metrics.replays.Inc()
+		srv.metrics.Replays.Inc()
 		srv.send(s, c, wire.FrameOf(c.lastReply))
 		return true
 	}
