@@ -133,26 +133,3 @@ func wantNoStatus(err error, st wire.Status) bool {
 	var se *client.StatusError
 	return errors.As(err, &se) && se.Status == st
 }
-
-// BenchmarkAuthorize measures the check a send or poll pays: nothing for
-// the root user, a read-locked lookup and a rule for the others.
-func BenchmarkAuthorize(b *testing.B) {
-	ts := startServer(b, "")
-	root := ts.dial(client.WithCredentials("iggy", "iggy"))
-	if _, err := root.Request(context.Background(), wire.OpCreateUser, 0, createUserWith("writer", grants(nil, 0, []int{5}))); err != nil {
-		b.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name string
-		c    caller
-	}{{"root", caller{userID: 0}}, {"user", caller{userID: 1}}} {
-		b.Run(tc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if st := ts.authorizeTopic(tc.c, needSend, 0, 0); st != wire.StatusOK {
-					b.Fatal(st)
-				}
-			}
-		})
-	}
-}

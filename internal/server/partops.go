@@ -3,6 +3,7 @@ package server
 import (
 	"slices"
 
+	"github.com/shoal-io/shoal/internal/auth"
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/partition"
 	"github.com/shoal-io/shoal/internal/shard"
@@ -92,7 +93,7 @@ func (srv *Server) partitionOp(s *shard.Shard, c *session, h *wire.RequestHeader
 		}
 		t, p, st := srv.resolve(req.Stream, req.Topic, req.Partition)
 		if st == wire.StatusOK {
-			st = srv.authorizeTopic(c.caller(), needPoll, t.Stream, t.ID)
+			st = srv.authorizeTopic(c.caller(), auth.NeedPoll, t.Stream, t.ID)
 		}
 		if st != wire.StatusOK {
 			srv.reply(s, c, h, st, nil)
@@ -136,7 +137,7 @@ func (srv *Server) sendMessages(s *shard.Shard, c *session, h *wire.RequestHeade
 	ms := srv.state()
 	t, st = ms.ResolveTopic(sm.Stream, sm.Topic)
 	if st == wire.StatusOK {
-		st = srv.authorizeTopic(c.caller(), needSend, t.Stream, t.ID)
+		st = srv.authorizeTopic(c.caller(), auth.NeedSend, t.Stream, t.ID)
 	}
 	if st != wire.StatusOK {
 		srv.reply(s, c, h, st, nil)
@@ -207,7 +208,7 @@ func (srv *Server) pollMessages(s *shard.Shard, c *session, h *wire.RequestHeade
 	}
 	t, p, st := srv.resolve(req.Stream, req.Topic, part)
 	if st == wire.StatusOK {
-		st = srv.authorizeTopic(c.caller(), needPoll, t.Stream, t.ID)
+		st = srv.authorizeTopic(c.caller(), auth.NeedPoll, t.Stream, t.ID)
 	}
 	if st != wire.StatusOK {
 		srv.reply(s, c, h, st, nil)
@@ -256,7 +257,7 @@ func (srv *Server) getConsumerOffset(s *shard.Shard, c *session, h *wire.Request
 	}
 	t, p, st := srv.resolve(req.Stream, req.Topic, req.Partition)
 	if st == wire.StatusOK {
-		if ast := srv.authorizeTopic(c.caller(), needPoll, t.Stream, t.ID); ast != wire.StatusOK {
+		if ast := srv.authorizeTopic(c.caller(), auth.NeedPoll, t.Stream, t.ID); ast != wire.StatusOK {
 			srv.reply(s, c, h, ast, nil)
 			return
 		}
