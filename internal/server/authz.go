@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/shoal-io/shoal/internal/auth"
+	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -9,9 +10,6 @@ import (
 // which requests need which grant.
 
 // allowed reports whether c may do what check asks.
-func (srv *Server) allowed(c caller, check func(p *wire.Permissions) bool) bool {
-	return auth.Allowed(srv.state(), c.userID, check)
-}
 
 // readScopes are the NonReplicated reads that need a grant. Users, tokens
 // and the caller's own session are checked by their handlers; polls and
@@ -30,33 +28,12 @@ var readScopes = map[uint32]auth.Scope{
 	codeSyncGroup:  auth.NeedReadTopic,
 }
 
-// opScopes are the replicated operations whose body opens with the
-// stream (and topic) they act on. Users and tokens are checked by their
-// handlers; messages and offsets after their bodies are decoded.
-var opScopes = map[wire.Operation]auth.Scope{
-	wire.OpCreateStream:        auth.NeedCreate,
-	wire.OpUpdateStream:        auth.NeedManage,
-	wire.OpDeleteStream:        auth.NeedManage,
-	wire.OpPurgeStream:         auth.NeedManage,
-	wire.OpCreateTopic:         auth.NeedCreateTopic,
-	wire.OpUpdateTopic:         auth.NeedManageTopic,
-	wire.OpDeleteTopic:         auth.NeedManageTopic,
-	wire.OpPurgeTopic:          auth.NeedManageTopic,
-	wire.OpCreatePartitions:    auth.NeedManageTopic,
-	wire.OpDeletePartitions:    auth.NeedManageTopic,
-	wire.OpDeleteSegments:      auth.NeedManageTopic,
-	wire.OpCreateConsumerGroup: auth.NeedReadTopic,
-	wire.OpDeleteConsumerGroup: auth.NeedReadTopic,
-	wire.OpJoinConsumerGroup:   auth.NeedReadTopic,
-	wire.OpLeaveConsumerGroup:  auth.NeedReadTopic,
-}
-
 // authorize checks a request body against its scope (auth.Authorize).
-func (srv *Server) authorize(c caller, sc auth.Scope, body []byte) wire.Status {
-	return auth.Authorize(srv.state(), c.userID, sc, body)
+func (srv *Server) authorize(c service.Caller, sc auth.Scope, body []byte) wire.Status {
+	return auth.Authorize(srv.state(), c.UserID, sc, body)
 }
 
 // authorizeTopic checks an already resolved stream and topic.
-func (srv *Server) authorizeTopic(c caller, sc auth.Scope, stream, topic uint32) wire.Status {
-	return auth.AuthorizeTopic(srv.state(), c.userID, sc, stream, topic)
+func (srv *Server) authorizeTopic(c service.Caller, sc auth.Scope, stream, topic uint32) wire.Status {
+	return auth.AuthorizeTopic(srv.state(), c.UserID, sc, stream, topic)
 }

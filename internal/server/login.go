@@ -1,13 +1,14 @@
 package server
 
 import (
+	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
 // login serves a Register (wire.md §2.3): protocol version check, then the
 // password body (or the token body), then authentication and the Register
-// commit on shard 0. The connection is parked until the answer returns.
+// commit by the service. The connection is parked until the answer returns.
 func (srv *Server) login(s *shard.Shard, c *session, h *wire.RequestHeader, body []byte) {
 	if c.bound() {
 		// Already bound: answer with the existing session, commit nothing.
@@ -35,34 +36,31 @@ func (srv *Server) login(s *shard.Shard, c *session, h *wire.RequestHeader, body
 		return
 	}
 	c.parked = true
-	req, client, id := *h, h.Client, c.id
-	username, password, token := string(lp.Username), string(lp.Password), string(lt.Token)
-	finish := func(r loginResult) {
+	req, id := *h, c.id
+	finish := func(r service.Login) {
 		srv.resume(id, func(s *shard.Shard, c *session) {
-			if r.evict != 0 {
-				srv.evict(s, c, req.Client, r.evict)
+			if r.Evict != 0 {
+				srv.evict(s, c, req.Client, r.Evict)
 				return
 			}
-			c.client, c.epoch, c.userID, c.watermark, c.lastReply = req.Client, r.epoch, r.userID, 0, nil
-			srv.dir.bind(c.id, r.userID, true)
+			c.client, c.epoch, c.userID, c.watermark, c.lastReply = req.Client, r.Epoch, r.UserID, 0, nil
+			srv.dir.bind(c.id, r.UserID, true)
 			srv.replyLogin(s, c, &req)
 		})
 	}
-	queued := srv.onMeta(func(m *metaState) {
-		if !isPassword {
-			m.loginToken(client, token, finish)
-			return
+	var err error
+	switch {
+	case isPassword:
+		token := ""
+		if isToken {
+			token = string(lt.Token)
 		}
-		m.login(client, username, password, func(r loginResult) {
-			if r.evict == wire.EvictInvalidCredentials && isToken {
-				m.loginToken(client, token, finish)
-				return
-			}
-			finish(r)
-		})
-	})
-	if !queued {
-		srv.busy(s, c, h)
+		err = srv.svc.LoginPassword(h.Client, string(lp.Username), string(lp.Password), token, finish)
+	default:
+		err = srv.svc.LoginToken(h.Client, string(lt.Token), finish)
+	}
+	if err != nil {
+		srv.busy(s, c, h, err)
 	}
 }
 
@@ -87,21 +85,21 @@ func (srv *Server) logout(s *shard.Shard, c *session, h *wire.RequestHeader) {
 		return
 	}
 	c.parked = true
-	req, client, epoch, id := *h, c.client, c.epoch, c.id
-	queued := srv.onMeta(func(m *metaState) {
-		r := m.endSession(client, epoch)
+	req, id := *h, c.id
+	err := srv.svc.Logout(c.client, c.epoch, func(o service.Outcome) {
 		srv.resume(id, func(s *shard.Shard, c *session) {
-			if !r.OK() {
-				srv.reply(s, c, &req, r.Status, nil)
+			if o.Status != wire.StatusOK {
+				srv.reply(s, c, &req, o.Status, nil)
 				return
 			}
 			srv.unbind(c)
 			srv.reply(s, c, &req, wire.StatusOK, nil)
 		})
 	})
-	if !queued {
-		srv.busy(s, c, h)
+	if err != nil {
+		srv.busy(s, c, h, err)
 	}
 }
 
-func (srv *Server) commitOp() wire.Op { return wire.Op(srv.commit.Load()) }
+// commitOp is the metadata commit position, for reply headers.
+func (srv *Server) commitOp() wire.Op { return wire.Op(srv.store.Current().Applied()) }

@@ -1,24 +1,18 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"time"
 
 	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/vfs"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
-// metaState is the metadata owner: the durable store and what shard 0
-// needs around it. Its methods run on shard 0's goroutine (S5), except
-// where noted.
-type metaState struct {
-	srv   *Server
-	store *metadata.Store
-}
-
-func openMeta(srv *Server) (*metaState, error) {
+// openStore opens the metadata store under the data directory (replaying
+// its log) and creates the root user on the first start.
+func openStore(srv *Server) (*metadata.Store, error) {
 	o := &srv.opts
 	if err := vfs.Default.MkdirAll(o.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("server: data directory %s: %w", o.DataDir, err)
@@ -55,92 +49,12 @@ func openMeta(srv *Server) (*metaState, error) {
 			srv.log.Info("root user created", "username", creds.Username, "source", creds.Source)
 		}
 	}
-	m := &metaState{srv: srv, store: store}
-	m.publishCommit()
-	return m, nil
-}
-
-func (m *metaState) close() error {
-	if err := m.store.Close(); err != nil {
-		return fmt.Errorf("server: metadata: %w", err)
-	}
-	return nil
-}
-
-// publishCommit makes the metadata commit position visible to reply
-// headers on every shard.
-func (m *metaState) publishCommit() { m.srv.commit.Store(m.store.Current().Applied()) }
-
-// propose makes op durable and applies it (S12: the caller replies only
-// after this returns). A store failure is fatal to the operation and
-// reported as a server error status; the journal is poisoned and later
-// proposals fail the same way.
-func (m *metaState) propose(op metadata.Op) metadata.Result {
-	r, err := m.store.Propose(op)
-	if err != nil {
-		m.srv.log.Error("metadata proposal failed", "kind", op.Kind(), "err", err)
-		return metadata.Result{Status: wire.StatusError}
-	}
-	m.publishCommit()
-	m.srv.carryOut(r.Effects)
-	return r
-}
-
-// loginResult is the outcome of a login: a session, or an eviction reason.
-type loginResult struct {
-	userID uint32
-	epoch  wire.Epoch
-	evict  wire.EvictionReason
-}
-
-// login checks the credentials off the shard loops (argon2 is slow by
-// design), then commits Register on shard 0 and calls done there (or, if
-// shard 0 refuses the work, from the checking goroutine).
-func (m *metaState) login(client wire.ClientID, username, password string, done func(loginResult)) {
-	err := m.srv.rt.Shard(0).Bus().Go(func(context.Context) {
-		u, st := m.store.Authenticate(username, password) // safe off shard 0: the store locks
-		queued := m.srv.onMeta(func(m *metaState) {
-			switch st {
-			case wire.StatusOK:
-				m.register(client, u.ID, done)
-			case wire.StatusUserInactive:
-				done(loginResult{evict: wire.EvictUserInactive})
-			default:
-				done(loginResult{evict: wire.EvictInvalidCredentials})
-			}
-		})
-		if !queued {
-			// Off the shard loops, done only hands the answer to the
-			// connection's shard.
-			done(loginResult{evict: wire.EvictSessionError})
-		}
-	})
-	if err != nil {
-		done(loginResult{evict: wire.EvictSessionError})
-	}
-}
-
-// register commits Register for an authenticated user and calls done.
-func (m *metaState) register(client wire.ClientID, user uint32, done func(loginResult)) {
-	r := m.propose(metadata.Register{Client: client, UserID: user, Timestamp: uint64(time.Now().UnixMicro())})
-	switch r.Status {
-	case wire.StatusOK:
-		done(loginResult{userID: user, epoch: r.Epoch})
-	case wire.StatusResourceNotFound: // the user was deleted meanwhile
-		done(loginResult{evict: wire.EvictInvalidCredentials})
-	default:
-		done(loginResult{evict: wire.EvictSessionError})
-	}
-}
-
-// endSession commits a Logout for client's session epoch.
-func (m *metaState) endSession(client wire.ClientID, epoch wire.Epoch) metadata.Result {
-	return m.propose(metadata.Logout{Client: client, Epoch: epoch})
+	return store, nil
 }
 
 // readStats answers GetStats: process figures plus metadata counts.
-func (m *metaState) readStats(_ caller, _ []byte) ([]byte, wire.Status) {
-	s := processStats(m.srv.started, m.srv.opts.DataDir)
-	s.ClientsCount = uint32(m.srv.dir.len())
+func (srv *Server) readStats(_ *shard.Shard, _ *session, _ []byte) ([]byte, wire.Status) {
+	s := processStats(srv.started, srv.opts.DataDir)
+	s.ClientsCount = uint32(srv.dir.len())
 	return s.Append(nil), wire.StatusOK
 }

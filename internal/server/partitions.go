@@ -80,11 +80,15 @@ func (srv *Server) onPartitionShard(t metadata.TopicInfo, p metadata.Partition, 
 	return srv.owner(p).Post(func(s *shard.Shard) { fn(s, srv.shards[s.ID()]) })
 }
 
-// carryOut does the partition work a committed metadata operation asks
-// for (metadata.Effect), in order, on the partitions' owners. It runs on
-// shard 0 right after the apply; posts to one owner keep their order, so a
-// later request for a created partition finds it.
-func (srv *Server) carryOut(effects []metadata.Effect) {
+// storage is the service's Storage: the partitions on their owners.
+type storage struct{ srv *Server }
+
+// Carry does the partition work a committed metadata operation asks for
+// (metadata.Effect), in order, on the partitions' owners. It runs on the
+// metadata writer right after the apply; posts to one owner keep their
+// order, so a later request for a created partition finds it.
+func (st storage) Carry(effects []metadata.Effect) {
+	srv := st.srv
 	for _, e := range effects {
 		switch e.Kind {
 		case metadata.EffectCreatePartitions:
@@ -100,8 +104,8 @@ func (srv *Server) carryOut(effects []metadata.Effect) {
 // createPartitions creates the partitions of t from index from on, on
 // their owners, after the metadata committed them. A partition directory
 // left by a deleted one with the same ids is wiped (partition.Create).
-// It runs on shard 0; posts to one owner keep their order, so a later
-// request for the partition finds it created.
+// It runs on the metadata writer; posts to one owner keep their order, so
+// a later request for the partition finds it created.
 func (srv *Server) createPartitions(t metadata.TopicInfo, from int) {
 	cfg := partitionConfig(t.Options)
 	for _, p := range t.Partitions[from:] {

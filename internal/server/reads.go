@@ -39,21 +39,6 @@ const (
 // returns the reply body (no result section) or a non-zero status.
 type readHandler func(srv *Server, s *shard.Shard, c *session, body []byte) ([]byte, wire.Status)
 
-// localReads need no metadata and run on the connection's shard.
-var localReads = map[uint32]readHandler{
-	codeClusterMetadata: (*Server).readClusterMetadata,
-	codeMe:              (*Server).readMe,
-	codeClient:          (*Server).readClient,
-	codeClients:         (*Server).readClients,
-}
-
-// metaReads read the metadata and run on shard 0.
-var metaReads = map[uint32]func(m *metaState, c caller, body []byte) ([]byte, wire.Status){
-	codeStats:    (*metaState).readStats,
-	codeGetUser:  (*metaState).readUser,
-	codeGetUsers: (*metaState).readUsers,
-}
-
 // read serves a NonReplicated request (wire.md §1.10, §2.5): Ping works
 // before login, session-control codes evict, everything else needs a bound
 // session and gets status 40 without one.
@@ -87,20 +72,9 @@ func (srv *Server) read(s *shard.Shard, c *session, h *wire.RequestHeader, body 
 		srv.snapshot(s, c, h, body)
 		return
 	}
-	if fn := localReads[code]; fn != nil {
+	if fn := reads[code]; fn != nil {
 		b, st := fn(srv, s, c, body)
 		srv.reply(s, c, h, st, b)
-		return
-	}
-	if fn := metaReads[code]; fn != nil {
-		c.parked = true
-		req, in, who, id := *h, append([]byte(nil), body...), c.caller(), c.id
-		if !srv.onMeta(func(m *metaState) {
-			b, st := fn(m, who, in)
-			srv.resume(id, func(s *shard.Shard, c *session) { srv.reply(s, c, &req, st, b) })
-		}) {
-			srv.busy(s, c, h)
-		}
 		return
 	}
 	if _, replicated := wire.OperationForCode(code); replicated || code == codeLegacySendMessages {

@@ -1,42 +1,20 @@
 package server
 
 import (
-	"context"
+	"bytes"
 	"encoding/binary"
-	"time"
 
+	"github.com/shoal-io/shoal/internal/auth"
 	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
-// metaOp runs a replicated metadata operation, starting on shard 0: it
-// decodes the request body, proposes (journal + fsync + apply) and calls
-// done on shard 0 with the reply payload that follows the result section,
-// or a status. An operation that must run argon2 does that off the shard
-// loops (metaState.offload) and comes back to shard 0 to propose.
-type metaOp func(m *metaState, c caller, body []byte, done func([]byte, wire.Status))
-
-// now adapts an operation that finishes on shard 0 without waiting.
-func now(fn func(m *metaState, c caller, body []byte) ([]byte, wire.Status)) metaOp {
-	return func(m *metaState, c caller, body []byte, done func([]byte, wire.Status)) {
-		done(fn(m, c, body))
-	}
-}
-
-// metaOps are the replicated user operations; the streams family is in
-// streams.go. The others are answered with FeatureUnavailable.
-var metaOps = map[wire.Operation]metaOp{
-	wire.OpCreateUser:        (*metaState).createUser,
-	wire.OpUpdateUser:        now((*metaState).updateUser),
-	wire.OpDeleteUser:        now((*metaState).deleteUser),
-	wire.OpChangePassword:    (*metaState).changePassword,
-	wire.OpUpdatePermissions: now((*metaState).updatePermissions),
-}
-
 // replicated serves a replicated operation other than Register and
 // Logout: the session must be valid, a retry is answered from the client
-// table, and a new request is committed on shard 0 before its reply (S12).
+// table, and a new request is committed by the service's metadata writer
+// before its reply (S12).
 // It reports whether it kept f (the caller then must not release it).
 func (srv *Server) replicated(s *shard.Shard, c *session, h *wire.RequestHeader, f *wire.Frame) bool {
 	if !srv.checkSession(s, c, h) {
@@ -53,30 +31,26 @@ func (srv *Server) replicated(s *shard.Shard, c *session, h *wire.RequestHeader,
 	if srv.replay(s, c, h) {
 		return false
 	}
-	if sc, ok := opScopes[h.Operation]; ok {
-		if st := srv.authorize(c.caller(), sc, body); st != wire.StatusOK {
+	if h.Operation == wire.OpDeleteSegments {
+		if st := srv.authorize(c.caller(), auth.NeedManageTopic, body); st != wire.StatusOK {
 			srv.answerRecorded(s, c, h, st, nil)
 			return false
 		}
-	}
-	if h.Operation == wire.OpDeleteSegments {
 		srv.deleteSegments(s, c, h, body)
 		return false
 	}
-	fn := metaOps[h.Operation]
-	if fn == nil {
+	w := writes[h.Operation]
+	if w == nil {
 		srv.answerRecorded(s, c, h, wire.StatusFeatureUnavailable, nil)
 		return false
 	}
 	c.parked = true
-	req, in, who, id := *h, append([]byte(nil), body...), c.caller(), c.id
-	queued := srv.onMeta(func(m *metaState) {
-		fn(m, who, in, func(payload []byte, st wire.Status) {
-			srv.resume(id, func(s *shard.Shard, c *session) { srv.answerRecorded(s, c, &req, st, payload) })
-		})
+	req, id := *h, c.id
+	err := w(srv, c.caller(), body, func(payload []byte, st wire.Status) {
+		srv.resume(id, func(s *shard.Shard, c *session) { srv.answerRecorded(s, c, &req, st, payload) })
 	})
-	if !queued {
-		srv.busy(s, c, h)
+	if err != nil {
+		srv.busy(s, c, h, err)
 	}
 	return false
 }
@@ -103,234 +77,6 @@ func (srv *Server) remember(c *session, h *wire.RequestHeader, f *wire.Frame) {
 	c.lastReply = append(c.lastReply[:0], f.Bytes()...)
 }
 
-// manageUsers reports whether the caller may manage users: the root user,
-// or a user granted manage_users.
-func (m *metaState) manageUsers(c caller) wire.Status {
-	if m.srv.allowed(c, (*wire.Permissions).ManageUser) {
-		return wire.StatusOK
-	}
-	return wire.StatusUnauthorized
-}
-
-// createUser: [username_len u8][username][password_len u8][password]
-// [status u8][has_permissions u8][permissions_len u32][permissions].
-// Reply: UserInfoDetails. The password is hashed off shard 0.
-func (m *metaState) createUser(c caller, body []byte, done func([]byte, wire.Status)) {
-	if st := m.manageUsers(c); st != wire.StatusOK {
-		done(nil, st)
-		return
-	}
-	d := bodyReader{b: body}
-	username := string(d.bytes(int(d.u8())))
-	password := string(d.bytes(int(d.u8())))
-	status := metadata.UserStatus(d.u8())
-	var perms []byte
-	if d.u8() == 1 {
-		perms = append([]byte(nil), d.bytes(int(d.u32()))...)
-	}
-	if d.bad {
-		done(nil, wire.StatusInvalidFormat)
-		return
-	}
-	if _, err := wire.DecodePermissions(perms); err != nil {
-		done(nil, wire.StatusInvalidCommand)
-		return
-	}
-	if status == 0 {
-		status = metadata.UserActive
-	}
-	if metadata.ValidatePassword(password) != nil {
-		done(nil, wire.StatusInvalidPassword)
-		return
-	}
-	var hash metadata.PasswordHash
-	var err error
-	m.offload(func() { hash, err = m.store.HashPassword(password, nil) }, done, func(m *metaState) {
-		if err != nil {
-			done(nil, wire.StatusError)
-			return
-		}
-		r := m.propose(metadata.CreateUser{Timestamp: uint64(time.Now().UnixMicro()), Status: status,
-			Username: username, Password: hash, Permissions: perms})
-		if !r.OK() {
-			done(nil, r.Status)
-			return
-		}
-		var out []byte
-		st := m.state()
-		u, _ := st.User(r.UserID)
-		out = appendUserDetails(nil, &u)
-		done(out, wire.StatusOK)
-	})
-}
-
-// offload runs work off the shard loops (argon2 is slow by design, and
-// shard 0 also accepts every connection), then then on shard 0. If the
-// runtime is shutting down, done gets StatusError instead.
-func (m *metaState) offload(work func(), done func([]byte, wire.Status), then func(m *metaState)) {
-	err := m.srv.rt.Shard(0).Bus().Go(func(context.Context) {
-		work()
-		if !m.srv.onMeta(then) {
-			done(nil, wire.StatusTransientNotAccepted) // done only resumes the connection
-		}
-	})
-	if err != nil {
-		done(nil, wire.StatusError)
-	}
-}
-
-// updateUser: [user Identifier][has_username u8][username str8]?
-// [has_status u8][status u8]?[options TLV...] (users have no option keys).
-// Reply: empty.
-func (m *metaState) updateUser(c caller, body []byte) ([]byte, wire.Status) {
-	if st := m.manageUsers(c); st != wire.StatusOK {
-		return nil, st
-	}
-	d := bodyReader{b: body}
-	id, found := m.userIdent(&d)
-	var op metadata.UpdateUser
-	if d.flag() {
-		op.Username = string(d.bytes(int(d.u8())))
-		if op.Username == "" {
-			return nil, wire.StatusInvalidUsername
-		}
-	}
-	if d.flag() {
-		if op.Status = metadata.UserStatus(d.u8()); op.Status == 0 {
-			return nil, wire.StatusInvalidUserStatus
-		}
-	}
-	if d.bad {
-		return nil, wire.StatusInvalidCommand
-	}
-	if st := metadata.ParseUserOptions(d.b); st != wire.StatusOK {
-		return nil, st
-	}
-	if !found {
-		return nil, wire.StatusResourceNotFound
-	}
-	op.UserID = id
-	return nil, m.propose(op).Status
-}
-
-// changePassword: [user Identifier][current str8][new str8]. Reply: empty.
-// A user may change their own password; another user's takes the root
-// user. Either way the current password must match (as Iggy checks for
-// self- and admin-initiated changes alike): a mismatch is
-// StatusInvalidCredentials. Verifying and hashing run off shard 0.
-func (m *metaState) changePassword(c caller, body []byte, done func([]byte, wire.Status)) {
-	d := bodyReader{b: body}
-	id, found := m.userIdent(&d)
-	current := string(d.bytes(int(d.u8())))
-	next := string(d.bytes(int(d.u8())))
-	switch {
-	case d.bad || len(d.b) != 0:
-		done(nil, wire.StatusInvalidCommand)
-		return
-	case !found:
-		done(nil, wire.StatusResourceNotFound)
-		return
-	}
-	if id != c.userID {
-		if st := m.manageUsers(c); st != wire.StatusOK {
-			done(nil, st)
-			return
-		}
-	}
-	if metadata.ValidatePassword(next) != nil {
-		done(nil, wire.StatusInvalidPassword)
-		return
-	}
-	var stored metadata.PasswordHash
-	st := m.state()
-	u, _ := st.User(id)
-	stored = u.Password // immutable once stored: a change replaces it
-	var match bool
-	var hash metadata.PasswordHash
-	var err error
-	m.offload(func() {
-		if match = stored.Verify(current); match {
-			hash, err = m.store.HashPassword(next, nil)
-		}
-	}, done, func(m *metaState) {
-		switch {
-		case !match:
-			done(nil, wire.StatusInvalidCredentials)
-		case err != nil:
-			done(nil, wire.StatusError)
-		default:
-			done(nil, m.propose(metadata.ChangePassword{UserID: id, Password: hash}).Status)
-		}
-	})
-}
-
-// updatePermissions: [user Identifier][has_permissions u8]
-// [permissions_len u32][permissions]. Reply: empty. The root user's
-// permissions cannot change (StatusCannotChangePermissions). Shoal keeps
-// them, returns them in GetUser and enforces them (authz.go).
-func (m *metaState) updatePermissions(c caller, body []byte) ([]byte, wire.Status) {
-	if st := m.manageUsers(c); st != wire.StatusOK {
-		return nil, st
-	}
-	d := bodyReader{b: body}
-	id, found := m.userIdent(&d)
-	var perms []byte
-	if d.flag() {
-		perms = append([]byte(nil), d.bytes(int(d.u32()))...)
-	}
-	if _, err := wire.DecodePermissions(perms); err != nil {
-		d.bad = true
-	}
-	switch {
-	case d.bad || len(d.b) != 0:
-		return nil, wire.StatusInvalidCommand
-	case !found:
-		return nil, wire.StatusResourceNotFound
-	}
-	return nil, m.propose(metadata.UpdatePermissions{UserID: id, Permissions: perms}).Status
-}
-
-// deleteUser: [user Identifier]. Reply: empty.
-func (m *metaState) deleteUser(c caller, body []byte) ([]byte, wire.Status) {
-	if st := m.manageUsers(c); st != wire.StatusOK {
-		return nil, st
-	}
-	id, ok := m.resolveUser(body)
-	if !ok {
-		return nil, wire.StatusResourceNotFound
-	}
-	r := m.propose(metadata.DeleteUser{UserID: id})
-	return nil, r.Status
-}
-
-// resolveUser finds the user the Identifier at the start of body names.
-func (m *metaState) resolveUser(body []byte) (uint32, bool) {
-	d := bodyReader{b: body}
-	return m.userIdent(&d)
-}
-
-// userIdent reads an Identifier from d and finds the user it names.
-func (m *metaState) userIdent(d *bodyReader) (uint32, bool) {
-	kind, n := d.u8(), int(d.u8())
-	val := d.bytes(n)
-	if d.bad {
-		return 0, false
-	}
-	var id uint32
-	var ok bool
-	st := m.state()
-	switch {
-	case kind == byte(wire.IdentifierNumeric) && n == 4:
-		_, ok = st.User(binary.LittleEndian.Uint32(val))
-		id = binary.LittleEndian.Uint32(val)
-	case kind == byte(wire.IdentifierString):
-		var u metadata.User
-		u, ok = st.UserByName(string(val))
-		id = u.ID
-	}
-	return id, ok
-}
-
 // appendUserInfo appends [id u32][created_at u64][status u8][username str8][options_len u32 = 0].
 func appendUserInfo(b []byte, u *metadata.User) []byte {
 	b = binary.LittleEndian.AppendUint32(b, u.ID)
@@ -352,13 +98,12 @@ func appendUserDetails(b []byte, u *metadata.User) []byte {
 }
 
 // readUsers answers GetUsers (32): concatenated UserInfos.
-func (m *metaState) readUsers(c caller, _ []byte) ([]byte, wire.Status) {
-	if !m.srv.allowed(c, (*wire.Permissions).ReadUser) {
+func (srv *Server) readUsers(_ *shard.Shard, c *session, _ []byte) ([]byte, wire.Status) {
+	if !srv.svc.CanReadUsers(c.caller()) {
 		return nil, wire.StatusUnauthorized
 	}
 	var out []byte
-	st := m.state()
-	for _, u := range st.Users() {
+	for _, u := range srv.state().Users() {
 		out = appendUserInfo(out, &u)
 	}
 	return out, wire.StatusOK
@@ -366,19 +111,18 @@ func (m *metaState) readUsers(c caller, _ []byte) ([]byte, wire.Status) {
 
 // readUser answers GetUser (31): [user Identifier] → UserInfoDetails, or an
 // empty body when there is no such user.
-func (m *metaState) readUser(c caller, body []byte) ([]byte, wire.Status) {
-	id, ok := m.resolveUser(body)
+func (srv *Server) readUser(_ *shard.Shard, c *session, body []byte) ([]byte, wire.Status) {
+	d := bodyReader{b: body}
+	st := srv.state()
+	id, ok := service.ResolveUser(st, d.ident())
 	if !ok {
 		return nil, wire.StatusOK
 	}
-	if id != c.userID && !m.srv.allowed(c, (*wire.Permissions).ReadUser) {
+	if id != c.userID && !srv.svc.CanReadUsers(c.caller()) {
 		return nil, wire.StatusUnauthorized
 	}
-	var out []byte
-	st := m.state()
 	u, _ := st.User(id)
-	out = appendUserDetails(nil, &u)
-	return out, wire.StatusOK
+	return appendUserDetails(nil, &u), wire.StatusOK
 }
 
 // bodyReader reads little-endian fields; bad sticks on the first short read.
@@ -395,6 +139,22 @@ func (r *bodyReader) bytes(n int) []byte {
 	v := r.b[:n]
 	r.b = r.b[n:]
 	return v
+}
+
+// ident reads an Identifier, its name copied out of the body. One that is
+// neither numeric (length 4) nor a name decodes as the zero Identifier,
+// which names nothing.
+func (r *bodyReader) ident() wire.Identifier {
+	kind, n := r.u8(), int(r.u8())
+	val := r.bytes(n)
+	switch {
+	case r.bad:
+	case kind == byte(wire.IdentifierNumeric) && n == 4:
+		return wire.NumericID(binary.LittleEndian.Uint32(val))
+	case kind == byte(wire.IdentifierString):
+		return wire.Identifier{Kind: wire.IdentifierString, Name: bytes.Clone(val)}
+	}
+	return wire.Identifier{}
 }
 
 func (r *bodyReader) u8() uint8 {

@@ -8,13 +8,13 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/shoal-io/shoal/internal/bus"
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/metrics"
 	"github.com/shoal-io/shoal/internal/partition"
+	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/transport"
 	"github.com/shoal-io/shoal/internal/transport/tcp"
@@ -33,12 +33,12 @@ type Server struct {
 	started time.Time
 
 	rt      *shard.Runtime
-	shards  []*shardState // indexed by shard id; each touched only by its shard (S5)
-	meta    *metaState    // touched only by shard 0's goroutine (S5)
+	shards  []*shardState   // indexed by shard id; each touched only by its shard (S5)
+	store   *metadata.Store // the metadata; its committed state is read lock-free
+	svc     *service.Service
 	dir     *directory
 	metrics *metrics.Metrics
-	commit  atomic.Uint64 // the metadata commit position, for reply headers
-	pstats  sync.Map      // partKey → *partCounters, written by partition owners
+	pstats  sync.Map // partKey → *partCounters, written by partition owners
 
 	mu sync.Mutex // guards the fields below
 	// +checklocks:mu
@@ -63,13 +63,13 @@ func New(opts Options) (*Server, error) {
 	}
 	srv := &Server{opts: opts, log: log, started: time.Now(), dir: newDirectory(), addrs: map[string]net.Addr{}}
 	srv.metrics = metrics.New(partitionSource{srv})
-	meta, err := openMeta(srv)
+	store, err := openStore(srv)
 	if err != nil {
 		return nil, err
 	}
-	srv.meta = meta
+	srv.store = store
 	if err := srv.sweepOrphans(); err != nil {
-		meta.close()
+		store.Close()
 		return nil, fmt.Errorf("server: removing deleted partitions: %w", err)
 	}
 	cfg := shard.DefaultConfig()
@@ -87,7 +87,7 @@ func New(opts Options) (*Server, error) {
 		OnClientLost: srv.onClientLost,
 	})
 	if err != nil {
-		meta.close()
+		store.Close()
 		return nil, err
 	}
 	srv.rt = rt
@@ -96,6 +96,7 @@ func New(opts Options) (*Server, error) {
 		srv.shards[i] = &shardState{conns: map[wire.ClientID]*session{}, parts: map[partKey]*partition.Partition{},
 			rr: map[partKey]uint32{}}
 	}
+	srv.svc = service.New(service.Config{Store: store, Storage: storage{srv}, Shards: uint32(rt.Shards()), Logger: log})
 	return srv, nil
 }
 
@@ -248,6 +249,9 @@ func (srv *Server) Shutdown(ctx context.Context) (bus.DrainOutcome, error) {
 	if out.Forced > 0 || out.BackgroundForced > 0 {
 		srv.rt.Wait()
 	}
+	// The clients are gone: the metadata writer finishes what it holds
+	// (its partition work reaches the shard inboxes, which drain below).
+	srv.svc.Close()
 	// The shard loops have exited: their partitions can be closed here.
 	srv.closePartitions()
 	var errs []error
@@ -258,28 +262,18 @@ func (srv *Server) Shutdown(ctx context.Context) (bus.DrainOutcome, error) {
 		}
 		srv.httpDone.Wait()
 	}
-	if err := srv.meta.close(); err != nil {
-		errs = append(errs, err)
+	if err := srv.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("server: metadata: %w", err))
 	}
 	return out, errors.Join(errs...)
 }
 
-// onMeta runs fn on shard 0, the owner of the metadata (S5). It reports
-// whether fn was queued: when shard 0's inbox is full it is not, and a
-// caller that parked a connection for fn must answer it itself (busy).
-func (srv *Server) onMeta(fn func(m *metaState)) bool {
-	if err := srv.rt.Shard(0).Post(func(*shard.Shard) { fn(srv.meta) }); err != nil {
-		srv.log.Warn("metadata work refused: shard 0 inbox full", "err", err)
-		return false
-	}
-	return true
-}
-
-// busy answers a parked connection's request that could not reach shard
-// 0 with TransientNotAccepted, which clients replay (S11: answered, not
-// dropped).
-func (srv *Server) busy(s *shard.Shard, c *session, h *wire.RequestHeader) {
+// busy answers a parked connection's request that the service did not
+// take (err: its queue is full, or it is closing) with
+// TransientNotAccepted, which clients replay (S11: answered, not dropped).
+func (srv *Server) busy(s *shard.Shard, c *session, h *wire.RequestHeader, err error) {
 	c.parked = false
+	srv.log.Warn("request refused", "client", c.id, "operation", h.Operation, "err", err)
 	srv.metrics.Status(wire.StatusTransientNotAccepted)
 	srv.reply(s, c, h, wire.StatusTransientNotAccepted, nil)
 }

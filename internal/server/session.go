@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/shoal-io/shoal/internal/partition"
+	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/wire"
 )
@@ -32,7 +33,7 @@ type session struct {
 	userID   uint32
 	lastSeen time.Time
 
-	// parked is set while a request waits on shard 0; later requests queue
+	// parked is set while a request waits on another goroutine; later requests queue
 	// in backlog and run in arrival order when it returns.
 	parked  bool
 	backlog []*wire.Frame
@@ -46,15 +47,9 @@ type session struct {
 
 func (c *session) bound() bool { return c.epoch != 0 }
 
-// caller is what shard 0 may know of a session: a copy taken on the
-// session's own shard before the request is posted (S5: shard 0 never
-// reads the session itself).
-type caller struct {
-	userID uint32
-	client wire.ClientID
-}
-
-func (c *session) caller() caller { return caller{userID: c.userID, client: c.client} }
+// caller is what the service may know of a session: a copy taken on the
+// session's own shard (S5: no other goroutine reads the session itself).
+func (c *session) caller() service.Caller { return service.Caller{UserID: c.userID, Client: c.client} }
 
 // onRequest is the shard handler for a client Request, on the shard that
 // owns the connection.
@@ -152,7 +147,11 @@ func (srv *Server) onClientLost(s *shard.Shard, id wire.ClientID) {
 	if c.bound() {
 		client, epoch := c.client, c.epoch
 		srv.unbind(c)
-		srv.onMeta(func(m *metaState) { m.endSession(client, epoch) })
+		if err := srv.svc.Logout(client, epoch, nil); err != nil {
+			// The session stays in the client table until a restart or
+			// a later login of the same client id replaces it.
+			srv.log.Warn("logout of a closed connection not committed", "client", id, "err", err)
+		}
 	}
 	srv.dir.remove(id)
 	srv.metrics.Connections.Dec()

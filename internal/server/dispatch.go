@@ -1,0 +1,60 @@
+package server
+
+import (
+	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/service"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// The binary protocol's dispatch: every operation and read code the
+// server answers, in one place. Register, Logout, SendMessages and the
+// partition operations (offsets, DeleteSegments) have paths of their own
+// (session.go, partops.go); an operation in neither is answered
+// FeatureUnavailable, a read code in neither InvalidCommand.
+
+// writes are the replicated metadata operations (writes.go).
+var writes = map[wire.Operation]writeHandler{
+	wire.OpCreateUser:                writeCreateUser,
+	wire.OpUpdateUser:                writeUpdateUser,
+	wire.OpDeleteUser:                writeDeleteUser,
+	wire.OpChangePassword:            writeChangePassword,
+	wire.OpUpdatePermissions:         writeUpdatePermissions,
+	wire.OpCreatePersonalAccessToken: writeCreateToken,
+	wire.OpDeletePersonalAccessToken: writeDeleteToken,
+	wire.OpCreateStream:              writeCreateStream,
+	wire.OpUpdateStream:              plain[metadata.UpdateStreamRequest]((*service.Service).UpdateStream),
+	wire.OpDeleteStream:              plain[metadata.StreamRequest]((*service.Service).DeleteStream),
+	wire.OpPurgeStream:               plain[metadata.StreamRequest]((*service.Service).PurgeStream),
+	wire.OpCreateTopic:               writeCreateTopic,
+	wire.OpUpdateTopic:               plain[metadata.UpdateTopicRequest]((*service.Service).UpdateTopic),
+	wire.OpDeleteTopic:               plain[metadata.TopicRequest]((*service.Service).DeleteTopic),
+	wire.OpPurgeTopic:                plain[metadata.TopicRequest]((*service.Service).PurgeTopic),
+	wire.OpCreatePartitions:          plain[metadata.PartitionsRequest]((*service.Service).CreatePartitions),
+	wire.OpDeletePartitions:          plain[metadata.PartitionsRequest]((*service.Service).DeletePartitions),
+	wire.OpCreateConsumerGroup:       writeCreateGroup,
+	wire.OpDeleteConsumerGroup:       plain[metadata.GroupRequest]((*service.Service).DeleteGroup),
+	wire.OpJoinConsumerGroup:         plain[metadata.GroupRequest]((*service.Service).JoinGroup),
+	wire.OpLeaveConsumerGroup:        plain[metadata.GroupRequest]((*service.Service).LeaveGroup),
+}
+
+// reads are the NonReplicated reads answered on the connection's shard
+// from the committed state (reads.go). Ping, the session-control codes,
+// polls, consumer offsets and snapshots have paths of their own (read).
+var reads = map[uint32]readHandler{
+	codeStats:           (*Server).readStats,
+	codeClusterMetadata: (*Server).readClusterMetadata,
+	codeDescribeOptions: (*Server).readDescribeOptions,
+	codeMe:              (*Server).readMe,
+	codeClient:          (*Server).readClient,
+	codeClients:         (*Server).readClients,
+	codeGetUser:         (*Server).readUser,
+	codeGetUsers:        (*Server).readUsers,
+	codeGetAccessTokens: (*Server).readTokens,
+	codeGetStream:       (*Server).readStream,
+	codeGetStreams:      (*Server).readStreams,
+	codeGetTopic:        (*Server).readTopic,
+	codeGetTopics:       (*Server).readTopics,
+	codeGetGroup:        (*Server).readGroup,
+	codeGetGroups:       (*Server).readGroups,
+	codeSyncGroup:       (*Server).readSyncGroup,
+}

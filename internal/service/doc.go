@@ -1,0 +1,21 @@
+// Package service holds Shoal's operations, typed, for every front end:
+// the binary protocol (internal/server) and the HTTP API call the same
+// methods, so an operation is implemented, validated and authorized once.
+//
+// Writes (users, tokens, sessions, streams, topics, partitions, consumer
+// groups) run one at a time on the metadata writer, a goroutine the
+// Service owns: it checks the caller's permissions on the committed state,
+// proposes the operation to the metadata store (journal + fsync + apply,
+// S12), carries out the partition work the apply returned
+// (metadata.Effect) through Storage, and then calls the operation's done
+// exactly once with the outcome and the committed state it produced.
+// Password hashing and checking (argon2) run off the writer. Reads take
+// the committed state, which is immutable and needs no lock.
+//
+// A method that returns an error (ErrBusy, ErrClosed) has not taken the
+// operation and will not call done: the caller answers it.
+//
+// Goroutines: the writer, and one per password hash or check in flight;
+// Close waits for all of them. Imports: internal/metadata, internal/auth,
+// internal/wire.
+package service

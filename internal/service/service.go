@@ -1,0 +1,229 @@
+package service
+
+import (
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/shoal-io/shoal/internal/auth"
+	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+var (
+	// ErrBusy means the metadata writer's queue is full; nothing was
+	// taken. Clients retry the TransientNotAccepted it is answered with.
+	ErrBusy = errors.New("service: metadata writer busy")
+	// ErrClosed means the Service is closed; nothing was taken.
+	ErrClosed = errors.New("service: closed")
+)
+
+// DefaultQueue is the metadata writer's queue length when Config.Queue is
+// zero.
+const DefaultQueue = 4096
+
+// Caller is who asks: the session's user and its VSR client id.
+type Caller struct {
+	UserID uint32
+	Client wire.ClientID
+}
+
+// Storage carries out the partition work of committed operations.
+type Storage interface {
+	// Carry does effects in order. It runs on the metadata writer before
+	// the operation's done, so a later request finds a created partition.
+	Carry(effects []metadata.Effect)
+}
+
+// Config configures a Service.
+type Config struct {
+	Store   *metadata.Store // required; the Service does not close it
+	Storage Storage         // required
+	// Shards is the number of shards new partitions are placed on.
+	Shards uint32
+	// Now is the clock operation timestamps come from; nil means time.Now.
+	Now func() time.Time
+	// Queue bounds the writes waiting for the writer; 0 means DefaultQueue.
+	Queue  int
+	Logger *slog.Logger // nil discards
+}
+
+// Outcome is the result of a write.
+type Outcome struct {
+	// Status is StatusOK or why the operation did not take effect.
+	Status wire.Status
+	// Result is the applied operation's result (ids, session epoch).
+	Result metadata.Result
+	// State is the committed state right after the operation, for the
+	// front end to render its reply from; nil when the operation failed
+	// before it was proposed.
+	State *metadata.State
+}
+
+// Done receives an operation's outcome, exactly once.
+type Done func(Outcome)
+
+// failed is the outcome of an operation refused before it was proposed.
+func failed(st wire.Status) Outcome { return Outcome{Status: st} }
+
+// Service runs operations. Create it with New, stop it with Close.
+type Service struct {
+	store   *metadata.Store
+	storage Storage
+	shards  uint32
+	now     func() time.Time
+	log     *slog.Logger
+
+	work chan func() // the writer's queue
+	wg   sync.WaitGroup
+
+	mu sync.Mutex // guards the following fields
+	// +checklocks:mu
+	closed bool
+	// +checklocks:mu
+	quit chan struct{}
+}
+
+// New starts a Service's metadata writer.
+func New(cfg Config) *Service {
+	s := &Service{store: cfg.Store, storage: cfg.Storage, shards: max(cfg.Shards, 1), now: cfg.Now, log: cfg.Logger,
+		work: make(chan func(), cmpOr(cfg.Queue, DefaultQueue)), quit: make(chan struct{})}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.wg.Add(1)
+	go s.writer(s.quit)
+	return s
+}
+
+func cmpOr(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// writer runs queued writes one at a time until quit closes, then runs
+// what is still queued (every done is called) and returns.
+func (s *Service) writer(quit chan struct{}) {
+	defer s.wg.Done()
+	for {
+		select {
+		case fn := <-s.work:
+			fn()
+		case <-quit:
+			for {
+				select {
+				case fn := <-s.work:
+					fn()
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// Close stops taking operations, lets the writer finish what it holds and
+// waits for it and every password check in flight. Their done callbacks
+// run before Close returns.
+func (s *Service) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	close(s.quit)
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// State returns the committed metadata: immutable, safe from any
+// goroutine.
+func (s *Service) State() *metadata.State { return s.store.Current() }
+
+// submit queues fn for the writer without blocking.
+func (s *Service) submit(fn func()) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	select {
+	case s.work <- fn:
+		return nil
+	default:
+		return ErrBusy
+	}
+}
+
+// offload runs work on a goroutine of its own (argon2 is slow by design),
+// then then on the writer. If the writer is busy or closed by then, done
+// gets TransientNotAccepted or StatusError from the work's goroutine.
+func (s *Service) offload(work func(), then func(), done Done) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.wg.Go(func() {
+		work()
+		switch err := s.submit(then); {
+		case errors.Is(err, ErrBusy):
+			done(failed(wire.StatusTransientNotAccepted))
+		case err != nil:
+			done(failed(wire.StatusError))
+		}
+	})
+	return nil
+}
+
+// propose makes op durable, applies it and carries out its effects (S12:
+// done reports it only after that). A store failure is logged and
+// reported as StatusError; the journal is poisoned and later proposals
+// fail the same way. It runs on the writer.
+func (s *Service) propose(op metadata.Op) Outcome {
+	r, err := s.store.Propose(op)
+	if err != nil {
+		s.log.Error("metadata proposal failed", "kind", op.Kind(), "err", err)
+		return failed(wire.StatusError)
+	}
+	if !r.OK() {
+		return Outcome{Status: r.Status, Result: r}
+	}
+	s.storage.Carry(r.Effects)
+	return Outcome{Status: wire.StatusOK, Result: r, State: s.store.Current()}
+}
+
+// write queues a write: on the writer it checks the caller against sc and
+// ids on the committed state, builds the operation from that state and
+// proposes it.
+func (s *Service) write(c Caller, sc auth.Scope, ids []wire.Identifier, build func(st *metadata.State) (metadata.Op, wire.Status), done Done) error {
+	return s.submit(func() {
+		st := s.store.Current()
+		if code := auth.AuthorizeIDs(st, c.UserID, sc, ids...); code != wire.StatusOK {
+			done(failed(code))
+			return
+		}
+		op, code := build(st)
+		if code != wire.StatusOK {
+			done(failed(code))
+			return
+		}
+		done(s.propose(op))
+	})
+}
+
+// micros is the clock in µs since the Unix epoch, for operation
+// timestamps.
+func (s *Service) micros() uint64 { return uint64(s.now().UnixMicro()) }
+
+// just adapts a fixed operation to write's build.
+func just(op metadata.Op) func(*metadata.State) (metadata.Op, wire.Status) {
+	return func(*metadata.State) (metadata.Op, wire.Status) { return op, wire.StatusOK }
+}

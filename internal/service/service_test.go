@@ -1,0 +1,146 @@
+package service
+
+import (
+	"testing"
+	"time"
+
+	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/vfs"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// carried records the effects the service asks for, in order.
+type carried struct{ effects []metadata.Effect }
+
+func (c *carried) Carry(e []metadata.Effect) { c.effects = append(c.effects, e...) }
+
+func newService(t *testing.T, queue int) (*Service, *carried) {
+	t.Helper()
+	store, err := metadata.Open(vfs.NewMem(), "data", metadata.Options{HashParams: metadata.TestHashParams})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Bootstrap(metadata.RootCredentials{Username: "iggy", Password: "iggy-secret"}, time.Unix(1, 0), nil); err != nil {
+		t.Fatal(err)
+	}
+	c := &carried{}
+	s := New(Config{Store: store, Storage: c, Shards: 2, Queue: queue, Now: func() time.Time { return time.Unix(100, 0) }})
+	t.Cleanup(func() {
+		s.Close()
+		store.Close()
+	})
+	return s, c
+}
+
+// wait runs a write and returns its outcome.
+func wait(t *testing.T, start func(Done) error) Outcome {
+	t.Helper()
+	ch := make(chan Outcome, 1)
+	if err := start(func(o Outcome) { ch <- o }); err != nil {
+		t.Fatal(err)
+	}
+	return <-ch
+}
+
+var root = Caller{UserID: metadata.RootUserID, Client: wire.ClientID{Lo: 1}}
+
+// TestEffectsCarriedBeforeDone: a CreateTopic's partitions are asked for
+// before its outcome is reported, and the outcome's state has the topic.
+func TestEffectsCarriedBeforeDone(t *testing.T) {
+	s, c := newService(t, 0)
+	if o := wait(t, func(d Done) error { return s.CreateStream(root, metadata.CreateStreamRequest{Name: "s"}, d) }); o.Status != wire.StatusOK {
+		t.Fatal(o.Status)
+	}
+	var o Outcome
+	ch := make(chan Outcome, 1)
+	err := s.CreateTopic(root, metadata.CreateTopicRequest{Stream: wire.NumericID(0), Partitions: 3, Name: "t"}, func(out Outcome) {
+		if len(c.effects) != 1 || c.effects[0].Kind != metadata.EffectCreatePartitions || len(c.effects[0].Topic.Partitions) != 3 {
+			t.Errorf("effects at done: %+v", c.effects)
+		}
+		ch <- out
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o = <-ch
+	if o.Status != wire.StatusOK {
+		t.Fatal(o.Status)
+	}
+	if _, st := o.State.ResolveTopic(wire.NumericID(0), wire.NumericID(o.Result.ID)); st != wire.StatusOK {
+		t.Fatalf("outcome state lacks the topic: %v", st)
+	}
+}
+
+// TestUnauthorizedWrite: a user without grants is refused on the writer
+// and nothing is proposed.
+func TestUnauthorizedWrite(t *testing.T) {
+	s, _ := newService(t, 0)
+	o := wait(t, func(d Done) error {
+		return s.CreateUser(root, CreateUserRequest{Username: "bob", Password: "bob-secret"}, d)
+	})
+	if o.Status != wire.StatusOK {
+		t.Fatal(o.Status)
+	}
+	bob := Caller{UserID: o.Result.UserID, Client: wire.ClientID{Lo: 2}}
+	applied := s.State().Applied()
+	if o := wait(t, func(d Done) error { return s.CreateStream(bob, metadata.CreateStreamRequest{Name: "s"}, d) }); o.Status != wire.StatusUnauthorized {
+		t.Fatalf("bob creates a stream: %v", o.Status)
+	}
+	if s.State().Applied() != applied {
+		t.Fatal("a refused write was proposed")
+	}
+}
+
+// TestBusyAndClose: with the writer held and its queue full a write is
+// refused with ErrBusy and done is not called; Close runs what was queued
+// (every done is called) and then refuses with ErrClosed.
+func TestBusyAndClose(t *testing.T) {
+	s, _ := newService(t, 1)
+	hold, held := make(chan struct{}), make(chan struct{})
+	if err := s.submit(func() { close(held); <-hold }); err != nil {
+		t.Fatal(err)
+	}
+	<-held
+	queued := make(chan Outcome, 1)
+	if err := s.CreateStream(root, metadata.CreateStreamRequest{Name: "a"}, func(o Outcome) { queued <- o }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateStream(root, metadata.CreateStreamRequest{Name: "b"}, func(Outcome) { t.Error("done of a refused write") }); err != ErrBusy {
+		t.Fatalf("full queue: %v, want ErrBusy", err)
+	}
+	close(hold)
+	s.Close()
+	select {
+	case o := <-queued:
+		if o.Status != wire.StatusOK {
+			t.Fatalf("queued write: %v", o.Status)
+		}
+	default:
+		t.Fatal("Close returned before the queued write's done")
+	}
+	if err := s.DeleteStream(root, metadata.StreamRequest{Stream: wire.NumericID(0)}, func(Outcome) {}); err != ErrClosed {
+		t.Fatalf("after Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestLogin: a password login registers a session; a wrong password is
+// InvalidCredentials, and with a token body beside it the token is tried.
+func TestLogin(t *testing.T) {
+	s, _ := newService(t, 0)
+	login := func(user, pass, token string) Login {
+		ch := make(chan Login, 1)
+		if err := s.LoginPassword(wire.ClientID{Lo: 7}, user, pass, token, func(l Login) { ch <- l }); err != nil {
+			t.Fatal(err)
+		}
+		return <-ch
+	}
+	if l := login("iggy", "iggy-secret", ""); l.Evict != 0 || l.Epoch == 0 {
+		t.Fatalf("root login: %+v", l)
+	}
+	if l := login("iggy", "wrong", ""); l.Evict != wire.EvictInvalidCredentials {
+		t.Fatalf("wrong password: %+v", l)
+	}
+	if l := login("iggy", "wrong", "not-a-token"); l.Evict != wire.EvictInvalidToken {
+		t.Fatalf("wrong password, bad token: %+v", l)
+	}
+}
