@@ -18,7 +18,7 @@ import (
 type Client struct {
 	addr string
 	opts options
-	dial Dialer
+	dial dialer
 
 	mu sync.Mutex // serialises calls; guards the fields below
 	// +checklocks:mu
@@ -311,7 +311,7 @@ func (c *Client) roundTripLocked(ctx context.Context, frame []byte, req uint64) 
 // section stripped. Request numbering follows Iggy's SDK: NonReplicated and
 // partition operations reuse the current request id, metadata operations
 // and Logout consume one. Replicated operations need a login.
-func (c *Client) Request(ctx context.Context, op wire.Operation, code uint32, body []byte) ([]byte, error) {
+func (c *Client) Request(ctx context.Context, op Operation, code uint32, body []byte) ([]byte, error) {
 	if op == wire.OpRegister {
 		return nil, errors.New("client: log in with Login")
 	}
@@ -348,9 +348,11 @@ func (c *Client) requestLocked(ctx context.Context, op wire.Operation, code uint
 
 // Session describes a login.
 type Session struct {
-	UserID                uint32
-	Session               wire.Epoch
-	ServerProtocolVersion wire.ProtocolVersion
+	UserID uint32
+	// Session is the number the server bound the session to (the commit
+	// op of the login); a later login gets a greater one.
+	Session               uint64
+	ServerProtocolVersion ProtocolVersion
 	ServerVersion         string
 }
 
@@ -444,7 +446,7 @@ func (c *Client) registerLocked(ctx context.Context, body []byte) (*Session, err
 		return nil, fmt.Errorf("%w: login reply: %v", ErrProtocol, err)
 	}
 	c.session, c.userID = lr.Session, lr.UserID
-	return &Session{UserID: lr.UserID, Session: lr.Session, ServerProtocolVersion: lr.ServerProtocolVersion,
+	return &Session{UserID: lr.UserID, Session: uint64(lr.Session), ServerProtocolVersion: lr.ServerProtocolVersion,
 		ServerVersion: string(lr.ServerVersion)}, nil
 }
 
@@ -480,9 +482,20 @@ func (c *Client) LoggedIn() bool {
 	return c.session != 0
 }
 
+// ClientID is the VSR client id a Client sends in every request header. It
+// is random and non-zero, and changes on every reconnect and login (wire.md
+// §2.4). IDs are comparable.
+type ClientID struct{ id wire.ClientID }
+
+// String formats the id as the server logs it: 0x and 32 hex digits.
+func (id ClientID) String() string { return id.id.String() }
+
+// IsZero reports whether id is the zero ClientID, which no Client uses.
+func (id ClientID) IsZero() bool { return id.id.IsZero() }
+
 // ID returns the client id of the current identity.
-func (c *Client) ID() wire.ClientID {
+func (c *Client) ID() ClientID {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.id
+	return ClientID{c.id}
 }

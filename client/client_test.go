@@ -264,6 +264,9 @@ func TestEvictionReconnectsWithFreshIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := c.ID()
+	if first.IsZero() || first.String() != p.requests()[1].Client.String() {
+		t.Fatalf("ID %v, the ping carried %v", first, p.requests()[1].Client)
+	}
 	if err := c.Ping(ctx); !errors.Is(err, &EvictionError{Reason: wire.EvictStaleClient}) {
 		t.Fatalf("got %v", err)
 	}
@@ -277,7 +280,7 @@ func TestEvictionReconnectsWithFreshIdentity(t *testing.T) {
 		t.Fatal("reconnect did not take a fresh identity and log in")
 	}
 	got := p.requests()
-	if len(got) != 5 || got[3].Operation != wire.OpRegister || got[3].Client == first {
+	if len(got) != 5 || got[1].Client != first.id || got[3].Operation != wire.OpRegister || got[3].Client == first.id {
 		t.Fatalf("requests after eviction: %+v", got)
 	}
 }

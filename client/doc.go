@@ -12,5 +12,9 @@
 //
 // Goroutines: a Client owns one reader goroutine per connection and, when a
 // heartbeat is configured, one heartbeat goroutine; Close stops and waits
-// for both. The package imports internal/wire and internal/transport only.
+// for both. The package imports internal/wire and internal/transport only,
+// and its exported API names no type of theirs: the wire types users need
+// (Status, Operation, EvictionReason, ProtocolVersion, Identifier, ...) are
+// re-exported by alias with their constants, and the rest are client types
+// (ClusterMetadata, ClientID). api_test.go checks this (issue #13).
 package client

@@ -22,21 +22,23 @@ var (
 )
 
 // StatusError is a reply status other than OK, from the reply header or a
-// result section. Match a status with errors.Is(err, &client.StatusError{Status: wire.StatusX}).
+// result section. Match a status with
+// errors.Is(err, &client.StatusError{Status: client.StatusX}). It is an
+// alias: its field is a Status and its methods are Error and Is.
 type StatusError = wire.Error
 
 // EvictionError reports that the server ended the session with an Eviction
 // frame. The connection is closed; with reconnection enabled the next call
 // dials again.
 type EvictionError struct {
-	Reason wire.EvictionReason
+	Reason EvictionReason
 	// MinVersion and MaxVersion are the server's protocol window, set for
-	// wire.EvictIncompatibleProtocol.
-	MinVersion, MaxVersion wire.ProtocolVersion
+	// EvictIncompatibleProtocol.
+	MinVersion, MaxVersion ProtocolVersion
 }
 
 func (e *EvictionError) Error() string {
-	if e.Reason == wire.EvictIncompatibleProtocol {
+	if e.Reason == EvictIncompatibleProtocol {
 		return fmt.Sprintf("client: evicted: %v (server accepts %v..%v)", e.Reason, e.MinVersion, e.MaxVersion)
 	}
 	return fmt.Sprintf("client: evicted: %v", e.Reason)

@@ -96,18 +96,19 @@ func WithMaxFrameSize(n uint32) Option { return func(o *options) { o.maxFrameSiz
 
 // WithProtocolVersion overrides the protocol version sent at login (tests of
 // the server's version check use it).
-func WithProtocolVersion(v wire.ProtocolVersion) Option { return func(o *options) { o.protocol = v } }
+func WithProtocolVersion(v ProtocolVersion) Option { return func(o *options) { o.protocol = v } }
 
 // WithSDK sets the SDK name and version sent at login.
 func WithSDK(name, version string) Option {
 	return func(o *options) { o.sdkName, o.sdkVersion = name, version }
 }
 
-// Dialer opens a framed connection to addr. The client package registers
-// one per transport; RegisterDialer lets a transport package add itself.
-type Dialer func(ctx context.Context, addr string, tlsConfig *tls.Config, maxFrame uint32) (transport.Conn, error)
+// dialer opens a framed connection to addr; there is one per Transport. It
+// is unexported because transport.Conn is internal (issue #13): users pick a
+// transport with WithTransport.
+type dialer func(ctx context.Context, addr string, tlsConfig *tls.Config, maxFrame uint32) (transport.Conn, error)
 
-var dialers = map[Transport]Dialer{
+var dialers = map[Transport]dialer{
 	TCP: func(ctx context.Context, addr string, _ *tls.Config, maxFrame uint32) (transport.Conn, error) {
 		cfg := tcp.DefaultConfig()
 		cfg.MaxFrameSize = maxFrame
@@ -151,7 +152,7 @@ func tlsFor(addr string, tc *tls.Config) *tls.Config {
 	return &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 }
 
-func dialerFor(t Transport) (Dialer, error) {
+func dialerFor(t Transport) (dialer, error) {
 	d, ok := dialers[t]
 	if !ok {
 		return nil, fmt.Errorf("client: transport %q is not supported", t)

@@ -40,7 +40,7 @@ var (
 type NotFoundError struct {
 	Resource string // "stream", "topic" or "partition"
 	Name     string // the identifier as given: a number or a quoted name
-	Status   wire.Status
+	Status   Status
 }
 
 func (e *NotFoundError) Error() string {

@@ -319,11 +319,11 @@ func (st *shoalTarget) produceConsume(ctx context.Context, cfg *Config, r *run, 
 	gid := client.NamedID("bench-group")
 	if group {
 		body := append(places[0].stream.Append(nil), places[0].topic.Append(nil)...)
-		if _, err := admin.Request(ctx, wire.OpCreateConsumerGroup, 0, append(append(body, byte(len("bench-group"))), "bench-group"...)); err != nil {
+		if _, err := admin.Request(ctx, client.OpCreateConsumerGroup, 0, append(append(body, byte(len("bench-group"))), "bench-group"...)); err != nil {
 			return fmt.Errorf("create consumer group: %w", err)
 		}
 		for _, c := range cons {
-			if _, err := c.Request(ctx, wire.OpJoinConsumerGroup, 0, append(body, gid.Append(nil)...)); err != nil {
+			if _, err := c.Request(ctx, client.OpJoinConsumerGroup, 0, append(body, gid.Append(nil)...)); err != nil {
 				return fmt.Errorf("join consumer group: %w", err)
 			}
 		}

@@ -96,7 +96,7 @@ func TestLoginPingMetadataLogout(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := md.Nodes
-	if len(n) != 1 || n[0].Role != wire.RoleLeader || n[0].Status != wire.NodeHealthy || n[0].TCP != ts.port("tcp") || n[0].TCP == 0 {
+	if len(n) != 1 || n[0].Role != client.RoleLeader || n[0].Status != client.NodeHealthy || n[0].TCP != ts.port("tcp") || n[0].TCP == 0 {
 		t.Fatalf("cluster metadata %+v", md)
 	}
 	if err := c.Logout(ctx); err != nil {

@@ -17,7 +17,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/shoal-io/shoal/client"
-	"github.com/shoal-io/shoal/internal/wire"
 )
 
 // signalContext returns the context a follow ends with: it is cancelled
@@ -119,7 +118,7 @@ func runPoll(ctx context.Context, c *client.Client, out io.Writer, args []string
 			strategy = client.PollFromOffset(last + 1)
 			continue
 		}
-		if strategy.Kind == wire.PollFirst || strategy.Kind == wire.PollLast {
+		if strategy.Kind == client.PollingKindFirst || strategy.Kind == client.PollingKindLast {
 			strategy = client.PollFromOffset(0) // the partition is empty
 		}
 		// Offset, timestamp and next polls are repeated as they are.

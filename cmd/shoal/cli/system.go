@@ -21,7 +21,7 @@ func runPing(ctx context.Context, c *client.Client, out io.Writer, _ []string) e
 }
 
 func runMe(ctx context.Context, c *client.Client, out io.Writer, _ []string) error {
-	b, err := c.Request(ctx, wire.OpNonReplicated, client.CodeMe, nil)
+	b, err := c.Request(ctx, client.OpNonReplicated, client.CodeMe, nil)
 	if err != nil {
 		return err
 	}
@@ -36,7 +36,7 @@ func runMe(ctx context.Context, c *client.Client, out io.Writer, _ []string) err
 }
 
 func runStats(ctx context.Context, c *client.Client, out io.Writer, _ []string) error {
-	b, err := c.Request(ctx, wire.OpNonReplicated, client.CodeStats, nil)
+	b, err := c.Request(ctx, client.OpNonReplicated, client.CodeStats, nil)
 	if err != nil {
 		return err
 	}
@@ -63,11 +63,7 @@ func runCluster(ctx context.Context, c *client.Client, out io.Writer, _ []string
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "NODE\tIP\tTCP\tQUIC\tHTTP\tWEBSOCKET\tROLE\tSTATUS")
 	for _, n := range m.Nodes {
-		role := "leader"
-		if n.Role == wire.RoleFollower {
-			role = "follower"
-		}
-		fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", n.Name, n.IP, n.TCP, n.QUIC, n.HTTP, n.WebSocket, role, statusName(n.Status))
+		fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\t%d\t%v\t%v\n", n.Name, n.IP, n.TCP, n.QUIC, n.HTTP, n.WebSocket, n.Role, n.Status)
 	}
 	return w.Flush()
 }
@@ -82,14 +78,6 @@ func transportName(t wire.ClientTransport) string {
 		return "websocket"
 	}
 	return fmt.Sprintf("unknown (%d)", t)
-}
-
-func statusName(s wire.NodeStatus) string {
-	names := [...]string{"healthy", "starting", "stopping", "unreachable", "maintenance"}
-	if int(s) < len(names) {
-		return names[s]
-	}
-	return fmt.Sprintf("status %d", s)
 }
 
 func byteSize(n uint64) string {
