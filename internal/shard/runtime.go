@@ -78,6 +78,7 @@ func New(cfg Config, h Handlers) (*Runtime, error) {
 			life:   make(chan msg, cfg.LifecycleLane),
 			cons:   make(chan msg, cfg.ConsensusLane),
 			reply:  make(chan msg, cfg.ReplyLane),
+			data:   make(chan msg, cfg.DataLane),
 			client: make(chan msg, cfg.ClientLane),
 		}
 		rt.shards[i] = s

@@ -25,7 +25,17 @@ const (
 	kindForwardReplica                 // consensus: frame to replica
 	kindForwardClient                  // reply: frame to client
 	kindRequest                        // client: frame from client
+	kindTask                           // reply or data: a Task
 )
+
+// Task is typed work one shard hands another: a request for a partition
+// the target owns (data lane, PostData), or the answer to one for a
+// client the target owns (reply lane, PostReply). Run runs on the target
+// shard's goroutine (S5). A Task still queued at shutdown is run too, so
+// whatever it holds is released.
+type Task interface {
+	Run(s *Shard)
+}
 
 // msg is one inbox entry. Frames and pendings in it are owned by the inbox
 // until handled.
@@ -36,6 +46,7 @@ type msg struct {
 	frame   *wire.Frame
 	pending transport.Pending
 	fn      func(*Shard)
+	task    Task
 }
 
 // discard frees what an unhandled message holds.
@@ -56,7 +67,7 @@ type Shard struct {
 	bus *bus.Bus
 	log *slog.Logger
 
-	life, cons, reply, client chan msg
+	life, cons, reply, data, client chan msg
 }
 
 // ID returns the shard's index.
@@ -73,6 +84,16 @@ func (s *Shard) Runtime() *Runtime { return s.rt }
 func (s *Shard) Post(fn func(*Shard)) error {
 	return try(s.life, msg{kind: kindRun, fn: fn})
 }
+
+// PostData queues t on the data lane: work for a partition this shard
+// owns, from a shard that read the request. It never blocks: a full lane
+// returns ErrInboxFull.
+func (s *Shard) PostData(t Task) error { return try(s.data, msg{kind: kindTask, task: t}) }
+
+// PostReply queues t on the reply lane: the answer to a request of a
+// client this shard owns. It never blocks: a full lane returns
+// ErrInboxFull.
+func (s *Shard) PostReply(t Task) error { return try(s.reply, msg{kind: kindTask, task: t}) }
 
 func try(lane chan msg, m msg) error {
 	select {
@@ -94,7 +115,8 @@ func (s *Shard) deliver(lane chan msg, m msg) {
 }
 
 // run is the shard loop: each round it serves up to Burst messages from
-// each lane in priority order, lifecycle, consensus, reply, client; when all
+// each lane in priority order, lifecycle, consensus, reply, data, client
+// (answers before new work, forwarded work before new requests); when all
 // are empty it waits on all of them.
 func (s *Shard) run() {
 	burst := s.rt.cfg.Burst
@@ -105,7 +127,8 @@ func (s *Shard) run() {
 			return
 		default:
 		}
-		n := s.serve(s.life, burst) + s.serve(s.cons, burst) + s.serve(s.reply, burst) + s.serve(s.client, burst)
+		n := s.serve(s.life, burst) + s.serve(s.cons, burst) + s.serve(s.reply, burst) + s.serve(s.data, burst) +
+			s.serve(s.client, burst)
 		if n > 0 {
 			continue
 		}
@@ -115,6 +138,8 @@ func (s *Shard) run() {
 		case m := <-s.cons:
 			s.handle(m)
 		case m := <-s.reply:
+			s.handle(m)
+		case m := <-s.data:
 			s.handle(m)
 		case m := <-s.client:
 			s.handle(m)
@@ -140,13 +165,16 @@ func (s *Shard) serve(lane chan msg, max int) int {
 // drain empties the inbox at shutdown: posted functions still run (their
 // posters may wait on them); frames and connections are released.
 func (s *Shard) drain() {
-	for _, lane := range []chan msg{s.life, s.cons, s.reply, s.client} {
+	for _, lane := range []chan msg{s.life, s.cons, s.reply, s.data, s.client} {
 		for {
 			select {
 			case m := <-lane:
-				if m.kind == kindRun {
+				switch m.kind {
+				case kindRun:
 					m.fn(s)
-				} else {
+				case kindTask:
+					m.task.Run(s)
+				default:
 					m.discard()
 				}
 				continue
@@ -162,6 +190,8 @@ func (s *Shard) handle(m msg) {
 	switch m.kind {
 	case kindRun:
 		m.fn(s)
+	case kindTask:
+		m.task.Run(s)
 	case kindClientSetup:
 		if err := s.bus.AcceptClient(m.client, m.pending); err != nil {
 			s.log.Warn("client setup refused", "client", m.client, "err", err)

@@ -101,33 +101,41 @@ const LargeFrame = 1 << 20
 // ReadLargeFrame reads a frame of size bytes whose first bytes, heads (the
 // header and any body bytes already read, in order), are known, reading
 // the rest from r into a buffer that doubles from LargeFrame as the bytes
-// arrive. The frame is not pooled (Release leaves it to the collector). A
-// stream that ends early is io.ErrUnexpectedEOF.
+// arrive. Buffers come from the frame pool (Release returns the frame to
+// it), so a steady stream of large frames allocates nothing. A stream that
+// ends early is io.ErrUnexpectedEOF.
 func ReadLargeFrame(r io.Reader, size int, heads ...[]byte) (*Frame, error) {
 	n := 0
 	for _, h := range heads {
 		n += len(h)
 	}
-	b := make([]byte, 0, max(n, min(size, LargeFrame)))
+	f := NewFrame(max(n, min(size, LargeFrame)))
+	b := f.b[:0]
 	for _, h := range heads {
 		b = append(b, h...)
 	}
 	for len(b) < size {
 		if len(b) == cap(b) {
-			nb := make([]byte, len(b), min(size, 2*cap(b)))
-			copy(nb, b)
-			b = nb
+			nf := NewFrame(min(size, 2*cap(b)))
+			copy(nf.b, b)
+			f.b = b
+			f.Release()
+			f, b = nf, nf.b[:len(b)]
 		}
-		n, err := r.Read(b[len(b):cap(b)])
+		// Never past size: what follows belongs to the next frame.
+		n, err := r.Read(b[len(b):min(cap(b), size)])
 		b = b[:len(b)+n]
 		if err != nil && len(b) < size {
+			f.b = b
+			f.Release()
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
 			return nil, err
 		}
 	}
-	return &Frame{b: b}, nil
+	f.b = b
+	return f, nil
 }
 
 // FrameOf copies b into a new pooled frame.

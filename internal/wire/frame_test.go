@@ -39,6 +39,43 @@ func TestReadLargeFrame(t *testing.T) {
 	f.Release()
 }
 
+// TestReadLargeFrameStopsAtSize: pooled buffers are larger than the frame,
+// and ReadLargeFrame must not read past it into the next frame; read back
+// to back, large frames are pooled (no allocation in the steady state).
+func TestReadLargeFrameStopsAtSize(t *testing.T) {
+	const size = LargeFrame + 4096 // a 2 MiB pool class
+	stream := make([]byte, 2*size)
+	for i := range stream {
+		stream[i] = byte(i / size) // frame 0 is zeros, frame 1 ones
+	}
+	r := bytes.NewReader(stream)
+	read := func() *Frame {
+		f, err := ReadLargeFrame(r, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	for want := range 2 {
+		f := read()
+		if f.Len() != size || f.Bytes()[0] != byte(want) || f.Bytes()[size-1] != byte(want) {
+			t.Fatalf("frame %d: len %d, bytes %d..%d", want, f.Len(), f.Bytes()[0], f.Bytes()[size-1])
+		}
+		f.Release()
+	}
+	if raceEnabled {
+		return // sync.Pool drops items on purpose under -race
+	}
+	allocs := testing.AllocsPerRun(20, func() {
+		r.Reset(stream)
+		read().Release()
+		read().Release()
+	})
+	if allocs > 0 {
+		t.Fatalf("%v allocations per two large frames", allocs)
+	}
+}
+
 type zeroReader struct{}
 
 func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }

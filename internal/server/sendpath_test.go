@@ -1,0 +1,110 @@
+package server
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/shoal-io/shoal/internal/shard"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// shardOf returns the shard that holds rc's connection, asking each
+// shard's goroutine (S5).
+func (ts *testServer) shardOf(t testing.TB, rc *rawConn) int {
+	t.Helper()
+	for i := range ts.rt.Shards() {
+		found := make(chan bool, 1)
+		if err := ts.rt.Shard(i).Post(func(s *shard.Shard) {
+			for _, c := range ts.shards[s.ID()].conns {
+				if c.client == rc.id {
+					found <- true
+					return
+				}
+			}
+			found <- false
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if <-found {
+			return i
+		}
+	}
+	t.Fatal("connection on no shard")
+	return -1
+}
+
+// sendFrame builds a SendMessages request of n messages of size bytes to
+// stream 0, topic 0, partition 0.
+func sendFrame(t testing.TB, n, size int) []byte {
+	t.Helper()
+	msgs := make([]wire.MessageIn, n)
+	for i := range msgs {
+		msgs[i] = wire.MessageIn{ID: [16]byte{byte(i), byte(i >> 8), 1}, Payload: make([]byte, size)}
+	}
+	body, err := wire.AppendSendMessages(nil, wire.NumericID(0), wire.NumericID(0), wire.Partitioning{Kind: wire.PartitionByID}, msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+// BenchmarkSendPath measures one producer's SendMessages round trips
+// (1,000 × 1 KiB per batch, fsync off) over raw TCP, on a connection owned
+// by the partition's shard (owner) and by the other shard (non-owner).
+// allocs/op counts the whole process per batch: the server's send path
+// plus the raw client's frame reads.
+func BenchmarkSendPath(b *testing.B) {
+	ts := startServer(b, b.TempDir())
+	setup := ts.raw()
+	epoch := setup.login("iggy", "iggy")
+	setup.send(wire.RequestHeader{Operation: wire.OpCreateStream, Request: 1, Session: uint64(epoch)}, streamBody("s"))
+	if h, _ := setup.reply(); h.Status != wire.StatusOK {
+		b.Fatal(h.Status)
+	}
+	topic := binary.LittleEndian.AppendUint32(wire.NumericID(0).Append(nil), 1)
+	setup.send(wire.RequestHeader{Operation: wire.OpCreateTopic, Request: 2, Session: uint64(epoch)}, append(topic, 1, 't'))
+	if h, _ := setup.reply(); h.Status != wire.StatusOK {
+		b.Fatal(h.Status)
+	}
+	t, _ := ts.state().ResolveTopic(wire.NumericID(0), wire.NumericID(0))
+	part := int(t.Partitions[0].Shard) % ts.rt.Shards()
+	body := sendFrame(b, 1000, 1024)
+	type producer struct {
+		rc    *rawConn
+		epoch wire.Epoch
+	}
+	conns := map[string]producer{}
+	for i := 0; len(conns) < 2; i++ {
+		rc := ts.raw()
+		rc.id = wire.ClientID{Lo: uint64(i + 10), Hi: 0x99}
+		p := producer{rc, rc.login("iggy", "iggy")}
+		if ts.shardOf(b, rc) == part {
+			conns["owner"] = p
+		} else {
+			conns["non-owner"] = p
+		}
+	}
+	for _, name := range []string{"owner", "non-owner"} {
+		p := conns[name]
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			// One request frame, reused: only its request id changes.
+			frame := make([]byte, wire.HeaderSize+len(body))
+			copy(frame[wire.HeaderSize:], body)
+			h := wire.RequestHeader{Client: p.rc.id, Operation: wire.OpSendMessages, Session: uint64(p.epoch)}
+			h.Size = uint32(len(frame))
+			for b.Loop() {
+				h.Request++
+				h.Put(frame)
+				if _, err := p.rc.c.Write(frame); err != nil {
+					b.Fatal(err)
+				}
+				if h, _ := p.rc.reply(); h.Status != wire.StatusOK {
+					b.Fatal(h.Status)
+				}
+			}
+			b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}
