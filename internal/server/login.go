@@ -44,7 +44,7 @@ func (srv *Server) login(s *shard.Shard, c *session, h *wire.RequestHeader, body
 				return
 			}
 			c.client, c.epoch, c.userID, c.watermark, c.lastReply = req.Client, r.epoch, r.userID, 0, nil
-			srv.dir.bind(c.id, r.userID, true)
+			srv.dir.login(c.id, c.client, r.userID)
 			srv.replyLogin(s, c, &req)
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shoal-io/shoal/internal/admin"
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/vfs"
 	"github.com/shoal-io/shoal/internal/wire"
@@ -138,9 +139,9 @@ func (m *metaState) endSession(client wire.ClientID, epoch wire.Epoch) metadata.
 	return m.propose(metadata.Logout{Client: client, Epoch: epoch})
 }
 
-// readStats answers GetStats: process figures plus metadata counts.
+// readStats answers GetStats: process figures plus the counts of the
+// committed metadata and the partitions' counters (internal/admin).
 func (m *metaState) readStats(_ caller, _ []byte) ([]byte, wire.Status) {
-	s := processStats(m.srv.started, m.srv.opts.DataDir)
-	s.ClientsCount = uint32(m.srv.dir.len())
+	s := admin.Stats(m.srv.adminInput())
 	return s.Append(nil), wire.StatusOK
 }
