@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/transport"
 	"github.com/shoal-io/shoal/internal/wire"
 )
@@ -23,6 +24,9 @@ type dirEntry struct {
 	info   wire.ClientInfo
 	userID uint32
 	bound  bool
+	// client is the bound session's VSR client id, the key of its group
+	// memberships (wire.md §2.8); zero while unbound.
+	client wire.ClientID
 }
 
 func newDirectory() *directory { return &directory{entries: map[wire.ClientID]*dirEntry{}} }
@@ -58,11 +62,20 @@ func (d *directory) remove(id wire.ClientID) {
 	d.mu.Unlock()
 }
 
-// bind records the login (bound) or logout of id's session.
+// bind records the login (bound) or logout of id's session; a login goes
+// through login, which records the session's VSR client id as well.
 func (d *directory) bind(id wire.ClientID, userID uint32, bound bool) {
+	d.set(id, userID, bound, wire.ClientID{})
+}
+
+// login records that id's session is bound to user userID under VSR
+// client id client.
+func (d *directory) login(id, client wire.ClientID, userID uint32) { d.set(id, userID, true, client) }
+
+func (d *directory) set(id wire.ClientID, userID uint32, bound bool, client wire.ClientID) {
 	d.mu.Lock()
 	if e := d.entries[id]; e != nil {
-		e.userID, e.bound = userID, bound
+		e.userID, e.bound, e.client = userID, bound, client
 		e.info.UserID = userID
 	}
 	d.mu.Unlock()
@@ -74,28 +87,41 @@ func (d *directory) len() int {
 	return len(d.entries)
 }
 
-// list returns every client's info, sorted by id.
-func (d *directory) list() []wire.ClientInfo {
+// list returns every client's info, sorted by id, with the consumer
+// groups of its session in st.
+func (d *directory) list(st *metadata.State) []wire.ClientInfo {
+	groups := st.GroupsByClient()
 	d.mu.RLock()
 	out := make([]wire.ClientInfo, 0, len(d.entries))
 	for _, e := range d.entries {
-		out = append(out, e.info)
+		info := e.info
+		if e.bound {
+			info.Groups = groups[e.client]
+		}
+		out = append(out, info)
 	}
 	d.mu.RUnlock()
 	slices.SortFunc(out, func(a, b wire.ClientInfo) int { return int(int64(a.ID) - int64(b.ID)) })
 	return out
 }
 
-// lookup finds a client by its short id.
-func (d *directory) lookup(short uint32) (wire.ClientInfo, bool) {
+// lookup finds a client by its short id, with the consumer groups of its
+// session in st.
+func (d *directory) lookup(short uint32, st *metadata.State) (wire.ClientInfo, bool) {
 	d.mu.RLock()
-	defer d.mu.RUnlock()
-	for _, e := range d.entries {
-		if e.info.ID == short {
-			return e.info, true
+	var e dirEntry
+	ok := false
+	for _, x := range d.entries {
+		if x.info.ID == short {
+			e, ok = *x, true
+			break
 		}
 	}
-	return wire.ClientInfo{}, false
+	d.mu.RUnlock()
+	if ok && e.bound {
+		e.info.Groups = st.GroupsOf(e.client)
+	}
+	return e.info, ok
 }
 
 // get returns id's info.

@@ -44,7 +44,7 @@ func (srv *Server) login(s *shard.Shard, c *session, h *wire.RequestHeader, body
 				return
 			}
 			c.client, c.epoch, c.userID, c.watermark, c.lastReply = req.Client, r.Epoch, r.UserID, 0, nil
-			srv.dir.bind(c.id, r.UserID, true)
+			srv.dir.login(c.id, c.client, r.UserID)
 			srv.replyLogin(s, c, &req)
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shoal-io/shoal/internal/admin"
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/vfs"
@@ -52,9 +53,9 @@ func openStore(srv *Server) (*metadata.Store, error) {
 	return store, nil
 }
 
-// readStats answers GetStats: process figures plus metadata counts.
+// readStats answers GetStats: process figures plus the counts of the
+// committed metadata and the partitions' counters (internal/admin).
 func (srv *Server) readStats(_ *shard.Shard, _ *session, _ []byte) ([]byte, wire.Status) {
-	s := processStats(srv.started, srv.opts.DataDir)
-	s.ClientsCount = uint32(srv.dir.len())
+	s := admin.Stats(srv.adminInput())
 	return s.Append(nil), wire.StatusOK
 }

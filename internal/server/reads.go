@@ -113,10 +113,15 @@ func (srv *Server) port(name string) uint16 {
 	return uint16(n)
 }
 
+// readMe answers GetMe: the connection's ClientInfo with the consumer
+// groups its session's VSR client id belongs to (wire.md §2.8).
 func (srv *Server) readMe(_ *shard.Shard, c *session, _ []byte) ([]byte, wire.Status) {
 	info, ok := srv.dir.get(c.id)
 	if !ok {
 		return nil, wire.StatusClientNotFound
+	}
+	if c.bound() {
+		info.Groups = srv.state().GroupsOf(c.client)
 	}
 	return info.Append(nil, true), wire.StatusOK
 }
@@ -125,7 +130,7 @@ func (srv *Server) readClient(_ *shard.Shard, _ *session, body []byte) ([]byte, 
 	if len(body) < 4 {
 		return nil, wire.StatusInvalidFormat
 	}
-	info, ok := srv.dir.lookup(binary.LittleEndian.Uint32(body))
+	info, ok := srv.dir.lookup(binary.LittleEndian.Uint32(body), srv.state())
 	if !ok {
 		return nil, wire.StatusClientNotFound
 	}
@@ -134,7 +139,7 @@ func (srv *Server) readClient(_ *shard.Shard, _ *session, body []byte) ([]byte, 
 
 func (srv *Server) readClients(_ *shard.Shard, _ *session, _ []byte) ([]byte, wire.Status) {
 	var b []byte
-	for _, info := range srv.dir.list() {
+	for _, info := range srv.dir.list(srv.state()) {
 		b = info.Append(b, false)
 	}
 	return b, wire.StatusOK

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package server
+package admin
 
 import "github.com/shoal-io/shoal/internal/wire"
 
