@@ -29,53 +29,6 @@ func (srv *Server) resolve(stream, topic wire.Identifier, part uint32) (metadata
 	return t, t.Partitions[part], wire.StatusOK
 }
 
-// atOwner parks connection c, runs fn on the partition's owner with the
-// open partition, and replies from c's shard with what fn returns.
-func (srv *Server) atOwner(c *session, req *wire.RequestHeader, t metadata.TopicInfo, p metadata.Partition,
-	fn func(part *partition.Partition, scratch *[]byte) ([]byte, wire.Status)) {
-	srv.atOwnerKeeping(c, req, t, p, nil, fn)
-}
-
-// atOwnerKeeping is atOwner for a request whose frame keep fn reads on the
-// owner: the owner releases keep after fn. It reports whether keep was
-// taken (false: the request was answered at once and keep is the caller's).
-func (srv *Server) atOwnerKeeping(c *session, req *wire.RequestHeader, t metadata.TopicInfo, p metadata.Partition,
-	keep *wire.Frame, fn func(part *partition.Partition, scratch *[]byte) ([]byte, wire.Status)) bool {
-	c.parked = true
-	r, id := *req, c.id
-	k := partKey{t.Stream, t.ID, p.ID}
-	err := srv.onPartitionShard(t, p, func(s *shard.Shard, st *shardState) {
-		var body []byte
-		status := wire.StatusOK
-		part, err := srv.partition(st, k, t)
-		if err != nil {
-			srv.log.Error("partition unavailable", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
-			status = wire.StatusCannotReadPartitions
-		} else {
-			body, status = fn(part, &st.scratch)
-			srv.publish(k, part)
-		}
-		if keep != nil {
-			keep.Release()
-		}
-		// The reply frame is built here, on the owner, so body may live in
-		// the owner's scratch buffer (reused by its next request).
-		f := replyFrame(&r, status, body, wire.Op(r.Session), srv.commitOp())
-		srv.resume(id, func(s *shard.Shard, c *session) {
-			srv.metrics.Status(status)
-			srv.send(s, c, f)
-		})
-	})
-	if err != nil {
-		// The owner's inbox is full: answer now rather than drop (S11).
-		c.parked = false
-		srv.log.Warn("partition owner busy", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
-		srv.reply(srv.rt.Shard(int(c.id.Shard())), c, req, wire.StatusTransientNotAccepted, nil)
-		return false
-	}
-	return true
-}
-
 // partitionOp serves SendMessages, StoreConsumerOffset and
 // DeleteConsumerOffset on the partition's owning shard. They bypass the
 // client table (at-least-once, wire.md §2.4).
@@ -104,18 +57,13 @@ func (srv *Server) partitionOp(s *shard.Shard, c *session, h *wire.RequestHeader
 			srv.reply(s, c, h, st, nil)
 			return
 		}
-		srv.atOwner(c, h, t, p, func(part *partition.Partition, _ *[]byte) ([]byte, wire.Status) {
-			var err error
-			if code == metadata.OffsetStore {
-				err = part.StoreOffset(key, req.Offset, partition.AckLevel(req.Ack))
-			} else {
-				err = part.DeleteOffset(key, partition.AckLevel(req.Ack))
-			}
-			if err != nil {
-				return nil, partition.StatusOf(err)
-			}
-			return wire.AppendResultOK(nil), wire.StatusOK
-		})
+		kind := partStoreOffset
+		if code == metadata.OffsetDelete {
+			kind = partDeleteOffset
+		}
+		w := newPartWork(srv, kind, c, h, t, p)
+		w.consumer, w.offset, w.ack = key, req.Offset, partition.AckLevel(req.Ack)
+		srv.dispatch(s, c, w, p)
 	default:
 		srv.reply(s, c, h, wire.StatusFeatureUnavailable, nil)
 	}
@@ -166,20 +114,10 @@ func (srv *Server) sendMessages(s *shard.Shard, c *session, h *wire.RequestHeade
 		srv.reply(s, c, h, wire.StatusPartitionNotFound, nil)
 		return false
 	}
-	batch := sm.Batch // aliases f, which the owner releases after the append
-	fsync := t.Options.EnforceFsync
-	return srv.atOwnerKeeping(c, h, t, t.Partitions[pid], f, func(part *partition.Partition, _ *[]byte) ([]byte, wire.Status) {
-		res, err := part.Append(batch, nowMicros())
-		if err != nil {
-			srv.log.Error("append failed", "stream", t.Stream, "topic", t.ID, "partition", pid, "err", err)
-			return nil, partition.StatusOf(err)
-		}
-		if fsync && !res.Durable {
-			return nil, wire.StatusCannotSaveMessagesToSegment
-		}
-		return wire.AppendSendConfirmations(nil, wire.SendConfirmation{Stream: t.Stream, Topic: t.ID,
-			Partition: pid, BaseOffset: res.BaseOffset}), wire.StatusOK
-	})
+	w := newPartWork(srv, partSend, c, h, t, t.Partitions[pid])
+	w.frame, w.batch = f, sm.Batch // the batch aliases f, which the work releases
+	srv.dispatch(s, c, w, t.Partitions[pid])
+	return true
 }
 
 // offsetKey resolves whose offset a request addresses: a consumer by id,
@@ -231,19 +169,9 @@ func (srv *Server) pollMessages(s *shard.Shard, c *session, h *wire.RequestHeade
 			return
 		}
 	}
-	pr := partition.PollRequest{Strategy: req.Strategy, Count: req.Count, Consumer: key, AutoCommit: req.AutoCommit}
-	srv.atOwner(c, h, t, p, func(pt *partition.Partition, scratch *[]byte) ([]byte, wire.Status) {
-		out, _, err := pt.Poll((*scratch)[:0], pr)
-		// Keep the grown buffer for the next poll on this shard, unless an
-		// unusually large poll grew it past what is worth holding.
-		if *scratch = out[:0]; cap(out) > maxScratch {
-			*scratch = nil
-		}
-		if err != nil {
-			return nil, partition.StatusOf(err)
-		}
-		return out, wire.StatusOK
-	})
+	w := newPartWork(srv, partPoll, c, h, t, p)
+	w.poll = partition.PollRequest{Strategy: req.Strategy, Count: req.Count, Consumer: key, AutoCommit: req.AutoCommit}
+	srv.dispatch(s, c, w, p)
 }
 
 // getConsumerOffset serves GetConsumerOffset (read code 120): the stored
@@ -276,9 +204,9 @@ func (srv *Server) getConsumerOffset(s *shard.Shard, c *session, h *wire.Request
 		srv.reply(s, c, h, wire.StatusOK, nil)
 		return
 	}
-	srv.atOwner(c, h, t, p, func(pt *partition.Partition, _ *[]byte) ([]byte, wire.Status) {
-		return pt.AppendConsumerOffset(nil, key), wire.StatusOK
-	})
+	w := newPartWork(srv, partGetOffset, c, h, t, p)
+	w.consumer = key
+	srv.dispatch(s, c, w, p)
 }
 
 // deleteSegments serves DeleteSegments (a metadata-class request, so its

@@ -34,14 +34,14 @@ func (ts *testServer) shardOf(t testing.TB, rc *rawConn) int {
 }
 
 // sendFrame builds a SendMessages request of n messages of size bytes to
-// stream 0, topic 0, partition 0.
-func sendFrame(t testing.TB, n, size int) []byte {
+// stream 0, topic, partition 0.
+func sendFrame(t testing.TB, topic uint32, n, size int) []byte {
 	t.Helper()
 	msgs := make([]wire.MessageIn, n)
 	for i := range msgs {
 		msgs[i] = wire.MessageIn{ID: [16]byte{byte(i), byte(i >> 8), 1}, Payload: make([]byte, size)}
 	}
-	body, err := wire.AppendSendMessages(nil, wire.NumericID(0), wire.NumericID(0), wire.Partitioning{Kind: wire.PartitionByID}, msgs)
+	body, err := wire.AppendSendMessages(nil, wire.NumericID(0), wire.NumericID(topic), wire.Partitioning{Kind: wire.PartitionByID}, msgs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,31 +61,34 @@ func BenchmarkSendPath(b *testing.B) {
 	if h, _ := setup.reply(); h.Status != wire.StatusOK {
 		b.Fatal(h.Status)
 	}
-	topic := binary.LittleEndian.AppendUint32(wire.NumericID(0).Append(nil), 1)
-	setup.send(wire.RequestHeader{Operation: wire.OpCreateTopic, Request: 2, Session: uint64(epoch)}, append(topic, 1, 't'))
-	if h, _ := setup.reply(); h.Status != wire.StatusOK {
-		b.Fatal(h.Status)
-	}
-	t, _ := ts.state().ResolveTopic(wire.NumericID(0), wire.NumericID(0))
-	part := int(t.Partitions[0].Shard) % ts.rt.Shards()
-	body := sendFrame(b, 1000, 1024)
 	type producer struct {
 		rc    *rawConn
 		epoch wire.Epoch
+		shard int
 	}
-	conns := map[string]producer{}
-	for i := 0; len(conns) < 2; i++ {
+	var prods []producer
+	for i := range 2 { // round robin: one connection on each shard
 		rc := ts.raw()
 		rc.id = wire.ClientID{Lo: uint64(i + 10), Hi: 0x99}
-		p := producer{rc, rc.login("iggy", "iggy")}
-		if ts.shardOf(b, rc) == part {
-			conns["owner"] = p
-		} else {
-			conns["non-owner"] = p
-		}
+		prods = append(prods, producer{rc, rc.login("iggy", "iggy"), 0})
+		prods[i].shard = ts.shardOf(b, rc)
 	}
-	for _, name := range []string{"owner", "non-owner"} {
-		p := conns[name]
+	for i, name := range []string{"owner", "non-owner"} {
+		// A fresh topic of one partition for each case, so neither
+		// appends to what the other wrote.
+		topic := binary.LittleEndian.AppendUint32(wire.NumericID(0).Append(nil), 1)
+		setup.send(wire.RequestHeader{Operation: wire.OpCreateTopic, Request: uint64(2 + i), Session: uint64(epoch)}, append(topic, 1, byte('a'+i)))
+		h, _ := setup.reply()
+		if h.Status != wire.StatusOK {
+			b.Fatal(h.Status)
+		}
+		t, _ := ts.state().ResolveTopic(wire.NumericID(0), wire.NamedID(string(rune('a'+i))))
+		owner := int(t.Partitions[0].Shard) % ts.rt.Shards()
+		p := prods[0]
+		if (p.shard == owner) != (name == "owner") {
+			p = prods[1]
+		}
+		body := sendFrame(b, t.ID, 1000, 1024)
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(body)))

@@ -74,12 +74,12 @@ func New(opts Options) (*Server, error) {
 	}
 	cfg := shard.DefaultConfig()
 	cfg.Shards = opts.Shards
-	// Answers from shard 0 and from partition owners come back to the
-	// connection's shard through its lifecycle lane (resume). Each parked
-	// connection has at most one answer pending, so the lane needs room for
-	// one per connection a shard may hold; a full lane closes the
-	// connection (S11), so size it for many connections.
-	cfg.LifecycleLane = max(cfg.LifecycleLane, 16384)
+	// Answers of the metadata service and of partition owners come back
+	// to the connection's shard through its reply lane (resume, partAnswer).
+	// Each parked connection has at most one answer pending, so the lane
+	// needs room for one per connection a shard may hold; a full lane closes
+	// the connection (S11), so size it for many connections.
+	cfg.ReplyLane = max(cfg.ReplyLane, 16384)
 	cfg.Bus = opts.Bus
 	cfg.Logger = log
 	rt, err := shard.New(cfg, shard.Handlers{

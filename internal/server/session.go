@@ -77,29 +77,47 @@ func (srv *Server) onRequest(s *shard.Shard, id wire.ClientID, f *wire.Frame) {
 }
 
 // resume runs fn for connection id on its owning shard, then unparks the
-// connection and serves its backlog. It is how answers from shard 0 come
-// back to the owner.
+// connection and serves its backlog. It is how answers of the metadata
+// service and of other goroutines come back to the connection's shard,
+// through its reply lane.
 func (srv *Server) resume(id wire.ClientID, fn func(s *shard.Shard, c *session)) {
-	owner := srv.rt.Shard(int(id.Shard()))
-	err := owner.Post(func(s *shard.Shard) {
-		c := srv.shards[s.ID()].conns[id]
-		if c == nil {
-			return // the connection closed meanwhile
-		}
-		fn(s, c)
-		c.parked = false
-		for len(c.backlog) > 0 && !c.parked {
-			f := c.backlog[0]
-			c.backlog[0] = nil
-			c.backlog = c.backlog[1:]
-			srv.handle(s, c, f)
-		}
-	})
-	if err != nil {
-		// The owner's lifecycle lane is full: the answer cannot be
-		// delivered in order, so the connection must go (S11).
-		srv.log.Error("answer could not reach the connection's shard; closing it", "client", id, "err", err)
-		srv.rt.Shard(int(id.Shard())).Bus().CloseClient(id)
+	if err := srv.rt.Shard(int(id.Shard())).PostReply(resumeTask{srv, id, fn}); err != nil {
+		srv.undeliverable(id, err)
+	}
+}
+
+// undeliverable closes a connection whose answer could not reach its
+// shard: it cannot be delivered in order, so the connection must go (S11).
+func (srv *Server) undeliverable(id wire.ClientID, err error) {
+	srv.log.Error("answer could not reach the connection's shard; closing it", "client", id, "err", err)
+	srv.rt.Shard(int(id.Shard())).Bus().CloseClient(id)
+}
+
+// resumeTask is resume's work on the connection's shard.
+type resumeTask struct {
+	srv *Server
+	id  wire.ClientID
+	fn  func(s *shard.Shard, c *session)
+}
+
+func (t resumeTask) Run(s *shard.Shard) {
+	c := t.srv.shards[s.ID()].conns[t.id]
+	if c == nil {
+		return // the connection closed meanwhile
+	}
+	t.fn(s, c)
+	t.srv.unpark(s, c)
+}
+
+// unpark lets c's next requests run: those queued behind the one just
+// answered, in arrival order, until one parks it again.
+func (srv *Server) unpark(s *shard.Shard, c *session) {
+	c.parked = false
+	for len(c.backlog) > 0 && !c.parked {
+		f := c.backlog[0]
+		c.backlog[0] = nil
+		c.backlog = c.backlog[1:]
+		srv.handle(s, c, f)
 	}
 }
 

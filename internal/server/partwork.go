@@ -1,0 +1,195 @@
+package server
+
+import (
+	"sync"
+
+	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/partition"
+	"github.com/shoal-io/shoal/internal/shard"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// Requests for a partition run on the shard that owns it (S5). When that
+// is the connection's own shard the request runs inline, with no hand-off
+// before the writer; otherwise it travels to the owner as a partWork on
+// its data lane and its answer comes back as a partAnswer on the
+// connection shard's reply lane, and the connection stays parked in
+// between, so its replies keep their order. Both are pooled: the send
+// path allocates nothing of its own in the steady state.
+
+// partKind says what a partWork does.
+type partKind uint8
+
+const (
+	partSend         partKind = iota + 1 // append batch
+	partPoll                             // poll
+	partStoreOffset                      // store a consumer offset
+	partDeleteOffset                     // delete a consumer offset
+	partGetOffset                        // read a consumer offset
+)
+
+// partWork is one request for a partition.
+type partWork struct {
+	srv  *Server
+	kind partKind
+	conn wire.ClientID // the connection that carried the request (S10)
+	req  wire.RequestHeader
+	t    metadata.TopicInfo
+	k    partKey
+
+	// partSend: the batch aliases frame, which the work releases.
+	frame *wire.Frame
+	batch []byte
+	// partPoll, the offset kinds.
+	poll     partition.PollRequest
+	consumer partition.ConsumerKey
+	offset   uint64
+	ack      partition.AckLevel
+}
+
+var partWorks = sync.Pool{New: func() any { return new(partWork) }}
+
+func newPartWork(srv *Server, kind partKind, c *session, req *wire.RequestHeader, t metadata.TopicInfo, p metadata.Partition) *partWork {
+	w := partWorks.Get().(*partWork)
+	*w = partWork{srv: srv, kind: kind, conn: c.id, req: *req, t: t, k: partKey{t.Stream, t.ID, p.ID}}
+	return w
+}
+
+func (w *partWork) free() {
+	if w.frame != nil {
+		w.frame.Release()
+	}
+	*w = partWork{}
+	partWorks.Put(w)
+}
+
+// dispatch runs w on its partition's owner: inline when s owns it,
+// otherwise through the owner's data lane with c parked. When the owner's
+// lane is full the request is answered TransientNotAccepted at once (S11:
+// answered, not dropped), which clients replay.
+func (srv *Server) dispatch(s *shard.Shard, c *session, w *partWork, p metadata.Partition) {
+	owner := srv.owner(p)
+	if owner == s {
+		f, status := w.run(s)
+		srv.metrics.Status(status)
+		srv.send(s, c, f)
+		w.free()
+		return
+	}
+	c.parked = true
+	if err := owner.PostData(w); err != nil {
+		c.parked = false
+		srv.log.Warn("partition owner busy", "stream", w.k.stream, "topic", w.k.topic, "partition", w.k.partition, "err", err)
+		srv.reply(s, c, &w.req, wire.StatusTransientNotAccepted, nil)
+		w.free()
+	}
+}
+
+// Run is w on the owner's data lane: it runs the request and hands the
+// reply frame to the connection's shard.
+func (w *partWork) Run(s *shard.Shard) {
+	f, status := w.run(s)
+	a := partAnswers.Get().(*partAnswer)
+	*a = partAnswer{srv: w.srv, conn: w.conn, frame: f, status: status}
+	srv, conn := w.srv, w.conn
+	w.free()
+	if err := srv.rt.Shard(int(conn.Shard())).PostReply(a); err != nil {
+		a.frame.Release()
+		a.free()
+		srv.undeliverable(conn, err)
+	}
+}
+
+// run serves w on the owner s and builds the reply frame there, so a poll
+// body may live in the owner's scratch buffer (reused by its next
+// request).
+func (w *partWork) run(s *shard.Shard) (*wire.Frame, wire.Status) {
+	srv, k := w.srv, w.k
+	st := srv.shards[s.ID()]
+	var body []byte
+	status := wire.StatusOK
+	part, err := srv.partition(st, k, w.t)
+	if err != nil {
+		srv.log.Error("partition unavailable", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+		status = wire.StatusCannotReadPartitions
+	} else {
+		body, status = w.apply(part, &st.scratch)
+		srv.publish(k, part)
+	}
+	return replyFrame(&w.req, status, body, wire.Op(w.req.Session), srv.commitOp()), status
+}
+
+// apply does w's operation on its open partition.
+func (w *partWork) apply(part *partition.Partition, scratch *[]byte) ([]byte, wire.Status) {
+	switch w.kind {
+	case partSend:
+		res, err := part.Append(w.batch, nowMicros())
+		if err != nil {
+			w.srv.log.Error("append failed", "stream", w.k.stream, "topic", w.k.topic, "partition", w.k.partition, "err", err)
+			return nil, partition.StatusOf(err)
+		}
+		if w.t.Options.EnforceFsync && !res.Durable {
+			return nil, wire.StatusCannotSaveMessagesToSegment
+		}
+		// The reply frame copies the body out of the scratch buffer.
+		*scratch = wire.AppendSendConfirmations((*scratch)[:0], wire.SendConfirmation{Stream: w.t.Stream, Topic: w.t.ID,
+			Partition: w.k.partition, BaseOffset: res.BaseOffset})
+		return *scratch, wire.StatusOK
+	case partPoll:
+		out, _, err := part.Poll((*scratch)[:0], w.poll)
+		// Keep the grown buffer for the next poll on this shard, unless an
+		// unusually large poll grew it past what is worth holding.
+		if *scratch = out[:0]; cap(out) > maxScratch {
+			*scratch = nil
+		}
+		if err != nil {
+			return nil, partition.StatusOf(err)
+		}
+		return out, wire.StatusOK
+	case partStoreOffset, partDeleteOffset:
+		var err error
+		if w.kind == partStoreOffset {
+			err = part.StoreOffset(w.consumer, w.offset, w.ack)
+		} else {
+			err = part.DeleteOffset(w.consumer, w.ack)
+		}
+		if err != nil {
+			return nil, partition.StatusOf(err)
+		}
+		return wire.AppendResultOK(nil), wire.StatusOK
+	case partGetOffset:
+		return part.AppendConsumerOffset(nil, w.consumer), wire.StatusOK
+	}
+	panic("server: unknown partition work")
+}
+
+// partAnswer is a partWork's reply on its way to the connection's shard.
+type partAnswer struct {
+	srv    *Server
+	conn   wire.ClientID
+	frame  *wire.Frame
+	status wire.Status
+}
+
+var partAnswers = sync.Pool{New: func() any { return new(partAnswer) }}
+
+func (a *partAnswer) free() {
+	*a = partAnswer{}
+	partAnswers.Put(a)
+}
+
+// Run sends the reply on the connection that carried the request (S10)
+// and lets the connection's next requests run.
+func (a *partAnswer) Run(s *shard.Shard) {
+	srv := a.srv
+	c := srv.shards[s.ID()].conns[a.conn]
+	if c == nil {
+		a.frame.Release() // the connection closed meanwhile
+		a.free()
+		return
+	}
+	srv.metrics.Status(a.status)
+	srv.send(s, c, a.frame)
+	a.free()
+	srv.unpark(s, c)
+}
