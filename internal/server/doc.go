@@ -1,22 +1,30 @@
-// Package server is Shoal's composition root: it binds the client
-// listeners on shard 0, runs the shards, keeps each connection's session
+// Package server is Shoal's composition root. It opens the metadata store
+// and the partitions (on an injected file system and clock), runs the
+// shards, the metadata service (internal/service) and the HTTP endpoints
+// (/metrics, /health), binds the client listeners on shard 0, and shuts
+// everything down in the S9 order: New, Start or Serve, Shutdown or Close,
+// with net/http's contract (Serve returns ErrServerClosed).
+//
+// It is also the binary protocol's front end: each connection's session
 // (protocol version, login through Register, request numbering, the reply
-// cache), dispatches reads and replicated operations, serves HTTP /metrics
-// and /health, and shuts everything down in the S9 order.
+// cache) lives on the shard that owns the connection and is touched only
+// by that shard's goroutine (S5). dispatch.go holds the one table of
+// operations and read codes. Reads are answered on the connection's shard
+// from the committed metadata, which is immutable and needs no lock.
+// Metadata writes go to the service, whose writer journals, fsyncs and
+// applies them before the answer comes back to the connection's shard
+// through its reply lane (S12). Partition requests (send, poll, offsets)
+// run on the partition's owning shard: inline when that is the
+// connection's own shard, otherwise as typed work on the owner's data lane,
+// answered on the connection shard's reply lane (S10). While a request
+// waits on another goroutine its connection is parked and later requests
+// queue behind it in arrival order.
 //
-// Ownership (S5): each connection's session lives on the shard that owns
-// the connection and is touched only by that shard's goroutine. Metadata
-// (users, sessions' epochs) lives on shard 0 and is changed only by
-// deterministic operations appended to the metadata log and fsynced before
-// the reply (S12). Requests of one connection are handled one at a time in
-// arrival order; a request that needs shard 0 parks its connection until
-// the answer comes back to the owner, which then sends the reply on the
-// connection that carried the request (S10).
-//
-// Goroutines: the shard runtime's, the HTTP server's (started in Start and
-// stopped in Shutdown) and background work started through a shard's bus
-// (password hashing, the idle sweep), which the bus waits for.
+// Goroutines: the shard runtime's, the service's, the HTTP server's
+// (started in Start, stopped in Shutdown) and background work started
+// through a shard's bus (the idle sweep, the segment cleaner, snapshots),
+// which the bus waits for.
 //
 // Imports: everything below it (wire, transport/*, bus, shard, config,
-// metadata, journal, vfs).
+// metadata, service, auth, admin, metrics, partition, journal, vfs).
 package server

@@ -2,12 +2,10 @@ package server
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/shoal-io/shoal/internal/admin"
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/shard"
-	"github.com/shoal-io/shoal/internal/vfs"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -15,10 +13,10 @@ import (
 // its log) and creates the root user on the first start.
 func openStore(srv *Server) (*metadata.Store, error) {
 	o := &srv.opts
-	if err := vfs.Default.MkdirAll(o.DataDir, 0o755); err != nil {
+	if err := srv.fs.MkdirAll(o.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("server: data directory %s: %w", o.DataDir, err)
 	}
-	store, err := metadata.Open(vfs.Default, o.DataDir, metadata.Options{HashParams: o.HashParams})
+	store, err := metadata.Open(srv.fs, o.DataDir, metadata.Options{HashParams: o.HashParams})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -35,7 +33,7 @@ func openStore(srv *Server) (*metadata.Store, error) {
 		store.Close()
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	created, err := store.Bootstrap(creds, time.Now(), nil)
+	created, err := store.Bootstrap(creds, srv.now(), nil)
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("server: root user: %w", err)

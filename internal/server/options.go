@@ -9,6 +9,7 @@ import (
 
 	"github.com/shoal-io/shoal/internal/bus"
 	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/vfs"
 )
 
 // Endpoint is one listener.
@@ -46,6 +47,13 @@ type Options struct {
 	HashParams metadata.HashParams
 	// Logger receives server events; nil discards them.
 	Logger *slog.Logger
+	// FS is where the metadata log and partitions live; nil means the
+	// operating system's (vfs.Default). The simulator passes a crashable
+	// in-memory one.
+	FS vfs.FS
+	// Now is the server's clock: operation and message timestamps, idle
+	// sessions, token expiry. nil means time.Now.
+	Now func() time.Time
 }
 
 // RootCredentials choose the root user's password on first start: the

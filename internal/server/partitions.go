@@ -14,7 +14,6 @@ import (
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/partition"
 	"github.com/shoal-io/shoal/internal/shard"
-	"github.com/shoal-io/shoal/internal/vfs"
 )
 
 // Partitions are owned by shards: the metadata places each on a shard
@@ -115,7 +114,7 @@ func (srv *Server) createPartitions(t metadata.TopicInfo, from int) {
 				old.Close()
 				delete(st.parts, k)
 			}
-			part, err := partition.Create(vfs.Default, srv.partitionDir(k), p.ID, cfg)
+			part, err := partition.Create(srv.fs, srv.partitionDir(k), p.ID, cfg)
 			if err != nil {
 				srv.log.Error("partition create failed", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
 				return
@@ -140,7 +139,7 @@ func (srv *Server) dropPartitions(t metadata.TopicInfo, from int) {
 				delete(st.parts, k)
 			}
 			srv.pstats.Delete(k)
-			if err := partition.RemoveAll(vfs.Default, srv.partitionDir(k)); err != nil {
+			if err := partition.RemoveAll(srv.fs, srv.partitionDir(k)); err != nil {
 				srv.log.Error("partition removal failed", "dir", srv.partitionDir(k), "err", err)
 			}
 		})
@@ -180,7 +179,7 @@ func (srv *Server) partition(st *shardState, k partKey, t metadata.TopicInfo) (*
 	if p := st.parts[k]; p != nil {
 		return p, nil
 	}
-	p, err := partition.Open(vfs.Default, srv.partitionDir(k), k.partition, partitionConfig(t.Options))
+	p, err := partition.Open(srv.fs, srv.partitionDir(k), k.partition, partitionConfig(t.Options))
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +322,7 @@ func (srv *Server) closePartitions() {
 // boot, before any shard touches partitions.
 func (srv *Server) sweepOrphans() error {
 	root := path.Join(srv.opts.DataDir, "streams")
-	streams, err := vfs.Default.List(root)
+	streams, err := srv.fs.List(root)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -342,12 +341,12 @@ func (srv *Server) sweepOrphans() error {
 			continue
 		}
 		if !live[partKey{stream: uint32(sid), topic: ^uint32(0)}] {
-			if err := partition.RemoveAll(vfs.Default, partition.StreamDir(srv.opts.DataDir, uint32(sid))); err != nil {
+			if err := partition.RemoveAll(srv.fs, partition.StreamDir(srv.opts.DataDir, uint32(sid))); err != nil {
 				return err
 			}
 			continue
 		}
-		topics, err := vfs.Default.List(path.Join(partition.StreamDir(srv.opts.DataDir, uint32(sid)), "topics"))
+		topics, err := srv.fs.List(path.Join(partition.StreamDir(srv.opts.DataDir, uint32(sid)), "topics"))
 		if err != nil {
 			continue
 		}
@@ -356,7 +355,7 @@ func (srv *Server) sweepOrphans() error {
 			if err != nil || live[partKey{stream: uint32(sid), topic: uint32(tid)}] {
 				continue
 			}
-			if err := partition.RemoveAll(vfs.Default, partition.TopicDir(srv.opts.DataDir, uint32(sid), uint32(tid))); err != nil {
+			if err := partition.RemoveAll(srv.fs, partition.TopicDir(srv.opts.DataDir, uint32(sid), uint32(tid))); err != nil {
 				return err
 			}
 		}

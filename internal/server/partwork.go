@@ -123,7 +123,7 @@ func (w *partWork) run(s *shard.Shard) (*wire.Frame, wire.Status) {
 func (w *partWork) apply(part *partition.Partition, scratch *[]byte) ([]byte, wire.Status) {
 	switch w.kind {
 	case partSend:
-		res, err := part.Append(w.batch, nowMicros())
+		res, err := part.Append(w.batch, uint64(w.srv.now().UnixMicro()))
 		if err != nil {
 			w.srv.log.Error("append failed", "stream", w.k.stream, "topic", w.k.topic, "partition", w.k.partition, "err", err)
 			return nil, partition.StatusOf(err)

@@ -19,10 +19,12 @@ import (
 	"github.com/shoal-io/shoal/internal/transport"
 	"github.com/shoal-io/shoal/internal/transport/tcp"
 	"github.com/shoal-io/shoal/internal/transport/tlsconn"
+	"github.com/shoal-io/shoal/internal/vfs"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
-// ErrServerClosed is returned by Start after Shutdown.
+// ErrServerClosed is returned by Start after Shutdown, and by Serve once
+// the server has shut down.
 var ErrServerClosed = errors.New("server: closed")
 
 // Server is one Shoal node. Create it with New, start it with Start, stop
@@ -30,6 +32,8 @@ var ErrServerClosed = errors.New("server: closed")
 type Server struct {
 	opts    Options
 	log     *slog.Logger
+	fs      vfs.FS           // Options.FS or vfs.Default
+	now     func() time.Time // Options.Now or time.Now
 	started time.Time
 
 	rt      *shard.Runtime
@@ -47,8 +51,11 @@ type Server struct {
 	httpSrv *http.Server
 	// +checklocks:mu
 	closed bool
+	// +checklocks:mu
+	running bool // Start has bound the listeners
 
 	httpDone sync.WaitGroup
+	done     chan struct{} // closed when Shutdown has finished
 }
 
 // New opens the data directory (replaying the metadata log) and starts the
@@ -61,7 +68,15 @@ func New(opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	srv := &Server{opts: opts, log: log, started: time.Now(), dir: newDirectory(), addrs: map[string]net.Addr{}}
+	srv := &Server{opts: opts, log: log, fs: opts.FS, now: opts.Now, dir: newDirectory(), addrs: map[string]net.Addr{},
+		done: make(chan struct{})}
+	if srv.fs == nil {
+		srv.fs = vfs.Default
+	}
+	if srv.now == nil {
+		srv.now = time.Now
+	}
+	srv.started = srv.now()
 	srv.metrics = metrics.New(partitionSource{srv})
 	store, err := openStore(srv)
 	if err != nil {
@@ -96,7 +111,7 @@ func New(opts Options) (*Server, error) {
 		srv.shards[i] = &shardState{conns: map[wire.ClientID]*session{}, parts: map[partKey]*partition.Partition{},
 			rr: map[partKey]uint32{}}
 	}
-	srv.svc = service.New(service.Config{Store: store, Storage: storage{srv}, Shards: uint32(rt.Shards()), Logger: log})
+	srv.svc = service.New(service.Config{Store: store, Storage: storage{srv}, Shards: uint32(rt.Shards()), Now: srv.now, Logger: log})
 	return srv, nil
 }
 
@@ -135,6 +150,7 @@ func (srv *Server) Start(ctx context.Context) error {
 	for i, a := range addrs {
 		srv.addrs[specs[i].Name] = a
 	}
+	srv.running = true
 	srv.mu.Unlock()
 	if o.HTTP.Enabled {
 		if err := srv.startHTTP(); err != nil {
@@ -219,7 +235,8 @@ func (srv *Server) sweepLoop(ctx context.Context, s *shard.Shard) {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-t.C:
+		case <-t.C:
+			now := srv.now()
 			_ = s.Post(func(s *shard.Shard) {
 				for _, c := range srv.shards[s.ID()].conns {
 					if now.Sub(c.lastSeen) > window && !c.parked {
@@ -232,10 +249,30 @@ func (srv *Server) sweepLoop(ctx context.Context, s *shard.Shard) {
 	}
 }
 
-// Shutdown stops the server in the S9 order: stop accepting, cancel
-// background work, drain clients, then replicas and background work, all
-// under ctx; then it stops HTTP and closes the metadata log. It returns the
-// drain outcome.
+// Serve starts the server (Start) unless it has started already, and
+// blocks until Shutdown or Close has finished; it then returns
+// ErrServerClosed (net/http's contract). A failed start is returned at
+// once.
+func (srv *Server) Serve(ctx context.Context) error {
+	srv.mu.Lock()
+	started := srv.running
+	srv.mu.Unlock()
+	if !started {
+		if err := srv.Start(ctx); err != nil {
+			return err
+		}
+	}
+	<-srv.done
+	return ErrServerClosed
+}
+
+// Shutdown stops the server in the S9 order, all under ctx: the HTTP
+// listener stops accepting and drains beside the binary ones; the metadata
+// service takes nothing new and finishes what it holds, so every write it
+// took is answered while the shards still run; then the shard runtime
+// stops accepting, drains clients, replicas and background work, and
+// stops the shard loops; last the partitions and the metadata log close.
+// It returns the drain outcome. Calls after the first return at once.
 func (srv *Server) Shutdown(ctx context.Context) (bus.DrainOutcome, error) {
 	srv.mu.Lock()
 	if srv.closed {
@@ -245,27 +282,45 @@ func (srv *Server) Shutdown(ctx context.Context) (bus.DrainOutcome, error) {
 	srv.closed = true
 	hs := srv.httpSrv
 	srv.mu.Unlock()
+	defer close(srv.done)
+	var httpErr error
+	var httpStop sync.WaitGroup
+	if hs != nil {
+		httpStop.Go(func() {
+			if httpErr = hs.Shutdown(ctx); httpErr != nil {
+				hs.Close()
+			}
+		})
+	}
+	srv.svc.Close()
 	out := srv.rt.Shutdown(ctx)
 	if out.Forced > 0 || out.BackgroundForced > 0 {
 		srv.rt.Wait()
 	}
-	// The clients are gone: the metadata writer finishes what it holds
-	// (its partition work reaches the shard inboxes, which drain below).
-	srv.svc.Close()
 	// The shard loops have exited: their partitions can be closed here.
 	srv.closePartitions()
+	httpStop.Wait()
+	srv.httpDone.Wait()
 	var errs []error
-	if hs != nil {
-		if err := hs.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("server: http shutdown: %w", err))
-			hs.Close()
-		}
-		srv.httpDone.Wait()
+	switch {
+	case httpErr != nil && ctx.Err() != nil:
+		srv.log.Info("http requests forced closed at the shutdown deadline")
+	case httpErr != nil:
+		errs = append(errs, fmt.Errorf("server: http shutdown: %w", httpErr))
 	}
 	if err := srv.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("server: metadata: %w", err))
 	}
 	return out, errors.Join(errs...)
+}
+
+// Close stops the server at once: Shutdown with no time to drain, so every
+// connection is forced closed. Acknowledged data is already durable (S12).
+func (srv *Server) Close() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := srv.Shutdown(ctx)
+	return err
 }
 
 // busy answers a parked connection's request that the service did not

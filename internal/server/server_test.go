@@ -146,3 +146,37 @@ func TestIncompatibleVersionIsEvicted(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// Serve blocks until the server is closed and then returns
+// ErrServerClosed; Close forces every connection closed at once.
+func TestServeAndClose(t *testing.T) {
+	opts := DefaultOptions()
+	opts.DataDir = t.TempDir()
+	opts.TCP.Address, opts.WS.Address, opts.HTTP.Address = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	opts.QUIC.Enabled = false
+	opts.Shards, opts.Heartbeat, opts.HashParams = 2, 0, metadata.TestHashParams
+	opts.Root = RootCredentials{Default: true}
+	srv, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(context.Background()) }()
+	c, err := client.Dial(context.Background(), srv.Addr("tcp").String(), client.WithCredentials("iggy", "iggy"), client.WithHeartbeat(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := srv.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := <-served; !errors.Is(err, ErrServerClosed) {
+		t.Fatalf("Serve returned %v, want ErrServerClosed", err)
+	}
+	if err := srv.Start(context.Background()); !errors.Is(err, ErrServerClosed) {
+		t.Fatalf("Start after Close: %v", err)
+	}
+}

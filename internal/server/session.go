@@ -63,7 +63,7 @@ func (srv *Server) onRequest(s *shard.Shard, id wire.ClientID, f *wire.Frame) {
 		srv.dir.add(id, kind, addr)
 		srv.metrics.Connections.Inc()
 	}
-	c.lastSeen = time.Now()
+	c.lastSeen = srv.now()
 	if c.parked {
 		if len(c.backlog) >= maxBacklog {
 			f.Release()

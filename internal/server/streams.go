@@ -1,8 +1,6 @@
 package server
 
 import (
-	"time"
-
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/wire"
@@ -11,8 +9,6 @@ import (
 // Reads of streams, topics and consumer groups: they run on the
 // connection's shard on the committed state, without a lock. (Their
 // writes are in writes.go.)
-
-func nowMicros() uint64 { return uint64(time.Now().UnixMicro()) }
 
 // state returns the committed metadata: immutable, read without a lock
 // from any shard (metadata.Store.Current).
