@@ -11,17 +11,28 @@ import (
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
-// floorOnce runs the echo shape against transporttest.RawEcho on a
-// loopback port: each connection writes a 256-byte request frame (the size
-// of Shoal's Ping) and reads the reply, with no bus, shard or queue in
-// between. It is the floor of request/reply latency on this machine.
-func floorOnce(ctx context.Context, cfg *Config, progress io.Writer) ([]Result, error) {
+// floorOnce runs a shape against a raw framed TCP server on a loopback
+// port, with no bus, shard, queue or storage in between: the floor of what
+// the machine can do for that shape.
+//
+//   - echo: each connection writes a 256-byte request frame (the size of
+//     Shoal's Ping) and reads it back (transporttest.RawEcho);
+//   - pinned-producer: each producer writes one frame the size of a
+//     SendMessages batch (batch × (64 + size) bytes of messages) and reads
+//     a 256-byte reply (rawSink), as a producer waits for its ack.
+func floorOnce(ctx context.Context, cfg *Config, w string, progress io.Writer) ([]Result, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	var wg sync.WaitGroup
-	wg.Go(func() { transporttest.RawEcho(l) })
+	serve, name, perOp, bodyLen, actors := transporttest.RawEcho, "echo", 1, 0, cfg.Connections
+	msgBytes := wire.HeaderSize
+	if w == PinnedProducer {
+		serve, name, perOp, actors, msgBytes = rawSink, "send", cfg.Batch, cfg.Producers, cfg.Size
+		bodyLen = cfg.Batch * (wire.MessageHeaderSize + cfg.Size)
+	}
+	wg.Go(func() { serve(l) })
 	var conns []net.Conn
 	defer func() {
 		for _, c := range conns {
@@ -32,8 +43,8 @@ func floorOnce(ctx context.Context, cfg *Config, progress io.Writer) ([]Result, 
 	}()
 	bud := &budget{total: cfg.Messages}
 	pc := newPacer(cfg.Rate)
-	ro := &role{name: "echo", msgBytes: wire.HeaderSize}
-	for range cfg.Connections {
+	ro := &role{name: name, msgBytes: msgBytes}
+	for range actors {
 		var d net.Dialer
 		c, err := d.DialContext(ctx, "tcp", l.Addr().String())
 		if err != nil {
@@ -41,12 +52,13 @@ func floorOnce(ctx context.Context, cfg *Config, progress io.Writer) ([]Result, 
 		}
 		conns = append(conns, c)
 		fr := transport.NewFrameReader(c, 0)
-		req := transporttest.Frame(wire.CommandRequest, 0, 1)
+		req := transporttest.Frame(wire.CommandRequest, bodyLen, 1)
 		ro.ops = append(ro.ops, func(ctx context.Context) (int, error) {
-			if bud.take(1) == 0 {
+			n := bud.take(perOp)
+			if n == 0 {
 				return 0, errDone
 			}
-			if err := pc.wait(ctx, 1); err != nil {
+			if err := pc.wait(ctx, n); err != nil {
 				return 0, err
 			}
 			if _, err := c.Write(req); err != nil {
@@ -57,7 +69,7 @@ func floorOnce(ctx context.Context, cfg *Config, progress io.Writer) ([]Result, 
 				return 0, err
 			}
 			f.Release()
-			return 1, nil
+			return n, nil
 		})
 	}
 	mctx, cancel := cfg.measured(ctx)
@@ -70,5 +82,33 @@ func floorOnce(ctx context.Context, cfg *Config, progress io.Writer) ([]Result, 
 		}
 	})
 	defer stop()
-	return drive(mctx, &run{target: "floor", workload: Echo, transport: "tcp", roles: []*role{ro}}, cfg.Tick, progress)
+	return drive(mctx, &run{target: "floor", workload: w, transport: "tcp", roles: []*role{ro}}, cfg.Tick, progress)
+}
+
+// rawSink serves l like a broker that stores nothing: it reads each
+// request frame whole and answers it with a 256-byte reply.
+func rawSink(l net.Listener) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		wg.Go(func() {
+			defer c.Close()
+			fr := transport.NewFrameReader(c, 0)
+			reply := transporttest.Frame(wire.CommandReply, 0, 0)
+			for {
+				f, err := fr.ReadFrame()
+				if err != nil {
+					return
+				}
+				f.Release()
+				if _, err := c.Write(reply); err != nil {
+					return
+				}
+			}
+		})
+	}
 }

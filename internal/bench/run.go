@@ -98,8 +98,8 @@ func Measure(ctx context.Context, cfg Config, command string, errOut io.Writer) 
 			rep.Results = append(rep.Results, res...)
 			rep.Skipped = append(rep.Skipped, skipped...)
 		}
-		if slices.Contains(cfg.Compare, "floor") && w == Echo {
-			res, err := floorOnce(ctx, &cfg, progress)
+		if slices.Contains(cfg.Compare, "floor") && (w == Echo || w == PinnedProducer) {
+			res, err := floorOnce(ctx, &cfg, w, progress)
 			if err != nil {
 				return nil, err
 			}
