@@ -59,8 +59,8 @@ func (h *heldChecks) check() {
 func TestPoolFloodBoundsConcurrency(t *testing.T) {
 	p := NewPool(0, 0)
 	workers, queue := p.Workers(), DefaultQueue
-	if workers != runtime.GOMAXPROCS(0) {
-		t.Fatalf("%d workers, want GOMAXPROCS %d", workers, runtime.GOMAXPROCS(0))
+	if want := max(runtime.GOMAXPROCS(0)/2, 1); workers != want {
+		t.Fatalf("%d workers, want half of GOMAXPROCS, at least 1: %d", workers, want)
 	}
 	h := newHeldChecks(workers)
 	ctx := context.Background()
