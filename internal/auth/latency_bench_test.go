@@ -79,13 +79,13 @@ func floodThrough(p *Pool, check func(), stop *atomic.Bool) func() {
 // pingLoop runs b.N pings over a loopback TCP connection, one per ms, and
 // returns their round-trip times.
 func pingLoop(b *testing.B) []time.Duration {
+	var wg sync.WaitGroup
+	defer wg.Wait() // after the closes below, which end the echo server
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer ln.Close()
-	var wg sync.WaitGroup
-	defer wg.Wait()
 	wg.Go(func() { // echo server
 		c, err := ln.Accept()
 		if err != nil {
