@@ -131,7 +131,7 @@ func (s *State) checkGroup(o Op) Result {
 	fail := func(st wire.Status) Result { return Result{Status: st} }
 	switch o := o.(type) {
 	case CreateConsumerGroup:
-		if !validName([]byte(o.Name)) {
+		if !validName(o.Name) {
 			return fail(wire.StatusInvalidConsumerGroupName)
 		}
 		tp, st := t.topic(o.Stream, o.Topic)

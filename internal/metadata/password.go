@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -110,14 +111,16 @@ func (h PasswordHash) validate(keyLen int) error {
 	return nil
 }
 
-// ValidateUsername checks a username's length (3..50 bytes), encoding and
-// characters. Apply uses the same rule.
+// ValidateUsername checks a username's length (3..50 bytes, as Iggy),
+// encoding and characters: no control character (C0, DEL or C1) and no
+// whitespace (ASCII or Unicode), a rule stricter than Iggy's length-only
+// check (issue #15 item 14). Apply uses the same rule.
 func ValidateUsername(name string) error {
 	if len(name) < MinUsernameLen || len(name) > MaxUsernameLen || !utf8.ValidString(name) {
 		return fmt.Errorf("%w: %q must be %d..%d bytes of UTF-8", ErrInvalidUsername, name, MinUsernameLen, MaxUsernameLen)
 	}
 	for _, r := range name {
-		if r <= ' ' || r == 0x7f || r == utf8.RuneError {
+		if unicode.IsControl(r) || unicode.IsSpace(r) || r == utf8.RuneError {
 			return fmt.Errorf("%w: %q contains whitespace or a control character", ErrInvalidUsername, name)
 		}
 	}

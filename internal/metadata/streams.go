@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"maps"
 	"slices"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/shoal-io/shoal/internal/wire"
@@ -72,7 +73,31 @@ func (t *streamTable) init() {
 	}
 }
 
-func validName(b []byte) bool { return len(b) > 0 && len(b) <= maxNameLen && utf8.Valid(b) }
+// validName reports whether name may name a new stream, topic, consumer
+// group or personal access token: 1..255 bytes of UTF-8 (Iggy's WireName)
+// with no control character (Unicode Cc: C0, DEL and C1), so NUL, line
+// breaks and terminal escapes never reach names, listings or logs (issue
+// #15 item 14). Iggy's server checks the length only; its status for each
+// kind (InvalidStreamName, ...) is kept.
+func validName(name string) bool {
+	return len(name) > 0 && len(name) <= maxNameLen && utf8.ValidString(name) && !hasControl(name)
+}
+
+// hasControl reports whether s holds a control character (Unicode Cc).
+func hasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// validIdentName reports whether b may be the name in an identifier of an
+// operation: 1..255 bytes of UTF-8. It stays looser than validName so a
+// journaled operation decodes the same on every replay; a name that
+// validName refuses is simply never found.
+func validIdentName(b []byte) bool { return len(b) > 0 && len(b) <= maxNameLen && utf8.Valid(b) }
 
 // lowestFree returns the smallest id not in m.
 func lowestFree[V any](m map[uint32]V) uint32 {
@@ -158,7 +183,7 @@ func (s *State) checkStreams(o Op) Result {
 	case CreateStream:
 		_, taken := t.byName[o.Name]
 		switch {
-		case !validName([]byte(o.Name)):
+		case !validName(o.Name):
 			return fail(wire.StatusInvalidStreamName)
 		case taken:
 			return fail(wire.StatusStreamNameAlreadyExists)
@@ -172,7 +197,7 @@ func (s *State) checkStreams(o Op) Result {
 		}
 		other, taken := t.byName[o.Name]
 		switch {
-		case !validName([]byte(o.Name)):
+		case !validName(o.Name):
 			return fail(wire.StatusInvalidStreamName)
 		case taken && other != stream.ID:
 			return fail(wire.StatusStreamNameAlreadyExists)
@@ -191,7 +216,7 @@ func (s *State) checkStreams(o Op) Result {
 		switch {
 		case stream == nil:
 			return fail(st)
-		case !validName([]byte(o.Name)):
+		case !validName(o.Name):
 			return fail(wire.StatusInvalidTopicName)
 		}
 		if _, taken := stream.topicIDs[o.Name]; taken {
@@ -210,7 +235,7 @@ func (s *State) checkStreams(o Op) Result {
 		}
 		other, taken := t.streams[tp.Stream].topicIDs[o.Name]
 		switch {
-		case !validName([]byte(o.Name)):
+		case !validName(o.Name):
 			return fail(wire.StatusInvalidTopicName)
 		case taken && other != tp.ID:
 			return fail(wire.StatusTopicNameAlreadyExists)

@@ -233,7 +233,7 @@ func (d *decoder) ident() wire.Identifier {
 		return wire.NumericID(d.u32())
 	case kind == wire.IdentifierString && n > 0:
 		if p := d.take(n); d.err == nil {
-			if !validName(p) {
+			if !validIdentName(p) {
 				d.fail("identifier name is not UTF-8")
 			}
 			return wire.Identifier{Kind: kind, Name: append([]byte(nil), p...)}

@@ -102,7 +102,7 @@ func (s *State) checkToken(o Op) Result {
 		switch {
 		case !user:
 			return Result{Status: wire.StatusResourceNotFound}
-		case !validName([]byte(o.Name)):
+		case !validName(o.Name):
 			return Result{Status: wire.StatusInvalidPersonalAccessTokenName}
 		case taken:
 			return Result{Status: wire.StatusPersonalAccessTokenAlreadyExists}
