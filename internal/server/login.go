@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/shoal-io/shoal/internal/auth"
 	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/wire"
@@ -35,9 +36,28 @@ func (srv *Server) login(s *shard.Shard, c *session, h *wire.RequestHeader, body
 		srv.evict(s, c, h.Client, wire.EvictMalformedLogin)
 		return
 	}
+	// Failed logins are limited per address and per username, with
+	// back-off (auth.Limiter, issue 15): a guesser is refused before any
+	// password work, and every failure is logged with both.
+	_, remote, _ := s.Bus().ClientConn(c.id)
+	addr, user := auth.AddrOf(remote), ""
+	if isPassword {
+		user = string(lp.Username)
+	}
+	if ok, retry := srv.limiter.Allow(addr, user); !ok {
+		srv.log.Info("login refused: too many failures", "client", c.id, "addr", remote, "user", user, "retry_after", retry)
+		srv.reply(s, c, h, wire.StatusTransientNotAccepted, nil)
+		return
+	}
 	c.parked = true
 	req, id := *h, c.id
 	finish := func(r service.Login) {
+		switch r.Evict {
+		case 0:
+			srv.limiter.Succeeded(addr, user)
+		case wire.EvictInvalidCredentials, wire.EvictInvalidToken:
+			srv.limiter.Failed(addr, user)
+		}
 		srv.resume(id, func(s *shard.Shard, c *session) {
 			if r.Evict != 0 {
 				srv.evict(s, c, req.Client, r.Evict)

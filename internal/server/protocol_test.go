@@ -295,3 +295,27 @@ func TestIdleSessionIsEvicted(t *testing.T) {
 		t.Fatalf("after eviction: %v, want the connection closed", err)
 	}
 }
+
+// A guesser is refused once an address has failed too often (issue 15):
+// the fifth bad password starts a back-off, and the next login from that
+// address is answered TransientNotAccepted before any password work, even
+// with the right password.
+func TestLoginBackoff(t *testing.T) {
+	ts := startServer(t, "")
+	for i := range 5 {
+		rc := ts.raw()
+		body := (&wire.LoginPassword{Version: wire.ClientVersionInfo{Protocol: wire.CurrentProtocolVersion,
+			SDKName: []byte("raw"), SDKVersion: []byte("1")}, Username: []byte("iggy"), Password: []byte("guess")}).Append(nil)
+		rc.send(wire.RequestHeader{Operation: wire.OpRegister}, body)
+		if e := rc.eviction(); e.Reason != wire.EvictInvalidCredentials {
+			t.Fatalf("guess %d: %v", i, e.Reason)
+		}
+	}
+	rc := ts.raw()
+	body := (&wire.LoginPassword{Version: wire.ClientVersionInfo{Protocol: wire.CurrentProtocolVersion,
+		SDKName: []byte("raw"), SDKVersion: []byte("1")}, Username: []byte("iggy"), Password: []byte("iggy")}).Append(nil)
+	rc.send(wire.RequestHeader{Operation: wire.OpRegister}, body)
+	if h, _ := rc.reply(); h.Status != wire.StatusTransientNotAccepted {
+		t.Fatalf("login during the back-off: %v, want TransientNotAccepted", h.Status)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shoal-io/shoal/internal/auth"
 	"github.com/shoal-io/shoal/internal/bus"
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/metrics"
@@ -40,6 +41,7 @@ type Server struct {
 	shards  []*shardState   // indexed by shard id; each touched only by its shard (S5)
 	store   *metadata.Store // the metadata; its committed state is read lock-free
 	svc     *service.Service
+	limiter *auth.Limiter // failed logins per address and username
 	dir     *directory
 	metrics *metrics.Metrics
 	pstats  sync.Map // partKey → *partCounters, written by partition owners
@@ -111,6 +113,7 @@ func New(opts Options) (*Server, error) {
 		srv.shards[i] = &shardState{conns: map[wire.ClientID]*session{}, parts: map[partKey]*partition.Partition{},
 			rr: map[partKey]uint32{}}
 	}
+	srv.limiter = auth.NewLimiter(auth.LimiterConfig{Log: log, Now: srv.now})
 	srv.svc = service.New(service.Config{Store: store, Storage: storage{srv}, Shards: uint32(rt.Shards()), Now: srv.now, Logger: log})
 	return srv, nil
 }

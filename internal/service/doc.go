@@ -9,13 +9,14 @@
 // S12), carries out the partition work the apply returned
 // (metadata.Effect) through Storage, and then calls the operation's done
 // exactly once with the outcome and the committed state it produced.
-// Password hashing and checking (argon2) run off the writer. Reads take
+// Password hashing and checking (argon2) run off the writer, on a pool of
+// bounded size and queue. Reads take
 // the committed state, which is immutable and needs no lock.
 //
 // A method that returns an error (ErrBusy, ErrClosed) has not taken the
 // operation and will not call done: the caller answers it.
 //
-// Goroutines: the writer, and one per password hash or check in flight;
+// Goroutines: the writer, and the password pool's workers (auth.Pool);
 // Close waits for all of them. Imports: internal/metadata, internal/auth,
 // internal/wire.
 package service

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"sync"
@@ -45,8 +46,12 @@ type Config struct {
 	// Now is the clock operation timestamps come from; nil means time.Now.
 	Now func() time.Time
 	// Queue bounds the writes waiting for the writer; 0 means DefaultQueue.
-	Queue  int
-	Logger *slog.Logger // nil discards
+	Queue int
+	// Passwords runs password hashing and checking (argon2, 19 MiB each)
+	// with bounded concurrency; nil means a pool of auth.DefaultWorkers.
+	// The Service closes it.
+	Passwords *auth.Pool
+	Logger    *slog.Logger // nil discards
 }
 
 // Outcome is the result of a write.
@@ -69,9 +74,10 @@ func failed(st wire.Status) Outcome { return Outcome{Status: st} }
 
 // Service runs operations. Create it with New, stop it with Close.
 type Service struct {
-	store   *metadata.Store
-	storage Storage
-	shards  uint32
+	store     *metadata.Store
+	storage   Storage
+	passwords *auth.Pool
+	shards    uint32
 	now     func() time.Time
 	log     *slog.Logger
 
@@ -87,8 +93,11 @@ type Service struct {
 
 // New starts a Service's metadata writer.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, storage: cfg.Storage, shards: max(cfg.Shards, 1), now: cfg.Now, log: cfg.Logger,
-		work: make(chan func(), cmpOr(cfg.Queue, DefaultQueue)), quit: make(chan struct{})}
+	s := &Service{store: cfg.Store, storage: cfg.Storage, passwords: cfg.Passwords, shards: max(cfg.Shards, 1), now: cfg.Now,
+		log: cfg.Logger, work: make(chan func(), cmpOr(cfg.Queue, DefaultQueue)), quit: make(chan struct{})}
+	if s.passwords == nil {
+		s.passwords = auth.NewPool(0, 0)
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -130,7 +139,8 @@ func (s *Service) writer(quit chan struct{}) {
 
 // Close stops taking operations, lets the writer finish what it holds and
 // waits for it and every password check in flight. Their done callbacks
-// run before Close returns.
+// run before Close returns (a password check still queued is answered
+// StatusError: the writer no longer takes its result).
 func (s *Service) Close() {
 	s.mu.Lock()
 	if s.closed {
@@ -140,6 +150,7 @@ func (s *Service) Close() {
 	s.closed = true
 	close(s.quit)
 	s.mu.Unlock()
+	s.passwords.Close()
 	s.wg.Wait()
 }
 
@@ -162,16 +173,18 @@ func (s *Service) submit(fn func()) error {
 	}
 }
 
-// offload runs work on a goroutine of its own (argon2 is slow by design),
-// then then on the writer. If the writer is busy or closed by then, done
-// gets TransientNotAccepted or StatusError from the work's goroutine.
+// offload runs password work on the password pool (argon2 is slow and
+// takes 19 MiB by design; the pool bounds how many run at once, issue 15),
+// then then on the writer. A full pool refuses with ErrBusy. If the writer
+// is busy or closed once the work is done, done gets TransientNotAccepted
+// or StatusError from the pool's goroutine.
 func (s *Service) offload(work func(), then func(), done Done) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return ErrClosed
 	}
-	s.wg.Go(func() {
+	err := s.passwords.Submit(context.Background(), func() {
 		work()
 		switch err := s.submit(then); {
 		case errors.Is(err, ErrBusy):
@@ -180,6 +193,12 @@ func (s *Service) offload(work func(), then func(), done Done) error {
 			done(failed(wire.StatusError))
 		}
 	})
+	switch {
+	case errors.Is(err, auth.ErrBusy):
+		return ErrBusy
+	case err != nil:
+		return ErrClosed
+	}
 	return nil
 }
 

@@ -1,9 +1,11 @@
 package service
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	"github.com/shoal-io/shoal/internal/auth"
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/vfs"
 	"github.com/shoal-io/shoal/internal/wire"
@@ -15,6 +17,10 @@ type carried struct{ effects []metadata.Effect }
 func (c *carried) Carry(e []metadata.Effect) { c.effects = append(c.effects, e...) }
 
 func newService(t *testing.T, queue int) (*Service, *carried) {
+	return newServiceWith(t, queue, nil)
+}
+
+func newServiceWith(t *testing.T, queue int, pool *auth.Pool) (*Service, *carried) {
 	t.Helper()
 	store, err := metadata.Open(vfs.NewMem(), "data", metadata.Options{HashParams: metadata.TestHashParams})
 	if err != nil {
@@ -24,7 +30,7 @@ func newService(t *testing.T, queue int) (*Service, *carried) {
 		t.Fatal(err)
 	}
 	c := &carried{}
-	s := New(Config{Store: store, Storage: c, Shards: 2, Queue: queue, Now: func() time.Time { return time.Unix(100, 0) }})
+	s := New(Config{Store: store, Storage: c, Shards: 2, Queue: queue, Passwords: pool, Now: func() time.Time { return time.Unix(100, 0) }})
 	t.Cleanup(func() {
 		s.Close()
 		store.Close()
@@ -143,4 +149,28 @@ func TestLogin(t *testing.T) {
 	if l := login("iggy", "wrong", "not-a-token"); l.Evict != wire.EvictInvalidToken {
 		t.Fatalf("wrong password, bad token: %+v", l)
 	}
+}
+
+// TestPasswordPoolFull: with every password worker busy and the pool's
+// queue full, a login or a user creation is refused with ErrBusy at once
+// (the server answers TransientNotAccepted) instead of starting another
+// 19 MiB argon2 run (issue 15).
+func TestPasswordPoolFull(t *testing.T) {
+	pool := auth.NewPool(1, 1)
+	s, _ := newServiceWith(t, 0, pool)
+	hold, held := make(chan struct{}), make(chan struct{})
+	if err := pool.Submit(context.Background(), func() { close(held); <-hold }); err != nil {
+		t.Fatal(err)
+	}
+	<-held
+	if err := pool.Submit(context.Background(), func() {}); err != nil { // fills the queue
+		t.Fatal(err)
+	}
+	if err := s.LoginPassword(wire.ClientID{Lo: 9}, "iggy", "iggy-secret", "", func(Login) { t.Error("done of a refused login") }); err != ErrBusy {
+		t.Fatalf("login with the pool full: %v, want ErrBusy", err)
+	}
+	if err := s.CreateUser(root, CreateUserRequest{Username: "bob", Password: "bob-secret"}, func(Outcome) { t.Error("done of a refused create") }); err != ErrBusy {
+		t.Fatalf("create user with the pool full: %v, want ErrBusy", err)
+	}
+	close(hold)
 }
