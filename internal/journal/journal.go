@@ -97,7 +97,7 @@ func Open(fsys vfs.FS, name string, opts Options, replay ReplayFunc) (*Journal, 
 		j.max = DefaultMaxRecordSize
 	}
 	dir := path.Dir(name)
-	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+	if err := fsys.MkdirAll(dir, vfs.DirPerm); err != nil {
 		return nil, fmt.Errorf("journal: open %s: %w", name, err)
 	}
 	_, statErr := fsys.Stat(name)

@@ -119,7 +119,7 @@ func Open(fsys vfs.FS, dir string, id uint32, cfg Config) (*Partition, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+	if err := fsys.MkdirAll(dir, vfs.DirPerm); err != nil {
 		return nil, fmt.Errorf("partition: open %s: %w", dir, err)
 	}
 	p := &Partition{fs: fsys, dir: dir, id: id, cfg: cfg}
