@@ -89,17 +89,49 @@
 // MessagesRequiredToSave messages or SizeRequiredToSave bytes have been
 // written since the last sync. AppendResult.Durable and DurableOffset
 // report what is synced; a server acknowledges a produce under enforced
-// fsync only once its batch is durable (S12). Open verifies every batch of
-// the active segment (layout, every checksum, partition id and offset
-// continuity) and truncates the file at the first batch that fails, then
-// syncs the truncation: a torn or damaged tail is never served
-// (Recovery.TornBytes says how much went; damage inside the active segment
-// cannot be told from a torn write and is truncated the same way). Sealed
-// segments were synced whole before they were sealed; Open checks their
-// index against the log and fails with ErrCorrupt if the batch headers do
-// not tile the file. Read verifies every stored batch it serves (checksums,
-// partition id, base offset), so damage in a sealed segment surfaces as
-// ErrCorrupt, never as wrong messages.
+// fsync only once its batch is durable (S12).
+//
+// # Recovery: torn tail or corruption
+//
+// Open verifies every batch of the active segment in order: layout, every
+// checksum, partition id, base offset continuity and timestamps that never
+// go back. At the first batch B that fails, at byte position pos, it
+// decides between two cases by looking at the bytes after B:
+//
+//   - Corruption: some position after pos starts a batch that verifies
+//     whole (its header, batch checksum and every message checksum), is
+//     stamped with this partition's id, a base offset above B's expected
+//     one and a timestamp not below the previous batch's. Data written
+//     after B, which may have been acknowledged, exists, so B is damage
+//     inside the log, not an interrupted write. Open fails with a
+//     *CorruptError (IsCorrupt) naming the file and pos, truncates
+//     nothing, and the partition is not served until the operator
+//     restores the files.
+//   - Torn tail: no such batch follows; B's bytes run to the end of the
+//     file. This is what a crash during an unsynced append leaves. The
+//     file is truncated at pos and the truncation synced; Recovery reports
+//     TornFile, TornOffset and TornBytes for the server to log.
+//
+// The rule cannot tell two cases from the bytes alone. Damage confined to
+// the last batch (bit rot after it was synced) looks like a torn write and
+// is truncated; Recovery reports it. And if a crash persisted a later
+// unsynced batch but not an earlier one (a disk may write unsynced pages
+// in any order), Open reports corruption although nothing acknowledged was
+// lost: it errs on the side of refusing to serve. The active segment has
+// no durable record of its last fsynced length that could settle either.
+//
+// Sealed segments were synced whole before they were sealed, so every
+// byte of them may have been acknowledged and none is ever truncated.
+// Open checks each sealed index against its log (the last entry must name
+// a batch that ends the file and the segment); an index that does not
+// match is derived data and is rebuilt from the batch headers
+// (Recovery.IndexesRebuilt), and a header that does not tile the file
+// fails Open with a *CorruptError. Payload damage in a sealed segment is
+// found by Read, which verifies every batch it serves and returns a
+// *CorruptError naming the file and position, never wrong messages. The
+// consumer offsets log follows internal/journal's equivalent rule
+// (journal.IsCorrupt, which IsCorrupt includes).
+//
 // A batch that was written but not yet synced may survive a crash whole,
 // as on any disk; it was never acknowledged, and it is served after
 // recovery like any other batch (at-least-once, as Iggy and Kafka).

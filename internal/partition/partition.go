@@ -103,13 +103,21 @@ type Partition struct {
 	err     error // sticky: set by a failed write or sync, or Close
 }
 
-// Recovery reports what Open found.
+// Recovery reports what Open found. The server logs a non-zero TornBytes
+// (at warn: "truncated TornBytes bytes of torn tail from TornFile at
+// TornOffset") and a non-zero IndexesRebuilt or OffsetsTornBytes (at info).
 type Recovery struct {
-	Segments       int   // segment files
-	Batches        int   // batches verified in the active segment
-	TornBytes      int64 // bytes truncated from the active segment
-	IndexesRebuilt int   // sealed segments whose index did not match
+	Segments int // segment files
+	Batches  int // batches verified in the active segment
+	// TornBytes were truncated from TornFile (the active segment's log)
+	// at byte TornOffset: an unacknowledged tail left by a crash.
+	TornBytes      int64
+	TornFile       string
+	TornOffset     int64
+	IndexesRebuilt int // sealed segments whose index did not match
 	OffsetRecords  uint64
+	// OffsetsTornBytes were truncated from the consumer offsets log.
+	OffsetsTornBytes int64
 }
 
 // Open opens or creates the partition id stored in dir, recovering from a
@@ -135,6 +143,7 @@ func Open(fsys vfs.FS, dir string, id uint32, cfg Config) (*Partition, error) {
 	}
 	p.offsets = offs
 	p.rec.OffsetRecords = offs.j.Len()
+	p.rec.OffsetsTornBytes = offs.j.Recovery().TornBytes
 	return p, nil
 }
 

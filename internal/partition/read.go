@@ -49,12 +49,12 @@ func (p *Partition) Read(dst []byte, from uint64, count uint32) ([]byte, uint32,
 			// Sealed segments are not verified at Open; nothing damaged is
 			// ever served.
 			if err := checkStored(buf, p.id, first); err != nil {
-				return dst, got, fmt.Errorf("%w: %s at %d: %v", ErrCorrupt, s.logName, start, err)
+				return dst, got, &CorruptError{Path: s.logName, Offset: start, Reason: err.Error()}
 			}
 			if skip > 0 || take < n {
 				var err error
 				if size, err = cutBatch(buf, skip, take); err != nil {
-					return dst, got, fmt.Errorf("%w: %s at %d: %v", ErrCorrupt, s.logName, start, err)
+					return dst, got, &CorruptError{Path: s.logName, Offset: start, Reason: err.Error()}
 				}
 			}
 			dst = dst[:len(dst)+size]

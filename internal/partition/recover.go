@@ -1,6 +1,7 @@
 package partition
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -103,14 +104,15 @@ func (p *Partition) loadSealed(s *segment, nextBase uint64) error {
 		if _, err := f.ReadAt(hb[:], pos); err != nil || h.Decode(hb[:]) != nil ||
 			h.BaseOffset != s.next || h.PartitionID != uint64(p.id) || h.MessageCount == 0 ||
 			h.BatchLength < wire.BatchHeaderSize || int64(h.BatchLength) > s.size-pos {
-			return fmt.Errorf("%w: %s: bad batch header at %d", ErrCorrupt, s.logName, pos)
+			return &CorruptError{Path: s.logName, Offset: pos, Reason: "bad batch header in a sealed segment"}
 		}
 		s.entries = append(s.entries, indexEntry{rel: uint32(h.BaseOffset - s.base), pos: uint32(pos), ts: h.BaseTimestamp})
 		s.next += uint64(h.MessageCount)
 		pos += int64(h.BatchLength)
 	}
 	if s.next != nextBase {
-		return fmt.Errorf("%w: %s ends at offset %d, next segment starts at %d", ErrCorrupt, s.logName, s.next, nextBase)
+		return &CorruptError{Path: s.logName, Offset: s.size,
+			Reason: fmt.Sprintf("sealed segment ends at message offset %d, the next one starts at %d", s.next, nextBase)}
 	}
 	p.rec.IndexesRebuilt++
 	return p.writeIndex(s, false)
@@ -144,8 +146,11 @@ func (p *Partition) indexMatches(s *segment, nextBase uint64) bool {
 		h.BaseTimestamp == last.ts && h.PartitionID == uint64(p.id) && s.next == nextBase
 }
 
-// loadActive opens the active segment, verifies every batch and truncates
-// the file at the first one that fails, then rewrites its index.
+// loadActive opens the active segment and verifies every batch. At the
+// first batch that fails it tells a torn tail from interior corruption
+// (see the package doc): a torn tail is truncated away durably and
+// reported in Recovery; corruption fails Open with a *CorruptError and
+// changes nothing.
 func (p *Partition) loadActive(s *segment) error {
 	f, err := p.fs.OpenReadWrite(s.logName)
 	if err != nil {
@@ -165,11 +170,17 @@ func (p *Partition) loadActive(s *segment) error {
 		}
 	}
 	for pos := int64(0); pos < size; {
-		h, ok, err := p.checkBatch(&w, pos, s.next, lastTS)
+		h, reason, err := p.checkBatch(&w, pos, lastTS)
 		if err != nil {
 			return fmt.Errorf("partition: open %s: %w", s.logName, err)
 		}
-		if !ok {
+		if reason == "" && h.BaseOffset != s.next {
+			reason = fmt.Sprintf("base offset %d, want %d", h.BaseOffset, s.next)
+		}
+		if reason != "" {
+			if err := p.tornOrCorrupt(&w, s, pos, reason, lastTS); err != nil {
+				return err
+			}
 			break
 		}
 		s.entries = append(s.entries, indexEntry{rel: uint32(s.next - s.base), pos: uint32(pos), ts: h.BaseTimestamp})
@@ -180,7 +191,7 @@ func (p *Partition) loadActive(s *segment) error {
 	}
 	p.rec.Batches = len(s.entries)
 	if s.size < size {
-		p.rec.TornBytes = size - s.size
+		p.rec.TornBytes, p.rec.TornFile, p.rec.TornOffset = size-s.size, s.logName, s.size
 		if err := f.Truncate(s.size); err != nil {
 			return fmt.Errorf("partition: truncate %s: %w", s.logName, err)
 		}
@@ -191,30 +202,67 @@ func (p *Partition) loadActive(s *segment) error {
 	return p.writeIndex(s, true)
 }
 
-// checkBatch verifies the batch at pos. ok is false for a torn or damaged
-// batch; err is an I/O error.
-func (p *Partition) checkBatch(w *window, pos int64, want, lastTS uint64) (wire.BatchHeader, bool, error) {
-	var h wire.BatchHeader
-	if w.size-pos < wire.BatchHeaderSize+wire.MessageHeaderSize {
-		return h, false, nil
+// tornOrCorrupt decides about the first bad batch, at pos: interior
+// corruption if a verifiable batch of this partition, later in the log
+// than the bad one, starts anywhere after it; otherwise a torn tail.
+func (p *Partition) tornOrCorrupt(w *window, s *segment, pos int64, reason string, lastTS uint64) error {
+	for q := pos + 1; q+minBatchSize <= w.size; q++ {
+		b, err := w.at(q, 8)
+		if err != nil {
+			return fmt.Errorf("partition: open %s: %w", s.logName, err)
+		}
+		if binary.LittleEndian.Uint64(b) != uint64(p.id) {
+			continue // cheap filter: every batch starts with its partition id
+		}
+		h, why, err := p.checkBatch(w, q, lastTS)
+		if err != nil {
+			return fmt.Errorf("partition: open %s: %w", s.logName, err)
+		}
+		if why == "" && h.BaseOffset > s.next {
+			return &CorruptError{Path: s.logName, Offset: pos,
+				Reason: fmt.Sprintf("%s, and a valid batch at offset %d follows at byte %d", reason, h.BaseOffset, q)}
+		}
+	}
+	return nil
+}
+
+// minBatchSize is the smallest batch record: a header and one message
+// header.
+const minBatchSize = wire.BatchHeaderSize + wire.MessageHeaderSize
+
+// checkBatch verifies the batch at pos: layout, partition id, every
+// checksum and a timestamp not below lastTS; the caller checks its base
+// offset. reason is empty for a good batch and says what failed
+// otherwise; err is an I/O error.
+func (p *Partition) checkBatch(w *window, pos int64, lastTS uint64) (h wire.BatchHeader, reason string, err error) {
+	if w.size-pos < minBatchSize {
+		return h, "incomplete batch", nil
 	}
 	hb, err := w.at(pos, wire.BatchHeaderSize)
 	if err != nil {
-		return h, false, err
+		return h, "", err
 	}
-	if h.Decode(hb) != nil || h.BatchLength < wire.BatchHeaderSize+wire.MessageHeaderSize ||
-		h.BatchLength > maxBatchSize || int64(h.BatchLength) > w.size-pos ||
-		h.BaseOffset != want || h.PartitionID != uint64(p.id) || h.BaseTimestamp < lastTS {
-		return h, false, nil
+	if err := h.Decode(hb); err != nil {
+		return h, fmt.Sprintf("bad batch header: %v", err), nil
+	}
+	switch {
+	case h.BatchLength < minBatchSize || h.BatchLength > maxBatchSize:
+		return h, fmt.Sprintf("batch length %d out of range", h.BatchLength), nil
+	case int64(h.BatchLength) > w.size-pos:
+		return h, fmt.Sprintf("batch length %d runs past the end of the file", h.BatchLength), nil
+	case h.PartitionID != uint64(p.id):
+		return h, fmt.Sprintf("partition id %d, want %d", h.PartitionID, p.id), nil
+	case h.BaseTimestamp < lastTS:
+		return h, fmt.Sprintf("timestamp %d before the previous batch's %d", h.BaseTimestamp, lastTS), nil
 	}
 	rec, err := w.at(pos, int(h.BatchLength))
 	if err != nil {
-		return h, false, err
+		return h, "", err
 	}
-	if wire.VerifyBatch(rec) != nil {
-		return h, false, nil
+	if err := wire.VerifyBatch(rec); err != nil {
+		return h, fmt.Sprintf("checksum: %v", err), nil
 	}
-	return h, true, nil
+	return h, "", nil
 }
 
 // writeIndex rewrites s's index file from s.entries; active segments keep
