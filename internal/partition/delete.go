@@ -61,7 +61,7 @@ func (p *Partition) removeLeading(remove func(i int, s *segment) bool) (int, err
 		return 0, nil
 	}
 	for _, s := range p.segs[:n] {
-		if err := s.close(); err != nil {
+		if err := s.close(p.files); err != nil {
 			p.err = fmt.Errorf("partition: delete segment %s: %w", s.logName, err)
 			return 0, p.err
 		}

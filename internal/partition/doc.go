@@ -12,10 +12,9 @@
 // partition (wiping what a deleted one with the same reused ids left);
 // RemoveAll removes a partition, topic or stream directory durably.
 //
-//	<dir>/00000000000000000000.log     segment whose first offset is 0
+//	<dir>/00000000000000000000.log     sealed segment whose first offset is 0
 //	<dir>/00000000000000000000.index   its sparse index
-//	<dir>/00000000000000004096.log     next segment, first offset 4096
-//	<dir>/00000000000000004096.index
+//	<dir>/00000000000000004096.log     active segment, first offset 4096
 //	<dir>/offsets.log                  consumer offsets (an internal/journal file)
 //	<dir>/purging                      present only while a Purge runs
 //
@@ -55,11 +54,25 @@
 //	  4     4 position        u32: byte position of the batch in the .log
 //	  8     8 timestamp       u64 µs: the batch's base_timestamp
 //
-// The index is derived data. The active segment's index is rebuilt from
-// its log on every Open; a sealed segment's index is synced when the
-// segment is sealed and checked against its log on Open (rebuilt from the
-// batch headers if it does not match). These constants are part of the
-// disk format and must not be changed.
+// The index is derived data. The active segment's index is kept in
+// memory only and rebuilt from its log on every Open (an .index file left
+// beside the active log, by an older build or an interrupted roll-over,
+// is ignored and overwritten). A segment's index file is written and
+// synced when the segment is sealed, before the next segment is created,
+// and checked against its log on Open (rebuilt from the batch headers if
+// it does not match). These constants are part of the disk format and
+// must not be changed.
+//
+// # File descriptors
+//
+// An idle partition holds two files open: its active segment's log and
+// offsets.log. Sealed segments are opened when a read reaches them,
+// through a FileCache shared by the partitions that name it in their
+// Config (a process-wide one of DefaultOpenSealedFiles by default). The
+// cache closes the least recently used sealed file not being read when it
+// is full, so a server's descriptors grow with its partitions (2 each)
+// plus the cache's limit, not with the segments on disk, and a restart
+// under RLIMIT_NOFILE opens every partition.
 //
 // # Consumer offsets (offsets.log)
 //

@@ -56,6 +56,10 @@ type Config struct {
 	// MaxReadBytes bounds the records one Read returns (at least one batch
 	// is returned whatever its size); 0 means DefaultMaxReadBytes.
 	MaxReadBytes int
+	// FileCache holds the sealed segment files open for reads, shared by
+	// the partitions that name it; its limit bounds their descriptors.
+	// nil means a process-wide cache of DefaultOpenSealedFiles.
+	FileCache *FileCache
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -71,6 +75,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxReadBytes <= 0 {
 		c.MaxReadBytes = DefaultMaxReadBytes
 	}
+	if c.FileCache == nil {
+		c.FileCache = defaultFileCache()
+	}
 	if c.SegmentSize > MaxSegmentSize {
 		return c, fmt.Errorf("partition: segment size %d above %d", c.SegmentSize, MaxSegmentSize)
 	}
@@ -84,13 +91,16 @@ func (c Config) withDefaults() (Config, error) {
 //  1. segs is non-empty and ordered by base; segs[i].next == segs[i+1].base.
 //  2. Only segs[len(segs)-1] (the active segment) is open for writing.
 //  3. durable <= next; every message below durable is synced.
+//  4. Only the active segment holds its own file open; sealed ones are
+//     opened on demand through files.
 type Partition struct {
-	fs   vfs.FS
-	dir  string
-	id   uint32
-	cfg  Config
-	segs []*segment
-	next uint64 // offset the next message gets; Invariant: == active.next
+	fs    vfs.FS
+	dir   string
+	id    uint32
+	cfg   Config
+	files *FileCache // cfg.FileCache
+	segs  []*segment
+	next  uint64 // offset the next message gets; Invariant: == active.next
 
 	lastTS  uint64 // base_timestamp of the last batch
 	durable uint64 // messages below this offset are synced
@@ -130,7 +140,7 @@ func Open(fsys vfs.FS, dir string, id uint32, cfg Config) (*Partition, error) {
 	if err := fsys.MkdirAll(dir, vfs.DirPerm); err != nil {
 		return nil, fmt.Errorf("partition: open %s: %w", dir, err)
 	}
-	p := &Partition{fs: fsys, dir: dir, id: id, cfg: cfg}
+	p := &Partition{fs: fsys, dir: dir, id: id, cfg: cfg, files: cfg.FileCache}
 	if err := p.recover(); err != nil {
 		p.closeFiles()
 		return nil, err
@@ -274,14 +284,15 @@ func (p *Partition) Sync() error {
 	return nil
 }
 
-// roll seals the active segment (log and index synced) and starts a new
-// one at p.next, durably created before anything is written to it.
+// roll seals the active segment (log and index synced, log closed) and
+// starts a new one at p.next, durably created before anything is written
+// to it.
 func (p *Partition) roll() error {
 	act := p.active()
 	if err := p.Sync(); err != nil {
 		return err
 	}
-	if err := act.seal(); err != nil {
+	if err := act.seal(p.fs); err != nil {
 		p.err = fmt.Errorf("partition: seal %s: %w", act.logName, err)
 		return p.err
 	}
@@ -317,7 +328,7 @@ func (p *Partition) Close() error {
 func (p *Partition) closeFiles() error {
 	var err error
 	for _, s := range p.segs {
-		if e := s.close(); err == nil {
+		if e := s.close(p.files); err == nil {
 			err = e
 		}
 	}

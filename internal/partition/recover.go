@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"slices"
 
@@ -57,7 +58,7 @@ func (p *Partition) recover() error {
 	}
 	p.rec.Segments = len(bases)
 	for i, b := range bases {
-		s := &segment{base: b, next: b, logName: segmentName(p.dir, b, logSuffix), indexName: segmentName(p.dir, b, indexSuffix)}
+		s := newSegment(p.fs, p.dir, b)
 		p.segs = append(p.segs, s)
 		if i+1 < len(bases) {
 			if err := p.loadSealed(s, bases[i+1]); err != nil {
@@ -80,29 +81,35 @@ func (p *Partition) recover() error {
 	return nil
 }
 
-// loadSealed opens a sealed segment whose successor starts at nextBase.
+// loadSealed loads a sealed segment whose successor starts at nextBase:
+// its index, checked against its log, or rebuilt from the batch headers.
+// The log is reached through the FileCache and stays open only as long
+// as the cache keeps it.
 func (p *Partition) loadSealed(s *segment, nextBase uint64) error {
-	f, err := p.fs.Open(s.logName)
+	f, err := s.acquire(p.files)
 	if err != nil {
-		return fmt.Errorf("partition: open %s: %w", s.logName, err)
+		return err
 	}
-	s.log = f
+	defer s.release(p.files)
 	fi, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("partition: open %s: %w", s.logName, err)
 	}
 	s.size = fi.Size()
-	if p.indexMatches(s, nextBase) {
-		return nil
+	if ok, err := p.indexMatches(s, f, nextBase); ok || err != nil {
+		return err
 	}
 	// Rebuild from the batch headers (checksums are not verified here:
-	// the segment was synced whole before it was sealed).
+	// the segment was synced whole before it was sealed, and Read verifies
+	// every batch it serves).
 	s.entries, s.next = s.entries[:0], s.base
 	for pos := int64(0); pos < s.size; {
-		var hb [wire.BatchHeaderSize]byte
 		var h wire.BatchHeader
-		if _, err := f.ReadAt(hb[:], pos); err != nil || h.Decode(hb[:]) != nil ||
-			h.BaseOffset != s.next || h.PartitionID != uint64(p.id) || h.MessageCount == 0 ||
+		ok, err := readHeader(f, pos, &h)
+		if err != nil {
+			return fmt.Errorf("partition: read %s at %d: %w", s.logName, pos, err)
+		}
+		if !ok || h.BaseOffset != s.next || h.PartitionID != uint64(p.id) || h.MessageCount == 0 ||
 			h.BatchLength < wire.BatchHeaderSize || int64(h.BatchLength) > s.size-pos {
 			return &CorruptError{Path: s.logName, Offset: pos, Reason: "bad batch header in a sealed segment"}
 		}
@@ -115,35 +122,54 @@ func (p *Partition) loadSealed(s *segment, nextBase uint64) error {
 			Reason: fmt.Sprintf("sealed segment ends at message offset %d, the next one starts at %d", s.next, nextBase)}
 	}
 	p.rec.IndexesRebuilt++
-	return p.writeIndex(s, false)
+	return s.writeIndex(p.fs)
 }
 
-// indexMatches loads s's index file and checks it against the log: well
+// readHeader reads and decodes the batch header at pos. ok is false if
+// the file ends first or the header does not decode; err is an I/O error.
+func readHeader(f vfs.File, pos int64, h *wire.BatchHeader) (ok bool, err error) {
+	var hb [wire.BatchHeaderSize]byte
+	if n, err := f.ReadAt(hb[:], pos); n < len(hb) {
+		if err == nil || errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		return false, err
+	}
+	return h.Decode(hb[:]) == nil, nil
+}
+
+// indexMatches loads s's index file and checks it against the log f: well
 // formed entries covering the file, the last one naming a batch that ends
-// the file and the segment.
-func (p *Partition) indexMatches(s *segment, nextBase uint64) bool {
+// the file and the segment. A missing or damaged index does not match;
+// err reports I/O failures only.
+func (p *Partition) indexMatches(s *segment, f vfs.File, nextBase uint64) (bool, error) {
 	b, err := vfs.ReadFile(p.fs, s.indexName)
-	if err != nil || len(b) == 0 || len(b)%IndexEntrySize != 0 {
-		return false
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("partition: read %s: %w", s.indexName, err)
+	}
+	if len(b) == 0 || len(b)%IndexEntrySize != 0 {
+		return false, nil
 	}
 	s.entries = make([]indexEntry, 0, len(b)/IndexEntrySize)
 	for i := 0; i < len(b); i += IndexEntrySize {
 		e := decodeIndexEntry(b[i:])
 		if n := len(s.entries); n == 0 && (e.rel != 0 || e.pos != 0) ||
 			n > 0 && (e.rel <= s.entries[n-1].rel || e.pos <= s.entries[n-1].pos || e.ts < s.entries[n-1].ts) {
-			return false
+			return false, nil
 		}
 		s.entries = append(s.entries, e)
 	}
 	last := s.entries[len(s.entries)-1]
-	var hb [wire.BatchHeaderSize]byte
 	var h wire.BatchHeader
-	if _, err := s.log.ReadAt(hb[:], int64(last.pos)); err != nil || h.Decode(hb[:]) != nil {
-		return false
+	if ok, err := readHeader(f, int64(last.pos), &h); !ok || err != nil {
+		return false, err
 	}
 	s.next = s.base + uint64(last.rel) + uint64(h.MessageCount)
 	return int64(last.pos)+int64(h.BatchLength) == s.size && h.BaseOffset == s.base+uint64(last.rel) &&
-		h.BaseTimestamp == last.ts && h.PartitionID == uint64(p.id) && s.next == nextBase
+		h.BaseTimestamp == last.ts && h.PartitionID == uint64(p.id) && s.next == nextBase, nil
 }
 
 // loadActive opens the active segment and verifies every batch. At the
@@ -199,7 +225,7 @@ func (p *Partition) loadActive(s *segment) error {
 			return fmt.Errorf("partition: truncate %s: %w", s.logName, err)
 		}
 	}
-	return p.writeIndex(s, true)
+	return nil
 }
 
 // tornOrCorrupt decides about the first bad batch, at pos: interior
@@ -263,32 +289,6 @@ func (p *Partition) checkBatch(w *window, pos int64, lastTS uint64) (h wire.Batc
 		return h, fmt.Sprintf("checksum: %v", err), nil
 	}
 	return h, "", nil
-}
-
-// writeIndex rewrites s's index file from s.entries; active segments keep
-// it open for appends.
-func (p *Partition) writeIndex(s *segment, keepOpen bool) error {
-	f, err := p.fs.Create(s.indexName)
-	if err != nil {
-		return fmt.Errorf("partition: rebuild %s: %w", s.indexName, err)
-	}
-	b := make([]byte, 0, len(s.entries)*IndexEntrySize)
-	for _, e := range s.entries {
-		b = e.append(b)
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("partition: rebuild %s: %w", s.indexName, err)
-	}
-	s.index = f
-	if !keepOpen {
-		if err := f.Sync(); err != nil {
-			return fmt.Errorf("partition: rebuild %s: %w", s.indexName, err)
-		}
-		s.index = nil
-		return f.Close()
-	}
-	return nil
 }
 
 // window reads a file through a buffer of scanWindow bytes.
