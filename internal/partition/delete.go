@@ -45,8 +45,8 @@ func (p *Partition) Retain(now, expiry, maxBytes uint64) (int, error) {
 // holds, stopping at the first it refuses, at the active segment and at
 // the consumer barrier (see DeleteSegments).
 func (p *Partition) removeLeading(remove func(i int, s *segment) bool) (int, error) {
-	if p.err != nil {
-		return 0, p.err
+	if err := p.ready(); err != nil {
+		return 0, err
 	}
 	barrier, hasBarrier := p.offsets.min()
 	n := 0

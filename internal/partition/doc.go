@@ -149,8 +149,46 @@
 // as on any disk; it was never acknowledged, and it is served after
 // recovery like any other batch (at-least-once, as Iggy and Kafka).
 //
-// A failed write or sync poisons the Partition: every later call returns
-// that error (vfs rule 4); reopening recovers.
+// # Write failures
+//
+// A failed write or fsync does not stop the partition until a restart: a
+// full disk must not. The Append (or Sync) that failed returns the error
+// and its batch is not acknowledged (StatusOf gives
+// StatusCannotSaveMessagesToSegment); the partition recovers at once, or,
+// if it cannot yet, at the start of every later mutating call until it
+// can. The rules are internal/journal's, for the same reasons:
+//
+//   - After a failed write, every sync so far succeeded and only the
+//     failing write's bytes are unknown (it may have stored a prefix). The
+//     active log is truncated back to the end of the last whole batch and
+//     the truncation synced, which also makes the earlier unsynced batches
+//     durable; the next Append gets the offset the failed one did not.
+//   - After a failed fsync, the batches written since the last successful
+//     sync are of unknown state. A second fsync would not tell: Linux may
+//     have marked the pages whose writeback failed clean, and reading them
+//     back reads the page cache (PostgreSQL's "fsyncgate"); a restart would
+//     replay the same cached pages too. So the partition reopens the active
+//     log, truncates it back to the last synced batch, syncs that, and
+//     checks the log's size and last synced batch again. The dropped
+//     batches' offsets are given again, as after a crash: under
+//     EnforceFsync none of them was acknowledged; without it they were
+//     acknowledged as not durable (AppendResult.Durable false) and may
+//     have been served, exactly what a crash at that moment would lose.
+//   - A roll-over that fails before the new segment's log exists leaves
+//     the active segment as it was (an index file it wrote beside the
+//     active log is ignored); once the new log exists, a failed directory
+//     sync is retried before anything is written to it.
+//
+// A synced batch found damaged during a recovery, or a log shorter than
+// what was synced, is corruption: the partition then fails for good
+// (IsCorrupt). A consumer-offset store or delete that fails is not applied
+// (the offsets log is an internal/journal file and recovers the same
+// way); a compaction of the offsets log that fails keeps the old log, or
+// finishes switching to the new one before the next store. A failed
+// DeleteSegments or Purge stops the partition until it is reopened.
+//
+// Create is atomic: if it fails at any step it removes the partition's
+// directory before it returns, so nothing is left behind.
 //
 // # Goroutines and imports
 //

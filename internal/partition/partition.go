@@ -110,7 +110,16 @@ type Partition struct {
 
 	offsets *offsetStore
 	rec     Recovery
-	err     error // sticky: set by a failed write or sync, or Close
+	err     error // sticky: ErrClosed, corruption, or a failed purge or segment removal
+	// failed is the write, sync or roll-over failure not recovered from
+	// yet (see recoverFailure in failure.go); every mutating call first
+	// retries the recovery.
+	failed error
+	// afterSync: a sync failed since the last recovery, so recovery must
+	// reopen the active log and drop every batch not yet synced.
+	afterSync bool
+	// dirSync: a new segment's directory entry is not known durable.
+	dirSync bool
 }
 
 // Recovery reports what Open found. The server logs a non-zero TornBytes
@@ -163,8 +172,15 @@ func (p *Partition) ID() uint32 { return p.id }
 // Recovery reports what Open found.
 func (p *Partition) Recovery() Recovery { return p.rec }
 
-// Err returns the error that poisoned the partition, or nil.
-func (p *Partition) Err() error { return p.err }
+// Err returns the error that stops the partition (ErrClosed, corruption,
+// a failed purge or segment removal), or the write failure it has not
+// recovered from yet, or nil.
+func (p *Partition) Err() error {
+	if p.err != nil {
+		return p.err
+	}
+	return p.failed
+}
 
 // NextOffset returns the offset the next message will get, which is also
 // the number of messages ever appended.
@@ -214,11 +230,12 @@ type AppendResult struct {
 // partition_id, base_offset and base_timestamp into batch itself (now, in
 // µs, raised to the previous batch's timestamp if the clock went back),
 // recomputes the batch checksum, writes the record, and syncs per the
-// policy. A failed write or sync poisons the partition; the outcome of
-// that batch is then unknown and it must not be acknowledged.
+// policy. If it fails (a full disk, a failed fsync) the batch is not
+// appended and must not be acknowledged; the partition recovers (see the
+// package doc, "Write failures") and the next Append retries.
 func (p *Partition) Append(batch []byte, now uint64) (AppendResult, error) {
-	if p.err != nil {
-		return AppendResult{}, p.err
+	if err := p.ready(); err != nil {
+		return AppendResult{}, err
 	}
 	var h wire.BatchHeader
 	if err := h.Decode(batch); err != nil {
@@ -249,8 +266,9 @@ func (p *Partition) Append(batch []byte, now uint64) (AppendResult, error) {
 		panic(fmt.Sprintf("partition: segment position %d past u32", uint64(act.size)+uint64(len(batch))))
 	}
 	if err := act.appendBatch(batch, p.next, ts, h.MessageCount); err != nil {
-		p.err = fmt.Errorf("partition: append to %s: %w", act.logName, err)
-		return AppendResult{}, p.err
+		err = fmt.Errorf("partition: append to %s: %w", act.logName, err)
+		p.fail(err, false)
+		return AppendResult{}, err
 	}
 	res := AppendResult{BaseOffset: p.next, Count: h.MessageCount, Timestamp: ts}
 	p.next += uint64(h.MessageCount)
@@ -266,42 +284,65 @@ func (p *Partition) Append(batch []byte, now uint64) (AppendResult, error) {
 	return res, nil
 }
 
-// Sync makes every appended batch durable.
+// Sync makes every appended batch durable. If it fails, every batch not
+// yet synced is dropped once the partition recovers: NextOffset falls
+// back to DurableOffset.
 func (p *Partition) Sync() error {
-	if p.err != nil {
-		return p.err
+	if err := p.ready(); err != nil {
+		return err
 	}
 	if p.durable == p.next {
 		return nil
 	}
 	act := p.active()
 	if err := act.log.Sync(); err != nil {
-		p.err = fmt.Errorf("partition: sync %s: %w", act.logName, err)
-		return p.err
+		err = fmt.Errorf("partition: sync %s: %w", act.logName, err)
+		p.fail(err, true)
+		return err
 	}
-	p.durable = p.next
-	p.unsyncedMsgs, p.unsyncedBytes = 0, 0
+	p.synced()
 	return nil
 }
 
-// roll seals the active segment (log and index synced, log closed) and
-// starts a new one at p.next, durably created before anything is written
-// to it.
+// synced records that everything appended is durable.
+func (p *Partition) synced() {
+	act := p.active()
+	act.synced = act.size
+	p.durable = p.next
+	p.unsyncedMsgs, p.unsyncedBytes = 0, 0
+}
+
+// roll seals the active segment (log and index synced) and starts a new
+// one at p.next, whose directory entry is synced before anything is
+// written to it. A failure before the new log exists leaves the active
+// segment as it was; after it exists, the partition recovers by syncing
+// the directory again.
 func (p *Partition) roll() error {
 	act := p.active()
 	if err := p.Sync(); err != nil {
 		return err
 	}
-	if err := act.seal(p.fs); err != nil {
-		p.err = fmt.Errorf("partition: seal %s: %w", act.logName, err)
-		return p.err
-	}
-	s, err := createSegment(p.fs, p.dir, p.next)
-	if err != nil {
-		p.err = err
+	if err := act.writeIndex(p.fs); err != nil {
+		// The segment stays active; an index file beside an active log is
+		// ignored (and rewritten at the next roll).
 		return err
 	}
+	s := newSegment(p.fs, p.dir, p.next)
+	f, err := p.fs.Create(s.logName)
+	if err != nil {
+		return fmt.Errorf("partition: create %s: %w", s.logName, err)
+	}
+	s.log = f
+	// The old log is synced: its Close reports nothing about its data.
+	act.log.Close()
+	act.log = nil
 	p.segs = append(p.segs, s)
+	if err := p.fs.SyncDir(p.dir); err != nil {
+		err = fmt.Errorf("partition: create %s: %w", s.logName, err)
+		p.dirSync = true
+		p.fail(err, false)
+		return err
+	}
 	return nil
 }
 

@@ -216,6 +216,7 @@ func (p *Partition) loadActive(s *segment) error {
 		s.size = pos
 	}
 	p.rec.Batches = len(s.entries)
+	s.synced = s.size
 	if s.size < size {
 		p.rec.TornBytes, p.rec.TornFile, p.rec.TornOffset = size-s.size, s.logName, s.size
 		if err := f.Truncate(s.size); err != nil {

@@ -47,6 +47,7 @@ type segment struct {
 	base      uint64
 	next      uint64
 	size      int64
+	synced    int64 // bytes of the active log known durable; <= size
 	logName   string
 	indexName string
 	log       vfs.File   // the active segment's log; nil once sealed
@@ -141,18 +142,6 @@ func (s *segment) writeIndex(fsys vfs.FS) error {
 		return fmt.Errorf("partition: write %s: %w", s.indexName, err)
 	}
 	return nil
-}
-
-// seal turns the active segment into a sealed one: its index is written
-// and synced, and its log (already synced) closed, to be reopened on
-// demand through the cache.
-func (s *segment) seal(fsys vfs.FS) error {
-	if err := s.writeIndex(fsys); err != nil {
-		return err
-	}
-	err := s.log.Close()
-	s.log = nil
-	return err
 }
 
 // close closes s's files: the active log, or a sealed log the cache holds.
