@@ -15,7 +15,8 @@ import (
 //
 // Each segment goes oldest first, log then index, and the directory is
 // synced at the end: a crash leaves the oldest ones removed, and Open
-// drops an index whose log is gone. A failure poisons the partition.
+// drops an index whose log is gone. A failure stops the partition until
+// it is reopened.
 func (p *Partition) DeleteSegments(count uint32) (int, error) {
 	return p.removeLeading(func(i int, _ *segment) bool { return i < int(count) })
 }

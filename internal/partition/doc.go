@@ -193,6 +193,9 @@
 // # Goroutines and imports
 //
 // A Partition is not safe for concurrent use: its owning shard's goroutine
-// calls it (S5). The package starts no goroutines and imports the standard
-// library, internal/vfs, internal/journal and internal/wire.
+// calls it (S5). A FileCache is shared by partitions on every shard and is
+// safe for concurrent use; its lock is never held while a file is opened
+// and no other lock is taken under it. The package starts no goroutines
+// and imports the standard library, internal/vfs, internal/journal and
+// internal/wire.
 package partition

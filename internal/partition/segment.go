@@ -144,14 +144,18 @@ func (s *segment) writeIndex(fsys vfs.FS) error {
 	return nil
 }
 
-// close closes s's files: the active log, or a sealed log the cache holds.
+// close closes s's files: the active log, and the log as the cache holds
+// it (a sealed segment's, or an active one read while its own file was
+// closed by a recovery that could not reopen it).
 func (s *segment) close(c *FileCache) error {
+	err := c.drop(&s.sealed)
 	if s.log != nil {
-		err := s.log.Close()
+		if e := s.log.Close(); err == nil {
+			err = e
+		}
 		s.log = nil
-		return err
 	}
-	return c.drop(&s.sealed)
+	return err
 }
 
 // acquire returns s's log for reading, pinned in the cache if s is
