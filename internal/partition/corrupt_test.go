@@ -54,8 +54,8 @@ func TestInnerCorruptionStopsPartition(t *testing.T) {
 					p.Close()
 					t.Fatalf("Open served a partition with damage inside its log (next offset %d)", p.NextOffset())
 				}
-				if !IsCorrupt(err) || !errors.Is(err, ErrCorrupt) {
-					t.Fatalf("Open = %v, want a corruption error", err)
+				if !IsCorrupt(err) || !errors.Is(err, ErrCorrupt) || StatusOf(err) != wire.StatusCannotReadPartitions {
+					t.Fatalf("Open = %v (status %v), want a corruption error", err, StatusOf(err))
 				}
 				var ce *CorruptError
 				if !errors.As(err, &ce) || ce.Path != log || ce.Offset != pos[2] {
@@ -130,7 +130,7 @@ func TestOffsetsCorruptionIsMarked(t *testing.T) {
 	p.Close()
 	whole, _ := vfs.ReadFile(m, testDir+"/"+offsetsFile)
 	rewrite(t, m, testDir+"/"+offsetsFile, func(b []byte) []byte { b[16+20] ^= 1; return b })
-	if _, err := Open(m, testDir, 1, Config{}); !IsCorrupt(err) {
+	if _, err := Open(m, testDir, 1, Config{}); !IsCorrupt(err) || StatusOf(err) != wire.StatusCannotReadPartitions {
 		t.Fatalf("Open = %v, want a corruption error", err)
 	}
 	// A torn tail there is truncated and reported.

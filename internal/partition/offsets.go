@@ -265,8 +265,10 @@ func (p *Partition) AppendConsumerOffset(dst []byte, k ConsumerKey) []byte {
 }
 
 // StatusOf returns the reply status an error from this package carries,
-// StatusOK for nil, and StatusCannotSaveMessagesToSegment for storage
-// failures (the server must not acknowledge them).
+// StatusOK for nil, StatusCannotReadPartitions for corruption (IsCorrupt:
+// the partition must not be served until its files are restored), and
+// StatusCannotSaveMessagesToSegment for other storage failures (the
+// server must not acknowledge them).
 func StatusOf(err error) wire.Status {
 	if err == nil {
 		return wire.StatusOK
@@ -277,6 +279,9 @@ func StatusOf(err error) wire.Status {
 	}
 	if errors.Is(err, ErrBatch) {
 		return wire.StatusInvalidFormat
+	}
+	if IsCorrupt(err) {
+		return wire.StatusCannotReadPartitions
 	}
 	return wire.StatusCannotSaveMessagesToSegment
 }
