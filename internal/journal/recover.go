@@ -54,7 +54,7 @@ func (j *Journal) recoverFailure() error {
 			j.failed = nil
 			return nil
 		}
-		j.afterSync = true // the sync of the cut failed: go on as after one
+		j.afterSync = true // the cut or its sync failed: go on as after a failed sync
 	}
 	if j.f != nil {
 		j.f.Close() // its error says nothing more than the failure did

@@ -49,11 +49,11 @@ func (p *Partition) recoverFailure() error {
 	act := p.active()
 	if !p.afterSync {
 		if err := cutAndSync(act, act.size); err == nil {
-			p.synced()
+			p.markSynced()
 			p.failed = nil
 			return nil
 		}
-		p.afterSync = true // the sync of the cut failed: go on as after one
+		p.afterSync = true // the cut or its sync failed: go on as after a failed sync
 	}
 	if act.log != nil {
 		act.log.Close() // its error says nothing more than the failure did

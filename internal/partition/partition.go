@@ -300,12 +300,12 @@ func (p *Partition) Sync() error {
 		p.fail(err, true)
 		return err
 	}
-	p.synced()
+	p.markSynced()
 	return nil
 }
 
-// synced records that everything appended is durable.
-func (p *Partition) synced() {
+// markSynced records that everything appended is durable.
+func (p *Partition) markSynced() {
 	act := p.active()
 	act.synced = act.size
 	p.durable = p.next

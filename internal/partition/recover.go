@@ -110,7 +110,7 @@ func (p *Partition) loadSealed(s *segment, nextBase uint64) error {
 			return fmt.Errorf("partition: read %s at %d: %w", s.logName, pos, err)
 		}
 		if !ok || h.BaseOffset != s.next || h.PartitionID != uint64(p.id) || h.MessageCount == 0 ||
-			h.BatchLength < wire.BatchHeaderSize || int64(h.BatchLength) > s.size-pos {
+			h.BatchLength < wire.BatchHeaderSize || h.BatchLength > uint64(s.size-pos) {
 			return &CorruptError{Path: s.logName, Offset: pos, Reason: "bad batch header in a sealed segment"}
 		}
 		s.entries = append(s.entries, indexEntry{rel: uint32(h.BaseOffset - s.base), pos: uint32(pos), ts: h.BaseTimestamp})
@@ -168,7 +168,7 @@ func (p *Partition) indexMatches(s *segment, f vfs.File, nextBase uint64) (bool,
 		return false, err
 	}
 	s.next = s.base + uint64(last.rel) + uint64(h.MessageCount)
-	return int64(last.pos)+int64(h.BatchLength) == s.size && h.BaseOffset == s.base+uint64(last.rel) &&
+	return h.BatchLength == uint64(s.size-int64(last.pos)) && h.BaseOffset == s.base+uint64(last.rel) &&
 		h.BaseTimestamp == last.ts && h.PartitionID == uint64(p.id) && s.next == nextBase, nil
 }
 
