@@ -241,6 +241,12 @@ func (p *Partition) tornOrCorrupt(w *window, s *segment, pos int64, reason strin
 		if binary.LittleEndian.Uint64(b) != uint64(p.id) {
 			continue // cheap filter: every batch starts with its partition id
 		}
+		if b, err = w.at(q, wire.BatchHeaderSize); err != nil {
+			return fmt.Errorf("partition: open %s: %w", s.logName, err)
+		}
+		if !plausibleHeader(b, s.next, lastTS, w.size-q) {
+			continue
+		}
 		h, why, err := p.checkBatch(w, q, lastTS)
 		if err != nil {
 			return fmt.Errorf("partition: open %s: %w", s.logName, err)
@@ -251,6 +257,16 @@ func (p *Partition) tornOrCorrupt(w *window, s *segment, pos int64, reason strin
 		}
 	}
 	return nil
+}
+
+// plausibleHeader is tornOrCorrupt's second filter, on the raw header b
+// of a batch that would fit in room bytes: a base offset above after, a
+// timestamp not below lastTS, a length in range and at least one
+// message. It allocates nothing, so a long torn tail is scanned fast.
+func plausibleHeader(b []byte, after, lastTS uint64, room int64) bool {
+	n := binary.LittleEndian.Uint64(b[32:])
+	return binary.LittleEndian.Uint64(b[8:]) > after && binary.LittleEndian.Uint64(b[16:]) >= lastTS &&
+		n >= minBatchSize && n <= maxBatchSize && n <= uint64(room) && binary.LittleEndian.Uint32(b[48:]) > 0
 }
 
 // minBatchSize is the smallest batch record: a header and one message
