@@ -62,9 +62,34 @@
 //
 // # Errors and durability
 //
-// A failed write, sync or truncate poisons the Journal: every later call
-// returns the same error, because after a failed fsync the file's state is
-// unknown (vfs rule 4). Reopening the file recovers from it.
+// A failed write, sync or truncate does not stop the journal for good: a
+// full disk (ENOSPC) must not fail every later login until a restart. The
+// call that failed returns its error, and the journal recovers at once,
+// or, if it cannot yet, at the start of every later call until it can:
+//
+//   - After a failed write (or truncate), every sync so far succeeded and
+//     only the failing write's bytes are unknown (it may have stored a
+//     prefix). The file is truncated back to the end of the last whole
+//     record and that truncation synced; the next Append retries.
+//   - After a failed sync, the bytes written since the last successful
+//     sync are of unknown state. Retrying the fsync proves nothing: Linux
+//     may have marked the pages whose writeback failed clean, so a second
+//     fsync succeeds without writing them, and reading them back reads
+//     the page cache, not the disk (PostgreSQL's "fsyncgate", 2018; pebble
+//     and TigerBeetle stop too). Staying failed until a restart does not
+//     help either: the restarted process replays the same cached pages and
+//     would trust them. So the journal discards them: it closes the file,
+//     reopens it, truncates it back to the last synced record, syncs that
+//     truncation (a metadata change the file system journals) and checks
+//     the file's size and its last synced record again. Records appended
+//     since the last successful Sync are dropped (Len falls back to
+//     Synced); none was acknowledged (S12), so this is what a crash at
+//     that moment would have done.
+//
+// While a recovery cannot complete (the truncation's sync fails too),
+// every call returns the original error and retries it. A synced record
+// found damaged during a recovery, or a file shorter than what was
+// synced, is corruption: the journal then fails for good (IsCorrupt).
 //
 // # Goroutines and imports
 //

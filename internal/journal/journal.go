@@ -79,7 +79,13 @@ type Journal struct {
 	synced  uint64  // records known durable; Invariant: synced <= len(offsets)
 	buf     []byte  // Append's frame buffer, reused
 	rec     Recovery
-	err     error // sticky: set by a failed write, sync or truncate, or Close
+	err     error // sticky: ErrClosed, or corruption found while recovering
+	// failed is the write, sync or truncate failure not recovered from
+	// yet (see recoverFailure); every call first retries the recovery.
+	failed error
+	// afterSync: a sync failed since the last recovery, so recovery must
+	// reopen the file and drop every record not yet synced.
+	afterSync bool
 }
 
 // ReplayFunc receives each recovered record in order; index counts from 0.
@@ -97,7 +103,7 @@ func Open(fsys vfs.FS, name string, opts Options, replay ReplayFunc) (*Journal, 
 		j.max = DefaultMaxRecordSize
 	}
 	dir := path.Dir(name)
-	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+	if err := fsys.MkdirAll(dir, vfs.DirPerm); err != nil {
 		return nil, fmt.Errorf("journal: open %s: %w", name, err)
 	}
 	_, statErr := fsys.Stat(name)
@@ -176,10 +182,12 @@ func checkHeader(h []byte) error {
 }
 
 // Append writes payload as the next record and returns its index. The
-// record is durable only after Sync returns nil.
+// record is durable only after Sync returns nil. If the write fails (a
+// full disk), the record is not appended and the journal recovers (see
+// the package doc); the caller may retry once space returns.
 func (j *Journal) Append(payload []byte) (uint64, error) {
-	if j.err != nil {
-		return 0, j.err
+	if err := j.ready(); err != nil {
+		return 0, err
 	}
 	if len(payload) > j.max {
 		return 0, fmt.Errorf("%w: %d bytes, max %d", ErrTooLarge, len(payload), j.max)
@@ -190,10 +198,10 @@ func (j *Journal) Append(payload []byte) (uint64, error) {
 	binary.LittleEndian.PutUint64(b[0:8], xxh3.Hash(b[8:]))
 	j.buf = b
 	if _, err := j.f.Write(b); err != nil {
-		// Part of the record may be in the file: poison, and let the next
-		// Open truncate it as a torn tail.
-		j.err = fmt.Errorf("journal: append to %s: %w", j.name, err)
-		return 0, j.err
+		// Part of the record may be in the file: cut it off.
+		err = fmt.Errorf("journal: append to %s: %w", j.name, err)
+		j.fail(err, false)
+		return 0, err
 	}
 	j.offsets = append(j.offsets, j.size)
 	j.size += int64(len(b))
@@ -201,17 +209,19 @@ func (j *Journal) Append(payload []byte) (uint64, error) {
 }
 
 // Sync makes every appended record durable. Acknowledge nothing before it
-// returns nil (S12).
+// returns nil (S12). If it fails, every record not yet synced is dropped
+// (Len falls back to Synced) once the journal recovers.
 func (j *Journal) Sync() error {
-	if j.err != nil {
-		return j.err
+	if err := j.ready(); err != nil {
+		return err
 	}
 	if j.synced == uint64(len(j.offsets)) {
 		return nil
 	}
 	if err := j.f.Sync(); err != nil {
-		j.err = fmt.Errorf("journal: sync %s: %w", j.name, err)
-		return j.err
+		err = fmt.Errorf("journal: sync %s: %w", j.name, err)
+		j.fail(err, true)
+		return err
 	}
 	j.synced = uint64(len(j.offsets))
 	return nil
@@ -229,13 +239,19 @@ func (j *Journal) Size() int64 { return j.size }
 // Recovery reports what Open found.
 func (j *Journal) Recovery() Recovery { return j.rec }
 
-// Err returns the error that poisoned the journal, or nil.
-func (j *Journal) Err() error { return j.err }
+// Err returns the error that stops the journal (ErrClosed, corruption),
+// or the I/O failure it has not recovered from yet, or nil.
+func (j *Journal) Err() error {
+	if j.err != nil {
+		return j.err
+	}
+	return j.failed
+}
 
 // Read returns a copy of record index, verifying its checksum again.
 func (j *Journal) Read(index uint64) ([]byte, error) {
-	if j.err != nil {
-		return nil, j.err
+	if err := j.ready(); err != nil {
+		return nil, err
 	}
 	if index >= uint64(len(j.offsets)) {
 		return nil, fmt.Errorf("%w: %d of %d", ErrIndex, index, len(j.offsets))
@@ -258,8 +274,8 @@ func (j *Journal) Read(index uint64) ([]byte, error) {
 // returns once the truncation is synced. VSR uses it to discard an
 // uncommitted suffix after a view change.
 func (j *Journal) Truncate(n uint64) error {
-	if j.err != nil {
-		return j.err
+	if err := j.ready(); err != nil {
+		return err
 	}
 	if n > uint64(len(j.offsets)) {
 		return fmt.Errorf("%w: keep %d of %d", ErrIndex, n, len(j.offsets))
@@ -267,18 +283,22 @@ func (j *Journal) Truncate(n uint64) error {
 	if n == uint64(len(j.offsets)) {
 		return nil
 	}
+	// The records go from memory first: if the file operations fail, the
+	// recovery finishes the truncation (it never keeps more than this).
 	size := j.offsets[n]
-	if err := j.f.Truncate(size); err != nil {
-		j.err = fmt.Errorf("journal: truncate %s: %w", j.name, err)
-		return j.err
-	}
-	if err := j.f.Sync(); err != nil {
-		j.err = fmt.Errorf("journal: truncate %s: %w", j.name, err)
-		return j.err
-	}
 	j.offsets = j.offsets[:n]
 	j.size = size
 	j.synced = min(j.synced, n)
+	if err := j.f.Truncate(size); err != nil {
+		err = fmt.Errorf("journal: truncate %s: %w", j.name, err)
+		j.fail(err, false)
+		return err
+	}
+	if err := j.f.Sync(); err != nil {
+		err = fmt.Errorf("journal: truncate %s: %w", j.name, err)
+		j.fail(err, true)
+		return err
+	}
 	return nil
 }
 
@@ -289,5 +309,8 @@ func (j *Journal) Close() error {
 		return ErrClosed
 	}
 	j.err = ErrClosed
+	if j.f == nil { // a recovery could not reopen it
+		return nil
+	}
 	return j.f.Close()
 }

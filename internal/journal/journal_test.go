@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"syscall"
 	"testing"
 
 	"github.com/shoal-io/shoal/internal/vfs"
@@ -231,45 +232,129 @@ func TestReplayErrorAborts(t *testing.T) {
 	}
 }
 
-func TestIOErrorsPoison(t *testing.T) {
-	for _, kind := range []vfs.OpKind{vfs.OpWrite, vfs.OpSync} {
-		t.Run(kind.String(), func(t *testing.T) {
-			m := vfs.NewMem()
-			fail := false
-			fsys := vfs.WithErrors(m, func(op vfs.Op) error {
-				if fail && op.Kind == kind {
-					if kind == vfs.OpWrite {
-						return vfs.TornWrite{Keep: 5}
-					}
-					return vfs.ErrInjected
-				}
-				return nil
-			})
-			j, _ := mustOpen(t, fsys)
-			j.Append(payload(0, 20))
-			if err := j.Sync(); err != nil {
-				t.Fatal(err)
-			}
-			fail = true
-			_, err := j.Append(payload(1, 20))
-			if err == nil {
-				err = j.Sync()
-			}
-			if !errors.Is(err, vfs.ErrInjected) {
-				t.Fatalf("got %v, want the injected error", err)
-			}
-			fail = false
-			if _, err := j.Append(payload(2, 20)); !errors.Is(err, vfs.ErrInjected) {
-				t.Fatalf("poisoned Append = %v", err)
-			}
-			if err := j.Sync(); !errors.Is(err, vfs.ErrInjected) {
-				t.Fatalf("poisoned Sync = %v", err)
-			}
-			j.Close()
-			_, recs := mustOpen(t, m.CrashClone(vfs.CrashOptions{}))
-			if len(recs) != 1 {
-				t.Fatalf("after failure: %d records, want the 1 synced", len(recs))
-			}
-		})
+// Issue #15 item 9 (ENOSPC): a write that fails on a full disk leaves the
+// journal usable. The failed record is not appended (its torn prefix is
+// truncated away and the truncation synced), every later Append fails
+// while the disk stays full, and the first Append after space returns
+// succeeds, with nothing of the failed attempts in the file.
+func TestRecoversOnceSpaceReturns(t *testing.T) {
+	m := vfs.NewMem()
+	var disk vfs.Switch
+	j, _ := mustOpen(t, vfs.WithErrors(m, disk.Inject))
+	defer j.Close()
+	appendSync := func(i int) error {
+		if _, err := j.Append(payload(i, 20)); err != nil {
+			return err
+		}
+		return j.Sync()
+	}
+	if err := appendSync(0); err != nil {
+		t.Fatal(err)
+	}
+	size := j.Size()
+	disk.Set(vfs.OpWrite, vfs.TornWrite{Keep: 7, Err: vfs.ErrNoSpace})
+	for i := range 3 {
+		if err := appendSync(1); !errors.Is(err, syscall.ENOSPC) {
+			t.Fatalf("append %d on a full disk = %v, want ENOSPC", i, err)
+		}
+		if j.Len() != 1 || j.Size() != size || j.Err() != nil {
+			t.Fatalf("after a failed append: len %d, size %d (want %d), err %v", j.Len(), j.Size(), size, j.Err())
+		}
+		if fi, _ := m.Stat(testPath); fi.Size() != size {
+			t.Fatalf("file holds %d bytes, want %d: the torn prefix stayed", fi.Size(), size)
+		}
+	}
+	disk.Clear()
+	if err := appendSync(2); err != nil {
+		t.Fatalf("append once space returned: %v", err)
+	}
+	if got, err := j.Read(1); err != nil || !bytes.Equal(got, payload(2, 20)) {
+		t.Fatalf("Read(1) = %x, %v", got, err)
+	}
+	_, recs := mustOpen(t, m.CrashClone(vfs.CrashOptions{}))
+	if len(recs) != 2 || !bytes.Equal(recs[1], payload(2, 20)) {
+		t.Fatalf("after a crash: %d records", len(recs))
+	}
+}
+
+// After a failed fsync the records written since the last good one are of
+// unknown state (fsyncgate): the journal discards them, through a freshly
+// opened file, and stays failed while it cannot sync that truncation. It
+// serves again once syncs work, without ever treating the discarded
+// records as durable.
+func TestSyncFailureDiscardsUnsynced(t *testing.T) {
+	m := vfs.NewMem()
+	var disk vfs.Switch
+	var opens int
+	fsys := vfs.WithErrors(m, func(op vfs.Op) error {
+		if op.Kind == vfs.OpOpenReadWrite {
+			opens++
+		}
+		return disk.Inject(op)
+	})
+	j, _ := mustOpen(t, fsys)
+	defer j.Close()
+	j.Append(payload(0, 20))
+	if err := j.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	size := j.Size()
+	j.Append(payload(1, 20))
+	j.Append(payload(2, 20))
+	disk.Set(vfs.OpSync, vfs.ErrInjected)
+	if err := j.Sync(); !errors.Is(err, vfs.ErrInjected) {
+		t.Fatalf("Sync = %v", err)
+	}
+	if j.Err() == nil {
+		t.Fatal("a journal that cannot sync its recovery reports no error")
+	}
+	if _, err := j.Append(payload(3, 20)); !errors.Is(err, vfs.ErrInjected) {
+		t.Fatalf("Append while syncs fail = %v", err)
+	}
+	opensBefore := opens
+	disk.Clear()
+	if _, err := j.Append(payload(4, 20)); err != nil {
+		t.Fatalf("Append once syncs work: %v", err)
+	}
+	if opens == opensBefore {
+		t.Fatal("recovery after a failed fsync did not reopen the file")
+	}
+	if err := j.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if j.Len() != 2 || j.Synced() != 2 || j.Size() != size+RecordOverhead+20 || j.Err() != nil {
+		t.Fatalf("len %d synced %d size %d err %v", j.Len(), j.Synced(), j.Size(), j.Err())
+	}
+	for _, fs := range []vfs.FS{m, m.CrashClone(vfs.CrashOptions{})} {
+		_, recs := mustOpen(t, fs)
+		if len(recs) != 2 || !bytes.Equal(recs[0], payload(0, 20)) || !bytes.Equal(recs[1], payload(4, 20)) {
+			t.Fatalf("%d records after recovery, want records 0 and 4", len(recs))
+		}
+	}
+}
+
+// A failed Truncate (VSR discarding a suffix) is finished by the recovery.
+func TestTruncateFailureRecovers(t *testing.T) {
+	m := vfs.NewMem()
+	j, _ := mustOpen(t, vfs.WithErrors(m, vfs.OnNth(vfs.OpSync, 3, vfs.ErrInjected)))
+	defer j.Close()
+	for i := range 4 {
+		j.Append(payload(i, 10))
+	}
+	if err := j.Sync(); err != nil { // sync 2 (sync 1 created the file)
+		t.Fatal(err)
+	}
+	if err := j.Truncate(1); !errors.Is(err, vfs.ErrInjected) { // sync 3 fails
+		t.Fatalf("Truncate = %v", err)
+	}
+	if _, err := j.Append(payload(9, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	_, recs := mustOpen(t, m.CrashClone(vfs.CrashOptions{}))
+	if len(recs) != 2 || !bytes.Equal(recs[1], payload(9, 10)) {
+		t.Fatalf("%d records after a failed truncate", len(recs))
 	}
 }

@@ -55,3 +55,26 @@ func TestOSRecovery(t *testing.T) {
 		}
 	}
 }
+
+// TestOSPermissions checks the modes on a real directory: the journal
+// (the metadata log holds password and token hashes) and the directory
+// Open creates for it are private to the server's user.
+func TestOSPermissions(t *testing.T) {
+	root := t.TempDir()
+	name := filepath.Join(root, "meta", "journal.log")
+	j, err := Open(vfs.Default, name, Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Append([]byte("secret hash")); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]os.FileMode{name: 0o600, filepath.Dir(name): os.ModeDir | 0o700} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode() != want {
+			t.Errorf("%s: %v, %v; want mode %v", p, fi.Mode(), err, want)
+		}
+	}
+}

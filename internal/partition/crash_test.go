@@ -23,6 +23,24 @@ type crashState struct {
 	lose  bool
 }
 
+// crashStates returns the states a crash before op would leave in m, one
+// per keep mode, each a copy of base with the disk, the description and
+// what p had synced (DurableOffset) filled in.
+func crashStates(rng *rand.Rand, m *vfs.MemFS, op vfs.Op, p *Partition, base crashState) []crashState {
+	if p != nil {
+		base.exact = p.DurableOffset()
+	}
+	out := make([]crashState, 0, len(keepModes))
+	for _, km := range keepModes {
+		s := base
+		s.fs = m.CrashClone(vfs.CrashOptions{KeepUnsynced: km.keep(rng)})
+		s.at = fmt.Sprintf("before %v %s (keep %s)", op.Kind, op.Path, km.name)
+		s.lose = km.name == "none"
+		out = append(out, s)
+	}
+	return out
+}
+
 var keepModes = []struct {
 	name string
 	keep func(rng *rand.Rand) func(string, int) int
@@ -57,18 +75,7 @@ func crashAtEveryPoint(t *testing.T, seed uint64) {
 	var acked, started, stored uint64
 	var p *Partition
 	fsys := vfs.WithErrors(m, func(op vfs.Op) error {
-		var exact uint64
-		if p != nil {
-			exact = p.DurableOffset()
-		}
-		for _, km := range keepModes {
-			states = append(states, crashState{
-				fs:    m.CrashClone(vfs.CrashOptions{KeepUnsynced: km.keep(rng)}),
-				at:    fmt.Sprintf("before %v %s (keep %s)", op.Kind, op.Path, km.name),
-				acked: acked, started: started, offset: stored,
-				exact: exact, lose: km.name == "none",
-			})
-		}
+		states = append(states, crashStates(rng, m, op, p, crashState{acked: acked, started: started, offset: stored})...)
 		return nil
 	})
 	cfg := Config{SegmentSize: 3000, EnforceFsync: seed%2 == 0, MessagesRequiredToSave: 7}

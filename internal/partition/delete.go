@@ -15,7 +15,8 @@ import (
 //
 // Each segment goes oldest first, log then index, and the directory is
 // synced at the end: a crash leaves the oldest ones removed, and Open
-// drops an index whose log is gone. A failure poisons the partition.
+// drops an index whose log is gone. A failure stops the partition until
+// it is reopened.
 func (p *Partition) DeleteSegments(count uint32) (int, error) {
 	return p.removeLeading(func(i int, _ *segment) bool { return i < int(count) })
 }
@@ -45,8 +46,8 @@ func (p *Partition) Retain(now, expiry, maxBytes uint64) (int, error) {
 // holds, stopping at the first it refuses, at the active segment and at
 // the consumer barrier (see DeleteSegments).
 func (p *Partition) removeLeading(remove func(i int, s *segment) bool) (int, error) {
-	if p.err != nil {
-		return 0, p.err
+	if err := p.ready(); err != nil {
+		return 0, err
 	}
 	barrier, hasBarrier := p.offsets.min()
 	n := 0
@@ -61,7 +62,7 @@ func (p *Partition) removeLeading(remove func(i int, s *segment) bool) (int, err
 		return 0, nil
 	}
 	for _, s := range p.segs[:n] {
-		if err := s.close(); err != nil {
+		if err := s.close(p.files); err != nil {
 			p.err = fmt.Errorf("partition: delete segment %s: %w", s.logName, err)
 			return 0, p.err
 		}

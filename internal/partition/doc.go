@@ -12,10 +12,9 @@
 // partition (wiping what a deleted one with the same reused ids left);
 // RemoveAll removes a partition, topic or stream directory durably.
 //
-//	<dir>/00000000000000000000.log     segment whose first offset is 0
+//	<dir>/00000000000000000000.log     sealed segment whose first offset is 0
 //	<dir>/00000000000000000000.index   its sparse index
-//	<dir>/00000000000000004096.log     next segment, first offset 4096
-//	<dir>/00000000000000004096.index
+//	<dir>/00000000000000004096.log     active segment, first offset 4096
 //	<dir>/offsets.log                  consumer offsets (an internal/journal file)
 //	<dir>/purging                      present only while a Purge runs
 //
@@ -55,11 +54,25 @@
 //	  4     4 position        u32: byte position of the batch in the .log
 //	  8     8 timestamp       u64 µs: the batch's base_timestamp
 //
-// The index is derived data. The active segment's index is rebuilt from
-// its log on every Open; a sealed segment's index is synced when the
-// segment is sealed and checked against its log on Open (rebuilt from the
-// batch headers if it does not match). These constants are part of the
-// disk format and must not be changed.
+// The index is derived data. The active segment's index is kept in
+// memory only and rebuilt from its log on every Open (an .index file left
+// beside the active log, by an older build or an interrupted roll-over,
+// is ignored and overwritten). A segment's index file is written and
+// synced when the segment is sealed, before the next segment is created,
+// and checked against its log on Open (rebuilt from the batch headers if
+// it does not match). These constants are part of the disk format and
+// must not be changed.
+//
+// # File descriptors
+//
+// An idle partition holds two files open: its active segment's log and
+// offsets.log. Sealed segments are opened when a read reaches them,
+// through a FileCache shared by the partitions that name it in their
+// Config (a process-wide one of DefaultOpenSealedFiles by default). The
+// cache closes the least recently used sealed file not being read when it
+// is full, so a server's descriptors grow with its partitions (2 each)
+// plus the cache's limit, not with the segments on disk, and a restart
+// under RLIMIT_NOFILE opens every partition.
 //
 // # Consumer offsets (offsets.log)
 //
@@ -89,27 +102,100 @@
 // MessagesRequiredToSave messages or SizeRequiredToSave bytes have been
 // written since the last sync. AppendResult.Durable and DurableOffset
 // report what is synced; a server acknowledges a produce under enforced
-// fsync only once its batch is durable (S12). Open verifies every batch of
-// the active segment (layout, every checksum, partition id and offset
-// continuity) and truncates the file at the first batch that fails, then
-// syncs the truncation: a torn or damaged tail is never served
-// (Recovery.TornBytes says how much went; damage inside the active segment
-// cannot be told from a torn write and is truncated the same way). Sealed
-// segments were synced whole before they were sealed; Open checks their
-// index against the log and fails with ErrCorrupt if the batch headers do
-// not tile the file. Read verifies every stored batch it serves (checksums,
-// partition id, base offset), so damage in a sealed segment surfaces as
-// ErrCorrupt, never as wrong messages.
+// fsync only once its batch is durable (S12).
+//
+// # Recovery: torn tail or corruption
+//
+// Open verifies every batch of the active segment in order: layout, every
+// checksum, partition id, base offset continuity and timestamps that never
+// go back. At the first batch B that fails, at byte position pos, it
+// decides between two cases by looking at the bytes after B:
+//
+//   - Corruption: some position after pos starts a batch that verifies
+//     whole (its header, batch checksum and every message checksum), is
+//     stamped with this partition's id, a base offset above B's expected
+//     one and a timestamp not below the previous batch's. Data written
+//     after B, which may have been acknowledged, exists, so B is damage
+//     inside the log, not an interrupted write. Open fails with a
+//     *CorruptError (IsCorrupt) naming the file and pos, truncates
+//     nothing, and the partition is not served until the operator
+//     restores the files.
+//   - Torn tail: no such batch follows; B's bytes run to the end of the
+//     file. This is what a crash during an unsynced append leaves. The
+//     file is truncated at pos and the truncation synced; Recovery reports
+//     TornFile, TornOffset and TornBytes for the server to log.
+//
+// The rule cannot tell two cases from the bytes alone. Damage confined to
+// the last batch (bit rot after it was synced) looks like a torn write and
+// is truncated; Recovery reports it. And if a crash persisted a later
+// unsynced batch but not an earlier one (a disk may write unsynced pages
+// in any order), Open reports corruption although nothing acknowledged was
+// lost: it errs on the side of refusing to serve. The active segment has
+// no durable record of its last fsynced length that could settle either.
+//
+// Sealed segments were synced whole before they were sealed, so every
+// byte of them may have been acknowledged and none is ever truncated.
+// Open checks each sealed index against its log (the last entry must name
+// a batch that ends the file and the segment); an index that does not
+// match is derived data and is rebuilt from the batch headers
+// (Recovery.IndexesRebuilt), and a header that does not tile the file
+// fails Open with a *CorruptError. Payload damage in a sealed segment is
+// found by Read, which verifies every batch it serves and returns a
+// *CorruptError naming the file and position, never wrong messages. The
+// consumer offsets log follows internal/journal's equivalent rule
+// (journal.IsCorrupt, which IsCorrupt includes).
+//
 // A batch that was written but not yet synced may survive a crash whole,
 // as on any disk; it was never acknowledged, and it is served after
 // recovery like any other batch (at-least-once, as Iggy and Kafka).
 //
-// A failed write or sync poisons the Partition: every later call returns
-// that error (vfs rule 4); reopening recovers.
+// # Write failures
+//
+// A failed write or fsync does not stop the partition until a restart: a
+// full disk must not. The Append (or Sync) that failed returns the error
+// and its batch is not acknowledged (StatusOf gives
+// StatusCannotSaveMessagesToSegment); the partition recovers at once, or,
+// if it cannot yet, at the start of every later mutating call until it
+// can. The rules are internal/journal's, for the same reasons:
+//
+//   - After a failed write, every sync so far succeeded and only the
+//     failing write's bytes are unknown (it may have stored a prefix). The
+//     active log is truncated back to the end of the last whole batch and
+//     the truncation synced, which also makes the earlier unsynced batches
+//     durable; the next Append gets the offset the failed one did not.
+//   - After a failed fsync, the batches written since the last successful
+//     sync are of unknown state. A second fsync would not tell: Linux may
+//     have marked the pages whose writeback failed clean, and reading them
+//     back reads the page cache (PostgreSQL's "fsyncgate"); a restart would
+//     replay the same cached pages too. So the partition reopens the active
+//     log, truncates it back to the last synced batch, syncs that, and
+//     checks the log's size and last synced batch again. The dropped
+//     batches' offsets are given again, as after a crash: under
+//     EnforceFsync none of them was acknowledged; without it they were
+//     acknowledged as not durable (AppendResult.Durable false) and may
+//     have been served, exactly what a crash at that moment would lose.
+//   - A roll-over that fails before the new segment's log exists leaves
+//     the active segment as it was (an index file it wrote beside the
+//     active log is ignored); once the new log exists, a failed directory
+//     sync is retried before anything is written to it.
+//
+// A synced batch found damaged during a recovery, or a log shorter than
+// what was synced, is corruption: the partition then fails for good
+// (IsCorrupt). A consumer-offset store or delete that fails is not applied
+// (the offsets log is an internal/journal file and recovers the same
+// way); a compaction of the offsets log that fails keeps the old log, or
+// finishes switching to the new one before the next store. A failed
+// DeleteSegments or Purge stops the partition until it is reopened.
+//
+// Create is atomic: if it fails at any step it removes the partition's
+// directory before it returns, so nothing is left behind.
 //
 // # Goroutines and imports
 //
 // A Partition is not safe for concurrent use: its owning shard's goroutine
-// calls it (S5). The package starts no goroutines and imports the standard
-// library, internal/vfs, internal/journal and internal/wire.
+// calls it (S5). A FileCache is shared by partitions on every shard and is
+// safe for concurrent use; its lock is never held while a file is opened
+// and no other lock is taken under it. The package starts no goroutines
+// and imports the standard library, internal/vfs, internal/journal and
+// internal/wire.
 package partition

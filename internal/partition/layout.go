@@ -32,11 +32,24 @@ func TopicDir(dataDir string, s, t uint32) string {
 // partition ids are reused, and a crash may come between a committed
 // delete and the removal of its files). Use it when a CreateTopic or
 // CreatePartitions commits; use Open at boot.
+//
+// Create is atomic: if it fails, it removes dir (durably) before it
+// returns the error, so the server can answer with a status and nothing
+// is left; the parent directories MkdirAll made are kept, since other
+// partitions of the topic may be created in them concurrently. If that
+// removal fails too, both errors are returned.
 func Create(fsys vfs.FS, dir string, id uint32, cfg Config) (*Partition, error) {
-	if err := RemoveAll(fsys, dir); err != nil {
-		return nil, err
+	err := RemoveAll(fsys, dir)
+	if err == nil {
+		var p *Partition
+		if p, err = Open(fsys, dir, id, cfg); err == nil {
+			return p, nil
+		}
 	}
-	return Open(fsys, dir, id, cfg)
+	if rerr := RemoveAll(fsys, dir); rerr != nil {
+		return nil, errors.Join(err, fmt.Errorf("partition: clean up after a failed create: %w", rerr))
+	}
+	return nil, err
 }
 
 // RemoveAll removes dir and everything below it, durably; a missing dir

@@ -52,10 +52,17 @@ type offsetStore struct {
 	fs   vfs.FS
 	dir  string
 	name string
-	j    *journal.Journal
-	m    map[ConsumerKey]uint64
-	rec  [offsetRecordSize]byte
+	// j is nil after a compaction renamed the new log in but could not
+	// open it; ready reopens it.
+	j *journal.Journal
+	// dirSync: a compaction's rename is not known durable; ready syncs
+	// the directory before anything is logged to the new file.
+	dirSync bool
+	m       map[ConsumerKey]uint64
+	rec     [offsetRecordSize]byte
 }
+
+var offsetsOptions = journal.Options{MaxRecordSize: offsetRecordSize}
 
 func openOffsets(fsys vfs.FS, dir string) (*offsetStore, error) {
 	o := &offsetStore{fs: fsys, dir: dir, name: path.Join(dir, offsetsFile), m: map[ConsumerKey]uint64{}}
@@ -63,7 +70,7 @@ func openOffsets(fsys vfs.FS, dir string) (*offsetStore, error) {
 	if err := fsys.Remove(o.name + ".tmp"); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("partition: open offsets: %w", err)
 	}
-	j, err := journal.Open(fsys, o.name, journal.Options{MaxRecordSize: offsetRecordSize}, o.replay)
+	j, err := journal.Open(fsys, o.name, offsetsOptions, o.replay)
 	if err != nil {
 		return nil, fmt.Errorf("partition: open offsets: %w", err)
 	}
@@ -94,27 +101,76 @@ func (o *offsetStore) encode(op byte, k ConsumerKey, off uint64) []byte {
 	return binary.LittleEndian.AppendUint64(r, off)
 }
 
-// write logs one record, syncing it if asked, and compacts the log when
-// it has grown past its live contents.
-func (o *offsetStore) write(rec []byte, sync bool) error {
-	if _, err := o.j.Append(rec); err != nil {
-		return err
-	}
-	if sync {
-		if err := o.j.Sync(); err != nil {
-			return err
+// ready finishes what a failed compaction left: the directory sync of
+// its rename, and opening the new log.
+func (o *offsetStore) ready() error {
+	if o.dirSync {
+		if err := o.fs.SyncDir(o.dir); err != nil {
+			return fmt.Errorf("partition: offsets: %w", err)
 		}
+		o.dirSync = false
 	}
-	if n := o.j.Len(); n >= compactMinRecords && n >= compactFactor*uint64(len(o.m)) {
-		return o.compact()
+	if o.j == nil {
+		j, err := journal.Open(o.fs, o.name, offsetsOptions, nil)
+		if err != nil {
+			return fmt.Errorf("partition: offsets: %w", err)
+		}
+		o.j = j
 	}
 	return nil
 }
 
-// compact rewrites offsets.log with one record per live offset.
+// write logs one record, syncing it if asked. If it fails, the record is
+// not in the log (the journal recovers; see internal/journal), and the
+// caller undoes its change to m.
+func (o *offsetStore) write(rec []byte, sync bool) error {
+	if err := o.ready(); err != nil {
+		return err
+	}
+	if _, err := o.j.Append(rec); err != nil {
+		return err
+	}
+	if sync {
+		return o.j.Sync()
+	}
+	return nil
+}
+
+// maybeCompact rewrites the log when it has grown far past its live
+// contents. A compaction that fails leaves the current log in use (or
+// ready to finish the switch) and is tried again at the next store: the
+// store that triggered it is logged already, so it does not fail.
+func (o *offsetStore) maybeCompact() {
+	if n := o.j.Len(); n >= compactMinRecords && n >= compactFactor*uint64(len(o.m)) {
+		_ = o.compact() // see above: retried at the next store
+	}
+}
+
+// compact rewrites offsets.log with one record per live offset: into
+// offsets.log.tmp, synced, renamed over the log, directory synced. Until
+// the rename, a failure removes the temporary file and keeps the old log;
+// after it, the new file is the log (it holds everything m does, synced)
+// and ready finishes the directory sync and the reopen.
 func (o *offsetStore) compact() error {
 	tmp := o.name + ".tmp"
-	nj, err := journal.Open(o.fs, tmp, journal.Options{MaxRecordSize: offsetRecordSize}, nil)
+	if err := o.writeCompacted(tmp); err != nil {
+		o.fs.Remove(tmp) // best effort: Open removes a leftover too
+		return err
+	}
+	if err := o.fs.Rename(tmp, o.name); err != nil {
+		o.fs.Remove(tmp)
+		return err
+	}
+	o.j.Close() // the old file is unlinked; its records are all in the new one
+	o.j = nil
+	o.dirSync = true
+	return o.ready()
+}
+
+// writeCompacted writes every live offset to a fresh journal at name and
+// syncs it.
+func (o *offsetStore) writeCompacted(name string) error {
+	nj, err := journal.Open(o.fs, name, offsetsOptions, nil)
 	if err != nil {
 		return err
 	}
@@ -131,28 +187,14 @@ func (o *offsetStore) compact() error {
 		nj.Close()
 		return err
 	}
-	if err := nj.Close(); err != nil {
-		return err
-	}
-	if err := o.j.Sync(); err != nil {
-		return err
-	}
-	o.j.Close()
-	if err := o.fs.Rename(tmp, o.name); err != nil {
-		return err
-	}
-	if err := o.fs.SyncDir(o.dir); err != nil {
-		return err
-	}
-	j, err := journal.Open(o.fs, o.name, journal.Options{MaxRecordSize: offsetRecordSize}, nil)
-	if err != nil {
-		return err
-	}
-	o.j = j
-	return nil
+	return nj.Close()
 }
 
+// close syncs and closes the log.
 func (o *offsetStore) close() error {
+	if err := o.ready(); err != nil {
+		return err
+	}
 	if err := o.j.Sync(); err != nil {
 		o.j.Close()
 		return err
@@ -165,8 +207,8 @@ func (o *offsetStore) close() error {
 // the current offset is refused: both with StatusInvalidOffset. An ack
 // level other than 0 or 1 is StatusInvalidFormat.
 func (p *Partition) StoreOffset(k ConsumerKey, offset uint64, ack AckLevel) error {
-	if p.err != nil {
-		return p.err
+	if err := p.ready(); err != nil {
+		return err
 	}
 	if ack > AckQuorum {
 		return fmt.Errorf("partition: ack level %d: %w", ack, wire.StatusInvalidFormat.Err())
@@ -175,12 +217,11 @@ func (p *Partition) StoreOffset(k ConsumerKey, offset uint64, ack AckLevel) erro
 		return fmt.Errorf("partition: offset %d past current offset %d (next %d): %w",
 			offset, p.CurrentOffset(), p.next, wire.StatusInvalidOffset.Err())
 	}
-	// The map changes first so a compaction inside write sees it; a failed
-	// write poisons the journal, and the next Open replays what was logged.
-	p.offsets.m[k] = offset
 	if err := p.offsets.write(p.offsets.encode(offsetOpStore, k, offset), ack == AckQuorum); err != nil {
 		return fmt.Errorf("partition: store offset: %w", err)
 	}
+	p.offsets.m[k] = offset
+	p.offsets.maybeCompact()
 	return nil
 }
 
@@ -193,8 +234,8 @@ func (p *Partition) ConsumerOffset(k ConsumerKey) (uint64, bool) {
 // DeleteOffset removes k's offset; StatusConsumerOffsetNotFound if there
 // is none.
 func (p *Partition) DeleteOffset(k ConsumerKey, ack AckLevel) error {
-	if p.err != nil {
-		return p.err
+	if err := p.ready(); err != nil {
+		return err
 	}
 	if ack > AckQuorum {
 		return fmt.Errorf("partition: ack level %d: %w", ack, wire.StatusInvalidFormat.Err())
@@ -202,10 +243,11 @@ func (p *Partition) DeleteOffset(k ConsumerKey, ack AckLevel) error {
 	if _, ok := p.offsets.m[k]; !ok {
 		return fmt.Errorf("partition: no offset for %v: %w", k, wire.StatusConsumerOffsetNotFound.Err())
 	}
-	delete(p.offsets.m, k)
 	if err := p.offsets.write(p.offsets.encode(offsetOpDelete, k, 0), ack == AckQuorum); err != nil {
 		return fmt.Errorf("partition: delete offset: %w", err)
 	}
+	delete(p.offsets.m, k)
+	p.offsets.maybeCompact()
 	return nil
 }
 
@@ -223,8 +265,10 @@ func (p *Partition) AppendConsumerOffset(dst []byte, k ConsumerKey) []byte {
 }
 
 // StatusOf returns the reply status an error from this package carries,
-// StatusOK for nil, and StatusCannotSaveMessagesToSegment for storage
-// failures (the server must not acknowledge them).
+// StatusOK for nil, StatusCannotReadPartitions for corruption (IsCorrupt:
+// the partition must not be served until its files are restored), and
+// StatusCannotSaveMessagesToSegment for other storage failures (the
+// server must not acknowledge them).
 func StatusOf(err error) wire.Status {
 	if err == nil {
 		return wire.StatusOK
@@ -235,6 +279,9 @@ func StatusOf(err error) wire.Status {
 	}
 	if errors.Is(err, ErrBatch) {
 		return wire.StatusInvalidFormat
+	}
+	if IsCorrupt(err) {
+		return wire.StatusCannotReadPartitions
 	}
 	return wire.StatusCannotSaveMessagesToSegment
 }

@@ -144,3 +144,100 @@ func TestOffsetsCompaction(t *testing.T) {
 		t.Fatalf("temporary file left: %v", err)
 	}
 }
+
+// A consumer-offset store that fails (a full disk) is not visible: the
+// previous offset stays, and stores work again once space returns.
+func TestStoreOffsetFailureKeepsPrevious(t *testing.T) {
+	var disk vfs.Switch
+	p := mustOpen(t, vfs.WithErrors(vfs.NewMem(), disk.Inject), Config{})
+	defer p.Close()
+	mustAppend(t, p, makeBatch(t, 0, 10, 0), 1)
+	c := ConsumerKey{Kind: wire.ConsumerSingle, ID: 3}
+	g := ConsumerKey{Kind: wire.ConsumerGroup, ID: 3}
+	if err := p.StoreOffset(c, 2, AckQuorum); err != nil {
+		t.Fatal(err)
+	}
+	disk.Set(vfs.OpWrite, vfs.ErrNoSpace)
+	for _, ack := range []AckLevel{AckNone, AckQuorum} {
+		if err := p.StoreOffset(c, 7, ack); !errors.Is(err, vfs.ErrNoSpace) {
+			t.Fatalf("store on a full disk = %v", err)
+		}
+		if err := p.StoreOffset(g, 7, ack); err == nil {
+			t.Fatal("store of a new key on a full disk succeeded")
+		}
+		if err := p.DeleteOffset(c, ack); err == nil {
+			t.Fatal("delete on a full disk succeeded")
+		}
+		if off, ok := p.ConsumerOffset(c); !ok || off != 2 {
+			t.Fatalf("after failed stores: %d %v, want the stored 2", off, ok)
+		}
+		if _, ok := p.ConsumerOffset(g); ok {
+			t.Fatal("a failed store of a new key is visible")
+		}
+	}
+	disk.Clear()
+	if err := p.StoreOffset(c, 7, AckQuorum); err != nil {
+		t.Fatalf("store once space returned: %v", err)
+	}
+}
+
+// A compaction of the offsets log that fails at any step keeps the store
+// working and loses nothing: stores before and after it survive a crash.
+func TestOffsetsCompactionFaults(t *testing.T) {
+	tmp := testDir + "/offsets.log.tmp"
+	for _, tc := range []struct {
+		name string
+		nth  int // the nth operation the filter accepts fails
+		hit  func(op vfs.Op) bool
+	}{
+		{"create temporary", 1, func(op vfs.Op) bool { return op.Kind == vfs.OpOpenReadWrite && op.Path == tmp }},
+		{"write temporary", 1, func(op vfs.Op) bool { return op.Kind == vfs.OpWrite && op.Path == tmp }},
+		{"sync temporary", 2, func(op vfs.Op) bool { return op.Kind == vfs.OpSync && op.Path == tmp }},
+		{"rename", 1, func(op vfs.Op) bool { return op.Kind == vfs.OpRename }},
+		{"directory sync after rename", 2, func(op vfs.Op) bool { return op.Kind == vfs.OpSyncDir && op.Path == testDir }},
+		{"reopen", 1, func(op vfs.Op) bool { return op.Kind == vfs.OpOpenReadWrite && op.Path == testDir+"/offsets.log" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := vfs.NewMem()
+			armed, seen, hit := false, 0, false
+			p := mustOpen(t, vfs.WithErrors(m, func(op vfs.Op) error {
+				if armed && tc.hit(op) {
+					if seen++; seen == tc.nth {
+						hit = true
+						return vfs.ErrNoSpace
+					}
+				}
+				return nil
+			}), Config{})
+			defer p.Close()
+			mustAppend(t, p, makeBatch(t, 0, 100, 0), 1)
+			k := ConsumerKey{Kind: wire.ConsumerSingle, ID: 1}
+			for i := range compactMinRecords - 1 {
+				if err := p.StoreOffset(k, uint64(i%50), AckNone); err != nil {
+					t.Fatal(err)
+				}
+			}
+			armed = true
+			if err := p.StoreOffset(k, 60, AckQuorum); err != nil { // compacts, and the fault hits
+				t.Fatalf("store whose compaction failed: %v", err)
+			}
+			if !hit {
+				t.Fatal("the fault was not hit")
+			}
+			if err := p.StoreOffset(k, 61, AckQuorum); err != nil {
+				t.Fatalf("store after a failed compaction: %v", err)
+			}
+			for _, fs := range []vfs.FS{m.CrashClone(vfs.CrashOptions{})} {
+				q := mustOpen(t, fs, Config{})
+				off, ok := q.ConsumerOffset(k)
+				q.Close()
+				if !ok || off != 61 {
+					t.Fatalf("after a crash: offset %d %v, want 61", off, ok)
+				}
+			}
+			if off, _ := p.ConsumerOffset(k); off != 61 {
+				t.Fatalf("offset %d", off)
+			}
+		})
+	}
+}

@@ -56,6 +56,10 @@ type Config struct {
 	// MaxReadBytes bounds the records one Read returns (at least one batch
 	// is returned whatever its size); 0 means DefaultMaxReadBytes.
 	MaxReadBytes int
+	// FileCache holds the sealed segment files open for reads, shared by
+	// the partitions that name it; its limit bounds their descriptors.
+	// nil means a process-wide cache of DefaultOpenSealedFiles.
+	FileCache *FileCache
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -71,6 +75,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxReadBytes <= 0 {
 		c.MaxReadBytes = DefaultMaxReadBytes
 	}
+	if c.FileCache == nil {
+		c.FileCache = defaultFileCache()
+	}
 	if c.SegmentSize > MaxSegmentSize {
 		return c, fmt.Errorf("partition: segment size %d above %d", c.SegmentSize, MaxSegmentSize)
 	}
@@ -84,13 +91,16 @@ func (c Config) withDefaults() (Config, error) {
 //  1. segs is non-empty and ordered by base; segs[i].next == segs[i+1].base.
 //  2. Only segs[len(segs)-1] (the active segment) is open for writing.
 //  3. durable <= next; every message below durable is synced.
+//  4. Only the active segment holds its own file open; sealed ones are
+//     opened on demand through files.
 type Partition struct {
-	fs   vfs.FS
-	dir  string
-	id   uint32
-	cfg  Config
-	segs []*segment
-	next uint64 // offset the next message gets; Invariant: == active.next
+	fs    vfs.FS
+	dir   string
+	id    uint32
+	cfg   Config
+	files *FileCache // cfg.FileCache
+	segs  []*segment
+	next  uint64 // offset the next message gets; Invariant: == active.next
 
 	lastTS  uint64 // base_timestamp of the last batch
 	durable uint64 // messages below this offset are synced
@@ -100,16 +110,33 @@ type Partition struct {
 
 	offsets *offsetStore
 	rec     Recovery
-	err     error // sticky: set by a failed write or sync, or Close
+	err     error // sticky: ErrClosed, corruption, or a failed purge or segment removal
+	// failed is the write, sync or roll-over failure not recovered from
+	// yet (see recoverFailure in failure.go); every mutating call first
+	// retries the recovery.
+	failed error
+	// afterSync: a sync failed since the last recovery, so recovery must
+	// reopen the active log and drop every batch not yet synced.
+	afterSync bool
+	// dirSync: a new segment's directory entry is not known durable.
+	dirSync bool
 }
 
-// Recovery reports what Open found.
+// Recovery reports what Open found. The server logs a non-zero TornBytes
+// (at warn: "truncated TornBytes bytes of torn tail from TornFile at
+// TornOffset") and a non-zero IndexesRebuilt or OffsetsTornBytes (at info).
 type Recovery struct {
-	Segments       int   // segment files
-	Batches        int   // batches verified in the active segment
-	TornBytes      int64 // bytes truncated from the active segment
-	IndexesRebuilt int   // sealed segments whose index did not match
+	Segments int // segment files
+	Batches  int // batches verified in the active segment
+	// TornBytes were truncated from TornFile (the active segment's log)
+	// at byte TornOffset: an unacknowledged tail left by a crash.
+	TornBytes      int64
+	TornFile       string
+	TornOffset     int64
+	IndexesRebuilt int // sealed segments whose index did not match
 	OffsetRecords  uint64
+	// OffsetsTornBytes were truncated from the consumer offsets log.
+	OffsetsTornBytes int64
 }
 
 // Open opens or creates the partition id stored in dir, recovering from a
@@ -119,10 +146,10 @@ func Open(fsys vfs.FS, dir string, id uint32, cfg Config) (*Partition, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+	if err := fsys.MkdirAll(dir, vfs.DirPerm); err != nil {
 		return nil, fmt.Errorf("partition: open %s: %w", dir, err)
 	}
-	p := &Partition{fs: fsys, dir: dir, id: id, cfg: cfg}
+	p := &Partition{fs: fsys, dir: dir, id: id, cfg: cfg, files: cfg.FileCache}
 	if err := p.recover(); err != nil {
 		p.closeFiles()
 		return nil, err
@@ -135,6 +162,7 @@ func Open(fsys vfs.FS, dir string, id uint32, cfg Config) (*Partition, error) {
 	}
 	p.offsets = offs
 	p.rec.OffsetRecords = offs.j.Len()
+	p.rec.OffsetsTornBytes = offs.j.Recovery().TornBytes
 	return p, nil
 }
 
@@ -144,8 +172,15 @@ func (p *Partition) ID() uint32 { return p.id }
 // Recovery reports what Open found.
 func (p *Partition) Recovery() Recovery { return p.rec }
 
-// Err returns the error that poisoned the partition, or nil.
-func (p *Partition) Err() error { return p.err }
+// Err returns the error that stops the partition (ErrClosed, corruption,
+// a failed purge or segment removal), or the write failure it has not
+// recovered from yet, or nil.
+func (p *Partition) Err() error {
+	if p.err != nil {
+		return p.err
+	}
+	return p.failed
+}
 
 // NextOffset returns the offset the next message will get, which is also
 // the number of messages ever appended.
@@ -195,11 +230,12 @@ type AppendResult struct {
 // partition_id, base_offset and base_timestamp into batch itself (now, in
 // µs, raised to the previous batch's timestamp if the clock went back),
 // recomputes the batch checksum, writes the record, and syncs per the
-// policy. A failed write or sync poisons the partition; the outcome of
-// that batch is then unknown and it must not be acknowledged.
+// policy. If it fails (a full disk, a failed fsync) the batch is not
+// appended and must not be acknowledged; the partition recovers (see the
+// package doc, "Write failures") and the next Append retries.
 func (p *Partition) Append(batch []byte, now uint64) (AppendResult, error) {
-	if p.err != nil {
-		return AppendResult{}, p.err
+	if err := p.ready(); err != nil {
+		return AppendResult{}, err
 	}
 	var h wire.BatchHeader
 	if err := h.Decode(batch); err != nil {
@@ -230,8 +266,9 @@ func (p *Partition) Append(batch []byte, now uint64) (AppendResult, error) {
 		panic(fmt.Sprintf("partition: segment position %d past u32", uint64(act.size)+uint64(len(batch))))
 	}
 	if err := act.appendBatch(batch, p.next, ts, h.MessageCount); err != nil {
-		p.err = fmt.Errorf("partition: append to %s: %w", act.logName, err)
-		return AppendResult{}, p.err
+		err = fmt.Errorf("partition: append to %s: %w", act.logName, err)
+		p.fail(err, false)
+		return AppendResult{}, err
 	}
 	res := AppendResult{BaseOffset: p.next, Count: h.MessageCount, Timestamp: ts}
 	p.next += uint64(h.MessageCount)
@@ -247,41 +284,65 @@ func (p *Partition) Append(batch []byte, now uint64) (AppendResult, error) {
 	return res, nil
 }
 
-// Sync makes every appended batch durable.
+// Sync makes every appended batch durable. If it fails, every batch not
+// yet synced is dropped once the partition recovers: NextOffset falls
+// back to DurableOffset.
 func (p *Partition) Sync() error {
-	if p.err != nil {
-		return p.err
+	if err := p.ready(); err != nil {
+		return err
 	}
 	if p.durable == p.next {
 		return nil
 	}
 	act := p.active()
 	if err := act.log.Sync(); err != nil {
-		p.err = fmt.Errorf("partition: sync %s: %w", act.logName, err)
-		return p.err
+		err = fmt.Errorf("partition: sync %s: %w", act.logName, err)
+		p.fail(err, true)
+		return err
 	}
-	p.durable = p.next
-	p.unsyncedMsgs, p.unsyncedBytes = 0, 0
+	p.markSynced()
 	return nil
 }
 
+// markSynced records that everything appended is durable.
+func (p *Partition) markSynced() {
+	act := p.active()
+	act.synced = act.size
+	p.durable = p.next
+	p.unsyncedMsgs, p.unsyncedBytes = 0, 0
+}
+
 // roll seals the active segment (log and index synced) and starts a new
-// one at p.next, durably created before anything is written to it.
+// one at p.next, whose directory entry is synced before anything is
+// written to it. A failure before the new log exists leaves the active
+// segment as it was; after it exists, the partition recovers by syncing
+// the directory again.
 func (p *Partition) roll() error {
 	act := p.active()
 	if err := p.Sync(); err != nil {
 		return err
 	}
-	if err := act.seal(); err != nil {
-		p.err = fmt.Errorf("partition: seal %s: %w", act.logName, err)
-		return p.err
-	}
-	s, err := createSegment(p.fs, p.dir, p.next)
-	if err != nil {
-		p.err = err
+	if err := act.writeIndex(p.fs); err != nil {
+		// The segment stays active; an index file beside an active log is
+		// ignored (and rewritten at the next roll).
 		return err
 	}
+	s := newSegment(p.fs, p.dir, p.next)
+	f, err := p.fs.Create(s.logName)
+	if err != nil {
+		return fmt.Errorf("partition: create %s: %w", s.logName, err)
+	}
+	s.log = f
+	// The old log is synced: its Close reports nothing about its data.
+	act.log.Close()
+	act.log = nil
 	p.segs = append(p.segs, s)
+	if err := p.fs.SyncDir(p.dir); err != nil {
+		err = fmt.Errorf("partition: create %s: %w", s.logName, err)
+		p.dirSync = true
+		p.fail(err, false)
+		return err
+	}
 	return nil
 }
 
@@ -308,7 +369,7 @@ func (p *Partition) Close() error {
 func (p *Partition) closeFiles() error {
 	var err error
 	for _, s := range p.segs {
-		if e := s.close(); err == nil {
+		if e := s.close(p.files); err == nil {
 			err = e
 		}
 	}

@@ -17,8 +17,8 @@ const purgeMarker = "purging"
 // atomic under a crash: a marker file is made durable first, and Open
 // finishes an interrupted purge.
 func (p *Partition) Purge() error {
-	if p.err != nil {
-		return p.err
+	if err := p.ready(); err != nil {
+		return err
 	}
 	marker := path.Join(p.dir, purgeMarker)
 	f, err := p.fs.Create(marker)
@@ -33,7 +33,9 @@ func (p *Partition) Purge() error {
 	}
 	// From here the purge is decided; a failure poisons the partition and
 	// the next Open finishes it.
-	p.offsets.j.Close()
+	if p.offsets.j != nil {
+		p.offsets.j.Close()
+	}
 	p.offsets = nil
 	p.closeFiles()
 	p.segs = nil

@@ -25,45 +25,67 @@ func (p *Partition) Read(dst []byte, from uint64, count uint32) ([]byte, uint32,
 	if count == 0 || from >= p.next {
 		return dst, 0, nil
 	}
-	var got uint32
-	read := 0
+	r := readState{dst: dst, from: from, count: count}
 	si := sort.Search(len(p.segs), func(i int) bool { return p.segs[i].next > from })
-	for ; si < len(p.segs) && got < count; si++ {
+	for ; si < len(p.segs) && r.got < r.count; si++ {
 		s := p.segs[si]
-		if s.next <= from {
+		if s.next <= r.from {
 			continue // empty (a new active segment)
 		}
-		for bi := s.find(from); bi < len(s.entries) && got < count; bi++ {
-			first, n, start, end := s.batch(bi)
-			size := int(end - start)
-			if got > 0 && read+size > p.cfg.MaxReadBytes {
-				return dst, got, nil
-			}
-			skip := from - first
-			take := min(n-skip, uint64(count-got))
-			dst = slices.Grow(dst, size)
-			buf := dst[len(dst) : len(dst)+size]
-			if m, err := s.log.ReadAt(buf, start); m < size {
-				return dst, got, fmt.Errorf("partition: read %s at %d: %w", s.logName, start, err)
-			}
-			// Sealed segments are not verified at Open; nothing damaged is
-			// ever served.
-			if err := checkStored(buf, p.id, first); err != nil {
-				return dst, got, fmt.Errorf("%w: %s at %d: %v", ErrCorrupt, s.logName, start, err)
-			}
-			if skip > 0 || take < n {
-				var err error
-				if size, err = cutBatch(buf, skip, take); err != nil {
-					return dst, got, fmt.Errorf("%w: %s at %d: %v", ErrCorrupt, s.logName, start, err)
-				}
-			}
-			dst = dst[:len(dst)+size]
-			got += uint32(take)
-			read += size
-			from = first + skip + take
+		if full, err := p.readSegment(s, &r); err != nil || full {
+			return r.dst, r.got, err
 		}
 	}
-	return dst, got, nil
+	return r.dst, r.got, nil
+}
+
+// readState is a Read in progress.
+type readState struct {
+	dst   []byte
+	from  uint64 // the next offset to read
+	got   uint32 // messages appended to dst
+	count uint32 // messages asked for
+	read  int    // bytes appended to dst
+}
+
+// readSegment appends the batches of s from r.from on while r wants more
+// and the byte limit allows; full reports the limit was reached. A sealed
+// segment's log is pinned in the FileCache meanwhile.
+func (p *Partition) readSegment(s *segment, r *readState) (full bool, err error) {
+	f, err := s.acquire(p.files)
+	if err != nil {
+		return false, err
+	}
+	defer s.release(p.files)
+	for bi := s.find(r.from); bi < len(s.entries) && r.got < r.count; bi++ {
+		first, n, start, end := s.batch(bi)
+		size := int(end - start)
+		if r.got > 0 && r.read+size > p.cfg.MaxReadBytes {
+			return true, nil
+		}
+		skip := r.from - first
+		take := min(n-skip, uint64(r.count-r.got))
+		r.dst = slices.Grow(r.dst, size)
+		buf := r.dst[len(r.dst) : len(r.dst)+size]
+		if m, err := f.ReadAt(buf, start); m < size {
+			return false, fmt.Errorf("partition: read %s at %d: %w", s.logName, start, err)
+		}
+		// Sealed segments are not verified at Open; nothing damaged is
+		// ever served.
+		if err := checkStored(buf, p.id, first); err != nil {
+			return false, &CorruptError{Path: s.logName, Offset: start, Reason: err.Error()}
+		}
+		if skip > 0 || take < n {
+			if size, err = cutBatch(buf, skip, take); err != nil {
+				return false, &CorruptError{Path: s.logName, Offset: start, Reason: err.Error()}
+			}
+		}
+		r.dst = r.dst[:len(r.dst)+size]
+		r.got += uint32(take)
+		r.read += size
+		r.from = first + skip + take
+	}
+	return false, nil
 }
 
 // checkStored verifies a batch record read back from a segment: every

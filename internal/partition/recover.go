@@ -1,9 +1,11 @@
 package partition
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"slices"
 
@@ -56,7 +58,7 @@ func (p *Partition) recover() error {
 	}
 	p.rec.Segments = len(bases)
 	for i, b := range bases {
-		s := &segment{base: b, next: b, logName: segmentName(p.dir, b, logSuffix), indexName: segmentName(p.dir, b, indexSuffix)}
+		s := newSegment(p.fs, p.dir, b)
 		p.segs = append(p.segs, s)
 		if i+1 < len(bases) {
 			if err := p.loadSealed(s, bases[i+1]); err != nil {
@@ -79,73 +81,102 @@ func (p *Partition) recover() error {
 	return nil
 }
 
-// loadSealed opens a sealed segment whose successor starts at nextBase.
+// loadSealed loads a sealed segment whose successor starts at nextBase:
+// its index, checked against its log, or rebuilt from the batch headers.
+// The log is reached through the FileCache and stays open only as long
+// as the cache keeps it.
 func (p *Partition) loadSealed(s *segment, nextBase uint64) error {
-	f, err := p.fs.Open(s.logName)
+	f, err := s.acquire(p.files)
 	if err != nil {
-		return fmt.Errorf("partition: open %s: %w", s.logName, err)
+		return err
 	}
-	s.log = f
+	defer s.release(p.files)
 	fi, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("partition: open %s: %w", s.logName, err)
 	}
 	s.size = fi.Size()
-	if p.indexMatches(s, nextBase) {
-		return nil
+	if ok, err := p.indexMatches(s, f, nextBase); ok || err != nil {
+		return err
 	}
 	// Rebuild from the batch headers (checksums are not verified here:
-	// the segment was synced whole before it was sealed).
+	// the segment was synced whole before it was sealed, and Read verifies
+	// every batch it serves).
 	s.entries, s.next = s.entries[:0], s.base
 	for pos := int64(0); pos < s.size; {
-		var hb [wire.BatchHeaderSize]byte
 		var h wire.BatchHeader
-		if _, err := f.ReadAt(hb[:], pos); err != nil || h.Decode(hb[:]) != nil ||
-			h.BaseOffset != s.next || h.PartitionID != uint64(p.id) || h.MessageCount == 0 ||
-			h.BatchLength < wire.BatchHeaderSize || int64(h.BatchLength) > s.size-pos {
-			return fmt.Errorf("%w: %s: bad batch header at %d", ErrCorrupt, s.logName, pos)
+		ok, err := readHeader(f, pos, &h)
+		if err != nil {
+			return fmt.Errorf("partition: read %s at %d: %w", s.logName, pos, err)
+		}
+		if !ok || h.BaseOffset != s.next || h.PartitionID != uint64(p.id) || h.MessageCount == 0 ||
+			h.BatchLength < wire.BatchHeaderSize || h.BatchLength > uint64(s.size-pos) {
+			return &CorruptError{Path: s.logName, Offset: pos, Reason: "bad batch header in a sealed segment"}
 		}
 		s.entries = append(s.entries, indexEntry{rel: uint32(h.BaseOffset - s.base), pos: uint32(pos), ts: h.BaseTimestamp})
 		s.next += uint64(h.MessageCount)
 		pos += int64(h.BatchLength)
 	}
 	if s.next != nextBase {
-		return fmt.Errorf("%w: %s ends at offset %d, next segment starts at %d", ErrCorrupt, s.logName, s.next, nextBase)
+		return &CorruptError{Path: s.logName, Offset: s.size,
+			Reason: fmt.Sprintf("sealed segment ends at message offset %d, the next one starts at %d", s.next, nextBase)}
 	}
 	p.rec.IndexesRebuilt++
-	return p.writeIndex(s, false)
+	return s.writeIndex(p.fs)
 }
 
-// indexMatches loads s's index file and checks it against the log: well
+// readHeader reads and decodes the batch header at pos. ok is false if
+// the file ends first or the header does not decode; err is an I/O error.
+func readHeader(f vfs.File, pos int64, h *wire.BatchHeader) (ok bool, err error) {
+	var hb [wire.BatchHeaderSize]byte
+	if n, err := f.ReadAt(hb[:], pos); n < len(hb) {
+		if err == nil || errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		return false, err
+	}
+	return h.Decode(hb[:]) == nil, nil
+}
+
+// indexMatches loads s's index file and checks it against the log f: well
 // formed entries covering the file, the last one naming a batch that ends
-// the file and the segment.
-func (p *Partition) indexMatches(s *segment, nextBase uint64) bool {
+// the file and the segment. A missing or damaged index does not match;
+// err reports I/O failures only.
+func (p *Partition) indexMatches(s *segment, f vfs.File, nextBase uint64) (bool, error) {
 	b, err := vfs.ReadFile(p.fs, s.indexName)
-	if err != nil || len(b) == 0 || len(b)%IndexEntrySize != 0 {
-		return false
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("partition: read %s: %w", s.indexName, err)
+	}
+	if len(b) == 0 || len(b)%IndexEntrySize != 0 {
+		return false, nil
 	}
 	s.entries = make([]indexEntry, 0, len(b)/IndexEntrySize)
 	for i := 0; i < len(b); i += IndexEntrySize {
 		e := decodeIndexEntry(b[i:])
 		if n := len(s.entries); n == 0 && (e.rel != 0 || e.pos != 0) ||
 			n > 0 && (e.rel <= s.entries[n-1].rel || e.pos <= s.entries[n-1].pos || e.ts < s.entries[n-1].ts) {
-			return false
+			return false, nil
 		}
 		s.entries = append(s.entries, e)
 	}
 	last := s.entries[len(s.entries)-1]
-	var hb [wire.BatchHeaderSize]byte
 	var h wire.BatchHeader
-	if _, err := s.log.ReadAt(hb[:], int64(last.pos)); err != nil || h.Decode(hb[:]) != nil {
-		return false
+	if ok, err := readHeader(f, int64(last.pos), &h); !ok || err != nil {
+		return false, err
 	}
 	s.next = s.base + uint64(last.rel) + uint64(h.MessageCount)
-	return int64(last.pos)+int64(h.BatchLength) == s.size && h.BaseOffset == s.base+uint64(last.rel) &&
-		h.BaseTimestamp == last.ts && h.PartitionID == uint64(p.id) && s.next == nextBase
+	return h.BatchLength == uint64(s.size-int64(last.pos)) && h.BaseOffset == s.base+uint64(last.rel) &&
+		h.BaseTimestamp == last.ts && h.PartitionID == uint64(p.id) && s.next == nextBase, nil
 }
 
-// loadActive opens the active segment, verifies every batch and truncates
-// the file at the first one that fails, then rewrites its index.
+// loadActive opens the active segment and verifies every batch. At the
+// first batch that fails it tells a torn tail from interior corruption
+// (see the package doc): a torn tail is truncated away durably and
+// reported in Recovery; corruption fails Open with a *CorruptError and
+// changes nothing.
 func (p *Partition) loadActive(s *segment) error {
 	f, err := p.fs.OpenReadWrite(s.logName)
 	if err != nil {
@@ -165,11 +196,17 @@ func (p *Partition) loadActive(s *segment) error {
 		}
 	}
 	for pos := int64(0); pos < size; {
-		h, ok, err := p.checkBatch(&w, pos, s.next, lastTS)
+		h, reason, err := p.checkBatch(&w, pos, lastTS)
 		if err != nil {
 			return fmt.Errorf("partition: open %s: %w", s.logName, err)
 		}
-		if !ok {
+		if reason == "" && h.BaseOffset != s.next {
+			reason = fmt.Sprintf("base offset %d, want %d", h.BaseOffset, s.next)
+		}
+		if reason != "" {
+			if err := p.tornOrCorrupt(&w, s, pos, reason, lastTS); err != nil {
+				return err
+			}
 			break
 		}
 		s.entries = append(s.entries, indexEntry{rel: uint32(s.next - s.base), pos: uint32(pos), ts: h.BaseTimestamp})
@@ -179,8 +216,9 @@ func (p *Partition) loadActive(s *segment) error {
 		s.size = pos
 	}
 	p.rec.Batches = len(s.entries)
+	s.synced = s.size
 	if s.size < size {
-		p.rec.TornBytes = size - s.size
+		p.rec.TornBytes, p.rec.TornFile, p.rec.TornOffset = size-s.size, s.logName, s.size
 		if err := f.Truncate(s.size); err != nil {
 			return fmt.Errorf("partition: truncate %s: %w", s.logName, err)
 		}
@@ -188,59 +226,86 @@ func (p *Partition) loadActive(s *segment) error {
 			return fmt.Errorf("partition: truncate %s: %w", s.logName, err)
 		}
 	}
-	return p.writeIndex(s, true)
+	return nil
 }
 
-// checkBatch verifies the batch at pos. ok is false for a torn or damaged
-// batch; err is an I/O error.
-func (p *Partition) checkBatch(w *window, pos int64, want, lastTS uint64) (wire.BatchHeader, bool, error) {
-	var h wire.BatchHeader
-	if w.size-pos < wire.BatchHeaderSize+wire.MessageHeaderSize {
-		return h, false, nil
+// tornOrCorrupt decides about the first bad batch, at pos: interior
+// corruption if a verifiable batch of this partition, later in the log
+// than the bad one, starts anywhere after it; otherwise a torn tail.
+func (p *Partition) tornOrCorrupt(w *window, s *segment, pos int64, reason string, lastTS uint64) error {
+	for q := pos + 1; q+minBatchSize <= w.size; q++ {
+		b, err := w.at(q, 8)
+		if err != nil {
+			return fmt.Errorf("partition: open %s: %w", s.logName, err)
+		}
+		if binary.LittleEndian.Uint64(b) != uint64(p.id) {
+			continue // cheap filter: every batch starts with its partition id
+		}
+		if b, err = w.at(q, wire.BatchHeaderSize); err != nil {
+			return fmt.Errorf("partition: open %s: %w", s.logName, err)
+		}
+		if !plausibleHeader(b, s.next, lastTS, w.size-q) {
+			continue
+		}
+		h, why, err := p.checkBatch(w, q, lastTS)
+		if err != nil {
+			return fmt.Errorf("partition: open %s: %w", s.logName, err)
+		}
+		if why == "" && h.BaseOffset > s.next {
+			return &CorruptError{Path: s.logName, Offset: pos,
+				Reason: fmt.Sprintf("%s, and a valid batch at offset %d follows at byte %d", reason, h.BaseOffset, q)}
+		}
+	}
+	return nil
+}
+
+// plausibleHeader is tornOrCorrupt's second filter, on the raw header b
+// of a batch that would fit in room bytes: a base offset above after, a
+// timestamp not below lastTS, a length in range and at least one
+// message. It allocates nothing, so a long torn tail is scanned fast.
+func plausibleHeader(b []byte, after, lastTS uint64, room int64) bool {
+	n := binary.LittleEndian.Uint64(b[32:])
+	return binary.LittleEndian.Uint64(b[8:]) > after && binary.LittleEndian.Uint64(b[16:]) >= lastTS &&
+		n >= minBatchSize && n <= maxBatchSize && n <= uint64(room) && binary.LittleEndian.Uint32(b[48:]) > 0
+}
+
+// minBatchSize is the smallest batch record: a header and one message
+// header.
+const minBatchSize = wire.BatchHeaderSize + wire.MessageHeaderSize
+
+// checkBatch verifies the batch at pos: layout, partition id, every
+// checksum and a timestamp not below lastTS; the caller checks its base
+// offset. reason is empty for a good batch and says what failed
+// otherwise; err is an I/O error.
+func (p *Partition) checkBatch(w *window, pos int64, lastTS uint64) (h wire.BatchHeader, reason string, err error) {
+	if w.size-pos < minBatchSize {
+		return h, "incomplete batch", nil
 	}
 	hb, err := w.at(pos, wire.BatchHeaderSize)
 	if err != nil {
-		return h, false, err
+		return h, "", err
 	}
-	if h.Decode(hb) != nil || h.BatchLength < wire.BatchHeaderSize+wire.MessageHeaderSize ||
-		h.BatchLength > maxBatchSize || int64(h.BatchLength) > w.size-pos ||
-		h.BaseOffset != want || h.PartitionID != uint64(p.id) || h.BaseTimestamp < lastTS {
-		return h, false, nil
+	if err := h.Decode(hb); err != nil {
+		return h, fmt.Sprintf("bad batch header: %v", err), nil
+	}
+	switch {
+	case h.BatchLength < minBatchSize || h.BatchLength > maxBatchSize:
+		return h, fmt.Sprintf("batch length %d out of range", h.BatchLength), nil
+	case int64(h.BatchLength) > w.size-pos:
+		return h, fmt.Sprintf("batch length %d runs past the end of the file", h.BatchLength), nil
+	case h.PartitionID != uint64(p.id):
+		return h, fmt.Sprintf("partition id %d, want %d", h.PartitionID, p.id), nil
+	case h.BaseTimestamp < lastTS:
+		return h, fmt.Sprintf("timestamp %d before the previous batch's %d", h.BaseTimestamp, lastTS), nil
 	}
 	rec, err := w.at(pos, int(h.BatchLength))
 	if err != nil {
-		return h, false, err
+		return h, "", err
 	}
-	if wire.VerifyBatch(rec) != nil {
-		return h, false, nil
+	if err := wire.VerifyBatch(rec); err != nil {
+		return h, fmt.Sprintf("checksum: %v", err), nil
 	}
-	return h, true, nil
-}
-
-// writeIndex rewrites s's index file from s.entries; active segments keep
-// it open for appends.
-func (p *Partition) writeIndex(s *segment, keepOpen bool) error {
-	f, err := p.fs.Create(s.indexName)
-	if err != nil {
-		return fmt.Errorf("partition: rebuild %s: %w", s.indexName, err)
-	}
-	b := make([]byte, 0, len(s.entries)*IndexEntrySize)
-	for _, e := range s.entries {
-		b = e.append(b)
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("partition: rebuild %s: %w", s.indexName, err)
-	}
-	s.index = f
-	if !keepOpen {
-		if err := f.Sync(); err != nil {
-			return fmt.Errorf("partition: rebuild %s: %w", s.indexName, err)
-		}
-		s.index = nil
-		return f.Close()
-	}
-	return nil
+	return h, "", nil
 }
 
 // window reads a file through a buffer of scanWindow bytes.

@@ -39,17 +39,20 @@ func decodeIndexEntry(b []byte) indexEntry {
 //  1. entries[0].rel == 0 and entries[0].pos == 0 when entries is non-empty;
 //     rel and pos strictly increase, ts never decreases.
 //  2. next == base + messages in the segment; size == log file size.
-//  3. index is nil once the segment is sealed.
+//  3. log is open (for appends) exactly while the segment is active; a
+//     sealed segment's log is reached through sealed and the FileCache.
+//  4. The active segment's index lives in entries only; its .index file
+//     is written, synced and closed when the segment is sealed.
 type segment struct {
 	base      uint64
 	next      uint64
 	size      int64
+	synced    int64 // bytes of the active log known durable; <= size
 	logName   string
 	indexName string
-	log       vfs.File
-	index     vfs.File
+	log       vfs.File   // the active segment's log; nil once sealed
+	sealed    cachedFile // a sealed segment's log, opened on demand
 	entries   []indexEntry
-	scratch   [IndexEntrySize]byte
 }
 
 func segmentName(dir string, base uint64, suffix string) string {
@@ -83,63 +86,92 @@ func listSegments(fsys vfs.FS, dir string) ([]uint64, []string, error) {
 	return bases, names, nil
 }
 
+func newSegment(fsys vfs.FS, dir string, base uint64) *segment {
+	s := &segment{base: base, next: base, logName: segmentName(dir, base, logSuffix), indexName: segmentName(dir, base, indexSuffix)}
+	s.sealed = cachedFile{fs: fsys, name: s.logName}
+	return s
+}
+
 // createSegment creates an empty active segment at base and syncs the
 // directory, so it exists before anything is written to it.
 func createSegment(fsys vfs.FS, dir string, base uint64) (*segment, error) {
-	s := &segment{base: base, next: base, logName: segmentName(dir, base, logSuffix), indexName: segmentName(dir, base, indexSuffix)}
+	s := newSegment(fsys, dir, base)
 	var err error
 	if s.log, err = fsys.Create(s.logName); err != nil {
 		return nil, fmt.Errorf("partition: create %s: %w", s.logName, err)
 	}
-	if s.index, err = fsys.Create(s.indexName); err != nil {
-		s.log.Close()
-		return nil, fmt.Errorf("partition: create %s: %w", s.indexName, err)
-	}
 	if err := fsys.SyncDir(dir); err != nil {
-		s.close()
+		s.log.Close()
 		return nil, fmt.Errorf("partition: create %s: %w", s.logName, err)
 	}
 	return s, nil
 }
 
-// appendBatch writes a stamped batch and its index entry.
+// appendBatch writes a stamped batch to the active segment's log and
+// records its index entry in memory.
 func (s *segment) appendBatch(batch []byte, base, ts uint64, count uint32) error {
-	e := indexEntry{rel: uint32(base - s.base), pos: uint32(s.size), ts: ts}
 	if _, err := s.log.Write(batch); err != nil {
 		return err
 	}
-	if _, err := s.index.Write(e.append(s.scratch[:0])); err != nil {
-		return err
-	}
-	s.entries = append(s.entries, e)
+	s.entries = append(s.entries, indexEntry{rel: uint32(base - s.base), pos: uint32(s.size), ts: ts})
 	s.size += int64(len(batch))
 	s.next = base + uint64(count)
 	return nil
 }
 
-// seal syncs the index and closes it; the log must already be synced.
-func (s *segment) seal() error {
-	if err := s.index.Sync(); err != nil {
-		return err
+// writeIndex writes s's index file from s.entries and syncs it: when s is
+// sealed, and when a sealed index is rebuilt.
+func (s *segment) writeIndex(fsys vfs.FS) error {
+	f, err := fsys.Create(s.indexName)
+	if err != nil {
+		return fmt.Errorf("partition: write %s: %w", s.indexName, err)
 	}
-	err := s.index.Close()
-	s.index = nil
+	b := make([]byte, 0, len(s.entries)*IndexEntrySize)
+	for _, e := range s.entries {
+		b = e.append(b)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("partition: write %s: %w", s.indexName, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("partition: write %s: %w", s.indexName, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("partition: write %s: %w", s.indexName, err)
+	}
+	return nil
+}
+
+// close closes s's files: the active log, and the log as the cache holds
+// it (a sealed segment's, or an active one read while its own file was
+// closed by a recovery that could not reopen it).
+func (s *segment) close(c *FileCache) error {
+	err := c.drop(&s.sealed)
+	if s.log != nil {
+		if e := s.log.Close(); err == nil {
+			err = e
+		}
+		s.log = nil
+	}
 	return err
 }
 
-func (s *segment) close() error {
-	var err error
+// acquire returns s's log for reading, pinned in the cache if s is
+// sealed; release it after.
+func (s *segment) acquire(c *FileCache) (vfs.File, error) {
 	if s.log != nil {
-		err = s.log.Close()
-		s.log = nil
+		return s.log, nil
 	}
-	if s.index != nil {
-		if e := s.index.Close(); err == nil {
-			err = e
-		}
-		s.index = nil
+	return c.acquire(&s.sealed)
+}
+
+// release undoes acquire.
+func (s *segment) release(c *FileCache) {
+	if s.log == nil {
+		c.release(&s.sealed)
 	}
-	return err
 }
 
 // find returns the index of the entry holding offset off, which must be

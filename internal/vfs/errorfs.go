@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // Op is one file system operation as an Injector sees it.
@@ -57,11 +58,88 @@ func AfterN(n int, filter func(Op) bool) Injector {
 }
 
 // TornWrite is an error an Injector returns to make a Write store only the
-// first Keep bytes before failing with ErrInjected.
-type TornWrite struct{ Keep int }
+// first Keep bytes before failing with Err (ErrInjected if nil), as a
+// write(2) that fills the disk stores a prefix and then fails.
+type TornWrite struct {
+	Keep int
+	Err  error
+}
 
 func (t TornWrite) Error() string { return "vfs: injected torn write" }
-func (t TornWrite) Unwrap() error { return ErrInjected }
+
+// Unwrap returns Err, or ErrInjected.
+func (t TornWrite) Unwrap() error {
+	if t.Err != nil {
+		return t.Err
+	}
+	return ErrInjected
+}
+
+// ErrNoSpace is an injected full disk: it matches both ErrInjected and
+// syscall.ENOSPC with errors.Is, as the operating system's error would.
+var ErrNoSpace error = &injectedErrno{syscall.ENOSPC}
+
+// ErrTooManyFiles is an injected file descriptor limit: it matches both
+// ErrInjected and syscall.EMFILE.
+var ErrTooManyFiles error = &injectedErrno{syscall.EMFILE}
+
+type injectedErrno struct{ errno syscall.Errno }
+
+func (e *injectedErrno) Error() string   { return "vfs: injected error: " + e.errno.Error() }
+func (e *injectedErrno) Unwrap() []error { return []error{ErrInjected, e.errno} }
+
+// OnNth returns an Injector that fails only the n-th operation of kind
+// (counting from 1) with err: ENOSPC on write N, a failed fsync on sync
+// N. It is safe for concurrent use.
+func OnNth(kind OpKind, n int, err error) Injector {
+	var mu sync.Mutex
+	seen := 0
+	return func(op Op) error {
+		if op.Kind != kind {
+			return nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if seen++; seen == n {
+			return err
+		}
+		return nil
+	}
+}
+
+// Switch is an Injector whose faults are turned on and off while the file
+// system is in use: a disk that fills up and is freed again, a device
+// whose fsyncs fail for a while. Pass its Inject method to WithErrors.
+// The zero value injects nothing; it is safe for concurrent use.
+type Switch struct {
+	mu   sync.Mutex       // guards the following field
+	errs map[OpKind]error // the error each kind of operation fails with
+}
+
+// Set makes every later operation of kind fail with err (a TornWrite for
+// OpWrite stores its prefix first).
+func (s *Switch) Set(kind OpKind, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.errs == nil {
+		s.errs = map[OpKind]error{}
+	}
+	s.errs[kind] = err
+}
+
+// Clear turns every fault off.
+func (s *Switch) Clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.errs)
+}
+
+// Inject is the Injector: it returns the error set for op's kind.
+func (s *Switch) Inject(op Op) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.errs[op.Kind]
+}
 
 type errorFS struct {
 	fs  FS

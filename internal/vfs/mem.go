@@ -400,9 +400,9 @@ func (i memInfo) Name() string { return i.name }
 func (i memInfo) Size() int64  { return i.size }
 func (i memInfo) Mode() fs.FileMode {
 	if i.dir {
-		return fs.ModeDir | 0o755
+		return fs.ModeDir | DirPerm
 	}
-	return 0o644
+	return FilePerm
 }
 func (i memInfo) ModTime() time.Time { return time.Time{} }
 func (i memInfo) IsDir() bool        { return i.dir }

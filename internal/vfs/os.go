@@ -9,13 +9,15 @@ import (
 )
 
 // Default is the operating system's file system. Sync is fsync(2) (through
-// os.File.Sync), and SyncDir fsyncs the directory itself.
+// os.File.Sync), and SyncDir fsyncs the directory itself. It creates files
+// with mode FilePerm and directories with the caller's mode masked by
+// DirPerm, so no group or other bit is ever set (the umask may clear more).
 var Default FS = osFS{}
 
 type osFS struct{}
 
 func (osFS) Create(name string) (File, error) {
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC|os.O_APPEND, FilePerm)
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +33,7 @@ func (osFS) Open(name string) (File, error) {
 }
 
 func (osFS) OpenReadWrite(name string) (File, error) {
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_APPEND, FilePerm)
 	if err != nil {
 		return nil, err
 	}
@@ -42,9 +44,11 @@ func (osFS) Remove(name string) error              { return os.Remove(name) }
 func (osFS) Rename(oldname, newname string) error  { return os.Rename(oldname, newname) }
 func (osFS) Stat(name string) (fs.FileInfo, error) { return os.Stat(name) }
 
-// MkdirAll creates the missing directories from the top down and fsyncs the
-// parent of each one it creates, so the whole chain is durable on return.
+// MkdirAll creates the missing directories from the top down, with mode
+// perm&DirPerm, and fsyncs the parent of each one it creates, so the whole
+// chain is durable on return.
 func (o osFS) MkdirAll(dir string, perm fs.FileMode) error {
+	perm &= DirPerm
 	dir = filepath.Clean(dir)
 	var missing []string
 	for d := dir; ; d = filepath.Dir(d) {

@@ -47,6 +47,15 @@ type File interface {
 	Stat() (fs.FileInfo, error)
 }
 
+// Permissions of what Default creates. Shoal's data directory holds the
+// metadata journal (password and token hashes) next to the message logs,
+// so nothing is readable by group or others: files are FilePerm, and
+// directories DirPerm whatever mode the caller passes to MkdirAll.
+const (
+	FilePerm fs.FileMode = 0o600
+	DirPerm  fs.FileMode = 0o700
+)
+
 // ErrInjected is the error WithErrors returns for an injected failure.
 var ErrInjected = errors.New("vfs: injected error")
 

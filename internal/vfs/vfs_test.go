@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"syscall"
 	"testing"
 )
 
@@ -232,5 +233,62 @@ func TestErrorInjection(t *testing.T) {
 	}
 	if OpSync.String() != "sync" || OpKind(99).String() != "OpKind(99)" {
 		t.Fatal("OpKind.String")
+	}
+}
+
+func TestInjectors(t *testing.T) {
+	m := NewMem()
+	m.MkdirAll("d", 0o700)
+	var sw Switch
+	fsys := WithErrors(m, sw.Inject)
+	f, err := fsys.Create("d/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw.Set(OpWrite, TornWrite{Keep: 1, Err: ErrNoSpace})
+	if n, err := f.Write([]byte("ab")); n != 1 || !errors.Is(err, syscall.ENOSPC) || !errors.Is(err, ErrInjected) {
+		t.Fatalf("full disk Write = %d, %v", n, err)
+	}
+	sw.Set(OpSync, ErrInjected)
+	if err := f.Sync(); !errors.Is(err, ErrInjected) {
+		t.Fatalf("Sync = %v", err)
+	}
+	sw.Clear()
+	if _, err := f.Write([]byte("c")); err != nil || f.Sync() != nil {
+		t.Fatalf("after Clear: %v", err)
+	}
+	f.Close()
+
+	nth := WithErrors(m, OnNth(OpWrite, 2, ErrNoSpace))
+	g, _ := nth.Create("d/g")
+	for i, want := range []bool{false, true, false} {
+		if _, err := g.Write([]byte("x")); (err != nil) != want {
+			t.Fatalf("write %d: %v", i+1, err)
+		}
+	}
+	g.Close()
+
+	l := WithOpenLimit(m, 2)
+	a, err1 := l.Open("d/f")
+	b, err2 := l.OpenReadWrite("d/g")
+	if err1 != nil || err2 != nil || l.InUse() != 2 {
+		t.Fatalf("opens under the limit: %v %v", err1, err2)
+	}
+	if _, err := l.Create("d/h"); !errors.Is(err, syscall.EMFILE) {
+		t.Fatalf("open past the limit = %v", err)
+	}
+	a.Close()
+	a.Close() // a second Close gives nothing back twice
+	if c, err := l.Create("d/h"); err != nil {
+		t.Fatal(err)
+	} else {
+		c.Close()
+	}
+	b.Close()
+	if l.InUse() != 0 || l.Peak() != 2 {
+		t.Fatalf("in use %d, peak %d", l.InUse(), l.Peak())
+	}
+	if _, err := l.Open("d/missing"); err == nil || l.InUse() != 0 {
+		t.Fatalf("failed open kept a slot: %v, %d", err, l.InUse())
 	}
 }
