@@ -59,6 +59,18 @@ func (s *State) copyUsers() {
 	s.byName = maps.Clone(s.byName)
 }
 
+// Preview returns the Result applying o would give, effects included,
+// without changing s: the apply runs on a copy (next). The metadata
+// writer previews an operation that creates partitions, creates them, and
+// only then journals it, so a topic is never acknowledged without its
+// partitions.
+func (s *State) Preview(o Op) Result {
+	if r := s.Check(o); !r.OK() {
+		return r
+	}
+	return s.next(o).ApplyOp(o)
+}
+
 // Clone returns a deep copy of s.
 func (s *State) Clone() *State {
 	n := *s

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math"
 	"path"
@@ -79,81 +80,114 @@ func (srv *Server) onPartitionShard(t metadata.TopicInfo, p metadata.Partition, 
 	return srv.owner(p).Post(func(s *shard.Shard) { fn(s, srv.shards[s.ID()]) })
 }
 
-// storage is the service's Storage: the partitions on their owners.
+// storage is the service's Storage: the partitions on their owners. Its
+// methods run on the metadata writer and wait for the owners (S5: only an
+// owner touches its partitions), so the writer reports an operation only
+// once its partitions are in place.
 type storage struct{ srv *Server }
 
-// Carry does the partition work a committed metadata operation asks for
-// (metadata.Effect), in order, on the partitions' owners. It runs on the
-// metadata writer right after the apply; posts to one owner keep their
-// order, so a later request for a created partition finds it.
-func (st storage) Carry(effects []metadata.Effect) {
+// Create creates the partitions of creation effects on their owners. A
+// directory left by a deleted partition with the same ids is wiped
+// (partition.Create). If any fails, the ones created are removed again
+// and the first error is returned.
+func (st storage) Create(effects []metadata.Effect) error {
 	srv := st.srv
+	type result struct {
+		t   metadata.TopicInfo
+		p   metadata.Partition
+		err error
+	}
+	var results []chan result
 	for _, e := range effects {
-		switch e.Kind {
-		case metadata.EffectCreatePartitions:
-			srv.createPartitions(e.Topic, e.From)
-		case metadata.EffectDropPartitions:
-			srv.dropPartitions(e.Topic, e.From)
-		case metadata.EffectPurgePartitions:
-			srv.purgePartitions(e.Topic)
+		cfg := partitionConfig(e.Topic.Options)
+		for _, p := range e.Topic.Partitions[e.From:] {
+			t, k, ch := e.Topic, partKey{e.Topic.Stream, e.Topic.ID, p.ID}, make(chan result, 1)
+			results = append(results, ch)
+			err := srv.onPartitionShard(t, p, func(_ *shard.Shard, sst *shardState) {
+				if old := sst.parts[k]; old != nil {
+					old.Close()
+					delete(sst.parts, k)
+				}
+				delete(sst.broken, k)
+				part, err := partition.Create(srv.fs, srv.partitionDir(k), p.ID, cfg)
+				if err == nil {
+					sst.parts[k] = part
+					srv.publish(k, part)
+				}
+				ch <- result{t, p, err}
+			})
+			if err != nil {
+				ch <- result{t, p, fmt.Errorf("partition %d/%d/%d: owner busy: %w", k.stream, k.topic, k.partition, err)}
+			}
 		}
 	}
+	var first error
+	var undo []metadata.Effect
+	for _, ch := range results {
+		r := <-ch
+		switch {
+		case r.err != nil && first == nil:
+			first = r.err
+		case r.err == nil:
+			t := r.t
+			t.Partitions = []metadata.Partition{r.p}
+			undo = append(undo, metadata.Effect{Kind: metadata.EffectDropPartitions, Topic: t})
+		}
+	}
+	if first != nil {
+		st.Carry(undo)
+	}
+	return first
 }
 
-// createPartitions creates the partitions of t from index from on, on
-// their owners, after the metadata committed them. A partition directory
-// left by a deleted one with the same ids is wiped (partition.Create).
-// It runs on the metadata writer; posts to one owner keep their order, so
-// a later request for the partition finds it created.
-func (srv *Server) createPartitions(t metadata.TopicInfo, from int) {
-	cfg := partitionConfig(t.Options)
-	for _, p := range t.Partitions[from:] {
-		k := partKey{t.Stream, t.ID, p.ID}
-		err := srv.onPartitionShard(t, p, func(s *shard.Shard, st *shardState) {
-			if old := st.parts[k]; old != nil {
-				old.Close()
-				delete(st.parts, k)
-			}
-			part, err := partition.Create(srv.fs, srv.partitionDir(k), p.ID, cfg)
-			if err != nil {
-				srv.log.Error("partition create failed", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
-				return
-			}
-			st.parts[k] = part
-			srv.publish(k, part)
-		})
-		if err != nil {
-			srv.log.Error("partition create not delivered", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+// Carry does drop and purge effects on the partitions' owners, in order,
+// and returns once every owner has done its part.
+func (st storage) Carry(effects []metadata.Effect) {
+	srv := st.srv
+	var wg sync.WaitGroup
+	for _, e := range effects {
+		switch e.Kind {
+		case metadata.EffectDropPartitions:
+			srv.dropPartitions(&wg, e.Topic, e.From)
+		case metadata.EffectPurgePartitions:
+			srv.purgePartitions(&wg, e.Topic)
 		}
 	}
+	wg.Wait()
 }
 
 // dropPartitions closes and removes the partitions of t from index from
 // on, after the metadata deleted them.
-func (srv *Server) dropPartitions(t metadata.TopicInfo, from int) {
+func (srv *Server) dropPartitions(wg *sync.WaitGroup, t metadata.TopicInfo, from int) {
 	for _, p := range t.Partitions[max(from, 0):] {
 		k := partKey{t.Stream, t.ID, p.ID}
+		wg.Add(1)
 		err := srv.onPartitionShard(t, p, func(s *shard.Shard, st *shardState) {
+			defer wg.Done()
 			if old := st.parts[k]; old != nil {
 				old.Close()
 				delete(st.parts, k)
 			}
 			srv.pstats.Delete(k)
+			delete(st.broken, k)
 			if err := partition.RemoveAll(srv.fs, srv.partitionDir(k)); err != nil {
 				srv.log.Error("partition removal failed", "dir", srv.partitionDir(k), "err", err)
 			}
 		})
 		if err != nil {
+			wg.Done()
 			srv.log.Error("partition removal not delivered", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
 		}
 	}
 }
 
 // purgePartitions deletes every message of t's partitions, keeping them.
-func (srv *Server) purgePartitions(t metadata.TopicInfo) {
+func (srv *Server) purgePartitions(wg *sync.WaitGroup, t metadata.TopicInfo) {
 	for _, p := range t.Partitions {
 		k := partKey{t.Stream, t.ID, p.ID}
+		wg.Add(1)
 		err := srv.onPartitionShard(t, p, func(s *shard.Shard, st *shardState) {
+			defer wg.Done()
 			part, err := srv.partition(st, k, t)
 			if err == nil {
 				err = part.Purge()
@@ -164,6 +198,7 @@ func (srv *Server) purgePartitions(t metadata.TopicInfo) {
 			}
 		})
 		if err != nil {
+			wg.Done()
 			srv.log.Error("partition purge not delivered", "err", err)
 		}
 	}
@@ -175,13 +210,30 @@ func (srv *Server) partitionDir(k partKey) string {
 
 // partition returns the open partition k on its owner, opening it (after
 // a restart) on first use. st must be the owner's state.
+//
+// A partition found corrupt is remembered and refused from then on (each
+// Open would verify the whole active segment again) until it is deleted or
+// created anew; nothing in it is truncated (issue 15). A torn tail that
+// recovery cut is logged with its size.
 func (srv *Server) partition(st *shardState, k partKey, t metadata.TopicInfo) (*partition.Partition, error) {
 	if p := st.parts[k]; p != nil {
 		return p, nil
 	}
+	if err := st.broken[k]; err != nil {
+		return nil, err
+	}
 	p, err := partition.Open(srv.fs, srv.partitionDir(k), k.partition, partitionConfig(t.Options))
 	if err != nil {
+		if partition.IsCorrupt(err) {
+			st.broken[k] = err
+			srv.log.Error("partition corrupt: refusing to serve it", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+		}
 		return nil, err
+	}
+	if rec := p.Recovery(); rec.TornBytes > 0 || rec.OffsetsTornBytes > 0 || rec.IndexesRebuilt > 0 {
+		srv.log.Warn("partition recovered", "stream", k.stream, "topic", k.topic, "partition", k.partition,
+			"torn_file", rec.TornFile, "torn_offset", rec.TornOffset, "torn_bytes", rec.TornBytes,
+			"offsets_torn_bytes", rec.OffsetsTornBytes, "indexes_rebuilt", rec.IndexesRebuilt)
 	}
 	st.parts[k] = p
 	srv.publish(k, p)

@@ -111,7 +111,7 @@ func New(opts Options) (*Server, error) {
 	srv.shards = make([]*shardState, rt.Shards())
 	for i := range srv.shards {
 		srv.shards[i] = &shardState{conns: map[wire.ClientID]*session{}, parts: map[partKey]*partition.Partition{},
-			rr: map[partKey]uint32{}}
+			broken: map[partKey]error{}, rr: map[partKey]uint32{}}
 	}
 	srv.limiter = auth.NewLimiter(auth.LimiterConfig{Log: log, Now: srv.now})
 	srv.svc = service.New(service.Config{Store: store, Storage: storage{srv}, Shards: uint32(rt.Shards()), Now: srv.now, Logger: log})

@@ -19,7 +19,10 @@ const maxBacklog = 256
 type shardState struct {
 	conns map[wire.ClientID]*session
 	parts map[partKey]*partition.Partition // the partitions this shard owns, opened on use
-	rr    map[partKey]uint32               // balanced partitioning cursor per topic (partition unused)
+	// broken holds the partitions this shard owns that were found corrupt:
+	// refused until deleted or created anew.
+	broken map[partKey]error
+	rr     map[partKey]uint32 // balanced partitioning cursor per topic (partition unused)
 	// scratch is the owner's buffer for poll bodies; a reply frame copies
 	// out of it before the next request reuses it.
 	scratch []byte

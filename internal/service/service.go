@@ -30,10 +30,15 @@ type Caller struct {
 	Client wire.ClientID
 }
 
-// Storage carries out the partition work of committed operations.
+// Storage carries out the partition work of metadata operations. Both
+// methods run on the metadata writer and return once the work is done.
 type Storage interface {
-	// Carry does effects in order. It runs on the metadata writer before
-	// the operation's done, so a later request finds a created partition.
+	// Create creates the partitions of EffectCreatePartitions effects,
+	// before the operation is journaled. On error it has removed what it
+	// created, and the operation is refused.
+	Create(effects []metadata.Effect) error
+	// Carry does the other effects (drop, purge) of a committed
+	// operation, in order, before the operation's done.
 	Carry(effects []metadata.Effect)
 }
 
@@ -78,8 +83,8 @@ type Service struct {
 	storage   Storage
 	passwords *auth.Pool
 	shards    uint32
-	now     func() time.Time
-	log     *slog.Logger
+	now       func() time.Time
+	log       *slog.Logger
 
 	work chan func() // the writer's queue
 	wg   sync.WaitGroup
@@ -206,17 +211,76 @@ func (s *Service) offload(work func(), then func(), done Done) error {
 // done reports it only after that). A store failure is logged and
 // reported as StatusError; the journal is poisoned and later proposals
 // fail the same way. It runs on the writer.
+//
+// Partitions an operation creates are created first (Storage.Create, on a
+// preview of the apply): a topic is acknowledged only with its partitions
+// in place, and a creation that fails is refused with
+// StatusCannotCreatePartition and leaves nothing behind (issue 15).
 func (s *Service) propose(op metadata.Op) Outcome {
+	var created []metadata.Effect
+	if creates(op) {
+		preview := s.store.Current().Preview(op)
+		if !preview.OK() {
+			return Outcome{Status: preview.Status, Result: preview}
+		}
+		created = only(preview.Effects, metadata.EffectCreatePartitions)
+		if err := s.storage.Create(created); err != nil {
+			s.log.Error("partitions not created; operation refused", "kind", op.Kind(), "err", err)
+			return failed(wire.StatusCannotCreatePartition)
+		}
+	}
 	r, err := s.store.Propose(op)
 	if err != nil {
 		s.log.Error("metadata proposal failed", "kind", op.Kind(), "err", err)
+		if len(created) > 0 {
+			s.storage.Carry(dropping(created))
+		}
 		return failed(wire.StatusError)
 	}
 	if !r.OK() {
+		// A rejection; never after a preview, as the writer is alone.
 		return Outcome{Status: r.Status, Result: r}
 	}
-	s.storage.Carry(r.Effects)
+	s.storage.Carry(without(r.Effects, metadata.EffectCreatePartitions))
 	return Outcome{Status: wire.StatusOK, Result: r, State: s.store.Current()}
+}
+
+// creates reports whether op may create partitions.
+func creates(op metadata.Op) bool {
+	switch op.(type) {
+	case metadata.CreateTopic, metadata.CreatePartitions:
+		return true
+	}
+	return false
+}
+
+func only(effects []metadata.Effect, k metadata.EffectKind) []metadata.Effect {
+	var out []metadata.Effect
+	for _, e := range effects {
+		if e.Kind == k {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func without(effects []metadata.Effect, k metadata.EffectKind) []metadata.Effect {
+	var out []metadata.Effect
+	for _, e := range effects {
+		if e.Kind != k {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// dropping turns creations into the drops that undo them.
+func dropping(created []metadata.Effect) []metadata.Effect {
+	out := make([]metadata.Effect, len(created))
+	for i, e := range created {
+		out[i] = metadata.Effect{Kind: metadata.EffectDropPartitions, Topic: e.Topic, From: e.From}
+	}
+	return out
 }
 
 // write queues a write: on the writer it checks the caller against sc and

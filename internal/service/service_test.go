@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -11,8 +12,20 @@ import (
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
-// carried records the effects the service asks for, in order.
-type carried struct{ effects []metadata.Effect }
+// carried records the effects the service asks for, in order; fail makes
+// Create fail.
+type carried struct {
+	effects []metadata.Effect
+	fail    error
+}
+
+func (c *carried) Create(e []metadata.Effect) error {
+	if c.fail != nil {
+		return c.fail
+	}
+	c.effects = append(c.effects, e...)
+	return nil
+}
 
 func (c *carried) Carry(e []metadata.Effect) { c.effects = append(c.effects, e...) }
 
@@ -173,4 +186,29 @@ func TestPasswordPoolFull(t *testing.T) {
 		t.Fatalf("create user with the pool full: %v, want ErrBusy", err)
 	}
 	close(hold)
+}
+
+// TestCreateFailureRefusesTopic: when the partitions of a new topic cannot
+// be created, the topic is refused with CannotCreatePartition and nothing
+// is journaled (issue 15: a topic is never acknowledged without its
+// partitions).
+func TestCreateFailureRefusesTopic(t *testing.T) {
+	s, c := newService(t, 0)
+	if o := wait(t, func(d Done) error { return s.CreateStream(root, metadata.CreateStreamRequest{Name: "s"}, d) }); o.Status != wire.StatusOK {
+		t.Fatal(o.Status)
+	}
+	c.fail = errors.New("too many open files")
+	applied := s.State().Applied()
+	o := wait(t, func(d Done) error {
+		return s.CreateTopic(root, metadata.CreateTopicRequest{Stream: wire.NumericID(0), Partitions: 2, Name: "t"}, d)
+	})
+	if o.Status != wire.StatusCannotCreatePartition {
+		t.Fatalf("create with failing storage: %v", o.Status)
+	}
+	if s.State().Applied() != applied {
+		t.Fatal("a topic whose partitions failed was journaled")
+	}
+	if _, st := s.State().ResolveTopic(wire.NumericID(0), wire.NamedID("t")); st == wire.StatusOK {
+		t.Fatal("the refused topic exists")
+	}
 }
