@@ -101,3 +101,33 @@ func TestTopicCreateIsAtomic(t *testing.T) {
 		t.Fatalf("partition 0 of the refused topic is on disk: %v", err)
 	}
 }
+
+// With the metadata log gone but partition data present the server refuses
+// to start, with a clear error, rather than start fresh and overwrite the
+// data with the next topic it creates (issue 15, item 8).
+func TestMissingMetadataRefusesStart(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir)
+	c := ts.dial(client.WithCredentials("iggy", "iggy"))
+	if _, err := c.Request(context.Background(), wire.OpCreateStream, 0, append([]byte{1}, 's')); err != nil {
+		t.Fatal(err)
+	}
+	topic := binary.LittleEndian.AppendUint32(wire.NumericID(0).Append(nil), 1)
+	if _, err := c.Request(context.Background(), wire.OpCreateTopic, 0, append(topic, 1, 't')); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	ts.stop()
+	if err := os.Remove(filepath.Join(dir, "metadata", "journal.log")); err != nil {
+		t.Fatal(err)
+	}
+	opts := DefaultOptions()
+	opts.DataDir = dir
+	srv, err := New(opts)
+	if err == nil {
+		srv.Close()
+	}
+	if !errors.Is(err, ErrMetadataMissing) {
+		t.Fatalf("New without the metadata log: %v, want ErrMetadataMissing", err)
+	}
+}
