@@ -27,7 +27,7 @@ func BenchmarkHandshake(b *testing.B) {
 		dc, ac := net.Pipe()
 		errc := make(chan error, 1)
 		go func() { errc <- d.dial(ctx, dc, 1, binding{}) }()
-		if _, err := a.accept(ctx, ac, gate{}, binding{}); err != nil {
+		if _, err := a.accept(ctx, ac, nil, binding{}); err != nil {
 			b.Fatal(err)
 		}
 		if err := <-errc; err != nil {

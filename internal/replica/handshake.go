@@ -31,9 +31,10 @@ type binding struct {
 // peer is not connected already; any failure is answered with a Challenge
 // carrying the status and no MAC. The dialer checks the Challenge's status,
 // cluster id, sender, timestamp, MAC_a and only then records nonce_a. The
-// acceptor verifies MAC_d, only then records nonce_d (so a forged MAC never
-// uses up a ring slot) and only then claims the peer, so an unauthenticated
-// Hello can never hold a replica's slot.
+// acceptor verifies MAC_d and only then records nonce_d, so a forged MAC
+// never uses up a ring slot. Claiming the peer is the owning shard's work,
+// once the handshake has returned (shard.InboundReplica), so an
+// unauthenticated Hello can never hold a replica's slot.
 //
 // A handshaker is immutable and safe for concurrent use.
 type handshaker struct {
@@ -43,8 +44,6 @@ type handshaker struct {
 	now    func() time.Time
 	rand   io.Reader
 }
-
-var errAlreadyConnected = errors.New("replica: already connected")
 
 // frameBuf is one handshake frame.
 type frameBuf [wire.HeaderSize]byte
@@ -169,24 +168,17 @@ func (h *handshaker) dialSteps(nc net.Conn, peer wire.ReplicaID, bd binding) err
 	return write(nc, &b)
 }
 
-// gate lets the acceptor's caller admit a peer: busy refuses a Hello early
-// (with a status the dialer sees); claim runs once the dialer is
-// authenticated, and its error refuses the connection. Either may be nil.
-type gate struct {
-	busy  func(wire.ReplicaID) bool
-	claim func(wire.ReplicaID) error
-}
-
-// accept runs the acceptor side over nc, within ctx. It returns the peer's
-// id whenever it was read, so a caller can undo a claim after an error.
-func (h *handshaker) accept(ctx context.Context, nc net.Conn, g gate, bd binding) (wire.ReplicaID, error) {
+// accept runs the acceptor side over nc, within ctx. busy, if not nil,
+// refuses a Hello from a connected peer early, with a status the dialer
+// sees. It returns the peer's id whenever it was read, for the log.
+func (h *handshaker) accept(ctx context.Context, nc net.Conn, busy func(wire.ReplicaID) bool, bd binding) (wire.ReplicaID, error) {
 	restore := bound(ctx, nc)
 	defer restore()
-	peer, err := h.acceptSteps(nc, g, bd)
+	peer, err := h.acceptSteps(nc, busy, bd)
 	return peer, ctxErr(ctx, err)
 }
 
-func (h *handshaker) acceptSteps(nc net.Conn, g gate, bd binding) (wire.ReplicaID, error) {
+func (h *handshaker) acceptSteps(nc net.Conn, busy func(wire.ReplicaID) bool, bd binding) (wire.ReplicaID, error) {
 	var b frameBuf
 	refuse := func(peer wire.ReplicaID, re *RejectError) (wire.ReplicaID, error) {
 		// Best effort: tell the dialer why, so its log names the cause.
@@ -216,7 +208,7 @@ func (h *handshaker) acceptSteps(nc net.Conn, g gate, bd binding) (wire.ReplicaI
 	if h.nonces.Seen(peer, hello.Nonce) {
 		return refuse(peer, reject(ReasonReplayedNonce, "hello nonce from replica %d", peer))
 	}
-	if g.busy != nil && g.busy(peer) {
+	if busy != nil && busy(peer) {
 		return refuse(peer, reject(ReasonAlreadyConnected, "replica %d", peer))
 	}
 	t := transcript{
@@ -245,11 +237,6 @@ func (h *handshaker) acceptSteps(nc net.Conn, g gate, bd binding) (wire.ReplicaI
 	case !h.nonces.Insert(peer, t.nonceD):
 		// A concurrent handshake with the same nonce won the insert.
 		return peer, reject(ReasonReplayedNonce, "hello nonce from replica %d", peer)
-	}
-	if g.claim != nil {
-		if err := g.claim(peer); err != nil {
-			return peer, reject(ReasonAlreadyConnected, "replica %d: %v", peer, err)
-		}
 	}
 	return peer, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 
@@ -58,6 +59,21 @@ func TestTLSRefusesPlaintextAndWrongALPN(t *testing.T) {
 		t.Fatal("TLS client with the wrong ALPN connected")
 	}
 	b.logs.wait(t, 2, "ALPN refusal", attrs("replica handshake rejected", "side", "acceptor"))
+
+	// A client offering no ALPN at all gets through Go's TLS handshake,
+	// but the replica port still refuses it (tlsconn.Config.RequireALPN).
+	c, err = tls.Dial("tcp", b.addr(), tlsconn.ClientConfig(cert))
+	if err == nil {
+		_, err = c.Read(make([]byte, 1))
+		c.Close()
+	}
+	if err == nil {
+		t.Fatal("TLS client without ALPN was served")
+	}
+	rec := b.logs.wait(t, 3, "no-ALPN refusal", attrs("replica handshake rejected", "side", "acceptor"))
+	if !strings.Contains(rec["err"], "no application protocol") {
+		t.Fatalf("refused for %q, want the missing ALPN", rec["err"])
+	}
 	b.registryEmpty(t)
 	b.ownersEmpty(t)
 }
