@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"time"
 
+	"github.com/shoal-io/shoal/internal/transport/tcp"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -84,36 +84,6 @@ func write(nc net.Conn, b *frameBuf) error {
 	return nil
 }
 
-// bound applies ctx to nc for the duration of a handshake: its deadline
-// becomes nc's, and cancelling ctx (shutdown) unblocks any read or write.
-// The returned function restores nc; call it before handing nc on.
-func bound(ctx context.Context, nc net.Conn) func() {
-	if d, ok := ctx.Deadline(); ok {
-		nc.SetDeadline(d)
-	}
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	return func() {
-		stop()
-		nc.SetDeadline(time.Time{})
-	}
-}
-
-// ctxErr reports a handshake that ctx ended (cancelled, or past its
-// deadline, which nc hits at the same instant) as ctx's error.
-func ctxErr(ctx context.Context, err error) error {
-	var re *RejectError
-	if err == nil || errors.As(err, &re) {
-		return err
-	}
-	if cerr := ctx.Err(); cerr != nil {
-		return fmt.Errorf("replica: handshake: %w (%w)", context.Cause(ctx), err)
-	}
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return fmt.Errorf("replica: handshake: %w (%w)", context.DeadlineExceeded, err)
-	}
-	return err
-}
-
 func (h *handshaker) nonce() ([NonceSize]byte, error) {
 	var n [NonceSize]byte
 	_, err := io.ReadFull(h.rand, n[:])
@@ -124,9 +94,7 @@ func (h *handshaker) stamp() uint64 { return uint64(h.now().UnixNano()) }
 
 // dial runs the dialer side against peer over nc, within ctx.
 func (h *handshaker) dial(ctx context.Context, nc net.Conn, peer wire.ReplicaID, bd binding) error {
-	restore := bound(ctx, nc)
-	defer restore()
-	return ctxErr(ctx, h.dialSteps(nc, peer, bd))
+	return tcp.WithDeadline(ctx, nc, func() error { return h.dialSteps(nc, peer, bd) })
 }
 
 func (h *handshaker) dialSteps(nc net.Conn, peer wire.ReplicaID, bd binding) error {
@@ -172,10 +140,12 @@ func (h *handshaker) dialSteps(nc net.Conn, peer wire.ReplicaID, bd binding) err
 // refuses a Hello from a connected peer early, with a status the dialer
 // sees. It returns the peer's id whenever it was read, for the log.
 func (h *handshaker) accept(ctx context.Context, nc net.Conn, busy func(wire.ReplicaID) bool, bd binding) (wire.ReplicaID, error) {
-	restore := bound(ctx, nc)
-	defer restore()
-	peer, err := h.acceptSteps(nc, busy, bd)
-	return peer, ctxErr(ctx, err)
+	var peer wire.ReplicaID
+	err := tcp.WithDeadline(ctx, nc, func() (err error) {
+		peer, err = h.acceptSteps(nc, busy, bd)
+		return err
+	})
+	return peer, err
 }
 
 func (h *handshaker) acceptSteps(nc net.Conn, busy func(wire.ReplicaID) bool, bd binding) (wire.ReplicaID, error) {
