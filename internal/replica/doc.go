@@ -26,8 +26,9 @@
 // as tracked background work of its bus under the bus's HandshakeTimeout:
 // the transport's handshake (socket options, and TLS when configured,
 // both from internal/transport), then the ReplicaHello and its checks (a
-// replica already in the owner table is refused here, with a status), the
-// Challenge and the Finish. Only once the dialer is authenticated does the
+// replica in the owner table is refused here, with a status, unless this
+// Hello supersedes its connection: see below), the Challenge and the
+// Finish. Only once the dialer is authenticated does the
 // owner claim the owner table for it (so an unauthenticated Hello can
 // never hold a replica's slot) and install the connection on its own bus,
 // releasing the claim if the install fails; Inbound.Settled logs the
@@ -94,8 +95,20 @@
 // internal/transport/tcp, internal/transport/tlsconn, internal/shard and
 // lukechampine.com/blake3.
 //
-// A duplicate connection is refused, never swapped in: while a replica's old
-// connection is still installed (a crashed peer not yet detected by TCP
-// keepalive), its new dials are refused as already_connected until the old
-// one closes; the bus has no call to close a replica connection early.
+// # Duplicate connections
+//
+// A replica holds one connection per peer, and a newer one supersedes an
+// older one: a Hello from a connected lower peer is refused as
+// already_connected only if its timestamp is not newer than the Hello of
+// the installed connection. A newer one goes through the handshake, and
+// once it is authenticated the installed connection is closed at once
+// (shard.Runtime.CloseReplica; its connection-lost fires) and the new one
+// is claimed and installed. So a peer that crashed and restarted gets back
+// in at its first dial, rather than being refused until TCP keepalive
+// (about 25 s with the bus defaults) notices the half-open socket its
+// predecessor left behind. The timestamps order the two, so an older
+// handshake never displaces a newer connection; they come from the
+// dialer's clock, so a restarted peer whose clock stepped back is refused
+// until its old connection closes, as before. Only secret holders get
+// this far (the MAC proves membership).
 package replica

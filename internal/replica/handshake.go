@@ -28,13 +28,14 @@ type binding struct {
 //
 // The acceptor checks, in order: command, cluster id, the directional rule
 // (dialer < acceptor), the timestamp, that nonce_d is unused and that the
-// peer is not connected already; any failure is answered with a Challenge
-// carrying the status and no MAC. The dialer checks the Challenge's status,
-// cluster id, sender, timestamp, MAC_a and only then records nonce_a. The
-// acceptor verifies MAC_d and only then records nonce_d, so a forged MAC
-// never uses up a ring slot. Claiming the peer is the owning shard's work,
-// once the handshake has returned (shard.InboundReplica), so an
-// unauthenticated Hello can never hold a replica's slot.
+// peer holds no connection this Hello may not supersede (the caller's busy
+// check); any failure is answered with a Challenge carrying the status and
+// no MAC. The dialer checks the Challenge's status, cluster id, sender,
+// timestamp, MAC_a and only then records nonce_a. The acceptor verifies
+// MAC_d and only then records nonce_d, so a forged MAC never uses up a
+// ring slot. Claiming the peer is the owning shard's work, once the
+// handshake has returned (shard.InboundReplica), so an unauthenticated
+// Hello can never hold a replica's slot.
 //
 // A handshaker is immutable and safe for concurrent use.
 type handshaker struct {
@@ -136,10 +137,12 @@ func (h *handshaker) dialSteps(nc net.Conn, peer wire.ReplicaID, bd binding) err
 	return write(nc, &b)
 }
 
-// accept runs the acceptor side over nc, within ctx. busy, if not nil,
-// refuses a Hello from a connected peer early, with a status the dialer
-// sees. It returns the peer's id whenever it was read, for the log.
-func (h *handshaker) accept(ctx context.Context, nc net.Conn, busy func(wire.ReplicaID) bool, bd binding) (wire.ReplicaID, error) {
+// accept runs the acceptor side over nc, within ctx. busy, if not nil, is
+// asked about the Hello's sender and timestamp once the Hello has passed
+// the other checks; true refuses it as already connected, with a status
+// the dialer sees. accept returns the peer's id whenever it was read, for
+// the log.
+func (h *handshaker) accept(ctx context.Context, nc net.Conn, busy func(wire.ReplicaID, uint64) bool, bd binding) (wire.ReplicaID, error) {
 	var peer wire.ReplicaID
 	err := tcp.WithDeadline(ctx, nc, func() (err error) {
 		peer, err = h.acceptSteps(nc, busy, bd)
@@ -148,7 +151,7 @@ func (h *handshaker) accept(ctx context.Context, nc net.Conn, busy func(wire.Rep
 	return peer, err
 }
 
-func (h *handshaker) acceptSteps(nc net.Conn, busy func(wire.ReplicaID) bool, bd binding) (wire.ReplicaID, error) {
+func (h *handshaker) acceptSteps(nc net.Conn, busy func(wire.ReplicaID, uint64) bool, bd binding) (wire.ReplicaID, error) {
 	var b frameBuf
 	refuse := func(peer wire.ReplicaID, re *RejectError) (wire.ReplicaID, error) {
 		// Best effort: tell the dialer why, so its log names the cause.
@@ -178,7 +181,7 @@ func (h *handshaker) acceptSteps(nc net.Conn, busy func(wire.ReplicaID) bool, bd
 	if h.nonces.Seen(peer, hello.Nonce) {
 		return refuse(peer, reject(ReasonReplayedNonce, "hello nonce from replica %d", peer))
 	}
-	if busy != nil && busy(peer) {
+	if busy != nil && busy(peer, hello.Timestamp) {
 		return refuse(peer, reject(ReasonAlreadyConnected, "replica %d", peer))
 	}
 	t := transcript{

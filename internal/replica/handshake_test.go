@@ -318,16 +318,19 @@ func TestHandshakeCancel(t *testing.T) {
 	ac.Close()
 }
 
-// busy refuses a connected peer at its Hello, with a status the dialer
-// sees; it is asked once the Hello has passed the cheaper checks, and a
-// peer that is not busy gets through. (Claiming the peer is the owner's
+// busy, given the Hello's sender and timestamp, refuses a connected peer
+// at its Hello, with a status the dialer sees; it is asked once the Hello
+// has passed the cheaper checks, and a peer that is not busy gets through. (Claiming the peer is the owner's
 // work after the handshake: shard.TestInboundReplicaClaimsAfterHandshake.)
 func TestHandshakeBusy(t *testing.T) {
 	a := newSide(sampleSecret(), "c", 1, nil)
 	d := newSide(sampleSecret(), "c", 0, nil)
 	var calls []string
 	connected := true
-	busy := func(r wire.ReplicaID) bool { calls = append(calls, fmt.Sprint("busy ", r)); return connected }
+	busy := func(r wire.ReplicaID, ts uint64) bool {
+		calls = append(calls, fmt.Sprint("busy ", r, ts > 0))
+		return connected
+	}
 	errc := make(chan error, 1)
 	for _, want := range []bool{true, false} {
 		connected = want
@@ -343,7 +346,7 @@ func TestHandshakeBusy(t *testing.T) {
 			t.Fatalf("not busy: acceptor %d %v, dialer %v", peer, err, derr)
 		}
 	}
-	if want := []string{"busy 0", "busy 0"}; fmt.Sprint(calls) != fmt.Sprint(want) {
+	if want := []string{"busy 0 true", "busy 0 true"}; fmt.Sprint(calls) != fmt.Sprint(want) {
 		t.Fatalf("calls %v, want %v", calls, want)
 	}
 }

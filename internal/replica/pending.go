@@ -58,6 +58,7 @@ type Inbound struct {
 	p    transport.Pending // a tcp or tlsconn Pending
 	pl   *Plane
 	peer wire.ReplicaID
+	ts   uint64    // the Hello's timestamp
 	once sync.Once // releases the handshake slot
 }
 
@@ -75,13 +76,23 @@ func (in *Inbound) Handshake(ctx context.Context) (transport.Conn, error) {
 	}
 	nc, bd, err := stream(c)
 	if err == nil {
-		in.peer, err = in.pl.hs.accept(ctx, nc, in.pl.Connected, bd)
+		in.peer, err = in.pl.hs.accept(ctx, nc, in.busy, bd)
+	}
+	if err == nil {
+		err = in.pl.supersede(in.peer, in.ts)
 	}
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
 	return c, nil
+}
+
+// busy is the handshake's check of the Hello: it keeps the Hello's
+// timestamp and refuses a Hello that may not supersede r's connection.
+func (in *Inbound) busy(r wire.ReplicaID, ts uint64) bool {
+	in.ts = ts
+	return in.pl.stale(r, ts)
 }
 
 // Peer returns the replica id the dialer announced (authenticated once
@@ -98,8 +109,34 @@ func (in *Inbound) Settled(owner wire.ShardID, err error) {
 			"peer", int(in.peer), "remote", in.RemoteAddr(), "err", err)
 		return
 	}
+	in.pl.helloTS[in.peer].Store(in.ts)
 	in.pl.accepted.Add(1)
 	in.pl.log.Info("replica connected", "side", "acceptor", "peer", int(in.peer), "shard", int(owner))
+}
+
+// errSuperseded is the close cause of a connection that its peer's newer
+// connection replaced.
+var errSuperseded = errors.New("replica: superseded by the peer's newer connection")
+
+// stale reports whether a Hello from r stamped ts loses to r's installed
+// connection: r is connected and that connection's Hello is not older. A
+// newer Hello goes on to supersede it.
+func (pl *Plane) stale(r wire.ReplicaID, ts uint64) bool {
+	return pl.Connected(r) && ts <= pl.helloTS[r].Load()
+}
+
+// supersede makes room for r's authenticated connection whose Hello was
+// stamped ts: r's installed connection, if older, is closed at once (its
+// connection-lost fires and its owner table slot is freed) so that the
+// owner can claim r; if it is not older, the new one is refused.
+func (pl *Plane) supersede(r wire.ReplicaID, ts uint64) error {
+	if pl.stale(r, ts) {
+		return reject(ReasonAlreadyConnected, "replica %d holds a connection as new", r)
+	}
+	if pl.rt.CloseReplica(r, errSuperseded) {
+		pl.log.Info("replica connection superseded", "peer", int(r))
+	}
+	return nil
 }
 
 // Close abandons the connection.

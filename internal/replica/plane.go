@@ -99,6 +99,11 @@ type Plane struct {
 	// +checklocks:mu
 	dialing map[wire.ReplicaID]bool // a dial or dialer handshake is in flight
 
+	// helloTS holds, per lower peer, the Hello timestamp of its installed
+	// connection, which only a newer Hello supersedes. It is meaningful
+	// only while the owner table names the peer.
+	helloTS [256]atomic.Uint64
+
 	dials, accepts, accepted, shed atomic.Uint64
 }
 

@@ -88,3 +88,12 @@ func (s *Shard) installInbound(r wire.ReplicaID, c transport.Conn) error {
 	}
 	return nil
 }
+
+// CloseReplica closes replica r's connection on whichever shard holds it
+// (bus.Bus.CloseReplica): at once, with connection-lost fired and the
+// owner table slot freed before it returns, unless a teardown of its own
+// was already under way. It reports whether it closed one.
+func (rt *Runtime) CloseReplica(r wire.ReplicaID, cause error) bool {
+	owner, ok := rt.owners.Owner(r)
+	return ok && rt.shards[owner].bus.CloseReplica(r, cause)
+}

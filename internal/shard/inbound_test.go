@@ -155,3 +155,48 @@ func TestInboundReplicaClaimsAfterHandshake(t *testing.T) {
 		t.Fatalf("unexpected settle %+v", s)
 	}
 }
+
+// TestCloseReplica: the runtime closes a replica's connection on the shard
+// holding it; when CloseReplica returns, the owner table slot is free for
+// a new connection, and connection-lost reaches shard 0 once.
+func TestCloseReplica(t *testing.T) {
+	installed := make(chan struct{}, 1)
+	lost := make(chan wire.ReplicaID, 4)
+	rt := newRuntime(t, 3, Handlers{
+		OnReplicaMessage: func(s *Shard, r wire.ReplicaID, f *wire.Frame) {
+			installed <- struct{}{}
+			f.Release()
+		},
+		OnConnectionLost: func(s *Shard, r wire.ReplicaID) { lost <- r },
+	})
+	peer, p := replicaPeer(t)
+	if _, err := rt.DelegateReplica(4, p); err != nil {
+		t.Fatal(err)
+	}
+	f := transporttest.Frame(wire.CommandCommit, 0, 0)
+	wire.SealFrame(f)
+	if err := peer.SendBatch([][]byte{f}); err != nil {
+		t.Fatal(err)
+	}
+	<-installed
+	if !rt.CloseReplica(4, errors.New("superseded")) {
+		t.Fatal("CloseReplica found no connection")
+	}
+	if o, ok := rt.Owners().Owner(4); ok {
+		t.Fatalf("owner table still names shard %d", o)
+	}
+	if _, err := peer.ReadFrame(); err == nil {
+		t.Fatal("peer still connected")
+	}
+	if r := <-lost; r != 4 {
+		t.Fatalf("lost %d", r)
+	}
+	if rt.CloseReplica(4, nil) || rt.CloseReplica(5, nil) {
+		t.Fatal("closed a replica that is not connected")
+	}
+	stop(t, rt)
+	close(lost)
+	for r := range lost {
+		t.Fatalf("extra connection-lost for %d", r)
+	}
+}
