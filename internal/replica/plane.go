@@ -54,9 +54,11 @@ type Config struct {
 	// TLS, if set, wraps every replica connection in TLS 1.3 with ALPN
 	// iggy-replica, run on the owning shard before the replica handshake,
 	// whose MACs then absorb the session's exporter. The same config serves
-	// both roles: Certificates for accepting, RootCAs (or
-	// InsecureSkipVerify for self-signed peers) for dialing; an empty
-	// ServerName means the peer address's host.
+	// both roles: Certificates for accepting (and as the client
+	// certificate), RootCAs (or InsecureSkipVerify for self-signed peers)
+	// for dialing, ClientAuth and ClientCAs, if set, for checking the
+	// dialer's certificate (mutual TLS); an empty ServerName means the
+	// peer address's host.
 	TLS *tls.Config
 	// Nonces remembers peers' nonces; nil means a new store. Pass the old
 	// Plane's store (Plane.Nonces) to a restarted Plane in the same
