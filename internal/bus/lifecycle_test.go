@@ -235,3 +235,45 @@ func TestHeadOfLine(t *testing.T) {
 		t.Fatalf("outcome %+v after %d queued sends", out, sent)
 	}
 }
+
+// TestCloseReplica: closing a replica's connection tears it down before the
+// call returns (connection-lost has fired, the entry is free for the next
+// install) and the peer sees the close; a replica not connected here
+// reports false.
+func TestCloseReplica(t *testing.T) {
+	lost := make(chan wire.ReplicaID, 4)
+	b := New(1, DefaultConfig(), Hooks{OnConnectionLost: func(r wire.ReplicaID) { lost <- r }})
+	pc, ps := tcpPair(t)
+	if err := b.InstallReplica(4, ps); err != nil {
+		t.Fatal(err)
+	}
+	cause := errors.New("superseded")
+	if !b.CloseReplica(4, cause) {
+		t.Fatal("CloseReplica found no connection")
+	}
+	select {
+	case r := <-lost:
+		if r != 4 {
+			t.Fatalf("lost %d", r)
+		}
+	default:
+		t.Fatal("connection-lost had not fired when CloseReplica returned")
+	}
+	if b.HasReplica(4) || b.CloseReplica(4, cause) || b.CloseReplica(5, cause) {
+		t.Fatal("replica 4 still registered, or a missing replica was closed")
+	}
+	if _, err := pc.ReadFrame(); err == nil {
+		t.Fatal("peer still connected")
+	}
+	_, ps2 := tcpPair(t)
+	if err := b.InstallReplica(4, ps2); err != nil {
+		t.Fatalf("reinstall: %v", err)
+	}
+	if out := shutdown(t, b); out.Forced != 0 || out.Clean != 1 {
+		t.Fatalf("outcome %+v", out)
+	}
+	close(lost)
+	for r := range lost {
+		t.Fatalf("extra connection-lost for replica %d", r)
+	}
+}

@@ -16,26 +16,25 @@
 //
 // # Accepted connections and S6
 //
-// A dialed connection's peer is known before its handshake, so it goes
-// through shard.Runtime.DelegateReplica: the owner claims the owner table,
-// then runs Outbound.Handshake on its bus. An accepted connection's peer
-// names itself only in its first handshake frame, so it cannot be delegated
-// by id. Shard 0's accept loop therefore does no protocol work at all: it
-// takes a handshake slot (or sheds the connection), picks the owner with
-// the runtime's replica round robin (Runtime.NextReplicaOwner, a small hook
-// added to internal/shard for this) and posts the untouched connection to
-// that shard's inbox. The owner runs Inbound.Handshake as tracked background
-// work of its bus under the bus's HandshakeTimeout: TLS when configured,
-// then the ReplicaHello and its checks (a replica already in the owner
-// table is refused here, with a status), the Challenge and the Finish. Only
-// once the dialer is authenticated does the owner claim the owner table for
-// it (so an unauthenticated Hello can never hold a replica's slot) and
-// install the connection on its own bus, releasing the claim if the install
-// fails. Every byte of every handshake is read on the owning shard, and a
-// silent peer costs that shard one goroutine until the deadline, never an
-// accept loop. The alternative, a pre-read of the Hello on shard 0, would
-// have put protocol work on shard 0 and could not carry TLS, whose
-// handshake must precede the Hello.
+// The replica listener is served like any other: Start binds it through
+// shard 0's Serve (shard.ListenerSpec.Replica), so the runtime's own accept
+// loop runs it and does no protocol work. Its Accept only takes a
+// handshake slot (or sheds the connection); the loop then hands the
+// untouched connection to shard.Runtime.DelegateInboundReplica, because an
+// accepted connection's peer names itself only in its first handshake
+// frame and so cannot be delegated by id. The owner runs Inbound.Handshake
+// as tracked background work of its bus under the bus's HandshakeTimeout:
+// the transport's handshake (socket options, and TLS when configured,
+// both from internal/transport), then the ReplicaHello and its checks (a
+// replica in the owner table is refused here, with a status, unless this
+// Hello supersedes its connection: see below), the Challenge and the
+// Finish. Only once the dialer is authenticated does the
+// owner claim the owner table for it (so an unauthenticated Hello can
+// never hold a replica's slot) and install the connection on its own bus,
+// releasing the claim if the install fails; Inbound.Settled logs the
+// outcome. Every byte of every handshake is read on the owning shard, and
+// a silent peer costs that shard one goroutine until the deadline, never
+// an accept loop.
 //
 // # Handshake
 //
@@ -67,11 +66,16 @@
 // # TLS
 //
 // With Config.TLS set, every replica connection runs TLS 1.3 with ALPN
-// iggy-replica on the owning shard before the replica handshake, and both
-// MACs absorb the session's exporter (label "iggy replica psk binding",
-// mode 1): a relay that terminates the dialer's session and opens its own
-// to the acceptor forwards every byte and still fails both MACs. Installed
-// TLS connections copy each batch into one buffer for one Write.
+// iggy-replica on the owning shard before the replica handshake: the
+// internal/transport/tlsconn listener and Pending on the accepting side,
+// tlsconn.Client on the dialing side, both with RequireALPN, so a peer that
+// offers no ALPN is refused too. The one configuration serves both roles;
+// its ClientAuth and ClientCAs, if set, make it mutual. Both MACs absorb
+// the session's exporter (label "iggy replica psk binding", mode 1): a
+// relay that terminates the dialer's session and opens its own to the
+// acceptor forwards every byte and still fails both MACs. Installed TLS
+// connections are tlsconn.Conns, which write each batch with one TLS
+// write gathered into one syscall.
 //
 // # After the handshake
 //
@@ -80,19 +84,31 @@
 // connection) and whose writer batches. Senders seal their frames with
 // wire.SealFrame.
 //
-// Goroutines: the accept loop, the connector and each dial are tracked
-// background work of shard 0's bus; each handshake is tracked background
-// work of its owner's bus. Runtime.Shutdown therefore stops and waits for
-// all of them; Plane.Close stops accepting and dialing sooner. The only
-// lock is Plane.mu (the dialing set), never held across I/O or a call into
-// another package.
+// Goroutines: the package starts none of its own. The runtime's accept
+// loop, the connector and each dial are tracked background work of shard
+// 0's bus; each handshake is tracked background work of its owner's bus.
+// Runtime.Shutdown therefore stops and waits for all of them; Plane.Close
+// stops accepting and dialing sooner. The only lock is Plane.mu (the
+// dialing set), never held across I/O or a call into another package.
 //
 // Imports: the standard library, internal/wire, internal/transport,
-// internal/transport/tcp, internal/bus, internal/shard and
+// internal/transport/tcp, internal/transport/tlsconn, internal/shard and
 // lukechampine.com/blake3.
 //
-// A duplicate connection is refused, never swapped in: while a replica's old
-// connection is still installed (a crashed peer not yet detected by TCP
-// keepalive), its new dials are refused as already_connected until the old
-// one closes; the bus has no call to close a replica connection early.
+// # Duplicate connections
+//
+// A replica holds one connection per peer, and a newer one supersedes an
+// older one: a Hello from a connected lower peer is refused as
+// already_connected only if its timestamp is not newer than the Hello of
+// the installed connection. A newer one goes through the handshake, and
+// once it is authenticated the installed connection is closed at once
+// (shard.Runtime.CloseReplica; its connection-lost fires) and the new one
+// is claimed and installed. So a peer that crashed and restarted gets back
+// in at its first dial, rather than being refused until TCP keepalive
+// (about 25 s with the bus defaults) notices the half-open socket its
+// predecessor left behind. The timestamps order the two, so an older
+// handshake never displaces a newer connection; they come from the
+// dialer's clock, so a restarted peer whose clock stepped back is refused
+// until its old connection closes, as before. Only secret holders get
+// this far (the MAC proves membership).
 package replica

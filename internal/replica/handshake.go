@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"time"
 
+	"github.com/shoal-io/shoal/internal/transport/tcp"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -28,11 +28,13 @@ type binding struct {
 //
 // The acceptor checks, in order: command, cluster id, the directional rule
 // (dialer < acceptor), the timestamp, that nonce_d is unused and that the
-// peer is not connected already; any failure is answered with a Challenge
-// carrying the status and no MAC. The dialer checks the Challenge's status,
-// cluster id, sender, timestamp, MAC_a and only then records nonce_a. The
-// acceptor verifies MAC_d, only then records nonce_d (so a forged MAC never
-// uses up a ring slot) and only then claims the peer, so an unauthenticated
+// peer holds no connection this Hello may not supersede (the caller's busy
+// check); any failure is answered with a Challenge carrying the status and
+// no MAC. The dialer checks the Challenge's status, cluster id, sender,
+// timestamp, MAC_a and only then records nonce_a. The acceptor verifies
+// MAC_d and only then records nonce_d, so a forged MAC never uses up a
+// ring slot. Claiming the peer is the owning shard's work, once the
+// handshake has returned (shard.InboundReplica), so an unauthenticated
 // Hello can never hold a replica's slot.
 //
 // A handshaker is immutable and safe for concurrent use.
@@ -43,8 +45,6 @@ type handshaker struct {
 	now    func() time.Time
 	rand   io.Reader
 }
-
-var errAlreadyConnected = errors.New("replica: already connected")
 
 // frameBuf is one handshake frame.
 type frameBuf [wire.HeaderSize]byte
@@ -85,36 +85,6 @@ func write(nc net.Conn, b *frameBuf) error {
 	return nil
 }
 
-// bound applies ctx to nc for the duration of a handshake: its deadline
-// becomes nc's, and cancelling ctx (shutdown) unblocks any read or write.
-// The returned function restores nc; call it before handing nc on.
-func bound(ctx context.Context, nc net.Conn) func() {
-	if d, ok := ctx.Deadline(); ok {
-		nc.SetDeadline(d)
-	}
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	return func() {
-		stop()
-		nc.SetDeadline(time.Time{})
-	}
-}
-
-// ctxErr reports a handshake that ctx ended (cancelled, or past its
-// deadline, which nc hits at the same instant) as ctx's error.
-func ctxErr(ctx context.Context, err error) error {
-	var re *RejectError
-	if err == nil || errors.As(err, &re) {
-		return err
-	}
-	if cerr := ctx.Err(); cerr != nil {
-		return fmt.Errorf("replica: handshake: %w (%w)", context.Cause(ctx), err)
-	}
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return fmt.Errorf("replica: handshake: %w (%w)", context.DeadlineExceeded, err)
-	}
-	return err
-}
-
 func (h *handshaker) nonce() ([NonceSize]byte, error) {
 	var n [NonceSize]byte
 	_, err := io.ReadFull(h.rand, n[:])
@@ -125,9 +95,7 @@ func (h *handshaker) stamp() uint64 { return uint64(h.now().UnixNano()) }
 
 // dial runs the dialer side against peer over nc, within ctx.
 func (h *handshaker) dial(ctx context.Context, nc net.Conn, peer wire.ReplicaID, bd binding) error {
-	restore := bound(ctx, nc)
-	defer restore()
-	return ctxErr(ctx, h.dialSteps(nc, peer, bd))
+	return tcp.WithDeadline(ctx, nc, func() error { return h.dialSteps(nc, peer, bd) })
 }
 
 func (h *handshaker) dialSteps(nc net.Conn, peer wire.ReplicaID, bd binding) error {
@@ -169,24 +137,21 @@ func (h *handshaker) dialSteps(nc net.Conn, peer wire.ReplicaID, bd binding) err
 	return write(nc, &b)
 }
 
-// gate lets the acceptor's caller admit a peer: busy refuses a Hello early
-// (with a status the dialer sees); claim runs once the dialer is
-// authenticated, and its error refuses the connection. Either may be nil.
-type gate struct {
-	busy  func(wire.ReplicaID) bool
-	claim func(wire.ReplicaID) error
+// accept runs the acceptor side over nc, within ctx. busy, if not nil, is
+// asked about the Hello's sender and timestamp once the Hello has passed
+// the other checks; true refuses it as already connected, with a status
+// the dialer sees. accept returns the peer's id whenever it was read, for
+// the log.
+func (h *handshaker) accept(ctx context.Context, nc net.Conn, busy func(wire.ReplicaID, uint64) bool, bd binding) (wire.ReplicaID, error) {
+	var peer wire.ReplicaID
+	err := tcp.WithDeadline(ctx, nc, func() (err error) {
+		peer, err = h.acceptSteps(nc, busy, bd)
+		return err
+	})
+	return peer, err
 }
 
-// accept runs the acceptor side over nc, within ctx. It returns the peer's
-// id whenever it was read, so a caller can undo a claim after an error.
-func (h *handshaker) accept(ctx context.Context, nc net.Conn, g gate, bd binding) (wire.ReplicaID, error) {
-	restore := bound(ctx, nc)
-	defer restore()
-	peer, err := h.acceptSteps(nc, g, bd)
-	return peer, ctxErr(ctx, err)
-}
-
-func (h *handshaker) acceptSteps(nc net.Conn, g gate, bd binding) (wire.ReplicaID, error) {
+func (h *handshaker) acceptSteps(nc net.Conn, busy func(wire.ReplicaID, uint64) bool, bd binding) (wire.ReplicaID, error) {
 	var b frameBuf
 	refuse := func(peer wire.ReplicaID, re *RejectError) (wire.ReplicaID, error) {
 		// Best effort: tell the dialer why, so its log names the cause.
@@ -216,7 +181,7 @@ func (h *handshaker) acceptSteps(nc net.Conn, g gate, bd binding) (wire.ReplicaI
 	if h.nonces.Seen(peer, hello.Nonce) {
 		return refuse(peer, reject(ReasonReplayedNonce, "hello nonce from replica %d", peer))
 	}
-	if g.busy != nil && g.busy(peer) {
+	if busy != nil && busy(peer, hello.Timestamp) {
 		return refuse(peer, reject(ReasonAlreadyConnected, "replica %d", peer))
 	}
 	t := transcript{
@@ -245,11 +210,6 @@ func (h *handshaker) acceptSteps(nc net.Conn, g gate, bd binding) (wire.ReplicaI
 	case !h.nonces.Insert(peer, t.nonceD):
 		// A concurrent handshake with the same nonce won the insert.
 		return peer, reject(ReasonReplayedNonce, "hello nonce from replica %d", peer)
-	}
-	if g.claim != nil {
-		if err := g.claim(peer); err != nil {
-			return peer, reject(ReasonAlreadyConnected, "replica %d: %v", peer, err)
-		}
 	}
 	return peer, nil
 }

@@ -13,9 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/shoal-io/shoal/internal/bus"
 	"github.com/shoal-io/shoal/internal/shard"
+	"github.com/shoal-io/shoal/internal/transport"
 	"github.com/shoal-io/shoal/internal/transport/tcp"
+	"github.com/shoal-io/shoal/internal/transport/tlsconn"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -53,9 +54,11 @@ type Config struct {
 	// TLS, if set, wraps every replica connection in TLS 1.3 with ALPN
 	// iggy-replica, run on the owning shard before the replica handshake,
 	// whose MACs then absorb the session's exporter. The same config serves
-	// both roles: Certificates for accepting, RootCAs (or
-	// InsecureSkipVerify for self-signed peers) for dialing; an empty
-	// ServerName means the peer address's host.
+	// both roles: Certificates for accepting (and as the client
+	// certificate), RootCAs (or InsecureSkipVerify for self-signed peers)
+	// for dialing, ClientAuth and ClientCAs, if set, for checking the
+	// dialer's certificate (mutual TLS); an empty ServerName means the
+	// peer address's host.
 	TLS *tls.Config
 	// Nonces remembers peers' nonces; nil means a new store. Pass the old
 	// Plane's store (Plane.Nonces) to a restarted Plane in the same
@@ -74,17 +77,17 @@ type Config struct {
 
 // Plane is one replica's replica plane: the listener and the connector of
 // shard 0, and the handshakes they hand to owning shards. Create it with
-// Start. Its goroutines are background work of shard 0's bus (accept loop,
-// connector, dials) and of the owning shards' buses (handshakes), so the
-// Runtime's Shutdown stops and waits for them; Close stops them earlier.
+// Start. Its goroutines are background work of shard 0's bus (the
+// runtime's accept loop, the connector, dials) and of the owning shards'
+// buses (handshakes), so the Runtime's Shutdown stops and waits for them;
+// Close stops accepting and dialing earlier.
 type Plane struct {
 	rt  *shard.Runtime
 	cfg Config
 	hs  *handshaker
 	log *slog.Logger
-	ln  *Listener
-
-	tlsClient *tls.Config // nil for plain TCP
+	ln  *listener
+	tls *tlsconn.Config // both roles; nil for plain TCP
 
 	peers []peer // ids above Self, ascending
 
@@ -92,11 +95,16 @@ type Plane struct {
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
-	loops  sync.WaitGroup // accept loop and connector
+	loops  sync.WaitGroup // the connector
 
 	mu sync.Mutex // guards dialing
 	// +checklocks:mu
 	dialing map[wire.ReplicaID]bool // a dial or dialer handshake is in flight
+
+	// helloTS holds, per lower peer, the Hello timestamp of its installed
+	// connection, which only a newer Hello supersedes. It is meaningful
+	// only while the owner table names the peer.
+	helloTS [256]atomic.Uint64
 
 	dials, accepts, accepted, shed atomic.Uint64
 }
@@ -106,9 +114,10 @@ type peer struct {
 	addr string
 }
 
-// Start binds the replica listener on shard 0 of rt and starts its accept
-// loop and the connector, which dials every higher peer at once and then
-// every ReconnectPeriod.
+// Start binds the replica listener through shard 0's Serve, whose accept
+// loop delegates every connection to an owning shard
+// (shard.ListenerSpec.Replica), and starts the connector, which dials
+// every higher peer at once and then every ReconnectPeriod.
 func Start(rt *shard.Runtime, cfg Config) (*Plane, error) {
 	s0 := rt.Shard(0)
 	bcfg := s0.Bus().Config()
@@ -136,6 +145,7 @@ func Start(rt *shard.Runtime, cfg Config) (*Plane, error) {
 		cfg:     cfg,
 		hs:      newHandshaker(NewAuth(cfg.Secret, cfg.ClusterName), cfg.Self, cfg.Nonces, cfg.Now),
 		log:     log.With("replica", int(cfg.Self)),
+		tls:     tlsConfig(cfg.TLS, cfg.TCP),
 		slots:   make(chan struct{}, cfg.MaxHandshakes),
 		dialing: make(map[wire.ReplicaID]bool),
 	}
@@ -146,27 +156,35 @@ func Start(rt *shard.Runtime, cfg Config) (*Plane, error) {
 	}
 	slices.SortFunc(pl.peers, func(a, b peer) int { return cmp.Compare(a.id, b.id) })
 
-	l, err := tcp.Listen(context.Background(), cfg.Listen, cfg.TCP)
-	if err != nil {
+	pl.ctx, pl.cancel = context.WithCancel(context.Background())
+	if _, err := s0.Serve(shard.ListenerSpec{Name: "replica", Bind: pl.bind, Replica: true}); err != nil {
+		pl.cancel()
 		return nil, fmt.Errorf("replica: %w", err)
 	}
-	var tlsServer *tls.Config
-	tlsServer, pl.tlsClient = tlsConfigs(cfg.TLS)
-	pl.ln = &Listener{l: l, hs: pl.hs, tls: tlsServer, max: cfg.TCP.MaxFrameSize}
-	pl.ctx, pl.cancel = context.WithCancel(context.Background())
-	pl.loops.Add(2)
-	if err := s0.Bus().Go(pl.acceptLoop); err != nil {
-		pl.loops.Add(-2)
-		pl.ln.Close()
-		pl.cancel()
-		return nil, err
-	}
+	pl.loops.Add(1)
 	if err := s0.Bus().Go(pl.connectLoop); err != nil {
 		pl.loops.Done()
 		pl.Close()
 		return nil, err
 	}
 	return pl, nil
+}
+
+// bind binds the replica listener: tlsconn when the plane uses TLS, else
+// tcp, wrapped in the handshake-slot listener.
+func (pl *Plane) bind() (transport.Listener, error) {
+	var l transport.Listener
+	var err error
+	if pl.tls != nil {
+		l, err = tlsconn.Listen(context.Background(), pl.cfg.Listen, *pl.tls)
+	} else {
+		l, err = tcp.Listen(context.Background(), pl.cfg.Listen, pl.cfg.TCP)
+	}
+	if err != nil {
+		return nil, err
+	}
+	pl.ln = &listener{l: l, pl: pl}
+	return pl.ln, nil
 }
 
 // Addr reports the replica listener's address.
@@ -198,9 +216,10 @@ func (pl *Plane) Stats() Stats {
 	}
 }
 
-// Close stops accepting and dialing and waits for the accept loop and the
-// connector to exit. Installed connections and handshakes already running
-// on owning shards are left to the Runtime.
+// Close stops accepting and dialing: it closes the listener, which ends
+// shard 0's accept loop for it, and waits for the connector to exit.
+// Installed connections and handshakes already running on owning shards
+// are left to the Runtime.
 func (pl *Plane) Close() error {
 	pl.cancel()
 	err := pl.ln.Close()
@@ -221,108 +240,6 @@ func (pl *Plane) acquire() bool {
 }
 
 func (pl *Plane) release() { <-pl.slots }
-
-// acceptLoop accepts until the listener closes. Per connection it only
-// takes a handshake slot (or sheds the connection), picks the owner and
-// posts the connection to it: no byte is read here (S6).
-func (pl *Plane) acceptLoop(ctx context.Context) {
-	defer pl.loops.Done()
-	stop := context.AfterFunc(ctx, func() { pl.ln.Close() })
-	defer stop()
-	backoff := 5 * time.Millisecond
-	for {
-		p, err := pl.ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil || pl.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			pl.log.Warn("replica accept failed", "err", err)
-			t := time.NewTimer(backoff)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-			backoff = min(2*backoff, time.Second)
-			continue
-		}
-		backoff = 5 * time.Millisecond
-		pl.accepts.Add(1)
-		pl.delegateInbound(p.(*Inbound))
-	}
-}
-
-// delegateInbound hands an accepted connection to an owning shard. It
-// never blocks.
-func (pl *Plane) delegateInbound(in *Inbound) {
-	if !pl.acquire() {
-		pl.shed.Add(1)
-		pl.log.Warn("replica handshake shed: too many in flight", "remote", in.RemoteAddr(), "max", cap(pl.slots))
-		in.Close()
-		return
-	}
-	owner := pl.rt.Shard(int(pl.rt.NextReplicaOwner()))
-	if owner.Bus().ShuttingDown() {
-		pl.abandon(in, bus.ErrShuttingDown)
-		return
-	}
-	if err := owner.Post(func(s *shard.Shard) { pl.startInbound(s, in) }); err != nil {
-		pl.abandon(in, err)
-	}
-}
-
-func (pl *Plane) abandon(in *Inbound, err error) {
-	pl.log.Warn("replica connection dropped before its handshake", "remote", in.RemoteAddr(), "err", err)
-	in.Close()
-	pl.release()
-}
-
-// startInbound runs on the owner's goroutine: it starts the handshake as
-// the owner bus's tracked background work.
-func (pl *Plane) startInbound(s *shard.Shard, in *Inbound) {
-	if err := s.Bus().Go(func(ctx context.Context) { pl.serveInbound(ctx, s, in) }); err != nil {
-		pl.abandon(in, err)
-	}
-}
-
-// serveInbound runs the acceptor handshake under the bus's handshake
-// deadline, claims the owner table for the authenticated replica and
-// installs the connection on s's bus.
-func (pl *Plane) serveInbound(ctx context.Context, s *shard.Shard, in *Inbound) {
-	defer pl.release()
-	hctx, cancel := context.WithTimeout(ctx, s.Bus().Config().HandshakeTimeout)
-	defer cancel()
-	owners := pl.rt.Owners()
-	claimed := false
-	in.gate = gate{
-		busy: pl.Connected,
-		claim: func(r wire.ReplicaID) error {
-			if !owners.Claim(r, s.ID()) {
-				return errAlreadyConnected
-			}
-			claimed = true
-			return nil
-		},
-	}
-	c, err := in.Handshake(hctx)
-	if err == nil {
-		err = s.Bus().InstallReplica(in.peer, c)
-		if err != nil {
-			err = fmt.Errorf("install: %w", err)
-		}
-	}
-	if err != nil && claimed {
-		owners.ClearIfOwned(in.peer, s.ID())
-	}
-	if err != nil {
-		pl.log.Warn("replica handshake rejected", "side", "acceptor", "reason", reasonOf(err),
-			"peer", int(in.peer), "remote", in.RemoteAddr(), "err", err)
-		return
-	}
-	pl.accepted.Add(1)
-	pl.log.Info("replica connected", "side", "acceptor", "peer", int(in.peer), "shard", int(s.ID()))
-}
 
 // connectLoop sweeps at start and then every ReconnectPeriod.
 func (pl *Plane) connectLoop(ctx context.Context) {
@@ -395,19 +312,7 @@ func (pl *Plane) dial(ctx context.Context, p peer) {
 		pl.log.Debug("replica dial failed", "peer", int(p.id), "addr", p.addr, "err", err)
 		return
 	}
-	out := &Outbound{
-		c: c, peer: p.id, addr: p.addr, hs: pl.hs, tls: pl.tlsClient, max: pl.cfg.TCP.MaxFrameSize,
-		done: func() { pl.dialDone(p.id) },
-		log: func(r wire.ReplicaID, err error) {
-			if err != nil {
-				pl.log.Warn("replica handshake rejected", "side", "dialer", "reason", reasonOf(err),
-					"peer", int(r), "err", err)
-				return
-			}
-			pl.log.Info("replica connected", "side", "dialer", "peer", int(r))
-		},
-	}
-	if _, err := pl.rt.DelegateReplica(p.id, out); err != nil {
+	if _, err := pl.rt.DelegateReplica(p.id, &Outbound{c: c, peer: p, pl: pl}); err != nil {
 		pl.log.Warn("replica delegation failed", "peer", int(p.id), "err", err)
 	}
 }

@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-io/shoal/internal/transport"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -197,20 +199,84 @@ func TestFloodDoesNotStopRealPeer(t *testing.T) {
 	}
 }
 
-// A second connection claiming a connected replica's id is refused at its
-// Hello and does not disturb the connection in place.
-func TestDuplicatePeerRefused(t *testing.T) {
-	b := startNode(t, nodeOpts{id: 1})
-	a := startNode(t, nodeOpts{id: 0, peers: map[wire.ReplicaID]string{1: b.addr()}, manual: true})
-	b.waitAccepted(t, 0, 1)
-	exchange(t, a, b, 1)
-	err := testDialer().dial(dialCtx(t), rawDial(t, b), 1, binding{})
-	if !isReject(err, ReasonAlreadyConnected, true) {
-		t.Fatalf("duplicate: %v", err)
+// stampedDialer is a hand-driven replica 0 whose Hellos carry ts.
+func stampedDialer(ts time.Time) *handshaker {
+	d := testDialer()
+	d.now = func() time.Time { return ts }
+	return d
+}
+
+// connectStamped connects a hand-driven replica 0 whose Hello carries ts
+// to b and waits until b has installed it for the k-th time.
+func connectStamped(t *testing.T, b *node, ts time.Time, k int) net.Conn {
+	t.Helper()
+	c := rawDial(t, b)
+	if err := stampedDialer(ts).dial(dialCtx(t), c, 1, binding{}); err != nil {
+		t.Fatalf("connection stamped %v: %v", ts, err)
 	}
-	b.logs.wait(t, 1, "duplicate refusal", rejected("acceptor", "already_connected"))
-	exchange(t, a, b, 2)
-	if got := b.pl.Stats(); got.Accepts != 2 || got.Accepted != 1 {
+	b.waitAccepted(t, 0, k)
+	return c
+}
+
+// sendSealed writes one sealed frame carrying seq on a hand-driven
+// replica 0's connection.
+func sendSealed(t *testing.T, c net.Conn, seq uint64) {
+	t.Helper()
+	f := frame(0, seq, []byte("hand-driven"))
+	defer f.Release()
+	if _, err := c.Write(f.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A second connection of a connected replica whose Hello is not newer
+// than the installed connection's (older, or the same instant) is refused
+// at its Hello and does not disturb the connection in place.
+func TestDuplicatePeerOlderRefused(t *testing.T) {
+	b := startNode(t, nodeOpts{id: 1})
+	base := time.Now()
+	c := connectStamped(t, b, base, 1)
+	for i, ts := range []time.Time{base.Add(-time.Second), base} {
+		err := stampedDialer(ts).dial(dialCtx(t), rawDial(t, b), 1, binding{})
+		if !isReject(err, ReasonAlreadyConnected, true) {
+			t.Fatalf("duplicate stamped %v: %v", ts.Sub(base), err)
+		}
+		b.logs.wait(t, i+1, "duplicate refusal", rejected("acceptor", "already_connected"))
+	}
+	sendSealed(t, c, 5)
+	b.expect(t, 0, 5, []byte("hand-driven"))
+	if got := b.pl.Stats(); got.Accepts != 3 || got.Accepted != 1 {
 		t.Fatalf("stats %+v", got)
+	}
+	if len(b.lost) != 0 {
+		t.Fatal("the installed connection was lost")
+	}
+}
+
+// A restarted replica's newer connection supersedes the half-dead one its
+// crashed predecessor left behind (never closed, never read: TCP has not
+// noticed), instead of being refused until keepalive gives up on it. The
+// old connection is closed, connection-lost fires for it once, and
+// traffic flows on the new one both ways.
+func TestNewerConnectionSupersedes(t *testing.T) {
+	b := startNode(t, nodeOpts{id: 1})
+	base := time.Now()
+	old := connectStamped(t, b, base, 1)
+	c := connectStamped(t, b, base.Add(time.Second), 2)
+	b.logs.wait(t, 1, "supersede", attrs("replica connection superseded", "peer", "0"))
+	b.waitLost(t, 0)
+	if _, err := old.Read(make([]byte, 1)); err == nil {
+		t.Fatal("superseded connection still open")
+	}
+	sendSealed(t, c, 6)
+	b.expect(t, 0, 6, []byte("hand-driven"))
+	b.send(t, 0, 0, 7, []byte("to the new one"))
+	f, err := transport.NewFrameReader(c, 0).ReadFrame()
+	if err != nil || f.Command() != wire.CommandPrepareOk || !bytes.Equal(f.Body(), []byte("to the new one")) {
+		t.Fatalf("read on the new connection: %v %v", f, err)
+	}
+	f.Release()
+	if got := b.pl.Stats(); got.Accepted != 2 || len(b.lost) != 0 {
+		t.Fatalf("stats %+v, %d more connection-lost", got, len(b.lost))
 	}
 }

@@ -24,7 +24,10 @@
 // post the Pending to the owner, whose bus runs the handshake and installs
 // the connection. The replica owner table (OwnerTable) maps each replica to
 // the shard holding its connection: claimed by compare-and-swap, cleared
-// only by its owner.
+// only by its owner. The replica listener (ListenerSpec.Replica) runs on
+// the same accept loop; its connections name their replica only inside the
+// handshake, so they are delegated without an id (InboundReplica) and the
+// owner claims the table once the handshake has authenticated the peer.
 //
 // Goroutines: the Runtime owns the shard loops (waited for in Shutdown);
 // each bus owns its connection goroutines and background work, accept loops

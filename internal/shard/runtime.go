@@ -108,6 +108,10 @@ func (rt *Runtime) Owners() *OwnerTable { return &rt.owners }
 type ListenerSpec struct {
 	Name string
 	Bind func() (transport.Listener, error)
+	// Replica marks the replica plane's listener (internal/replica): its
+	// connections go to DelegateInboundReplica instead of DelegateClient,
+	// so every Pending its Accept returns must be an InboundReplica.
+	Replica bool
 }
 
 // Serve binds the listeners and starts their accept loops, on shard 0 only
@@ -143,7 +147,11 @@ func (s *Shard) Serve(specs ...ListenerSpec) ([]net.Addr, error) {
 	addrs := make([]net.Addr, len(bound))
 	for i, l := range bound {
 		addrs[i] = l.Addr()
-		if err := s.bus.Go(func(ctx context.Context) { rt.acceptLoop(ctx, l) }); err != nil {
+		delegate := rt.delegateClient
+		if specs[i].Replica {
+			delegate = rt.delegateInbound
+		}
+		if err := s.bus.Go(func(ctx context.Context) { rt.acceptLoop(ctx, l, delegate) }); err != nil {
 			l.Close()
 			return nil, err
 		}
@@ -153,7 +161,7 @@ func (s *Shard) Serve(specs ...ListenerSpec) ([]net.Addr, error) {
 
 // acceptLoop accepts until the listener closes, delegating every
 // connection untouched (S6: no protocol work here).
-func (rt *Runtime) acceptLoop(ctx context.Context, l transport.Listener) {
+func (rt *Runtime) acceptLoop(ctx context.Context, l transport.Listener, delegate func(transport.Pending)) {
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
 	backoff := 5 * time.Millisecond
@@ -176,9 +184,11 @@ func (rt *Runtime) acceptLoop(ctx context.Context, l transport.Listener) {
 			continue
 		}
 		backoff = 5 * time.Millisecond
-		rt.DelegateClient(p)
+		delegate(p)
 	}
 }
+
+func (rt *Runtime) delegateClient(p transport.Pending) { rt.DelegateClient(p) }
 
 // DelegateClient hands an accepted client connection to its owning shard:
 // round-robin owner, id minted as owner<<112 | seq, Pending posted to the
@@ -186,16 +196,7 @@ func (rt *Runtime) acceptLoop(ctx context.Context, l transport.Listener) {
 // never blocks.
 func (rt *Runtime) DelegateClient(p transport.Pending) (wire.ClientID, error) {
 	owner, id := rt.coord.nextClient()
-	if rt.shards[owner].bus.ShuttingDown() {
-		p.Close()
-		return id, bus.ErrShuttingDown
-	}
-	if err := try(rt.shards[owner].life, msg{kind: kindClientSetup, client: id, pending: p}); err != nil {
-		rt.log.Warn("client delegation failed; connection closed", "owner", owner, "err", err)
-		p.Close()
-		return id, err
-	}
-	return id, nil
+	return id, rt.post(owner, msg{kind: kindClientSetup, client: id, pending: p}, "client")
 }
 
 // DelegateReplica hands a connection to replica r (accepted or dialed by
@@ -204,16 +205,23 @@ func (rt *Runtime) DelegateClient(p transport.Pending) (wire.ClientID, error) {
 // installs it; a shard finding r already owned drops the connection.
 func (rt *Runtime) DelegateReplica(r wire.ReplicaID, p transport.Pending) (wire.ShardID, error) {
 	owner := rt.coord.nextReplica()
+	return owner, rt.post(owner, msg{kind: kindReplicaSetup, replica: r, pending: p}, "replica")
+}
+
+// post hands a connection-setup message to owner's lifecycle lane. If the
+// owner is shutting down or the lane is full, the connection is closed
+// and the error returned. It never blocks.
+func (rt *Runtime) post(owner wire.ShardID, m msg, plane string) error {
 	if rt.shards[owner].bus.ShuttingDown() {
-		p.Close()
-		return owner, bus.ErrShuttingDown
+		m.pending.Close()
+		return bus.ErrShuttingDown
 	}
-	if err := try(rt.shards[owner].life, msg{kind: kindReplicaSetup, replica: r, pending: p}); err != nil {
-		rt.log.Warn("replica delegation failed; connection closed", "owner", owner, "err", err)
-		p.Close()
-		return owner, err
+	if err := try(rt.shards[owner].life, m); err != nil {
+		rt.log.Warn(plane+" delegation failed; connection closed", "owner", owner, "err", err)
+		m.pending.Close()
+		return err
 	}
-	return owner, nil
+	return nil
 }
 
 // Shutdown stops the runtime: it closes shard 0's listeners (stop

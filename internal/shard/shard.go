@@ -19,6 +19,7 @@ const (
 	kindRun            kind = iota + 1 // lifecycle: fn
 	kindClientSetup                    // lifecycle: pending + client
 	kindReplicaSetup                   // lifecycle: pending + replica
+	kindReplicaInbound                 // lifecycle: pending (an InboundReplica)
 	kindConnectionLost                 // lifecycle (shard 0): replica
 	kindClientLost                     // lifecycle (owner): client
 	kindReplicaMessage                 // consensus: frame from replica
@@ -198,6 +199,8 @@ func (s *Shard) handle(m msg) {
 		}
 	case kindReplicaSetup:
 		s.setupReplica(m.replica, m.pending)
+	case kindReplicaInbound:
+		s.setupInbound(m.pending.(InboundReplica))
 	case kindConnectionLost:
 		if h.OnConnectionLost != nil {
 			h.OnConnectionLost(s, m.replica)

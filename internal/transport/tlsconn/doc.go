@@ -1,8 +1,12 @@
-// Package tlsconn is the TCP+TLS client transport. Its Listener accepts raw
-// TCP connections and does no TLS work (S6); Pending.Handshake, run by the
-// owning shard, applies the socket options and runs the TLS handshake under
-// the caller's context deadline (the bus passes a 10 s default). TLS 1.3 is
-// preferred and 1.2 is the minimum.
+// Package tlsconn is the TCP+TLS transport of the client plane and the
+// replica plane. Its Listener accepts raw TCP connections and does no TLS
+// work (S6); Pending.Handshake, run by the owning shard, applies the socket
+// options and runs the TLS handshake under the caller's context deadline
+// (the bus passes a 10 s default). TLS 1.3 is preferred and 1.2 is the
+// minimum. Client is the dialing side's counterpart, for a TCP connection
+// dialed on one goroutine and handshaken on another (the replica plane's,
+// which also sets Config.RequireALPN and runs its own handshake over
+// Conn.NetConn before the first frame).
 //
 // A Conn reads frames through transport.FrameReader on the TLS stream and
 // writes each batch by copying it into one buffer and making one tls.Conn

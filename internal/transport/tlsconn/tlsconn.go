@@ -13,15 +13,28 @@ import (
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
-// ErrNoConfig is returned by Listen and Dial without a tls.Config.
-var ErrNoConfig = errors.New("tlsconn: nil tls.Config")
+// Errors from Listen, Dial, Client and Pending.Handshake.
+var (
+	// ErrNoConfig is returned by Listen, Dial and Client without a tls.Config.
+	ErrNoConfig = errors.New("tlsconn: nil tls.Config")
+	// ErrNoALPN means Config.RequireALPN is set and the peer negotiated no
+	// application protocol.
+	ErrNoALPN = errors.New("tlsconn: peer negotiated no application protocol")
+)
 
-// Config configures a TLS listener.
+// Config configures a TLS listener or a client handshake (Client).
 type Config struct {
 	// TCP holds the socket options and the frame limit (S8).
 	TCP tcp.Config
-	// TLS is the server configuration (see ServerConfig, NewServerConfig).
+	// TLS is the server configuration (see ServerConfig, NewServerConfig),
+	// or the client one for Client.
 	TLS *tls.Config
+	// RequireALPN refuses a peer that negotiates none of TLS.NextProtos.
+	// Go's TLS fails a handshake whose ALPN offers do not overlap, but lets
+	// a peer that offers none through; the replica plane (ALPN
+	// iggy-replica) sets it so that such a peer is refused too. The client
+	// plane leaves it off.
+	RequireALPN bool
 }
 
 // Listener accepts raw TCP connections; TLS runs later, on the owner (S6).
@@ -79,13 +92,11 @@ func (p *Pending) Handshake(ctx context.Context) (transport.Conn, error) {
 		p.c.Close()
 		return nil, err
 	}
-	bc := NewBatchConn(p.c)
-	tc := tls.Server(bc, p.cfg.TLS)
-	if err := tc.HandshakeContext(ctx); err != nil {
-		p.c.Close()
-		return nil, fmt.Errorf("tlsconn: handshake with %s: %w", p.c.RemoteAddr(), err)
+	c, err := handshake(ctx, p.c, tls.Server, p.cfg, p.c.RemoteAddr().String())
+	if err != nil {
+		return nil, err // not a nil *Conn in a non-nil interface
 	}
-	return newConn(tc, bc, p.cfg.TCP.MaxFrameSize), nil
+	return c, nil
 }
 
 // Close closes the raw connection.
@@ -110,27 +121,53 @@ func Dial(ctx context.Context, addr string, cfg *tls.Config) (*Conn, error) {
 		return nil, fmt.Errorf("tlsconn: dial %s: %w", addr, err)
 	}
 	raw := nc.(*net.TCPConn)
-	tcfg := tcp.DefaultConfig()
-	if err := tcp.ApplyOptions(raw, tcfg); err != nil {
+	ccfg := Config{TCP: tcp.DefaultConfig(), TLS: cfg}
+	if err := tcp.ApplyOptions(raw, ccfg.TCP); err != nil {
 		raw.Close()
 		return nil, err
 	}
-	if cfg.ServerName == "" {
+	return Client(ctx, raw, addr, ccfg)
+}
+
+// Client runs the client TLS handshake under ctx on nc, a TCP connection
+// to addr whose socket options the caller has set, and returns the Conn.
+// It is the client half of Pending.Handshake, for a connection dialed on
+// one goroutine and handshaken on another (the replica plane dials on
+// shard 0 and handshakes on the owner, S6). cfg.TLS.ServerName defaults to
+// addr's host; cfg.TCP.MaxFrameSize bounds incoming frames. On error nc is
+// closed.
+func Client(ctx context.Context, nc *net.TCPConn, addr string, cfg Config) (*Conn, error) {
+	if cfg.TLS == nil {
+		nc.Close()
+		return nil, ErrNoConfig
+	}
+	if cfg.TLS.ServerName == "" {
 		host, _, err := net.SplitHostPort(addr)
 		if err != nil {
-			raw.Close()
+			nc.Close()
 			return nil, fmt.Errorf("tlsconn: dial %s: %w", addr, err)
 		}
-		cfg = cfg.Clone()
-		cfg.ServerName = host
+		cfg.TLS = cfg.TLS.Clone()
+		cfg.TLS.ServerName = host
 	}
+	return handshake(ctx, nc, tls.Client, cfg, addr)
+}
+
+// handshake runs the TLS handshake of either side (tls.Server or
+// tls.Client) on raw under ctx, with a BatchConn between the two, and
+// checks the ALPN if cfg requires it. On error raw is closed.
+func handshake(ctx context.Context, raw *net.TCPConn, side func(net.Conn, *tls.Config) *tls.Conn, cfg Config, peer string) (*Conn, error) {
 	bc := NewBatchConn(raw)
-	tc := tls.Client(bc, cfg)
-	if err := tc.HandshakeContext(ctx); err != nil {
-		raw.Close()
-		return nil, fmt.Errorf("tlsconn: handshake with %s: %w", addr, err)
+	tc := side(bc, cfg.TLS)
+	err := tc.HandshakeContext(ctx)
+	if err == nil && cfg.RequireALPN && tc.ConnectionState().NegotiatedProtocol == "" {
+		err = ErrNoALPN
 	}
-	return newConn(tc, bc, tcfg.MaxFrameSize), nil
+	if err != nil {
+		raw.Close()
+		return nil, fmt.Errorf("tlsconn: handshake with %s: %w", peer, err)
+	}
+	return newConn(tc, bc, cfg.TCP.MaxFrameSize), nil
 }
 
 // maxKeptBuf bounds the batch buffer a Conn keeps between batches; a larger
@@ -218,3 +255,8 @@ func (c *Conn) RemoteAddr() net.Addr { return c.bc.RemoteAddr() }
 
 // ConnectionState reports the negotiated TLS parameters.
 func (c *Conn) ConnectionState() tls.ConnectionState { return c.tc.ConnectionState() }
+
+// NetConn returns the TLS stream, for a protocol that runs its own
+// handshake over it before the first frame (the replica plane's). Nothing
+// may read or write it once ReadFrame or SendBatch is in use.
+func (c *Conn) NetConn() *tls.Conn { return c.tc }

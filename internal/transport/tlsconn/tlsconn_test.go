@@ -14,6 +14,7 @@ import (
 	"github.com/shoal-io/shoal/internal/transport"
 	"github.com/shoal-io/shoal/internal/transport/tcp"
 	"github.com/shoal-io/shoal/internal/transport/transporttest"
+	"github.com/shoal-io/shoal/internal/wire"
 	"go.uber.org/goleak"
 )
 
@@ -203,5 +204,143 @@ func TestSelfSignedSANs(t *testing.T) {
 		if err := testCert.Leaf.VerifyHostname(host); err != nil {
 			t.Errorf("%s: %v", host, err)
 		}
+	}
+}
+
+// handshakePair runs Client on a dialed connection against l's next
+// Pending, concurrently, and returns both outcomes.
+func handshakePair(t *testing.T, l *Listener, ccfg Config) (client *Conn, cerr error, server transport.Conn, serr error) {
+	t.Helper()
+	nc, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type res struct {
+		c   *Conn
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		c, err := Client(context.Background(), nc.(*net.TCPConn), l.Addr().String(), ccfg)
+		ch <- res{c, err}
+	}()
+	p, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, serr = p.Handshake(context.Background())
+	r := <-ch
+	if serr != nil && r.err == nil {
+		// The client may finish before the server refuses it.
+		_, r.err = r.c.ReadFrame()
+		r.c.Close()
+		r.c = nil
+	}
+	return r.c, r.err, server, serr
+}
+
+// TestClient: the client handshake runs on a connection dialed elsewhere
+// (the replica plane dials on shard 0 and handshakes on the owner), with
+// ServerName taken from the address, and frames flow both ways.
+func TestClient(t *testing.T) {
+	l := listen(t, 0)
+	defer l.Close()
+	client, cerr, server, serr := handshakePair(t, l, Config{TCP: tcp.DefaultConfig(), TLS: ClientConfig(testCert)})
+	if cerr != nil || serr != nil {
+		t.Fatal(cerr, serr)
+	}
+	defer client.Close()
+	defer server.Close()
+	if err := client.SendBatch([][]byte{transporttest.Frame(wire.CommandPing, 16, 7)}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := server.ReadFrame()
+	if err != nil || transporttest.Seq(f.Bytes()) != 7 {
+		t.Fatalf("server read %v, %v", f, err)
+	}
+	f.Release()
+	if _, err := client.NetConn().Write(transporttest.Frame(wire.CommandPing, 8, 8)); err != nil {
+		t.Fatal(err)
+	}
+	f, err = server.ReadFrame()
+	if err != nil || transporttest.Seq(f.Bytes()) != 8 {
+		t.Fatalf("server read %v, %v after a write on NetConn", f, err)
+	}
+	f.Release()
+
+	nc, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Client(context.Background(), nc.(*net.TCPConn), "no port", Config{TLS: ClientConfig(testCert)}); err == nil {
+		t.Fatal("Client accepted an address without a port and no ServerName")
+	}
+	if _, err := nc.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("a failed Client left its connection open: %v", err)
+	}
+}
+
+// TestRequireALPN: with RequireALPN, a peer that offers no application
+// protocol is refused on either side (Go's TLS alone lets it through), and
+// a peer that negotiates one connects. Without it, as on the client plane,
+// no ALPN is needed.
+func TestRequireALPN(t *testing.T) {
+	const proto = "iggy-replica"
+	withALPN := func(c *tls.Config) *tls.Config {
+		c = c.Clone()
+		c.NextProtos = []string{proto}
+		return c
+	}
+	serve := func(require bool, alpn bool) *Listener {
+		scfg := NewServerConfig(testCert)
+		if alpn {
+			scfg = withALPN(scfg)
+		}
+		l, err := Listen(context.Background(), "127.0.0.1:0", Config{TCP: tcp.DefaultConfig(), TLS: scfg, RequireALPN: require})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		return l
+	}
+	for _, tc := range []struct {
+		name                     string
+		serverRequires, serverOn bool
+		clientRequires, clientOn bool
+		wantServer, wantClient   error // nil: connected
+	}{
+		{name: "both", serverRequires: true, serverOn: true, clientRequires: true, clientOn: true},
+		{name: "client offers none", serverRequires: true, serverOn: true, wantServer: ErrNoALPN},
+		{name: "server selects none", clientRequires: true, clientOn: true, wantClient: ErrNoALPN},
+		{name: "client plane", serverOn: false, clientOn: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := serve(tc.serverRequires, tc.serverOn)
+			ccfg := ClientConfig(testCert)
+			if tc.clientOn {
+				ccfg = withALPN(ccfg)
+			}
+			client, cerr, server, serr := handshakePair(t, l, Config{TCP: tcp.DefaultConfig(), TLS: ccfg, RequireALPN: tc.clientRequires})
+			if client != nil {
+				defer client.Close()
+			}
+			if server != nil {
+				defer server.Close()
+			}
+			if tc.wantServer != nil && !errors.Is(serr, tc.wantServer) {
+				t.Fatalf("server: %v, want %v", serr, tc.wantServer)
+			}
+			if tc.wantClient != nil && !errors.Is(cerr, tc.wantClient) {
+				t.Fatalf("client: %v, want %v", cerr, tc.wantClient)
+			}
+			if tc.wantServer == nil && tc.wantClient == nil {
+				if cerr != nil || serr != nil {
+					t.Fatal(cerr, serr)
+				}
+				if want := map[bool]string{true: proto}[tc.clientOn]; client.ConnectionState().NegotiatedProtocol != want {
+					t.Fatalf("negotiated %q, want %q", client.ConnectionState().NegotiatedProtocol, want)
+				}
+			}
+		})
 	}
 }
