@@ -2,8 +2,11 @@ package server
 
 import (
 	"encoding/binary"
+	"sync"
+	"time"
 	"testing"
 
+	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/wire"
 )
@@ -110,4 +113,70 @@ func BenchmarkSendPath(b *testing.B) {
 			b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "msgs/s")
 		})
 	}
+}
+
+// BenchmarkProducerUnderLogins measures one producer's round trips (100 ×
+// 1 KiB per batch, fsync off) alone, and while other clients log in and
+// out in a loop (argon2id at the production cost) and read the stats: the
+// p99 of the two runs compared is what a login or an admin operation in
+// flight costs a producer.
+func BenchmarkProducerUnderLogins(b *testing.B) {
+	ts := startServer(b, b.TempDir(), func(o *Options) { o.HashParams = metadata.DefaultHashParams })
+	setup := ts.raw()
+	epoch := setup.login("iggy", "iggy")
+	setup.send(wire.RequestHeader{Operation: wire.OpCreateStream, Request: 1, Session: uint64(epoch)}, streamBody("s"))
+	if h, _ := setup.reply(); h.Status != wire.StatusOK {
+		b.Fatal(h.Status)
+	}
+	topic := binary.LittleEndian.AppendUint32(wire.NumericID(0).Append(nil), 1)
+	setup.send(wire.RequestHeader{Operation: wire.OpCreateTopic, Request: 2, Session: uint64(epoch)}, append(topic, 1, 't'))
+	if h, _ := setup.reply(); h.Status != wire.StatusOK {
+		b.Fatal(h.Status)
+	}
+	body := sendFrame(b, 0, 100, 1024)
+	frame := make([]byte, wire.HeaderSize+len(body))
+	copy(frame[wire.HeaderSize:], body)
+	h := wire.RequestHeader{Client: setup.id, Operation: wire.OpSendMessages, Session: uint64(epoch), Request: 2}
+	h.Size = uint32(len(frame))
+	produce := func(b *testing.B) {
+		lat := make([]time.Duration, 0, b.N)
+		for b.Loop() {
+			h.Request++
+			h.Put(frame)
+			start := time.Now()
+			if _, err := setup.c.Write(frame); err != nil {
+				b.Fatal(err)
+			}
+			if r, _ := setup.reply(); r.Status != wire.StatusOK {
+				b.Fatal(r.Status)
+			}
+			lat = append(lat, time.Since(start))
+		}
+		percentiles(b, lat)
+	}
+	b.Run("alone", produce)
+	b.Run("with-logins", func(b *testing.B) {
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				rc := ts.raw()
+				rc.id = wire.ClientID{Lo: uint64(1000 + i), Hi: 0x55}
+				e := rc.login("iggy", "iggy")
+				rc.send(wire.RequestHeader{Operation: wire.OpNonReplicated, Code: codeStats, Request: 1, Session: uint64(e)}, nil)
+				rc.reply()
+				rc.send(wire.RequestHeader{Operation: wire.OpLogout, Request: 2, Session: uint64(e)}, nil)
+				rc.reply()
+				rc.c.Close()
+			}
+		})
+		produce(b)
+		close(stop)
+		wg.Wait()
+	})
 }
