@@ -3,8 +3,8 @@ package server
 import (
 	"encoding/binary"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/shard"
