@@ -226,30 +226,7 @@ func (srv *Server) deleteSegments(s *shard.Shard, c *session, h *wire.RequestHea
 		srv.answerRecorded(s, c, h, st, nil)
 		return
 	}
-	c.parked = true
-	r, id := *h, c.id
-	k := partKey{t.Stream, t.ID, p.ID}
-	err := srv.onPartitionShard(t, p, func(_ *shard.Shard, sst *shardState) {
-		status := wire.StatusOK
-		part, err := srv.partition(sst, k, t)
-		if err == nil {
-			if n, derr := part.DeleteSegments(req.Count); derr != nil {
-				srv.log.Error("delete segments", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", derr)
-				status = wire.StatusError
-			} else if n > 0 {
-				srv.metrics.SegmentsDeleted.Add(float64(n))
-				srv.log.Info("deleted segments", "stream", k.stream, "topic", k.topic, "partition", k.partition, "segments", n)
-			}
-			srv.publish(k, part)
-		} else {
-			srv.log.Error("partition unavailable", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
-			status = wire.StatusCannotReadPartitions
-		}
-		srv.resume(id, func(s *shard.Shard, c *session) { srv.answerRecorded(s, c, &r, status, nil) })
-	})
-	if err != nil {
-		// The owner's inbox is full: answer now rather than drop (S11).
-		c.parked = false
-		srv.reply(s, c, h, wire.StatusTransientNotAccepted, nil)
-	}
+	w := newPartWork(srv, partDeleteSegments, c, h, t, p)
+	w.count = req.Count
+	srv.dispatch(s, c, w, p)
 }

@@ -21,11 +21,12 @@ import (
 type partKind uint8
 
 const (
-	partSend         partKind = iota + 1 // append batch
-	partPoll                             // poll
-	partStoreOffset                      // store a consumer offset
-	partDeleteOffset                     // delete a consumer offset
-	partGetOffset                        // read a consumer offset
+	partSend           partKind = iota + 1 // append batch
+	partPoll                               // poll
+	partStoreOffset                        // store a consumer offset
+	partDeleteOffset                       // delete a consumer offset
+	partGetOffset                          // read a consumer offset
+	partDeleteSegments                     // remove the oldest sealed segments
 )
 
 // partWork is one request for a partition.
@@ -45,7 +46,14 @@ type partWork struct {
 	consumer partition.ConsumerKey
 	offset   uint64
 	ack      partition.AckLevel
+	// partDeleteSegments: how many.
+	count uint32
 }
+
+// recorded reports whether w's reply goes into the client table (a
+// metadata-class operation, wire.md §2.4): it is result-framed and kept
+// for a retry.
+func (w *partWork) recorded() bool { return w.kind == partDeleteSegments }
 
 var partWorks = sync.Pool{New: func() any { return new(partWork) }}
 
@@ -71,8 +79,7 @@ func (srv *Server) dispatch(s *shard.Shard, c *session, w *partWork, p metadata.
 	owner := srv.owner(p)
 	if owner == s {
 		f, status := w.run(s)
-		srv.metrics.Status(status)
-		srv.send(s, c, f)
+		srv.answer(s, c, &w.req, w.recorded(), f, status)
 		w.free()
 		return
 	}
@@ -90,7 +97,7 @@ func (srv *Server) dispatch(s *shard.Shard, c *session, w *partWork, p metadata.
 func (w *partWork) Run(s *shard.Shard) {
 	f, status := w.run(s)
 	a := partAnswers.Get().(*partAnswer)
-	*a = partAnswer{srv: w.srv, conn: w.conn, frame: f, status: status}
+	*a = partAnswer{srv: w.srv, conn: w.conn, req: w.req, recorded: w.recorded(), frame: f, status: status}
 	srv, conn := w.srv, w.conn
 	w.free()
 	if err := srv.rt.Shard(int(conn.Shard())).PostReply(a); err != nil {
@@ -115,6 +122,9 @@ func (w *partWork) run(s *shard.Shard) (*wire.Frame, wire.Status) {
 	} else {
 		body, status = w.apply(part, &st.scratch)
 		srv.publish(k, part)
+	}
+	if w.recorded() {
+		return recordedFrame(&w.req, status, body, srv.commitOp()), status
 	}
 	return replyFrame(&w.req, status, body, wire.Op(w.req.Session), srv.commitOp()), status
 }
@@ -159,16 +169,31 @@ func (w *partWork) apply(part *partition.Partition, scratch *[]byte) ([]byte, wi
 		return wire.AppendResultOK(nil), wire.StatusOK
 	case partGetOffset:
 		return part.AppendConsumerOffset(nil, w.consumer), wire.StatusOK
+	case partDeleteSegments:
+		// Never the active segment, never past the lowest stored consumer
+		// offset; nothing to remove is success, as in Iggy.
+		n, err := part.DeleteSegments(w.count)
+		if err != nil {
+			w.srv.log.Error("delete segments", "stream", w.k.stream, "topic", w.k.topic, "partition", w.k.partition, "err", err)
+			return nil, wire.StatusError
+		}
+		if n > 0 {
+			w.srv.metrics.SegmentsDeleted.Add(float64(n))
+			w.srv.log.Info("deleted segments", "stream", w.k.stream, "topic", w.k.topic, "partition", w.k.partition, "segments", n)
+		}
+		return nil, wire.StatusOK
 	}
 	panic("server: unknown partition work")
 }
 
 // partAnswer is a partWork's reply on its way to the connection's shard.
 type partAnswer struct {
-	srv    *Server
-	conn   wire.ClientID
-	frame  *wire.Frame
-	status wire.Status
+	srv      *Server
+	conn     wire.ClientID
+	req      wire.RequestHeader
+	recorded bool
+	frame    *wire.Frame
+	status   wire.Status
 }
 
 var partAnswers = sync.Pool{New: func() any { return new(partAnswer) }}
@@ -188,8 +213,17 @@ func (a *partAnswer) Run(s *shard.Shard) {
 		a.free()
 		return
 	}
-	srv.metrics.Status(a.status)
-	srv.send(s, c, a.frame)
+	srv.answer(s, c, &a.req, a.recorded, a.frame, a.status)
 	a.free()
 	srv.unpark(s, c)
+}
+
+// answer sends a partition request's reply frame f on c, recording it in
+// the client table first when the operation's replies are recorded.
+func (srv *Server) answer(s *shard.Shard, c *session, req *wire.RequestHeader, recorded bool, f *wire.Frame, status wire.Status) {
+	srv.metrics.Status(status)
+	if recorded {
+		srv.remember(c, req, f)
+	}
+	srv.send(s, c, f)
 }

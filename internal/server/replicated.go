@@ -59,15 +59,19 @@ func (srv *Server) replicated(s *shard.Shard, c *session, h *wire.RequestHeader,
 // client table, so a retry gets the same bytes (wire.md §2.4): a result
 // section and payload when st is OK, the status alone otherwise.
 func (srv *Server) answerRecorded(s *shard.Shard, c *session, req *wire.RequestHeader, st wire.Status, payload []byte) {
-	var f *wire.Frame
-	if st == wire.StatusOK {
-		f = replyFrame(req, st, append(wire.AppendResultOK(nil), payload...), srv.commitOp(), srv.commitOp())
-	} else {
-		f = replyFrame(req, st, nil, 0, srv.commitOp())
-	}
+	f := recordedFrame(req, st, payload, srv.commitOp())
 	srv.metrics.Status(st)
 	srv.remember(c, req, f)
 	srv.send(s, c, f)
+}
+
+// recordedFrame builds a recorded reply: a result section and payload when
+// st is OK, the status alone otherwise.
+func recordedFrame(req *wire.RequestHeader, st wire.Status, payload []byte, commit wire.Op) *wire.Frame {
+	if st == wire.StatusOK {
+		return replyFrame(req, st, append(wire.AppendResultOK(nil), payload...), commit, commit)
+	}
+	return replyFrame(req, st, nil, 0, commit)
 }
 
 // remember records a replicated request's reply in the client table, to
