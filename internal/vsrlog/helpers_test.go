@@ -52,6 +52,9 @@ func (m model) clone() model { return model{ops: maps.Clone(m.ops), hs: m.hs} }
 // and u changes it.
 func (m model) apply(u *Update, n int) model {
 	m = m.clone()
+	if u == nil {
+		return m
+	}
 	if u.Truncate && n > 0 {
 		for op := range m.ops {
 			if op > u.TruncateOp {
@@ -156,4 +159,12 @@ func headers(t testing.TB, frames [][]byte) []wire.PrepareHeader {
 		hs = append(hs, headerOf(t, f))
 	}
 	return hs
+}
+
+func brief(hs HardState) string {
+	var ops []wire.Op
+	for _, h := range hs.Headers {
+		ops = append(ops, h.Op)
+	}
+	return fmt.Sprintf("{view %d log_view %d commit %d headers at %v}", hs.View, hs.LogView, hs.Commit, ops)
 }

@@ -135,12 +135,11 @@ func Open(fsys vfs.FS, dir string) (l *Log, hs HardState, prepares [][]byte, rec
 		return nil, hs, nil, rec, err
 	}
 	l.j = j
-	defer func() {
+	defer func(opened *Log) {
 		if err != nil {
-			l.Close()
-			l = nil
+			opened.Close()
 		}
-	}()
+	}(l)
 	jr := j.Recovery()
 	rec = Recovery{Records: x.records, Truncations: x.truncations, TornBytes: jr.TornBytes, Prepares: len(x.live)}
 	if err := l.checkState(&files, found, latest.seq, x); err != nil {
