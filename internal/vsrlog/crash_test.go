@@ -115,6 +115,19 @@ type crashPoint struct {
 	journalSynced, sbSynced, sbStarted, lose bool
 }
 
+// crashPoints appends to points the states a crash before op would leave
+// in m, one per crash mode, each with cur's other fields.
+func crashPoints(points []crashPoint, rng *rand.Rand, m *vfs.MemFS, op vfs.Op, cur crashPoint) []crashPoint {
+	for _, mode := range crashModes {
+		p := cur
+		p.fs = m.CrashClone(mode.opts(rng))
+		p.at = fmt.Sprintf("crash #%d before %v %s (%s)", len(points), op.Kind, op.Path, mode.name)
+		p.lose = mode.name == "none"
+		points = append(points, p)
+	}
+	return points
+}
+
 var crashModes = []struct {
 	name string
 	opts func(rng *rand.Rand) vfs.CrashOptions
@@ -155,13 +168,7 @@ func crashAtEveryPoint(t *testing.T, seed uint64) {
 		cur    crashPoint // the fields of the next point
 	)
 	fsys := vfs.WithErrors(m, func(op vfs.Op) error {
-		for _, mode := range crashModes {
-			p := cur
-			p.fs = m.CrashClone(mode.opts(rng))
-			p.at = fmt.Sprintf("crash #%d before %v %s (%s)", len(points), op.Kind, op.Path, mode.name)
-			p.lose = mode.name == "none"
-			points = append(points, p)
-		}
+		points = crashPoints(points, rng, m, op, cur)
 		if cur.cur != nil {
 			sync, sb := op.Kind == vfs.OpSync, strings.Contains(op.Path, "superblock")
 			cur.journalSynced = cur.journalSynced || sync && strings.HasSuffix(op.Path, JournalName)

@@ -137,12 +137,7 @@ func crashWithFaults(t *testing.T, seed uint64) {
 		failed int
 	)
 	fsys := vfs.WithErrors(mem, func(op vfs.Op) error {
-		for _, mode := range crashModes {
-			p := cur
-			p.fs = mem.CrashClone(mode.opts(rng))
-			p.at = fmt.Sprintf("crash #%d before %v %s (%s)", len(points), op.Kind, op.Path, mode.name)
-			points = append(points, p)
-		}
+		points = crashPoints(points, rng, mem, op, cur)
 		if !faults {
 			return nil
 		}
