@@ -57,9 +57,13 @@ func IsCorrupt(err error) bool { return errors.Is(err, ErrCorrupt) || journal.Is
 
 // Recovery reports what Open found.
 type Recovery struct {
-	// Fresh is true when nothing durable was found beyond an empty log
-	// (no superblock write ever completed and no prepare is stored):
-	// start the replica with vsr.New. Otherwise use vsr.Restart.
+	// Fresh is true when this Open created the Log: no superblock copy
+	// existed, so no earlier Open ever returned and no replica ran on
+	// this directory. Start the replica with vsr.New only then; a
+	// replica that ran must come back with vsr.Restart even if none of
+	// its writes became durable, because its messages may have left
+	// before its Persist (vsr package doc, step 2): a replica 0 restarted
+	// with New would prepare a second op 1 in view 0.
 	Fresh bool
 	// Prepares is the number of prepare frames returned.
 	Prepares int
@@ -108,7 +112,7 @@ type Log struct {
 // Open opens or creates the Log in dir and returns it with the durable
 // hard state and the live prepare frames in ascending op order, each
 // verified with wire.VerifyPrepare, ready for vsr.Restart(cfg,
-// vsr.HardState(hs), prepares) (or vsr.New when rec.Fresh). A torn
+// vsr.HardState(hs), prepares), or for vsr.New when rec.Fresh. A torn
 // journal tail is truncated and reported in rec.TornBytes; damage is an
 // error for which IsCorrupt is true. Memory: each live prepare is held
 // once; the journal file is read through a fixed window.
@@ -170,7 +174,7 @@ func Open(fsys vfs.FS, dir string) (l *Log, hs HardState, prepares [][]byte, rec
 	}
 	l.base = x.base
 	rec.Base, rec.Sequence = x.base, l.sb.seq
-	rec.Fresh = l.sb.seq == 0 && len(x.live) == 0
+	rec.Fresh = !found
 	return l, l.sb.hs, x.frames(), rec, nil
 }
 
