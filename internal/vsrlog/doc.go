@@ -83,8 +83,18 @@
 // internal/journal), no valid superblock copy while either copy file
 // exists, a journal without its base record (or missing) while the
 // superblock shows a completed write, prepares without any superblock,
-// and two valid copies that contradict each other (equal sequences, or
-// the newer one with a lower view or log_view).
+// and two valid copies that contradict each other (sequences that are not
+// consecutive, or the newer one with a lower view or log_view). A copy
+// holding a sequence of the wrong parity for its file is not valid.
+//
+// One Persist appends several records and fsyncs once. A disk that
+// persists unsynced pages out of order can leave a later record of that
+// batch whole and an earlier one torn; the journal cannot tell this from
+// damage to acknowledged data and Open refuses it as corruption (see
+// internal/journal, "Recovery"): safe, but the replica then needs its
+// directory restored or rebuilt. The in-memory crash model (vfs.MemFS)
+// keeps unsynced bytes only as a prefix, so the tests cover the torn
+// tail, not this case.
 //
 // # Persist order and errors
 //
