@@ -53,6 +53,14 @@ type CrashOptions struct {
 	// past its durable contents; it returns how many of those unsynced bytes
 	// (0..unsynced) survive, modelling a torn write. By default none do.
 	KeepUnsynced func(name string, unsynced int) int
+	// TearRewrite, if set, is called for every file whose unsynced changes
+	// rewrote part of its durable contents (a Truncate below the durable
+	// size, then writes), with the number of bytes past the unchanged
+	// prefix. It returns how many of them survive (0..rewritten), leaving
+	// the prefix and that many new bytes, as a torn in-place rewrite
+	// would; or a negative number to keep the durable contents. By default
+	// the durable contents are kept.
+	TearRewrite func(name string, rewritten int) int
 }
 
 // CrashClone returns a new MemFS holding what would survive a crash now:
@@ -91,6 +99,11 @@ func crashCopy(n *memNode, name string, opts CrashOptions, seen map[*memNode]*me
 	if unsynced := len(n.data) - len(n.durable); unsynced > 0 && n.dirtyFrom >= len(n.durable) && opts.KeepUnsynced != nil {
 		k := min(max(opts.KeepUnsynced(name, unsynced), 0), unsynced)
 		keep = n.data[:len(n.durable)+k]
+	} else if n.dirtyFrom < len(n.durable) && opts.TearRewrite != nil {
+		from := min(n.dirtyFrom, len(n.data))
+		if k := opts.TearRewrite(name, len(n.data)-from); k >= 0 {
+			keep = n.data[:from+min(k, len(n.data)-from)]
+		}
 	}
 	c := &memNode{data: slices.Clone(keep), durable: slices.Clone(keep), dirtyFrom: len(keep)}
 	seen[n] = c

@@ -146,6 +146,10 @@ func TestMemCrashLosesUnsynced(t *testing.T) {
 	f.Truncate(2)
 	f.Write([]byte("XY"))
 	check(m.CrashClone(CrashOptions{KeepUnsynced: func(_ string, n int) int { return n }}), "synced")
+	check(m.CrashClone(CrashOptions{TearRewrite: func(_ string, n int) int { return -1 }}), "synced")
+	check(m.CrashClone(CrashOptions{TearRewrite: func(_ string, n int) int { return n }}), "syXY")
+	check(m.CrashClone(CrashOptions{TearRewrite: func(_ string, n int) int { return 1 }}), "syX")
+	check(m.CrashClone(CrashOptions{TearRewrite: func(_ string, n int) int { return n + 9 }}), "syXY")
 	f.Sync()
 	check(m.CrashClone(CrashOptions{}), "syXY")
 
