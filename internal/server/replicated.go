@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"encoding/binary"
 
 	"github.com/shoal-io/shoal/internal/auth"
@@ -112,9 +111,10 @@ func (srv *Server) readUsers(_ *shard.Shard, c *session, _ []byte) ([]byte, wire
 // readUser answers GetUser (31): [user Identifier] → UserInfoDetails, or an
 // empty body when there is no such user.
 func (srv *Server) readUser(_ *shard.Shard, c *session, body []byte) ([]byte, wire.Status) {
-	d := bodyReader{b: body}
+	var req wire.UserRequest
+	req.Decode(body) // a short body names no user
 	st := srv.state()
-	id, ok := service.ResolveUser(st, d.ident())
+	id, ok := service.ResolveUser(st, req.User)
 	if !ok {
 		return nil, wire.StatusOK
 	}
@@ -123,66 +123,4 @@ func (srv *Server) readUser(_ *shard.Shard, c *session, body []byte) ([]byte, wi
 	}
 	u, _ := st.User(id)
 	return appendUserDetails(nil, &u), wire.StatusOK
-}
-
-// bodyReader reads little-endian fields; bad sticks on the first short read.
-type bodyReader struct {
-	b   []byte
-	bad bool
-}
-
-func (r *bodyReader) bytes(n int) []byte {
-	if r.bad || n > len(r.b) {
-		r.bad = true
-		return nil
-	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
-}
-
-// ident reads an Identifier, its name copied out of the body. One that is
-// neither numeric (length 4) nor a name decodes as the zero Identifier,
-// which names nothing.
-func (r *bodyReader) ident() wire.Identifier {
-	kind, n := r.u8(), int(r.u8())
-	val := r.bytes(n)
-	switch {
-	case r.bad:
-	case kind == byte(wire.IdentifierNumeric) && n == 4:
-		return wire.NumericID(binary.LittleEndian.Uint32(val))
-	case kind == byte(wire.IdentifierString):
-		return wire.Identifier{Kind: wire.IdentifierString, Name: bytes.Clone(val)}
-	}
-	return wire.Identifier{}
-}
-
-func (r *bodyReader) u8() uint8 {
-	if v := r.bytes(1); v != nil {
-		return v[0]
-	}
-	return 0
-}
-
-// flag reads a presence byte: 0 or 1; anything else marks r bad.
-func (r *bodyReader) flag() bool {
-	v := r.u8()
-	if v > 1 {
-		r.bad = true
-	}
-	return v == 1
-}
-
-func (r *bodyReader) u64() uint64 {
-	if v := r.bytes(8); v != nil {
-		return binary.LittleEndian.Uint64(v)
-	}
-	return 0
-}
-
-func (r *bodyReader) u32() uint32 {
-	if v := r.bytes(4); v != nil {
-		return binary.LittleEndian.Uint32(v)
-	}
-	return 0
 }

@@ -15,14 +15,14 @@ import (
 func (srv *Server) state() *metadata.State { return srv.store.Current() }
 
 func (srv *Server) readDescribeOptions(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
-	var req metadata.DescribeOptionsRequest
+	var req wire.DescribeOptions
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
 	}
 	return metadata.AppendDescribeOptions(nil, req.Scope)
 }
 
-// request is a request body decoder of the metadata package.
+// request is a request body type of the wire package.
 type request[T any] interface {
 	*T
 	Decode([]byte) wire.Status
@@ -43,7 +43,7 @@ func readAs[R any, P request[R]](srv *Server, body []byte, fn func(s *metadata.S
 func found(b []byte, _ bool) ([]byte, wire.Status) { return b, wire.StatusOK }
 
 func (srv *Server) readStream(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
-	return readAs(srv, body, func(s *metadata.State, r *metadata.StreamRequest) ([]byte, wire.Status) {
+	return readAs(srv, body, func(s *metadata.State, r *wire.StreamRequest) ([]byte, wire.Status) {
 		return found(s.AppendGetStream(nil, r.Stream, srv.stats))
 	})
 }
@@ -55,31 +55,31 @@ func (srv *Server) readStreams(_ *shard.Shard, _ *session, _ []byte) (out []byte
 }
 
 func (srv *Server) readTopic(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
-	return readAs(srv, body, func(s *metadata.State, r *metadata.TopicRequest) ([]byte, wire.Status) {
+	return readAs(srv, body, func(s *metadata.State, r *wire.TopicRequest) ([]byte, wire.Status) {
 		return found(s.AppendGetTopic(nil, r.Stream, r.Topic, srv.stats))
 	})
 }
 
 func (srv *Server) readTopics(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
-	return readAs(srv, body, func(s *metadata.State, r *metadata.StreamRequest) ([]byte, wire.Status) {
+	return readAs(srv, body, func(s *metadata.State, r *wire.StreamRequest) ([]byte, wire.Status) {
 		return s.AppendGetTopics(nil, r.Stream, srv.stats)
 	})
 }
 
 func (srv *Server) readGroup(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
-	return readAs(srv, body, func(s *metadata.State, r *metadata.GroupRequest) ([]byte, wire.Status) {
+	return readAs(srv, body, func(s *metadata.State, r *wire.GroupRequest) ([]byte, wire.Status) {
 		return found(s.AppendGroup(nil, r.Stream, r.Topic, r.Group))
 	})
 }
 
 func (srv *Server) readGroups(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
-	return readAs(srv, body, func(s *metadata.State, r *metadata.TopicRequest) ([]byte, wire.Status) {
+	return readAs(srv, body, func(s *metadata.State, r *wire.TopicRequest) ([]byte, wire.Status) {
 		return s.AppendGroups(nil, r.Stream, r.Topic)
 	})
 }
 
 func (srv *Server) readSyncGroup(_ *shard.Shard, c *session, body []byte) ([]byte, wire.Status) {
-	return readAs(srv, body, func(s *metadata.State, r *metadata.GroupRequest) ([]byte, wire.Status) {
+	return readAs(srv, body, func(s *metadata.State, r *wire.GroupRequest) ([]byte, wire.Status) {
 		return s.AppendSyncGroup(nil, r.Stream, r.Topic, r.Group, c.client)
 	})
 }

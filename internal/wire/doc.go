@@ -65,7 +65,15 @@
 // # Bodies
 //
 // Request and reply bodies use little-endian fields and the primitives of
-// primitives.go (Identifier, Consumer, Partitioning, PollingStrategy).
+// primitives.go (Identifier, Consumer, Partitioning, PollingStrategy),
+// read with one byte reader, BodyReader, whose first failure sticks.
+// Every request body has a type here with Append and Decode, one concept
+// per file: streams.go, topics.go, groups.go, users.go, tokens.go,
+// offsets.go, system.go. Their Decode returns the status Iggy answers for
+// a body that does not decode (mostly StatusInvalidCommand) and copies
+// what it keeps, so a decoded request outlives its frame; options blocks
+// stay raw TLV bytes for the metadata to parse against its catalog.
+//
 // SendMessages carries one message batch (a 256-byte BatchHeader and
 // 48-byte-headed message frames, documented in messages.go); Decode admits it
 // as Iggy's server does, verifying every checksum, and failures are

@@ -32,10 +32,15 @@ func NumericID(id uint32) Identifier { return Identifier{Kind: IdentifierNumeric
 // NamedID returns a string identifier.
 func NamedID(name string) Identifier { return Identifier{Kind: IdentifierString, Name: []byte(name)} }
 
-// Append appends the encoding of id to dst.
+// Append appends the encoding of id to dst; the zero Identifier encodes
+// as numeric 0. A name longer than 255 bytes is a caller bug (an empty one
+// encodes, and a decoder refuses it).
 func (id Identifier) Append(dst []byte) []byte {
 	if id.Kind == IdentifierString {
-		return appendName(append(dst, byte(IdentifierString)), id.Name)
+		if len(id.Name) > 255 {
+			panic("wire: identifier name of more than 255 bytes")
+		}
+		return append(append(dst, byte(IdentifierString), byte(len(id.Name))), id.Name...)
 	}
 	dst = append(dst, byte(IdentifierNumeric), 4)
 	return binary.LittleEndian.AppendUint32(dst, id.ID)

@@ -159,3 +159,58 @@ func (s *Stats) Decode(b []byte) error {
 	s.TotalDiskSpace = d.U64()
 	return d.err
 }
+
+// ClientRequest is the body of GetClient (code 21): [client_id u32]. A
+// short body is StatusInvalidFormat.
+type ClientRequest struct{ ID uint32 }
+
+// Append appends the encoding of c to dst.
+func (c *ClientRequest) Append(dst []byte) []byte { return binary.LittleEndian.AppendUint32(dst, c.ID) }
+
+// Decode reads c from b.
+func (c *ClientRequest) Decode(b []byte) Status {
+	r := NewBodyReader(b)
+	c.ID = r.U32()
+	if r.err != nil {
+		return StatusInvalidFormat
+	}
+	return StatusOK
+}
+
+// DescribeOptions is the body of DescribeOptions (code 13): [scope u8]
+// (1 topic, 2 stream, 3 user; the metadata answers the scope).
+type DescribeOptions struct{ Scope uint8 }
+
+// Append appends the encoding of d to dst.
+func (d *DescribeOptions) Append(dst []byte) []byte { return append(dst, d.Scope) }
+
+// Decode reads d from b.
+func (d *DescribeOptions) Decode(b []byte) Status {
+	r := NewBodyReader(b)
+	d.Scope = r.U8()
+	return r.Status()
+}
+
+// SnapshotRequest is the body of GetSnapshot (code 11):
+// [compression u8][types_count u8][type u8 × count]. internal/admin
+// checks the values.
+type SnapshotRequest struct {
+	Compression uint8
+	Types       []uint8 // nil when there are none
+}
+
+// Append appends the encoding of s to dst; at most 255 types.
+func (s *SnapshotRequest) Append(dst []byte) []byte {
+	if len(s.Types) > 255 {
+		panic("wire: more than 255 snapshot types")
+	}
+	return append(append(dst, s.Compression, byte(len(s.Types))), s.Types...)
+}
+
+// Decode reads s from b.
+func (s *SnapshotRequest) Decode(b []byte) Status {
+	r := NewBodyReader(b)
+	s.Compression = r.U8()
+	s.Types = append([]uint8(nil), r.Bytes(int(r.U8()))...)
+	return r.Status()
+}
