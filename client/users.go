@@ -16,7 +16,7 @@ import (
 // and manage their own tokens.
 
 // CodeTokens is GetPersonalAccessTokens' NonReplicated code.
-const CodeTokens uint32 = 41
+const CodeTokens = uint32(wire.CodeGetAccessTokens)
 
 // UserStatus is a user's status: active users may log in.
 type UserStatus = wire.UserStatus

@@ -7,9 +7,6 @@ import (
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
-// codeGetAccessTokens lists the caller's tokens.
-const codeGetAccessTokens = 41
-
 // readTokens answers GetPersonalAccessTokens (41): the caller's tokens,
 // each [name str8][expiry_at u64 µs, 0 never].
 func (srv *Server) readTokens(_ *shard.Shard, c *session, _ []byte) ([]byte, wire.Status) {
