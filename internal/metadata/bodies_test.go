@@ -101,7 +101,7 @@ func createTopic(t *testing.T, s *State, body []byte) (decodedTopic, wire.Status
 		return decodedTopic{}, st
 	}
 	r := apply(t, s, op, wire.StatusOK)
-	reply, ok := s.AppendGetTopic(nil, op.Stream, wire.NumericID(r.ID), nil)
+	reply, ok := appendGetTopic(s, nil, op.Stream, wire.NumericID(r.ID), nil)
 	if !ok {
 		t.Fatal("created topic not found")
 	}

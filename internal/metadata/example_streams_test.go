@@ -43,7 +43,8 @@ func Example_createTopic() {
 	} else {
 		reply = wire.AppendResultOK(reply)
 		store.View(func(s *metadata.State) {
-			reply, _ = s.AppendGetTopic(reply, req.Stream, wire.NumericID(res.ID), nil)
+			topic, _ := s.TopicDetails(req.Stream, wire.NumericID(res.ID), nil)
+			reply = topic.Append(reply)
 			info, _ := s.ResolveTopic(req.Stream, wire.NumericID(res.ID))
 			for _, p := range info.Partitions {
 				fmt.Printf("partition %d on shard %d\n", p.ID, p.Shard)

@@ -27,7 +27,7 @@ func FuzzStreamOps(f *testing.F) {
 		}
 		s.Apply(b)
 		checkStreamInvariants(t, s)
-		s.AppendGetStreams(nil, nil)
+		appendGetStreams(s, nil, nil)
 		s.Digest()
 	})
 }

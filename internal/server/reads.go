@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/binary"
 	"net"
 	"strconv"
 
@@ -101,10 +100,11 @@ func (srv *Server) readMe(_ *shard.Shard, c *session, _ []byte) ([]byte, wire.St
 }
 
 func (srv *Server) readClient(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
-	if len(body) < 4 {
-		return nil, wire.StatusInvalidFormat
+	var req wire.ClientRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
 	}
-	info, ok := srv.dir.lookup(binary.LittleEndian.Uint32(body), srv.state())
+	info, ok := srv.dir.lookup(req.ID, srv.state())
 	if !ok {
 		return nil, wire.StatusClientNotFound
 	}

@@ -1,10 +1,7 @@
 package server
 
 import (
-	"encoding/binary"
-
 	"github.com/shoal-io/shoal/internal/auth"
-	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/wire"
@@ -76,40 +73,16 @@ func (srv *Server) remember(c *session, h *wire.RequestHeader, f *wire.Frame) {
 	c.lastReply = append(c.lastReply[:0], f.Bytes()...)
 }
 
-// appendUserInfo appends [id u32][created_at u64][status u8][username str8][options_len u32 = 0].
-func appendUserInfo(b []byte, u *metadata.User) []byte {
-	b = binary.LittleEndian.AppendUint32(b, u.ID)
-	b = binary.LittleEndian.AppendUint64(b, u.CreatedAt)
-	b = append(b, byte(u.Status), byte(len(u.Username)))
-	b = append(b, u.Username...)
-	return binary.LittleEndian.AppendUint32(b, 0)
-}
-
-// appendUserDetails appends a UserInfo and its permissions.
-func appendUserDetails(b []byte, u *metadata.User) []byte {
-	b = appendUserInfo(b, u)
-	if len(u.Permissions) == 0 {
-		return append(b, 0)
-	}
-	b = append(b, 1)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(u.Permissions)))
-	return append(b, u.Permissions...)
-}
-
-// readUsers answers GetUsers (32): concatenated UserInfos.
+// readUsers answers GetUsers (32): every wire.UserInfo.
 func (srv *Server) readUsers(_ *shard.Shard, c *session, _ []byte) ([]byte, wire.Status) {
 	if !srv.svc.CanReadUsers(c.caller()) {
 		return nil, wire.StatusUnauthorized
 	}
-	var out []byte
-	for _, u := range srv.state().Users() {
-		out = appendUserInfo(out, &u)
-	}
-	return out, wire.StatusOK
+	return wire.AppendUsers(nil, srv.state().UserList()), wire.StatusOK
 }
 
-// readUser answers GetUser (31): [user Identifier] → UserInfoDetails, or an
-// empty body when there is no such user.
+// readUser answers GetUser (31): a wire.UserRequest → wire.UserDetails,
+// or an empty body when there is no such user.
 func (srv *Server) readUser(_ *shard.Shard, c *session, body []byte) ([]byte, wire.Status) {
 	var req wire.UserRequest
 	req.Decode(body) // a short body names no user
@@ -122,5 +95,6 @@ func (srv *Server) readUser(_ *shard.Shard, c *session, body []byte) ([]byte, wi
 		return nil, wire.StatusUnauthorized
 	}
 	u, _ := st.User(id)
-	return appendUserDetails(nil, &u), wire.StatusOK
+	details := u.Details()
+	return details.Append(nil), wire.StatusOK
 }

@@ -58,8 +58,8 @@ func plain[R any, P request[R]](call func(*service.Service, service.Caller, R, s
 func writeCreateStream(srv *Server, c service.Caller, body []byte, reply answer) error {
 	return decoded(body, reply, func(req wire.CreateStream) error {
 		return srv.svc.CreateStream(c, req, rendered(reply, func(o service.Outcome) []byte {
-			out, _ := o.State.AppendStream(nil, o.Result.ID, srv.stats)
-			return out
+			info, _ := o.State.StreamInfo(o.Result.ID, srv.stats)
+			return info.Append(nil)
 		}))
 	})
 }
@@ -67,8 +67,8 @@ func writeCreateStream(srv *Server, c service.Caller, body []byte, reply answer)
 func writeCreateTopic(srv *Server, c service.Caller, body []byte, reply answer) error {
 	return decoded(body, reply, func(req wire.CreateTopic) error {
 		return srv.svc.CreateTopic(c, req, rendered(reply, func(o service.Outcome) []byte {
-			out, _ := o.State.AppendGetTopic(nil, req.Stream, wire.NumericID(o.Result.ID), srv.stats)
-			return out
+			topic, _ := o.State.TopicDetails(req.Stream, wire.NumericID(o.Result.ID), srv.stats)
+			return topic.Append(nil)
 		}))
 	})
 }
@@ -78,8 +78,8 @@ func writeCreateTopic(srv *Server, c service.Caller, body []byte, reply answer) 
 func writeCreateGroup(srv *Server, c service.Caller, body []byte, reply answer) error {
 	return decoded(body, reply, func(req wire.CreateGroup) error {
 		return srv.svc.CreateGroup(c, req, rendered(reply, func(o service.Outcome) []byte {
-			out, _ := o.State.AppendGroup(nil, req.Stream, req.Topic, wire.NumericID(o.Result.ID))
-			return out
+			group, _ := o.State.GroupDetails(req.Stream, req.Topic, wire.NumericID(o.Result.ID))
+			return group.Append(nil)
 		}))
 	})
 }
@@ -89,12 +89,13 @@ func writeCreateUser(srv *Server, c service.Caller, body []byte, reply answer) e
 	return decoded(body, reply, func(req wire.CreateUser) error {
 		return srv.svc.CreateUser(c, req, rendered(reply, func(o service.Outcome) []byte {
 			u, _ := o.State.User(o.Result.UserID)
-			return appendUserDetails(nil, &u)
+			details := u.Details()
+			return details.Append(nil)
 		}))
 	})
 }
 
-// writeCreateToken replies with the token, [token_len u8][token].
+// writeCreateToken replies with the token (wire.CreatedToken).
 func writeCreateToken(srv *Server, c service.Caller, body []byte, reply answer) error {
 	return decoded(body, reply, func(req wire.CreateToken) error {
 		return srv.svc.CreateToken(c, req.Name, req.Expiry, func(o service.Outcome, token string) {
@@ -102,7 +103,7 @@ func writeCreateToken(srv *Server, c service.Caller, body []byte, reply answer) 
 				reply(nil, o.Status)
 				return
 			}
-			reply(append([]byte{byte(len(token))}, token...), wire.StatusOK)
+			reply((&wire.CreatedToken{Token: token}).Append(nil), wire.StatusOK)
 		})
 	})
 }

@@ -59,3 +59,25 @@ func (c *ConsumerOffsetRequest) Decode(k OffsetKind, b []byte) Status {
 	c.HasPartition = has == 1
 	return r.Status()
 }
+
+// ConsumerOffsetInfo is GetConsumerOffset's reply when an offset is
+// stored (an empty body otherwise):
+// [partition_id u32][current_offset u64][stored_offset u64].
+type ConsumerOffsetInfo struct {
+	Partition     uint32
+	CurrentOffset uint64 // the partition's latest offset
+	StoredOffset  uint64
+}
+
+// Append appends the encoding of c to dst.
+func (c *ConsumerOffsetInfo) Append(dst []byte) []byte {
+	dst = binary.LittleEndian.AppendUint32(dst, c.Partition)
+	return binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(dst, c.CurrentOffset), c.StoredOffset)
+}
+
+// Decode reads c from a whole body.
+func (c *ConsumerOffsetInfo) Decode(b []byte) error {
+	r := NewBodyReader(b)
+	*c = ConsumerOffsetInfo{Partition: r.U32(), CurrentOffset: r.U64(), StoredOffset: r.U64()}
+	return r.End()
+}

@@ -40,3 +40,38 @@ func (d *DeleteToken) Decode(b []byte) Status {
 	r.End()
 	return r.Status()
 }
+
+// CreatedToken is CreatePersonalAccessToken's reply payload, the token
+// itself: [token_len u8][token]. The server keeps only its hash.
+type CreatedToken struct{ Token string }
+
+// Append appends the encoding of c to dst.
+func (c *CreatedToken) Append(dst []byte) []byte { return appendStr8(dst, c.Token) }
+
+// Decode reads c from a whole body.
+func (c *CreatedToken) Decode(b []byte) error {
+	r := NewBodyReader(b)
+	c.Token = r.Str8()
+	return r.End()
+}
+
+// TokenInfo is an entry of GetPersonalAccessTokens' reply (code 41):
+// [name_len u8][name][expiry_at u64 µs, 0 never].
+type TokenInfo struct {
+	Name     string
+	ExpiryAt uint64
+}
+
+// Append appends the encoding of t to dst.
+func (t *TokenInfo) Append(dst []byte) []byte {
+	return binary.LittleEndian.AppendUint64(appendStr8(dst, t.Name), t.ExpiryAt)
+}
+
+func (t *TokenInfo) read(r *BodyReader) { *t = TokenInfo{Name: r.Str8(), ExpiryAt: r.U64()} }
+
+// AppendTokens appends GetPersonalAccessTokens' reply: every TokenInfo,
+// with no count.
+func AppendTokens(dst []byte, tokens []TokenInfo) []byte { return appendAll(dst, tokens) }
+
+// DecodeTokens reads GetPersonalAccessTokens' reply.
+func DecodeTokens(b []byte) ([]TokenInfo, error) { return readAll(b, (*TokenInfo).read) }

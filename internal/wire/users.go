@@ -170,3 +170,66 @@ func appendPermissions(dst, perms []byte) []byte {
 	dst = binary.LittleEndian.AppendUint32(append(dst, 1), uint32(len(perms)))
 	return append(dst, perms...)
 }
+
+// UserInfo is a user as replies describe it: an entry of GetUsers' reply
+// (code 32) and the start of UserDetails.
+//
+//	[id u32][created_at u64 µs][status u8][username_len u8][username][options_len u32][options]
+//
+// Users have no options: Append writes options_len 0; decoding skips any.
+type UserInfo struct {
+	ID        uint32
+	CreatedAt uint64 // µs since the Unix epoch
+	Status    UserStatus
+	Username  string
+}
+
+// userInfoMin is the size of a UserInfo with an empty name.
+const userInfoMin = 18
+
+// Append appends the encoding of u to dst.
+func (u *UserInfo) Append(dst []byte) []byte {
+	dst = binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint32(dst, u.ID), u.CreatedAt)
+	return binary.LittleEndian.AppendUint32(appendStr8(append(dst, byte(u.Status)), u.Username), 0)
+}
+
+func (u *UserInfo) read(r *BodyReader) {
+	*u = UserInfo{ID: r.U32(), CreatedAt: r.U64(), Status: UserStatus(r.U8()), Username: r.Str8()}
+	r.Bytes(int(r.U32())) // options
+}
+
+// UserDetails is a user and its permissions: GetUser's reply (code 31)
+// and CreateUser's reply payload. [UserInfo][has_permissions u8]
+// [permissions_len u32][permissions]; Permissions are Iggy's permissions
+// body (DecodePermissions), empty for none.
+type UserDetails struct {
+	UserInfo
+	Permissions []byte
+}
+
+// Append appends the encoding of u to dst; empty permissions are written
+// as none.
+func (u *UserDetails) Append(dst []byte) []byte {
+	dst = u.UserInfo.Append(dst)
+	if len(u.Permissions) == 0 {
+		return append(dst, 0)
+	}
+	return appendPermissions(dst, u.Permissions)
+}
+
+// Decode reads u from a whole body.
+func (u *UserDetails) Decode(b []byte) error {
+	r := NewBodyReader(b)
+	u.UserInfo.read(&r)
+	u.Permissions = nil
+	if r.U8() == 1 {
+		u.Permissions = bytes.Clone(r.Bytes(int(r.U32())))
+	}
+	return r.End()
+}
+
+// AppendUsers appends GetUsers' reply: every UserInfo, with no count.
+func AppendUsers(dst []byte, users []UserInfo) []byte { return appendAll(dst, users) }
+
+// DecodeUsers reads GetUsers' reply.
+func DecodeUsers(b []byte) ([]UserInfo, error) { return readAll(b, (*UserInfo).read) }
