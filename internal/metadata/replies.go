@@ -87,19 +87,22 @@ func (s *State) StreamList(stats StatsFunc) []wire.StreamInfo {
 	return out
 }
 
-// optionEntries returns the TLV entries of a topic's explicit or derived
-// options block.
-func optionEntries(o TopicOptions, explicit bool) []byte {
-	return o.AppendOptionsBlock(nil, explicit)[4:]
+// optionEntries returns the TLV entries of a topic's explicit and derived
+// options blocks, in one allocation (the whole catalog fits in 1 KiB).
+func optionEntries(o TopicOptions) (explicit, derived []byte) {
+	b := o.AppendOptionsBlock(make([]byte, 0, 1024), true)
+	n := len(b)
+	b = o.AppendOptionsBlock(b, false)
+	return b[4:n:n], b[n+4:]
 }
 
 func topicInfo(tp *Topic, stats StatsFunc) wire.TopicInfo {
 	r := tp.Options.Resolved()
 	size, messages := stats.topic(tp)
+	explicit, derived := optionEntries(tp.Options)
 	return wire.TopicInfo{ID: tp.ID, CreatedAt: tp.CreatedAt, PartitionsCount: uint32(len(tp.Partitions)),
 		MessageExpiry: r.MessageExpiry, Compression: r.Compression, MaxTopicSize: r.MaxTopicSize, Size: size,
-		Messages: messages, Name: tp.Name, Options: optionEntries(tp.Options, true),
-		DerivedOptions: optionEntries(tp.Options, false)}
+		Messages: messages, Name: tp.Name, Options: explicit, DerivedOptions: derived}
 }
 
 // TopicDetails returns GetTopic's reply (also CreateTopic's reply

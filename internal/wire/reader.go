@@ -52,16 +52,20 @@ func (r *BodyReader) Fail(format string, args ...any) {
 	}
 }
 
-// need reports whether n more bytes can be read, failing r if not.
+// need reports whether n more bytes can be read, failing r if not. It is
+// small enough to inline; short describes the failure.
 func (r *BodyReader) need(n int) bool {
-	if r.err != nil {
-		return false
+	if uint(n) <= uint(len(r.b)-r.pos) && r.err == nil { // a negative n is huge
+		return true
 	}
-	if n < 0 || len(r.b)-r.pos < n {
+	r.short(n)
+	return false
+}
+
+func (r *BodyReader) short(n int) {
+	if r.err == nil {
 		r.err = fmt.Errorf("%w: need %d bytes at %d, have %d", ErrMalformedBody, n, r.pos, len(r.b)-r.pos)
-		return false
 	}
-	return true
 }
 
 // U8 reads a byte.
@@ -132,7 +136,7 @@ func (r *BodyReader) Rest() []byte { return r.Bytes(r.Len()) }
 func (r *BodyReader) str(n int) []byte {
 	v := r.Bytes(n)
 	if r.err == nil && !utf8.Valid(v) {
-		r.err = fmt.Errorf("%w: invalid UTF-8 at %d", ErrMalformedBody, r.pos-n)
+		r.Fail("invalid UTF-8 of %d bytes", n)
 	}
 	return v
 }
@@ -142,7 +146,7 @@ func (r *BodyReader) str(n int) []byte {
 func (r *BodyReader) name() []byte {
 	n := int(r.U8())
 	if r.err == nil && n == 0 {
-		r.err = fmt.Errorf("%w: empty name at %d", ErrMalformedBody, r.pos-1)
+		r.Fail("empty name")
 		return nil
 	}
 	return r.str(n)
@@ -171,7 +175,7 @@ func (r *BodyReader) ident() Identifier {
 	case kind == IdentifierString && n > 0:
 		return Identifier{Kind: kind, Name: r.str(n)}
 	}
-	r.err = fmt.Errorf("%w: identifier kind %d length %d at %d", ErrMalformedBody, kind, n, r.pos-2)
+	r.Fail("identifier kind %d length %d", kind, n)
 	return Identifier{}
 }
 
@@ -207,7 +211,7 @@ func (r *BodyReader) consumer() Consumer {
 	kind := ConsumerKind(r.U8())
 	id := r.ident()
 	if r.err == nil && kind != ConsumerSingle && kind != ConsumerGroup {
-		r.err = fmt.Errorf("%w: consumer kind %d", ErrMalformedBody, kind)
+		r.Fail("consumer kind %d", kind)
 	}
 	return Consumer{Kind: kind, ID: id}
 }
@@ -236,7 +240,7 @@ func (r *BodyReader) partitioning() Partitioning {
 	case kind == PartitionByMessageID && n > 0:
 		return Partitioning{Kind: kind, Key: r.Bytes(n)}
 	}
-	r.err = fmt.Errorf("%w: partitioning kind %d length %d", ErrMalformedBody, kind, n)
+	r.Fail("partitioning kind %d length %d", kind, n)
 	return Partitioning{}
 }
 
