@@ -19,7 +19,7 @@ var writes = map[wire.Operation]writeHandler{
 	wire.OpChangePassword:            plain[wire.ChangePassword]((*service.Service).ChangePassword),
 	wire.OpUpdatePermissions:         plain[wire.UpdatePermissions]((*service.Service).UpdatePermissions),
 	wire.OpCreatePersonalAccessToken: writeCreateToken,
-	wire.OpDeletePersonalAccessToken: writeDeleteToken,
+	wire.OpDeletePersonalAccessToken: plain[wire.DeleteToken]((*service.Service).DeleteToken),
 	wire.OpCreateStream:              writeCreateStream,
 	wire.OpUpdateStream:              plain[wire.UpdateStream]((*service.Service).UpdateStream),
 	wire.OpDeleteStream:              plain[wire.StreamRequest]((*service.Service).DeleteStream),

@@ -98,19 +98,12 @@ func writeCreateUser(srv *Server, c service.Caller, body []byte, reply answer) e
 // writeCreateToken replies with the token (wire.CreatedToken).
 func writeCreateToken(srv *Server, c service.Caller, body []byte, reply answer) error {
 	return decoded(body, reply, func(req wire.CreateToken) error {
-		return srv.svc.CreateToken(c, req.Name, req.Expiry, func(o service.Outcome, token string) {
+		return srv.svc.CreateToken(c, req, func(o service.Outcome, token string) {
 			if o.Status != wire.StatusOK {
 				reply(nil, o.Status)
 				return
 			}
 			reply((&wire.CreatedToken{Token: token}).Append(nil), wire.StatusOK)
 		})
-	})
-}
-
-// writeDeleteToken deletes one of the caller's tokens.
-func writeDeleteToken(srv *Server, c service.Caller, body []byte, reply answer) error {
-	return decoded(body, reply, func(req wire.DeleteToken) error {
-		return srv.svc.DeleteToken(c, req.Name, statusOnly(reply))
 	})
 }
