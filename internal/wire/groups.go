@@ -53,9 +53,6 @@ type GroupInfo struct {
 	Name            string
 }
 
-// groupInfoMin is the size of a GroupInfo with an empty name.
-const groupInfoMin = 13
-
 // Append appends the encoding of g to dst.
 func (g *GroupInfo) Append(dst []byte) []byte {
 	le := binary.LittleEndian

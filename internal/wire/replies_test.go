@@ -12,7 +12,7 @@ import (
 // replyCase decodes one reply body type and re-encodes what it decoded.
 type replyCase struct {
 	name string
-	run  func(b []byte) (v any, err error, again []byte)
+	run  func(b []byte) (v any, again []byte, err error)
 }
 
 type replyBody[T any] interface {
@@ -22,22 +22,22 @@ type replyBody[T any] interface {
 }
 
 func replyOf[T any, P replyBody[T]](name string) replyCase {
-	return replyCase{name, func(b []byte) (any, error, []byte) {
+	return replyCase{name, func(b []byte) (any, []byte, error) {
 		var v T
 		if err := P(&v).Decode(b); err != nil {
-			return v, err, nil
+			return v, nil, err
 		}
-		return v, nil, P(&v).Append(nil)
+		return v, P(&v).Append(nil), nil
 	}}
 }
 
 func listOf[T any](name string, decode func([]byte) ([]T, error), encode func([]byte, []T) []byte) replyCase {
-	return replyCase{name, func(b []byte) (any, error, []byte) {
+	return replyCase{name, func(b []byte) (any, []byte, error) {
 		v, err := decode(b)
 		if err != nil {
-			return v, err, nil
+			return v, nil, err
 		}
-		return v, nil, encode(nil, v)
+		return v, encode(nil, v), nil
 	}}
 }
 
@@ -139,12 +139,12 @@ func TestReplyBodiesRoundTrip(t *testing.T) {
 		}
 		for _, want := range samples[c.name] {
 			body := encodeReply(want)
-			got, err, again := c.run(body)
+			got, again, err := c.run(body)
 			if err != nil || !reflect.DeepEqual(got, want) || !bytes.Equal(again, body) {
 				t.Errorf("%s: %+v (%v) from % x, want %+v", c.name, got, err, body, want)
 			}
 			for n := range len(body) {
-				v, err, again := c.run(body[:n])
+				v, again, err := c.run(body[:n])
 				if err == nil && !bytes.Equal(again, body[:n]) {
 					t.Errorf("%s: %d-byte prefix decodes to %+v", c.name, n, v)
 				}
@@ -244,14 +244,14 @@ func FuzzReplyBodies(f *testing.F) {
 	cases := replyCases()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, c := range cases {
-			v, err, again := c.run(data)
+			v, again, err := c.run(data)
 			if err != nil {
 				if !errors.Is(err, ErrMalformedBody) {
 					t.Fatalf("%s: %v", c.name, err)
 				}
 				continue
 			}
-			if _, err2, again2 := c.run(again); err2 != nil || !bytes.Equal(again, again2) {
+			if _, again2, err2 := c.run(again); err2 != nil || !bytes.Equal(again, again2) {
 				t.Fatalf("%s: %+v re-encodes to % x: %v", c.name, v, again, err2)
 			}
 		}
