@@ -43,7 +43,9 @@ func (c *ConsumerOffsetRequest) Append(k OffsetKind, dst []byte) []byte {
 // other than 0 or 1 is StatusInvalidCommand, as is a malformed body.
 func (c *ConsumerOffsetRequest) Decode(k OffsetKind, b []byte) Status {
 	r := NewBodyReader(b)
-	c.Consumer, c.Stream, c.Topic = r.Consumer(), r.Identifier(), r.Identifier()
+	r.readConsumer(&c.Consumer, true)
+	r.readIdent(&c.Stream, true)
+	r.readIdent(&c.Topic, true)
 	has := r.U8()
 	c.Partition = r.U32()
 	c.Offset, c.Ack = 0, 0

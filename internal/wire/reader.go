@@ -163,30 +163,38 @@ func (r *BodyReader) Str8() string { return string(r.Bytes(int(r.U8()))) }
 func (r *BodyReader) String32() string { return string(r.str(int(r.U32()))) }
 
 // ident reads an Identifier whose name aliases the body.
-func (r *BodyReader) ident() Identifier {
-	kind := IdentifierKind(r.U8())
-	n := int(r.U8())
-	if r.err != nil {
-		return Identifier{}
-	}
-	switch {
-	case kind == IdentifierNumeric && n == 4:
-		return Identifier{Kind: kind, ID: r.U32()}
-	case kind == IdentifierString && n > 0:
-		return Identifier{Kind: kind, Name: r.str(n)}
-	}
-	r.Fail("identifier kind %d length %d", kind, n)
-	return Identifier{}
+func (r *BodyReader) ident() (id Identifier) {
+	r.readIdent(&id, false)
+	return id
 }
 
 // Identifier reads an Identifier: numeric with length 4, or a name of
 // 1..255 bytes of UTF-8, copied out of the body. Anything else fails r.
-func (r *BodyReader) Identifier() Identifier {
-	id := r.ident()
-	if id.Name != nil {
-		id.Name = bytes.Clone(id.Name)
-	}
+func (r *BodyReader) Identifier() (id Identifier) {
+	r.readIdent(&id, true)
 	return id
+}
+
+// readIdent reads an Identifier into id (filled in place: the decoders'
+// hot paths avoid copying it), its name copied if clone is set.
+func (r *BodyReader) readIdent(id *Identifier, clone bool) {
+	kind := IdentifierKind(r.U8())
+	n := int(r.U8())
+	switch {
+	case r.err != nil:
+	case kind == IdentifierNumeric && n == 4:
+		id.Kind, id.ID = kind, r.U32()
+		return
+	case kind == IdentifierString && n > 0:
+		id.Kind, id.Name = kind, r.str(n)
+		if clone && id.Name != nil {
+			id.Name = bytes.Clone(id.Name)
+		}
+		return
+	default:
+		r.Fail("identifier kind %d length %d", kind, n)
+	}
+	*id = Identifier{}
 }
 
 // looseIdent reads an Identifier the way Shoal's user commands always
@@ -207,22 +215,23 @@ func (r *BodyReader) looseIdent() Identifier {
 }
 
 // consumer reads a Consumer whose name aliases the body.
-func (r *BodyReader) consumer() Consumer {
-	kind := ConsumerKind(r.U8())
-	id := r.ident()
-	if r.err == nil && kind != ConsumerSingle && kind != ConsumerGroup {
-		r.Fail("consumer kind %d", kind)
-	}
-	return Consumer{Kind: kind, ID: id}
+func (r *BodyReader) consumer() (c Consumer) {
+	r.readConsumer(&c, false)
+	return c
 }
 
 // Consumer reads a Consumer, [kind u8 1..2][Identifier], its name copied.
-func (r *BodyReader) Consumer() Consumer {
-	c := r.consumer()
-	if c.ID.Name != nil {
-		c.ID.Name = bytes.Clone(c.ID.Name)
-	}
+func (r *BodyReader) Consumer() (c Consumer) {
+	r.readConsumer(&c, true)
 	return c
+}
+
+func (r *BodyReader) readConsumer(c *Consumer, clone bool) {
+	c.Kind = ConsumerKind(r.U8())
+	r.readIdent(&c.ID, clone)
+	if r.err == nil && c.Kind != ConsumerSingle && c.Kind != ConsumerGroup {
+		r.Fail("consumer kind %d", c.Kind)
+	}
 }
 
 // partitioning reads a Partitioning whose key aliases the body.
