@@ -24,7 +24,7 @@ fuzz:
 	$(GO) test ./client -run='^$$' -fuzz='^FuzzDecodeReplies$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/journal -run='^$$' -fuzz='^FuzzOpen$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/metadata -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME)
-	$(GO) test ./internal/metadata -run='^$$' -fuzz='^FuzzRequestBodies$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./internal/metadata -run='^$$' -fuzz='^FuzzRequestOps$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/metadata -run='^$$' -fuzz='^FuzzStreamOps$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/partition -run='^$$' -fuzz='^FuzzRecover$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/vsr -run='^$$' -fuzz='^FuzzStep$$' -fuzztime=$(FUZZTIME)
@@ -33,6 +33,8 @@ fuzz:
 	$(GO) test ./internal/wire -run='^$$' -fuzz='^FuzzSessionBodies$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/wire -run='^$$' -fuzz='^FuzzPollMessages$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./internal/wire -run='^$$' -fuzz='^FuzzSendMessages$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./internal/wire -run='^$$' -fuzz='^FuzzRequestBodies$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./internal/wire -run='^$$' -fuzz='^FuzzReplyBodies$$' -fuzztime=$(FUZZTIME)
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) $(PKGS)

@@ -331,7 +331,7 @@ func (c *Client) requestLocked(ctx context.Context, op wire.Operation, code uint
 	h := wire.RequestHeader{Operation: op, Session: uint64(c.session), Request: c.counter}
 	switch {
 	case op == wire.OpNonReplicated:
-		h.Code = code
+		h.Code = wire.Code(code)
 	case c.session == 0:
 		return nil, nil, ErrNotLoggedIn
 	case op.IsPartition():

@@ -190,16 +190,16 @@ func TestRequestNumbering(t *testing.T) {
 	want := []struct {
 		op               wire.Operation
 		request, session uint64
-		code             uint32
+		code             wire.Code
 	}{
-		{wire.OpNonReplicated, 1, 0, CodePing},
+		{wire.OpNonReplicated, 1, 0, wire.CodePing},
 		{wire.OpRegister, 0, 0, 0},
-		{wire.OpNonReplicated, 1, 5, CodeClusterMetadata},
+		{wire.OpNonReplicated, 1, 5, wire.CodeClusterMetadata},
 		{wire.OpCreateStream, 1, 5, 0},
 		{wire.OpCreateTopic, 2, 5, 0},
 		{wire.OpSendMessages, 3, 5, 0},
 		{wire.OpStoreConsumerOffset, 3, 5, 0},
-		{wire.OpNonReplicated, 3, 5, CodePing},
+		{wire.OpNonReplicated, 3, 5, wire.CodePing},
 		{wire.OpDeleteStream, 3, 5, 0},
 	}
 	got := p.requests()

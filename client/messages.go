@@ -155,7 +155,7 @@ type SendResult struct {
 // SendMessages sends msgs as one batch and returns where they were
 // appended: message i has offset BaseOffset+i.
 func (c *Client) SendMessages(ctx context.Context, stream, topic Identifier, p Partitioning, msgs []Message) (SendResult, error) {
-	if _, err := topicBody(stream, topic); err != nil {
+	if err := checkTopic(stream, topic); err != nil {
 		return SendResult{}, err
 	}
 	if p.Kind == wire.PartitionByMessageID && (len(p.Key) == 0 || len(p.Key) > 255) {
@@ -274,7 +274,7 @@ type Polled struct {
 // message returned as the consumer's offset.
 func (c *Client) PollMessages(ctx context.Context, stream, topic Identifier, consumer Consumer, partition uint32,
 	strategy PollingStrategy, count uint32, autoCommit bool) (*Polled, error) {
-	if _, err := topicBody(stream, topic); err != nil {
+	if err := checkTopic(stream, topic); err != nil {
 		return nil, err
 	}
 	if err := checkID("consumer", consumer.ID); err != nil {
@@ -327,36 +327,38 @@ type ConsumerOffset struct {
 	StoredOffset  uint64
 }
 
-func offsetBody(consumer Consumer, stream, topic Identifier, partition uint32) ([]byte, error) {
+// offsetRequest checks and builds a consumer offset request for one
+// partition.
+func offsetRequest(consumer Consumer, stream, topic Identifier, partition uint32) (wire.ConsumerOffsetRequest, error) {
 	if err := checkID("consumer", consumer.ID); err != nil {
-		return nil, err
+		return wire.ConsumerOffsetRequest{}, err
 	}
-	if _, err := topicBody(stream, topic); err != nil {
-		return nil, err
+	if err := checkTopic(stream, topic); err != nil {
+		return wire.ConsumerOffsetRequest{}, err
 	}
-	b := topic.Append(stream.Append(consumer.Append(nil)))
-	return binary.LittleEndian.AppendUint32(append(b, 1), partition), nil
+	return wire.ConsumerOffsetRequest{Consumer: consumer, Stream: stream, Topic: topic, HasPartition: true, Partition: partition}, nil
 }
 
 // StoreConsumerOffset stores consumer's offset in a partition, replicated
 // (ack level Quorum, as Iggy's SDK sends).
 func (c *Client) StoreConsumerOffset(ctx context.Context, consumer Consumer, stream, topic Identifier, partition uint32, offset uint64) error {
-	b, err := offsetBody(consumer, stream, topic, partition)
+	req, err := offsetRequest(consumer, stream, topic, partition)
 	if err != nil {
 		return err
 	}
-	b = append(binary.LittleEndian.AppendUint64(b, offset), 1)
-	_, err = c.Request(ctx, wire.OpStoreConsumerOffset, 0, b)
+	req.Offset, req.Ack = offset, 1
+	_, err = c.Request(ctx, wire.OpStoreConsumerOffset, 0, req.Append(wire.OffsetStore, nil))
 	return namedPartition(err, stream, topic, PartitionID(partition))
 }
 
 // DeleteConsumerOffset forgets consumer's offset in a partition.
 func (c *Client) DeleteConsumerOffset(ctx context.Context, consumer Consumer, stream, topic Identifier, partition uint32) error {
-	b, err := offsetBody(consumer, stream, topic, partition)
+	req, err := offsetRequest(consumer, stream, topic, partition)
 	if err != nil {
 		return err
 	}
-	_, err = c.Request(ctx, wire.OpDeleteConsumerOffset, 0, append(b, 1))
+	req.Ack = 1
+	_, err = c.Request(ctx, wire.OpDeleteConsumerOffset, 0, req.Append(wire.OffsetDelete, nil))
 	return namedPartition(err, stream, topic, PartitionID(partition))
 }
 
@@ -364,11 +366,11 @@ func (c *Client) DeleteConsumerOffset(ctx context.Context, consumer Consumer, st
 // false when none is stored (or, as the server answers, when the stream
 // or topic does not exist).
 func (c *Client) GetConsumerOffset(ctx context.Context, consumer Consumer, stream, topic Identifier, partition uint32) (off ConsumerOffset, ok bool, err error) {
-	b, err := offsetBody(consumer, stream, topic, partition)
+	req, err := offsetRequest(consumer, stream, topic, partition)
 	if err != nil {
 		return off, false, err
 	}
-	b, err = c.Request(ctx, wire.OpNonReplicated, CodeConsumerOffset, b)
+	b, err := c.Request(ctx, wire.OpNonReplicated, CodeConsumerOffset, req.Append(wire.OffsetGet, nil))
 	if err != nil {
 		return off, false, namedPartition(err, stream, topic, PartitionID(partition))
 	}
@@ -379,10 +381,9 @@ func decodeConsumerOffset(b []byte) (ConsumerOffset, bool, error) {
 	if len(b) == 0 {
 		return ConsumerOffset{}, false, nil
 	}
-	r := reader{b: b}
-	off := ConsumerOffset{Partition: r.u32(), CurrentOffset: r.u64(), StoredOffset: r.u64()}
-	if err := r.done("GetConsumerOffset"); err != nil {
-		return ConsumerOffset{}, false, err
+	var info wire.ConsumerOffsetInfo
+	if err := info.Decode(b); err != nil {
+		return ConsumerOffset{}, false, malformed("GetConsumerOffset", err)
 	}
-	return off, true, nil
+	return ConsumerOffset(info), true, nil
 }

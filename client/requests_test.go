@@ -31,9 +31,9 @@ func TestRequestBodies(t *testing.T) {
 			return [][]byte{reply(h, 0, append(wire.AppendResultOK(nil), testBodies()["GetTopic"]...))}
 		case h.Operation == wire.OpSendMessages:
 			return [][]byte{reply(h, 0, wire.AppendSendConfirmations(nil, wire.SendConfirmation{Stream: 1, Topic: 3, Partition: 2, BaseOffset: 40}))}
-		case h.Operation == wire.OpNonReplicated && h.Code == CodePollMessages:
+		case h.Operation == wire.OpNonReplicated && h.Code == wire.CodePollMessages:
 			return [][]byte{reply(h, 0, testPollBody())}
-		case h.Operation == wire.OpNonReplicated && h.Code == CodeConsumerOffset:
+		case h.Operation == wire.OpNonReplicated && h.Code == wire.CodeGetConsumerOffset:
 			return [][]byte{reply(h, 0, testBodies()["GetConsumerOffset"])}
 		}
 		return server(n, h, body)

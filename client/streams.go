@@ -14,17 +14,11 @@ import (
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
-// Streams, topics and partitions (wire.md §3.2, §3.6). Reply bodies are
-// decoded here, bounds-checked: a short or inconsistent body is
-// ErrMalformedReply, never a panic.
-//
-//	StreamResponse    [id u32][created_at u64 µs][topics_count u32][size_bytes u64]
-//	                  [messages_count u64][name_len u8][name][options_len u32][options TLV]
-//	TopicHeader       [id u32][created_at u64][partitions_count u32][message_expiry u64]
-//	                  [compression u8][max_topic_size u64][size_bytes u64][messages_count u64]
-//	                  [name_len u8][name][explicit_len u32][TLV][derived_len u32][TLV]
-//	PartitionResponse [id u32][created_at u64][segments_count u32][current_offset u64]
-//	                  [size_bytes u64][messages_count u64]
+// Streams, topics and partitions (wire.md §3.2, §3.6). Request bodies are
+// the wire package's types, and so are the replies (wire.StreamInfo,
+// wire.TopicDetails, ...), decoded bounds-checked there: a short or
+// inconsistent body is ErrMalformedReply, never a panic. This file turns
+// them into the SDK's types.
 
 var (
 	// ErrMalformedReply means a reply body does not decode; the
@@ -148,14 +142,17 @@ func (c *Client) CreateStream(ctx context.Context, name string) (*Stream, error)
 	if err := checkName("stream", name); err != nil {
 		return nil, err
 	}
-	b, err := c.Request(ctx, wire.OpCreateStream, 0, appendName(nil, name))
+	b, err := c.Request(ctx, wire.OpCreateStream, 0, (&wire.CreateStream{Name: name}).Append(nil))
 	if err != nil {
 		return nil, fmt.Errorf("create stream %q: %w", name, err)
 	}
-	r := reader{b: b}
-	s := r.stream()
-	if err := r.done("CreateStream"); err != nil {
-		return nil, err
+	var info wire.StreamInfo
+	if err := info.Decode(b); err != nil {
+		return nil, malformed("CreateStream", err)
+	}
+	s, err := streamOf(&info)
+	if err != nil {
+		return nil, malformed("CreateStream", err)
 	}
 	return &s, nil
 }
@@ -165,7 +162,7 @@ func (c *Client) GetStream(ctx context.Context, stream Identifier) (*Stream, err
 	if err := checkID("stream", stream); err != nil {
 		return nil, err
 	}
-	b, err := c.Request(ctx, wire.OpNonReplicated, CodeStream, stream.Append(nil))
+	b, err := c.Request(ctx, wire.OpNonReplicated, CodeStream, (&wire.StreamRequest{Stream: stream}).Append(nil))
 	if err != nil {
 		return nil, named(err, stream, nil)
 	}
@@ -189,7 +186,7 @@ func (c *Client) DeleteStream(ctx context.Context, stream Identifier) error {
 	if err := checkID("stream", stream); err != nil {
 		return err
 	}
-	_, err := c.Request(ctx, wire.OpDeleteStream, 0, stream.Append(nil))
+	_, err := c.Request(ctx, wire.OpDeleteStream, 0, (&wire.StreamRequest{Stream: stream}).Append(nil))
 	return named(err, stream, nil)
 }
 
@@ -203,13 +200,12 @@ func (c *Client) CreateTopic(ctx context.Context, stream Identifier, name string
 	if err := checkName("topic", name); err != nil {
 		return nil, err
 	}
-	body := stream.Append(nil)
-	body = binary.LittleEndian.AppendUint32(body, partitions)
-	body, err := appendOptions(appendName(body, name), options)
+	opts, err := appendOptions(nil, options)
 	if err != nil {
 		return nil, err
 	}
-	b, err := c.Request(ctx, wire.OpCreateTopic, 0, body)
+	req := wire.CreateTopic{Stream: stream, Partitions: partitions, Name: name, Options: opts}
+	b, err := c.Request(ctx, wire.OpCreateTopic, 0, req.Append(nil))
 	if err != nil {
 		return nil, fmt.Errorf("create topic %q: %w", name, named(err, stream, nil))
 	}
@@ -237,7 +233,7 @@ func (c *Client) UpdateStream(ctx context.Context, stream Identifier, name strin
 	if err := checkName("stream", name); err != nil {
 		return err
 	}
-	_, err := c.Request(ctx, wire.OpUpdateStream, 0, appendName(stream.Append(nil), name))
+	_, err := c.Request(ctx, wire.OpUpdateStream, 0, (&wire.UpdateStream{Stream: stream, Name: name}).Append(nil))
 	return named(err, stream, nil)
 }
 
@@ -245,27 +241,27 @@ func (c *Client) UpdateStream(ctx context.Context, stream Identifier, name strin
 // changes the options given, which may be compression_algorithm,
 // message_expiry and max_topic_size; the others keep their values.
 func (c *Client) UpdateTopic(ctx context.Context, stream, topic Identifier, name string, options map[string]string) error {
-	body, err := topicBody(stream, topic)
-	if err != nil {
+	if err := checkTopic(stream, topic); err != nil {
 		return err
 	}
 	if err := checkName("topic", name); err != nil {
 		return err
 	}
-	if body, err = appendOptions(appendName(body, name), options); err != nil {
+	opts, err := appendOptions(nil, options)
+	if err != nil {
 		return err
 	}
-	_, err = c.Request(ctx, wire.OpUpdateTopic, 0, body)
+	req := wire.UpdateTopic{Stream: stream, Topic: topic, Name: name, Options: opts}
+	_, err = c.Request(ctx, wire.OpUpdateTopic, 0, req.Append(nil))
 	return named(err, stream, &topic)
 }
 
 // GetTopic reads a topic and its partitions.
 func (c *Client) GetTopic(ctx context.Context, stream, topic Identifier) (*Topic, error) {
-	body, err := topicBody(stream, topic)
-	if err != nil {
+	if err := checkTopic(stream, topic); err != nil {
 		return nil, err
 	}
-	b, err := c.Request(ctx, wire.OpNonReplicated, CodeTopic, body)
+	b, err := c.Request(ctx, wire.OpNonReplicated, CodeTopic, (&wire.TopicRequest{Stream: stream, Topic: topic}).Append(nil))
 	if err != nil {
 		return nil, named(err, stream, &topic)
 	}
@@ -284,7 +280,7 @@ func (c *Client) GetTopics(ctx context.Context, stream Identifier) ([]Topic, err
 	if err := checkID("stream", stream); err != nil {
 		return nil, err
 	}
-	b, err := c.Request(ctx, wire.OpNonReplicated, CodeTopics, stream.Append(nil))
+	b, err := c.Request(ctx, wire.OpNonReplicated, CodeTopics, (&wire.StreamRequest{Stream: stream}).Append(nil))
 	if err != nil {
 		return nil, named(err, stream, nil)
 	}
@@ -293,11 +289,10 @@ func (c *Client) GetTopics(ctx context.Context, stream Identifier) ([]Topic, err
 
 // DeleteTopic deletes a topic with its partitions and messages.
 func (c *Client) DeleteTopic(ctx context.Context, stream, topic Identifier) error {
-	body, err := topicBody(stream, topic)
-	if err != nil {
+	if err := checkTopic(stream, topic); err != nil {
 		return err
 	}
-	_, err = c.Request(ctx, wire.OpDeleteTopic, 0, body)
+	_, err := c.Request(ctx, wire.OpDeleteTopic, 0, (&wire.TopicRequest{Stream: stream, Topic: topic}).Append(nil))
 	return named(err, stream, &topic)
 }
 
@@ -313,22 +308,19 @@ func (c *Client) DeletePartitions(ctx context.Context, stream, topic Identifier,
 }
 
 func (c *Client) partitions(ctx context.Context, op wire.Operation, stream, topic Identifier, count uint32) error {
-	body, err := topicBody(stream, topic)
-	if err != nil {
+	if err := checkTopic(stream, topic); err != nil {
 		return err
 	}
-	_, err = c.Request(ctx, op, 0, binary.LittleEndian.AppendUint32(body, count))
+	_, err := c.Request(ctx, op, 0, (&wire.PartitionsRequest{Stream: stream, Topic: topic, Count: count}).Append(nil))
 	return named(err, stream, &topic)
 }
 
-func topicBody(stream, topic Identifier) ([]byte, error) {
+// checkTopic checks a stream and a topic identifier.
+func checkTopic(stream, topic Identifier) error {
 	if err := checkID("stream", stream); err != nil {
-		return nil, err
+		return err
 	}
-	if err := checkID("topic", topic); err != nil {
-		return nil, err
-	}
-	return topic.Append(stream.Append(nil)), nil
+	return checkID("topic", topic)
 }
 
 // named turns a not-found status into a *NotFoundError naming the
@@ -349,8 +341,6 @@ func named(err error, stream Identifier, topic *Identifier) error {
 	return err
 }
 
-func appendName(b []byte, name string) []byte { return append(append(b, byte(len(name))), name...) }
-
 // appendTLV appends [kind u8][len u32][value], the entry layout of options
 // and user headers.
 func appendTLV(b []byte, kind ValueKind, v []byte) []byte {
@@ -359,165 +349,120 @@ func appendTLV(b []byte, kind ValueKind, v []byte) []byte {
 	return append(b, v...)
 }
 
-func decodeStreams(b []byte) ([]Stream, error) {
-	r := reader{b: b}
-	var out []Stream
-	for len(r.b) > 0 && r.err == nil {
-		out = append(out, r.stream())
-	}
-	if err := r.done("GetStreams"); err != nil {
-		return nil, err
-	}
-	return out, nil
+// malformed is a reply body that does not decode.
+func malformed(what string, err error) error {
+	return fmt.Errorf("%s: %w: %v", what, ErrMalformedReply, err)
 }
 
-func decodeGetStream(b []byte) (*Stream, error) {
-	r := reader{b: b}
-	s := r.stream()
-	for i := uint32(0); i < s.TopicsCount && r.err == nil; i++ {
-		s.Topics = append(s.Topics, r.topic())
+func streamOf(s *wire.StreamInfo) (Stream, error) {
+	if _, err := decodeTLV(s.Options); err != nil { // streams have none; a bad block is still bad
+		return Stream{}, fmt.Errorf("options: %v", err)
 	}
-	if err := r.done("GetStream"); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return Stream{ID: s.ID, Name: s.Name, CreatedAt: micros(s.CreatedAt), TopicsCount: s.TopicsCount, Size: s.Size,
+		MessagesCount: s.Messages}, nil
 }
 
-func decodeGetTopic(b []byte) (*Topic, error) {
-	r := reader{b: b}
-	t := r.topic()
-	for i := uint32(0); i < t.PartitionsCount && r.err == nil; i++ {
-		t.Partitions = append(t.Partitions, r.partition())
-	}
-	if err := r.done("GetTopic"); err != nil {
-		return nil, err
-	}
-	return &t, nil
-}
-
-func decodeTopics(b []byte) ([]Topic, error) {
-	r := reader{b: b}
-	n := r.u32()
-	var out []Topic
-	for i := uint32(0); i < n && r.err == nil; i++ {
-		out = append(out, r.topic())
-	}
-	if err := r.done("GetTopics"); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// reader reads reply fields; the first failure sticks and later reads
-// return zeros.
-type reader struct {
-	b   []byte
-	err error
-}
-
-func (r *reader) fail(format string, args ...any) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: "+format, append([]any{ErrMalformedReply}, args...)...)
-	}
-	r.b = nil
-}
-
-func (r *reader) take(n int) []byte {
-	if r.err != nil {
-		return nil
-	}
-	if n < 0 || n > len(r.b) {
-		r.fail("%d bytes needed, %d left", n, len(r.b))
-		return nil
-	}
-	p := r.b[:n:n]
-	r.b = r.b[n:]
-	return p
-}
-
-func (r *reader) u8() uint8 {
-	if p := r.take(1); p != nil {
-		return p[0]
-	}
-	return 0
-}
-
-func (r *reader) u32() uint32 {
-	if p := r.take(4); p != nil {
-		return binary.LittleEndian.Uint32(p)
-	}
-	return 0
-}
-
-func (r *reader) u64() uint64 {
-	if p := r.take(8); p != nil {
-		return binary.LittleEndian.Uint64(p)
-	}
-	return 0
-}
-
-func (r *reader) micros() time.Time { return micros(r.u64()) }
-
-func (r *reader) name() string { return string(r.take(int(r.u8()))) }
-
-// block reads [len u32][TLV] into options.
-func (r *reader) block() []TopicOption {
-	n := r.u32()
-	if r.err != nil {
-		return nil
-	}
-	if uint64(n) > uint64(len(r.b)) {
-		r.fail("options block of %d bytes, %d left", n, len(r.b))
-		return nil
-	}
-	hs, err := decodeTLV(r.take(int(n)))
+// topicOptions turns an options block's entries into TopicOptions.
+func topicOptions(entries []byte) ([]TopicOption, error) {
+	hs, err := decodeTLV(entries)
 	if err != nil {
-		r.fail("options: %v", err)
-		return nil
+		return nil, fmt.Errorf("options: %v", err)
 	}
 	out := make([]TopicOption, len(hs))
 	for i, h := range hs {
 		out[i] = TopicOption{Key: string(h.Key.Raw), Value: h.Value}
 	}
-	return out
+	return out, nil
 }
 
-// done reports the first failure, or trailing bytes.
-func (r *reader) done(what string) error {
-	if r.err == nil && len(r.b) > 0 {
-		r.fail("%d bytes after the body", len(r.b))
-	}
-	if r.err != nil {
-		return fmt.Errorf("%s: %w", what, r.err)
-	}
-	return nil
-}
-
-func (r *reader) stream() Stream {
-	s := Stream{ID: r.u32(), CreatedAt: r.micros(), TopicsCount: r.u32(), Size: r.u64(), MessagesCount: r.u64(), Name: r.name()}
-	r.block() // streams have no options
-	return s
-}
-
-func (r *reader) topic() Topic {
-	t := Topic{ID: r.u32(), CreatedAt: r.micros(), PartitionsCount: r.u32(), MessageExpiry: r.u64()}
-	switch comp := r.u8(); comp {
+func topicOf(t *wire.TopicInfo) (Topic, error) {
+	out := Topic{ID: t.ID, Name: t.Name, CreatedAt: micros(t.CreatedAt), PartitionsCount: t.PartitionsCount,
+		MessageExpiry: t.MessageExpiry, MaxTopicSize: t.MaxTopicSize, Size: t.Size, MessagesCount: t.Messages}
+	switch t.Compression {
 	case 1:
-		t.Compression = "none"
+		out.Compression = "none"
 	case 2:
-		t.Compression = "gzip"
+		out.Compression = "gzip"
 	default:
-		t.Compression = "compression " + strconv.Itoa(int(comp))
+		out.Compression = "compression " + strconv.Itoa(int(t.Compression))
 	}
-	t.MaxTopicSize, t.Size, t.MessagesCount = r.u64(), r.u64(), r.u64()
-	t.Name = r.name()
-	t.Options = r.block()
-	t.DerivedOptions = r.block()
-	return t
+	var err error
+	if out.Options, err = topicOptions(t.Options); err != nil {
+		return Topic{}, err
+	}
+	if out.DerivedOptions, err = topicOptions(t.DerivedOptions); err != nil {
+		return Topic{}, err
+	}
+	return out, nil
 }
 
-func (r *reader) partition() Partition {
-	return Partition{ID: r.u32(), CreatedAt: r.micros(), SegmentsCount: r.u32(), CurrentOffset: r.u64(), Size: r.u64(), MessagesCount: r.u64()}
+func partitionOf(p *wire.PartitionInfo) Partition {
+	return Partition{ID: p.ID, CreatedAt: micros(p.CreatedAt), SegmentsCount: p.SegmentsCount, CurrentOffset: p.CurrentOffset,
+		Size: p.Size, MessagesCount: p.Messages}
+}
+
+func decodeStreams(b []byte) ([]Stream, error) {
+	infos, err := wire.DecodeStreams(b)
+	if err != nil {
+		return nil, malformed("GetStreams", err)
+	}
+	var out []Stream
+	for i := range infos {
+		s, err := streamOf(&infos[i])
+		if err != nil {
+			return nil, malformed("GetStreams", err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func decodeGetStream(b []byte) (*Stream, error) {
+	var d wire.StreamDetails
+	if err := d.Decode(b); err != nil {
+		return nil, malformed("GetStream", err)
+	}
+	s, err := streamOf(&d.StreamInfo)
+	for i := 0; i < len(d.Topics) && err == nil; i++ {
+		var t Topic
+		t, err = topicOf(&d.Topics[i])
+		s.Topics = append(s.Topics, t)
+	}
+	if err != nil {
+		return nil, malformed("GetStream", err)
+	}
+	return &s, nil
+}
+
+func decodeGetTopic(b []byte) (*Topic, error) {
+	var d wire.TopicDetails
+	if err := d.Decode(b); err != nil {
+		return nil, malformed("GetTopic", err)
+	}
+	t, err := topicOf(&d.TopicInfo)
+	if err != nil {
+		return nil, malformed("GetTopic", err)
+	}
+	for i := range d.Partitions {
+		t.Partitions = append(t.Partitions, partitionOf(&d.Partitions[i]))
+	}
+	return &t, nil
+}
+
+func decodeTopics(b []byte) ([]Topic, error) {
+	infos, err := wire.DecodeTopics(b)
+	if err != nil {
+		return nil, malformed("GetTopics", err)
+	}
+	var out []Topic
+	for i := range infos {
+		t, err := topicOf(&infos[i])
+		if err != nil {
+			return nil, malformed("GetTopics", err)
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
 
 // DeleteSegments removes up to count of the oldest sealed segments of a
@@ -525,11 +470,10 @@ func (r *reader) partition() Partition {
 // messages a consumer has not consumed yet (below the lowest stored
 // consumer offset), so fewer, or none, may go.
 func (c *Client) DeleteSegments(ctx context.Context, stream, topic Identifier, partition, count uint32) error {
-	body, err := topicBody(stream, topic)
-	if err != nil {
+	if err := checkTopic(stream, topic); err != nil {
 		return err
 	}
-	body = binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(body, partition), count)
-	_, err = c.Request(ctx, wire.OpDeleteSegments, 0, body)
+	req := wire.DeleteSegments{Stream: stream, Topic: topic, Partition: partition, Count: count}
+	_, err := c.Request(ctx, wire.OpDeleteSegments, 0, req.Append(nil))
 	return namedPartition(err, stream, topic, PartitionID(partition))
 }

@@ -14,6 +14,8 @@ import (
 // Encoders of the reply bodies, written from wire.md §3.6 independently of
 // the server's, to test the decoders and seed the fuzz target.
 
+func appendName(b []byte, name string) []byte { return append(append(b, byte(len(name))), name...) }
+
 func appendTestStream(b []byte, s Stream) []byte {
 	b = binary.LittleEndian.AppendUint32(b, s.ID)
 	b = binary.LittleEndian.AppendUint64(b, uint64(s.CreatedAt.UnixMicro()))

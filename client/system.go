@@ -9,27 +9,29 @@ import (
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
-// Legacy command codes of the NonReplicated reads (wire.md §2.5).
+// Legacy command codes of the NonReplicated reads (wire.md §2.5), for
+// Request. Their values are the wire package's (wire.Code); they stay
+// uint32 here, as Request takes them.
 const (
-	CodePing            uint32 = 1
-	CodeStats           uint32 = 10
-	CodeSnapshot        uint32 = 11
-	CodeClusterMetadata uint32 = 12
-	CodeDescribeOptions uint32 = 13
-	CodeMe              uint32 = 20
-	CodeClient          uint32 = 21
-	CodeClients         uint32 = 22
-	CodeUser            uint32 = 31
-	CodeUsers           uint32 = 32
-	CodePollMessages    uint32 = 100
-	CodeConsumerOffset  uint32 = 120
-	CodeStream          uint32 = 200
-	CodeStreams         uint32 = 201
-	CodeTopic           uint32 = 300
-	CodeTopics          uint32 = 301
-	CodeConsumerGroup   uint32 = 600
-	CodeConsumerGroups  uint32 = 601
-	CodeSyncGroup       uint32 = 606
+	CodePing            = uint32(wire.CodePing)
+	CodeStats           = uint32(wire.CodeStats)
+	CodeSnapshot        = uint32(wire.CodeSnapshot)
+	CodeClusterMetadata = uint32(wire.CodeClusterMetadata)
+	CodeDescribeOptions = uint32(wire.CodeDescribeOptions)
+	CodeMe              = uint32(wire.CodeMe)
+	CodeClient          = uint32(wire.CodeClient)
+	CodeClients         = uint32(wire.CodeClients)
+	CodeUser            = uint32(wire.CodeGetUser)
+	CodeUsers           = uint32(wire.CodeGetUsers)
+	CodePollMessages    = uint32(wire.CodePollMessages)
+	CodeConsumerOffset  = uint32(wire.CodeGetConsumerOffset)
+	CodeStream          = uint32(wire.CodeGetStream)
+	CodeStreams         = uint32(wire.CodeGetStreams)
+	CodeTopic           = uint32(wire.CodeGetTopic)
+	CodeTopics          = uint32(wire.CodeGetTopics)
+	CodeConsumerGroup   = uint32(wire.CodeGetGroup)
+	CodeConsumerGroups  = uint32(wire.CodeGetGroups)
+	CodeSyncGroup       = uint32(wire.CodeSyncGroup)
 )
 
 // ClusterMetadata is the cluster's name and nodes, as the server reports

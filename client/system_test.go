@@ -19,7 +19,7 @@ func TestClusterMetadata(t *testing.T) {
 	}}
 	var malformed atomic.Bool
 	p := newPeer(t, func(n int, h *wire.RequestHeader, body []byte) [][]byte {
-		if h.Operation == wire.OpNonReplicated && h.Code == CodeClusterMetadata {
+		if h.Operation == wire.OpNonReplicated && h.Code == wire.CodeClusterMetadata {
 			if malformed.Load() {
 				return [][]byte{reply(h, 0, []byte{1, 2})}
 			}

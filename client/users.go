@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -16,7 +15,7 @@ import (
 // and manage their own tokens.
 
 // CodeTokens is GetPersonalAccessTokens' NonReplicated code.
-const CodeTokens uint32 = 41
+const CodeTokens = uint32(wire.CodeGetAccessTokens)
 
 // UserStatus is a user's status: active users may log in.
 type UserStatus = wire.UserStatus
@@ -48,20 +47,16 @@ func (c *Client) CreateUser(ctx context.Context, username, password string, stat
 	if status == 0 {
 		status = UserActive
 	}
-	body := appendName(appendName(nil, username), password)
-	body = append(body, byte(status), 0) // no permissions
-	b, err := c.Request(ctx, wire.OpCreateUser, 0, body)
+	req := wire.CreateUser{Username: username, Password: password, Status: status} // no permissions
+	b, err := c.Request(ctx, wire.OpCreateUser, 0, req.Append(nil))
 	if err != nil {
 		return nil, fmt.Errorf("create user %q: %w", username, err)
 	}
-	r := reader{b: b}
-	u := r.user()
-	if r.u8() == 1 { // permissions
-		r.take(int(r.u32()))
+	var d wire.UserDetails
+	if err := d.Decode(b); err != nil {
+		return nil, malformed("CreateUser", err)
 	}
-	if err := r.done("CreateUser"); err != nil {
-		return nil, err
-	}
+	u := userOf(&d.UserInfo)
 	return &u, nil
 }
 
@@ -76,24 +71,24 @@ func (c *Client) GetUser(ctx context.Context, user Identifier) (*UserDetails, er
 	if err := checkID("user", user); err != nil {
 		return nil, err
 	}
-	b, err := c.Request(ctx, wire.OpNonReplicated, CodeUser, user.Append(nil))
+	b, err := c.Request(ctx, wire.OpNonReplicated, CodeUser, (&wire.UserRequest{User: user}).Append(nil))
 	if err != nil {
 		return nil, err
 	}
 	if len(b) == 0 {
 		return nil, &NotFoundError{Resource: "user", Name: user.String()}
 	}
-	r := reader{b: b}
-	d := UserDetails{User: r.user()}
-	if r.u8() == 1 {
-		p, err := wire.DecodePermissions(r.take(int(r.u32())))
+	var wd wire.UserDetails
+	if err := wd.Decode(b); err != nil {
+		return nil, malformed("GetUser", err)
+	}
+	d := UserDetails{User: userOf(&wd.UserInfo)}
+	if wd.Permissions != nil {
+		p, err := wire.DecodePermissions(wd.Permissions)
 		if err != nil {
-			return nil, fmt.Errorf("GetUser: %w: %v", ErrMalformedReply, err)
+			return nil, malformed("GetUser", err)
 		}
 		d.Permissions = &p
-	}
-	if err := r.done("GetUser"); err != nil {
-		return nil, err
 	}
 	return &d, nil
 }
@@ -104,12 +99,15 @@ func (c *Client) Users(ctx context.Context) ([]User, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := reader{b: b}
-	var out []User
-	for len(r.b) > 0 && r.err == nil {
-		out = append(out, r.user())
+	infos, err := wire.DecodeUsers(b)
+	if err != nil {
+		return nil, malformed("GetUsers", err)
 	}
-	return out, r.err
+	var out []User
+	for i := range infos {
+		out = append(out, userOf(&infos[i]))
+	}
+	return out, nil
 }
 
 // UpdateUser renames a user (name "" keeps it) and sets its status (0
@@ -118,21 +116,13 @@ func (c *Client) UpdateUser(ctx context.Context, user Identifier, name string, s
 	if err := checkID("user", user); err != nil {
 		return err
 	}
-	body := user.Append(nil)
 	if name != "" {
 		if err := checkName("username", name); err != nil {
 			return err
 		}
-		body = appendName(append(body, 1), name)
-	} else {
-		body = append(body, 0)
 	}
-	if status != 0 {
-		body = append(body, 1, byte(status))
-	} else {
-		body = append(body, 0)
-	}
-	_, err := c.Request(ctx, wire.OpUpdateUser, 0, body)
+	req := wire.UpdateUser{User: user, Username: name, Status: status}
+	_, err := c.Request(ctx, wire.OpUpdateUser, 0, req.Append(nil))
 	return err
 }
 
@@ -141,7 +131,7 @@ func (c *Client) DeleteUser(ctx context.Context, user Identifier) error {
 	if err := checkID("user", user); err != nil {
 		return err
 	}
-	_, err := c.Request(ctx, wire.OpDeleteUser, 0, user.Append(nil))
+	_, err := c.Request(ctx, wire.OpDeleteUser, 0, (&wire.UserRequest{User: user}).Append(nil))
 	return err
 }
 
@@ -153,7 +143,8 @@ func (c *Client) ChangePassword(ctx context.Context, user Identifier, current, n
 	if len(current) > 255 || len(next) == 0 || len(next) > 255 {
 		return errors.New("client: passwords are at most 255 bytes, the new one at least 1")
 	}
-	_, err := c.Request(ctx, wire.OpChangePassword, 0, appendName(appendName(user.Append(nil), current), next))
+	req := wire.ChangePassword{User: user, Current: current, New: next}
+	_, err := c.Request(ctx, wire.OpChangePassword, 0, req.Append(nil))
 	return err
 }
 
@@ -180,16 +171,15 @@ func (c *Client) CreateToken(ctx context.Context, name string, expiry time.Durat
 	if expiry == 0 {
 		e = math.MaxUint64
 	}
-	b, err := c.Request(ctx, wire.OpCreatePersonalAccessToken, 0, binary.LittleEndian.AppendUint64(appendName(nil, name), e))
+	b, err := c.Request(ctx, wire.OpCreatePersonalAccessToken, 0, (&wire.CreateToken{Name: name, Expiry: e}).Append(nil))
 	if err != nil {
 		return "", fmt.Errorf("create token %q: %w", name, err)
 	}
-	r := reader{b: b}
-	token := r.name()
-	if err := r.done("CreatePersonalAccessToken"); err != nil {
-		return "", err
+	var token wire.CreatedToken
+	if err := token.Decode(b); err != nil {
+		return "", malformed("CreatePersonalAccessToken", err)
 	}
-	return token, nil
+	return token.Token, nil
 }
 
 // Tokens lists the logged-in user's tokens, by name.
@@ -198,16 +188,19 @@ func (c *Client) Tokens(ctx context.Context) ([]Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := reader{b: b}
+	infos, err := wire.DecodeTokens(b)
+	if err != nil {
+		return nil, malformed("GetPersonalAccessTokens", err)
+	}
 	var out []Token
-	for len(r.b) > 0 && r.err == nil {
-		t := Token{Name: r.name()}
-		if at := r.u64(); at != 0 {
-			t.ExpiresAt = micros(at)
+	for _, info := range infos {
+		t := Token{Name: info.Name}
+		if info.ExpiryAt != 0 {
+			t.ExpiresAt = micros(info.ExpiryAt)
 		}
 		out = append(out, t)
 	}
-	return out, r.err
+	return out, nil
 }
 
 // DeleteToken deletes one of the logged-in user's tokens.
@@ -215,18 +208,12 @@ func (c *Client) DeleteToken(ctx context.Context, name string) error {
 	if err := checkName("token", name); err != nil {
 		return err
 	}
-	_, err := c.Request(ctx, wire.OpDeletePersonalAccessToken, 0, appendName(nil, name))
+	_, err := c.Request(ctx, wire.OpDeletePersonalAccessToken, 0, (&wire.DeleteToken{Name: name}).Append(nil))
 	return err
 }
 
-// user reads a UserInfo: [id u32][created_at u64][status u8][username
-// str8][options_len u32][options], and, in a CreateUser reply, the
-// permissions that follow.
-func (r *reader) user() User {
-	u := User{ID: r.u32(), CreatedAt: r.micros(), Status: UserStatus(r.u8())}
-	u.Username = r.name()
-	r.take(int(r.u32()))
-	return u
+func userOf(u *wire.UserInfo) User {
+	return User{ID: u.ID, Username: u.Username, Status: u.Status, CreatedAt: micros(u.CreatedAt)}
 }
 
 // Permissions are a user's grants: global flags, and per stream and per
@@ -243,14 +230,10 @@ func (c *Client) UpdatePermissions(ctx context.Context, user Identifier, p *Perm
 	if err := checkID("user", user); err != nil {
 		return err
 	}
-	body := user.Append(nil)
-	if p == nil {
-		body = append(body, 0)
-	} else {
-		perms := p.Append(nil)
-		body = binary.LittleEndian.AppendUint32(append(body, 1), uint32(len(perms)))
-		body = append(body, perms...)
+	req := wire.UpdatePermissions{User: user}
+	if p != nil {
+		req.Permissions = p.Append(nil)
 	}
-	_, err := c.Request(ctx, wire.OpUpdatePermissions, 0, body)
+	_, err := c.Request(ctx, wire.OpUpdatePermissions, 0, req.Append(nil))
 	return err
 }

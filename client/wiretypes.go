@@ -120,6 +120,11 @@ const (
 	OpDeleteConsumerOffset      = wire.OpDeleteConsumerOffset
 )
 
+// Code is a legacy command code (Operation.Code returns one). The Code
+// constants (CodePing, CodeStats, ...) are the NonReplicated reads' codes,
+// as the uint32 Request takes.
+type Code = wire.Code
+
 // EvictionReason says why the server ended a session (EvictionError.Reason).
 type EvictionReason = wire.EvictionReason
 

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -38,11 +37,11 @@ type SnapshotSpec struct {
 
 // ParseSnapshot decodes and checks a GetSnapshot body
 // ([compression u8][types_count u8][type u8]*). A malformed body is the
-// status metadata.SnapshotRequest.Decode gives; an unknown type, or a
+// status wire.SnapshotRequest.Decode gives; an unknown type, or a
 // compression the standard library cannot write (Bzip2, Zstd, Lzma, Xz),
 // is StatusInvalidCommand.
 func ParseSnapshot(body []byte) (SnapshotSpec, wire.Status) {
-	var req metadata.SnapshotRequest
+	var req wire.SnapshotRequest
 	if st := req.Decode(body); st != wire.StatusOK {
 		return SnapshotSpec{}, st
 	}

@@ -35,7 +35,7 @@ func TestParseSnapshot(t *testing.T) {
 		}
 	}
 	// A truncated body gets the status of the body decoder.
-	var req metadata.SnapshotRequest
+	var req wire.SnapshotRequest
 	want := req.Decode([]byte{compressStored, 2, snapTest})
 	if _, st := ParseSnapshot([]byte{compressStored, 2, snapTest}); st != want || st == wire.StatusOK {
 		t.Errorf("truncated body: %v, want %v", st, want)

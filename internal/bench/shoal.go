@@ -318,12 +318,13 @@ func (st *shoalTarget) produceConsume(ctx context.Context, cfg *Config, r *run, 
 	poll := &role{name: "poll", msgBytes: cfg.Size}
 	gid := client.NamedID("bench-group")
 	if group {
-		body := append(places[0].stream.Append(nil), places[0].topic.Append(nil)...)
-		if _, err := admin.Request(ctx, client.OpCreateConsumerGroup, 0, append(append(body, byte(len("bench-group"))), "bench-group"...)); err != nil {
+		create := wire.CreateGroup{Stream: places[0].stream, Topic: places[0].topic, Name: "bench-group"}
+		if _, err := admin.Request(ctx, client.OpCreateConsumerGroup, 0, create.Append(nil)); err != nil {
 			return fmt.Errorf("create consumer group: %w", err)
 		}
+		join := wire.GroupRequest{Stream: create.Stream, Topic: create.Topic, Group: gid}
 		for _, c := range cons {
-			if _, err := c.Request(ctx, client.OpJoinConsumerGroup, 0, append(body, gid.Append(nil)...)); err != nil {
+			if _, err := c.Request(ctx, client.OpJoinConsumerGroup, 0, join.Append(nil)); err != nil {
 				return fmt.Errorf("join consumer group: %w", err)
 			}
 		}

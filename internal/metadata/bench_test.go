@@ -46,3 +46,39 @@ func BenchmarkPropose(b *testing.B) {
 		i++
 	}
 }
+
+// replyState is a stream of 8 topics with 16 partitions each, one option
+// set, for the reply benchmarks.
+func replyState(b *testing.B) *State {
+	s := NewState()
+	s.ApplyOp(CreateStream{Name: "s"})
+	for i := range 8 {
+		op := CreateTopic{Stream: num(0), Partitions: 16, Shards: 2, Name: fmt.Sprintf("topic-%d", i),
+			Options: TopicOptions{Explicit: 1 << OptEnforceFsync, EnforceFsync: true}}
+		if r := s.ApplyOp(op); !r.OK() {
+			b.Fatal(r.Status)
+		}
+	}
+	return s
+}
+
+// BenchmarkTopicReply renders GetTopic's reply (16 partitions) from the
+// state into a reused buffer.
+func BenchmarkTopicReply(b *testing.B) {
+	s := replyState(b)
+	buf := make([]byte, 0, 64<<10)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, _ = appendGetTopic(s, buf[:0], num(0), num(3), stats)
+	}
+}
+
+// BenchmarkStreamReply renders GetStream's reply (8 topic headers).
+func BenchmarkStreamReply(b *testing.B) {
+	s := replyState(b)
+	buf := make([]byte, 0, 64<<10)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, _ = appendGetStream(s, buf[:0], num(0), stats)
+	}
+}

@@ -82,16 +82,26 @@ func decodeTopicHeader(t *testing.T, b []byte) (decodedTopic, int) {
 	return d, pos + used
 }
 
+// createTopicOp decodes a CreateTopic body and builds its operation, as
+// the server and the service do.
+func createTopicOp(body []byte) (CreateTopic, wire.Status) {
+	var req wire.CreateTopic
+	if st := req.Decode(body); st != wire.StatusOK {
+		return CreateTopic{}, st
+	}
+	return CreateTopicOp(req, 1234, 1)
+}
+
 // createTopic decodes a CreateTopic body, applies it and returns the
 // create reply payload decoded (or the decode status).
 func createTopic(t *testing.T, s *State, body []byte) (decodedTopic, wire.Status) {
 	t.Helper()
-	var req CreateTopicRequest
-	if st := req.Decode(body); st != wire.StatusOK {
+	op, st := createTopicOp(body)
+	if st != wire.StatusOK {
 		return decodedTopic{}, st
 	}
-	r := apply(t, s, req.Op(1234, 1), wire.StatusOK)
-	reply, ok := s.AppendGetTopic(nil, req.Stream, wire.NumericID(r.ID), nil)
+	r := apply(t, s, op, wire.StatusOK)
+	reply, ok := appendGetTopic(s, nil, op.Stream, wire.NumericID(r.ID), nil)
 	if !ok {
 		t.Fatal("created topic not found")
 	}
@@ -102,26 +112,57 @@ func createTopic(t *testing.T, s *State, body []byte) (decodedTopic, wire.Status
 	return d, wire.StatusOK
 }
 
-// wire.md §6.2: a CreateStream("s1") body is 02 73 31.
-func TestCreateStreamBody(t *testing.T) {
-	var c CreateStreamRequest
-	if st := c.Decode([]byte{0x02, 0x73, 0x31}); st != wire.StatusOK || c.Name != "s1" {
-		t.Fatalf("%+v %v", c, st)
-	}
+// Streams and users have no option keys: a well-formed entry is
+// UnsupportedOptionKey, a malformed block InvalidCommand. (wire's
+// TestCreateStreamBody covers the name.)
+func TestStreamOptions(t *testing.T) {
 	for name, tc := range map[string]struct {
-		body []byte
+		opts []byte
 		want wire.Status
 	}{
-		"empty":          {nil, wire.StatusInvalidCommand},
-		"empty name":     {[]byte{0}, wire.StatusInvalidCommand},
-		"cut name":       {[]byte{3, 'a'}, wire.StatusInvalidCommand},
-		"not utf-8":      {[]byte{1, 0xff}, wire.StatusInvalidCommand},
-		"any option":     {tlv([]byte{1, 'a'}, "enforce_fsync", KindBool, []byte{1}), wire.StatusUnsupportedOptionKey},
-		"malformed tlv":  {[]byte{1, 'a', 2, 0}, wire.StatusInvalidCommand},
-		"numeric key":    {[]byte{1, 'a', byte(KindUint8), 1, 0, 0, 0, 'k', byte(KindUint8), 1, 0, 0, 0, 1}, wire.StatusInvalidCommand},
-		"trailing bytes": {[]byte{1, 'a', 9}, wire.StatusInvalidCommand},
+		"none":           {nil, wire.StatusOK},
+		"any option":     {tlv(nil, "enforce_fsync", KindBool, []byte{1}), wire.StatusUnsupportedOptionKey},
+		"malformed tlv":  {[]byte{2, 0}, wire.StatusInvalidCommand},
+		"numeric key":    {[]byte{byte(KindUint8), 1, 0, 0, 0, 'k', byte(KindUint8), 1, 0, 0, 0, 1}, wire.StatusInvalidCommand},
+		"trailing bytes": {[]byte{9}, wire.StatusInvalidCommand},
 	} {
-		if st := c.Decode(tc.body); st != tc.want {
+		var req wire.CreateStream
+		if st := req.Decode(append([]byte{1, 'a'}, tc.opts...)); st != wire.StatusOK {
+			t.Fatalf("%s: decode %v", name, st)
+		}
+		op, st := CreateStreamOp(req, 7)
+		if st != tc.want || st == wire.StatusOK && (op.Name != "a" || op.Timestamp != 7) {
+			t.Errorf("create %s: %+v %v, want %v", name, op, st, tc.want)
+		}
+		if _, st := UpdateStreamOp(wire.UpdateStream{Stream: num(0), Name: "b", Options: tc.opts}); st != tc.want {
+			t.Errorf("update %s: %v, want %v", name, st, tc.want)
+		}
+		if st := ParseUserOptions(tc.opts); st != tc.want {
+			t.Errorf("user %s: %v, want %v", name, st, tc.want)
+		}
+	}
+}
+
+// An update may change compression, expiry and max size only: any other
+// key is UnsupportedOptionKey before consensus.
+func TestUpdateTopicOptions(t *testing.T) {
+	req := wire.UpdateTopic{Stream: num(0), Topic: named("t"), Name: "u",
+		Options: tlv(nil, "compression_algorithm", KindString, []byte("gzip"))}
+	op, st := UpdateTopicOp(req)
+	if st != wire.StatusOK || op.Name != "u" || string(op.Topic.Name) != "t" || !op.Options.Has(OptCompression) || op.Options.Compression != CompressionGzip {
+		t.Fatalf("%+v %v", op, st)
+	}
+	for name, tc := range map[string]struct {
+		opts []byte
+		want wire.Status
+	}{
+		"segment size": {tlv(nil, "segment_size", KindUint64, u64b(1<<20)), wire.StatusUnsupportedOptionKey},
+		"unknown":      {tlv(nil, "nope", KindString, []byte("1")), wire.StatusUnsupportedOptionKey},
+		"bad value":    {tlv(nil, "message_expiry", KindString, []byte("soon")), wire.StatusInvalidOptionValue},
+		"malformed":    {[]byte{1}, wire.StatusInvalidCommand},
+	} {
+		req.Options = tc.opts
+		if _, st := UpdateTopicOp(req); st != tc.want {
 			t.Errorf("%s: %v, want %v", name, st, tc.want)
 		}
 	}
@@ -151,8 +192,7 @@ func TestTopicOptionsRoundTrip(t *testing.T) {
 	if d.expiry != math.MaxUint64 || d.max != math.MaxUint64 || d.compression != CompressionNone || d.name != "t" || d.createdAt != 1234 {
 		t.Fatalf("header %+v", d)
 	}
-	var req CreateTopicRequest
-	if st := req.Decode(createTopicBody(num(0), 1, "u", tlv(nil, "not_a_real_option", KindString, []byte("1")))); st != wire.StatusUnsupportedOptionKey {
+	if _, st := createTopicOp(createTopicBody(num(0), 1, "u", tlv(nil, "not_a_real_option", KindString, []byte("1")))); st != wire.StatusUnsupportedOptionKey {
 		t.Fatalf("unknown key: %v", st)
 	}
 }
@@ -191,7 +231,6 @@ func TestTypedTopicOptions(t *testing.T) {
 		t.Fatalf("resolved %+v", o)
 	}
 
-	var req CreateTopicRequest
 	for name, tc := range map[string]struct {
 		opts       []byte
 		partitions uint32
@@ -211,7 +250,7 @@ func TestTypedTopicOptions(t *testing.T) {
 		"bad compression": {tlv(nil, "compression_algorithm", KindString, []byte("zstd")), 1, wire.StatusInvalidOptionValue},
 		"bad expiry":      {tlv(nil, "message_expiry", KindString, []byte("soon")), 1, wire.StatusInvalidOptionValue},
 	} {
-		if st := req.Decode(createTopicBody(num(0), tc.partitions, "x", tc.opts)); st != tc.want {
+		if _, st := createTopicOp(createTopicBody(num(0), tc.partitions, "x", tc.opts)); st != tc.want {
 			t.Errorf("%s: %v, want %v", name, st, tc.want)
 		}
 	}
@@ -262,80 +301,5 @@ func TestOptionsCanonicalKinds(t *testing.T) {
 	d, _ = createTopic(t, s, createTopicBody(named("s"), 1, "t2", opts))
 	if len(d.explicit) != 0 || len(d.derived) != 8 {
 		t.Fatalf("sentinels: explicit %v", d.explicit)
-	}
-}
-
-func TestRequestBodies(t *testing.T) {
-	sid, tid, gid := num(1), named("topic"), named("group")
-	st3 := append(append(sid.Append(nil), tid.Append(nil)...), gid.Append(nil)...)
-
-	var sr StreamRequest
-	if s := sr.Decode(sid.Append(nil)); s != wire.StatusOK || sr.Stream.ID != 1 {
-		t.Fatalf("stream request %+v %v", sr, s)
-	}
-	var tr TopicRequest
-	if s := tr.Decode(st3[:6+7]); s != wire.StatusOK || string(tr.Topic.Name) != "topic" {
-		t.Fatalf("topic request %+v %v", tr, s)
-	}
-	var gr GroupRequest
-	if s := gr.Decode(st3); s != wire.StatusOK || string(gr.Group.Name) != "group" {
-		t.Fatalf("group request %+v %v", gr, s)
-	}
-	if op := gr.JoinOp(client(5)); op.Client != client(5) || string(op.Group.Name) != "group" {
-		t.Fatalf("join op %+v", op)
-	}
-	var pr PartitionsRequest
-	if s := pr.Decode(binary.LittleEndian.AppendUint32(slices.Clone(st3[:13]), 2)); s != wire.StatusOK || pr.Count != 2 {
-		t.Fatalf("partitions %+v %v", pr, s)
-	}
-	if s := pr.Decode(binary.LittleEndian.AppendUint32(slices.Clone(st3[:13]), 0)); s != wire.StatusTooManyPartitions {
-		t.Fatalf("zero partitions: %v", s)
-	}
-	var cg CreateGroupRequest
-	if s := cg.Decode(append(slices.Clone(st3[:13]), 2, 'g', '1')); s != wire.StatusOK || cg.Name != "g1" {
-		t.Fatalf("create group %+v %v", cg, s)
-	}
-	var do DescribeOptionsRequest
-	if s := do.Decode([]byte{1}); s != wire.StatusOK || do.Scope != 1 {
-		t.Fatal(s)
-	}
-	var snap SnapshotRequest
-	if s := snap.Decode([]byte{1, 1, 1}); s != wire.StatusOK || snap.Compression != 1 || !slices.Equal(snap.Types, []uint8{1}) {
-		t.Fatalf("snapshot %+v %v", snap, s)
-	}
-
-	// Consumer offsets: [Consumer][stream][topic][has_partition u8][partition u32]...
-	base := append([]byte{byte(wire.ConsumerSingle)}, num(0).Append(nil)...)
-	base = append(append(base, st3[:13]...), 1, 3, 0, 0, 0)
-	var or ConsumerOffsetRequest
-	if s := or.Decode(OffsetGet, base); s != wire.StatusOK || !or.HasPartition || or.Partition != 3 {
-		t.Fatalf("get offset %+v %v", or, s)
-	}
-	store := append(binary.LittleEndian.AppendUint64(slices.Clone(base), 42), 1)
-	if s := or.Decode(OffsetStore, store); s != wire.StatusOK || or.Offset != 42 || or.Ack != 1 {
-		t.Fatalf("store offset %+v %v", or, s)
-	}
-	if s := or.Decode(OffsetDelete, append(slices.Clone(base), 2)); s != wire.StatusInvalidCommand {
-		t.Fatalf("ack 2: %v", s)
-	}
-
-	// Every strict prefix of a fixed-layout body is malformed.
-	for name, full := range map[string]func([]byte) wire.Status{
-		"stream":     func(b []byte) wire.Status { return sr.Decode(b) },
-		"group":      func(b []byte) wire.Status { return gr.Decode(b) },
-		"partitions": func(b []byte) wire.Status { return pr.Decode(b) },
-		"store":      func(b []byte) wire.Status { return or.Decode(OffsetStore, b) },
-		"topic":      func(b []byte) wire.Status { var c CreateTopicRequest; return c.Decode(b) },
-	} {
-		body := map[string][]byte{"stream": sid.Append(nil), "group": st3, "partitions": binary.LittleEndian.AppendUint32(slices.Clone(st3[:13]), 2),
-			"store": store, "topic": createTopicBody(num(0), 1, "t", nil)}[name]
-		if full(body) != wire.StatusOK {
-			t.Fatalf("%s: full body rejected", name)
-		}
-		for n := range len(body) {
-			if st := full(body[:n]); st != wire.StatusInvalidCommand {
-				t.Fatalf("%s: %d-byte prefix gives %v", name, n, st)
-			}
-		}
 	}
 }

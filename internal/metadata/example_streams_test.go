@@ -1,7 +1,6 @@
 package metadata_test
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"github.com/shoal-io/shoal/internal/metadata"
@@ -21,17 +20,20 @@ func Example_createTopic() {
 	defer store.Close()
 	store.Propose(metadata.CreateStream{Timestamp: 1, Name: "orders"})
 
-	body := wire.NamedID("orders").Append(nil)
-	body = binary.LittleEndian.AppendUint32(body, 3) // partitions
-	body = append(body, 2, 'e', 'u')                 // name "eu", no options
+	body := (&wire.CreateTopic{Stream: wire.NamedID("orders"), Partitions: 3, Name: "eu"}).Append(nil)
 
-	var req metadata.CreateTopicRequest
+	var req wire.CreateTopic
 	if st := req.Decode(body); st != wire.StatusOK {
-		fmt.Println("reply status", st) // pre-consensus denial, empty body
+		fmt.Println("reply status", st) // malformed: an empty body
 		return
 	}
 	const shards = 2
-	res, err := store.Propose(req.Op(2, shards))
+	op, st := metadata.CreateTopicOp(req, 2, shards)
+	if st != wire.StatusOK {
+		fmt.Println("reply status", st) // pre-consensus denial, empty body
+		return
+	}
+	res, err := store.Propose(op)
 	if err != nil {
 		panic(err) // outcome unknown: nothing may be acknowledged
 	}
@@ -41,7 +43,8 @@ func Example_createTopic() {
 	} else {
 		reply = wire.AppendResultOK(reply)
 		store.View(func(s *metadata.State) {
-			reply, _ = s.AppendGetTopic(reply, req.Stream, wire.NumericID(res.ID), nil)
+			topic, _ := s.TopicDetails(req.Stream, wire.NumericID(res.ID), nil)
+			reply = topic.Append(reply)
 			info, _ := s.ResolveTopic(req.Stream, wire.NumericID(res.ID))
 			for _, p := range info.Partitions {
 				fmt.Printf("partition %d on shard %d\n", p.ID, p.Shard)

@@ -88,7 +88,7 @@ func TestConsumerGroupRules(t *testing.T) {
 	}
 	// Member ids are the lowest free.
 	apply(t, s, JoinConsumerGroup{Stream: num(0), Topic: num(0), Group: g, Client: client(9)}, wire.StatusOK)
-	body, _ := s.AppendGroup(nil, num(0), num(0), g)
+	body, _ := appendGroup(s, nil, num(0), num(0), g)
 	if members := decodeGroupMembers(t, body); !slices.Equal(members, []uint32{0, 1}) {
 		t.Fatalf("member ids %v", members)
 	}
@@ -142,15 +142,15 @@ func TestLogoutLeavesGroups(t *testing.T) {
 // wire.md §3.11 and the SyncGroup layout.
 func TestSyncGroupReply(t *testing.T) {
 	s := groupState(t, 3)
-	b, st := s.AppendSyncGroup(nil, num(0), num(0), num(0), client(1))
+	b, st := appendSyncGroup(s, nil, num(0), num(0), num(0), client(1))
 	if st != wire.StatusOK || len(b) != 0 {
 		t.Fatalf("non-member sync: %x %v", b, st)
 	}
-	if _, st := s.AppendSyncGroup(nil, num(0), num(0), num(8), client(1)); st != wire.StatusConsumerGroupIdNotFound {
+	if _, st := appendSyncGroup(s, nil, num(0), num(0), num(8), client(1)); st != wire.StatusConsumerGroupIdNotFound {
 		t.Fatalf("missing group: %v", st)
 	}
 	apply(t, s, JoinConsumerGroup{Stream: num(0), Topic: num(0), Group: num(0), Client: client(1)}, wire.StatusOK)
-	b, _ = s.AppendSyncGroup(nil, num(0), num(0), num(0), client(1))
+	b, _ = appendSyncGroup(s, nil, num(0), num(0), num(0), client(1))
 	want := []byte{1, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0}
 	if !slices.Equal(b, want) {
 		t.Fatalf("sync reply % x", b)

@@ -50,7 +50,7 @@ const (
 	MaxMessagesRequiredToSave       = 16 << 20
 	MaxSizeOfMessagesRequiredToSave = 1 << 30
 	MaxPreallocatedTopicBytes       = 64 << 30
-	MaxPartitionsPerRequest         = 1000
+	MaxPartitionsPerRequest         = wire.MaxPartitionsPerRequest
 	maxOptionEntries                = 1024
 	maxOptionBytes                  = 100_000
 )

@@ -1,28 +1,18 @@
 package metadata
 
 import (
-	"encoding/binary"
 	"maps"
 	"slices"
 
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
-// Reply bodies the SDK decodes for streams, topics, partitions and
-// consumer groups (wire.md §3.2, §3.6, §3.11). They are payloads: a
-// result-framed reply (CreateStream, CreateTopic, CreateConsumerGroup)
-// puts wire.AppendResultOK before them; reads send them as they are.
-//
-//	StreamResponse    [id u32][created_at u64][topics_count u32][size_bytes u64]
-//	                  [messages_count u64][name_len u8][name][options_len u32 = 0]
-//	TopicHeader       [id u32][created_at u64][partitions_count u32][message_expiry u64]
-//	                  [compression u8][max_topic_size u64][size_bytes u64][messages_count u64]
-//	                  [name_len u8][name][explicit_len u32][explicit TLV][derived_len u32][derived TLV]
-//	PartitionResponse [id u32][created_at u64][segments_count u32][current_offset u64]
-//	                  [size_bytes u64][messages_count u64]
-//	GroupHeader       [id u32][partitions_count u32][members_count u32][name_len u8][name]
-//	GroupMember       [id u32][partitions_count u32][partition u32 × count]
-//	SyncGroup         [generation u64][count u32][partition u32 × count]
+// Views of the state for replies: the plain values of the wire package
+// (wire.StreamInfo, wire.TopicDetails, wire.GroupDetails, wire.UserInfo,
+// ...) that the server encodes (wire.md §3.2, §3.6, §3.11) and an HTTP
+// front end can render as they are. Lists are by id; a result-framed reply
+// (CreateStream, CreateTopic, CreateConsumerGroup) puts
+// wire.AppendResultOK before the encoded payload.
 
 // PartitionStats are a partition's counters, which its owning shard
 // knows and the metadata does not.
@@ -52,163 +42,172 @@ func (f StatsFunc) topic(tp *Topic) (size, messages uint64) {
 	return size, messages
 }
 
-func appendName(b []byte, name string) []byte { return append(append(b, byte(len(name))), name...) }
-
-func (s *State) appendStream(dst []byte, st *Stream, stats StatsFunc) []byte {
+func (s *State) streamInfo(st *Stream, stats StatsFunc) wire.StreamInfo {
 	var size, messages uint64
 	for _, tid := range slices.Sorted(maps.Keys(st.topics)) {
 		ts, tm := stats.topic(st.topics[tid])
 		size += ts
 		messages += tm
 	}
-	dst = binary.LittleEndian.AppendUint32(dst, st.ID)
-	dst = binary.LittleEndian.AppendUint64(dst, st.CreatedAt)
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(st.topics)))
-	dst = binary.LittleEndian.AppendUint64(dst, size)
-	dst = binary.LittleEndian.AppendUint64(dst, messages)
-	dst = appendName(dst, st.Name)
-	return binary.LittleEndian.AppendUint32(dst, 0) // streams have no options
+	return wire.StreamInfo{ID: st.ID, CreatedAt: st.CreatedAt, TopicsCount: uint32(len(st.topics)), Size: size,
+		Messages: messages, Name: st.Name}
 }
 
-// AppendStream appends the StreamResponse of stream id (CreateStream's
-// reply payload); ok is false if there is no such stream.
-func (s *State) AppendStream(dst []byte, id uint32, stats StatsFunc) ([]byte, bool) {
+// StreamInfo returns stream id as CreateStream's reply describes it; ok is
+// false if there is no such stream.
+func (s *State) StreamInfo(id uint32, stats StatsFunc) (wire.StreamInfo, bool) {
 	st, _ := s.streams.stream(wire.NumericID(id))
 	if st == nil {
-		return dst, false
+		return wire.StreamInfo{}, false
 	}
-	return s.appendStream(dst, st, stats), true
+	return s.streamInfo(st, stats), true
 }
 
-// AppendGetStream appends a GetStream reply: the StreamResponse and a
-// TopicHeader per topic, by id. ok is false if the stream does not exist
-// (the reply is then empty).
-func (s *State) AppendGetStream(dst []byte, stream wire.Identifier, stats StatsFunc) ([]byte, bool) {
+// StreamDetails returns GetStream's reply: the stream and its topics. ok
+// is false if the stream does not exist (the reply is then empty).
+func (s *State) StreamDetails(stream wire.Identifier, stats StatsFunc) (wire.StreamDetails, bool) {
 	st, _ := s.streams.stream(stream)
 	if st == nil {
-		return dst, false
+		return wire.StreamDetails{}, false
 	}
-	dst = s.appendStream(dst, st, stats)
+	d := wire.StreamDetails{StreamInfo: s.streamInfo(st, stats), Topics: make([]wire.TopicInfo, 0, len(st.topics))}
 	for _, tid := range slices.Sorted(maps.Keys(st.topics)) {
-		dst = appendTopicHeader(dst, st.topics[tid], stats)
+		d.Topics = append(d.Topics, topicInfo(st.topics[tid], stats))
 	}
-	return dst, true
+	return d, true
 }
 
-// AppendGetStreams appends a GetStreams reply: every StreamResponse by id,
-// with no count.
-func (s *State) AppendGetStreams(dst []byte, stats StatsFunc) []byte {
+// StreamList returns GetStreams' reply: every stream.
+func (s *State) StreamList(stats StatsFunc) []wire.StreamInfo {
 	t := &s.streams
+	out := make([]wire.StreamInfo, 0, len(t.streams))
 	for _, sid := range slices.Sorted(maps.Keys(t.streams)) {
-		dst = s.appendStream(dst, t.streams[sid], stats)
+		out = append(out, s.streamInfo(t.streams[sid], stats))
 	}
-	return dst
+	return out
 }
 
-func appendTopicHeader(dst []byte, tp *Topic, stats StatsFunc) []byte {
+// optionEntries returns the TLV entries of a topic's explicit and derived
+// options blocks, in one allocation (the whole catalog fits in 1 KiB).
+func optionEntries(o TopicOptions) (explicit, derived []byte) {
+	b := o.AppendOptionsBlock(make([]byte, 0, 1024), true)
+	n := len(b)
+	b = o.AppendOptionsBlock(b, false)
+	return b[4:n:n], b[n+4:]
+}
+
+func topicInfo(tp *Topic, stats StatsFunc) wire.TopicInfo {
 	r := tp.Options.Resolved()
 	size, messages := stats.topic(tp)
-	dst = binary.LittleEndian.AppendUint32(dst, tp.ID)
-	dst = binary.LittleEndian.AppendUint64(dst, tp.CreatedAt)
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(tp.Partitions)))
-	dst = binary.LittleEndian.AppendUint64(dst, r.MessageExpiry)
-	dst = append(dst, r.Compression)
-	dst = binary.LittleEndian.AppendUint64(dst, r.MaxTopicSize)
-	dst = binary.LittleEndian.AppendUint64(dst, size)
-	dst = binary.LittleEndian.AppendUint64(dst, messages)
-	dst = appendName(dst, tp.Name)
-	dst = tp.Options.AppendOptionsBlock(dst, true)
-	return tp.Options.AppendOptionsBlock(dst, false)
+	explicit, derived := optionEntries(tp.Options)
+	return wire.TopicInfo{ID: tp.ID, CreatedAt: tp.CreatedAt, PartitionsCount: uint32(len(tp.Partitions)),
+		MessageExpiry: r.MessageExpiry, Compression: r.Compression, MaxTopicSize: r.MaxTopicSize, Size: size,
+		Messages: messages, Name: tp.Name, Options: explicit, DerivedOptions: derived}
 }
 
-// AppendGetTopic appends a GetTopic reply (also CreateTopic's reply
-// payload): the TopicHeader and a PartitionResponse per partition. ok is
-// false if the stream or topic does not exist.
-func (s *State) AppendGetTopic(dst []byte, stream, topic wire.Identifier, stats StatsFunc) ([]byte, bool) {
+// TopicDetails returns GetTopic's reply (also CreateTopic's reply
+// payload): the topic and its partitions. ok is false if the stream or
+// topic does not exist.
+func (s *State) TopicDetails(stream, topic wire.Identifier, stats StatsFunc) (wire.TopicDetails, bool) {
 	tp, _ := s.streams.topic(stream, topic)
 	if tp == nil {
-		return dst, false
+		return wire.TopicDetails{}, false
 	}
-	dst = appendTopicHeader(dst, tp, stats)
-	for _, p := range tp.Partitions {
+	d := wire.TopicDetails{TopicInfo: topicInfo(tp, stats), Partitions: make([]wire.PartitionInfo, len(tp.Partitions))}
+	for i, p := range tp.Partitions {
 		st := stats.get(tp.Stream, tp.ID, p.ID)
-		dst = binary.LittleEndian.AppendUint32(dst, p.ID)
-		dst = binary.LittleEndian.AppendUint64(dst, p.CreatedAt)
-		dst = binary.LittleEndian.AppendUint32(dst, st.Segments)
-		dst = binary.LittleEndian.AppendUint64(dst, st.CurrentOffset)
-		dst = binary.LittleEndian.AppendUint64(dst, st.SizeBytes)
-		dst = binary.LittleEndian.AppendUint64(dst, st.Messages)
+		d.Partitions[i] = wire.PartitionInfo{ID: p.ID, CreatedAt: p.CreatedAt, SegmentsCount: st.Segments,
+			CurrentOffset: st.CurrentOffset, Size: st.SizeBytes, Messages: st.Messages}
 	}
-	return dst, true
+	return d, true
 }
 
-// AppendGetTopics appends a GetTopics reply: [count u32] then a
-// TopicHeader per topic, by id; StatusStreamIdNotFound if there is no
-// such stream.
-func (s *State) AppendGetTopics(dst []byte, stream wire.Identifier, stats StatsFunc) ([]byte, wire.Status) {
+// TopicList returns GetTopics' reply: the stream's topics;
+// StatusStreamIdNotFound (or its name twin) if there is no such stream.
+func (s *State) TopicList(stream wire.Identifier, stats StatsFunc) ([]wire.TopicInfo, wire.Status) {
 	st, status := s.streams.stream(stream)
 	if st == nil {
-		return dst, status
+		return nil, status
 	}
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(st.topics)))
+	out := make([]wire.TopicInfo, 0, len(st.topics))
 	for _, tid := range slices.Sorted(maps.Keys(st.topics)) {
-		dst = appendTopicHeader(dst, st.topics[tid], stats)
+		out = append(out, topicInfo(st.topics[tid], stats))
 	}
-	return dst, wire.StatusOK
+	return out, wire.StatusOK
 }
 
-func appendGroupHeader(dst []byte, tp *Topic, g *Group) []byte {
-	dst = binary.LittleEndian.AppendUint32(dst, g.ID)
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(tp.Partitions)))
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(g.Members)))
-	return appendName(dst, g.Name)
+func groupInfo(tp *Topic, g *Group) wire.GroupInfo {
+	return wire.GroupInfo{ID: g.ID, PartitionsCount: uint32(len(tp.Partitions)), MembersCount: uint32(len(g.Members)), Name: g.Name}
 }
 
-// AppendGroup appends a group's details, GetGroup's reply: the group
-// header, then each member with its partitions. CreateConsumerGroup's
-// reply payload is the same for a group with no members: never empty
-// (wire.md §3.12-1). ok is false if the group is not found.
-func (s *State) AppendGroup(dst []byte, stream, topic, group wire.Identifier) ([]byte, bool) {
+// GroupDetails returns a group with its members and their partitions,
+// GetConsumerGroup's reply. CreateConsumerGroup's reply payload is the
+// same for a group with no members: never empty (wire.md §3.12-1). ok is
+// false if the group is not found.
+func (s *State) GroupDetails(stream, topic, group wire.Identifier) (wire.GroupDetails, bool) {
 	tp, g, _ := s.streams.group(stream, topic, group)
 	if g == nil {
-		return dst, false
+		return wire.GroupDetails{}, false
 	}
-	dst = appendGroupHeader(dst, tp, g)
-	for _, m := range g.Members {
-		dst = binary.LittleEndian.AppendUint32(dst, m.ID)
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(m.Partitions)))
-		for _, p := range m.Partitions {
-			dst = binary.LittleEndian.AppendUint32(dst, p)
-		}
+	d := wire.GroupDetails{GroupInfo: groupInfo(tp, g), Members: make([]wire.GroupMember, len(g.Members))}
+	for i, m := range g.Members {
+		d.Members[i] = wire.GroupMember{ID: m.ID, Partitions: slices.Clone(m.Partitions)}
 	}
-	return dst, true
+	return d, true
 }
 
-// AppendGroups appends a GetGroups reply: every group header of the topic
-// by id, with no count; the status of the level not found otherwise.
-func (s *State) AppendGroups(dst []byte, stream, topic wire.Identifier) ([]byte, wire.Status) {
+// GroupList returns GetConsumerGroups' reply: the topic's groups; the
+// status of the level not found otherwise.
+func (s *State) GroupList(stream, topic wire.Identifier) ([]wire.GroupInfo, wire.Status) {
 	tp, status := s.streams.topic(stream, topic)
 	if tp == nil {
-		return dst, status
+		return nil, status
 	}
+	out := make([]wire.GroupInfo, 0, len(tp.groups))
 	for _, gid := range slices.Sorted(maps.Keys(tp.groups)) {
-		dst = appendGroupHeader(dst, tp, tp.groups[gid])
+		out = append(out, groupInfo(tp, tp.groups[gid]))
 	}
-	return dst, wire.StatusOK
+	return out, wire.StatusOK
 }
 
-// AppendSyncGroup appends a SyncGroup reply for client: [generation u64]
-// [count u32][partition u32 × count], or nothing if client is not a member
-// (the SDK then joins). A missing group is its status.
-func (s *State) AppendSyncGroup(dst []byte, stream, topic, group wire.Identifier, client wire.ClientID) ([]byte, wire.Status) {
+// GroupAssignment returns SyncGroup's reply for client: the generation and
+// its partitions. member is false if client is not a member (the reply is
+// then empty, and the SDK joins); a missing group is its status.
+func (s *State) GroupAssignment(stream, topic, group wire.Identifier, client wire.ClientID) (a wire.GroupAssignment, member bool, st wire.Status) {
 	gen, parts, ok, status := s.Assignment(stream, topic, group, client)
 	if status != wire.StatusOK || !ok {
-		return dst, status
+		return a, false, status
 	}
-	dst = binary.LittleEndian.AppendUint64(dst, gen)
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(parts)))
-	for _, p := range parts {
-		dst = binary.LittleEndian.AppendUint32(dst, p)
+	return wire.GroupAssignment{Generation: gen, Partitions: slices.Clone(parts)}, true, wire.StatusOK
+}
+
+// Info returns u as GetUsers lists it.
+func (u *User) Info() wire.UserInfo {
+	return wire.UserInfo{ID: u.ID, CreatedAt: u.CreatedAt, Status: u.Status, Username: u.Username}
+}
+
+// Details returns u with its permissions, GetUser's and CreateUser's
+// reply.
+func (u *User) Details() wire.UserDetails {
+	return wire.UserDetails{UserInfo: u.Info(), Permissions: u.Permissions}
+}
+
+// UserList returns GetUsers' reply: every user.
+func (s *State) UserList() []wire.UserInfo {
+	users := s.Users()
+	out := make([]wire.UserInfo, len(users))
+	for i := range users {
+		out[i] = users[i].Info()
 	}
-	return dst, wire.StatusOK
+	return out
+}
+
+// TokenList returns GetPersonalAccessTokens' reply for user: its tokens.
+func (s *State) TokenList(user uint32) []wire.TokenInfo {
+	tokens := s.Tokens(user)
+	out := make([]wire.TokenInfo, len(tokens))
+	for i, t := range tokens {
+		out[i] = wire.TokenInfo{Name: t.Name, ExpiryAt: t.ExpiryAt}
+	}
+	return out
 }

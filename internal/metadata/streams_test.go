@@ -304,8 +304,8 @@ func TestStreamsReplayDeterminism(t *testing.T) {
 			t.Fatal("replay rebuilt a different state")
 		}
 		var a, b []byte
-		a = s.AppendGetStreams(a, nil)
-		b = shadow.AppendGetStreams(b, nil)
+		a = appendGetStreams(s, a, nil)
+		b = appendGetStreams(shadow, b, nil)
 		if !bytes.Equal(a, b) {
 			t.Fatal("replayed streams read differently")
 		}
@@ -361,7 +361,7 @@ func TestConcurrentReads(t *testing.T) {
 			defer func() { done <- struct{}{} }()
 			for range 50 {
 				st.View(func(s *State) {
-					s.AppendGetStreams(nil, nil)
+					appendGetStreams(s, nil, nil)
 					s.ResolveTopic(num(0), num(0))
 					s.Check(CreateStream{Name: "x"})
 				})

@@ -251,17 +251,15 @@ func (p *Partition) DeleteOffset(k ConsumerKey, ack AckLevel) error {
 	return nil
 }
 
-// AppendConsumerOffset appends a GetConsumerOffset reply body for k:
-// [partition_id u32][current_offset u64][stored_offset u64], or nothing
-// when k has no stored offset (wire.md §3.2).
+// AppendConsumerOffset appends a GetConsumerOffset reply body for k (a
+// wire.ConsumerOffsetInfo), or nothing when k has no stored offset
+// (wire.md §3.2).
 func (p *Partition) AppendConsumerOffset(dst []byte, k ConsumerKey) []byte {
 	off, ok := p.offsets.m[k]
 	if !ok {
 		return dst
 	}
-	dst = binary.LittleEndian.AppendUint32(dst, p.id)
-	dst = binary.LittleEndian.AppendUint64(dst, p.CurrentOffset())
-	return binary.LittleEndian.AppendUint64(dst, off)
+	return (&wire.ConsumerOffsetInfo{Partition: p.id, CurrentOffset: p.CurrentOffset(), StoredOffset: off}).Append(dst)
 }
 
 // StatusOf returns the reply status an error from this package carries,

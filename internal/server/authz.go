@@ -14,18 +14,18 @@ import (
 // readScopes are the NonReplicated reads that need a grant. Users, tokens
 // and the caller's own session are checked by their handlers; polls and
 // offsets after their bodies are decoded (auth.NeedPoll).
-var readScopes = map[uint32]auth.Scope{
-	codeStats:      auth.NeedServer,
-	codeSnapshot:   auth.NeedServer,
-	codeClient:     auth.NeedServer,
-	codeClients:    auth.NeedServer,
-	codeGetStream:  auth.NeedReadStream,
-	codeGetStreams: auth.NeedStreamList,
-	codeGetTopic:   auth.NeedReadTopic,
-	codeGetTopics:  auth.NeedTopicList,
-	codeGetGroup:   auth.NeedReadTopic,
-	codeGetGroups:  auth.NeedReadTopic,
-	codeSyncGroup:  auth.NeedReadTopic,
+var readScopes = map[wire.Code]auth.Scope{
+	wire.CodeStats:      auth.NeedServer,
+	wire.CodeSnapshot:   auth.NeedServer,
+	wire.CodeClient:     auth.NeedServer,
+	wire.CodeClients:    auth.NeedServer,
+	wire.CodeGetStream:  auth.NeedReadStream,
+	wire.CodeGetStreams: auth.NeedStreamList,
+	wire.CodeGetTopic:   auth.NeedReadTopic,
+	wire.CodeGetTopics:  auth.NeedTopicList,
+	wire.CodeGetGroup:   auth.NeedReadTopic,
+	wire.CodeGetGroups:  auth.NeedReadTopic,
+	wire.CodeSyncGroup:  auth.NeedReadTopic,
 }
 
 // authorize checks a request body against its scope (auth.Authorize).

@@ -74,17 +74,17 @@ func TestPermissionsEnforced(t *testing.T) {
 			client.PollingStrategy{Kind: wire.PollFirst}, 1, false)
 		return err
 	}
-	read := func(c *client.Client, code uint32, body []byte) error {
-		_, err := c.Request(ctx, wire.OpNonReplicated, code, body)
+	read := func(c *client.Client, code wire.Code, body []byte) error {
+		_, err := c.Request(ctx, wire.OpNonReplicated, uint32(code), body)
 		return err
 	}
 	const ok, no = wire.StatusOK, wire.StatusUnauthorized
 
 	nobody := as("nobody")
-	wantStatus(t, "nobody: me", read(nobody, codeMe, nil), ok)
-	wantStatus(t, "nobody: streams", read(nobody, codeGetStreams, nil), no)
-	wantStatus(t, "nobody: stats", read(nobody, codeStats, nil), no)
-	wantStatus(t, "nobody: users", read(nobody, codeGetUsers, nil), no)
+	wantStatus(t, "nobody: me", read(nobody, wire.CodeMe, nil), ok)
+	wantStatus(t, "nobody: streams", read(nobody, wire.CodeGetStreams, nil), no)
+	wantStatus(t, "nobody: stats", read(nobody, wire.CodeStats, nil), no)
+	wantStatus(t, "nobody: users", read(nobody, wire.CodeGetUsers, nil), no)
 	_, err := nobody.CreateStream(ctx, "c")
 	wantStatus(t, "nobody: create stream", err, no)
 	wantStatus(t, "nobody: delete stream", nobody.DeleteStream(ctx, client.NamedID("a")), no)
@@ -95,7 +95,7 @@ func TestPermissionsEnforced(t *testing.T) {
 	}
 
 	reader := as("reader")
-	wantStatus(t, "reader: streams", read(reader, codeGetStreams, nil), ok)
+	wantStatus(t, "reader: streams", read(reader, wire.CodeGetStreams, nil), ok)
 	_, err = reader.GetTopic(ctx, client.NamedID("b"), client.NamedID("t"))
 	wantStatus(t, "reader: topic", err, ok)
 	wantStatus(t, "reader: poll", poll(reader, "a"), ok)
@@ -115,8 +115,8 @@ func TestPermissionsEnforced(t *testing.T) {
 	wantStatus(t, "owner: topic of b2", owner.DeleteTopic(ctx, client.NamedID("b2"), client.NamedID("t")), ok)
 
 	admin := as("admin")
-	wantStatus(t, "admin: stats", read(admin, codeStats, nil), ok)
-	wantStatus(t, "admin: users", read(admin, codeGetUsers, nil), ok)
+	wantStatus(t, "admin: stats", read(admin, wire.CodeStats, nil), ok)
+	wantStatus(t, "admin: users", read(admin, wire.CodeGetUsers, nil), ok)
 	_, err = admin.Request(ctx, wire.OpCreateUser, 0, createUserWith("new", nil))
 	wantStatus(t, "admin: create user", err, ok)
 	_, err = admin.Request(ctx, wire.OpUpdatePermissions, 0, permissionsBody(wire.NamedID("nobody"), grants([]int{9}, 0, nil)))

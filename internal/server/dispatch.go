@@ -1,7 +1,6 @@
 package server
 
 import (
-	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/wire"
 )
@@ -15,46 +14,46 @@ import (
 // writes are the replicated metadata operations (writes.go).
 var writes = map[wire.Operation]writeHandler{
 	wire.OpCreateUser:                writeCreateUser,
-	wire.OpUpdateUser:                writeUpdateUser,
-	wire.OpDeleteUser:                writeDeleteUser,
-	wire.OpChangePassword:            writeChangePassword,
-	wire.OpUpdatePermissions:         writeUpdatePermissions,
+	wire.OpUpdateUser:                plain[wire.UpdateUser]((*service.Service).UpdateUser),
+	wire.OpDeleteUser:                plain[wire.UserRequest]((*service.Service).DeleteUser),
+	wire.OpChangePassword:            plain[wire.ChangePassword]((*service.Service).ChangePassword),
+	wire.OpUpdatePermissions:         plain[wire.UpdatePermissions]((*service.Service).UpdatePermissions),
 	wire.OpCreatePersonalAccessToken: writeCreateToken,
-	wire.OpDeletePersonalAccessToken: writeDeleteToken,
+	wire.OpDeletePersonalAccessToken: plain[wire.DeleteToken]((*service.Service).DeleteToken),
 	wire.OpCreateStream:              writeCreateStream,
-	wire.OpUpdateStream:              plain[metadata.UpdateStreamRequest]((*service.Service).UpdateStream),
-	wire.OpDeleteStream:              plain[metadata.StreamRequest]((*service.Service).DeleteStream),
-	wire.OpPurgeStream:               plain[metadata.StreamRequest]((*service.Service).PurgeStream),
+	wire.OpUpdateStream:              plain[wire.UpdateStream]((*service.Service).UpdateStream),
+	wire.OpDeleteStream:              plain[wire.StreamRequest]((*service.Service).DeleteStream),
+	wire.OpPurgeStream:               plain[wire.StreamRequest]((*service.Service).PurgeStream),
 	wire.OpCreateTopic:               writeCreateTopic,
-	wire.OpUpdateTopic:               plain[metadata.UpdateTopicRequest]((*service.Service).UpdateTopic),
-	wire.OpDeleteTopic:               plain[metadata.TopicRequest]((*service.Service).DeleteTopic),
-	wire.OpPurgeTopic:                plain[metadata.TopicRequest]((*service.Service).PurgeTopic),
-	wire.OpCreatePartitions:          plain[metadata.PartitionsRequest]((*service.Service).CreatePartitions),
-	wire.OpDeletePartitions:          plain[metadata.PartitionsRequest]((*service.Service).DeletePartitions),
+	wire.OpUpdateTopic:               plain[wire.UpdateTopic]((*service.Service).UpdateTopic),
+	wire.OpDeleteTopic:               plain[wire.TopicRequest]((*service.Service).DeleteTopic),
+	wire.OpPurgeTopic:                plain[wire.TopicRequest]((*service.Service).PurgeTopic),
+	wire.OpCreatePartitions:          plain[wire.PartitionsRequest]((*service.Service).CreatePartitions),
+	wire.OpDeletePartitions:          plain[wire.PartitionsRequest]((*service.Service).DeletePartitions),
 	wire.OpCreateConsumerGroup:       writeCreateGroup,
-	wire.OpDeleteConsumerGroup:       plain[metadata.GroupRequest]((*service.Service).DeleteGroup),
-	wire.OpJoinConsumerGroup:         plain[metadata.GroupRequest]((*service.Service).JoinGroup),
-	wire.OpLeaveConsumerGroup:        plain[metadata.GroupRequest]((*service.Service).LeaveGroup),
+	wire.OpDeleteConsumerGroup:       plain[wire.GroupRequest]((*service.Service).DeleteGroup),
+	wire.OpJoinConsumerGroup:         plain[wire.GroupRequest]((*service.Service).JoinGroup),
+	wire.OpLeaveConsumerGroup:        plain[wire.GroupRequest]((*service.Service).LeaveGroup),
 }
 
 // reads are the NonReplicated reads answered on the connection's shard
 // from the committed state (reads.go). Ping, the session-control codes,
 // polls, consumer offsets and snapshots have paths of their own (read).
-var reads = map[uint32]readHandler{
-	codeStats:           (*Server).readStats,
-	codeClusterMetadata: (*Server).readClusterMetadata,
-	codeDescribeOptions: (*Server).readDescribeOptions,
-	codeMe:              (*Server).readMe,
-	codeClient:          (*Server).readClient,
-	codeClients:         (*Server).readClients,
-	codeGetUser:         (*Server).readUser,
-	codeGetUsers:        (*Server).readUsers,
-	codeGetAccessTokens: (*Server).readTokens,
-	codeGetStream:       (*Server).readStream,
-	codeGetStreams:      (*Server).readStreams,
-	codeGetTopic:        (*Server).readTopic,
-	codeGetTopics:       (*Server).readTopics,
-	codeGetGroup:        (*Server).readGroup,
-	codeGetGroups:       (*Server).readGroups,
-	codeSyncGroup:       (*Server).readSyncGroup,
+var reads = map[wire.Code]readHandler{
+	wire.CodeStats:           (*Server).readStats,
+	wire.CodeClusterMetadata: (*Server).readClusterMetadata,
+	wire.CodeDescribeOptions: (*Server).readDescribeOptions,
+	wire.CodeMe:              (*Server).readMe,
+	wire.CodeClient:          (*Server).readClient,
+	wire.CodeClients:         (*Server).readClients,
+	wire.CodeGetUser:         (*Server).readUser,
+	wire.CodeGetUsers:        (*Server).readUsers,
+	wire.CodeGetAccessTokens: (*Server).readTokens,
+	wire.CodeGetStream:       (*Server).readStream,
+	wire.CodeGetStreams:      (*Server).readStreams,
+	wire.CodeGetTopic:        (*Server).readTopic,
+	wire.CodeGetTopics:       (*Server).readTopics,
+	wire.CodeGetGroup:        (*Server).readGroup,
+	wire.CodeGetGroups:       (*Server).readGroups,
+	wire.CodeSyncGroup:       (*Server).readSyncGroup,
 }

@@ -35,12 +35,12 @@ func (srv *Server) resolve(stream, topic wire.Identifier, part uint32) (metadata
 func (srv *Server) partitionOp(s *shard.Shard, c *session, h *wire.RequestHeader, body []byte) {
 	switch h.Operation {
 	case wire.OpStoreConsumerOffset, wire.OpDeleteConsumerOffset:
-		code := metadata.OffsetStore
+		kind := wire.OffsetStore
 		if h.Operation == wire.OpDeleteConsumerOffset {
-			code = metadata.OffsetDelete
+			kind = wire.OffsetDelete
 		}
-		var req metadata.ConsumerOffsetRequest
-		if st := req.Decode(code, body); st != wire.StatusOK {
+		var req wire.ConsumerOffsetRequest
+		if st := req.Decode(kind, body); st != wire.StatusOK {
 			srv.reply(s, c, h, st, nil)
 			return
 		}
@@ -57,11 +57,11 @@ func (srv *Server) partitionOp(s *shard.Shard, c *session, h *wire.RequestHeader
 			srv.reply(s, c, h, st, nil)
 			return
 		}
-		kind := partStoreOffset
-		if code == metadata.OffsetDelete {
-			kind = partDeleteOffset
+		work := partStoreOffset
+		if kind == wire.OffsetDelete {
+			work = partDeleteOffset
 		}
-		w := newPartWork(srv, kind, c, h, t, p)
+		w := newPartWork(srv, work, c, h, t, p)
 		w.consumer, w.offset, w.ack = key, req.Offset, partition.AckLevel(req.Ack)
 		srv.dispatch(s, c, w, p)
 	default:
@@ -178,8 +178,8 @@ func (srv *Server) pollMessages(s *shard.Shard, c *session, h *wire.RequestHeade
 // offset, or an empty body when there is none or the stream or topic is
 // unknown; an unknown partition of a known topic is 3007 (wire.md §3.12-8).
 func (srv *Server) getConsumerOffset(s *shard.Shard, c *session, h *wire.RequestHeader, body []byte) {
-	var req metadata.ConsumerOffsetRequest
-	if st := req.Decode(metadata.OffsetGet, body); st != wire.StatusOK {
+	var req wire.ConsumerOffsetRequest
+	if st := req.Decode(wire.OffsetGet, body); st != wire.StatusOK {
 		srv.reply(s, c, h, st, nil)
 		return
 	}
@@ -215,7 +215,7 @@ func (srv *Server) getConsumerOffset(s *shard.Shard, c *session, h *wire.Request
 // (partition.DeleteSegments: never the active one, never past the lowest
 // consumer offset). Nothing to remove is success, as in Iggy.
 func (srv *Server) deleteSegments(s *shard.Shard, c *session, h *wire.RequestHeader, body []byte) {
-	var req metadata.DeleteSegmentsRequest
+	var req wire.DeleteSegments
 	st := req.Decode(body)
 	var t metadata.TopicInfo
 	var p metadata.Partition

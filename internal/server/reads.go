@@ -1,38 +1,11 @@
 package server
 
 import (
-	"encoding/binary"
 	"net"
 	"strconv"
 
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/wire"
-)
-
-// Legacy command codes of NonReplicated requests (wire.md §2.5).
-const (
-	codePing               = 1
-	codeStats              = 10
-	codeSnapshot           = 11
-	codeClusterMetadata    = 12
-	codeDescribeOptions    = 13
-	codeMe                 = 20
-	codeClient             = 21
-	codeClients            = 22
-	codeGetUser            = 31
-	codeGetUsers           = 32
-	codeLoginUser          = 38 // session control: refused on the raw path
-	codeLoginWithToken     = 44
-	codePollMessages       = 100
-	codeLegacySendMessages = 102
-	codeGetConsumerOffset  = 120
-	codeGetStream          = 200
-	codeGetStreams         = 201
-	codeGetTopic           = 300
-	codeGetTopics          = 301
-	codeGetGroup           = 600
-	codeGetGroups          = 601
-	codeSyncGroup          = 606
 )
 
 // readHandler answers a NonReplicated read on the connection's shard. It
@@ -45,10 +18,10 @@ type readHandler func(srv *Server, s *shard.Shard, c *session, body []byte) ([]b
 func (srv *Server) read(s *shard.Shard, c *session, h *wire.RequestHeader, body []byte) {
 	code := h.Code
 	switch {
-	case code == codePing:
+	case code == wire.CodePing:
 		srv.reply(s, c, h, wire.StatusOK, nil)
 		return
-	case code == codeLoginUser || code == codeLoginWithToken:
+	case code == wire.CodeLoginUser || code == wire.CodeLoginWithToken:
 		srv.evict(s, c, h.Client, wire.EvictMalformedLogin)
 		return
 	case !c.bound():
@@ -62,13 +35,13 @@ func (srv *Server) read(s *shard.Shard, c *session, h *wire.RequestHeader, body 
 		}
 	}
 	switch code {
-	case codePollMessages:
+	case wire.CodePollMessages:
 		srv.pollMessages(s, c, h, body)
 		return
-	case codeGetConsumerOffset:
+	case wire.CodeGetConsumerOffset:
 		srv.getConsumerOffset(s, c, h, body)
 		return
-	case codeSnapshot:
+	case wire.CodeSnapshot:
 		srv.snapshot(s, c, h, body)
 		return
 	}
@@ -77,7 +50,7 @@ func (srv *Server) read(s *shard.Shard, c *session, h *wire.RequestHeader, body 
 		srv.reply(s, c, h, st, b)
 		return
 	}
-	if _, replicated := wire.OperationForCode(code); replicated || code == codeLegacySendMessages {
+	if _, replicated := wire.OperationForCode(code); replicated || code == wire.CodeLegacySendMessages {
 		// A replicated command sent as a read.
 		srv.reply(s, c, h, wire.StatusFeatureUnavailable, nil)
 		return
@@ -127,10 +100,11 @@ func (srv *Server) readMe(_ *shard.Shard, c *session, _ []byte) ([]byte, wire.St
 }
 
 func (srv *Server) readClient(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
-	if len(body) < 4 {
-		return nil, wire.StatusInvalidFormat
+	var req wire.ClientRequest
+	if st := req.Decode(body); st != wire.StatusOK {
+		return nil, st
 	}
-	info, ok := srv.dir.lookup(binary.LittleEndian.Uint32(body), srv.state())
+	info, ok := srv.dir.lookup(req.ID, srv.state())
 	if !ok {
 		return nil, wire.StatusClientNotFound
 	}

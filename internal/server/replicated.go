@@ -1,11 +1,7 @@
 package server
 
 import (
-	"bytes"
-	"encoding/binary"
-
 	"github.com/shoal-io/shoal/internal/auth"
-	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/wire"
@@ -81,44 +77,21 @@ func (srv *Server) remember(c *session, h *wire.RequestHeader, f *wire.Frame) {
 	c.lastReply = append(c.lastReply[:0], f.Bytes()...)
 }
 
-// appendUserInfo appends [id u32][created_at u64][status u8][username str8][options_len u32 = 0].
-func appendUserInfo(b []byte, u *metadata.User) []byte {
-	b = binary.LittleEndian.AppendUint32(b, u.ID)
-	b = binary.LittleEndian.AppendUint64(b, u.CreatedAt)
-	b = append(b, byte(u.Status), byte(len(u.Username)))
-	b = append(b, u.Username...)
-	return binary.LittleEndian.AppendUint32(b, 0)
-}
-
-// appendUserDetails appends a UserInfo and its permissions.
-func appendUserDetails(b []byte, u *metadata.User) []byte {
-	b = appendUserInfo(b, u)
-	if len(u.Permissions) == 0 {
-		return append(b, 0)
-	}
-	b = append(b, 1)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(u.Permissions)))
-	return append(b, u.Permissions...)
-}
-
-// readUsers answers GetUsers (32): concatenated UserInfos.
+// readUsers answers GetUsers (32): every wire.UserInfo.
 func (srv *Server) readUsers(_ *shard.Shard, c *session, _ []byte) ([]byte, wire.Status) {
 	if !srv.svc.CanReadUsers(c.caller()) {
 		return nil, wire.StatusUnauthorized
 	}
-	var out []byte
-	for _, u := range srv.state().Users() {
-		out = appendUserInfo(out, &u)
-	}
-	return out, wire.StatusOK
+	return wire.AppendUsers(nil, srv.state().UserList()), wire.StatusOK
 }
 
-// readUser answers GetUser (31): [user Identifier] → UserInfoDetails, or an
-// empty body when there is no such user.
+// readUser answers GetUser (31): a wire.UserRequest → wire.UserDetails,
+// or an empty body when there is no such user.
 func (srv *Server) readUser(_ *shard.Shard, c *session, body []byte) ([]byte, wire.Status) {
-	d := bodyReader{b: body}
+	var req wire.UserRequest
+	req.Decode(body) // a short body names no user
 	st := srv.state()
-	id, ok := service.ResolveUser(st, d.ident())
+	id, ok := service.ResolveUser(st, req.User)
 	if !ok {
 		return nil, wire.StatusOK
 	}
@@ -126,67 +99,6 @@ func (srv *Server) readUser(_ *shard.Shard, c *session, body []byte) ([]byte, wi
 		return nil, wire.StatusUnauthorized
 	}
 	u, _ := st.User(id)
-	return appendUserDetails(nil, &u), wire.StatusOK
-}
-
-// bodyReader reads little-endian fields; bad sticks on the first short read.
-type bodyReader struct {
-	b   []byte
-	bad bool
-}
-
-func (r *bodyReader) bytes(n int) []byte {
-	if r.bad || n > len(r.b) {
-		r.bad = true
-		return nil
-	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
-}
-
-// ident reads an Identifier, its name copied out of the body. One that is
-// neither numeric (length 4) nor a name decodes as the zero Identifier,
-// which names nothing.
-func (r *bodyReader) ident() wire.Identifier {
-	kind, n := r.u8(), int(r.u8())
-	val := r.bytes(n)
-	switch {
-	case r.bad:
-	case kind == byte(wire.IdentifierNumeric) && n == 4:
-		return wire.NumericID(binary.LittleEndian.Uint32(val))
-	case kind == byte(wire.IdentifierString):
-		return wire.Identifier{Kind: wire.IdentifierString, Name: bytes.Clone(val)}
-	}
-	return wire.Identifier{}
-}
-
-func (r *bodyReader) u8() uint8 {
-	if v := r.bytes(1); v != nil {
-		return v[0]
-	}
-	return 0
-}
-
-// flag reads a presence byte: 0 or 1; anything else marks r bad.
-func (r *bodyReader) flag() bool {
-	v := r.u8()
-	if v > 1 {
-		r.bad = true
-	}
-	return v == 1
-}
-
-func (r *bodyReader) u64() uint64 {
-	if v := r.bytes(8); v != nil {
-		return binary.LittleEndian.Uint64(v)
-	}
-	return 0
-}
-
-func (r *bodyReader) u32() uint32 {
-	if v := r.bytes(4); v != nil {
-		return binary.LittleEndian.Uint32(v)
-	}
-	return 0
+	details := u.Details()
+	return details.Append(nil), wire.StatusOK
 }

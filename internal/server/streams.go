@@ -15,14 +15,14 @@ import (
 func (srv *Server) state() *metadata.State { return srv.store.Current() }
 
 func (srv *Server) readDescribeOptions(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
-	var req metadata.DescribeOptionsRequest
+	var req wire.DescribeOptions
 	if st := req.Decode(body); st != wire.StatusOK {
 		return nil, st
 	}
 	return metadata.AppendDescribeOptions(nil, req.Scope)
 }
 
-// request is a request body decoder of the metadata package.
+// request is a request body type of the wire package.
 type request[T any] interface {
 	*T
 	Decode([]byte) wire.Status
@@ -39,47 +39,68 @@ func readAs[R any, P request[R]](srv *Server, body []byte, fn func(s *metadata.S
 	return out, st
 }
 
-// found turns a lookup's ok into a status: not found is an empty body.
-func found(b []byte, _ bool) ([]byte, wire.Status) { return b, wire.StatusOK }
-
 func (srv *Server) readStream(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
-	return readAs(srv, body, func(s *metadata.State, r *metadata.StreamRequest) ([]byte, wire.Status) {
-		return found(s.AppendGetStream(nil, r.Stream, srv.stats))
+	return readAs(srv, body, func(s *metadata.State, r *wire.StreamRequest) ([]byte, wire.Status) {
+		d, ok := s.StreamDetails(r.Stream, srv.stats)
+		if !ok {
+			return nil, wire.StatusOK // not found: an empty body
+		}
+		return d.Append(nil), wire.StatusOK
 	})
 }
 
-func (srv *Server) readStreams(_ *shard.Shard, _ *session, _ []byte) (out []byte, st wire.Status) {
-	s := srv.state()
-	out = s.AppendGetStreams(nil, srv.stats)
-	return out, wire.StatusOK
+func (srv *Server) readStreams(_ *shard.Shard, _ *session, _ []byte) ([]byte, wire.Status) {
+	return wire.AppendStreams(nil, srv.state().StreamList(srv.stats)), wire.StatusOK
 }
 
 func (srv *Server) readTopic(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
-	return readAs(srv, body, func(s *metadata.State, r *metadata.TopicRequest) ([]byte, wire.Status) {
-		return found(s.AppendGetTopic(nil, r.Stream, r.Topic, srv.stats))
+	return readAs(srv, body, func(s *metadata.State, r *wire.TopicRequest) ([]byte, wire.Status) {
+		d, ok := s.TopicDetails(r.Stream, r.Topic, srv.stats)
+		if !ok {
+			return nil, wire.StatusOK // not found: an empty body
+		}
+		return d.Append(nil), wire.StatusOK
 	})
 }
 
 func (srv *Server) readTopics(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
-	return readAs(srv, body, func(s *metadata.State, r *metadata.StreamRequest) ([]byte, wire.Status) {
-		return s.AppendGetTopics(nil, r.Stream, srv.stats)
+	return readAs(srv, body, func(s *metadata.State, r *wire.StreamRequest) ([]byte, wire.Status) {
+		topics, st := s.TopicList(r.Stream, srv.stats)
+		if st != wire.StatusOK {
+			return nil, st
+		}
+		return wire.AppendTopics(nil, topics), st
 	})
 }
 
 func (srv *Server) readGroup(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
-	return readAs(srv, body, func(s *metadata.State, r *metadata.GroupRequest) ([]byte, wire.Status) {
-		return found(s.AppendGroup(nil, r.Stream, r.Topic, r.Group))
+	return readAs(srv, body, func(s *metadata.State, r *wire.GroupRequest) ([]byte, wire.Status) {
+		d, ok := s.GroupDetails(r.Stream, r.Topic, r.Group)
+		if !ok {
+			return nil, wire.StatusOK // not found: an empty body
+		}
+		return d.Append(nil), wire.StatusOK
 	})
 }
 
 func (srv *Server) readGroups(_ *shard.Shard, _ *session, body []byte) ([]byte, wire.Status) {
-	return readAs(srv, body, func(s *metadata.State, r *metadata.TopicRequest) ([]byte, wire.Status) {
-		return s.AppendGroups(nil, r.Stream, r.Topic)
+	return readAs(srv, body, func(s *metadata.State, r *wire.TopicRequest) ([]byte, wire.Status) {
+		groups, st := s.GroupList(r.Stream, r.Topic)
+		if st != wire.StatusOK {
+			return nil, st
+		}
+		return wire.AppendGroups(nil, groups), st
 	})
 }
 
+// readSyncGroup answers SyncGroup: the caller's assignment, or an empty
+// body when it is not a member.
 func (srv *Server) readSyncGroup(_ *shard.Shard, c *session, body []byte) ([]byte, wire.Status) {
-	return readAs(srv, body, func(s *metadata.State, r *metadata.GroupRequest) ([]byte, wire.Status) {
-		return s.AppendSyncGroup(nil, r.Stream, r.Topic, r.Group, c.client)
+	return readAs(srv, body, func(s *metadata.State, r *wire.GroupRequest) ([]byte, wire.Status) {
+		a, member, st := s.GroupAssignment(r.Stream, r.Topic, r.Group, c.client)
+		if !member {
+			return nil, st
+		}
+		return a.Append(nil), st
 	})
 }

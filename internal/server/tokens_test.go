@@ -72,7 +72,7 @@ func TestPersonalAccessTokens(t *testing.T) {
 	_, err = req(root, wire.OpCreatePersonalAccessToken, 0, createTokenBody("ci", math.MaxUint64))
 	wantStatus(t, "root's own ci", err, wire.StatusOK) // names are per user
 
-	list, err := req(alice, wire.OpNonReplicated, codeGetAccessTokens, nil)
+	list, err := req(alice, wire.OpNonReplicated, client.CodeTokens, nil)
 	wantStatus(t, "list", err, wire.StatusOK)
 	if len(list) != 2*(1+8)+len("ci")+len("gone") || string(list[1:3]) != "ci" || binary.LittleEndian.Uint64(list[3:]) != 0 {
 		t.Fatalf("list %x", list)

@@ -1,9 +1,6 @@
 package server
 
 import (
-	"bytes"
-
-	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/wire"
 )
@@ -39,8 +36,8 @@ func rendered(reply answer, render func(o service.Outcome) []byte) service.Done 
 	}
 }
 
-// decoded decodes body into a request of the metadata package's request
-// types; a bad body is answered at once.
+// decoded decodes body into a wire request type; a bad body is answered
+// at once.
 func decoded[R any, P request[R]](body []byte, reply answer, fn func(req R) error) error {
 	var req R
 	if st := P(&req).Decode(body); st != wire.StatusOK {
@@ -50,8 +47,8 @@ func decoded[R any, P request[R]](body []byte, reply answer, fn func(req R) erro
 	return fn(req)
 }
 
-// plain adapts a service write whose body is one of the metadata
-// package's request types and whose reply is empty.
+// plain adapts a service write whose body is a wire request type and
+// whose reply is empty.
 func plain[R any, P request[R]](call func(*service.Service, service.Caller, R, service.Done) error) writeHandler {
 	return func(srv *Server, c service.Caller, body []byte, reply answer) error {
 		return decoded[R, P](body, reply, func(req R) error { return call(srv.svc, c, req, statusOnly(reply)) })
@@ -59,19 +56,19 @@ func plain[R any, P request[R]](call func(*service.Service, service.Caller, R, s
 }
 
 func writeCreateStream(srv *Server, c service.Caller, body []byte, reply answer) error {
-	return decoded(body, reply, func(req metadata.CreateStreamRequest) error {
+	return decoded(body, reply, func(req wire.CreateStream) error {
 		return srv.svc.CreateStream(c, req, rendered(reply, func(o service.Outcome) []byte {
-			out, _ := o.State.AppendStream(nil, o.Result.ID, srv.stats)
-			return out
+			info, _ := o.State.StreamInfo(o.Result.ID, srv.stats)
+			return info.Append(nil)
 		}))
 	})
 }
 
 func writeCreateTopic(srv *Server, c service.Caller, body []byte, reply answer) error {
-	return decoded(body, reply, func(req metadata.CreateTopicRequest) error {
+	return decoded(body, reply, func(req wire.CreateTopic) error {
 		return srv.svc.CreateTopic(c, req, rendered(reply, func(o service.Outcome) []byte {
-			out, _ := o.State.AppendGetTopic(nil, req.Stream, wire.NumericID(o.Result.ID), srv.stats)
-			return out
+			topic, _ := o.State.TopicDetails(req.Stream, wire.NumericID(o.Result.ID), srv.stats)
+			return topic.Append(nil)
 		}))
 	})
 }
@@ -79,132 +76,34 @@ func writeCreateTopic(srv *Server, c service.Caller, body []byte, reply answer) 
 // writeCreateGroup replies with the group header (wire.md §3.12-1), never
 // nothing.
 func writeCreateGroup(srv *Server, c service.Caller, body []byte, reply answer) error {
-	return decoded(body, reply, func(req metadata.CreateGroupRequest) error {
+	return decoded(body, reply, func(req wire.CreateGroup) error {
 		return srv.svc.CreateGroup(c, req, rendered(reply, func(o service.Outcome) []byte {
-			out, _ := o.State.AppendGroup(nil, req.Stream, req.Topic, wire.NumericID(o.Result.ID))
-			return out
+			group, _ := o.State.GroupDetails(req.Stream, req.Topic, wire.NumericID(o.Result.ID))
+			return group.Append(nil)
 		}))
 	})
 }
 
-// writeCreateUser: [username_len u8][username][password_len u8][password]
-// [status u8][has_permissions u8][permissions_len u32][permissions].
-// Reply: UserInfoDetails.
+// writeCreateUser replies with the user's details (wire.UserDetails).
 func writeCreateUser(srv *Server, c service.Caller, body []byte, reply answer) error {
-	d := bodyReader{b: body}
-	var req service.CreateUserRequest
-	req.Username = string(d.bytes(int(d.u8())))
-	req.Password = string(d.bytes(int(d.u8())))
-	req.Status = metadata.UserStatus(d.u8())
-	if d.u8() == 1 {
-		req.Permissions = bytes.Clone(d.bytes(int(d.u32())))
-	}
-	if d.bad {
-		reply(nil, wire.StatusInvalidFormat)
-		return nil
-	}
-	return srv.svc.CreateUser(c, req, rendered(reply, func(o service.Outcome) []byte {
-		u, _ := o.State.User(o.Result.UserID)
-		return appendUserDetails(nil, &u)
-	}))
-}
-
-// writeUpdateUser: [user Identifier][has_username u8][username str8]?
-// [has_status u8][status u8]?[options TLV...] (users have no option keys).
-func writeUpdateUser(srv *Server, c service.Caller, body []byte, reply answer) error {
-	d := bodyReader{b: body}
-	user := d.ident()
-	var username string
-	var status metadata.UserStatus
-	if d.flag() {
-		if username = string(d.bytes(int(d.u8()))); username == "" {
-			reply(nil, wire.StatusInvalidUsername)
-			return nil
-		}
-	}
-	if d.flag() {
-		if status = metadata.UserStatus(d.u8()); status == 0 {
-			reply(nil, wire.StatusInvalidUserStatus)
-			return nil
-		}
-	}
-	if d.bad {
-		reply(nil, wire.StatusInvalidCommand)
-		return nil
-	}
-	if st := metadata.ParseUserOptions(d.b); st != wire.StatusOK {
-		reply(nil, st)
-		return nil
-	}
-	return srv.svc.UpdateUser(c, user, username, status, statusOnly(reply))
-}
-
-// writeChangePassword: [user Identifier][current str8][new str8].
-func writeChangePassword(srv *Server, c service.Caller, body []byte, reply answer) error {
-	d := bodyReader{b: body}
-	user := d.ident()
-	current := string(d.bytes(int(d.u8())))
-	next := string(d.bytes(int(d.u8())))
-	if d.bad || len(d.b) != 0 {
-		reply(nil, wire.StatusInvalidCommand)
-		return nil
-	}
-	return srv.svc.ChangePassword(c, user, current, next, statusOnly(reply))
-}
-
-// writeUpdatePermissions: [user Identifier][has_permissions u8]
-// [permissions_len u32][permissions].
-func writeUpdatePermissions(srv *Server, c service.Caller, body []byte, reply answer) error {
-	d := bodyReader{b: body}
-	user := d.ident()
-	var perms []byte
-	if d.flag() {
-		perms = bytes.Clone(d.bytes(int(d.u32())))
-	}
-	if d.bad || len(d.b) != 0 {
-		reply(nil, wire.StatusInvalidCommand)
-		return nil
-	}
-	return srv.svc.UpdatePermissions(c, user, perms, statusOnly(reply))
-}
-
-// writeDeleteUser: [user Identifier].
-func writeDeleteUser(srv *Server, c service.Caller, body []byte, reply answer) error {
-	d := bodyReader{b: body}
-	user := d.ident()
-	if d.bad {
-		reply(nil, wire.StatusResourceNotFound)
-		return nil
-	}
-	return srv.svc.DeleteUser(c, user, statusOnly(reply))
-}
-
-// writeCreateToken: [name str8][expiry u64 µs: 0 or math.MaxUint64 never
-// expires]. Reply: [token_len u8][token].
-func writeCreateToken(srv *Server, c service.Caller, body []byte, reply answer) error {
-	d := bodyReader{b: body}
-	name := string(d.bytes(int(d.u8())))
-	expiry := d.u64()
-	if d.bad || len(d.b) != 0 {
-		reply(nil, wire.StatusInvalidCommand)
-		return nil
-	}
-	return srv.svc.CreateToken(c, name, expiry, func(o service.Outcome, token string) {
-		if o.Status != wire.StatusOK {
-			reply(nil, o.Status)
-			return
-		}
-		reply(append([]byte{byte(len(token))}, token...), wire.StatusOK)
+	return decoded(body, reply, func(req wire.CreateUser) error {
+		return srv.svc.CreateUser(c, req, rendered(reply, func(o service.Outcome) []byte {
+			u, _ := o.State.User(o.Result.UserID)
+			details := u.Details()
+			return details.Append(nil)
+		}))
 	})
 }
 
-// writeDeleteToken: [name str8].
-func writeDeleteToken(srv *Server, c service.Caller, body []byte, reply answer) error {
-	d := bodyReader{b: body}
-	name := string(d.bytes(int(d.u8())))
-	if d.bad || len(d.b) != 0 {
-		reply(nil, wire.StatusInvalidCommand)
-		return nil
-	}
-	return srv.svc.DeleteToken(c, name, statusOnly(reply))
+// writeCreateToken replies with the token (wire.CreatedToken).
+func writeCreateToken(srv *Server, c service.Caller, body []byte, reply answer) error {
+	return decoded(body, reply, func(req wire.CreateToken) error {
+		return srv.svc.CreateToken(c, req, func(o service.Outcome, token string) {
+			if o.Status != wire.StatusOK {
+				reply(nil, o.Status)
+				return
+			}
+			reply((&wire.CreatedToken{Token: token}).Append(nil), wire.StatusOK)
+		})
+	})
 }

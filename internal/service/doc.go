@@ -2,6 +2,11 @@
 // the binary protocol (internal/server) and the HTTP API call the same
 // methods, so an operation is implemented, validated and authorized once.
 //
+// Methods take the request bodies as the wire package decodes them
+// (wire.CreateTopic, wire.UpdateUser, ...). What a body carries for the
+// metadata to parse, an options block, is checked first, before the
+// caller's permissions as in Iggy, and a refusal is answered through done.
+//
 // Writes (users, tokens, sessions, streams, topics, partitions, consumer
 // groups) run one at a time on the metadata writer, a goroutine the
 // Service owns: it checks the caller's permissions on the committed state,

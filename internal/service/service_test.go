@@ -67,12 +67,12 @@ var root = Caller{UserID: metadata.RootUserID, Client: wire.ClientID{Lo: 1}}
 // before its outcome is reported, and the outcome's state has the topic.
 func TestEffectsCarriedBeforeDone(t *testing.T) {
 	s, c := newService(t, 0)
-	if o := wait(t, func(d Done) error { return s.CreateStream(root, metadata.CreateStreamRequest{Name: "s"}, d) }); o.Status != wire.StatusOK {
+	if o := wait(t, func(d Done) error { return s.CreateStream(root, wire.CreateStream{Name: "s"}, d) }); o.Status != wire.StatusOK {
 		t.Fatal(o.Status)
 	}
 	var o Outcome
 	ch := make(chan Outcome, 1)
-	err := s.CreateTopic(root, metadata.CreateTopicRequest{Stream: wire.NumericID(0), Partitions: 3, Name: "t"}, func(out Outcome) {
+	err := s.CreateTopic(root, wire.CreateTopic{Stream: wire.NumericID(0), Partitions: 3, Name: "t"}, func(out Outcome) {
 		if len(c.effects) != 1 || c.effects[0].Kind != metadata.EffectCreatePartitions || len(c.effects[0].Topic.Partitions) != 3 {
 			t.Errorf("effects at done: %+v", c.effects)
 		}
@@ -95,14 +95,14 @@ func TestEffectsCarriedBeforeDone(t *testing.T) {
 func TestUnauthorizedWrite(t *testing.T) {
 	s, _ := newService(t, 0)
 	o := wait(t, func(d Done) error {
-		return s.CreateUser(root, CreateUserRequest{Username: "bob", Password: "bob-secret"}, d)
+		return s.CreateUser(root, wire.CreateUser{Username: "bob", Password: "bob-secret"}, d)
 	})
 	if o.Status != wire.StatusOK {
 		t.Fatal(o.Status)
 	}
 	bob := Caller{UserID: o.Result.UserID, Client: wire.ClientID{Lo: 2}}
 	applied := s.State().Applied()
-	if o := wait(t, func(d Done) error { return s.CreateStream(bob, metadata.CreateStreamRequest{Name: "s"}, d) }); o.Status != wire.StatusUnauthorized {
+	if o := wait(t, func(d Done) error { return s.CreateStream(bob, wire.CreateStream{Name: "s"}, d) }); o.Status != wire.StatusUnauthorized {
 		t.Fatalf("bob creates a stream: %v", o.Status)
 	}
 	if s.State().Applied() != applied {
@@ -121,10 +121,10 @@ func TestBusyAndClose(t *testing.T) {
 	}
 	<-held
 	queued := make(chan Outcome, 1)
-	if err := s.CreateStream(root, metadata.CreateStreamRequest{Name: "a"}, func(o Outcome) { queued <- o }); err != nil {
+	if err := s.CreateStream(root, wire.CreateStream{Name: "a"}, func(o Outcome) { queued <- o }); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateStream(root, metadata.CreateStreamRequest{Name: "b"}, func(Outcome) { t.Error("done of a refused write") }); err != ErrBusy {
+	if err := s.CreateStream(root, wire.CreateStream{Name: "b"}, func(Outcome) { t.Error("done of a refused write") }); err != ErrBusy {
 		t.Fatalf("full queue: %v, want ErrBusy", err)
 	}
 	close(hold)
@@ -137,7 +137,7 @@ func TestBusyAndClose(t *testing.T) {
 	default:
 		t.Fatal("Close returned before the queued write's done")
 	}
-	if err := s.DeleteStream(root, metadata.StreamRequest{Stream: wire.NumericID(0)}, func(Outcome) {}); err != ErrClosed {
+	if err := s.DeleteStream(root, wire.StreamRequest{Stream: wire.NumericID(0)}, func(Outcome) {}); err != ErrClosed {
 		t.Fatalf("after Close: %v, want ErrClosed", err)
 	}
 }

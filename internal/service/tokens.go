@@ -14,10 +14,11 @@ import (
 // SHA-256 (metadata.TokenHash).
 const TokenBytes = 50
 
-// CreateToken mints a personal access token for the caller. expiry is in
-// µs from now; 0 or math.MaxUint64 never expires. done gets the outcome
+// CreateToken mints a personal access token for the caller. req.Expiry is
+// in µs from now; 0 or math.MaxUint64 never expires. done gets the outcome
 // and, when it is OK, the token.
-func (s *Service) CreateToken(c Caller, name string, expiry uint64, done func(Outcome, string)) error {
+func (s *Service) CreateToken(c Caller, req wire.CreateToken, done func(Outcome, string)) error {
+	name, expiry := req.Name, req.Expiry
 	var expiryAt uint64
 	if expiry != 0 && expiry != math.MaxUint64 {
 		now := s.micros()
@@ -41,6 +42,6 @@ func (s *Service) CreateToken(c Caller, name string, expiry uint64, done func(Ou
 }
 
 // DeleteToken deletes one of the caller's tokens.
-func (s *Service) DeleteToken(c Caller, name string, done Done) error {
-	return s.submit(func() { done(s.propose(metadata.DeletePersonalAccessToken{UserID: c.UserID, Name: name})) })
+func (s *Service) DeleteToken(c Caller, req wire.DeleteToken, done Done) error {
+	return s.submit(func() { done(s.propose(metadata.DeletePersonalAccessToken{UserID: c.UserID, Name: req.Name})) })
 }

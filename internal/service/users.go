@@ -6,14 +6,6 @@ import (
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
-// CreateUserRequest is a new user. Permissions are Iggy's permissions body
-// (empty: none); Status 0 means active.
-type CreateUserRequest struct {
-	Username, Password string
-	Status             metadata.UserStatus
-	Permissions        []byte
-}
-
 // canManageUsers is the root user or a user granted manage_users.
 func canManageUsers(st *metadata.State, c Caller) wire.Status {
 	if auth.Allowed(st, c.UserID, (*wire.Permissions).ManageUser) {
@@ -40,9 +32,10 @@ func ResolveUser(st *metadata.State, id wire.Identifier) (uint32, bool) {
 	return 0, false
 }
 
-// CreateUser hashes the password off the writer, then creates the user.
-// Outcome.Result.UserID is its id.
-func (s *Service) CreateUser(c Caller, req CreateUserRequest, done Done) error {
+// CreateUser hashes the password off the writer, then creates the user
+// (Status 0 means active; Permissions are Iggy's permissions body, nil for
+// none). Outcome.Result.UserID is its id.
+func (s *Service) CreateUser(c Caller, req wire.CreateUser, done Done) error {
 	switch {
 	case canManageUsers(s.State(), c) != wire.StatusOK:
 		done(failed(wire.StatusUnauthorized))
@@ -75,27 +68,31 @@ func validPermissions(b []byte) bool {
 	return err == nil
 }
 
-// UpdateUser renames a user and/or changes its status (0: unchanged).
-func (s *Service) UpdateUser(c Caller, user wire.Identifier, username string, status metadata.UserStatus, done Done) error {
-	return s.userWrite(c, user, func(id uint32) metadata.Op {
-		return metadata.UpdateUser{UserID: id, Username: username, Status: status}
+// UpdateUser renames a user and/or changes its status ("" and 0:
+// unchanged). Users have no option keys: any is
+// StatusUnsupportedOptionKey, answered before the caller's permissions.
+func (s *Service) UpdateUser(c Caller, req wire.UpdateUser, done Done) error {
+	if st := metadata.ParseUserOptions(req.Options); st != wire.StatusOK {
+		return refuse(st, done)
+	}
+	return s.userWrite(c, req.User, func(id uint32) metadata.Op {
+		return metadata.UpdateUser{UserID: id, Username: req.Username, Status: req.Status}
 	}, done)
 }
 
 // DeleteUser deletes a user and its tokens.
-func (s *Service) DeleteUser(c Caller, user wire.Identifier, done Done) error {
-	return s.userWrite(c, user, func(id uint32) metadata.Op { return metadata.DeleteUser{UserID: id} }, done)
+func (s *Service) DeleteUser(c Caller, req wire.UserRequest, done Done) error {
+	return s.userWrite(c, req.User, func(id uint32) metadata.Op { return metadata.DeleteUser{UserID: id} }, done)
 }
 
 // UpdatePermissions replaces a user's permissions (Iggy's permissions
 // body; empty: none). The root user's cannot change.
-func (s *Service) UpdatePermissions(c Caller, user wire.Identifier, perms []byte, done Done) error {
-	if !validPermissions(perms) {
-		done(failed(wire.StatusInvalidCommand))
-		return nil
+func (s *Service) UpdatePermissions(c Caller, req wire.UpdatePermissions, done Done) error {
+	if !validPermissions(req.Permissions) {
+		return refuse(wire.StatusInvalidCommand, done)
 	}
-	return s.userWrite(c, user, func(id uint32) metadata.Op {
-		return metadata.UpdatePermissions{UserID: id, Permissions: perms}
+	return s.userWrite(c, req.User, func(id uint32) metadata.Op {
+		return metadata.UpdatePermissions{UserID: id, Permissions: req.Permissions}
 	}, done)
 }
 
@@ -121,9 +118,10 @@ func (s *Service) userWrite(c Caller, user wire.Identifier, build func(id uint32
 // match (as Iggy checks for self- and admin-initiated changes alike): a
 // mismatch is StatusInvalidCredentials. Checking and hashing run off the
 // writer.
-func (s *Service) ChangePassword(c Caller, user wire.Identifier, current, next string, done Done) error {
+func (s *Service) ChangePassword(c Caller, req wire.ChangePassword, done Done) error {
+	current, next := req.Current, req.New
 	st := s.State()
-	id, ok := ResolveUser(st, user)
+	id, ok := ResolveUser(st, req.User)
 	switch {
 	case !ok:
 		done(failed(wire.StatusResourceNotFound))

@@ -111,3 +111,30 @@ func BenchmarkSendMessagesDecode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkConsumerOffsetDecode decodes a StoreConsumerOffset body with
+// numeric identifiers.
+func BenchmarkConsumerOffsetDecode(b *testing.B) {
+	body := (&ConsumerOffsetRequest{Consumer: Consumer{ConsumerSingle, NumericID(1)}, Stream: NumericID(2), Topic: NumericID(3),
+		HasPartition: true, Partition: 4, Offset: 5, Ack: 1}).Append(OffsetStore, nil)
+	var req ConsumerOffsetRequest
+	b.ReportAllocs()
+	for b.Loop() {
+		if req.Decode(OffsetStore, body) != StatusOK {
+			b.Fatal("decode")
+		}
+	}
+}
+
+// BenchmarkTopicDetailsDecode decodes GetTopic's reply (16 partitions).
+func BenchmarkTopicDetailsDecode(b *testing.B) {
+	t := sampleTopic(0, 16)
+	body := t.Append(nil)
+	var d TopicDetails
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := d.Decode(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

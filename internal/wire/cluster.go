@@ -66,34 +66,20 @@ func (c *ClusterMetadata) Append(dst []byte) []byte {
 
 // Decode reads c from b.
 func (c *ClusterMetadata) Decode(b []byte) error {
-	d := decoder{b: b}
-	c.Name = string(d.str(int(d.u32())))
-	n := d.u32()
+	d := NewBodyReader(b)
+	c.Name = d.String32()
+	n := d.U32()
 	if d.err == nil && n > MaxClusterNodes {
 		return fmt.Errorf("%w: %d cluster nodes", ErrMalformedBody, n)
 	}
 	c.Nodes = c.Nodes[:0]
 	for i := uint32(0); i < n && d.err == nil; i++ {
 		var node ClusterNode
-		node.Name = string(d.str(int(d.u32())))
-		node.IP = string(d.str(int(d.u32())))
-		node.TCP, node.QUIC, node.HTTP, node.WebSocket = d.u16(), d.u16(), d.u16(), d.u16()
-		node.Role, node.Status = NodeRole(d.u8()), NodeStatus(d.u8())
+		node.Name = d.String32()
+		node.IP = d.String32()
+		node.TCP, node.QUIC, node.HTTP, node.WebSocket = d.U16(), d.U16(), d.U16(), d.U16()
+		node.Role, node.Status = NodeRole(d.U8()), NodeStatus(d.U8())
 		c.Nodes = append(c.Nodes, node)
 	}
 	return d.err
-}
-
-func appendLongString(dst []byte, s string) []byte {
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(s)))
-	return append(dst, s...)
-}
-
-func (d *decoder) u16() uint16 {
-	if !d.need(2) {
-		return 0
-	}
-	v := binary.LittleEndian.Uint16(d.b[d.pos:])
-	d.pos += 2
-	return v
 }

@@ -1,12 +1,15 @@
 // Package wire is the codec of Apache Iggy's VSR protocol (Iggy commit
 // cc269ef70) as Shoal speaks it: 256-byte frame headers for every command,
 // frame reading with bounds and pooled buffers, XXH3 checksums, protocol
-// versions, and the session bodies the server and client share.
+// versions, the read codes (Code), and every request and reply body the
+// server and client share.
 //
 // It imports only the standard library and the XXH3 module, starts no
-// goroutines, and its encoders and decoders do not allocate: headers are
-// written into caller buffers (Put) and decoded into caller values (Decode);
-// body decoders return slices that alias the body.
+// goroutines, and its header codecs do not allocate: headers are written
+// into caller buffers (Put) and decoded into caller values (Decode). The
+// hot bodies' decoders (SendMessages, PollMessages, the logins) return
+// slices that alias the body; the other bodies' decoders copy names, so
+// what they return outlives the frame.
 //
 // # Frames
 //
@@ -65,7 +68,24 @@
 // # Bodies
 //
 // Request and reply bodies use little-endian fields and the primitives of
-// primitives.go (Identifier, Consumer, Partitioning, PollingStrategy).
+// primitives.go (Identifier, Consumer, Partitioning, PollingStrategy),
+// read with one byte reader, BodyReader, whose first failure sticks.
+// Every request body has a type here with Append and Decode, one concept
+// per file: streams.go, topics.go, groups.go, users.go, tokens.go,
+// offsets.go, system.go. Their Decode returns the status Iggy answers for
+// a body that does not decode (mostly StatusInvalidCommand) and copies
+// what it keeps, so a decoded request outlives its frame; options blocks
+// stay raw TLV bytes for the metadata to parse against its catalog.
+//
+// Reply bodies are plain values in the same files (StreamInfo,
+// StreamDetails, TopicInfo, TopicDetails, GroupDetails, UserDetails,
+// TokenInfo, ConsumerOffsetInfo, ClientInfo, Stats, ClusterMetadata, ...):
+// the metadata builds them from its state, the server encodes them with
+// Append (or AppendStreams, AppendTopics, ... for lists) and the client
+// decodes them with Decode (DecodeStreams, DecodeTopics, ...), which
+// fails with ErrMalformedBody on a short body, a count the body cannot
+// hold, or bytes after it.
+//
 // SendMessages carries one message batch (a 256-byte BatchHeader and
 // 48-byte-headed message frames, documented in messages.go); Decode admits it
 // as Iggy's server does, verifying every checksum, and failures are

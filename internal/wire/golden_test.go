@@ -114,7 +114,7 @@ func TestGoldenNonReplicatedRequests(t *testing.T) {
 	for _, tc := range []struct {
 		file             string
 		request, session uint64
-		code             uint32
+		code             Code
 	}{
 		{"ping_request.hex", 1, 0, 1},
 		{"cluster_metadata_request.hex", 2, 5, 12},

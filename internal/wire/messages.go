@@ -266,12 +266,12 @@ func AppendSendMessages(dst []byte, stream, topic Identifier, p Partitioning, ms
 // zero reserved bytes, and every frame checksum and the batch checksum
 // correct. A failure is a *BodyError carrying the reply status.
 func (s *SendMessages) Decode(body []byte) error {
-	d := decoder{b: body}
-	metaLen := d.u32()
-	s.Stream = d.identifier()
-	s.Topic = d.identifier()
+	d := NewBodyReader(body)
+	metaLen := d.U32()
+	s.Stream = d.ident()
+	s.Topic = d.ident()
 	s.Partitioning = d.partitioning()
-	count := d.u32()
+	count := d.U32()
 	if d.err != nil {
 		return bodyErr(StatusInvalidFormat, "send_messages metadata: %v", d.err)
 	}
@@ -346,14 +346,14 @@ func AppendSendConfirmations(dst []byte, cs ...SendConfirmation) []byte {
 
 // DecodeSendConfirmations decodes a SendMessages reply body.
 func DecodeSendConfirmations(body []byte) ([]SendConfirmation, error) {
-	d := decoder{b: body}
-	n := d.u32()
+	d := NewBodyReader(body)
+	n := d.U32()
 	if d.err == nil && uint64(n)*20 != uint64(len(body)-4) {
 		return nil, fmt.Errorf("%w: %d confirmations in %d bytes", ErrMalformedBody, n, len(body))
 	}
 	out := make([]SendConfirmation, n)
 	for i := range out {
-		out[i] = SendConfirmation{Stream: d.u32(), Topic: d.u32(), Partition: d.u32(), BaseOffset: d.u64()}
+		out[i] = SendConfirmation{Stream: d.U32(), Topic: d.U32(), Partition: d.U32(), BaseOffset: d.U64()}
 	}
 	return out, d.err
 }

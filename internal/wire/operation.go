@@ -46,7 +46,7 @@ const (
 
 type opInfo struct {
 	name string
-	code uint32 // legacy command code, 0 if none
+	code Code // legacy command code, 0 if none
 }
 
 var opList = map[Operation]opInfo{
@@ -80,8 +80,8 @@ var opTable = func() (t [256]opInfo) {
 	return t
 }()
 
-var codeToOp = func() map[uint32]Operation {
-	m := make(map[uint32]Operation, len(opList))
+var codeToOp = func() map[Code]Operation {
+	m := make(map[Code]Operation, len(opList))
 	for op, info := range opList {
 		if info.code != 0 {
 			m[info.code] = op
@@ -114,11 +114,11 @@ func (o Operation) IsResultFramed() bool {
 }
 
 // Code returns o's legacy command code, or 0 if it has none.
-func (o Operation) Code() uint32 { return opTable[o].code }
+func (o Operation) Code() Code { return opTable[o].code }
 
 // OperationForCode maps a legacy command code to its replicated operation.
 // ok is false for codes that travel as NonReplicated.
-func OperationForCode(code uint32) (op Operation, ok bool) {
+func OperationForCode(code Code) (op Operation, ok bool) {
 	op, ok = codeToOp[code]
 	return op, ok
 }

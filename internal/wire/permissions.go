@@ -77,70 +77,32 @@ func DecodePermissions(b []byte) (Permissions, error) {
 	if len(b) == 0 {
 		return p, nil
 	}
-	r := permReader{b: b}
-	g := r.bools(10)
-	p.ManageServers, p.ReadServers, p.ManageUsers, p.ReadUsers = g[0], g[1], g[2], g[3]
-	p.ManageStreams, p.ReadStreams, p.ManageTopics, p.ReadTopics = g[4], g[5], g[6], g[7]
-	p.PollMessages, p.SendMessages = g[8], g[9]
-	for more := r.flag(); more && !r.bad; more = r.flag() {
-		id := r.u32()
-		f := r.bools(6)
-		sp := StreamPermissions{ManageStream: f[0], ReadStream: f[1], ManageTopics: f[2], ReadTopics: f[3],
-			PollMessages: f[4], SendMessages: f[5]}
-		for moreTopics := r.flag(); moreTopics && !r.bad; moreTopics = r.flag() {
-			tid := r.u32()
-			t := r.bools(4)
+	r := NewBodyReader(b)
+	p.ManageServers, p.ReadServers, p.ManageUsers, p.ReadUsers = r.Flag(), r.Flag(), r.Flag(), r.Flag()
+	p.ManageStreams, p.ReadStreams, p.ManageTopics, p.ReadTopics = r.Flag(), r.Flag(), r.Flag(), r.Flag()
+	p.PollMessages, p.SendMessages = r.Flag(), r.Flag()
+	for more := r.Flag(); more && r.err == nil; more = r.Flag() {
+		id := r.U32()
+		sp := StreamPermissions{ManageStream: r.Flag(), ReadStream: r.Flag(), ManageTopics: r.Flag(), ReadTopics: r.Flag(),
+			PollMessages: r.Flag(), SendMessages: r.Flag()}
+		for moreTopics := r.Flag(); moreTopics && r.err == nil; moreTopics = r.Flag() {
+			tid := r.U32()
+			t := TopicPermissions{ManageTopic: r.Flag(), ReadTopic: r.Flag(), PollMessages: r.Flag(), SendMessages: r.Flag()}
 			if sp.Topics == nil {
 				sp.Topics = map[uint32]TopicPermissions{}
 			}
-			sp.Topics[tid] = TopicPermissions{ManageTopic: t[0], ReadTopic: t[1], PollMessages: t[2], SendMessages: t[3]}
+			sp.Topics[tid] = t
 		}
 		if p.Streams == nil {
 			p.Streams = map[uint32]StreamPermissions{}
 		}
 		p.Streams[id] = sp
 	}
-	if r.bad || len(r.b) != 0 {
+	if r.End() != nil {
 		return Permissions{}, ErrBadPermissions
 	}
 	return p, nil
 }
-
-type permReader struct {
-	b   []byte
-	bad bool
-}
-
-func (r *permReader) take(n int) []byte {
-	if r.bad || len(r.b) < n {
-		r.bad = true
-		return make([]byte, n)
-	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *permReader) flag() bool {
-	v := r.take(1)[0]
-	if v > 1 {
-		r.bad = true
-	}
-	return v == 1
-}
-
-func (r *permReader) bools(n int) []bool {
-	out := make([]bool, n)
-	for i, v := range r.take(n) {
-		if v > 1 {
-			r.bad = true
-		}
-		out[i] = v == 1
-	}
-	return out
-}
-
-func (r *permReader) u32() uint32 { return binary.LittleEndian.Uint32(r.take(4)) }
 
 // ReadServers: GetStats, GetClients, GetClient, GetSnapshot.
 func (p *Permissions) ReadServer() bool { return p.ManageServers || p.ReadServers }

@@ -36,15 +36,15 @@ func (p *PollMessages) Append(dst []byte) []byte {
 
 // Decode reads p from b. Trailing bytes are ignored, as Iggy does.
 func (p *PollMessages) Decode(b []byte) error {
-	d := decoder{b: b}
+	d := NewBodyReader(b)
 	p.Consumer = d.consumer()
-	p.Stream = d.identifier()
-	p.Topic = d.identifier()
-	hasPartition := d.u8()
-	p.Partition = d.u32()
-	p.Strategy = PollingStrategy{Kind: PollingKind(d.u8()), Value: d.u64()}
-	p.Count = d.u32()
-	autoCommit := d.u8()
+	p.Stream = d.ident()
+	p.Topic = d.ident()
+	hasPartition := d.U8()
+	p.Partition = d.U32()
+	p.Strategy = PollingStrategy{Kind: PollingKind(d.U8()), Value: d.U64()}
+	p.Count = d.U32()
+	autoCommit := d.U8()
 	if d.err != nil {
 		return &BodyError{Status: StatusInvalidFormat, Msg: d.err.Error()}
 	}
@@ -88,8 +88,8 @@ func (r *PollReply) Append(dst []byte) []byte {
 // header. It checks that the records tile the body and hold exactly
 // messages_count frames.
 func DecodePollReply(body []byte, fn func(h *BatchHeader, m *Message) error) (PollReply, error) {
-	d := decoder{b: body}
-	r := PollReply{PartitionID: d.u32(), CurrentOffset: d.u64(), MessagesCount: d.u32()}
+	d := NewBodyReader(body)
+	r := PollReply{PartitionID: d.U32(), CurrentOffset: d.U64(), MessagesCount: d.U32()}
 	if d.err != nil {
 		return r, d.err
 	}

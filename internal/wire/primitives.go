@@ -2,7 +2,6 @@ package wire
 
 import (
 	"encoding/binary"
-	"fmt"
 	"strconv"
 )
 
@@ -33,10 +32,15 @@ func NumericID(id uint32) Identifier { return Identifier{Kind: IdentifierNumeric
 // NamedID returns a string identifier.
 func NamedID(name string) Identifier { return Identifier{Kind: IdentifierString, Name: []byte(name)} }
 
-// Append appends the encoding of id to dst.
+// Append appends the encoding of id to dst; the zero Identifier encodes
+// as numeric 0. A name longer than 255 bytes is a caller bug (an empty one
+// encodes, and a decoder refuses it).
 func (id Identifier) Append(dst []byte) []byte {
 	if id.Kind == IdentifierString {
-		return appendName(append(dst, byte(IdentifierString)), id.Name)
+		if len(id.Name) > 255 {
+			panic("wire: identifier name of more than 255 bytes")
+		}
+		return append(append(dst, byte(IdentifierString), byte(len(id.Name))), id.Name...)
 	}
 	dst = append(dst, byte(IdentifierNumeric), 4)
 	return binary.LittleEndian.AppendUint32(dst, id.ID)
@@ -60,28 +64,12 @@ func (id Identifier) String() string {
 // CutIdentifier decodes the Identifier at the start of b and returns the
 // bytes after it. A string identifier's name aliases b.
 func CutIdentifier(b []byte) (Identifier, []byte, error) {
-	d := decoder{b: b}
-	id := d.identifier()
+	d := NewBodyReader(b)
+	id := d.ident()
 	if d.err != nil {
 		return Identifier{}, b, d.err
 	}
 	return id, b[d.pos:], nil
-}
-
-func (d *decoder) identifier() Identifier {
-	kind := IdentifierKind(d.u8())
-	n := int(d.u8())
-	if d.err != nil {
-		return Identifier{}
-	}
-	switch {
-	case kind == IdentifierNumeric && n == 4:
-		return Identifier{Kind: kind, ID: d.u32()}
-	case kind == IdentifierString && n > 0:
-		return Identifier{Kind: kind, Name: d.str(n)}
-	}
-	d.err = fmt.Errorf("%w: identifier kind %d length %d at %d", ErrMalformedBody, kind, n, d.pos-2)
-	return Identifier{}
 }
 
 // ConsumerKind is the first byte of a Consumer.
@@ -100,15 +88,6 @@ type Consumer struct {
 
 // Append appends the encoding of c to dst.
 func (c Consumer) Append(dst []byte) []byte { return c.ID.Append(append(dst, byte(c.Kind))) }
-
-func (d *decoder) consumer() Consumer {
-	kind := ConsumerKind(d.u8())
-	id := d.identifier()
-	if d.err == nil && kind != ConsumerSingle && kind != ConsumerGroup {
-		d.err = fmt.Errorf("%w: consumer kind %d", ErrMalformedBody, kind)
-	}
-	return Consumer{Kind: kind, ID: id}
-}
 
 // PartitioningKind is the first byte of a Partitioning.
 type PartitioningKind uint8
@@ -149,24 +128,6 @@ func (p Partitioning) Len() int {
 	default:
 		return 6
 	}
-}
-
-func (d *decoder) partitioning() Partitioning {
-	kind := PartitioningKind(d.u8())
-	n := int(d.u8())
-	if d.err != nil {
-		return Partitioning{}
-	}
-	switch {
-	case kind == PartitionBalanced && n == 0:
-		return Partitioning{Kind: kind}
-	case kind == PartitionByID && n == 4:
-		return Partitioning{Kind: kind, Partition: d.u32()}
-	case kind == PartitionByMessageID && n > 0:
-		return Partitioning{Kind: kind, Key: d.bytes(n)}
-	}
-	d.err = fmt.Errorf("%w: partitioning kind %d length %d", ErrMalformedBody, kind, n)
-	return Partitioning{}
 }
 
 // PollingKind selects where a poll starts.

@@ -22,7 +22,7 @@ type RequestHeader struct {
 	Operation       Operation
 	Session         uint64
 	UserID          uint32
-	Code            uint32
+	Code            Code // NonReplicated only: which read
 }
 
 const (
@@ -47,7 +47,7 @@ func (h *RequestHeader) Put(b []byte) {
 	b[offReqOperation] = byte(h.Operation)
 	put64(b, offReqSession, h.Session)
 	put32(b, offReqUserID, h.UserID)
-	put32(b, offReqCode, h.Code)
+	put32(b, offReqCode, uint32(h.Code))
 }
 
 // Decode reads a Request header from b and checks the field rules of
@@ -65,7 +65,7 @@ func (h *RequestHeader) Decode(b []byte) error {
 	h.Operation = Operation(b[offReqOperation])
 	h.Session = u64(b, offReqSession)
 	h.UserID = u32(b, offReqUserID)
-	h.Code = u32(b, offReqCode)
+	h.Code = Code(u32(b, offReqCode))
 	switch {
 	case h.Client.IsZero():
 		return invalid("request: client is 0")

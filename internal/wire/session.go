@@ -3,7 +3,6 @@ package wire
 import (
 	"encoding/binary"
 	"fmt"
-	"unicode/utf8"
 )
 
 // Login bodies (Register, operation 1) and replies, and the result section
@@ -36,10 +35,10 @@ func (l *LoginPassword) Decode(b []byte) error {
 	if err != nil {
 		return err
 	}
-	d := decoder{b: b, pos: n}
+	d := BodyReader{b: b, pos: n}
 	l.Username = d.name()
-	l.Password = d.str(int(d.u8()))
-	l.Context = d.str(int(d.u32()))
+	l.Password = d.str(int(d.U8()))
+	l.Context = d.str(int(d.U32()))
 	return d.err
 }
 
@@ -67,9 +66,9 @@ func (l *LoginToken) Decode(b []byte) error {
 	if err != nil {
 		return err
 	}
-	d := decoder{b: b, pos: n}
-	l.Token = d.str(int(d.u8()))
-	l.Context = d.str(int(d.u32()))
+	d := BodyReader{b: b, pos: n}
+	l.Token = d.str(int(d.U8()))
+	l.Context = d.str(int(d.U32()))
 	return d.err
 }
 
@@ -94,10 +93,10 @@ func (r *LoginReply) Append(dst []byte) []byte {
 
 // Decode reads r from b (the payload after the result section).
 func (r *LoginReply) Decode(b []byte) error {
-	d := decoder{b: b}
-	r.UserID = d.u32()
-	r.Session = Epoch(d.u64())
-	r.ServerProtocolVersion = ProtocolVersion(d.u32())
+	d := NewBodyReader(b)
+	r.UserID = d.U32()
+	r.Session = Epoch(d.U64())
+	r.ServerProtocolVersion = ProtocolVersion(d.U32())
 	r.ServerVersion = d.name()
 	return d.err
 }
@@ -118,8 +117,8 @@ func AppendResultError(dst []byte, s Status) []byte {
 // It returns the payload and the first entry's status (StatusOK if the
 // section is empty).
 func SplitResult(body []byte) (payload []byte, status Status, err error) {
-	d := decoder{b: body}
-	count := d.u32()
+	d := NewBodyReader(body)
+	count := d.U32()
 	if d.err != nil {
 		return nil, 0, d.err
 	}
@@ -127,94 +126,8 @@ func SplitResult(body []byte) (payload []byte, status Status, err error) {
 		return nil, 0, fmt.Errorf("%w: result section of %d entries in %d bytes", ErrMalformedBody, count, len(body))
 	}
 	if count > 0 {
-		d.u32() // index
-		status = Status(d.u32())
+		d.U32() // index
+		status = Status(d.U32())
 	}
 	return body[4+8*int(count):], status, nil
-}
-
-// decoder reads little-endian fields from b, remembering the first error so
-// callers check once at the end. It never allocates.
-type decoder struct {
-	b   []byte
-	pos int
-	err error
-}
-
-func (d *decoder) need(n int) bool {
-	if d.err != nil {
-		return false
-	}
-	if n < 0 || len(d.b)-d.pos < n {
-		d.err = fmt.Errorf("%w: need %d bytes at %d, have %d", ErrMalformedBody, n, d.pos, len(d.b)-d.pos)
-		return false
-	}
-	return true
-}
-
-func (d *decoder) u8() uint8 {
-	if !d.need(1) {
-		return 0
-	}
-	v := d.b[d.pos]
-	d.pos++
-	return v
-}
-
-func (d *decoder) u32() uint32 {
-	if !d.need(4) {
-		return 0
-	}
-	v := binary.LittleEndian.Uint32(d.b[d.pos:])
-	d.pos += 4
-	return v
-}
-
-func (d *decoder) u64() uint64 {
-	if !d.need(8) {
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(d.b[d.pos:])
-	d.pos += 8
-	return v
-}
-
-func (d *decoder) bytes(n int) []byte {
-	if !d.need(n) {
-		return nil
-	}
-	v := d.b[d.pos : d.pos+n : d.pos+n]
-	d.pos += n
-	return v
-}
-
-// str reads n bytes that must be valid UTF-8.
-func (d *decoder) str(n int) []byte {
-	v := d.bytes(n)
-	if d.err == nil && !utf8.Valid(v) {
-		d.err = fmt.Errorf("%w: invalid UTF-8 at %d", ErrMalformedBody, d.pos-n)
-	}
-	return v
-}
-
-// name reads a WireName: [len u8 1..255][UTF-8].
-func (d *decoder) name() []byte {
-	n := int(d.u8())
-	if d.err == nil && n == 0 {
-		d.err = fmt.Errorf("%w: empty name at %d", ErrMalformedBody, d.pos-1)
-		return nil
-	}
-	return d.str(n)
-}
-
-func appendU32(dst []byte, v uint32) []byte { return binary.LittleEndian.AppendUint32(dst, v) }
-
-// appendName appends a WireName. Names longer than 255 bytes are a caller
-// bug.
-func appendName(dst, name []byte) []byte {
-	if len(name) == 0 || len(name) > 255 {
-		panic(fmt.Sprintf("wire: name of %d bytes", len(name)))
-	}
-	dst = append(dst, byte(len(name)))
-	return append(dst, name...)
 }

@@ -59,17 +59,17 @@ func (c *ClientInfo) Append(dst []byte, withGroups bool) []byte {
 // DecodeClientInfo reads one ClientInfo from the front of b and returns the
 // bytes consumed. With withGroups it reads the group list as well.
 func DecodeClientInfo(b []byte, withGroups bool) (ClientInfo, int, error) {
-	d := decoder{b: b}
-	c := ClientInfo{ID: d.u32(), UserID: d.u32(), Transport: ClientTransport(d.u8())}
-	c.Address = string(d.str(int(d.u32())))
-	n := d.u32()
+	d := NewBodyReader(b)
+	c := ClientInfo{ID: d.U32(), UserID: d.U32(), Transport: ClientTransport(d.U8())}
+	c.Address = d.String32()
+	n := d.U32()
 	if withGroups && d.err == nil {
 		if uint64(n)*12 > uint64(len(b)-d.pos) {
 			return c, 0, fmt.Errorf("%w: %d groups", ErrMalformedBody, n)
 		}
 		c.Groups = make([]ClientGroup, n)
 		for i := range c.Groups {
-			c.Groups[i] = ClientGroup{Stream: d.u32(), Topic: d.u32(), Group: d.u32()}
+			c.Groups[i] = ClientGroup{Stream: d.U32(), Topic: d.U32(), Group: d.U32()}
 		}
 	}
 	return c, d.pos, d.err
@@ -135,27 +135,82 @@ func (s *Stats) Append(dst []byte) []byte {
 
 // Decode reads s from b; cache metrics entries are skipped.
 func (s *Stats) Decode(b []byte) error {
-	d := decoder{b: b}
-	s.ProcessID = d.u32()
-	s.CPUUsage = math.Float32frombits(d.u32())
-	s.TotalCPUUsage = math.Float32frombits(d.u32())
+	d := NewBodyReader(b)
+	s.ProcessID = d.U32()
+	s.CPUUsage = math.Float32frombits(d.U32())
+	s.TotalCPUUsage = math.Float32frombits(d.U32())
 	for _, p := range []*uint64{&s.MemoryUsage, &s.TotalMemory, &s.AvailableMemory, &s.RunTime, &s.StartTime,
 		&s.ReadBytes, &s.WrittenBytes, &s.MessagesSizeBytes} {
-		*p = d.u64()
+		*p = d.U64()
 	}
 	for _, p := range []*uint32{&s.StreamsCount, &s.TopicsCount, &s.PartitionsCount, &s.SegmentsCount} {
-		*p = d.u32()
+		*p = d.U32()
 	}
-	s.MessagesCount = d.u64()
-	s.ClientsCount = d.u32()
-	s.ConsumerGroupsCount = d.u32()
+	s.MessagesCount = d.U64()
+	s.ClientsCount = d.U32()
+	s.ConsumerGroupsCount = d.U32()
 	for _, p := range []*string{&s.Hostname, &s.OSName, &s.OSVersion, &s.KernelVersion, &s.ServerVersion} {
-		*p = string(d.str(int(d.u32())))
+		*p = d.String32()
 	}
-	s.ServerSemver = d.u32()
-	d.bytes(int(d.u32()) * 32)
-	s.ThreadsCount = d.u32()
-	s.FreeDiskSpace = d.u64()
-	s.TotalDiskSpace = d.u64()
+	s.ServerSemver = d.U32()
+	d.Bytes(int(d.U32()) * 32)
+	s.ThreadsCount = d.U32()
+	s.FreeDiskSpace = d.U64()
+	s.TotalDiskSpace = d.U64()
 	return d.err
+}
+
+// ClientRequest is the body of GetClient (code 21): [client_id u32]. A
+// short body is StatusInvalidFormat.
+type ClientRequest struct{ ID uint32 }
+
+// Append appends the encoding of c to dst.
+func (c *ClientRequest) Append(dst []byte) []byte { return binary.LittleEndian.AppendUint32(dst, c.ID) }
+
+// Decode reads c from b.
+func (c *ClientRequest) Decode(b []byte) Status {
+	r := NewBodyReader(b)
+	c.ID = r.U32()
+	if r.err != nil {
+		return StatusInvalidFormat
+	}
+	return StatusOK
+}
+
+// DescribeOptions is the body of DescribeOptions (code 13): [scope u8]
+// (1 topic, 2 stream, 3 user; the metadata answers the scope).
+type DescribeOptions struct{ Scope uint8 }
+
+// Append appends the encoding of d to dst.
+func (d *DescribeOptions) Append(dst []byte) []byte { return append(dst, d.Scope) }
+
+// Decode reads d from b.
+func (d *DescribeOptions) Decode(b []byte) Status {
+	r := NewBodyReader(b)
+	d.Scope = r.U8()
+	return r.Status()
+}
+
+// SnapshotRequest is the body of GetSnapshot (code 11):
+// [compression u8][types_count u8][type u8 × count]. internal/admin
+// checks the values.
+type SnapshotRequest struct {
+	Compression uint8
+	Types       []uint8 // nil when there are none
+}
+
+// Append appends the encoding of s to dst; at most 255 types.
+func (s *SnapshotRequest) Append(dst []byte) []byte {
+	if len(s.Types) > 255 {
+		panic("wire: more than 255 snapshot types")
+	}
+	return append(append(dst, s.Compression, byte(len(s.Types))), s.Types...)
+}
+
+// Decode reads s from b.
+func (s *SnapshotRequest) Decode(b []byte) Status {
+	r := NewBodyReader(b)
+	s.Compression = r.U8()
+	s.Types = append([]uint8(nil), r.Bytes(int(r.U8()))...)
+	return r.Status()
 }

@@ -61,8 +61,8 @@ func (v *ClientVersionInfo) Append(dst []byte) []byte {
 
 // Decode reads v from the front of b and returns the bytes consumed.
 func (v *ClientVersionInfo) Decode(b []byte) (int, error) {
-	d := decoder{b: b}
-	v.Protocol = ProtocolVersion(d.u32())
+	d := NewBodyReader(b)
+	v.Protocol = ProtocolVersion(d.U32())
 	v.SDKName = d.name()
 	v.SDKVersion = d.name()
 	return d.pos, d.err
