@@ -168,7 +168,7 @@ func BenchmarkProducerUnderLogins(b *testing.B) {
 				rc := ts.raw()
 				rc.id = wire.ClientID{Lo: uint64(1000 + i), Hi: 0x55}
 				e := rc.login("iggy", "iggy")
-				rc.send(wire.RequestHeader{Operation: wire.OpNonReplicated, Code: codeStats, Request: 1, Session: uint64(e)}, nil)
+				rc.send(wire.RequestHeader{Operation: wire.OpNonReplicated, Code: wire.CodeStats, Request: 1, Session: uint64(e)}, nil)
 				rc.reply()
 				rc.send(wire.RequestHeader{Operation: wire.OpLogout, Request: 2, Session: uint64(e)}, nil)
 				rc.reply()

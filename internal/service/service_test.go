@@ -182,7 +182,7 @@ func TestPasswordPoolFull(t *testing.T) {
 	if err := s.LoginPassword(wire.ClientID{Lo: 9}, "iggy", "iggy-secret", "", func(Login) { t.Error("done of a refused login") }); err != ErrBusy {
 		t.Fatalf("login with the pool full: %v, want ErrBusy", err)
 	}
-	if err := s.CreateUser(root, CreateUserRequest{Username: "bob", Password: "bob-secret"}, func(Outcome) { t.Error("done of a refused create") }); err != ErrBusy {
+	if err := s.CreateUser(root, wire.CreateUser{Username: "bob", Password: "bob-secret"}, func(Outcome) { t.Error("done of a refused create") }); err != ErrBusy {
 		t.Fatalf("create user with the pool full: %v, want ErrBusy", err)
 	}
 	close(hold)
@@ -194,13 +194,13 @@ func TestPasswordPoolFull(t *testing.T) {
 // partitions).
 func TestCreateFailureRefusesTopic(t *testing.T) {
 	s, c := newService(t, 0)
-	if o := wait(t, func(d Done) error { return s.CreateStream(root, metadata.CreateStreamRequest{Name: "s"}, d) }); o.Status != wire.StatusOK {
+	if o := wait(t, func(d Done) error { return s.CreateStream(root, wire.CreateStream{Name: "s"}, d) }); o.Status != wire.StatusOK {
 		t.Fatal(o.Status)
 	}
 	c.fail = errors.New("too many open files")
 	applied := s.State().Applied()
 	o := wait(t, func(d Done) error {
-		return s.CreateTopic(root, metadata.CreateTopicRequest{Stream: wire.NumericID(0), Partitions: 2, Name: "t"}, d)
+		return s.CreateTopic(root, wire.CreateTopic{Stream: wire.NumericID(0), Partitions: 2, Name: "t"}, d)
 	})
 	if o.Status != wire.StatusCannotCreatePartition {
 		t.Fatalf("create with failing storage: %v", o.Status)
