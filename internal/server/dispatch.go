@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/shoal-io/shoal/internal/auth"
 	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/wire"
 )
@@ -56,4 +57,21 @@ var reads = map[wire.Code]readHandler{
 	wire.CodeGetGroup:        (*Server).readGroup,
 	wire.CodeGetGroups:       (*Server).readGroups,
 	wire.CodeSyncGroup:       (*Server).readSyncGroup,
+}
+
+// readScopes are the NonReplicated reads that need a grant. Users, tokens
+// and the caller's own session are checked by their handlers; polls and
+// offsets after their bodies are decoded (auth.NeedPoll).
+var readScopes = map[wire.Code]auth.Scope{
+	wire.CodeStats:      auth.NeedServer,
+	wire.CodeSnapshot:   auth.NeedServer,
+	wire.CodeClient:     auth.NeedServer,
+	wire.CodeClients:    auth.NeedServer,
+	wire.CodeGetStream:  auth.NeedReadStream,
+	wire.CodeGetStreams: auth.NeedStreamList,
+	wire.CodeGetTopic:   auth.NeedReadTopic,
+	wire.CodeGetTopics:  auth.NeedTopicList,
+	wire.CodeGetGroup:   auth.NeedReadTopic,
+	wire.CodeGetGroups:  auth.NeedReadTopic,
+	wire.CodeSyncGroup:  auth.NeedReadTopic,
 }

@@ -1,33 +1,16 @@
 package server
 
 import (
-	"slices"
-
 	"github.com/shoal-io/shoal/internal/auth"
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/partition"
+	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
 // maxScratch bounds the poll buffer a shard keeps between polls.
 const maxScratch = 4 << 20
-
-// resolve finds the topic and the partition a request names, with the
-// status of the first level that does not exist.
-func (srv *Server) resolve(stream, topic wire.Identifier, part uint32) (metadata.TopicInfo, metadata.Partition, wire.Status) {
-	var t metadata.TopicInfo
-	st := wire.StatusOK
-	s := srv.state()
-	t, st = s.ResolveTopic(stream, topic)
-	if st != wire.StatusOK {
-		return t, metadata.Partition{}, st
-	}
-	if int(part) >= len(t.Partitions) {
-		return t, metadata.Partition{}, wire.StatusPartitionNotFound
-	}
-	return t, t.Partitions[part], wire.StatusOK
-}
 
 // partitionOp serves SendMessages, StoreConsumerOffset and
 // DeleteConsumerOffset on the partition's owning shard. They bypass the
@@ -44,15 +27,7 @@ func (srv *Server) partitionOp(s *shard.Shard, c *session, h *wire.RequestHeader
 			srv.reply(s, c, h, st, nil)
 			return
 		}
-		t, p, st := srv.resolve(req.Stream, req.Topic, req.Partition)
-		if st == wire.StatusOK {
-			st = srv.authorizeTopic(c.caller(), auth.NeedPoll, t.Stream, t.ID)
-		}
-		if st != wire.StatusOK {
-			srv.reply(s, c, h, st, nil)
-			return
-		}
-		key, st := srv.offsetKey(req.Consumer, req.Stream, req.Topic)
+		r, st := srv.svc.RouteOffset(c.caller(), &req)
 		if st != wire.StatusOK {
 			srv.reply(s, c, h, st, nil)
 			return
@@ -61,9 +36,9 @@ func (srv *Server) partitionOp(s *shard.Shard, c *session, h *wire.RequestHeader
 		if kind == wire.OffsetDelete {
 			work = partDeleteOffset
 		}
-		w := newPartWork(srv, work, c, h, t, p)
-		w.consumer, w.offset, w.ack = key, req.Offset, partition.AckLevel(req.Ack)
-		srv.dispatch(s, c, w, p)
+		w := newPartWork(srv, work, c, h, r)
+		w.offset, w.ack = req.Offset, partition.AckLevel(req.Ack)
+		srv.dispatch(s, c, w)
 	default:
 		srv.reply(s, c, h, wire.StatusFeatureUnavailable, nil)
 	}
@@ -80,57 +55,21 @@ func (srv *Server) sendMessages(s *shard.Shard, c *session, h *wire.RequestHeade
 		srv.reply(s, c, h, wire.StatusOf(err), nil)
 		return false
 	}
-	var t metadata.TopicInfo
-	st := wire.StatusOK
-	ms := srv.state()
-	t, st = ms.ResolveTopic(sm.Stream, sm.Topic)
-	if st == wire.StatusOK {
-		st = srv.authorizeTopic(c.caller(), auth.NeedSend, t.Stream, t.ID)
-	}
+	r, st := srv.svc.RouteSend(c.caller(), sm.Stream, sm.Topic, sm.Partitioning, func(t metadata.TopicInfo) uint32 {
+		rr := srv.shards[s.ID()].rr // the balanced cursor, per topic
+		k := partKey{stream: t.Stream, topic: t.ID}
+		n := rr[k]
+		rr[k] = n + 1
+		return n
+	})
 	if st != wire.StatusOK {
 		srv.reply(s, c, h, st, nil)
 		return false
 	}
-	n := uint32(len(t.Partitions))
-	if n == 0 {
-		srv.reply(s, c, h, wire.StatusPartitionNotFound, nil)
-		return false
-	}
-	var pid uint32
-	switch sm.Partitioning.Kind {
-	case wire.PartitionByID:
-		pid = sm.Partitioning.Partition
-	case wire.PartitionBalanced:
-		rr := srv.shards[s.ID()].rr
-		k := partKey{stream: t.Stream, topic: t.ID}
-		pid = rr[k] % n
-		rr[k] = pid + 1
-	case wire.PartitionByMessageID:
-		// XXH32(key) % partitions, as Iggy's SDKs pick it client-side, so a
-		// key lands on the same partition whichever side resolves it.
-		pid = partition.XXH32(sm.Partitioning.Key) % n
-	}
-	if pid >= n {
-		srv.reply(s, c, h, wire.StatusPartitionNotFound, nil)
-		return false
-	}
-	w := newPartWork(srv, partSend, c, h, t, t.Partitions[pid])
+	w := newPartWork(srv, partSend, c, h, r)
 	w.frame, w.batch = f, sm.Batch // the batch aliases f, which the work releases
-	srv.dispatch(s, c, w, t.Partitions[pid])
+	srv.dispatch(s, c, w)
 	return true
-}
-
-// offsetKey resolves whose offset a request addresses: a consumer by id,
-// a group by its numeric id (a group name is rewritten to its id).
-func (srv *Server) offsetKey(cons wire.Consumer, stream, topic wire.Identifier) (partition.ConsumerKey, wire.Status) {
-	if cons.Kind != wire.ConsumerGroup {
-		return partition.ConsumerKeyOf(cons, 0), wire.StatusOK
-	}
-	var id uint32
-	st := wire.StatusOK
-	s := srv.state()
-	id, st = s.ResolveGroup(stream, topic, cons.ID)
-	return partition.ConsumerKeyOf(cons, id), st
 }
 
 // pollMessages serves PollMessages (read code 100) on the owner.
@@ -140,38 +79,20 @@ func (srv *Server) pollMessages(s *shard.Shard, c *session, h *wire.RequestHeade
 		srv.reply(s, c, h, wire.StatusOf(err), nil)
 		return
 	}
-	part := uint32(0)
-	if req.HasPartition {
-		part = req.Partition
-	}
-	t, p, st := srv.resolve(req.Stream, req.Topic, part)
-	if st == wire.StatusOK {
-		st = srv.authorizeTopic(c.caller(), auth.NeedPoll, t.Stream, t.ID)
-	}
-	if st != wire.StatusOK {
+	r, resync, st := srv.svc.RoutePoll(c.caller(), &req)
+	switch {
+	case st != wire.StatusOK:
 		srv.reply(s, c, h, st, nil)
 		return
-	}
-	key, st := srv.offsetKey(req.Consumer, req.Stream, req.Topic)
-	if st != wire.StatusOK {
-		srv.reply(s, c, h, st, nil)
+	case resync:
+		// Not this member's partition: the resync sentinel tells the SDK
+		// to sync its assignment (wire.md §3.4).
+		srv.reply(s, c, h, wire.StatusOK, (&wire.PollReply{PartitionID: wire.PollResyncPartition}).Append(nil))
 		return
 	}
-	if req.Consumer.Kind == wire.ConsumerGroup {
-		var owned []uint32
-		var ok bool
-		ms := srv.state()
-		_, owned, ok, _ = ms.Assignment(req.Stream, req.Topic, req.Consumer.ID, c.client)
-		if !req.HasPartition || !ok || !slices.Contains(owned, part) {
-			// Not this member's partition: the resync sentinel tells the
-			// SDK to sync its assignment (wire.md §3.4).
-			srv.reply(s, c, h, wire.StatusOK, (&wire.PollReply{PartitionID: wire.PollResyncPartition}).Append(nil))
-			return
-		}
-	}
-	w := newPartWork(srv, partPoll, c, h, t, p)
-	w.poll = partition.PollRequest{Strategy: req.Strategy, Count: req.Count, Consumer: key, AutoCommit: req.AutoCommit}
-	srv.dispatch(s, c, w, p)
+	w := newPartWork(srv, partPoll, c, h, r)
+	w.poll = partition.PollRequest{Strategy: req.Strategy, Count: req.Count, Consumer: r.Consumer, AutoCommit: req.AutoCommit}
+	srv.dispatch(s, c, w)
 }
 
 // getConsumerOffset serves GetConsumerOffset (read code 120): the stored
@@ -183,30 +104,17 @@ func (srv *Server) getConsumerOffset(s *shard.Shard, c *session, h *wire.Request
 		srv.reply(s, c, h, st, nil)
 		return
 	}
-	t, p, st := srv.resolve(req.Stream, req.Topic, req.Partition)
-	if st == wire.StatusOK {
-		if ast := srv.authorizeTopic(c.caller(), auth.NeedPoll, t.Stream, t.ID); ast != wire.StatusOK {
-			srv.reply(s, c, h, ast, nil)
-			return
-		}
-	}
+	r, st := srv.svc.RouteOffset(c.caller(), &req)
 	switch st {
 	case wire.StatusOK:
-	case wire.StatusPartitionNotFound:
+	case wire.StatusUnauthorized, wire.StatusPartitionNotFound:
 		srv.reply(s, c, h, st, nil)
 		return
-	default:
+	default: // no such stream, topic or group: no offset (wire.md §3.12-8)
 		srv.reply(s, c, h, wire.StatusOK, nil)
 		return
 	}
-	key, st := srv.offsetKey(req.Consumer, req.Stream, req.Topic)
-	if st != wire.StatusOK {
-		srv.reply(s, c, h, wire.StatusOK, nil)
-		return
-	}
-	w := newPartWork(srv, partGetOffset, c, h, t, p)
-	w.consumer = key
-	srv.dispatch(s, c, w, p)
+	srv.dispatch(s, c, newPartWork(srv, partGetOffset, c, h, r))
 }
 
 // deleteSegments serves DeleteSegments (a metadata-class request, so its
@@ -217,16 +125,15 @@ func (srv *Server) getConsumerOffset(s *shard.Shard, c *session, h *wire.Request
 func (srv *Server) deleteSegments(s *shard.Shard, c *session, h *wire.RequestHeader, body []byte) {
 	var req wire.DeleteSegments
 	st := req.Decode(body)
-	var t metadata.TopicInfo
-	var p metadata.Partition
+	var r service.Route
 	if st == wire.StatusOK {
-		t, p, st = srv.resolve(req.Stream, req.Topic, req.Partition)
+		r, st = srv.svc.RoutePartition(c.caller(), auth.NeedManageTopic, req.Stream, req.Topic, req.Partition)
 	}
 	if st != wire.StatusOK {
 		srv.answerRecorded(s, c, h, st, nil)
 		return
 	}
-	w := newPartWork(srv, partDeleteSegments, c, h, t, p)
+	w := newPartWork(srv, partDeleteSegments, c, h, r)
 	w.count = req.Count
-	srv.dispatch(s, c, w, p)
+	srv.dispatch(s, c, w)
 }

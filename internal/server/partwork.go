@@ -5,6 +5,7 @@ import (
 
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/partition"
+	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/wire"
 )
@@ -36,6 +37,7 @@ type partWork struct {
 	conn wire.ClientID // the connection that carried the request (S10)
 	req  wire.RequestHeader
 	t    metadata.TopicInfo
+	p    metadata.Partition
 	k    partKey
 
 	// partSend: the batch aliases frame, which the work releases.
@@ -57,9 +59,10 @@ func (w *partWork) recorded() bool { return w.kind == partDeleteSegments }
 
 var partWorks = sync.Pool{New: func() any { return new(partWork) }}
 
-func newPartWork(srv *Server, kind partKind, c *session, req *wire.RequestHeader, t metadata.TopicInfo, p metadata.Partition) *partWork {
+func newPartWork(srv *Server, kind partKind, c *session, req *wire.RequestHeader, r service.Route) *partWork {
 	w := partWorks.Get().(*partWork)
-	*w = partWork{srv: srv, kind: kind, conn: c.id, req: *req, t: t, k: partKey{t.Stream, t.ID, p.ID}}
+	t, p := r.Topic, r.Partition
+	*w = partWork{srv: srv, kind: kind, conn: c.id, req: *req, t: t, p: p, k: partKey{t.Stream, t.ID, p.ID}, consumer: r.Consumer}
 	return w
 }
 
@@ -75,8 +78,8 @@ func (w *partWork) free() {
 // otherwise through the owner's data lane with c parked. When the owner's
 // lane is full the request is answered TransientNotAccepted at once (S11:
 // answered, not dropped), which clients replay.
-func (srv *Server) dispatch(s *shard.Shard, c *session, w *partWork, p metadata.Partition) {
-	owner := srv.owner(p)
+func (srv *Server) dispatch(s *shard.Shard, c *session, w *partWork) {
+	owner := srv.owner(w.p)
 	if owner == s {
 		f, status := w.run(s)
 		srv.answer(s, c, &w.req, w.recorded(), f, status)

@@ -4,6 +4,8 @@ import (
 	"net"
 	"strconv"
 
+	"github.com/shoal-io/shoal/internal/auth"
+	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/wire"
 )
@@ -117,4 +119,9 @@ func (srv *Server) readClients(_ *shard.Shard, _ *session, _ []byte) ([]byte, wi
 		b = info.Append(b, false)
 	}
 	return b, wire.StatusOK
+}
+
+// authorize checks a request body against its scope (auth.Authorize).
+func (srv *Server) authorize(c service.Caller, sc auth.Scope, body []byte) wire.Status {
+	return auth.Authorize(srv.state(), c.UserID, sc, body)
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"github.com/shoal-io/shoal/internal/auth"
 	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/wire"
@@ -28,10 +27,6 @@ func (srv *Server) replicated(s *shard.Shard, c *session, h *wire.RequestHeader,
 		return false
 	}
 	if h.Operation == wire.OpDeleteSegments {
-		if st := srv.authorize(c.caller(), auth.NeedManageTopic, body); st != wire.StatusOK {
-			srv.answerRecorded(s, c, h, st, nil)
-			return false
-		}
 		srv.deleteSegments(s, c, h, body)
 		return false
 	}
