@@ -3,6 +3,10 @@ package bus
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
 	"sync"
 	"testing"
 
@@ -116,3 +120,94 @@ func (g *gatedConn) batchSizes() []int {
 	defer g.mu.Unlock()
 	return append([]int(nil), g.sizes...)
 }
+
+// entry is one recorded log line.
+type entry struct {
+	level slog.Level
+	msg   string
+	attrs map[string]any
+}
+
+// logRecorder records every log line (all levels), for tests of what the
+// bus logs and how often.
+type logRecorder struct {
+	mu sync.Mutex
+	// +checklocks:mu
+	entries []entry
+}
+
+func newLogRecorder() *logRecorder { return &logRecorder{} }
+
+func (r *logRecorder) logger() *slog.Logger { return slog.New(recordHandler{r: r}) }
+
+// matching returns the entries with message msg whose cause is cause
+// (errors.Is; nil matches any) and whose remote is remote (nil: any).
+func (r *logRecorder) matching(msg string, cause error, remote net.Addr) []entry {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []entry
+	for _, e := range r.entries {
+		if e.msg != msg {
+			continue
+		}
+		if cause != nil {
+			err, _ := e.attrs["cause"].(error)
+			if !errors.Is(err, cause) {
+				continue
+			}
+		}
+		if remote != nil && fmt.Sprint(e.attrs["remote"]) != remote.String() {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// expect checks that exactly one line msg with cause and remote was logged,
+// at Info (issue #15 item 12: one line per cause per connection, with the
+// remote address, at info).
+func (r *logRecorder) expect(t testing.TB, msg string, cause error, remote net.Addr) {
+	t.Helper()
+	got := r.matching(msg, cause, remote)
+	if len(got) != 1 {
+		t.Fatalf("%d lines %q with cause %v from %v, want 1 (all: %+v)", len(got), msg, cause, remote, r.all())
+	}
+	if got[0].level != slog.LevelInfo {
+		t.Fatalf("%q logged at %v, want INFO", msg, got[0].level)
+	}
+}
+
+func (r *logRecorder) all() []entry {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]entry(nil), r.entries...)
+}
+
+type recordHandler struct {
+	r     *logRecorder
+	attrs []slog.Attr
+}
+
+func (h recordHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h recordHandler) Handle(_ context.Context, rec slog.Record) error {
+	e := entry{level: rec.Level, msg: rec.Message, attrs: map[string]any{}}
+	for _, a := range h.attrs {
+		e.attrs[a.Key] = a.Value.Any()
+	}
+	rec.Attrs(func(a slog.Attr) bool {
+		e.attrs[a.Key] = a.Value.Any()
+		return true
+	})
+	h.r.mu.Lock()
+	h.r.entries = append(h.r.entries, e)
+	h.r.mu.Unlock()
+	return nil
+}
+
+func (h recordHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return recordHandler{r: h.r, attrs: append(append([]slog.Attr(nil), h.attrs...), as...)}
+}
+
+func (h recordHandler) WithGroup(string) slog.Handler { return h }

@@ -183,12 +183,17 @@ func TestShutdownDrainsConnectionsBeforeSlowBackground(t *testing.T) {
 	}
 }
 
-// TestHeadOfLine (S1): a client that never reads fills its socket and its
-// queue (sends to it fail with ErrBackpressure) while another client on the
-// same bus still gets its replies. At shutdown the stuck one is forced.
+// TestHeadOfLine (S1, S11): a client that never reads fills its socket and
+// its queue; sends to it never block, and the one that finds the queue full
+// fails with ErrBackpressure and closes the connection with
+// ErrReplyQueueFull logged, instead of dropping the frame silently. Another
+// client on the same bus still gets its replies.
 func TestHeadOfLine(t *testing.T) {
 	var b *Bus
-	b = New(0, DefaultConfig(), Hooks{OnRequest: echo(&b)})
+	logs := newLogRecorder()
+	lost := make(chan wire.ClientID, 2)
+	b = New(0, DefaultConfig(), Hooks{OnRequest: echo(&b), Logger: logs.logger(),
+		OnClientLost: func(id wire.ClientID) { lost <- id }})
 	mc, mute := tcpPair(t)
 	// Pin both socket buffers small so the mute connection's capacity is
 	// far below what the bus queues, whatever the kernel's autotuning.
@@ -220,18 +225,20 @@ func TestHeadOfLine(t *testing.T) {
 		}
 		sent++
 	}
+	if sent < DefaultConfig().PeerQueueCapacity {
+		t.Fatalf("only %d sends before backpressure", sent)
+	}
 	for i := range uint64(100) {
 		send(t, fc, transporttest.Frame(wire.CommandRequest, 32, i))
 		if got := transporttest.Seq(read(t, fc)); got != i {
 			t.Fatalf("fast client reply %d arrived as %d", i, got)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	out := b.Shutdown(ctx)
-	b.Wait()
-	// The mute client's writer cannot finish: forced. The fast one: clean.
-	if out.Clean != 1 || out.Forced != 1 {
+	if id := <-lost; id != muteID {
+		t.Fatalf("lost %v, want the mute client", id)
+	}
+	logs.expect(t, "client connection closed", ErrReplyQueueFull, mute.RemoteAddr())
+	if out := shutdown(t, b); out.Clean != 1 || out.Forced != 0 {
 		t.Fatalf("outcome %+v after %d queued sends", out, sent)
 	}
 }
