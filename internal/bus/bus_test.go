@@ -1,13 +1,11 @@
 package bus
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"testing"
 
-	"github.com/shoal-io/shoal/internal/transport/tcp"
 	"github.com/shoal-io/shoal/internal/transport/transporttest"
 	"github.com/shoal-io/shoal/internal/wire"
 )
@@ -19,24 +17,7 @@ var client1 = wire.NewClientID(0, 1)
 func TestClientRoundTrip(t *testing.T) {
 	var b *Bus
 	b = New(0, DefaultConfig(), Hooks{OnRequest: echo(&b)})
-	ctx := context.Background()
-	l, err := tcp.Listen(ctx, "127.0.0.1:0", tcp.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	client, err := tcp.Dial(ctx, l.Addr().String(), tcp.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	p, err := l.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.AcceptClient(client1, p); err != nil {
-		t.Fatal(err)
-	}
+	client := viaTCP(t, b, client1)
 	req := transporttest.Frame(wire.CommandRequest, 64, 42)
 	send(t, client, req)
 	rep := read(t, client)

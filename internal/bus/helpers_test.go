@@ -34,9 +34,32 @@ func echo(b **Bus) func(wire.ClientID, *wire.Frame) {
 	}
 }
 
+// echoBus returns a bus that echoes every request, records its log and
+// reports each lost client on the returned channel.
+func echoBus(cfg Config) (*Bus, *logRecorder, chan wire.ClientID) {
+	logs := newLogRecorder()
+	lost := make(chan wire.ClientID, 8)
+	var b *Bus
+	b = New(0, cfg, Hooks{OnRequest: echo(&b), Logger: logs.logger(),
+		OnClientLost: func(id wire.ClientID) { lost <- id }})
+	return b, logs, lost
+}
+
 // tcpPair returns a loopback TCP connection: the client end and the server
 // end after the owning shard's handshake.
 func tcpPair(t testing.TB) (*tcp.Conn, transport.Conn) {
+	t.Helper()
+	client, p := tcpPending(t)
+	server, err := p.Handshake(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client, server
+}
+
+// tcpPending dials a fresh loopback listener and returns the client end
+// and the accepted, not yet handshaken, server end.
+func tcpPending(t testing.TB) (*tcp.Conn, transport.Pending) {
 	t.Helper()
 	ctx := context.Background()
 	cfg := tcp.DefaultConfig()
@@ -54,11 +77,7 @@ func tcpPair(t testing.TB) (*tcp.Conn, transport.Conn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, err := p.Handshake(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return client, server
+	return client, p
 }
 
 func send(t testing.TB, c transport.Conn, frames ...[]byte) {

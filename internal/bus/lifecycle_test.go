@@ -189,11 +189,7 @@ func TestShutdownDrainsConnectionsBeforeSlowBackground(t *testing.T) {
 // ErrReplyQueueFull logged, instead of dropping the frame silently. Another
 // client on the same bus still gets its replies.
 func TestHeadOfLine(t *testing.T) {
-	var b *Bus
-	logs := newLogRecorder()
-	lost := make(chan wire.ClientID, 2)
-	b = New(0, DefaultConfig(), Hooks{OnRequest: echo(&b), Logger: logs.logger(),
-		OnClientLost: func(id wire.ClientID) { lost <- id }})
+	b, logs, lost := echoBus(DefaultConfig())
 	mc, mute := tcpPair(t)
 	// Pin both socket buffers small so the mute connection's capacity is
 	// far below what the bus queues, whatever the kernel's autotuning.
