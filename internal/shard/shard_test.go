@@ -3,6 +3,7 @@ package shard
 import (
 	"context"
 	"errors"
+	"net"
 	"sync"
 	"testing"
 
@@ -377,4 +378,77 @@ func TestHeadOfLine(t *testing.T) {
 	}
 	<-lost // the mute connection, closed on overflow
 	stop(t, rt)
+}
+
+// TestSilentSocketsDoNotLockOut (issue #15 item 3c): sockets that connect
+// and never send a byte take unauthenticated slots only up to the caps:
+// beyond MaxUnauthenticatedPerAddr from their address they are closed at
+// once, and a client from another address is still served. The caps are
+// shared by every shard (one Gate per runtime).
+func TestSilentSocketsDoNotLockOut(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Shards = 2
+	cfg.Bus.MaxUnauthenticated, cfg.Bus.MaxUnauthenticatedPerAddr = 8, 4
+	rt, err := New(cfg, Handlers{OnRequest: echoOnOwner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := serveTCP(t, rt)
+	const silent = 12
+	closed := make(chan int, silent)
+	for i := range silent {
+		c := dialFrom(t, "127.0.0.1", addr)
+		go func() {
+			var one [1]byte
+			c.Read(one[:]) // returns when the server closes the socket
+			closed <- i
+		}()
+	}
+	for range silent - cfg.Bus.MaxUnauthenticatedPerAddr {
+		<-closed
+	}
+	unauth := func() int { return rt.Shard(0).Bus().Unauthenticated() }
+	if n := unauth(); n != cfg.Bus.MaxUnauthenticatedPerAddr {
+		t.Fatalf("%d unauthenticated slots held, want %d", n, cfg.Bus.MaxUnauthenticatedPerAddr)
+	}
+	nc := dialFrom(t, "127.0.0.2", addr)
+	c := &rawClient{nc: nc, fr: transport.NewFrameReader(nc, 0)}
+	c.roundTrip(t, 7)
+	stop(t, rt)
+	for range cfg.Bus.MaxUnauthenticatedPerAddr {
+		<-closed
+	}
+}
+
+// dialFrom opens a TCP connection to addr from local IP from.
+func dialFrom(t *testing.T, from, addr string) *net.TCPConn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c.(*net.TCPConn)
+}
+
+// rawClient is a client on a plain net.Conn.
+type rawClient struct {
+	nc net.Conn
+	fr *transport.FrameReader
+}
+
+func (c *rawClient) roundTrip(t *testing.T, seq uint64) {
+	t.Helper()
+	if _, err := c.nc.Write(transporttest.Frame(wire.CommandRequest, 32, seq)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.fr.ReadFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	if transporttest.Seq(f.Bytes()) != seq {
+		t.Fatalf("reply seq %d, want %d", transporttest.Seq(f.Bytes()), seq)
+	}
 }
