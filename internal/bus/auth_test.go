@@ -171,18 +171,6 @@ func TestStalledFrameClosed(t *testing.T) {
 	shutdown(t, b)
 }
 
-// dialFrom opens a TCP connection to addr from local IP from (any port).
-func dialFrom(t *testing.T, from, addr string) *net.TCPConn {
-	t.Helper()
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
-	c, err := d.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c.(*net.TCPConn)
-}
-
 // TestGateCaps (issue #15 item 3c): unauthenticated connections are capped
 // per remote address and in total. Past a cap AcceptClient refuses and
 // closes the connection, with the refusal logged; Authenticated and a
@@ -200,7 +188,7 @@ func TestGateCaps(t *testing.T) {
 	conns := map[wire.ClientID]*net.TCPConn{}
 	connect := func(from string) (wire.ClientID, error) {
 		t.Helper()
-		c := dialFrom(t, from, l.Addr().String())
+		c := transporttest.DialFrom(t, from, l.Addr().String())
 		p, err := l.Accept()
 		if err != nil {
 			t.Fatal(err)

@@ -397,7 +397,7 @@ func TestSilentSocketsDoNotLockOut(t *testing.T) {
 	const silent = 12
 	closed := make(chan int, silent)
 	for i := range silent {
-		c := dialFrom(t, "127.0.0.1", addr)
+		c := transporttest.DialFrom(t, "127.0.0.1", addr)
 		go func() {
 			var one [1]byte
 			c.Read(one[:]) // returns when the server closes the socket
@@ -411,25 +411,13 @@ func TestSilentSocketsDoNotLockOut(t *testing.T) {
 	if n := unauth(); n != cfg.Bus.MaxUnauthenticatedPerAddr {
 		t.Fatalf("%d unauthenticated slots held, want %d", n, cfg.Bus.MaxUnauthenticatedPerAddr)
 	}
-	nc := dialFrom(t, "127.0.0.2", addr)
+	nc := transporttest.DialFrom(t, "127.0.0.2", addr)
 	c := &rawClient{nc: nc, fr: transport.NewFrameReader(nc, 0)}
 	c.roundTrip(t, 7)
 	stop(t, rt)
 	for range cfg.Bus.MaxUnauthenticatedPerAddr {
 		<-closed
 	}
-}
-
-// dialFrom opens a TCP connection to addr from local IP from.
-func dialFrom(t *testing.T, from, addr string) *net.TCPConn {
-	t.Helper()
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
-	c, err := d.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c.(*net.TCPConn)
 }
 
 // rawClient is a client on a plain net.Conn.

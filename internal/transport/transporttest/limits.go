@@ -3,6 +3,7 @@ package transporttest
 import (
 	"bytes"
 	"errors"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -117,4 +118,18 @@ func testIdleNotTimedOut(t *testing.T, mk MakePair) {
 	case err := <-errs:
 		t.Fatalf("idle connection failed: %v", err)
 	}
+}
+
+// DialFrom opens a TCP connection to addr from local IP from (any port;
+// on Linux every 127.0.0.0/8 address is local), closed at the end of the
+// test. Tests of per-address limits use it to appear as several hosts.
+func DialFrom(t testing.TB, from, addr string) *net.TCPConn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c.(*net.TCPConn)
 }
