@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -11,7 +12,9 @@ import (
 
 	"github.com/shoal-io/shoal/internal/transport"
 	"github.com/shoal-io/shoal/internal/transport/memconn"
+	"github.com/shoal-io/shoal/internal/transport/quicconn"
 	"github.com/shoal-io/shoal/internal/transport/tcp"
+	"github.com/shoal-io/shoal/internal/transport/tlsconn"
 	"github.com/shoal-io/shoal/internal/transport/transporttest"
 	"github.com/shoal-io/shoal/internal/transport/ws"
 	"github.com/shoal-io/shoal/internal/wire"
@@ -21,7 +24,38 @@ import (
 // through AcceptClient as client id (handshake on the bus).
 type dialer func(t *testing.T, b *Bus, id wire.ClientID) transport.Conn
 
-var dialers = map[string]dialer{"tcp": viaTCP, "ws": viaWS}
+var dialers = map[string]dialer{"tcp": viaTCP, "ws": viaWS, "quic": viaQUIC}
+
+var testCert = func() tls.Certificate {
+	c, err := tlsconn.SelfSigned()
+	if err != nil {
+		panic(err)
+	}
+	return c
+}()
+
+func viaQUIC(t *testing.T, b *Bus, id wire.ClientID) transport.Conn {
+	t.Helper()
+	ctx := context.Background()
+	l, err := quicconn.Listen(ctx, "127.0.0.1:0", quicconn.Config{TLS: tlsconn.NewServerConfig(testCert)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	client, err := quicconn.Dial(ctx, l.Addr().String(), tlsconn.ClientConfig(testCert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	p, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.AcceptClient(id, p); err != nil {
+		t.Fatal(err)
+	}
+	return client
+}
 
 func viaTCP(t *testing.T, b *Bus, id wire.ClientID) transport.Conn {
 	t.Helper()
@@ -65,7 +99,7 @@ func viaWS(t *testing.T, b *Bus, id wire.ClientID) transport.Conn {
 }
 
 // TestPipelinedRepliesNotLost (issue #15 item 6, S11): 5,000 requests
-// pipelined over TCP and over WS, each answered with a 4 KiB reply, to a
+// pipelined over TCP, WS and QUIC, each answered with a 4 KiB reply, to a
 // client that reads nothing until the bus has stopped reading from it
 // (its replies fill the sockets, so the writer blocks). Every send
 // succeeds and every reply arrives, in order: the bus stops reading
