@@ -238,3 +238,35 @@ func TestHeadOfLine(t *testing.T) {
 		t.Fatalf("outcome %+v after %d queued sends", out, sent)
 	}
 }
+
+// TestCloseClientStopsRequests (issue #15 item 12): once the session layer
+// has called CloseClient, no further request of that connection reaches
+// it, so it has no reason to log the close again for each request already
+// read.
+func TestCloseClientStopsRequests(t *testing.T) {
+	var b *Bus
+	var handled atomic.Int64
+	lost := make(chan wire.ClientID, 1)
+	b = New(0, DefaultConfig(), Hooks{
+		OnClientLost: func(id wire.ClientID) { lost <- id },
+		OnRequest: func(id wire.ClientID, f *wire.Frame) {
+			f.Release()
+			if handled.Add(1) == 1 {
+				b.CloseClient(id)
+			}
+		}})
+	client, server := tcpPair(t)
+	if err := b.InstallClient(client1, server); err != nil {
+		t.Fatal(err)
+	}
+	var batch [][]byte
+	for i := range uint64(50) {
+		batch = append(batch, transporttest.Frame(wire.CommandRequest, 16, i))
+	}
+	send(t, client, batch...)
+	<-lost
+	if n := handled.Load(); n != 1 {
+		t.Fatalf("%d requests reached the hook, want 1 (the one that closed)", n)
+	}
+	shutdown(t, b)
+}
