@@ -20,7 +20,11 @@ import (
 type Hooks struct {
 	// OnRequest receives each Request frame from a client connection, on
 	// that connection's reader goroutine. It may block only to apply flow
-	// control to that one connection.
+	// control to that one connection. Each request must be answered with
+	// a Reply or an Eviction sent to id (S11), or the connection closed:
+	// the answer, once written, returns the credit the request took, and
+	// a connection with Config.MaxInFlight unanswered requests is not read
+	// (credit.go).
 	OnRequest func(id wire.ClientID, f *wire.Frame)
 	// OnReplicaMessage receives each verified replica-plane frame, on that
 	// connection's reader goroutine.

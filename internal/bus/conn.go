@@ -244,6 +244,11 @@ func (c *conn) dispatchClient(f *wire.Frame) error {
 		f.Release()
 		return nil
 	}
+	h := c.b.hooks.OnRequest
+	if h == nil {
+		f.Release() // nobody answers, so it takes no credit
+		return nil
+	}
 	if err := c.credits.take(c.stop); err != nil || c.stopping.Load() {
 		f.Release()
 		return errStopped
@@ -251,11 +256,7 @@ func (c *conn) dispatchClient(f *wire.Frame) error {
 	// The request checksum is the session layer's to check: a mismatch
 	// must be answered with status 4 (wire.md §1.10, S11), which only it
 	// can build.
-	if h := c.b.hooks.OnRequest; h != nil {
-		h(c.client, f)
-	} else {
-		f.Release()
-	}
+	h(c.client, f)
 	return nil
 }
 
