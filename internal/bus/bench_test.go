@@ -19,10 +19,17 @@ import (
 // are installed with AcceptClient, OnRequest turns each Request into a Reply
 // and sends it with SendToClient.
 func startBusEcho(b *testing.B) (addr string, stop func()) {
+	return startBusEchoWith(b, func(*Bus) {})
+}
+
+// startBusEchoWith is startBusEcho with tweak applied to the bus before
+// any connection is installed.
+func startBusEchoWith(b *testing.B, tweak func(*Bus)) (addr string, stop func()) {
 	var bus *Bus
 	cfg := DefaultConfig()
 	cfg.LoginTimeout = time.Hour // the benchmark clients never log in
 	bus = New(0, cfg, Hooks{OnRequest: echo(&bus)})
+	tweak(bus)
 	l, err := tcp.Listen(context.Background(), "127.0.0.1:0", tcp.DefaultConfig())
 	if err != nil {
 		b.Fatal(err)
@@ -159,5 +166,26 @@ func BenchmarkEchoVsRaw(b *testing.B) {
 		bus, stopBus := startBusEcho(b)
 		defer stopBus()
 		transporttest.ComparePipelined(b, raw, bus, 64)
+	})
+}
+
+// BenchmarkFrameDeadline prices the frame deadline (issue #15 item 3a):
+// the bus echo with Config.FrameTimeout (sut) against the same bus with no
+// frame deadline (base), interleaved in one run; sut/base is the ratio.
+func BenchmarkFrameDeadline(b *testing.B) {
+	noDeadline := func(bus *Bus) { bus.cfg.FrameTimeout = 0 }
+	b.Run("roundtrip", func(b *testing.B) {
+		base, stopBase := startBusEchoWith(b, noDeadline)
+		defer stopBase()
+		sut, stop := startBusEcho(b)
+		defer stop()
+		transporttest.CompareRoundTrip(b, base, sut)
+	})
+	b.Run("pipelined64", func(b *testing.B) {
+		base, stopBase := startBusEchoWith(b, noDeadline)
+		defer stopBase()
+		sut, stop := startBusEcho(b)
+		defer stop()
+		transporttest.ComparePipelined(b, base, sut, 64)
 	})
 }

@@ -51,7 +51,8 @@ type Config struct {
 	// replies. Default 30 s.
 	SlowConsumerTimeout time.Duration
 	// FrameTimeout bounds the time from a frame's first byte to its last
-	// on a client connection. Default 30 s.
+	// on a client connection: a frame is cut between FrameTimeout and
+	// twice it after it started (transport.ReadLimits). Default 30 s.
 	FrameTimeout time.Duration
 	// LoginTimeout closes a client connection not marked Authenticated
 	// this long after it was installed. Default 10 s.

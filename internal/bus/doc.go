@@ -22,8 +22,8 @@
 //     caps AcceptClient refuses it), its frames are capped at
 //     Config.MaxUnauthenticatedFrame, and it is closed if it is not
 //     authenticated within Config.LoginTimeout. Once a frame has started,
-//     the rest of it must arrive within Config.FrameTimeout (transport
-//     read limits).
+//     the rest of it must arrive within Config.FrameTimeout (at most twice
+//     it; transport read limits).
 //   - Credits (credit.go): a connection may have at most
 //     Config.MaxInFlight requests read and not yet answered; at the bound
 //     its reader stops reading. A reply therefore always finds room in

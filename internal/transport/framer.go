@@ -25,8 +25,8 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, readBufSize); retur
 //
 // It enforces ReadLimits (it implements Limiter): the frame limit is read
 // at each header, and once a frame has started, every read that waits for
-// more of it runs under the frame deadline. The wait for the first byte of
-// a frame has no deadline.
+// more of it runs under the frame deadline (FrameGuard). The wait for the
+// first byte of a frame has no deadline.
 //
 // A FrameReader is not safe for concurrent use, except SetReadLimits.
 type FrameReader struct {
@@ -111,6 +111,9 @@ func (fr *FrameReader) readHeader() error {
 		m, err := fr.r.Read(fr.hdr[n:])
 		n += m
 		if err != nil && n < wire.HeaderSize {
+			if n == 0 && fr.IdleExpired(err) {
+				continue // an earlier frame's deadline: idle waits are unbounded
+			}
 			if err == io.EOF && n > 0 {
 				err = io.ErrUnexpectedEOF
 			}

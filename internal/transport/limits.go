@@ -22,8 +22,12 @@ type ReadLimits struct {
 	// read. 0, or a value above the transport's configured maximum, means
 	// that maximum.
 	MaxFrame uint32
-	// FrameTimeout bounds the time from a frame's first byte to its last.
-	// The wait for a frame to start is not bounded. 0 means no bound.
+	// FrameTimeout bounds the time from a frame's first byte to its last:
+	// a frame still incomplete 2×FrameTimeout after it started fails
+	// ReadFrame with ErrFrameTimeout, and none is cut before FrameTimeout
+	// (see FrameGuard for why not exactly). QUIC applies it per request
+	// stream, exactly. The wait for a frame to start is not bounded. 0
+	// means no bound.
 	FrameTimeout time.Duration
 }
 
@@ -38,9 +42,18 @@ type Limiter interface {
 	SetReadLimits(l ReadLimits)
 }
 
-// FrameGuard holds a reader's ReadLimits and arms the frame deadline. An
+// FrameGuard holds a reader's ReadLimits and runs the frame deadline. An
 // implementation of Limiter embeds one: SetReadLimits is safe from any
-// goroutine; Limit, Arm and Finish belong to the reader.
+// goroutine; Limit, Arm, IdleExpired and Finish belong to the reader.
+//
+// The deadline costs no timer update per frame. Arm, called when a frame
+// starts, leaves the stream's read deadline alone while it is at least
+// FrameTimeout away, and otherwise sets it 2×FrameTimeout ahead; nothing
+// clears it when the frame ends. So a started frame is cut between
+// FrameTimeout and 2×FrameTimeout after it started, and a busy connection
+// updates its deadline about once per FrameTimeout. A reader waiting for a
+// frame's first byte may meet that leftover deadline: IdleExpired tells it
+// so, clears the deadline, and the reader waits again.
 type FrameGuard struct {
 	max     uint32        // the transport's configured maximum
 	limit   atomic.Uint32 // current maximum, <= max
@@ -49,7 +62,9 @@ type FrameGuard struct {
 	// setDeadline sets the read deadline of the stream under the reader;
 	// nil means the transport has none and FrameTimeout is not enforced.
 	setDeadline func(time.Time) error
-	armed       bool // a deadline is set for the current frame; reader-owned
+	// Reader-owned:
+	deadline time.Time // the read deadline set now (zero: none)
+	started  bool      // a byte of the current frame has arrived
 }
 
 // NewFrameGuard returns a guard for frames of at most max bytes (0 means
@@ -87,29 +102,53 @@ func (g *FrameGuard) Limit() uint32 { return g.limit.Load() }
 // Timeout returns the current FrameTimeout (0: none).
 func (g *FrameGuard) Timeout() time.Duration { return time.Duration(g.timeout.Load()) }
 
-// Arm starts the current frame's deadline, once per frame: the reader calls
-// it before any read that waits for more of a frame that has started.
+// Arm marks the current frame as started: the reader calls it before any
+// read that waits for more of a frame, and transports under the reader
+// (tlsconn.BatchConn) when bytes reach the socket. From the second call
+// per frame on it costs a branch.
 func (g *FrameGuard) Arm() {
-	if g.armed || g.setDeadline == nil {
+	if g.started {
 		return
 	}
-	d := g.timeout.Load()
+	g.started = true
+	if g.setDeadline == nil {
+		return
+	}
+	d := time.Duration(g.timeout.Load())
 	if d <= 0 {
+		if !g.deadline.IsZero() {
+			g.clear()
+		}
 		return
 	}
-	g.armed = true
-	_ = g.setDeadline(time.Now().Add(time.Duration(d))) // a failure surfaces on the read
+	if now := time.Now(); g.deadline.IsZero() || g.deadline.Sub(now) < d {
+		g.deadline = now.Add(2 * d)
+		_ = g.setDeadline(g.deadline) // a failure surfaces on the read
+	}
 }
 
-// Finish ends the current frame: it clears an armed deadline and turns the
-// deadline's error into ErrFrameTimeout.
-func (g *FrameGuard) Finish(err error) error {
-	if !g.armed {
-		return err
+// IdleExpired reports whether err, from a read that waited for the first
+// byte of a frame, is only the deadline left over from an earlier frame.
+// If so it clears the deadline and the reader should read again.
+func (g *FrameGuard) IdleExpired(err error) bool {
+	if g.started || g.deadline.IsZero() || !errors.Is(err, os.ErrDeadlineExceeded) {
+		return false
 	}
-	g.armed = false
+	g.clear()
+	return true
+}
+
+func (g *FrameGuard) clear() {
+	g.deadline = time.Time{}
 	_ = g.setDeadline(time.Time{})
-	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+}
+
+// Finish ends the current frame and turns a deadline error met inside it
+// into ErrFrameTimeout. The deadline stays set (see FrameGuard).
+func (g *FrameGuard) Finish(err error) error {
+	started := g.started
+	g.started = false
+	if started && err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		err = fmt.Errorf("%w (%s): %w", ErrFrameTimeout, g.Timeout(), err)
 	}
 	return err

@@ -85,8 +85,9 @@ func testStalledFrame(t *testing.T, mk MakePair) {
 }
 
 // testIdleNotTimedOut: the wait for a frame to start is not bounded by the
-// frame deadline. The test idles for several deadlines (that wait is the
-// condition under test, not a synchronisation), then sends a frame.
+// frame deadline, even once the deadline left by an earlier frame has
+// passed. The test idles for several deadlines (that wait is the condition
+// under test, not a synchronisation), then sends a frame.
 func testIdleNotTimedOut(t *testing.T, mk MakePair) {
 	p := pair(t, mk, 0)
 	if p.Partial == nil {
@@ -94,6 +95,13 @@ func testIdleNotTimedOut(t *testing.T, mk MakePair) {
 	}
 	const timeout = 50 * time.Millisecond
 	limiter(t, p.Server).SetReadLimits(transport.ReadLimits{FrameTimeout: timeout})
+	first := Frame(wire.CommandRequest, 3000, 4) // read in more than one piece
+	if err := p.Client.SendBatch([][]byte{first}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readOne(t, p.Server); !bytes.Equal(got, first) {
+		t.Fatal("first frame differs")
+	}
 	got := make(chan []byte, 1)
 	errs := make(chan error, 1)
 	go func() {
@@ -105,8 +113,8 @@ func testIdleNotTimedOut(t *testing.T, mk MakePair) {
 		got <- bytes.Clone(f.Bytes())
 		f.Release()
 	}()
-	<-time.After(4 * timeout)
-	f := Frame(wire.CommandRequest, 100, 4)
+	<-time.After(6 * timeout)
+	f := Frame(wire.CommandRequest, 100, 5)
 	if err := p.Client.SendBatch([][]byte{f}); err != nil {
 		t.Fatal(err)
 	}

@@ -357,7 +357,7 @@ func (c *Conn) fill(n int) error {
 				c.rs, c.re = 0, copy(*c.rbuf, c.small[:m])
 				continue
 			}
-			if err != nil {
+			if err != nil && !(c.idle && c.guard.IdleExpired(err)) {
 				return err
 			}
 			continue
@@ -370,6 +370,9 @@ func (c *Conn) fill(n int) error {
 		m, err := c.nc.Read(b[c.re:])
 		c.re += m
 		if err != nil && c.re-c.rs < n {
+			if c.re == c.rs && c.idle && c.guard.IdleExpired(err) {
+				continue
+			}
 			if err == io.EOF && c.re > c.rs {
 				err = io.ErrUnexpectedEOF
 			}
