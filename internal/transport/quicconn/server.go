@@ -256,6 +256,8 @@ type serverConn struct {
 	acceptErr error // set when acceptLoop ends
 	// +checklocks:mu
 	closed bool
+	// +checklocks:mu
+	accepting bool // acceptLoop has started
 
 	pmu sync.Mutex // guards the following field
 	// +checklocks:pmu
@@ -276,7 +278,6 @@ func newServerConn(qc *quic.Conn, max uint32, release func()) *serverConn {
 	c := &serverConn{qc: qc, release: release, done: make(chan struct{})}
 	c.guard.Init(max, nil)
 	c.cond.L = &c.mu
-	c.wg.Go(c.acceptLoop)
 	return c
 }
 
@@ -308,10 +309,16 @@ func (c *serverConn) acceptLoop() {
 }
 
 // next takes the oldest accepted stream, waiting for one if none is
-// queued.
+// queued. The first call starts acceptLoop: streams are accepted only once
+// the Conn's owner reads, so read limits set before the first ReadFrame
+// (the bus's pre-login frame cap) apply to every stream.
 func (c *serverConn) next() (*slot, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.accepting && !c.closed {
+		c.accepting = true
+		c.wg.Go(c.acceptLoop)
+	}
 	for len(c.queue) == 0 && c.acceptErr == nil && !c.closed {
 		c.cond.Wait()
 	}
