@@ -2,10 +2,13 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/shoal-io/shoal/internal/transport"
 	"github.com/shoal-io/shoal/internal/wire"
@@ -17,7 +20,11 @@ import (
 type Hooks struct {
 	// OnRequest receives each Request frame from a client connection, on
 	// that connection's reader goroutine. It may block only to apply flow
-	// control to that one connection.
+	// control to that one connection. Each request must be answered with
+	// a Reply or an Eviction sent to id (S11), or the connection closed:
+	// the answer, once written, returns the credit the request took, and
+	// a connection with Config.MaxInFlight unanswered requests is not read
+	// (credit.go).
 	OnRequest func(id wire.ClientID, f *wire.Frame)
 	// OnReplicaMessage receives each verified replica-plane frame, on that
 	// connection's reader goroutine.
@@ -39,14 +46,22 @@ type Hooks struct {
 	ForwardReplica func(owner wire.ShardID, r wire.ReplicaID, f *wire.Frame) error
 	// Logger receives connection events; nil discards them.
 	Logger *slog.Logger
+	// Gate admits unauthenticated client connections. Share one among the
+	// buses of a runtime so its caps are process-wide; nil gives the bus a
+	// gate of its own, built from its Config.
+	Gate *Gate
 }
 
 // Bus is one shard's message bus. It is safe for concurrent use.
 type Bus struct {
 	shard wire.ShardID
-	cfg   Config
+	cfg   Config // with the connection limits' defaults filled in
 	hooks Hooks
 	log   *slog.Logger
+	gate  *Gate
+
+	watchOnce    sync.Once // starts the watchdog (auth.go)
+	onCreditWait func()    // tests only: a reader starts waiting for a credit
 
 	ctx    context.Context // background work; cancelled by Shutdown (S9 step 2)
 	cancel context.CancelFunc
@@ -78,9 +93,14 @@ func New(shard wire.ShardID, cfg Config, hooks Hooks) *Bus {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
+	cfg = cfg.withDefaults()
 	log := hooks.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	gate := hooks.Gate
+	if gate == nil {
+		gate = NewGate(cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Bus{
@@ -88,6 +108,7 @@ func New(shard wire.ShardID, cfg Config, hooks Hooks) *Bus {
 		cfg:     cfg,
 		hooks:   hooks,
 		log:     log.With("shard", int(shard)),
+		gate:    gate,
 		ctx:     ctx,
 		cancel:  cancel,
 		clients: make(map[wire.ClientID]*conn),
@@ -98,7 +119,8 @@ func New(shard wire.ShardID, cfg Config, hooks Hooks) *Bus {
 // Shard returns the bus's shard.
 func (b *Bus) Shard() wire.ShardID { return b.shard }
 
-// Config returns the bus's configuration.
+// Config returns the bus's configuration, zero connection limits replaced
+// by their defaults.
 func (b *Bus) Config() Config { return b.cfg }
 
 // ShuttingDown reports whether Shutdown has begun.
@@ -134,7 +156,10 @@ func (b *Bus) HasReplica(r wire.ReplicaID) bool {
 
 // SendToClient queues f for client id, or forwards it to the owning shard
 // when id names another shard. It never blocks (S1): on nil the bus owns f;
-// on error the caller still does.
+// on error the caller still does. A reply to a request always finds room
+// (credit.go); a frame that finds the queue full anyway fails with
+// ErrBackpressure and the connection is closed with ErrReplyQueueFull as
+// its logged cause, so no frame is dropped silently (S11).
 func (b *Bus) SendToClient(id wire.ClientID, f *wire.Frame) error {
 	if b.closing.Load() {
 		return ErrShuttingDown
@@ -151,7 +176,11 @@ func (b *Bus) SendToClient(id wire.ClientID, f *wire.Frame) error {
 	if c == nil {
 		return ErrNotConnected
 	}
-	return c.enqueue(f)
+	if err := c.enqueue(f); err != nil {
+		b.kill(c, fmt.Errorf("%w: %d frames queued and one more to send", ErrReplyQueueFull, cap(c.q)))
+		return err
+	}
+	return nil
 }
 
 // SendToReplica queues f for replica r if its connection lives on this bus,
@@ -207,12 +236,30 @@ func (b *Bus) Go(fn func(ctx context.Context)) error {
 	return nil
 }
 
-// AcceptClient runs p's handshake on this (the owning) shard under
-// Config.HandshakeTimeout as background work, then installs the connection
-// as client id (S6). If the task cannot start, p is closed and the error
-// returned.
+// AcceptClient admits p through the Gate, runs its handshake on this (the
+// owning) shard under Config.HandshakeTimeout as background work, then
+// installs the connection as client id (S6). Beyond the Gate's caps p is
+// closed and the refusal logged (at most once a second, with a count) and
+// ErrTooManyUnauthenticated returned. If the task cannot start, p is
+// closed and the error returned.
 func (b *Bus) AcceptClient(id wire.ClientID, p transport.Pending) error {
-	return b.accept(p, func(c transport.Conn) error { return b.InstallClient(id, c) }, nil)
+	tk, err := b.gate.admit(p.RemoteAddr())
+	if err != nil {
+		p.Close()
+		if n, ok := b.gate.report(time.Now()); ok {
+			b.log.Info("client connection refused", "kind", p.Kind(), "remote", p.RemoteAddr(), "cause", err, "refused_since_last_report", n)
+		}
+		return err
+	}
+	err = b.accept(p, func(c transport.Conn) error { return b.installClient(id, c, tk) }, func(err error) {
+		if err != nil {
+			tk.release()
+		}
+	})
+	if err != nil {
+		tk.release()
+	}
+	return err
 }
 
 // AcceptReplica is AcceptClient for replica r. done, if not nil, is called
@@ -229,7 +276,7 @@ func (b *Bus) accept(p transport.Pending, install func(transport.Conn) error, do
 		defer cancel()
 		c, err := p.Handshake(hctx)
 		if err != nil {
-			b.log.Warn("handshake failed", "kind", p.Kind(), "remote", p.RemoteAddr(), "err", err)
+			b.log.Info("handshake failed", "kind", p.Kind(), "remote", p.RemoteAddr(), "err", err)
 		} else if err = install(c); err != nil {
 			b.log.Warn("install failed", "kind", p.Kind(), "remote", p.RemoteAddr(), "err", err)
 		}
@@ -246,15 +293,37 @@ func (b *Bus) accept(p transport.Pending, install func(transport.Conn) error, do
 // InstallClient registers an established connection as client id and starts
 // its reader and writer. A duplicate id loses (S4): the new connection is
 // closed before any goroutine starts, so it never calls a hook and never
-// disturbs the winner.
+// disturbs the winner. The connection is admitted through the Gate as in
+// AcceptClient and starts unauthenticated (see Authenticated).
 func (b *Bus) InstallClient(id wire.ClientID, tc transport.Conn) error {
+	tk, err := b.gate.admit(tc.RemoteAddr())
+	if err != nil {
+		tc.Close()
+		return err
+	}
+	return b.installClient(id, tc, tk)
+}
+
+// installClient installs tc as client id holding gate slot tk, which it
+// releases on failure. Until Authenticated, frames are capped at
+// MaxUnauthenticatedFrame and the login deadline runs.
+func (b *Bus) installClient(id wire.ClientID, tc transport.Conn, tk *ticket) error {
 	if id.Shard() != b.shard {
 		tc.Close()
+		tk.release()
 		return fmt.Errorf("%w: %v on shard %d", ErrWrongShard, id, b.shard)
 	}
 	c := b.newConn(tc, planeClient)
 	c.client = id
-	return b.install(c, func() bool { return b.clients[id] != nil }, func() { b.clients[id] = c })
+	c.ticket.Store(tk)
+	c.loginAt.Store(mono())
+	b.setLimits(c) // before the reader starts
+	if err := b.install(c, func() bool { return b.clients[id] != nil }, func() { b.clients[id] = c }); err != nil {
+		tk.release()
+		return err
+	}
+	b.startWatch()
+	return nil
 }
 
 // InstallReplica registers an established connection to replica r. A
@@ -332,7 +401,8 @@ func (b *Bus) teardown(c *conn, cause error) {
 	c.tc.Close()
 	switch c.plane {
 	case planeClient:
-		b.log.Debug("client connection closed", "client", c.client, "cause", cause)
+		c.ticket.Swap(nil).release()
+		b.logClosed(c, cause)
 		if removed && !b.closing.Load() && b.hooks.OnClientLost != nil {
 			b.hooks.OnClientLost(c.client)
 		}
@@ -342,4 +412,17 @@ func (b *Bus) teardown(c *conn, cause error) {
 			b.hooks.OnConnectionLost(c.replica)
 		}
 	}
+}
+
+// logClosed logs why a client connection closed: once per connection,
+// with its remote address, at Info for a violation or a limit and at
+// Debug for an ordinary end (the peer hung up, or the server closed it
+// and logged why itself).
+func (b *Bus) logClosed(c *conn, cause error) {
+	level := slog.LevelInfo
+	if errors.Is(cause, io.EOF) || errors.Is(cause, errClosedByServer) {
+		level = slog.LevelDebug
+	}
+	b.log.Log(context.Background(), level, "client connection closed",
+		"client", c.client, "kind", c.tc.Kind(), "remote", c.tc.RemoteAddr(), "cause", cause)
 }

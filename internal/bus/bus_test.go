@@ -1,12 +1,11 @@
 package bus
 
 import (
-	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"testing"
 
-	"github.com/shoal-io/shoal/internal/transport/tcp"
 	"github.com/shoal-io/shoal/internal/transport/transporttest"
 	"github.com/shoal-io/shoal/internal/wire"
 )
@@ -18,24 +17,7 @@ var client1 = wire.NewClientID(0, 1)
 func TestClientRoundTrip(t *testing.T) {
 	var b *Bus
 	b = New(0, DefaultConfig(), Hooks{OnRequest: echo(&b)})
-	ctx := context.Background()
-	l, err := tcp.Listen(ctx, "127.0.0.1:0", tcp.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	client, err := tcp.Dial(ctx, l.Addr().String(), tcp.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	p, err := l.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.AcceptClient(client1, p); err != nil {
-		t.Fatal(err)
-	}
+	client := viaTCP(t, b, client1)
 	req := transporttest.Frame(wire.CommandRequest, 64, 42)
 	send(t, client, req)
 	rep := read(t, client)
@@ -47,12 +29,17 @@ func TestClientRoundTrip(t *testing.T) {
 	}
 }
 
-// TestClientPlaneDropsOtherClientCommands: a Ping from a client is dropped
-// and the connection stays open; only Requests reach the hook.
-func TestClientPlaneDropsOtherClientCommands(t *testing.T) {
+// TestClientPlaneIgnoresOtherCommands (wire.md §1.3, §1.10): on the client
+// plane only Requests reach the hook; any other valid command (a Ping, a
+// Reply, and replica commands such as 9, Commit, and 6, Prepare) is
+// ignored and the connection stays open. Each ignored command is logged
+// once per connection, at Info, with the remote address (issue #15 items
+// 12 and 13).
+func TestClientPlaneIgnoresOtherCommands(t *testing.T) {
 	var b *Bus
 	seen := make(chan wire.Command, 4)
-	b = New(0, DefaultConfig(), Hooks{OnRequest: func(id wire.ClientID, f *wire.Frame) {
+	logs := newLogRecorder()
+	b = New(0, DefaultConfig(), Hooks{Logger: logs.logger(), OnRequest: func(id wire.ClientID, f *wire.Frame) {
 		seen <- f.Command()
 		echo(&b)(id, f)
 	}})
@@ -60,7 +47,13 @@ func TestClientPlaneDropsOtherClientCommands(t *testing.T) {
 	if err := b.InstallClient(client1, server); err != nil {
 		t.Fatal(err)
 	}
-	send(t, client, transporttest.Frame(wire.CommandPing, 0, 0), transporttest.Frame(wire.CommandReply, 0, 0))
+	var junk [][]byte
+	for range 100 {
+		for _, cmd := range []wire.Command{wire.CommandPing, wire.CommandReply, wire.CommandCommit, wire.CommandPrepare} {
+			junk = append(junk, transporttest.Frame(cmd, 0, 0))
+		}
+	}
+	send(t, client, junk...)
 	send(t, client, transporttest.Frame(wire.CommandRequest, 16, 7))
 	if got := transporttest.Seq(read(t, client)); got != 7 {
 		t.Fatalf("reply seq %d", got)
@@ -74,35 +67,36 @@ func TestClientPlaneDropsOtherClientCommands(t *testing.T) {
 	if len(cmds) != 1 || cmds[0] != wire.CommandRequest {
 		t.Fatalf("hook saw %v, want [Request]", cmds)
 	}
+	lines := logs.matching("client sent a command that is not a request; ignored (wire.md §1.10), and so are its repeats", nil, server.RemoteAddr())
+	if len(lines) != 4 {
+		t.Fatalf("%d lines for 4 ignored commands sent 100 times each: %+v", len(lines), lines)
+	}
+	for _, l := range lines {
+		if l.level != slog.LevelInfo {
+			t.Fatalf("logged at %v, want INFO", l.level)
+		}
+	}
 }
 
-// TestPlanesAreSeparate (S7): a replica command on the client plane, or a
-// client request on the replica plane, closes the connection without
-// reaching a hook.
+// TestPlanesAreSeparate (S7): a client request on the replica plane closes
+// the connection without reaching a hook. (The client plane ignores
+// replica commands: TestClientPlaneIgnoresOtherCommands.)
 func TestPlanesAreSeparate(t *testing.T) {
 	called := make(chan struct{}, 2)
 	b := New(0, DefaultConfig(), Hooks{
-		OnRequest:        func(wire.ClientID, *wire.Frame) { called <- struct{}{} },
 		OnReplicaMessage: func(wire.ReplicaID, *wire.Frame) { called <- struct{}{} },
 	})
-	c1, s1 := tcpPair(t)
-	if err := b.InstallClient(client1, s1); err != nil {
-		t.Fatal(err)
-	}
 	c2, s2 := tcpPair(t)
 	if err := b.InstallReplica(1, s2); err != nil {
 		t.Fatal(err)
 	}
-	send(t, c1, transporttest.Frame(wire.CommandPrepare, 0, 0))
 	send(t, c2, transporttest.Frame(wire.CommandRequest, 0, 0))
-	for _, c := range []*tcp.Conn{c1, c2} {
-		if _, err := c.ReadFrame(); !errors.Is(err, io.EOF) {
-			t.Fatalf("got %v, want io.EOF (connection closed)", err)
-		}
+	if _, err := c2.ReadFrame(); !errors.Is(err, io.EOF) {
+		t.Fatalf("got %v, want io.EOF (connection closed)", err)
 	}
 	// teardown removes the entry before it closes the socket.
-	if b.Clients() != 0 || b.Replicas() != 0 {
-		t.Fatalf("entries left: %d clients, %d replicas", b.Clients(), b.Replicas())
+	if b.Replicas() != 0 {
+		t.Fatalf("entries left: %d replicas", b.Replicas())
 	}
 	shutdown(t, b)
 	if len(called) != 0 {

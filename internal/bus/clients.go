@@ -27,7 +27,10 @@ func (b *Bus) ClientConn(id wire.ClientID) (transport.Kind, net.Addr, bool) {
 
 // CloseClient closes client id's connection after the frames already
 // queued to it are written (an Eviction sent just before reaches the
-// client), waiting at most Config.ClosePeerTimeout for them. It never
+// client), waiting at most Config.ClosePeerTimeout for them. From the call
+// on the reader hands no further request to OnRequest (one it is handing
+// over already still arrives), so a shard closing a flooding connection
+// hears from it no more (issue #15 item 12). It never
 // blocks the caller: the flush runs as background work. OnClientLost fires
 // as for any other close. It reports whether id was connected here.
 func (b *Bus) CloseClient(id wire.ClientID) bool {
@@ -37,8 +40,10 @@ func (b *Bus) CloseClient(id wire.ClientID) bool {
 	if c == nil {
 		return false
 	}
+	// The writer flushes what is queued, then exits; the reader hands
+	// nothing more to the shard.
+	c.signalStop()
 	err := b.Go(func(ctx context.Context) {
-		c.signalStop() // the writer flushes what is queued, then exits
 		t := time.NewTimer(b.cfg.ClosePeerTimeout)
 		defer t.Stop()
 		select {

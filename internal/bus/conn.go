@@ -17,8 +17,12 @@ const (
 	planeReplica
 )
 
-// errPlane closes a connection that carried the other plane's command (S7).
+// errPlane closes a replica connection that carried a client request (S7).
 var errPlane = errors.New("bus: command of the other plane")
+
+// errStopped ends a reader whose connection is being closed by someone
+// else (CloseClient, Shutdown, teardown), who logs the cause.
+var errStopped = errors.New("bus: connection stopping")
 
 // conn is one installed connection. Its fields are immutable after install
 // except where noted.
@@ -33,13 +37,24 @@ type conn struct {
 	q          chan *wire.Frame // bounded send queue; never closed
 	stop       chan struct{}    // closed: the writer flushes what is queued and exits
 	stopOnce   sync.Once
+	stopping   atomic.Bool // stop is closed: the reader dispatches nothing more
 	writerDone chan struct{}
 	readerDone chan struct{}
 	torn       atomic.Bool // teardown or drain has claimed the connection
+	killed     atomic.Bool // kill has scheduled the teardown
+
+	// Client plane only (credit.go, auth.go).
+	credits                        // requests read and not yet answered
+	authed  atomic.Bool            // Authenticated: no frame cap, no login deadline
+	ticket  atomic.Pointer[ticket] // the gate slot while unauthenticated
+	loginAt atomic.Int64           // monotonic ns when the login deadline started
+	wseq    atomic.Uint64          // bumped before and after each SendBatch: odd while writing
+	watch   watchState             // owned by the bus's watchdog
+	ignored uint32                 // commands already logged as ignored; owned by the reader
 }
 
 func (b *Bus) newConn(tc transport.Conn, p plane) *conn {
-	return &conn{
+	c := &conn{
 		b:          b,
 		tc:         tc,
 		plane:      p,
@@ -48,6 +63,10 @@ func (b *Bus) newConn(tc transport.Conn, p plane) *conn {
 		writerDone: make(chan struct{}),
 		readerDone: make(chan struct{}),
 	}
+	if p == planeClient {
+		c.credits.init(b.cfg.MaxInFlight, b.onCreditWait)
+	}
+	return c
 }
 
 // start launches the writer and reader; the caller has done b.wg.Add(2).
@@ -56,7 +75,12 @@ func (c *conn) start() {
 	go c.readLoop()
 }
 
-func (c *conn) signalStop() { c.stopOnce.Do(func() { close(c.stop) }) }
+func (c *conn) signalStop() {
+	c.stopOnce.Do(func() {
+		c.stopping.Store(true)
+		close(c.stop)
+	})
+}
 
 // enqueue never blocks (S1).
 func (c *conn) enqueue(f *wire.Frame) error {
@@ -107,6 +131,9 @@ func (c *conn) writeLoop() {
 	}
 }
 
+// writeBatch writes first and what else is queued, up to MaxBatch, in one
+// SendBatch. On a client connection each Reply and Eviction written
+// returns a credit to the reader (credit.go).
 func (c *conn) writeBatch(first *wire.Frame) error {
 	bt := batches.Get().(*batch)
 	bt.frames = append(bt.frames, first)
@@ -121,7 +148,17 @@ drain:
 			break drain
 		}
 	}
+	answers := 0
+	if c.plane == planeClient {
+		for _, f := range bt.frames {
+			if cmd := f.Command(); cmd == wire.CommandReply || cmd == wire.CommandEviction {
+				answers++
+			}
+		}
+	}
+	c.wseq.Add(1) // odd: inside SendBatch (the watchdog's slow-consumer check)
 	err := c.tc.SendBatch(bt.bufs)
+	c.wseq.Add(1)
 	for _, f := range bt.frames {
 		f.Release()
 	}
@@ -129,6 +166,9 @@ drain:
 	clear(bt.bufs)
 	bt.frames, bt.bufs = bt.frames[:0], bt.bufs[:0]
 	batches.Put(bt)
+	if err == nil && answers > 0 {
+		c.credits.put(int64(answers))
+	}
 	return err
 }
 
@@ -144,7 +184,9 @@ func (c *conn) readLoop() {
 			return
 		}
 		if err := c.dispatch(f); err != nil {
-			c.b.teardown(c, err)
+			if err != errStopped {
+				c.b.teardown(c, err)
+			}
 			return
 		}
 	}
@@ -154,32 +196,14 @@ func (c *conn) readLoop() {
 // make (S8), then hands f to the hook. A non-nil error closes the
 // connection.
 func (c *conn) dispatch(f *wire.Frame) error {
+	if c.plane == planeClient {
+		return c.dispatchClient(f)
+	}
 	if uint32(f.Len()) > c.b.cfg.MaxMessageSize {
 		f.Release()
 		return fmt.Errorf("%w: %d bytes", wire.ErrFrameTooLarge, f.Len())
 	}
 	cmd := f.Command()
-	if c.plane == planeClient {
-		switch {
-		case cmd == wire.CommandRequest:
-			// The request checksum is the session layer's to check: a
-			// mismatch must be answered with status 4 (wire.md §1.10, S11),
-			// which only it can build.
-			if h := c.b.hooks.OnRequest; h != nil {
-				h(c.client, f)
-			} else {
-				f.Release()
-			}
-		case replicaCommand(cmd):
-			f.Release()
-			return fmt.Errorf("%w: %v on the client plane", errPlane, cmd)
-		default:
-			// Pings, replies and evictions from a client: not for us.
-			c.b.log.Debug("unexpected command from client; dropped", "client", c.client, "command", cmd)
-			f.Release()
-		}
-		return nil
-	}
 	if cmd.ClientPlane() {
 		f.Release()
 		return fmt.Errorf("%w: %v on the replica plane", errPlane, cmd)
@@ -200,8 +224,49 @@ func (c *conn) dispatch(f *wire.Frame) error {
 	return nil
 }
 
-// replicaCommand reports whether cmd belongs to the replica plane only.
-// Reserved and the generic pings are neither plane's and are dropped.
-func replicaCommand(cmd wire.Command) bool {
-	return cmd > wire.CommandPongClient && !cmd.ClientPlane()
+// dispatchClient handles a frame from a client. Only Requests go on
+// (wire.md §1.3, §1.10: "On the client plane the bus forwards only
+// command == 5. Any other valid command is logged and ignored, and the
+// connection stays open"); that includes replica commands such as 9
+// (Commit), which wire.md, the protocol reference, rules over S7 here. The
+// first frame of each ignored command is logged, once per connection. A
+// Request takes a credit first (credit.go): with none left the reader
+// waits for the writer to answer an earlier one.
+func (c *conn) dispatchClient(f *wire.Frame) error {
+	if limit := c.frameLimit(); uint32(f.Len()) > limit {
+		// A transport without transport.Limiter cannot refuse it earlier.
+		f.Release()
+		return fmt.Errorf("%w: %d > %d bytes", wire.ErrFrameTooLarge, f.Len(), limit)
+	}
+	cmd := f.Command()
+	if cmd != wire.CommandRequest {
+		c.ignore(cmd)
+		f.Release()
+		return nil
+	}
+	h := c.b.hooks.OnRequest
+	if h == nil {
+		f.Release() // nobody answers, so it takes no credit
+		return nil
+	}
+	if err := c.credits.take(c.stop); err != nil || c.stopping.Load() {
+		f.Release()
+		return errStopped
+	}
+	// The request checksum is the session layer's to check: a mismatch
+	// must be answered with status 4 (wire.md §1.10, S11), which only it
+	// can build.
+	h(c.client, f)
+	return nil
+}
+
+// ignore logs the first frame of cmd the client sent, once per connection.
+func (c *conn) ignore(cmd wire.Command) {
+	bit := uint32(1) << (cmd & 31)
+	if c.ignored&bit != 0 {
+		return
+	}
+	c.ignored |= bit
+	c.b.log.Info("client sent a command that is not a request; ignored (wire.md §1.10), and so are its repeats",
+		"client", c.client, "kind", c.tc.Kind(), "remote", c.tc.RemoteAddr(), "command", cmd)
 }

@@ -14,14 +14,36 @@
 // dispatches to the Hooks. Shutdown runs the S9 order and reports how many
 // connections and background tasks drained cleanly.
 //
+// Client connections are guarded against misbehaving peers (issue #15;
+// every case is listed in BAD_INPUT.md):
+//
+//   - Until the session layer calls Authenticated, a connection holds a
+//     slot of the Gate (capped in total and per remote address; beyond the
+//     caps AcceptClient refuses it), its frames are capped at
+//     Config.MaxUnauthenticatedFrame, and it is closed if it is not
+//     authenticated within Config.LoginTimeout. Once a frame has started,
+//     the rest of it must arrive within Config.FrameTimeout (at most twice
+//     it; transport read limits).
+//   - Credits (credit.go): a connection may have at most
+//     Config.MaxInFlight requests read and not yet answered; at the bound
+//     its reader stops reading. A reply therefore always finds room in
+//     the queue; a frame that finds it full anyway closes the connection
+//     with a logged cause, never a silent drop (S11).
+//   - A watchdog closes a connection whose writer has been blocked in one
+//     write for Config.SlowConsumerTimeout (a client that does not read).
+//   - Frames other than Requests are ignored, as wire.md §1.10 requires.
+//   - Each close is logged once per connection with its cause and remote
+//     address, at Info unless it is an ordinary end.
+//
 // Goroutines: every goroutine (per-connection reader and writer, background
-// tasks started with Go, handshakes started by AcceptClient/AcceptReplica)
-// is tracked by the Bus's WaitGroup and waited for by Shutdown (or Wait,
-// when Shutdown had to force some).
+// tasks started with Go, handshakes started by AcceptClient/AcceptReplica,
+// the watchdog and the closes it schedules) is tracked by the Bus's
+// WaitGroup and waited for by Shutdown (or Wait, when Shutdown had to
+// force some).
 //
 // Locking: Bus.mu guards the registries and the task set. No hook is called
-// with it held, and no I/O happens under it. It is the only lock in the
-// package.
+// with it held, and no I/O happens under it. Gate.mu guards a gate's counts;
+// it is a leaf, never held together with Bus.mu.
 //
 // Cost model: a send is a map lookup under Bus.mu and a non-blocking
 // channel send, with no allocation. Handing a frame to a parked writer

@@ -22,4 +22,23 @@ var (
 	// ErrWrongShard means a client id was installed on a shard other than
 	// the one its top 16 bits name.
 	ErrWrongShard = errors.New("bus: client id belongs to another shard")
+
+	// ErrTooManyUnauthenticated means a client connection was refused: the
+	// unauthenticated connections, in total or from its address, are at
+	// their cap (Config.MaxUnauthenticated, MaxUnauthenticatedPerAddr).
+	ErrTooManyUnauthenticated = errors.New("bus: too many unauthenticated connections")
+)
+
+// Causes with which the bus closes a client connection (logged with the
+// remote address, S11).
+var (
+	// ErrLoginTimeout: not Authenticated within Config.LoginTimeout.
+	ErrLoginTimeout = errors.New("bus: not logged in before the login deadline")
+	// ErrSlowConsumer: the writer was blocked in one write for
+	// Config.SlowConsumerTimeout; the client does not read its replies.
+	ErrSlowConsumer = errors.New("bus: slow consumer")
+	// ErrReplyQueueFull: a frame for the client found its queue full. The
+	// send fails with ErrBackpressure and the connection is closed rather
+	// than the frame dropped silently (S11).
+	ErrReplyQueueFull = errors.New("bus: reply queue full")
 )

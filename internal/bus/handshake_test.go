@@ -6,6 +6,7 @@ import (
 	"net"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/shoal-io/shoal/internal/transport"
 	"github.com/shoal-io/shoal/internal/transport/memconn"
@@ -35,7 +36,9 @@ func (p *silentPending) RemoteAddr() net.Addr { return nil }
 // (testing/synctest) makes this deterministic.
 func TestHandshakeDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := New(0, DefaultConfig(), Hooks{})
+		cfg := DefaultConfig()
+		cfg.LoginTimeout = time.Minute // the second client outlives the silent handshake
+		b := New(0, cfg, Hooks{})
 		silent := &silentPending{err: make(chan error, 1), closed: make(chan struct{})}
 		if err := b.AcceptClient(wire.NewClientID(0, 1), silent); err != nil {
 			t.Fatal(err)

@@ -183,12 +183,13 @@ func TestShutdownDrainsConnectionsBeforeSlowBackground(t *testing.T) {
 	}
 }
 
-// TestHeadOfLine (S1): a client that never reads fills its socket and its
-// queue (sends to it fail with ErrBackpressure) while another client on the
-// same bus still gets its replies. At shutdown the stuck one is forced.
+// TestHeadOfLine (S1, S11): a client that never reads fills its socket and
+// its queue; sends to it never block, and the one that finds the queue full
+// fails with ErrBackpressure and closes the connection with
+// ErrReplyQueueFull logged, instead of dropping the frame silently. Another
+// client on the same bus still gets its replies.
 func TestHeadOfLine(t *testing.T) {
-	var b *Bus
-	b = New(0, DefaultConfig(), Hooks{OnRequest: echo(&b)})
+	b, logs, lost := echoBus(DefaultConfig())
 	mc, mute := tcpPair(t)
 	// Pin both socket buffers small so the mute connection's capacity is
 	// far below what the bus queues, whatever the kernel's autotuning.
@@ -220,20 +221,54 @@ func TestHeadOfLine(t *testing.T) {
 		}
 		sent++
 	}
+	if sent < DefaultConfig().PeerQueueCapacity {
+		t.Fatalf("only %d sends before backpressure", sent)
+	}
 	for i := range uint64(100) {
 		send(t, fc, transporttest.Frame(wire.CommandRequest, 32, i))
 		if got := transporttest.Seq(read(t, fc)); got != i {
 			t.Fatalf("fast client reply %d arrived as %d", i, got)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	out := b.Shutdown(ctx)
-	b.Wait()
-	// The mute client's writer cannot finish: forced. The fast one: clean.
-	if out.Clean != 1 || out.Forced != 1 {
+	if id := <-lost; id != muteID {
+		t.Fatalf("lost %v, want the mute client", id)
+	}
+	logs.expect(t, "client connection closed", ErrReplyQueueFull, mute.RemoteAddr())
+	if out := shutdown(t, b); out.Clean != 1 || out.Forced != 0 {
 		t.Fatalf("outcome %+v after %d queued sends", out, sent)
 	}
+}
+
+// TestCloseClientStopsRequests (issue #15 item 12): once the session layer
+// has called CloseClient, no further request of that connection reaches
+// it, so it has no reason to log the close again for each request already
+// read.
+func TestCloseClientStopsRequests(t *testing.T) {
+	var b *Bus
+	var handled atomic.Int64
+	lost := make(chan wire.ClientID, 1)
+	b = New(0, DefaultConfig(), Hooks{
+		OnClientLost: func(id wire.ClientID) { lost <- id },
+		OnRequest: func(id wire.ClientID, f *wire.Frame) {
+			f.Release()
+			if handled.Add(1) == 1 {
+				b.CloseClient(id)
+			}
+		}})
+	client, server := tcpPair(t)
+	if err := b.InstallClient(client1, server); err != nil {
+		t.Fatal(err)
+	}
+	var batch [][]byte
+	for i := range uint64(50) {
+		batch = append(batch, transporttest.Frame(wire.CommandRequest, 16, i))
+	}
+	send(t, client, batch...)
+	<-lost
+	if n := handled.Load(); n != 1 {
+		t.Fatalf("%d requests reached the hook, want 1 (the one that closed)", n)
+	}
+	shutdown(t, b)
 }
 
 // TestCloseReplica: closing a replica's connection tears it down before the

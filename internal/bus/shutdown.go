@@ -108,6 +108,7 @@ func drainConns(ctx context.Context, conns []*conn) DrainOutcome {
 // joined. It reports whether both finished before the deadline.
 func (c *conn) drain(ctx context.Context) bool {
 	c.torn.Store(true) // Shutdown owns the teardown now
+	c.ticket.Swap(nil).release()
 	c.signalStop()
 	clean := waitDone(ctx, c.writerDone)
 	c.tc.Close()

@@ -131,6 +131,15 @@ type MessageBus struct {
 	KeepaliveIdle     Duration `toml:"keepalive_idle"`
 	KeepaliveInterval Duration `toml:"keepalive_interval"`
 	KeepaliveRetries  int      `toml:"keepalive_retries"`
+
+	// Connection limits (issue #15); see config.toml for each.
+	MaxInFlight                  int      `toml:"max_in_flight"`
+	SlowConsumerTimeout          Duration `toml:"slow_consumer_timeout"`
+	FrameTimeout                 Duration `toml:"frame_timeout"`
+	LoginTimeout                 Duration `toml:"login_timeout"`
+	MaxUnauthenticated           int      `toml:"max_unauthenticated"`
+	MaxUnauthenticatedPerAddress int      `toml:"max_unauthenticated_per_address"`
+	MaxUnauthenticatedFrame      Size     `toml:"max_unauthenticated_message_size"`
 }
 
 // Cluster is the [cluster] section.
@@ -259,6 +268,9 @@ func (c *Config) Validate() error {
 		{"message_bus.handshake_grace", mb.HandshakeGrace},
 		{"message_bus.keepalive_idle", mb.KeepaliveIdle},
 		{"message_bus.keepalive_interval", mb.KeepaliveInterval},
+		{"message_bus.slow_consumer_timeout", mb.SlowConsumerTimeout},
+		{"message_bus.frame_timeout", mb.FrameTimeout},
+		{"message_bus.login_timeout", mb.LoginTimeout},
 	} {
 		if d.v <= 0 {
 			bad(d.key, "must be positive, got %v", d.v)
@@ -266,6 +278,21 @@ func (c *Config) Validate() error {
 	}
 	if mb.KeepaliveRetries < 1 {
 		bad("message_bus.keepalive_retries", "must be positive, got %d", mb.KeepaliveRetries)
+	}
+	for _, n := range []struct {
+		key string
+		v   int
+	}{
+		{"message_bus.max_in_flight", mb.MaxInFlight},
+		{"message_bus.max_unauthenticated", mb.MaxUnauthenticated},
+		{"message_bus.max_unauthenticated_per_address", mb.MaxUnauthenticatedPerAddress},
+	} {
+		if n.v < 1 {
+			bad(n.key, "must be positive, got %d", n.v)
+		}
+	}
+	if mb.MaxUnauthenticatedFrame < MinMessageSize {
+		bad("message_bus.max_unauthenticated_message_size", "must be at least %v, got %v", Size(MinMessageSize), mb.MaxUnauthenticatedFrame)
 	}
 	errs = append(errs, c.Cluster.validate()...)
 	return errors.Join(errs...)

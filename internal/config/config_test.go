@@ -48,6 +48,13 @@ func TestDefaults(t *testing.T) {
 		{"message_bus.keepalive_retries", c.MessageBus.KeepaliveRetries, 3},
 		{"message_bus.close_peer_timeout", c.MessageBus.ClosePeerTimeout.Std(), 2 * time.Second},
 		{"message_bus.handshake_grace", c.MessageBus.HandshakeGrace.Std(), 10 * time.Second},
+		{"message_bus.max_in_flight", c.MessageBus.MaxInFlight, 64},
+		{"message_bus.slow_consumer_timeout", c.MessageBus.SlowConsumerTimeout.Std(), 30 * time.Second},
+		{"message_bus.frame_timeout", c.MessageBus.FrameTimeout.Std(), 30 * time.Second},
+		{"message_bus.login_timeout", c.MessageBus.LoginTimeout.Std(), 10 * time.Second},
+		{"message_bus.max_unauthenticated", c.MessageBus.MaxUnauthenticated, 1000},
+		{"message_bus.max_unauthenticated_per_address", c.MessageBus.MaxUnauthenticatedPerAddress, 100},
+		{"message_bus.max_unauthenticated_message_size", c.MessageBus.MaxUnauthenticatedFrame, Size(64 << 10)},
 		{"cluster.enabled", c.Cluster.Enabled, false},
 		{"cluster.replica_id", c.Cluster.ReplicaID, 0},
 	}
@@ -296,6 +303,9 @@ func TestBadValuesNameTheKey(t *testing.T) {
 			nil, []string{"cluster.nodes[1].replica_id", "two nodes"}},
 		{"node ip", "[cluster]\nenabled = true\n[[cluster.nodes]]\nip = \"nowhere\"\n", nil, []string{"cluster.nodes[0].ip"}},
 		{"int overflow", "[message_bus]\npeer_queue_capacity = 99999999999999999999\n", nil, []string{"c.toml"}},
+		{"zero login timeout", "", []string{"IGGY_MESSAGE_BUS_LOGIN_TIMEOUT=0"}, []string{"message_bus.login_timeout", "positive"}},
+		{"zero in flight", "[message_bus]\nmax_in_flight = 0\n", nil, []string{"message_bus.max_in_flight", "positive"}},
+		{"tiny pre-login frame", "[message_bus]\nmax_unauthenticated_message_size = \"100 B\"\n", nil, []string{"message_bus.max_unauthenticated_message_size"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Chdir(t.TempDir())

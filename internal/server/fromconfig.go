@@ -66,6 +66,14 @@ func FromConfig(c *config.Config) (Options, error) {
 		KeepAliveCount:    mb.KeepaliveRetries,
 		ClosePeerTimeout:  mb.ClosePeerTimeout.Std(),
 		HandshakeTimeout:  mb.HandshakeGrace.Std(),
+
+		MaxInFlight:               mb.MaxInFlight,
+		SlowConsumerTimeout:       mb.SlowConsumerTimeout.Std(),
+		FrameTimeout:              mb.FrameTimeout.Std(),
+		LoginTimeout:              mb.LoginTimeout.Std(),
+		MaxUnauthenticated:        mb.MaxUnauthenticated,
+		MaxUnauthenticatedPerAddr: mb.MaxUnauthenticatedPerAddress,
+		MaxUnauthenticatedFrame:   uint32(mb.MaxUnauthenticatedFrame),
 	}
 	return o, o.Bus.Validate()
 }

@@ -65,6 +65,11 @@ func (srv *Server) login(s *shard.Shard, c *session, h *wire.RequestHeader, body
 			}
 			c.client, c.epoch, c.userID, c.watermark, c.lastReply = req.Client, r.Epoch, r.UserID, 0, nil
 			srv.dir.login(c.id, c.client, r.UserID)
+			// Before the reply: the client's next frame may be large, and
+			// must meet the lifted frame cap (issue 15).
+			if err := s.Bus().Authenticated(c.id); err != nil {
+				srv.log.Debug("login of a connection already gone", "client", c.id, "err", err)
+			}
 			srv.replyLogin(s, c, &req)
 		})
 	}
@@ -113,6 +118,10 @@ func (srv *Server) logout(s *shard.Shard, c *session, h *wire.RequestHeader) {
 				return
 			}
 			srv.unbind(c)
+			// Back to the pre-login frame cap and login deadline.
+			if err := s.Bus().LoggedOut(c.id); err != nil {
+				srv.log.Debug("logout of a connection already gone", "client", c.id, "err", err)
+			}
 			srv.reply(s, c, &req, wire.StatusOK, nil)
 		})
 	})

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"slices"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -90,7 +92,14 @@ func raiseFDLimit(b *testing.B, want uint64) {
 }
 
 func idleConnections(b *testing.B, n int) {
-	rt := newRuntime(b, 0, Handlers{OnRequest: echoOnOwner}) // GOMAXPROCS shards
+	cfg := DefaultConfig() // GOMAXPROCS shards
+	// The clients never log in and all come from 127.0.0.1.
+	cfg.Bus.MaxUnauthenticated, cfg.Bus.MaxUnauthenticatedPerAddr = n, n
+	cfg.Bus.LoginTimeout = time.Hour
+	rt, err := New(cfg, Handlers{OnRequest: echoOnOwner})
+	if err != nil {
+		b.Fatal(err)
+	}
 	defer func() {
 		rt.Shutdown(context.Background())
 		rt.Wait()
@@ -158,4 +167,59 @@ func readFull(c net.Conn, b []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// BenchmarkFairness (issue #15 item 5) measures one client's round trip on
+// a shard while another connection to the same shard floods requests and
+// never reads its replies. It reports the measured client's p50 and p99.
+// The flood is bounded by the flooder's credits (Config.MaxInFlight) and
+// by its socket buffers, so it cannot keep the shard busy.
+func BenchmarkFairness(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Shards = 1
+	cfg.Bus.LoginTimeout = time.Hour // neither client logs in
+	rt, err := New(cfg, Handlers{OnRequest: echoOnOwner})
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := serveTCP(b, rt)
+	flooder, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var burst []byte
+	for i := range uint64(64) {
+		burst = append(burst, transporttest.Frame(wire.CommandRequest, 32, i)...)
+	}
+	flooded := make(chan struct{})
+	var written atomic.Int64
+	go func() {
+		defer close(flooded)
+		for {
+			n, err := flooder.Write(burst)
+			written.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	}()
+	time.Sleep(500 * time.Millisecond) // let the flood start (timing is what is measured here)
+	c := dial(b, addr)
+	lat := make([]time.Duration, 0, 1<<16)
+	seq := uint64(0)
+	for b.Loop() {
+		t0 := time.Now()
+		roundTrip(b, c, seq)
+		lat = append(lat, time.Since(t0))
+		seq++
+	}
+	b.StopTimer()
+	flooder.Close()
+	<-flooded
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+	b.ReportMetric(float64(written.Load())/float64(len(burst)/64), "flood-requests")
+	rt.Shutdown(context.Background())
+	rt.Wait()
 }

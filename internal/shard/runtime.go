@@ -38,6 +38,7 @@ type Runtime struct {
 	shards   []*Shard
 	owners   OwnerTable
 	coord    coordinator
+	gate     *bus.Gate // shared by every shard's bus: the unauthenticated caps are process-wide
 
 	quit chan struct{}  // closed when the shard loops must drain and exit
 	wg   sync.WaitGroup // the shard loops
@@ -63,6 +64,7 @@ func New(cfg Config, h Handlers) (*Runtime, error) {
 		handlers: h,
 		log:      log,
 		quit:     make(chan struct{}),
+		gate:     bus.NewGate(cfg.Bus),
 		coord: coordinator{
 			n:                cfg.Shards,
 			skipZeroClients:  cfg.SkipShardZeroForClients,

@@ -194,7 +194,9 @@ func (s *Shard) handle(m msg) {
 	case kindTask:
 		m.task.Run(s)
 	case kindClientSetup:
-		if err := s.bus.AcceptClient(m.client, m.pending); err != nil {
+		// A refusal by the bus's Gate is logged there, rate-limited: a
+		// flood of connections must not flood the log.
+		if err := s.bus.AcceptClient(m.client, m.pending); err != nil && !errors.Is(err, bus.ErrTooManyUnauthenticated) {
 			s.log.Warn("client setup refused", "client", m.client, "err", err)
 		}
 	case kindReplicaSetup:
@@ -292,5 +294,6 @@ func (s *Shard) busHooks(log *slog.Logger) bus.Hooks {
 			return nil
 		},
 		Logger: log,
+		Gate:   rt.gate,
 	}
 }

@@ -3,9 +3,9 @@ package shard
 import (
 	"context"
 	"errors"
+	"net"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/shoal-io/shoal/internal/bus"
 	"github.com/shoal-io/shoal/internal/transport"
@@ -333,12 +333,14 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 }
 
-// TestHeadOfLine (S1): on one shard, a client that never reads gets its
-// queue filled by the shard goroutine (sends fail at once with
-// bus.ErrBackpressure, never block), while another client of the same shard
-// keeps getting replies. At shutdown the stuck connection is forced.
+// TestHeadOfLine (S1, S11): on one shard, a client that never reads gets
+// its queue filled by the shard goroutine: sends never block, and the one
+// that finds the queue full fails with bus.ErrBackpressure and closes that
+// connection (reported through OnClientLost) rather than dropping the
+// frame silently. Another client of the same shard keeps getting replies.
 func TestHeadOfLine(t *testing.T) {
 	flooded := make(chan int, 1)
+	lost := make(chan wire.ClientID, 2)
 	rt := newRuntime(t, 1, Handlers{OnRequest: func(s *Shard, id wire.ClientID, f *wire.Frame) {
 		if transporttest.Seq(f.Bytes()) != 999 {
 			echoOnOwner(s, id, f)
@@ -358,7 +360,7 @@ func TestHeadOfLine(t *testing.T) {
 			sent++
 		}
 		flooded <- sent
-	}})
+	}, OnClientLost: func(_ *Shard, id wire.ClientID) { lost <- id }})
 	addr := serveTCP(t, rt)
 	mute := dial(t, addr)
 	if err := mute.NetConn().SetReadBuffer(4096); err != nil {
@@ -374,11 +376,67 @@ func TestHeadOfLine(t *testing.T) {
 	for i := range uint64(50) {
 		roundTrip(t, fast, i)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	out := rt.Shutdown(ctx)
-	rt.Wait()
-	if out.Clean != 1 || out.Forced != 1 {
-		t.Fatalf("outcome %+v, want the fast client clean and the mute one forced", out)
+	<-lost // the mute connection, closed on overflow
+	stop(t, rt)
+}
+
+// TestSilentSocketsDoNotLockOut (issue #15 item 3c): sockets that connect
+// and never send a byte take unauthenticated slots only up to the caps:
+// beyond MaxUnauthenticatedPerAddr from their address they are closed at
+// once, and a client from another address is still served. The caps are
+// shared by every shard (one Gate per runtime).
+func TestSilentSocketsDoNotLockOut(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Shards = 2
+	cfg.Bus.MaxUnauthenticated, cfg.Bus.MaxUnauthenticatedPerAddr = 8, 4
+	rt, err := New(cfg, Handlers{OnRequest: echoOnOwner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := serveTCP(t, rt)
+	const silent = 12
+	closed := make(chan int, silent)
+	for i := range silent {
+		c := transporttest.DialFrom(t, "127.0.0.1", addr)
+		go func() {
+			var one [1]byte
+			c.Read(one[:]) // returns when the server closes the socket
+			closed <- i
+		}()
+	}
+	for range silent - cfg.Bus.MaxUnauthenticatedPerAddr {
+		<-closed
+	}
+	unauth := func() int { return rt.Shard(0).Bus().Unauthenticated() }
+	if n := unauth(); n != cfg.Bus.MaxUnauthenticatedPerAddr {
+		t.Fatalf("%d unauthenticated slots held, want %d", n, cfg.Bus.MaxUnauthenticatedPerAddr)
+	}
+	nc := transporttest.DialFrom(t, "127.0.0.2", addr)
+	c := &rawClient{nc: nc, fr: transport.NewFrameReader(nc, 0)}
+	c.roundTrip(t, 7)
+	stop(t, rt)
+	for range cfg.Bus.MaxUnauthenticatedPerAddr {
+		<-closed
+	}
+}
+
+// rawClient is a client on a plain net.Conn.
+type rawClient struct {
+	nc net.Conn
+	fr *transport.FrameReader
+}
+
+func (c *rawClient) roundTrip(t *testing.T, seq uint64) {
+	t.Helper()
+	if _, err := c.nc.Write(transporttest.Frame(wire.CommandRequest, 32, seq)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.fr.ReadFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	if transporttest.Seq(f.Bytes()) != seq {
+		t.Fatalf("reply seq %d, want %d", transporttest.Seq(f.Bytes()), seq)
 	}
 }

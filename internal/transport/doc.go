@@ -17,6 +17,12 @@
 //   - QUIC: Accept returns the quic connection as a Pending; the Conn serves
 //     one bidirectional stream per request.
 //
+// Read limits (limits.go): a Conn that implements Limiter lets its frame
+// limit change while it runs and bounds a started frame by a deadline
+// (ErrFrameTimeout); the wait for a frame to start is never bounded here.
+// The bus uses it to cap frames until a client has logged in. FrameGuard
+// is the shared implementation.
+//
 // Every implementation is checked by one conformance suite,
 // transporttest.Run.
 //

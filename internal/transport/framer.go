@@ -3,6 +3,7 @@ package transport
 import (
 	"io"
 	"sync"
+	"time"
 
 	"github.com/shoal-io/shoal/internal/wire"
 )
@@ -22,33 +23,51 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, readBufSize); retur
 // pool as soon as it is empty at a frame boundary. Bodies larger than half
 // the buffer are read directly into the frame.
 //
-// A FrameReader is not safe for concurrent use.
+// It enforces ReadLimits (it implements Limiter): the frame limit is read
+// at each header, and once a frame has started, every read that waits for
+// more of it runs under the frame deadline (FrameGuard). The wait for the
+// first byte of a frame has no deadline.
+//
+// A FrameReader is not safe for concurrent use, except SetReadLimits.
 type FrameReader struct {
-	r   io.Reader
-	max uint32
+	r io.Reader
+	FrameGuard
 
 	hdr        [wire.HeaderSize]byte
 	buf        *[]byte // borrowed look-ahead buffer, nil when idle
 	start, end int     // unread bytes are (*buf)[start:end]
 }
 
+var _ Limiter = (*FrameReader)(nil)
+
 // NewFrameReader returns a FrameReader of frames of at most max bytes (0
-// means wire.DefaultMaxMessageSize).
+// means wire.DefaultMaxMessageSize). FrameTimeout is not enforced unless
+// SetDeadlineFunc names the stream's deadline setter.
 func NewFrameReader(r io.Reader, max uint32) *FrameReader {
-	if max == 0 {
-		max = wire.DefaultMaxMessageSize
-	}
-	return &FrameReader{r: r, max: max}
+	fr := &FrameReader{r: r}
+	fr.Init(max, nil)
+	return fr
 }
+
+// SetDeadlineFunc sets the function that sets the read deadline of the
+// stream under the reader (net.Conn.SetReadDeadline). Call it before the
+// first ReadFrame.
+func (fr *FrameReader) SetDeadlineFunc(set func(time.Time) error) { fr.setDeadline = set }
 
 // ReadFrame reads and validates one frame (S8: the header's size and command
 // are checked before any body byte is read). It returns io.EOF at a clean
-// frame boundary and io.ErrUnexpectedEOF inside a frame.
+// frame boundary, io.ErrUnexpectedEOF inside a frame and ErrFrameTimeout
+// when a started frame missed its deadline.
 func (fr *FrameReader) ReadFrame() (*wire.Frame, error) {
+	f, err := fr.readFrame()
+	return f, fr.Finish(err)
+}
+
+func (fr *FrameReader) readFrame() (*wire.Frame, error) {
 	if err := fr.readHeader(); err != nil {
 		return nil, err
 	}
-	if err := wire.CheckHeader(fr.hdr[:], fr.max); err != nil {
+	if err := wire.CheckHeader(fr.hdr[:], fr.Limit()); err != nil {
 		fr.release()
 		return nil, err
 	}
@@ -57,6 +76,7 @@ func (fr *FrameReader) ReadFrame() (*wire.Frame, error) {
 		// Grow with the bytes that arrive, not with the announced size: a
 		// peer announcing 64 MiB and sending nothing costs LargeFrame. The
 		// look-ahead (64 KiB) holds only bytes of this frame.
+		fr.Arm()
 		f, err := wire.ReadLargeFrame(fr.r, size, fr.hdr[:], fr.buffered())
 		fr.release()
 		return f, err
@@ -75,6 +95,8 @@ func (fr *FrameReader) ReadFrame() (*wire.Frame, error) {
 	return f, nil
 }
 
+// readHeader fills fr.hdr. Only its first read, when no byte of the frame
+// has arrived yet, waits without a deadline.
 func (fr *FrameReader) readHeader() error {
 	n := copy(fr.hdr[:], fr.buffered())
 	fr.start += n
@@ -82,11 +104,21 @@ func (fr *FrameReader) readHeader() error {
 		return nil
 	}
 	fr.release()
-	if _, err := io.ReadFull(fr.r, fr.hdr[n:]); err != nil {
-		if err == io.EOF && n > 0 {
-			err = io.ErrUnexpectedEOF
+	for n < wire.HeaderSize {
+		if n > 0 {
+			fr.Arm()
 		}
-		return err
+		m, err := fr.r.Read(fr.hdr[n:])
+		n += m
+		if err != nil && n < wire.HeaderSize {
+			if n == 0 && fr.IdleExpired(err) {
+				continue // an earlier frame's deadline: idle waits are unbounded
+			}
+			if err == io.EOF && n > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
 	}
 	return nil
 }
@@ -98,6 +130,7 @@ func (fr *FrameReader) readBody(dst []byte) error {
 	if len(dst) == 0 {
 		return nil
 	}
+	fr.Arm()
 	if len(dst) > readBufSize/2 {
 		fr.release()
 		_, err := io.ReadFull(fr.r, dst)

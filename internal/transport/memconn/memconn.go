@@ -95,7 +95,10 @@ type Conn struct {
 	once    sync.Once
 }
 
-var _ transport.Conn = (*Conn)(nil)
+var (
+	_ transport.Conn    = (*Conn)(nil)
+	_ transport.Limiter = (*Conn)(nil)
+)
 
 // Pipe returns two connected ends; frames above max bytes are refused by
 // the reader (0 means wire.DefaultMaxMessageSize).
@@ -110,6 +113,10 @@ func Pipe(max uint32) (*Conn, *Conn) {
 
 // ReadFrame reads the next validated frame.
 func (c *Conn) ReadFrame() (*wire.Frame, error) { return c.fr.ReadFrame() }
+
+// SetReadLimits implements transport.Limiter for the frame limit; an
+// in-memory pipe has no read deadline, so FrameTimeout is not enforced.
+func (c *Conn) SetReadLimits(l transport.ReadLimits) { c.fr.SetReadLimits(l) }
 
 // SendBatch appends the whole batch to the peer's buffer in one step.
 func (c *Conn) SendBatch(frames [][]byte) error {

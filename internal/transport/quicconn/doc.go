@@ -50,8 +50,10 @@
 // accepted streams only as fast as ReadFrame took frames: pipelining about
 // 4,500 requests of 1 KiB hung the connection for good;
 // TestUnboundedPipelining covers it.) A server Conn owns an accept
-// goroutine that starts one reader per request stream; ReadFrame returns
-// the frames in stream order and acknowledges the goodbye. A client Conn
+// goroutine, started by the first ReadFrame (so read limits set before it
+// apply to every stream), that starts one reader per request stream;
+// ReadFrame returns the frames in stream order and acknowledges the
+// goodbye. A client Conn
 // starts one reader per request in flight. Close closes the connection,
 // which ends every reader, and waits for all of them. quic-go's own
 // goroutines belong to the quic.Transport: a Listener closes its transport
@@ -62,7 +64,10 @@
 //
 // A request stream holds one of MaxStreams (4096) slots until its reply is
 // sent, so a connection carries at most that many unanswered requests, and
-// a client that reaches the limit waits in SendBatch. Because no stream may
+// a client that reaches the limit waits in SendBatch. Read limits
+// (transport.Limiter) apply per stream as it is accepted: the frame limit
+// from its header, and FrameTimeout as a read deadline on the stream from
+// its arrival, covering its frame and the FIN after it. Because no stream may
 // be left unread, a connection's memory is bounded by those slots times
 // the frame limit rather than by a byte budget (a reader paused for a byte
 // budget brings the stall back). The bus answers every request (S11); a

@@ -77,6 +77,14 @@ func TestConformance(t *testing.T) {
 				return err
 			}
 			return s.Close()
+		}, Partial: func(f []byte, n int) error {
+			// A request stream that stops after n bytes, without FIN.
+			s, err := client.qc.OpenStreamSync(context.Background())
+			if err != nil {
+				return err
+			}
+			_, err = s.Write(f[:n])
+			return err
 		}}
 	})
 }

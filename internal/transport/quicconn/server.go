@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/quic-go/quic-go"
 
@@ -186,9 +188,18 @@ type slot struct {
 	done chan struct{} // closed when f or err is set
 }
 
-// readSlot reads sl's frame; it runs in its own goroutine.
-func readSlot(sl *slot, max uint32) {
+// readSlot reads sl's frame, of at most max bytes; it runs in its own
+// goroutine. A stream exists once its first bytes have arrived, so a
+// positive timeout bounds the whole frame (and the FIN after it) from
+// the moment the stream was accepted.
+func readSlot(sl *slot, max uint32, timeout time.Duration) {
+	if timeout > 0 {
+		_ = sl.s.SetReadDeadline(time.Now().Add(timeout))
+	}
 	sl.f, sl.err = readStreamFrame(sl.s, max)
+	if sl.err != nil && errors.Is(sl.err, os.ErrDeadlineExceeded) {
+		sl.err = fmt.Errorf("%w (%s): %w", transport.ErrFrameTimeout, timeout, sl.err)
+	}
 	ok := sl.err == nil
 	close(sl.done)
 	if ok {
@@ -226,8 +237,12 @@ type waiting struct {
 // until its reply is sent) times the frame limit (see the package doc).
 type serverConn struct {
 	qc      *quic.Conn
-	max     uint32
 	release func()
+
+	// guard holds the read limits, applied to each stream as it is
+	// accepted (frame size, and a deadline on the stream). It has no
+	// connection-wide deadline.
+	guard transport.FrameGuard
 
 	done chan struct{} // closed by Close
 	wg   sync.WaitGroup
@@ -241,6 +256,8 @@ type serverConn struct {
 	acceptErr error // set when acceptLoop ends
 	// +checklocks:mu
 	closed bool
+	// +checklocks:mu
+	accepting bool // acceptLoop has started
 
 	pmu sync.Mutex // guards the following field
 	// +checklocks:pmu
@@ -252,15 +269,15 @@ type serverConn struct {
 	closeOnce sync.Once
 }
 
-var _ transport.Conn = (*serverConn)(nil)
+var (
+	_ transport.Conn    = (*serverConn)(nil)
+	_ transport.Limiter = (*serverConn)(nil)
+)
 
 func newServerConn(qc *quic.Conn, max uint32, release func()) *serverConn {
-	if max == 0 {
-		max = wire.DefaultMaxMessageSize
-	}
-	c := &serverConn{qc: qc, max: max, release: release, done: make(chan struct{})}
+	c := &serverConn{qc: qc, release: release, done: make(chan struct{})}
+	c.guard.Init(max, nil)
 	c.cond.L = &c.mu
-	c.wg.Go(c.acceptLoop)
 	return c
 }
 
@@ -286,15 +303,22 @@ func (c *serverConn) acceptLoop() {
 		c.queue = append(c.queue, sl)
 		c.cond.Broadcast()
 		c.mu.Unlock()
-		c.wg.Go(func() { readSlot(sl, c.max) })
+		limit, timeout := c.guard.Limit(), c.guard.Timeout()
+		c.wg.Go(func() { readSlot(sl, limit, timeout) })
 	}
 }
 
 // next takes the oldest accepted stream, waiting for one if none is
-// queued.
+// queued. The first call starts acceptLoop: streams are accepted only once
+// the Conn's owner reads, so read limits set before the first ReadFrame
+// (the bus's pre-login frame cap) apply to every stream.
 func (c *serverConn) next() (*slot, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.accepting && !c.closed {
+		c.accepting = true
+		c.wg.Go(c.acceptLoop)
+	}
 	for len(c.queue) == 0 && c.acceptErr == nil && !c.closed {
 		c.cond.Wait()
 	}
@@ -390,6 +414,13 @@ func (c *serverConn) SendBatch(frames [][]byte) error {
 	}
 	return nil
 }
+
+// SetReadLimits implements transport.Limiter. The limits apply to request
+// streams accepted from then on: a frame above MaxFrame is refused from
+// its header (S8), and a stream's frame must be complete within
+// FrameTimeout of the stream's arrival. A connection that opens no stream
+// is bounded by the bus's login deadline and QUIC's idle timeout.
+func (c *serverConn) SetReadLimits(l transport.ReadLimits) { c.guard.SetReadLimits(l) }
 
 // Stale reports how many replies matched no waiting request and were
 // discarded.

@@ -131,13 +131,18 @@ type Conn struct {
 	nb net.Buffers // scratch for writev, reused to avoid an allocation per batch
 }
 
-var _ transport.Conn = (*Conn)(nil)
+var (
+	_ transport.Conn    = (*Conn)(nil)
+	_ transport.Limiter = (*Conn)(nil)
+)
 
 func newConn(nc *net.TCPConn, cfg Config) (*Conn, error) {
 	if err := ApplyOptions(nc, cfg); err != nil {
 		return nil, err
 	}
-	return &Conn{nc: nc, fr: transport.NewFrameReader(nc, cfg.MaxFrameSize)}, nil
+	fr := transport.NewFrameReader(nc, cfg.MaxFrameSize)
+	fr.SetDeadlineFunc(nc.SetReadDeadline)
+	return &Conn{nc: nc, fr: fr}, nil
 }
 
 // ApplyOptions sets TCP_NODELAY and keepalive from cfg on nc. Transports
@@ -162,6 +167,10 @@ func (c *Conn) ReadFrame() (*wire.Frame, error) {
 	}
 	return f, err
 }
+
+// SetReadLimits implements transport.Limiter: the frame limit applies from
+// the next header, and a started frame must complete within FrameTimeout.
+func (c *Conn) SetReadLimits(l transport.ReadLimits) { c.fr.SetReadLimits(l) }
 
 // SendBatch writes frames with one writev (S2). net.Buffers loops until
 // every byte is written or the write fails, so the batch is whole or an

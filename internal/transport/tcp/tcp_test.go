@@ -37,6 +37,9 @@ func TestConformance(t *testing.T) {
 			_, err := client.NetConn().Write(f[:n])
 			client.Close()
 			return err
+		}, Partial: func(f []byte, n int) error {
+			_, err := client.NetConn().Write(f[:n])
+			return err
 		}}
 	})
 }

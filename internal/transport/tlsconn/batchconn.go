@@ -18,6 +18,23 @@ type BatchConn struct {
 	on bool
 	// +checklocks:mu
 	buf []byte
+
+	onRead func() // called after a read that returned bytes; set before the reader starts
+}
+
+// SetReadHook makes every later Read that returns bytes call fn, on the
+// reading goroutine. The frame readers above TLS use it to arm their frame
+// deadline as soon as any byte arrives, even inside a TLS record that
+// yields no plaintext yet. Call it before the reader starts.
+func (b *BatchConn) SetReadHook(fn func()) { b.onRead = fn }
+
+// Read reads from the socket, then calls the read hook if bytes arrived.
+func (b *BatchConn) Read(p []byte) (int, error) {
+	n, err := b.TCPConn.Read(p)
+	if n > 0 && b.onRead != nil {
+		b.onRead()
+	}
+	return n, err
 }
 
 // Write gathers p during a batch and writes it otherwise. tls.Conn calls it

@@ -185,10 +185,18 @@ type Conn struct {
 	buf []byte // batch scratch, reused up to maxKeptBuf
 }
 
-var _ transport.Conn = (*Conn)(nil)
+var (
+	_ transport.Conn    = (*Conn)(nil)
+	_ transport.Limiter = (*Conn)(nil)
+)
 
 func newConn(tc *tls.Conn, bc *BatchConn, max uint32) *Conn {
-	return &Conn{tc: tc, bc: bc, fr: transport.NewFrameReader(tc, max)}
+	fr := transport.NewFrameReader(tc, max)
+	fr.SetDeadlineFunc(tc.SetReadDeadline)
+	// Bytes reaching the socket start the frame deadline, even when they
+	// are only part of a TLS record.
+	bc.SetReadHook(fr.Arm)
+	return &Conn{tc: tc, bc: bc, fr: fr}
 }
 
 // ReadFrame reads the next validated frame (S8). A close_notify from the
@@ -200,6 +208,9 @@ func (c *Conn) ReadFrame() (*wire.Frame, error) {
 	}
 	return f, err
 }
+
+// SetReadLimits implements transport.Limiter.
+func (c *Conn) SetReadLimits(l transport.ReadLimits) { c.fr.SetReadLimits(l) }
 
 // SendBatch copies the batch into one buffer and makes one TLS write,
 // whose records are gathered under the TLS layer and written with one

@@ -77,6 +77,9 @@ func TestConformance(t *testing.T) {
 			_, err := client.tc.Write(f[:n])
 			client.Close()
 			return err
+		}, Partial: func(f []byte, n int) error {
+			_, err := client.tc.Write(f[:n])
+			return err
 		}}
 	})
 }
@@ -204,6 +207,35 @@ func TestSelfSignedSANs(t *testing.T) {
 		if err := testCert.Leaf.VerifyHostname(host); err != nil {
 			t.Errorf("%s: %v", host, err)
 		}
+	}
+}
+
+// TestStalledRecordTimesOut: a peer that sends part of a TLS record and
+// stops is bounded by the frame deadline too: the bytes reaching the
+// socket start it, although TLS yields no plaintext to the frame reader
+// yet.
+func TestStalledRecordTimesOut(t *testing.T) {
+	l := listen(t, 0)
+	defer l.Close()
+	client, server := pair(t, l)
+	defer client.Close()
+	defer server.Close()
+	server.(transport.Limiter).SetReadLimits(transport.ReadLimits{FrameTimeout: transporttest.FrameTimeout})
+	// Encrypt a whole frame into the client's batch buffer, then put only
+	// part of its first record on the wire.
+	client.bc.Begin()
+	if _, err := client.tc.Write(transporttest.Frame(wire.CommandRequest, 100, 1)); err != nil {
+		t.Fatal(err)
+	}
+	client.bc.mu.Lock()
+	rec := append([]byte(nil), client.bc.buf...)
+	client.bc.buf, client.bc.on = client.bc.buf[:0], false
+	client.bc.mu.Unlock()
+	if _, err := client.bc.TCPConn.Write(rec[:len(rec)/2]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.ReadFrame(); !errors.Is(err, transport.ErrFrameTimeout) {
+		t.Fatalf("got %v, want transport.ErrFrameTimeout", err)
 	}
 }
 

@@ -20,6 +20,10 @@ type Pair struct {
 	// the transport's own encoding and then closes the client. Nil skips
 	// the peer-close-mid-frame test.
 	Truncate func(frame []byte, n int) error
+	// Partial writes the first n bytes of frame on the client's stream in
+	// the transport's own encoding and leaves the stream open. Nil skips
+	// the frame-deadline tests.
+	Partial func(frame []byte, n int) error
 }
 
 // MakePair returns a fresh pair whose readers refuse frames above max bytes
@@ -40,6 +44,10 @@ func Run(t *testing.T, mk MakePair) {
 		{"ConcurrentSenders", testConcurrentSenders},
 		{"ShutdownDrains", testShutdownDrains},
 		{"CloseUnblocksRead", testCloseUnblocksRead},
+		{"LimitLoweredRefuses", testLimitLowered},
+		{"LimitLifted", testLimitLifted},
+		{"StalledFrameTimesOut", testStalledFrame},
+		{"IdleIsNotAFrame", testIdleNotTimedOut},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, mk) })
@@ -178,6 +186,14 @@ func testOversized(t *testing.T, mk MakePair) {
 	p := pair(t, mk, max)
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = p.Client.SendBatch([][]byte{Frame(wire.CommandRequest, max, 0)}) })
+	expectTooLarge(t, p, &wg)
+}
+
+// expectTooLarge reads the next frame, which must be refused with
+// wire.ErrFrameTooLarge, then closes both ends and waits for wg (the
+// sender, which may block until the close).
+func expectTooLarge(t *testing.T, p Pair, wg *sync.WaitGroup) {
+	t.Helper()
 	_, err := p.Server.ReadFrame()
 	p.Server.Close()
 	p.Client.Close()

@@ -13,11 +13,23 @@
 //
 //   - ReadFrame parses RFC 6455 frames itself. One binary message carries
 //     exactly one wire frame (wire.CheckFrame). The length in the WS frame
-//     header is checked against the maximum frame size before any payload
-//     byte is read (S8). A text message closes the connection with 1003, a
-//     malformed or fragmented message with 1002, an oversized one with
-//     1009. Pings are answered with pongs; a close frame is echoed and
-//     ends the stream with io.EOF.
+//     header is checked against the frame limit before any payload byte is
+//     read (S8). A fragmented message is reassembled (RFC 6455 §5.4): its
+//     fragments' lengths are checked against the limit as each header
+//     arrives, the wire header as soon as its 256 bytes have, the frame
+//     grows with the bytes that arrive, control frames between fragments
+//     are handled as anywhere else, and the fragments must add up to
+//     exactly one frame. A text message closes the connection with 1003, a
+//     malformed message (or a data message inside a fragmented one) with
+//     1002, an oversized one with 1009. Pings are answered with pongs; a
+//     close frame is echoed and ends the stream with io.EOF (inside a
+//     fragmented message, io.ErrUnexpectedEOF).
+//   - Read limits (transport.Limiter): the frame limit can be lowered and
+//     raised while the Conn runs, and once a message's first byte has
+//     arrived the rest of it, interleaved control frames included, must
+//     arrive within the frame deadline (transport.ErrFrameTimeout). On WSS
+//     any byte reaching the socket starts the deadline, even one inside a
+//     TLS record.
 //   - SendBatch writes the whole batch at once, so each batch is one flush
 //     and one syscall (S2), whole or an error (S3): on a ws:// server the
 //     frame headers go into one small buffer and a single writev sends them

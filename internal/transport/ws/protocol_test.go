@@ -121,8 +121,9 @@ func TestTextMessageClosed1003(t *testing.T) {
 
 // TestMalformedFrameClosed1002: a binary message that is not one valid
 // frame (size field differs from the message length; too short; unknown
-// command), a fragment, an unmasked client frame and reserved bits all
-// close with 1002 (S8).
+// command), a continuation with no message to continue, an unmasked client
+// frame and reserved bits all close with 1002 (S8). Fragmented messages
+// are reassembled (fragment_test.go).
 func TestMalformedFrameClosed1002(t *testing.T) {
 	good := transporttest.Frame(wire.CommandRequest, 10, 1)
 	mismatch := append(append([]byte(nil), good...), 0)
@@ -136,7 +137,6 @@ func TestMalformedFrameClosed1002(t *testing.T) {
 		"size-mismatch": {0x80 | opBinary, mismatch, wire.ErrFrameMismatch},
 		"too-short":     {0x80 | opBinary, good[:100], wire.ErrFrameTooSmall},
 		"bad-command":   {0x80 | opBinary, badCmd, wire.ErrUnknownCommand},
-		"fragment":      {opBinary, good, ErrProtocol},
 		"continuation":  {0x80 | opContinuation, good, ErrProtocol},
 		"reserved-bits": {0x80 | 0x40 | opBinary, good, ErrProtocol},
 	}

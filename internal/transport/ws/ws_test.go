@@ -30,6 +30,10 @@ func conformance(t *testing.T, secure bool) {
 			_, err := client.nc.Write(enc[:len(enc)-len(f)+n])
 			client.nc.Close()
 			return err
+		}, Partial: func(f []byte, n int) error {
+			enc := client.appendFrame(nil, opBinary, f)
+			_, err := client.nc.Write(enc[:len(enc)-len(f)+n])
+			return err
 		}}
 	})
 }
