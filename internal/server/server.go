@@ -331,7 +331,9 @@ func (srv *Server) Close() error {
 // TransientNotAccepted, which clients replay (S11: answered, not dropped).
 func (srv *Server) busy(s *shard.Shard, c *session, h *wire.RequestHeader, err error) {
 	c.parked = false
-	srv.log.Warn("request refused", "client", c.id, "operation", h.Operation, "err", err)
+	// Answered, and counted under its status: at debug, so a flood of
+	// refused requests cannot flood the log too.
+	srv.log.Debug("request refused", "client", c.id, "operation", h.Operation, "err", err)
 	srv.metrics.Status(wire.StatusTransientNotAccepted)
 	srv.reply(s, c, h, wire.StatusTransientNotAccepted, nil)
 }

@@ -18,7 +18,7 @@
 // bounded size and queue. Reads take
 // the committed state, which is immutable and needs no lock.
 //
-// A method that returns an error (ErrBusy, ErrClosed) has not taken the
+// A method that returns an error (ErrBusy, ErrPasswordsBusy, ErrClosed) has not taken the
 // operation and will not call done: the caller answers it.
 //
 // Goroutines: the writer, and the password pool's workers (auth.Pool);

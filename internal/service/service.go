@@ -18,6 +18,10 @@ var (
 	ErrBusy = errors.New("service: metadata writer busy")
 	// ErrClosed means the Service is closed; nothing was taken.
 	ErrClosed = errors.New("service: closed")
+	// ErrPasswordsBusy means every password worker is busy and the pool's
+	// queue is full (issue 15: argon2 costs 19 MiB a check, so they are
+	// bounded); nothing was taken.
+	ErrPasswordsBusy = errors.New("service: password checks busy")
 )
 
 // DefaultQueue is the metadata writer's queue length when Config.Queue is
@@ -180,7 +184,7 @@ func (s *Service) submit(fn func()) error {
 
 // offload runs password work on the password pool (argon2 is slow and
 // takes 19 MiB by design; the pool bounds how many run at once, issue 15),
-// then then on the writer. A full pool refuses with ErrBusy. If the writer
+// then then on the writer. A full pool refuses with ErrPasswordsBusy. If the writer
 // is busy or closed once the work is done, done gets TransientNotAccepted
 // or StatusError from the pool's goroutine.
 func (s *Service) offload(work func(), then func(), done Done) error {
@@ -200,7 +204,7 @@ func (s *Service) offload(work func(), then func(), done Done) error {
 	})
 	switch {
 	case errors.Is(err, auth.ErrBusy):
-		return ErrBusy
+		return ErrPasswordsBusy
 	case err != nil:
 		return ErrClosed
 	}

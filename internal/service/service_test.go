@@ -165,7 +165,7 @@ func TestLogin(t *testing.T) {
 }
 
 // TestPasswordPoolFull: with every password worker busy and the pool's
-// queue full, a login or a user creation is refused with ErrBusy at once
+// queue full, a login or a user creation is refused with ErrPasswordsBusy at once
 // (the server answers TransientNotAccepted) instead of starting another
 // 19 MiB argon2 run (issue 15).
 func TestPasswordPoolFull(t *testing.T) {
@@ -179,11 +179,11 @@ func TestPasswordPoolFull(t *testing.T) {
 	if err := pool.Submit(context.Background(), func() {}); err != nil { // fills the queue
 		t.Fatal(err)
 	}
-	if err := s.LoginPassword(wire.ClientID{Lo: 9}, "iggy", "iggy-secret", "", func(Login) { t.Error("done of a refused login") }); err != ErrBusy {
-		t.Fatalf("login with the pool full: %v, want ErrBusy", err)
+	if err := s.LoginPassword(wire.ClientID{Lo: 9}, "iggy", "iggy-secret", "", func(Login) { t.Error("done of a refused login") }); err != ErrPasswordsBusy {
+		t.Fatalf("login with the pool full: %v, want ErrPasswordsBusy", err)
 	}
-	if err := s.CreateUser(root, wire.CreateUser{Username: "bob", Password: "bob-secret"}, func(Outcome) { t.Error("done of a refused create") }); err != ErrBusy {
-		t.Fatalf("create user with the pool full: %v, want ErrBusy", err)
+	if err := s.CreateUser(root, wire.CreateUser{Username: "bob", Password: "bob-secret"}, func(Outcome) { t.Error("done of a refused create") }); err != ErrPasswordsBusy {
+		t.Fatalf("create user with the pool full: %v, want ErrPasswordsBusy", err)
 	}
 	close(hold)
 }
