@@ -32,6 +32,10 @@ type Hooks struct {
 	// OnConnectionLost fires exactly once per replica disconnect: not for a
 	// losing duplicate (S4) and not during Shutdown.
 	OnConnectionLost func(r wire.ReplicaID)
+	// OnClientInstalled fires once per client connection installed (after
+	// its TLS handshake or WebSocket upgrade), on the installing goroutine.
+	// Its reader has started: a request may reach OnRequest first.
+	OnClientInstalled func(id wire.ClientID)
 	// OnClientLost fires exactly once per installed client connection when
 	// it closes, on the goroutine that tore it down: not for a losing
 	// duplicate (S4) and not during Shutdown.
@@ -323,6 +327,9 @@ func (b *Bus) installClient(id wire.ClientID, tc transport.Conn, tk *ticket) err
 		return err
 	}
 	b.startWatch()
+	if b.hooks.OnClientInstalled != nil {
+		b.hooks.OnClientInstalled(id)
+	}
 	return nil
 }
 

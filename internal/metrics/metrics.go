@@ -33,7 +33,7 @@ type Metrics struct {
 func New(parts Partitions) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	m.Connections = prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "shoal_client_connections", Help: "Client connections with at least one request.",
+		Name: "shoal_client_connections", Help: "Client connections installed (logged in or not).",
 	})
 	m.Evictions = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "shoal_evictions_total", Help: "Eviction frames sent to clients.",

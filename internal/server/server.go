@@ -100,8 +100,9 @@ func New(opts Options) (*Server, error) {
 	cfg.Bus = opts.Bus
 	cfg.Logger = log
 	rt, err := shard.New(cfg, shard.Handlers{
-		OnRequest:    srv.onRequest,
-		OnClientLost: srv.onClientLost,
+		OnRequest:         srv.onRequest,
+		OnClientInstalled: srv.onClientInstalled,
+		OnClientLost:      srv.onClientLost,
 	})
 	if err != nil {
 		store.Close()

@@ -54,18 +54,30 @@ func (c *session) bound() bool { return c.epoch != 0 }
 // session's own shard (S5: no other goroutine reads the session itself).
 func (c *session) caller() service.Caller { return service.Caller{UserID: c.userID, Client: c.client} }
 
-// onRequest is the shard handler for a client Request, on the shard that
-// owns the connection.
-func (srv *Server) onRequest(s *shard.Shard, id wire.ClientID, f *wire.Frame) {
+// onClientInstalled is the shard handler for a new client connection: it
+// is counted (shoal_client_connections) and listed (GetClients) before its
+// first request (issue 15).
+func (srv *Server) onClientInstalled(s *shard.Shard, id wire.ClientID) { srv.connect(s, id) }
+
+// connect returns connection id's session on its shard, creating it (and
+// counting the connection) the first time.
+func (srv *Server) connect(s *shard.Shard, id wire.ClientID) *session {
 	st := srv.shards[s.ID()]
 	c := st.conns[id]
 	if c == nil {
-		c = &session{id: id}
+		c = &session{id: id, lastSeen: srv.now()}
 		st.conns[id] = c
 		kind, addr, _ := s.Bus().ClientConn(id)
 		srv.dir.add(id, kind, addr)
 		srv.metrics.Connections.Inc()
 	}
+	return c
+}
+
+// onRequest is the shard handler for a client Request, on the shard that
+// owns the connection.
+func (srv *Server) onRequest(s *shard.Shard, id wire.ClientID, f *wire.Frame) {
+	c := srv.connect(s, id)
 	c.lastSeen = srv.now()
 	if c.parked {
 		if len(c.backlog) >= maxBacklog {

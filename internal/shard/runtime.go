@@ -25,6 +25,11 @@ type Handlers struct {
 	// OnConnectionLost runs on shard 0 once per replica disconnect, after
 	// the owner table slot was freed.
 	OnConnectionLost func(s *Shard, r wire.ReplicaID)
+	// OnClientInstalled runs on the client's owning shard once per client
+	// connection installed, usually before its first request (a request
+	// that overtakes it is handled first; handlers must allow either
+	// order). If the lifecycle lane is full it is skipped.
+	OnClientInstalled func(s *Shard, id wire.ClientID)
 	// OnClientLost runs on the client's owning shard once per closed client
 	// connection (not during shutdown).
 	OnClientLost func(s *Shard, id wire.ClientID)

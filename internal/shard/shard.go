@@ -16,17 +16,18 @@ var ErrInboxFull = errors.New("shard: inbox lane full")
 type kind uint8
 
 const (
-	kindRun            kind = iota + 1 // lifecycle: fn
-	kindClientSetup                    // lifecycle: pending + client
-	kindReplicaSetup                   // lifecycle: pending + replica
-	kindReplicaInbound                 // lifecycle: pending (an InboundReplica)
-	kindConnectionLost                 // lifecycle (shard 0): replica
-	kindClientLost                     // lifecycle (owner): client
-	kindReplicaMessage                 // consensus: frame from replica
-	kindForwardReplica                 // consensus: frame to replica
-	kindForwardClient                  // reply: frame to client
-	kindRequest                        // client: frame from client
-	kindTask                           // reply or data: a Task
+	kindRun             kind = iota + 1 // lifecycle: fn
+	kindClientSetup                     // lifecycle: pending + client
+	kindReplicaSetup                    // lifecycle: pending + replica
+	kindReplicaInbound                  // lifecycle: pending (an InboundReplica)
+	kindConnectionLost                  // lifecycle (shard 0): replica
+	kindClientLost                      // lifecycle (owner): client
+	kindClientInstalled                 // lifecycle (owner): client
+	kindReplicaMessage                  // consensus: frame from replica
+	kindForwardReplica                  // consensus: frame to replica
+	kindForwardClient                   // reply: frame to client
+	kindRequest                         // client: frame from client
+	kindTask                            // reply or data: a Task
 )
 
 // Task is typed work one shard hands another: a request for a partition
@@ -211,6 +212,10 @@ func (s *Shard) handle(m msg) {
 		if h.OnClientLost != nil {
 			h.OnClientLost(s, m.client)
 		}
+	case kindClientInstalled:
+		if h.OnClientInstalled != nil {
+			h.OnClientInstalled(s, m.client)
+		}
 	case kindReplicaMessage:
 		if h.OnReplicaMessage != nil {
 			h.OnReplicaMessage(s, m.replica, m.frame)
@@ -270,6 +275,11 @@ func (s *Shard) busHooks(log *slog.Logger) bus.Hooks {
 			rt.owners.ClearIfOwned(r, s.id)
 			if err := try(rt.shards[0].life, msg{kind: kindConnectionLost, replica: r}); err != nil {
 				s.log.Warn("shard 0 inbox refused connection-lost", "replica", r, "err", err)
+			}
+		},
+		OnClientInstalled: func(id wire.ClientID) {
+			if rt.handlers.OnClientInstalled != nil {
+				_ = try(s.life, msg{kind: kindClientInstalled, client: id}) // best effort: see Handlers
 			}
 		},
 		OnClientLost: func(id wire.ClientID) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/shoal-io/shoal/internal/wire"
 )
 
 // taskFunc adapts a function to Task.
@@ -64,4 +66,23 @@ func TestDataLaneFull(t *testing.T) {
 	if runs != 2 {
 		t.Fatalf("%d queued tasks ran, want 2", runs)
 	}
+}
+
+// TestClientInstalledBeforeAnyRequest: a connection that has sent nothing
+// is reported to its owner once installed, so the server counts and lists
+// it (issue 15: shoal_client_connections counted only connections that had
+// sent a request).
+func TestClientInstalledBeforeAnyRequest(t *testing.T) {
+	installed := make(chan wire.ShardID, 1)
+	rt := newRuntime(t, 2, Handlers{OnClientInstalled: func(s *Shard, id wire.ClientID) {
+		if id.Shard() != s.ID() {
+			t.Errorf("installed on shard %d, owned by %d", s.ID(), id.Shard())
+		}
+		installed <- s.ID()
+	}})
+	addr := serveTCP(t, rt)
+	c := dial(t, addr)
+	<-installed
+	c.Close()
+	stop(t, rt)
 }
