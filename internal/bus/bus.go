@@ -164,10 +164,10 @@ func (b *Bus) HasReplica(r wire.ReplicaID) bool {
 // (credit.go); a frame that finds the queue full anyway fails with
 // ErrBackpressure and the connection is closed with ErrReplyQueueFull as
 // its logged cause, so no frame is dropped silently (S11).
+//
+// During Shutdown it keeps working for the connections still draining, so
+// the requests they sent are answered (issue 15).
 func (b *Bus) SendToClient(id wire.ClientID, f *wire.Frame) error {
-	if b.closing.Load() {
-		return ErrShuttingDown
-	}
 	if owner := id.Shard(); owner != b.shard {
 		if b.hooks.ForwardClient == nil {
 			return ErrNoRoute
@@ -178,6 +178,9 @@ func (b *Bus) SendToClient(id wire.ClientID, f *wire.Frame) error {
 	c := b.clients[id]
 	b.mu.Unlock()
 	if c == nil {
+		if b.closing.Load() {
+			return ErrShuttingDown
+		}
 		return ErrNotConnected
 	}
 	if err := c.enqueue(f); err != nil {

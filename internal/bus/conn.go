@@ -38,6 +38,7 @@ type conn struct {
 	stop       chan struct{}    // closed: the writer flushes what is queued and exits
 	stopOnce   sync.Once
 	stopping   atomic.Bool // stop is closed: the reader dispatches nothing more
+	draining   atomic.Bool // Shutdown stopped the reading; the reader exits quietly
 	writerDone chan struct{}
 	readerDone chan struct{}
 	torn       atomic.Bool // teardown or drain has claimed the connection
@@ -180,6 +181,9 @@ func (c *conn) readLoop() {
 	for {
 		f, err := c.tc.ReadFrame()
 		if err != nil {
+			if c.draining.Load() {
+				return // Shutdown shut the read side; it tears c down
+			}
 			c.b.teardown(c, fmt.Errorf("read: %w", err))
 			return
 		}

@@ -19,12 +19,36 @@ type credits struct {
 	inflight atomic.Int64  // Requests taken and not answered, plus a waiting reader's
 	wake     chan struct{} // capacity 1: an answer was written while the reader waited
 	onWait   func()        // tests only: runs when the reader starts to wait
+	// A graceful shutdown waits for the requests read to be answered
+	// (waitIdle): idleWanted makes put signal idle when none is left.
+	idleWanted atomic.Bool
+	idle       chan struct{} // capacity 1
 }
 
 func (cr *credits) init(max int, onWait func()) {
 	cr.max = int64(max)
 	cr.wake = make(chan struct{}, 1)
+	cr.idle = make(chan struct{}, 1)
 	cr.onWait = onWait
+}
+
+// waitIdle waits until every request taken has been answered, or done or
+// gone closes (gone: the writer has exited, so no answer will come); it
+// reports whether none is left.
+func (cr *credits) waitIdle(done, gone <-chan struct{}) bool {
+	cr.idleWanted.Store(true) // before the load: a put after it signals
+	for {
+		if cr.inflight.Load() <= 0 {
+			return true
+		}
+		select {
+		case <-cr.idle:
+		case <-done:
+			return cr.inflight.Load() <= 0
+		case <-gone:
+			return cr.inflight.Load() <= 0
+		}
+	}
 }
 
 // take takes a credit for the Request the reader holds, waiting until the
@@ -62,6 +86,12 @@ func (cr *credits) put(n int64) {
 			if cur > cr.max { // the reader is waiting, or about to
 				select {
 				case cr.wake <- struct{}{}:
+				default:
+				}
+			}
+			if cur == k && cr.idleWanted.Load() {
+				select {
+				case cr.idle <- struct{}{}:
 				default:
 				}
 			}

@@ -312,3 +312,59 @@ func TestCloseReplica(t *testing.T) {
 		t.Fatalf("extra connection-lost for replica %d", r)
 	}
 }
+
+// TestShutdownAnswersRequestsRead (issue 15, item 10): requests a client
+// had sent and the server had read when Shutdown began are answered before
+// the connection closes, not reset. The server here answers them only once
+// Shutdown has cancelled background work (S9 step 2), that is while the
+// clients drain.
+func TestShutdownAnswersRequestsRead(t *testing.T) {
+	const n = 20
+	read := make(chan *wire.Frame, n)
+	b := New(0, DefaultConfig(), Hooks{OnRequest: func(_ wire.ClientID, f *wire.Frame) { read <- f }})
+	c, s := tcpPair(t)
+	id := wire.NewClientID(0, 1)
+	if err := b.InstallClient(id, s); err != nil {
+		t.Fatal(err)
+	}
+	var batch [][]byte
+	for i := range n {
+		batch = append(batch, frame(wire.CommandRequest, 8, uint64(i)).Bytes())
+	}
+	if err := c.SendBatch(batch); err != nil {
+		t.Fatal(err)
+	}
+	reqs := make([]*wire.Frame, 0, n)
+	for range n {
+		reqs = append(reqs, <-read)
+	}
+	if err := b.Go(func(ctx context.Context) {
+		<-ctx.Done() // Shutdown has begun
+		for _, f := range reqs {
+			if err := b.SendToClient(id, frame(wire.CommandReply, 8, transporttest.Seq(f.Bytes()))); err != nil {
+				t.Errorf("answer during shutdown: %v", err)
+			}
+			f.Release()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan DrainOutcome, 1)
+	go func() { done <- b.Shutdown(context.Background()) }()
+	for i := range n {
+		f, err := c.ReadFrame()
+		if err != nil {
+			t.Fatalf("reply %d of %d: %v", i, n, err)
+		}
+		if got := transporttest.Seq(f.Bytes()); got != uint64(i) {
+			t.Fatalf("reply %d answers request %d", i, got)
+		}
+		f.Release()
+	}
+	if _, err := c.ReadFrame(); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the answers: %v, want EOF", err)
+	}
+	if out := <-done; out.Clean != 1 || out.Forced != 0 {
+		t.Fatalf("outcome %+v", out)
+	}
+}

@@ -3,6 +3,8 @@ package bus
 import (
 	"context"
 	"sync"
+
+	"github.com/shoal-io/shoal/internal/transport"
 )
 
 // DrainOutcome reports how Shutdown ended: connections (client and replica)
@@ -27,8 +29,11 @@ func (o *DrainOutcome) Add(o2 DrainOutcome) {
 //  1. stop accepting: no install or background task starts after this,
 //     and sends fail with ErrShuttingDown;
 //  2. trigger the token: cancel the context of background work;
-//  3. drain clients: each writer flushes its queue, then the connection is
-//     closed and its reader joined (connections drain concurrently);
+//  3. drain clients: each stops reading (its read side is shut where the
+//     transport allows it), the requests it has read are answered (the
+//     shards still run: their replies are sent), its writer flushes its
+//     queue, then the connection is closed and its reader joined
+//     (connections drain concurrently);
 //  4. drain replicas, the same way;
 //  5. drain background work.
 //
@@ -43,10 +48,11 @@ func (b *Bus) Shutdown(ctx context.Context) DrainOutcome {
 	}
 	b.shut = true
 	b.closing.Store(true)
+	// Clients stay registered while they drain, so the replies to what
+	// they sent still find them; drain removes each.
 	clients := make([]*conn, 0, len(b.clients))
-	for id, c := range b.clients {
+	for _, c := range b.clients {
 		clients = append(clients, c)
-		delete(b.clients, id)
 	}
 	var replicas []*conn
 	for r, c := range b.replicas {
@@ -66,6 +72,9 @@ func (b *Bus) Shutdown(ctx context.Context) DrainOutcome {
 
 	var out DrainOutcome
 	out.Add(drainConns(ctx, clients))
+	b.mu.Lock()
+	clear(b.clients)
+	b.mu.Unlock()
 	out.Add(drainConns(ctx, replicas))
 	for _, t := range tasks {
 		if waitDone(ctx, t.done) {
@@ -103,16 +112,38 @@ func drainConns(ctx context.Context, conns []*conn) DrainOutcome {
 	return out
 }
 
-// drain stops c during Shutdown: the writer flushes, then the transport is
-// closed (unblocking the reader, or a writer stuck in a write) and both are
+// drain stops c during Shutdown: a client first answers what it has read
+// (answerRead), then the writer flushes, the transport is closed
+// (unblocking the reader, or a writer stuck in a write) and both are
 // joined. It reports whether both finished before the deadline.
 func (c *conn) drain(ctx context.Context) bool {
+	if c.plane == planeClient && !c.torn.Load() {
+		c.answerRead(ctx)
+	}
 	c.torn.Store(true) // Shutdown owns the teardown now
 	c.ticket.Swap(nil).release()
 	c.signalStop()
 	clean := waitDone(ctx, c.writerDone)
 	c.tc.Close()
 	return waitDone(ctx, c.readerDone) && clean
+}
+
+// answerRead is a client connection's graceful step (issue 15): no
+// request is read any more, and every request read is answered before the
+// connection closes, so a client sees its in-flight requests answered
+// rather than reset. On a transport that cannot shut its read side alone
+// (QUIC) the reader goes on, and the wait ends when nothing is in flight
+// or at ctx's deadline.
+func (c *conn) answerRead(ctx context.Context) {
+	if rc, ok := c.tc.(transport.ReadCloser); ok {
+		c.draining.Store(true)
+		if rc.CloseRead() == nil {
+			// The reader dispatches what it holds (waiting for a credit if
+			// it must), then meets the closed read side and exits.
+			waitDone(ctx, c.readerDone)
+		}
+	}
+	c.credits.waitIdle(ctx.Done(), c.writerDone)
 }
 
 // waitDone waits for done until ctx ends; a done channel that is already

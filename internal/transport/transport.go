@@ -92,3 +92,11 @@ type Listener interface {
 	Addr() net.Addr
 	Kind() Kind
 }
+
+// ReadCloser is a Conn whose read side can be shut while its writes go
+// on: a graceful shutdown stops reading new requests, answers the ones
+// already read, then closes (issue 15). Reads after CloseRead return an
+// error; bytes not read yet are dropped.
+type ReadCloser interface {
+	CloseRead() error
+}

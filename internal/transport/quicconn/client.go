@@ -98,7 +98,7 @@ func (c *Conn) SendBatch(frames [][]byte) error {
 		// after reading the whole frame (finishRead); that is success.
 		_ = s.Close()
 		sl := &slot{s: s, done: make(chan struct{})}
-		c.wg.Go(func() { readSlot(sl, c.max, 0) })
+		c.wg.Go(func() { readSlotWith(sl, func() uint32 { return c.max }, 0) })
 		c.qmu.Lock()
 		c.queue = append(c.queue, sl)
 		if c.wake != nil {

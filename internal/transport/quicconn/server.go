@@ -188,15 +188,25 @@ type slot struct {
 	done chan struct{} // closed when f or err is set
 }
 
-// readSlot reads sl's frame, of at most max bytes; it runs in its own
-// goroutine. A stream exists once its first bytes have arrived, so a
-// positive timeout bounds the whole frame (and the FIN after it) from
-// the moment the stream was accepted.
-func readSlot(sl *slot, max uint32, timeout time.Duration) {
+// readSlot reads sl's frame under g's limits; it runs in its own
+// goroutine, from the moment the stream is accepted (streams are accepted
+// as they arrive, so none that arrived before the peer closed is lost). A
+// stream exists once its first bytes have arrived, so a positive timeout
+// bounds the whole frame (and the FIN after it) from then on. The frame
+// cap is read when the frame's header is, so a cap the bus sets at install
+// (its pre-login cap) applies to every stream whose header arrives after
+// it: in practice all of them, as install follows the handshake at once.
+func readSlot(sl *slot, g *transport.FrameGuard) {
+	readSlotWith(sl, g.Limit, g.Timeout())
+}
+
+// readSlotWith reads sl's frame, capped at what max says when the header
+// arrives, within timeout of now when it is positive.
+func readSlotWith(sl *slot, max func() uint32, timeout time.Duration) {
 	if timeout > 0 {
 		_ = sl.s.SetReadDeadline(time.Now().Add(timeout))
 	}
-	sl.f, sl.err = readStreamFrame(sl.s, max)
+	sl.f, sl.err = readStreamFrameWith(sl.s, max)
 	if sl.err != nil && errors.Is(sl.err, os.ErrDeadlineExceeded) {
 		sl.err = fmt.Errorf("%w (%s): %w", transport.ErrFrameTimeout, timeout, sl.err)
 	}
@@ -256,8 +266,6 @@ type serverConn struct {
 	acceptErr error // set when acceptLoop ends
 	// +checklocks:mu
 	closed bool
-	// +checklocks:mu
-	accepting bool // acceptLoop has started
 
 	pmu sync.Mutex // guards the following field
 	// +checklocks:pmu
@@ -278,6 +286,7 @@ func newServerConn(qc *quic.Conn, max uint32, release func()) *serverConn {
 	c := &serverConn{qc: qc, release: release, done: make(chan struct{})}
 	c.guard.Init(max, nil)
 	c.cond.L = &c.mu
+	c.wg.Go(c.acceptLoop)
 	return c
 }
 
@@ -303,22 +312,15 @@ func (c *serverConn) acceptLoop() {
 		c.queue = append(c.queue, sl)
 		c.cond.Broadcast()
 		c.mu.Unlock()
-		limit, timeout := c.guard.Limit(), c.guard.Timeout()
-		c.wg.Go(func() { readSlot(sl, limit, timeout) })
+		c.wg.Go(func() { readSlot(sl, &c.guard) })
 	}
 }
 
 // next takes the oldest accepted stream, waiting for one if none is
-// queued. The first call starts acceptLoop: streams are accepted only once
-// the Conn's owner reads, so read limits set before the first ReadFrame
-// (the bus's pre-login frame cap) apply to every stream.
+// queued.
 func (c *serverConn) next() (*slot, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.accepting && !c.closed {
-		c.accepting = true
-		c.wg.Go(c.acceptLoop)
-	}
 	for len(c.queue) == 0 && c.acceptErr == nil && !c.closed {
 		c.cond.Wait()
 	}

@@ -42,11 +42,17 @@ func (s *sticky) read(next func() (*wire.Frame, error)) (*wire.Frame, error) {
 // readStreamFrame reads one frame from a stream, checking its header
 // before reading the body (S8). An empty stream is io.EOF.
 func readStreamFrame(r io.Reader, max uint32) (*wire.Frame, error) {
+	return readStreamFrameWith(r, func() uint32 { return max })
+}
+
+// readStreamFrameWith is readStreamFrame with the cap read once the header
+// has arrived.
+func readStreamFrameWith(r io.Reader, max func() uint32) (*wire.Frame, error) {
 	var hdr [wire.HeaderSize]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return nil, err
 	}
-	if err := wire.CheckHeader(hdr[:], max); err != nil {
+	if err := wire.CheckHeader(hdr[:], max()); err != nil {
 		return nil, err
 	}
 	size := int(wire.PeekSize(hdr[:]))

@@ -195,6 +195,9 @@ func (c *Conn) SendBatch(frames [][]byte) error {
 // Close closes the connection.
 func (c *Conn) Close() error { return c.nc.Close() }
 
+// CloseRead shuts the read side; writes go on (transport.ReadCloser).
+func (c *Conn) CloseRead() error { return c.nc.CloseRead() }
+
 // CloseWrite shuts down the sending side; the peer reads io.EOF after the
 // data already sent.
 func (c *Conn) CloseWrite() error { return c.nc.CloseWrite() }

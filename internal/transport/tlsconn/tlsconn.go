@@ -258,6 +258,10 @@ func (c *Conn) SendBatch(frames [][]byte) error {
 // connection.
 func (c *Conn) Close() error { return c.tc.Close() }
 
+// CloseRead shuts the socket's read side under TLS; writes go on
+// (transport.ReadCloser).
+func (c *Conn) CloseRead() error { return c.bc.CloseRead() }
+
 // Kind reports transport.KindTLS.
 func (c *Conn) Kind() transport.Kind { return transport.KindTLS }
 

@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"errors"
 	"crypto/rand"
 	"encoding/binary"
 	"net"
@@ -276,6 +277,15 @@ func (c *Conn) appendFrame(b []byte, op byte, payload []byte) []byte {
 
 // Close sends a close frame (1000) unless a write is in flight or one was
 // already sent, and closes the connection.
+// CloseRead shuts the socket's read side; writes go on
+// (transport.ReadCloser).
+func (c *Conn) CloseRead() error {
+	if c.raw == nil {
+		return errors.ErrUnsupported
+	}
+	return c.raw.CloseRead()
+}
+
 func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
 		c.queueControl(opClose, closePayload(closeNormal, ""))
