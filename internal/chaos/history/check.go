@@ -108,13 +108,19 @@ func (r Report) Err() error {
 	return errors.Join(errs...)
 }
 
-// check runs porcupine on the operations of ops that use selects (never a
-// Failed one), with Unknown operations returning at Infinity.
-func check(name string, model porcupine.Model, ops []Op, opt Options, selects func(*Op) bool) Verdict {
+// check runs porcupine on the operations adapt keeps (never a Failed one).
+// adapt returns the operation to check: the original, or a copy of an
+// Unknown one that reads showed took effect, made Ok with the reply and the
+// latest return time the reads imply. Unknown operations left as they are
+// return at Infinity.
+func check(name string, model porcupine.Model, ops []Op, opt Options, adapt func(*Op) (*Op, bool)) Verdict {
 	var h []porcupine.Operation
 	for i := range ops {
-		o := &ops[i]
-		if o.Result == Failed || !selects(o) {
+		if ops[i].Result == Failed {
+			continue
+		}
+		o, keep := adapt(&ops[i])
+		if !keep {
 			continue
 		}
 		ret := o.Return
@@ -129,6 +135,15 @@ func check(name string, model porcupine.Model, ops []Op, opt Options, selects fu
 		keys = len(model.Partition(h))
 	}
 	return Verdict{Model: name, Result: res, Ops: len(h), Keys: keys, model: model, info: info}
+}
+
+// placed returns a copy of the Unknown op o made Ok with reply, returning
+// at ret: what the reads showed of it.
+func placed(o *Op, reply Reply, ret int64) *Op {
+	c := *o
+	c.Result, c.Reply, c.Return = Ok, reply, ret
+	c.Err = fmt.Sprintf("unknown (%s), placed by a read", o.Err)
+	return &c
 }
 
 // partitionBy returns a porcupine Partition function grouping operations

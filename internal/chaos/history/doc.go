@@ -24,8 +24,10 @@
 // splits the history by key (partition, consumer and partition, stream) so
 // the keys are checked independently and in parallel. Unknown operations
 // are given an infinite return time, the standard encoding of "may take
-// effect at any later point or never". A Verdict can write porcupine's HTML
-// visualization to a file the caller names.
+// effect at any later point or never" — except that the log and offsets
+// checks first resolve Unknown writes from what reads showed (see CheckLog):
+// left open, a few hundred of them make the search explode. A Verdict can
+// write porcupine's HTML visualization to a file the caller names.
 //
 // Message payloads identify messages: a history's produced payloads must be
 // unique (the workload generates them so), or CheckNoLostAcks cannot tell a

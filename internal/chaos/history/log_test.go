@@ -1,6 +1,10 @@
 package history
 
-import "testing"
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
 
 func TestLogModelHandMade(t *testing.T) {
 	cases := []struct {
@@ -45,6 +49,12 @@ func TestLogModelHandMade(t *testing.T) {
 			produceAs(Failed, 1, 2, p0, "a").poll(3, 4, p0, 0, 1, "a"), false},
 		{"failed produce leaves no gap", new(h).
 			produceAs(Failed, 1, 2, p0, "a").produce(3, 4, p0, 0, "b"), true},
+		{"unknown produce is placed where it was read", new(h).
+			produceAs(Unknown, 1, 2, p0, "a").produce(3, 4, p0, 0, "b").poll(5, 6, p0, 0, 9, "b", "a"), true},
+		{"unknown produce read before an acked one that followed it", new(h).
+			produceAs(Unknown, 1, 2, p0, "a").produce(3, 4, p0, 0, "b").poll(5, 6, p0, 0, 9, "a", "b"), false},
+		{"unknown batch read from its middle at offset 0", new(h).
+			produceAs(Unknown, 1, 2, p0, "a", "b").poll(3, 4, p0, 0, 9, "b"), false},
 		{"batches are atomic", new(h).
 			produce(1, 2, p0, 0, "a", "b").poll(3, 4, p0, 0, 5, "a"), false},
 	}
@@ -59,4 +69,47 @@ func TestLogModelSplitsByPartition(t *testing.T) {
 	if v.Keys != 2 || v.Ops != 3 {
 		t.Fatalf("%d keys, %d ops; want 2 and 3", v.Keys, v.Ops)
 	}
+}
+
+// logState's shared-prefix chains read and compare like plain slices.
+func TestLogStateMatchesSlices(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	type pair struct {
+		s    *logState
+		msgs []string
+	}
+	states := []pair{{&logState{}, nil}}
+	for i := range 400 {
+		from := states[rng.IntN(len(states))]
+		batch := make([]string, rng.IntN(3)) // empty batches too
+		for j := range batch {
+			batch[j] = []string{"a", "b", "c"}[rng.IntN(3)] // repeats, so equal logs arise from different chains
+		}
+		states = append(states, pair{from.s.appended(batch), append(slices.Clip(from.msgs), batch...)})
+		x, y := states[len(states)-1], states[rng.IntN(len(states))]
+		if got, want := x.s.equal(y.s), slices.Equal(x.msgs, y.msgs); got != want {
+			t.Fatalf("step %d: equal(%q, %q) = %v", i, x.msgs, y.msgs, got)
+		}
+		off, n := uint64(rng.IntN(len(x.msgs)+2)), rng.IntN(5)
+		want := readRange(x.msgs, off, n)
+		if !x.s.readEquals(off, n, want) {
+			t.Fatalf("step %d: read %d,%d of %q is not %q", i, off, n, x.msgs, want)
+		}
+		if len(want) > 0 && x.s.readEquals(off, n, want[1:]) {
+			t.Fatalf("step %d: read %d,%d of %q matched a short reply", i, off, n, x.msgs)
+		}
+		if len(want) > 0 {
+			wrong := slices.Clone(want)
+			wrong[rng.IntN(len(wrong))] = "z"
+			if x.s.readEquals(off, n, wrong) {
+				t.Fatalf("step %d: read %d,%d of %q matched %q", i, off, n, x.msgs, wrong)
+			}
+		}
+	}
+}
+
+// readRange is msgs[offset : offset+count], clipped to the log.
+func readRange(msgs []string, offset uint64, count int) []string {
+	lo := min(offset, uint64(len(msgs)))
+	return msgs[lo:min(lo+uint64(count), uint64(len(msgs)))]
 }

@@ -113,13 +113,13 @@ var metadataModel = porcupine.Model{
 // CheckMetadata checks the stream and topic operations of ops for
 // linearizability against a map of names.
 func CheckMetadata(ops []Op, opt Options) Verdict {
-	return check("metadata", metadataModel, ops, opt, func(o *Op) bool {
+	return check("metadata", metadataModel, ops, opt, func(o *Op) (*Op, bool) {
 		switch o.Kind {
 		case CreateStream, DeleteStream, CreateTopic, DeleteTopic:
-			return true
+			return o, true
 		case GetStream, ListStreams:
-			return o.Result == Ok
+			return o, o.Result == Ok
 		}
-		return false
+		return o, false
 	})
 }

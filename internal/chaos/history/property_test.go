@@ -275,3 +275,16 @@ func drainOf(ops []Op, p Partition) *Op {
 	}
 	panic("no drain")
 }
+
+// BenchmarkCheckLog checks a generated 20,000-operation history with lost
+// replies, refusals and late effects over three partitions.
+func BenchmarkCheckLog(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	ops := simulate(rng, models[0].ref(false), simOpts{ops: 20000, clients: 5, pUnknown: 0.1, pFailed: 0.05})
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := CheckLog(ops, Options{}).Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
