@@ -18,9 +18,9 @@
 // seed and reproducer.
 //
 // Goroutines: Run starts, per node, an accept loop and one goroutine per
-// connection; one goroutine per client; and the proxies' goroutines. It
-// waits for all of them before it returns. The nemesis runs on Run's
-// goroutine.
+// connection; one goroutine per client and one that closes a channel when
+// they are all done; and the proxies' goroutines. It waits for all of them
+// before it returns. The nemesis runs on Run's goroutine.
 //
 // Imports: the standard library, internal/chaos/proxy and
 // internal/chaos/history.

@@ -94,6 +94,15 @@ func TestMeshOneWay(t *testing.T) {
 	expect(t, a0, "from 1 on 0's conn")
 	send(t, b1, "from 1 on 1's conn")
 	expect(t, b0, "from 1 on 1's conn")
+
+	// Node 1 never got 0's bytes: after the heal both holed connections
+	// end, at both ends, with nothing more delivered.
+	if err := m.Heal(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []net.Conn{a1, b1, a0, b0} {
+		expectClosed(t, c)
+	}
 }
 
 func TestMeshIsolate(t *testing.T) {

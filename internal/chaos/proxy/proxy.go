@@ -21,7 +21,8 @@ type Config struct {
 	Seed uint64
 	// Observe, if set, is called for every Event, synchronously from the
 	// goroutine that caused it and with no lock held. It must not block for
-	// long: it stalls the link's direction. It may call the Proxy's methods.
+	// long: it stalls the link's direction. It may call SetFault(s) and
+	// Faults, but not Close, which waits for the calling goroutine.
 	Observe func(Event)
 }
 
