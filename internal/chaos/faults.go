@@ -27,7 +27,7 @@ var allFaults = []string{FaultPartition, FaultOneWay, FaultIsolate, FaultDrop, F
 func ParseFaults(s string) ([]string, error) {
 	switch s {
 	case "all":
-		return allFaults, nil
+		return slices.Clone(allFaults), nil
 	case "none", "":
 		return nil, nil
 	}
