@@ -1,9 +1,9 @@
 package ws
 
 import (
-	"errors"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
