@@ -234,6 +234,14 @@ type AppendResult struct {
 // appended and must not be acknowledged; the partition recovers (see the
 // package doc, "Write failures") and the next Append retries.
 func (p *Partition) Append(batch []byte, now uint64) (AppendResult, error) {
+	return p.AppendSummed(batch, nil, now)
+}
+
+// AppendSummed is Append for a batch whose messages' stored checksums the
+// caller collected while verifying it (wire.SendMessages.Sums): the batch
+// checksum is recomputed from them, without a second walk over the frames.
+// sums that do not hold one checksum per message are ignored.
+func (p *Partition) AppendSummed(batch, sums []byte, now uint64) (AppendResult, error) {
 	if err := p.ready(); err != nil {
 		return AppendResult{}, err
 	}
@@ -248,11 +256,15 @@ func (p *Partition) Append(batch []byte, now uint64) (AppendResult, error) {
 	h.PartitionID = uint64(p.id)
 	h.BaseOffset = p.next
 	h.BaseTimestamp = ts
-	sum, err := wire.BatchChecksum(&h, batch[wire.BatchHeaderSize:])
-	if err != nil {
-		return AppendResult{}, fmt.Errorf("%w: %v", ErrBatch, err)
+	if len(sums) == 8*int(h.MessageCount) {
+		h.BatchChecksum = wire.BatchChecksumOf(&h, sums)
+	} else {
+		sum, err := wire.BatchChecksum(&h, batch[wire.BatchHeaderSize:])
+		if err != nil {
+			return AppendResult{}, fmt.Errorf("%w: %v", ErrBatch, err)
+		}
+		h.BatchChecksum = sum
 	}
-	h.BatchChecksum = sum
 	h.Put(batch)
 
 	act := p.active()

@@ -50,8 +50,14 @@ func (srv *Server) partitionOp(s *shard.Shard, c *session, h *wire.RequestHeader
 // batch is appended from the request frame itself: when it returns true it
 // has kept f and releases it once the owner is done.
 func (srv *Server) sendMessages(s *shard.Shard, c *session, h *wire.RequestHeader, f *wire.Frame) bool {
-	var sm wire.SendMessages
-	if err := sm.Decode(f.Body()); err != nil {
+	// Admission verifies every checksum in one pass over the frames and
+	// keeps the messages' checksums, from which the owner recomputes the
+	// batch checksum after stamping it (no second walk).
+	st0 := srv.shards[s.ID()]
+	sm := wire.SendMessages{Sums: st0.sums[:0]}
+	err := sm.Decode(f.Body())
+	st0.sums = sm.Sums[:0]
+	if err != nil {
 		srv.reply(s, c, h, wire.StatusOf(err), nil)
 		return false
 	}
@@ -68,6 +74,7 @@ func (srv *Server) sendMessages(s *shard.Shard, c *session, h *wire.RequestHeade
 	}
 	w := newPartWork(srv, partSend, c, h, r)
 	w.frame, w.batch = f, sm.Batch // the batch aliases f, which the work releases
+	w.sums = append(w.sums, sm.Sums...)
 	srv.dispatch(s, c, w)
 	return true
 }

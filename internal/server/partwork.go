@@ -40,9 +40,11 @@ type partWork struct {
 	p    metadata.Partition
 	k    partKey
 
-	// partSend: the batch aliases frame, which the work releases.
+	// partSend: the batch aliases frame, which the work releases; sums
+	// are its messages' checksums, collected at admission.
 	frame *wire.Frame
 	batch []byte
+	sums  []byte
 	// partPoll, the offset kinds.
 	poll     partition.PollRequest
 	consumer partition.ConsumerKey
@@ -62,15 +64,26 @@ var partWorks = sync.Pool{New: func() any { return new(partWork) }}
 func newPartWork(srv *Server, kind partKind, c *session, req *wire.RequestHeader, r service.Route) *partWork {
 	w := partWorks.Get().(*partWork)
 	t, p := r.Topic, r.Partition
+	sums := w.sums[:0] // kept across uses
 	*w = partWork{srv: srv, kind: kind, conn: c.id, req: *req, t: t, p: p, k: partKey{t.Stream, t.ID, p.ID}, consumer: r.Consumer}
+	w.sums = sums
 	return w
 }
+
+// maxKeptSums bounds the checksum buffer a pooled partWork keeps: 8 bytes
+// a message, so 8,192 messages.
+const maxKeptSums = 64 << 10
 
 func (w *partWork) free() {
 	if w.frame != nil {
 		w.frame.Release()
 	}
+	sums := w.sums[:0]
+	if cap(sums) > maxKeptSums {
+		sums = nil
+	}
 	*w = partWork{}
+	w.sums = sums
 	partWorks.Put(w)
 }
 
@@ -136,7 +149,7 @@ func (w *partWork) run(s *shard.Shard) (*wire.Frame, wire.Status) {
 func (w *partWork) apply(part *partition.Partition, scratch *[]byte) ([]byte, wire.Status) {
 	switch w.kind {
 	case partSend:
-		res, err := part.Append(w.batch, uint64(w.srv.now().UnixMicro()))
+		res, err := part.AppendSummed(w.batch, w.sums, uint64(w.srv.now().UnixMicro()))
 		if err != nil {
 			w.srv.log.Error("append failed", "stream", w.k.stream, "topic", w.k.topic, "partition", w.k.partition, "err", err)
 			return nil, partition.StatusOf(err)

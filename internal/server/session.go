@@ -26,6 +26,9 @@ type shardState struct {
 	// scratch is the owner's buffer for poll bodies; a reply frame copies
 	// out of it before the next request reuses it.
 	scratch []byte
+	// sums is the buffer SendMessages admission collects the messages'
+	// checksums in, reused by the shard's next send.
+	sums []byte
 }
 
 // session is the state of one client connection.

@@ -117,13 +117,7 @@ func (h *BatchHeader) Decode(b []byte) error {
 // five u64 fields and message_count, then every frame's stored checksum
 // field in order (not the frames themselves).
 func BatchChecksum(h *BatchHeader, frames []byte) (uint64, error) {
-	var pre [44]byte
-	put64(pre[:], 0, h.PartitionID)
-	put64(pre[:], 8, h.BaseOffset)
-	put64(pre[:], 16, h.BaseTimestamp)
-	put64(pre[:], 24, h.OriginTimestamp)
-	put64(pre[:], 32, h.BatchLength)
-	put32(pre[:], 40, h.MessageCount)
+	pre := batchPrefix(h)
 	var d xxh3.Hasher
 	_, _ = d.Write(pre[:])
 	var n uint32
@@ -141,6 +135,29 @@ func BatchChecksum(h *BatchHeader, frames []byte) (uint64, error) {
 		return 0, bodyErr(StatusInvalidMessagesCount, "batch holds %d frames, header says %d", n, h.MessageCount)
 	}
 	return d.Sum64(), nil
+}
+
+// batchPrefix is the 44 header bytes the batch checksum starts with.
+func batchPrefix(h *BatchHeader) [44]byte {
+	var pre [44]byte
+	put64(pre[:], 0, h.PartitionID)
+	put64(pre[:], 8, h.BaseOffset)
+	put64(pre[:], 16, h.BaseTimestamp)
+	put64(pre[:], 24, h.OriginTimestamp)
+	put64(pre[:], 32, h.BatchLength)
+	put32(pre[:], 40, h.MessageCount)
+	return pre
+}
+
+// BatchChecksumOf is BatchChecksum from the messages' stored checksums,
+// as SendMessages.Decode collected them in Sums (8 bytes each, in order):
+// no walk over the frames.
+func BatchChecksumOf(h *BatchHeader, sums []byte) uint64 {
+	pre := batchPrefix(h)
+	var d xxh3.Hasher
+	_, _ = d.Write(pre[:])
+	_, _ = d.Write(sums)
+	return d.Sum64()
 }
 
 // Message is one decoded message frame; ID, Payload and UserHeaders alias
@@ -248,6 +265,11 @@ type SendMessages struct {
 	Partitioning Partitioning
 	Header       BatchHeader
 	Batch        []byte
+	// Sums, when not nil before Decode, gets each message's stored
+	// checksum appended (8 bytes little-endian, in order) as Decode
+	// verifies them, so the partition can stamp the batch and recompute
+	// its checksum without walking the frames again (BatchChecksumOf).
+	Sums []byte
 }
 
 // AppendSendMessages appends a SendMessages body to dst.
@@ -290,38 +312,59 @@ func (s *SendMessages) Decode(body []byte) error {
 		return bodyErr(StatusInvalidFormat, "batch_length %d, body holds %d", h.BatchLength, len(rest))
 	}
 	s.Batch = rest
-	return VerifyBatch(rest)
+	if s.Sums == nil {
+		return VerifyBatch(rest)
+	}
+	var err error
+	s.Sums, err = verifyBatch(rest, s.Sums[:0])
+	return err
 }
 
 // VerifyBatch checks a whole batch record (header + frames): layout, every
 // message checksum and the batch checksum.
 func VerifyBatch(batch []byte) error {
+	_, err := verifyBatch(batch, nil)
+	return err
+}
+
+// verifyBatch is VerifyBatch in one pass over the frames, appending each
+// message's checksum to sums.
+func verifyBatch(batch, sums []byte) ([]byte, error) {
 	var h BatchHeader
 	if err := h.Decode(batch); err != nil {
-		return err
+		return sums, err
 	}
 	if h.BatchLength != uint64(len(batch)) {
-		return bodyErr(StatusInvalidFormat, "batch_length %d, record holds %d", h.BatchLength, len(batch))
+		return sums, bodyErr(StatusInvalidFormat, "batch_length %d, record holds %d", h.BatchLength, len(batch))
 	}
 	frames := batch[BatchHeaderSize:]
-	for off := 0; off < len(frames); {
+	var d xxh3.Hasher
+	pre := batchPrefix(&h)
+	_, _ = d.Write(pre[:])
+	var n uint32
+	for off := 0; off < len(frames); n++ {
 		m, next, err := ParseMessage(frames, off)
 		if err != nil {
-			return err
+			return sums, err
 		}
 		if !VerifyMessage(&m) {
-			return bodyErr(StatusInvalidMessageChecksum, "message %d checksum mismatch", m.OffsetDelta)
+			return sums, bodyErr(StatusInvalidMessageChecksum, "message %d checksum mismatch", m.OffsetDelta)
+		}
+		var c [8]byte
+		binary.LittleEndian.PutUint64(c[:], m.Checksum)
+		_, _ = d.Write(c[:])
+		if sums != nil {
+			sums = append(sums, c[:]...)
 		}
 		off = next
 	}
-	sum, err := BatchChecksum(&h, frames)
-	if err != nil {
-		return err
+	if n != h.MessageCount {
+		return sums, bodyErr(StatusInvalidMessagesCount, "batch holds %d frames, header says %d", n, h.MessageCount)
 	}
-	if sum != h.BatchChecksum {
-		return bodyErr(StatusInvalidBatchChecksum, "batch checksum %#x, computed %#x", h.BatchChecksum, sum)
+	if sum := d.Sum64(); sum != h.BatchChecksum {
+		return sums, bodyErr(StatusInvalidBatchChecksum, "batch checksum %#x, computed %#x", h.BatchChecksum, sum)
 	}
-	return nil
+	return sums, nil
 }
 
 // SendMessagesReply is the confirmation body of a SendMessages reply
