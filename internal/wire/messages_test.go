@@ -179,12 +179,24 @@ func FuzzSendMessages(f *testing.F) {
 	f.Add(sampleSend(f, 3))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var s SendMessages
-		if err := s.Decode(data); err != nil {
+		err := s.Decode(data)
+		// Collecting the checksums changes nothing but Sums.
+		summed := SendMessages{Sums: []byte{}}
+		if err2 := summed.Decode(data); StatusOf(err) != StatusOf(err2) {
+			t.Fatalf("Decode with Sums: %v, without: %v", err2, err)
+		}
+		if err != nil {
 			var be *BodyError
 			if !errors.As(err, &be) || be.Status == StatusOK {
 				t.Fatalf("error without a reply status: %v", err)
 			}
 			return
+		}
+		if len(summed.Sums) != 8*int(s.Header.MessageCount) {
+			t.Fatalf("%d checksum bytes for %d messages", len(summed.Sums), s.Header.MessageCount)
+		}
+		if walked, _ := BatchChecksum(&s.Header, s.Batch[BatchHeaderSize:]); BatchChecksumOf(&s.Header, summed.Sums) != walked {
+			t.Fatal("batch checksum from the sums differs")
 		}
 		// An admitted batch holds exactly message_count verified frames.
 		n := uint32(0)
