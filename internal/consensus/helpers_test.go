@@ -76,20 +76,36 @@ func (s *logSM) has(op wire.Op, c wire.ClientID, req uint64) bool {
 type memNet struct {
 	mu    sync.Mutex
 	nodes map[wire.ReplicaID]*Node
+	cuts  map[wire.ReplicaID]bool // replicas whose sends are dropped
 }
 
 type memPort struct {
-	net *memNet
+	net  *memNet
+	from wire.ReplicaID
 }
 
 func (p memPort) SendToReplica(to wire.ReplicaID, frame []byte) error {
 	p.net.mu.Lock()
-	n := p.net.nodes[to]
+	n, cut := p.net.nodes[to], p.net.cuts[p.from]
 	p.net.mu.Unlock()
-	if n == nil {
-		return fmt.Errorf("replica %d down", to)
+	if n == nil || cut {
+		return fmt.Errorf("replica %d unreachable from %d", to, p.from)
 	}
 	return n.Deliver(bytes.Clone(frame))
+}
+
+// cut drops everything id sends and everything sent to it.
+func (m *memNet) cut(id wire.ReplicaID) {
+	m.mu.Lock()
+	m.cuts[id] = true
+	delete(m.nodes, id)
+	m.mu.Unlock()
+}
+
+func (m *memNet) uncut(id wire.ReplicaID) {
+	m.mu.Lock()
+	delete(m.cuts, id)
+	m.mu.Unlock()
 }
 
 func (m *memNet) set(id wire.ReplicaID, n *Node) {
@@ -147,7 +163,7 @@ const (
 
 func newCluster(t testing.TB, n int, mode planeMode, disk diskMode) *cluster {
 	t.Helper()
-	c := &cluster{t: t, n: n, mode: mode, net: &memNet{nodes: map[wire.ReplicaID]*Node{}},
+	c := &cluster{t: t, n: n, mode: mode, net: &memNet{nodes: map[wire.ReplicaID]*Node{}, cuts: map[wire.ReplicaID]bool{}},
 		changed: make(chan struct{}), clients: map[wire.ClientID]*client{}, stopTicks: make(chan struct{})}
 	root := ""
 	if disk == osDisk {
@@ -261,7 +277,7 @@ func (c *cluster) replicaConfig(m *member) vsr.Config {
 func (c *cluster) startNode(m *member) {
 	c.t.Helper()
 	m.sm = &logSM{}
-	var tr Transport = memPort{c.net}
+	var tr Transport = memPort{c.net, m.id}
 	if c.mode == tcpPlane {
 		tr = PlaneTransport{Runtime: m.rt, Shard: 1}
 	}
@@ -361,6 +377,13 @@ func (c *cluster) describe() string {
 		st := m.node.Status()
 		fmt.Fprintf(&b, "r%d %v view %d op %d commit %d/%d applied %d %+v; ", m.id, st.Status, st.View, st.Op,
 			st.CommitMin, st.CommitMax, len(m.sm.seq()), m.node.Stats())
+		if m.pl != nil {
+			for _, p := range c.members {
+				if p != m {
+					fmt.Fprintf(&b, "conn(%d)=%v ", p.id, m.pl.Connected(p.id))
+				}
+			}
+		}
 	}
 	return b.String()
 }
