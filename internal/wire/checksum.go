@@ -59,12 +59,18 @@ func verifyBody(cmd Command, frame []byte) error {
 
 // PrepareIdentity returns a prepare's identity checksum: XXH3 over all 256
 // header bytes with checksum and view zeroed, so re-stamping a prepare in a
-// new view keeps its identity. The next prepare's parent is this value.
+// new view keeps its identity. The next prepare's parent is this value. A
+// RepairPrepare is a journaled Prepare sent back verbatim with command 19,
+// so its identity is that of the Prepare it carries: the command byte
+// counts as Prepare's.
 func PrepareIdentity(header []byte) Uint128 {
 	var h [HeaderSize]byte
 	copy(h[:], header[:HeaderSize])
 	clear(h[offChecksum : offChecksum+16])
 	clear(h[offView : offView+4])
+	if Command(h[offCommand]) == CommandRepairPrepare {
+		h[offCommand] = byte(CommandPrepare)
+	}
 	return Checksum(h[:])
 }
 

@@ -79,6 +79,19 @@ func TestPrepareIdentity(t *testing.T) {
 	if err := VerifyPrepare(b); err != nil {
 		t.Fatalf("after view change: %v", err)
 	}
+	// A RepairPrepare is the journaled prepare sent back verbatim with
+	// command 19 (spec/vsr.md §1.7): it keeps, and verifies as, the
+	// identity of the Prepare it carries, so the bus's reader passes it on
+	// to the core (which verifies it the same way) instead of closing the
+	// connection.
+	rp := bytes.Clone(b)
+	rp[offCommand] = byte(CommandRepairPrepare)
+	if PrepareIdentity(rp) != id {
+		t.Fatal("a RepairPrepare's identity differs from its Prepare's")
+	}
+	if err := VerifyPrepare(rp); err != nil {
+		t.Fatalf("RepairPrepare of a valid prepare: %v", err)
+	}
 	// Any other header byte or body byte breaks it.
 	for _, i := range []int{offSize, offCommand + 1, 176, 216, HeaderSize + 3} {
 		c := bytes.Clone(b)

@@ -1,0 +1,357 @@
+package consensus
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoal-io/shoal/internal/vfs"
+	"github.com/shoal-io/shoal/internal/vsr"
+	"github.com/shoal-io/shoal/internal/vsrlog"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// Errors returned by a Node.
+var (
+	// ErrStopped means the node's loop has exited (Stop, or a Persist error).
+	ErrStopped = errors.New("consensus: node stopped")
+	// ErrInboxFull means the inbound replica-frame channel is full; the
+	// frame was dropped and counted (S1: VSR retransmits).
+	ErrInboxFull = errors.New("consensus: inbox full")
+	// ErrBusy means the proposal lane is full; the client retries.
+	ErrBusy = errors.New("consensus: proposal queue full")
+)
+
+// TickInterval is the length of one vsr tick in production (vsr.Timeouts).
+const TickInterval = 10 * time.Millisecond
+
+// Default channel capacities.
+const (
+	DefaultInbox     = 1024
+	DefaultProposals = 256
+)
+
+// drainMax bounds how many queued inputs one round takes after the one that
+// woke it, so that a flood still yields to ticks and stop.
+const drainMax = 256
+
+// Transport sends a frame to another replica of the group. It must never
+// block (S1): it queues the frame or fails at once; VSR retransmits. The
+// frame's bytes may be shared with other sends and the replica and must not
+// be modified; an implementation that needs to own them copies them.
+type Transport interface {
+	SendToReplica(to wire.ReplicaID, frame []byte) error
+}
+
+// Config configures a Node.
+type Config struct {
+	// Replica configures the vsr replica; its StateMachine is required.
+	Replica vsr.Config
+	// FS and Dir locate the replica's vsrlog directory.
+	FS  vfs.FS
+	Dir string
+	// Transport carries the replica's messages to its peers.
+	Transport Transport
+	// Replies receives reply and eviction frames for clients, on the
+	// node's goroutine, only after the round's Persist succeeded. nil
+	// discards them.
+	Replies func(vsr.ClientFrame)
+	// Applied receives the ops applied since the previous call, in op
+	// order, on the node's goroutine after the round's Persist. nil
+	// discards them. The slice is the caller's.
+	Applied func([]vsr.Committed)
+	// Ticks, if set, replaces the TickInterval ticker: each value is one
+	// vsr tick (tests drive it). Closing it stops ticking.
+	Ticks <-chan time.Time
+	// Inbox and Proposals are the capacities of the inbound replica-frame
+	// channel and of the client proposal lane; 0 means the defaults.
+	Inbox, Proposals int
+	// Logger receives step refusals (debug) and the fatal Persist error;
+	// nil discards them.
+	Logger *slog.Logger
+}
+
+// Status is a snapshot of a Node's replica, taken after each round.
+type Status struct {
+	Status    vsr.Status
+	View      wire.View
+	Primary   wire.ReplicaID
+	IsPrimary bool
+	Op        wire.Op
+	CommitMin wire.Op // highest op applied
+	CommitMax wire.Op // highest op known committed
+}
+
+// Stats counts a Node's events since Start.
+type Stats struct {
+	Rounds     uint64 // Ready rounds carried out
+	Persists   uint64 // Persist calls (rounds with durable work)
+	Dropped    uint64 // inbound frames dropped because the inbox was full
+	Refused    uint64 // frames vsr.Step refused (invalid, wrong cluster…)
+	SendErrors uint64 // Transport sends that failed (VSR retransmits)
+}
+
+// Node drives one vsr.Replica and its vsrlog.Log from one goroutine.
+type Node struct {
+	cfg Config
+	log *slog.Logger
+	rec vsrlog.Recovery
+
+	// Owned by run.
+	r    *vsr.Replica
+	vlog *vsrlog.Log
+
+	inbox chan []byte // inbound replica-plane frames
+	props chan []byte // client Request frames
+	stopc chan struct{}
+	done  chan struct{} // closed when run has returned
+	once  sync.Once
+	err   error // set by run before done is closed
+
+	mu sync.Mutex // guards st
+	st Status
+
+	rounds, persists, dropped, refused, sendErrs atomic.Uint64
+}
+
+// Start opens cfg.Dir's vsrlog, starts the replica (vsr.New on a fresh
+// directory, vsr.Restart from the durable state otherwise) and its loop.
+func Start(cfg Config) (*Node, error) {
+	if cfg.Transport == nil {
+		return nil, errors.New("consensus: no transport")
+	}
+	if cfg.Inbox <= 0 {
+		cfg.Inbox = DefaultInbox
+	}
+	if cfg.Proposals <= 0 {
+		cfg.Proposals = DefaultProposals
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	l, hs, prepares, rec, err := vsrlog.Open(cfg.FS, cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("consensus: %w", err)
+	}
+	var r *vsr.Replica
+	if rec.Fresh {
+		r, err = vsr.New(cfg.Replica)
+	} else {
+		// A replica that ever ran comes back with Restart, even if none
+		// of its writes became durable (vsrlog Recovery.Fresh).
+		r, err = vsr.Restart(cfg.Replica, vsr.HardState(hs), prepares)
+	}
+	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("consensus: start replica %d: %w", cfg.Replica.ID, err)
+	}
+	n := &Node{
+		cfg:   cfg,
+		log:   lg.With("replica", int(cfg.Replica.ID), "group", cfg.Replica.Group),
+		rec:   rec,
+		r:     r,
+		vlog:  l,
+		inbox: make(chan []byte, cfg.Inbox),
+		props: make(chan []byte, cfg.Proposals),
+		stopc: make(chan struct{}),
+		done:  make(chan struct{}),
+	}
+	n.snapshot()
+	go n.run()
+	return n, nil
+}
+
+// Recovery reports what vsrlog.Open found when the node started.
+func (n *Node) Recovery() vsrlog.Recovery { return n.rec }
+
+// Deliver queues an inbound replica-plane frame. It never blocks: when the
+// inbox is full the frame is dropped and counted and ErrInboxFull returned
+// (S1). On nil the node owns frame (vsr.Step may retain it).
+func (n *Node) Deliver(frame []byte) error {
+	err := n.offer(n.inbox, frame)
+	if err == errFull {
+		n.dropped.Add(1)
+		return ErrInboxFull
+	}
+	return err
+}
+
+// Propose queues a client Request frame for the group. It never blocks:
+// ErrBusy when the lane is full. Only the primary prepares it; backups drop
+// it and the client retries elsewhere. On nil the node owns frame.
+func (n *Node) Propose(frame []byte) error {
+	if err := n.offer(n.props, frame); err != errFull {
+		return err
+	}
+	return ErrBusy
+}
+
+var errFull = errors.New("consensus: channel full")
+
+// offer queues frame on ch without blocking.
+func (n *Node) offer(ch chan<- []byte, frame []byte) error {
+	select {
+	case <-n.done:
+		return ErrStopped
+	default:
+	}
+	select {
+	case ch <- frame:
+		return nil
+	default:
+		return errFull
+	}
+}
+
+// Stop stops the loop, waits for it and closes the log. It returns the
+// error that stopped the node, if any (a Persist failure). It may be called
+// more than once.
+func (n *Node) Stop() error {
+	n.once.Do(func() { close(n.stopc) })
+	return n.Wait()
+}
+
+// Wait waits for the loop to exit and returns its error: nil after Stop,
+// the Persist error otherwise.
+func (n *Node) Wait() error {
+	<-n.done
+	return n.err
+}
+
+// Done is closed when the loop has exited.
+func (n *Node) Done() <-chan struct{} { return n.done }
+
+// Err returns the error that stopped the loop, or nil while it runs or
+// after a clean Stop.
+func (n *Node) Err() error {
+	select {
+	case <-n.done:
+		return n.err
+	default:
+		return nil
+	}
+}
+
+// Status returns the replica's state after the latest round.
+func (n *Node) Status() Status {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.st
+}
+
+// Stats returns the node's counters.
+func (n *Node) Stats() Stats {
+	return Stats{Rounds: n.rounds.Load(), Persists: n.persists.Load(), Dropped: n.dropped.Load(),
+		Refused: n.refused.Load(), SendErrors: n.sendErrs.Load()}
+}
+
+func (n *Node) run() {
+	var err error
+	defer func() {
+		if cerr := n.vlog.Close(); err == nil && cerr != nil && !errors.Is(cerr, vsrlog.ErrClosed) {
+			err = fmt.Errorf("consensus: close log: %w", cerr)
+		}
+		n.err = err
+		close(n.done)
+	}()
+	ticks := n.cfg.Ticks
+	if ticks == nil {
+		t := time.NewTicker(TickInterval)
+		defer t.Stop()
+		ticks = t.C
+	}
+	for {
+		select {
+		case <-n.stopc:
+			return
+		case _, ok := <-ticks:
+			if !ok {
+				ticks = nil
+				continue
+			}
+			n.r.Tick()
+		case f := <-n.inbox:
+			n.step(f)
+		case f := <-n.props:
+			n.step(f)
+		}
+		n.drain()
+		if err = n.ready(); err != nil {
+			n.log.Error("consensus: persist failed; node stopped without acknowledging", "err", err)
+			return
+		}
+	}
+}
+
+// drain steps inputs already queued, without blocking, so that one round's
+// fsync covers them all. Replication frames go first.
+func (n *Node) drain() {
+	for range drainMax {
+		select {
+		case f := <-n.inbox:
+			n.step(f)
+			continue
+		default:
+		}
+		select {
+		case f := <-n.props:
+			n.step(f)
+		default:
+			return
+		}
+	}
+}
+
+func (n *Node) step(f []byte) {
+	if err := n.r.Step(f); err != nil {
+		n.refused.Add(1)
+		n.log.Debug("frame refused", "command", wire.PeekCommand(f), "err", err)
+	}
+}
+
+// ready carries out every pending Ready in the vsr package's order: send,
+// persist, then replies and applied ops, then Advance (see the package doc).
+func (n *Node) ready() error {
+	for n.r.HasReady() {
+		rd := n.r.Ready()
+		n.rounds.Add(1)
+		for _, m := range rd.Messages {
+			if err := n.cfg.Transport.SendToReplica(m.To, m.Frame); err != nil {
+				n.sendErrs.Add(1)
+			}
+		}
+		if rd.Truncate || len(rd.Entries) > 0 || rd.HardStateChanged {
+			n.persists.Add(1)
+			err := n.vlog.Persist(vsrlog.Update{Truncate: rd.Truncate, TruncateOp: rd.TruncateOp, Entries: rd.Entries,
+				HardStateChanged: rd.HardStateChanged, HardState: vsrlog.HardState(rd.HardState)})
+			if err != nil {
+				// Nothing of rd is acknowledged: no replies, no Advance.
+				return fmt.Errorf("consensus: replica %d: %w", n.cfg.Replica.ID, err)
+			}
+		}
+		if n.cfg.Replies != nil {
+			for _, c := range rd.Replies {
+				n.cfg.Replies(c)
+			}
+		}
+		if n.cfg.Applied != nil && len(rd.Committed) > 0 {
+			n.cfg.Applied(rd.Committed)
+		}
+		n.r.Advance(rd)
+	}
+	n.snapshot()
+	return nil
+}
+
+func (n *Node) snapshot() {
+	r := n.r
+	st := Status{Status: r.Status(), View: r.View(), Primary: r.Primary(), IsPrimary: r.IsPrimary(),
+		Op: r.Op(), CommitMin: r.CommitMin(), CommitMax: r.CommitMax()}
+	n.mu.Lock()
+	n.st = st
+	n.mu.Unlock()
+}
