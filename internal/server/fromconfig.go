@@ -14,6 +14,12 @@ import (
 
 // FromConfig turns a loaded configuration into Options. Root credentials
 // and logging are the caller's (they are not configuration keys).
+// ErrClusterUnavailable is returned for cluster.enabled = true: this build
+// runs standalone nodes only (replication is being built: the consensus
+// core, its durable log and the replica plane exist, the server does not
+// use them yet).
+var ErrClusterUnavailable = errors.New("server: cluster.enabled: clustering is not available in this build yet; set cluster.enabled = false to run a standalone node")
+
 func FromConfig(c *config.Config) (Options, error) {
 	o := DefaultOptions()
 	o.DataDir = c.System.Path
@@ -52,8 +58,10 @@ func FromConfig(c *config.Config) (Options, error) {
 	} else {
 		o.Cleaner = 0
 	}
-	if c.Cluster.Name != "" && c.Cluster.Enabled {
-		o.ClusterName = c.Cluster.Name
+	if c.Cluster.Enabled {
+		// Refused rather than run standalone without a word: a user who
+		// asked for replication must not believe they have it.
+		return o, ErrClusterUnavailable
 	}
 	mb := c.MessageBus
 	o.Bus = bus.Config{

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/shoal-io/shoal/client"
+	"github.com/shoal-io/shoal/internal/config"
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/transport/tlsconn"
 	"github.com/shoal-io/shoal/internal/wire"
@@ -178,5 +179,18 @@ func TestServeAndClose(t *testing.T) {
 	}
 	if err := srv.Start(context.Background()); !errors.Is(err, ErrServerClosed) {
 		t.Fatalf("Start after Close: %v", err)
+	}
+}
+
+// cluster.enabled = true is refused with a clear error, not run as a
+// standalone node without a word (issue 14: clustering is not wired yet).
+func TestClusterEnabledRefused(t *testing.T) {
+	c := config.Default()
+	if _, err := FromConfig(c); err != nil {
+		t.Fatalf("the defaults: %v", err)
+	}
+	c.Cluster.Enabled = true
+	if _, err := FromConfig(c); !errors.Is(err, ErrClusterUnavailable) {
+		t.Fatalf("cluster.enabled: %v, want ErrClusterUnavailable", err)
 	}
 }
