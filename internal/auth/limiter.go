@@ -115,11 +115,13 @@ func (l *Limiter) Allow(addr netip.Addr, user string) (ok bool, retryAfter time.
 // unknown user, or a bad token with user "") and returns the back-off it
 // starts, 0 if none. It logs the failure at Info.
 func (l *Limiter) Failed(addr netip.Addr, user string) time.Duration {
-	now := l.cfg.Now()
 	key, hasAddr := addrKey(addr)
 	var addrFailures, userFailures int
 	var wait time.Duration
 	l.mu.Lock()
+	// Read under the lock: the tables keep their entries in order of last
+	// failure, which two failures timed outside it could break.
+	now := l.cfg.Now()
 	if hasAddr {
 		e := l.addrs.fail(key, now, &l.cfg)
 		addrFailures, wait = e.failures, e.until.Sub(now)
