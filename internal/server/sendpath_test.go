@@ -116,10 +116,12 @@ func BenchmarkSendPath(b *testing.B) {
 }
 
 // BenchmarkProducerUnderLogins measures one producer's round trips (100 ×
-// 1 KiB per batch, fsync off) alone, and while other clients log in and
-// out in a loop (argon2id at the production cost) and read the stats: the
-// p99 of the two runs compared is what a login or an admin operation in
-// flight costs a producer.
+// 1 KiB per batch, fsync off) alone; while another connection creates and
+// deletes a stream and reads the stats back to back (metadata writes,
+// fsynced by the service's writer); and while other clients log in and out
+// in a loop (argon2id at the production cost) and read the stats. The p99
+// of the runs compared is what admin operations and logins in flight cost
+// a producer.
 func BenchmarkProducerUnderLogins(b *testing.B) {
 	ts := startServer(b, b.TempDir(), func(o *Options) { o.HashParams = metadata.DefaultHashParams })
 	setup := ts.raw()
@@ -155,6 +157,44 @@ func BenchmarkProducerUnderLogins(b *testing.B) {
 		percentiles(b, lat)
 	}
 	b.Run("alone", produce)
+	b.Run("with-admin", func(b *testing.B) {
+		// Metadata writes (fsynced by the service's writer) and stats reads
+		// on another connection, back to back: no argon2.
+		admin := ts.raw()
+		admin.id = wire.ClientID{Lo: 999, Hi: 0x56}
+		e := admin.login("iggy", "iggy")
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			req := uint64(0)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for _, op := range []struct {
+					h    wire.RequestHeader
+					body []byte
+				}{
+					{wire.RequestHeader{Operation: wire.OpCreateStream}, streamBody("tmp")},
+					{wire.RequestHeader{Operation: wire.OpNonReplicated, Code: wire.CodeStats}, nil},
+					{wire.RequestHeader{Operation: wire.OpDeleteStream}, wire.NamedID("tmp").Append(nil)},
+				} {
+					req++
+					op.h.Request, op.h.Session = req, uint64(e)
+					if op.h.Operation == wire.OpNonReplicated {
+						op.h.Request = 0
+					}
+					admin.send(op.h, op.body)
+					admin.reply()
+				}
+			}
+		})
+		produce(b)
+		close(stop)
+		wg.Wait()
+	})
 	b.Run("with-logins", func(b *testing.B) {
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
