@@ -75,7 +75,7 @@ func DefaultOptions() Options {
 		WS:          Endpoint{Enabled: true, Address: "127.0.0.1:8092"},
 		HTTP:        Endpoint{Enabled: true, Address: "127.0.0.1:3000"},
 		ClusterName: "single-node",
-		NodeName:    "shoal-node",
+		NodeName:    "iggy-node", // Iggy's names for a node that is not clustered, which its tools expect
 		Bus:         bus.DefaultConfig(),
 		Heartbeat:   30 * time.Second,
 		Cleaner:     time.Minute,

@@ -41,7 +41,7 @@ func TestCommands(t *testing.T) {
 		{[]string{"ping", "--transport", "ws", "--address", wsAddr}, []string{"pong", "in"}},
 		{[]string{"me", "--address", tcp}, []string{"transport", "tcp"}},
 		{[]string{"stats", "--address", tcp}, []string{"server", "version", server.Version}},
-		{[]string{"cluster", "--transport", "ws", "--address", wsAddr}, []string{"shoal-node", "127.0.0.1",
+		{[]string{"cluster", "--transport", "ws", "--address", wsAddr}, []string{"iggy-node", "127.0.0.1",
 			portOf(tcp), "0", portOf(srv.Addr("http").String()), portOf(wsAddr), "leader", "healthy"}},
 	} {
 		out, err := run(t, env, tc.args...)
