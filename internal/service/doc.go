@@ -10,18 +10,26 @@
 // Writes (users, tokens, sessions, streams, topics, partitions, consumer
 // groups) run one at a time on the metadata writer, a goroutine the
 // Service owns: it checks the caller's permissions on the committed state,
-// proposes the operation to the metadata store (journal + fsync + apply,
-// S12), carries out the partition work the apply returned
-// (metadata.Effect) through Storage, and then calls the operation's done
-// exactly once with the outcome and the committed state it produced.
-// Password hashing and checking (argon2) run off the writer, on a pool of
-// bounded size and queue. Reads take
-// the committed state, which is immutable and needs no lock.
+// creates the partitions an operation adds (Storage.Create, on a preview
+// of its apply; a failure refuses the operation), proposes it to the
+// metadata store (journal + fsync + apply, S12), carries out the drops and
+// purges the apply returned (metadata.Effect) through Storage, and then
+// calls the operation's done exactly once with the outcome and the
+// committed state it produced. Password hashing and checking (argon2) run
+// off the writer, on a pool of bounded size and queue. Reads take the
+// committed state, which is immutable and needs no lock.
 //
-// A method that returns an error (ErrBusy, ErrPasswordsBusy, ErrClosed) has not taken the
-// operation and will not call done: the caller answers it.
+// The data plane (sends, polls, consumer offsets, segment deletion) runs
+// on the shard that owns each partition, which only the server reaches;
+// data.go decides for it, once for every front end, which topic and
+// partition a request names, whether the caller may do it and whose offset
+// it addresses (Route).
+//
+// A method that returns an error (ErrBusy, ErrPasswordsBusy, ErrClosed)
+// has not taken the operation and will not call done: the caller answers
+// it.
 //
 // Goroutines: the writer, and the password pool's workers (auth.Pool);
 // Close waits for all of them. Imports: internal/metadata, internal/auth,
-// internal/wire.
+// internal/partition (consumer keys), internal/wire.
 package service
