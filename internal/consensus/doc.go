@@ -43,6 +43,9 @@
 // PlaneTransport sends frames through a shard runtime's bus
 // (Bus.SendToReplica, which never blocks), and Receiver is the
 // shard.Handlers.OnReplicaMessage hook that feeds a Node's inbound channel.
+// Router is that hook for several Nodes on one plane (the metadata group
+// and each partition's group): it routes each frame by the group its
+// header names (wire.PeekGroup).
 //
 // Goroutines: each Node owns exactly one, started by Start and stopped and
 // waited for by Stop. Callbacks (Replies, Applied) run on it and must not
