@@ -402,6 +402,9 @@ type TopicInfo struct {
 	Stream, ID uint32
 	Name       string
 	Options    TopicOptions // Resolved
+	// Partitions aliases the state's own slice, so resolving a topic on
+	// the data path copies nothing: a committed State is never modified
+	// (cow.go), so neither is this. Callers must not modify it.
 	Partitions []Partition
 }
 
@@ -416,7 +419,7 @@ func (s *State) ResolveTopic(stream, topic wire.Identifier) (TopicInfo, wire.Sta
 }
 
 func (tp *Topic) info() TopicInfo {
-	return TopicInfo{Stream: tp.Stream, ID: tp.ID, Name: tp.Name, Options: tp.Options.Resolved(), Partitions: slices.Clone(tp.Partitions)}
+	return TopicInfo{Stream: tp.Stream, ID: tp.ID, Name: tp.Name, Options: tp.Options.Resolved(), Partitions: tp.Partitions}
 }
 
 // Topics calls fn for every topic, in stream then topic id order (the
