@@ -19,7 +19,7 @@ import (
 //     Shoal's Ping) and reads it back (transporttest.RawEcho);
 //   - pinned-producer: each producer writes one frame the size of a
 //     SendMessages batch (batch × (64 + size) bytes of messages) and reads
-//     a 256-byte reply (rawSink), as a producer waits for its ack.
+//     a 256-byte reply (transporttest.RawSink), as a producer waits for its ack.
 func floorOnce(ctx context.Context, cfg *Config, w string, progress io.Writer) ([]Result, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -29,7 +29,7 @@ func floorOnce(ctx context.Context, cfg *Config, w string, progress io.Writer) (
 	serve, name, perOp, bodyLen, actors := transporttest.RawEcho, "echo", 1, 0, cfg.Connections
 	msgBytes := wire.HeaderSize
 	if w == PinnedProducer {
-		serve, name, perOp, actors, msgBytes = rawSink, "send", cfg.Batch, cfg.Producers, cfg.Size
+		serve, name, perOp, actors, msgBytes = transporttest.RawSink, "send", cfg.Batch, cfg.Producers, cfg.Size
 		bodyLen = cfg.Batch * (wire.MessageHeaderSize + cfg.Size)
 	}
 	wg.Go(func() { serve(l) })
@@ -83,32 +83,4 @@ func floorOnce(ctx context.Context, cfg *Config, w string, progress io.Writer) (
 	})
 	defer stop()
 	return drive(mctx, &run{target: "floor", workload: w, transport: "tcp", roles: []*role{ro}}, cfg.Tick, progress)
-}
-
-// rawSink serves l like a broker that stores nothing: it reads each
-// request frame whole and answers it with a 256-byte reply.
-func rawSink(l net.Listener) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		wg.Go(func() {
-			defer c.Close()
-			fr := transport.NewFrameReader(c, 0)
-			reply := transporttest.Frame(wire.CommandReply, 0, 0)
-			for {
-				f, err := fr.ReadFrame()
-				if err != nil {
-					return
-				}
-				f.Release()
-				if _, err := c.Write(reply); err != nil {
-					return
-				}
-			}
-		})
-	}
 }

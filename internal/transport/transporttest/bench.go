@@ -22,6 +22,56 @@ const BenchBodySize = 256
 // turns the Request into a Reply and writes it back with one Write. RawEcho
 // returns when l is closed and every connection has ended.
 func RawEcho(l net.Listener) {
+	serveRaw(l, func(c net.Conn) {
+		r := bufio.NewReaderSize(c, 64<<10)
+		buf := make([]byte, 0, 64<<10)
+		for {
+			buf = buf[:wire.HeaderSize]
+			if _, err := io.ReadFull(r, buf); err != nil {
+				return
+			}
+			if wire.CheckHeader(buf, wire.DefaultMaxMessageSize) != nil {
+				return
+			}
+			n := int(wire.PeekSize(buf))
+			if n > cap(buf) {
+				buf = append(buf, make([]byte, n-len(buf))...)
+			}
+			buf = buf[:n]
+			if _, err := io.ReadFull(r, buf[wire.HeaderSize:]); err != nil {
+				return
+			}
+			buf[60] = byte(wire.CommandReply)
+			if _, err := c.Write(buf); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// RawSink is the produce baseline: a broker that stores nothing. It reads
+// each request frame whole and answers it with a 256-byte Reply. It
+// returns when l is closed and every connection has ended.
+func RawSink(l net.Listener) {
+	serveRaw(l, func(c net.Conn) {
+		fr := transport.NewFrameReader(c, 0)
+		reply := Frame(wire.CommandReply, 0, 0)
+		for {
+			f, err := fr.ReadFrame()
+			if err != nil {
+				return
+			}
+			f.Release()
+			if _, err := c.Write(reply); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// serveRaw accepts connections on l until it is closed, serves each with
+// serve on a goroutine of its own, closes it after, and waits for all.
+func serveRaw(l net.Listener, serve func(net.Conn)) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
@@ -31,29 +81,7 @@ func RawEcho(l net.Listener) {
 		}
 		wg.Go(func() {
 			defer c.Close()
-			r := bufio.NewReaderSize(c, 64<<10)
-			buf := make([]byte, 0, 64<<10)
-			for {
-				buf = buf[:wire.HeaderSize]
-				if _, err := io.ReadFull(r, buf); err != nil {
-					return
-				}
-				if wire.CheckHeader(buf, wire.DefaultMaxMessageSize) != nil {
-					return
-				}
-				n := int(wire.PeekSize(buf))
-				if n > cap(buf) {
-					buf = append(buf, make([]byte, n-len(buf))...)
-				}
-				buf = buf[:n]
-				if _, err := io.ReadFull(r, buf[wire.HeaderSize:]); err != nil {
-					return
-				}
-				buf[60] = byte(wire.CommandReply)
-				if _, err := c.Write(buf); err != nil {
-					return
-				}
-			}
+			serve(c)
 		})
 	}
 }
