@@ -73,11 +73,34 @@ func partitionConfig(o metadata.TopicOptions) partition.Config {
 		MessagesRequiredToSave: o.MessagesRequiredToSave, SizeRequiredToSave: o.SizeOfMessagesRequiredToSave}
 }
 
-// onPartitionShard runs fn on the owner of partition p of t. A full
-// lifecycle lane is logged; the request's connection is then closed by
-// the caller's path (resume), so nothing is lost silently (S11).
-func (srv *Server) onPartitionShard(t metadata.TopicInfo, p metadata.Partition, fn func(s *shard.Shard, st *shardState)) error {
-	return srv.owner(p).Post(func(s *shard.Shard) { fn(s, srv.shards[s.ID()]) })
+// onOwners runs fn on the owning shard of each of t's partitions from
+// index from on (S5), counting each in wg, which the caller waits on. A
+// post that an owner's full lifecycle lane refuses is logged as what and
+// counted in the result: that partition's fn does not run.
+func (srv *Server) onOwners(wg *sync.WaitGroup, t metadata.TopicInfo, from int, what string,
+	fn func(st *shardState, k partKey, p metadata.Partition)) (refused int) {
+	for _, p := range t.Partitions[max(from, 0):] {
+		k := partKey{t.Stream, t.ID, p.ID}
+		wg.Add(1)
+		err := srv.owner(p).Post(func(s *shard.Shard) {
+			defer wg.Done()
+			fn(srv.shards[s.ID()], k, p)
+		})
+		if err != nil {
+			wg.Done()
+			refused++
+			srv.log.Error(what+" not delivered: owner busy", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+		}
+	}
+	return refused
+}
+
+// closeOpen closes partition k if its owner st holds it open.
+func (st *shardState) closeOpen(k partKey) {
+	if old := st.parts[k]; old != nil {
+		old.Close()
+		delete(st.parts, k)
+	}
 }
 
 // storage is the service's Storage: the partitions on their owners. Its
@@ -89,118 +112,85 @@ type storage struct{ srv *Server }
 // Create creates the partitions of creation effects on their owners. A
 // directory left by a deleted partition with the same ids is wiped
 // (partition.Create). If any fails, the ones created are removed again
-// and the first error is returned.
+// and an error is returned.
 func (st storage) Create(effects []metadata.Effect) error {
 	srv := st.srv
-	type result struct {
-		t   metadata.TopicInfo
-		p   metadata.Partition
-		err error
-	}
-	var results []chan result
+	var wg sync.WaitGroup
+	var mu sync.Mutex // guards the following, written on the owners
+	var failed []error
+	var undo []metadata.Effect
+	refused := 0
 	for _, e := range effects {
 		cfg := partitionConfig(e.Topic.Options)
-		for _, p := range e.Topic.Partitions[e.From:] {
-			t, k, ch := e.Topic, partKey{e.Topic.Stream, e.Topic.ID, p.ID}, make(chan result, 1)
-			results = append(results, ch)
-			err := srv.onPartitionShard(t, p, func(_ *shard.Shard, sst *shardState) {
-				if old := sst.parts[k]; old != nil {
-					old.Close()
-					delete(sst.parts, k)
-				}
-				delete(sst.broken, k)
-				part, err := partition.Create(srv.fs, srv.partitionDir(k), p.ID, cfg)
-				if err == nil {
-					sst.parts[k] = part
-					srv.publish(k, part)
-				}
-				ch <- result{t, p, err}
-			})
+		t := e.Topic
+		refused += srv.onOwners(&wg, t, e.From, "partition creation", func(sst *shardState, k partKey, p metadata.Partition) {
+			sst.closeOpen(k)
+			delete(sst.broken, k)
+			part, err := partition.Create(srv.fs, srv.partitionDir(k), p.ID, cfg)
+			mu.Lock()
+			defer mu.Unlock()
 			if err != nil {
-				ch <- result{t, p, fmt.Errorf("partition %d/%d/%d: owner busy: %w", k.stream, k.topic, k.partition, err)}
+				failed = append(failed, err)
+				return
 			}
-		}
+			sst.parts[k] = part
+			srv.publish(k, part)
+			one := t
+			one.Partitions = []metadata.Partition{p}
+			undo = append(undo, metadata.Effect{Kind: metadata.EffectDropPartitions, Topic: one})
+		})
 	}
-	var first error
-	var undo []metadata.Effect
-	for _, ch := range results {
-		r := <-ch
-		switch {
-		case r.err != nil && first == nil:
-			first = r.err
-		case r.err == nil:
-			t := r.t
-			t.Partitions = []metadata.Partition{r.p}
-			undo = append(undo, metadata.Effect{Kind: metadata.EffectDropPartitions, Topic: t})
-		}
+	wg.Wait()
+	if refused > 0 {
+		failed = append(failed, fmt.Errorf("%d partitions not created: owner busy", refused))
 	}
-	if first != nil {
-		st.Carry(undo)
+	if len(failed) == 0 {
+		return nil
 	}
-	return first
+	st.Carry(undo)
+	return failed[0]
 }
 
-// Carry does drop and purge effects on the partitions' owners, in order,
-// and returns once every owner has done its part.
+// Carry does drop and purge effects on the partitions' owners and returns
+// once every owner has done its part.
 func (st storage) Carry(effects []metadata.Effect) {
 	srv := st.srv
 	var wg sync.WaitGroup
 	for _, e := range effects {
 		switch e.Kind {
 		case metadata.EffectDropPartitions:
-			srv.dropPartitions(&wg, e.Topic, e.From)
+			srv.onOwners(&wg, e.Topic, e.From, "partition removal", srv.dropPartition)
 		case metadata.EffectPurgePartitions:
-			srv.purgePartitions(&wg, e.Topic)
+			t := e.Topic
+			srv.onOwners(&wg, t, 0, "partition purge", func(sst *shardState, k partKey, _ metadata.Partition) {
+				srv.purgePartition(sst, k, t)
+			})
 		}
 	}
 	wg.Wait()
 }
 
-// dropPartitions closes and removes the partitions of t from index from
-// on, after the metadata deleted them.
-func (srv *Server) dropPartitions(wg *sync.WaitGroup, t metadata.TopicInfo, from int) {
-	for _, p := range t.Partitions[max(from, 0):] {
-		k := partKey{t.Stream, t.ID, p.ID}
-		wg.Add(1)
-		err := srv.onPartitionShard(t, p, func(s *shard.Shard, st *shardState) {
-			defer wg.Done()
-			if old := st.parts[k]; old != nil {
-				old.Close()
-				delete(st.parts, k)
-			}
-			srv.pstats.Delete(k)
-			delete(st.broken, k)
-			if err := partition.RemoveAll(srv.fs, srv.partitionDir(k)); err != nil {
-				srv.log.Error("partition removal failed", "dir", srv.partitionDir(k), "err", err)
-			}
-		})
-		if err != nil {
-			wg.Done()
-			srv.log.Error("partition removal not delivered", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
-		}
+// dropPartition closes and removes partition k, after the metadata
+// deleted it. It runs on k's owner.
+func (srv *Server) dropPartition(st *shardState, k partKey, _ metadata.Partition) {
+	st.closeOpen(k)
+	srv.pstats.Delete(k)
+	delete(st.broken, k)
+	if err := partition.RemoveAll(srv.fs, srv.partitionDir(k)); err != nil {
+		srv.log.Error("partition removal failed", "dir", srv.partitionDir(k), "err", err)
 	}
 }
 
-// purgePartitions deletes every message of t's partitions, keeping them.
-func (srv *Server) purgePartitions(wg *sync.WaitGroup, t metadata.TopicInfo) {
-	for _, p := range t.Partitions {
-		k := partKey{t.Stream, t.ID, p.ID}
-		wg.Add(1)
-		err := srv.onPartitionShard(t, p, func(s *shard.Shard, st *shardState) {
-			defer wg.Done()
-			part, err := srv.partition(st, k, t)
-			if err == nil {
-				err = part.Purge()
-				srv.publish(k, part)
-			}
-			if err != nil {
-				srv.log.Error("partition purge failed", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
-			}
-		})
-		if err != nil {
-			wg.Done()
-			srv.log.Error("partition purge not delivered", "err", err)
-		}
+// purgePartition deletes every message of partition k of t, keeping it.
+// It runs on k's owner.
+func (srv *Server) purgePartition(st *shardState, k partKey, t metadata.TopicInfo) {
+	part, err := srv.partition(st, k, t)
+	if err == nil {
+		err = part.Purge()
+		srv.publish(k, part)
+	}
+	if err != nil {
+		srv.log.Error("partition purge failed", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
 	}
 }
 
@@ -252,22 +242,13 @@ func (srv *Server) openPartitions() {
 	var wg sync.WaitGroup
 	opened := atomic.Int64{}
 	for _, t := range topics {
-		for _, p := range t.Partitions {
-			k := partKey{t.Stream, t.ID, p.ID}
-			wg.Add(1)
-			err := srv.onPartitionShard(t, p, func(_ *shard.Shard, st *shardState) {
-				defer wg.Done()
-				if _, err := srv.partition(st, k, t); err != nil {
-					srv.log.Error("partition unavailable", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
-					return
-				}
-				opened.Add(1)
-			})
-			if err != nil {
-				wg.Done()
-				srv.log.Error("partition not opened at start", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+		srv.onOwners(&wg, t, 0, "partition opening at start", func(st *shardState, k partKey, _ metadata.Partition) {
+			if _, err := srv.partition(st, k, t); err != nil {
+				srv.log.Error("partition unavailable", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+				return
 			}
-		}
+			opened.Add(1)
+		})
 	}
 	wg.Wait()
 	if n := opened.Load(); n > 0 {
