@@ -81,7 +81,14 @@ func (r *Replica) apply(s *slot) {
 	var reply []byte
 	switch h.Operation {
 	case wire.OpRegister:
-		reply = replyFrame(h, nil)
+		// A Register with a body (a login its shell checked) is applied
+		// too, once its session is open; the state machine's output is
+		// the reply body (Iggy binds the session's user this way).
+		var out []byte
+		if body := s.frame[wire.HeaderSize:]; len(body) > 0 {
+			out = r.cfg.StateMachine.Apply(h.Op, h, body)
+		}
+		reply = replyFrame(h, out)
 		if ev, ok := r.clients.register(h.Client, h.Op, reply); ok && primary {
 			r.evict(ev, wire.EvictNoSession)
 		}
@@ -151,9 +158,14 @@ func (r *Replica) stepRequest(frame []byte) error {
 	e := r.clients.get(h.Client)
 	if h.Operation == wire.OpRegister {
 		if e != nil {
-			// Already registered: answer with the session again (S11).
-			ph := wire.PrepareHeader{Client: h.Client, Op: wire.Op(e.session), Operation: wire.OpRegister}
-			r.replies = append(r.replies, ClientFrame{Client: h.Client, Frame: replyFrame(&ph, nil)})
+			// Already registered: answer with the session again (S11),
+			// the Register's own reply while it is the latest.
+			reply := e.reply
+			if e.watermark != 0 {
+				ph := wire.PrepareHeader{Client: h.Client, Op: wire.Op(e.session), Operation: wire.OpRegister}
+				reply = replyFrame(&ph, nil)
+			}
+			r.replies = append(r.replies, ClientFrame{Client: h.Client, Frame: reply})
 			return nil
 		}
 		switch {

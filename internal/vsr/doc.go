@@ -29,7 +29,10 @@
 // prepares (parent = identity checksum of the previous prepare), flexible
 // quorums, star replication, a start-view-change quorum plus primary
 // abdication, suffix-carrying DoViewChange/StartView, hash-chain repair, and a
-// client table whose sessions are Register ops.
+// client table whose sessions are Register ops. A Register that carries a
+// body (a login its shell has checked: Iggy binds the session's user with
+// it) is also applied to the state machine once the session is open, and
+// its output is the reply body; an empty Register is not applied.
 //
 // # Safety argument in brief
 //
