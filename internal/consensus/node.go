@@ -63,6 +63,11 @@ type Config struct {
 	// order, on the node's goroutine after the round's Persist. nil
 	// discards them. The slice is the caller's.
 	Applied func([]vsr.Committed)
+	// Built, if set, is called once by Start when the replica is built,
+	// before the loop starts: every op applied before it was re-applied
+	// by vsr.Restart from this replica's own log (the committed prefix it
+	// held); every op applied after it is new to this process.
+	Built func()
 	// Ticks, if set, replaces the TickInterval ticker: each value is one
 	// vsr tick (tests drive it). Closing it stops ticking.
 	Ticks <-chan time.Time
@@ -161,6 +166,9 @@ func Start(cfg Config) (*Node, error) {
 		done:  make(chan struct{}),
 	}
 	n.snapshot()
+	if cfg.Built != nil {
+		cfg.Built()
+	}
 	go n.run()
 	return n, nil
 }

@@ -1,12 +1,17 @@
-// Package metadata is Shoal's deterministic metadata state machine and its
-// durable log. Every change to users (and, next, to streams, topics,
-// partitions, consumer groups and consumer offsets) is an operation encoded
-// as bytes, appended to a journal and fsynced before anyone is told it
-// happened, then applied by State.Apply. Replaying the journal at start
-// rebuilds the same State. The journal becomes the VSR journal later, and
-// Apply becomes the commit step, so Apply is pure: no clock, no randomness,
-// no I/O, no map iteration that decides anything. Timestamps and password
-// salts are chosen by the proposer and travel inside the operation.
+// Package metadata is Shoal's deterministic metadata state machine. Every
+// change to users, tokens, sessions, streams, topics, partitions and
+// consumer groups is an operation encoded as bytes (Encode), committed by
+// the metadata consensus group (internal/metagroup: a VSR prepare, durable
+// on a replication quorum) and then applied on every replica by
+// Store.Commit. Apply is pure: no clock, no randomness, no I/O, no map
+// iteration that decides anything; timestamps and password salts are chosen
+// by the proposer and travel inside the operation. Store.Commit publishes
+// each committed state as an immutable value that readers load without a
+// lock.
+//
+// Before the metadata moved to the VSR log a Store kept its own journal
+// (Open, Propose, JournalPath); LoadJournal still reads one, as the base
+// state a standalone node's group starts from.
 //
 // # Operation encoding
 //
@@ -66,9 +71,11 @@
 // Partitions are placed on shards round robin (a cursor over every
 // partition created); the shard count travels in the operation.
 //
-// Register's session epoch is its 1-based index among applied operations
-// (State.Applied after it), so it is unique, increasing and the same on
-// every replay.
+// Register's session epoch is the consensus op that committed it
+// (Store.Commit; the client's VSR session), or, in a journal written before
+// the metadata moved to the VSR log (LoadJournal), its 1-based index among
+// applied operations. Either way it is unique, increasing and the same on
+// every replica and replay.
 //
 // permissions are journaled as the bytes of Iggy's permissions body (empty
 // means none). The state also keeps them decoded (wire.Permissions), so a

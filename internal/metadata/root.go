@@ -81,6 +81,21 @@ func ResolveRoot(lookupEnv func(string) (string, bool), withDefault bool, random
 	return RootCredentials{Username: DefaultRootUsername, Password: pw, Source: RootGenerated}, nil
 }
 
+// NeedsRoot reports whether s has never had a user: the root user is
+// still to be created.
+func (s *State) NeedsRoot() bool { return s.UserCount() == 0 && s.nextUserID == 0 }
+
+// RootUser builds the operation that creates the root user from creds,
+// for a proposer to commit when the state NeedsRoot. now is the creation
+// time; random supplies the salt (nil means crypto/rand).
+func (s *Store) RootUser(creds RootCredentials, now time.Time, random io.Reader) (CreateUser, error) {
+	hash, err := s.HashPassword(creds.Password, random)
+	if err != nil {
+		return CreateUser{}, fmt.Errorf("%w: %v", ErrRootCredentials, err)
+	}
+	return CreateUser{Timestamp: uint64(now.UnixMicro()), Status: UserActive, Username: creds.Username, Password: hash}, nil
+}
+
 // Bootstrap creates the root user (id RootUserID) from creds if the store
 // has no users, that is on the first start, and reports whether it did. On
 // a restart it changes nothing: existing users and the root password are

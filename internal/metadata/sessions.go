@@ -12,9 +12,11 @@ import (
 // session epoch; Logout ends it. A connection's session is valid while its
 // (client, epoch) entry is here (wire.md §2.3, §2.10).
 
-// Register binds Client to UserID. Its session epoch is the operation's
-// index in the log (1-based), so it is unique and increasing, and every
-// replica and every replay computes the same one.
+// Register binds Client to UserID. Its session epoch is the consensus op
+// that committed it (Store.Commit), which is also the client's VSR session
+// number (Iggy: the epoch is the Register's commit op); in a log replayed
+// by LoadJournal it is the operation's 1-based index. Either way it is
+// unique and increasing, and every replica and replay computes the same.
 type Register struct {
 	Client    wire.ClientID
 	UserID    uint32
@@ -97,7 +99,12 @@ func (s *State) checkSession(o Op) Result {
 func (s *State) applySession(o Op) Result {
 	switch o := o.(type) {
 	case Register:
+		// A committed Register's epoch is its consensus op, which is also
+		// its VSR session; the legacy journal counted operations.
 		epoch := wire.Epoch(s.applied)
+		if s.at != 0 {
+			epoch = wire.Epoch(s.at)
+		}
 		s.sessions[o.Client] = &Session{Client: o.Client, Epoch: epoch, UserID: o.UserID, RegisteredAt: o.Timestamp}
 		return Result{UserID: o.UserID, Epoch: epoch}
 	case Logout:

@@ -55,6 +55,7 @@ type State struct {
 	byName     map[string]uint32
 	nextUserID uint32
 	applied    uint64 // operations applied, rejected ones included
+	at         uint64 // consensus op of the latest Commit; 0 before any (the legacy journal)
 	// sessions is the client table (sessions.go).
 	sessions map[wire.ClientID]*Session
 	// streams holds streams, topics, partitions and consumer groups
@@ -72,6 +73,10 @@ func NewState() *State {
 
 // Applied returns how many operations have been applied.
 func (s *State) Applied() uint64 { return s.applied }
+
+// CommitOp returns the consensus op of the latest operation committed into
+// s (Store.Commit), 0 if none was.
+func (s *State) CommitOp() uint64 { return s.at }
 
 // User returns a copy of user id.
 func (s *State) User(id uint32) (User, bool) {

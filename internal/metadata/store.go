@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"sync"
 	"sync/atomic"
@@ -96,6 +97,9 @@ func (s *Store) proposeLocked(op Op) (Result, error) {
 	if s.closed {
 		return Result{}, ErrClosed
 	}
+	if s.j == nil {
+		return Result{}, ErrNoJournal
+	}
 	cur := s.cur.Load()
 	if r := cur.Check(op); !r.OK() {
 		return r, nil
@@ -160,5 +164,81 @@ func (s *Store) Close() error {
 		return ErrClosed
 	}
 	s.closed = true
+	if s.j == nil {
+		return nil
+	}
 	return s.j.Close()
+}
+
+// NewStore returns a Store without a journal of its own, for a replicated
+// log that makes operations durable before they are committed (the
+// metadata consensus group): Commit applies each committed operation.
+// base is the state to start from (nil means empty): LoadJournal's state
+// for a data directory written before the metadata moved to the VSR log.
+// Propose fails on such a store.
+func NewStore(base *State, opts Options) (*Store, error) {
+	p := opts.HashParams
+	if p == (HashParams{}) {
+		p = DefaultHashParams
+	}
+	dummy := PasswordHash{Time: p.Time, Memory: p.Memory, Threads: p.Threads,
+		Salt: make([]byte, p.SaltLen), Key: make([]byte, p.KeyLen)}
+	if err := dummy.validate(int(p.KeyLen)); err != nil {
+		return nil, fmt.Errorf("metadata: hash parameters: %w", err)
+	}
+	if base == nil {
+		base = NewState()
+	}
+	s := &Store{params: p, dummy: dummy}
+	s.cur.Store(base)
+	return s, nil
+}
+
+// ErrNoJournal is returned by Propose on a Store made by NewStore.
+var ErrNoJournal = errors.New("metadata: store has no journal; propose through the consensus group")
+
+// Commit applies the operation committed at consensus op op, as encoded by
+// Encode (op numbers a Register's session epoch), and
+// publishes the state it produces, which it returns with the result. An
+// operation that does not decode, or that Check refuses, changes nothing
+// but the count of applied operations: every replica applies the same
+// bytes and gets the same answer. Commit is the state machine step of the
+// metadata consensus group; it never fails.
+func (s *Store) Commit(op uint64, b []byte) (Result, *State) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.cur.Load()
+	var next *State
+	if o, err := Decode(b); err == nil {
+		next = cur.next(o)
+	} else {
+		n := *cur
+		next = &n
+	}
+	next.at = op
+	r := next.Apply(b)
+	s.cur.Store(next)
+	return r, next
+}
+
+// LoadJournal replays the metadata journal under dataDir (JournalPath),
+// written by a Shoal before the metadata moved to the VSR log, and reports
+// whether there was one. Without one it returns an empty State.
+func LoadJournal(fsys vfs.FS, dataDir string) (*State, bool, error) {
+	name := path.Join(dataDir, JournalPath)
+	if _, err := fsys.Stat(name); errors.Is(err, fs.ErrNotExist) {
+		return NewState(), false, nil
+	}
+	st := NewState()
+	j, err := journal.Open(fsys, name, journal.Options{}, func(_ uint64, rec []byte) error {
+		st.Apply(rec)
+		return nil
+	})
+	if err != nil {
+		return nil, true, fmt.Errorf("metadata: load %s: %w", name, err)
+	}
+	if err := j.Close(); err != nil {
+		return nil, true, fmt.Errorf("metadata: load %s: %w", name, err)
+	}
+	return st, true, nil
 }

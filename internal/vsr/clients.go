@@ -54,17 +54,26 @@ func (t *clientTable) register(c wire.ClientID, op wire.Op, reply []byte) (evict
 			}
 		}
 		evicted, ok = t.entries[v].client, true
-		delete(t.index, evicted)
-		last := len(t.entries) - 1
-		if v != last {
-			t.entries[v] = t.entries[last]
-			t.index[t.entries[v].client] = v
-		}
-		t.entries = t.entries[:last]
+		t.remove(evicted)
 	}
 	t.index[c] = len(t.entries)
 	t.entries = append(t.entries, clientEntry{client: c, session: uint64(op), lastOp: op, reply: reply})
 	return evicted, ok
+}
+
+// remove ends c's session.
+func (t *clientTable) remove(c wire.ClientID) {
+	i, ok := t.index[c]
+	if !ok {
+		return
+	}
+	delete(t.index, c)
+	last := len(t.entries) - 1
+	if i != last {
+		t.entries[i] = t.entries[last]
+		t.index[t.entries[i].client] = i
+	}
+	t.entries = t.entries[:last]
 }
 
 // Clients returns the number of sessions in the client table.
@@ -103,6 +112,9 @@ func (r *Replica) apply(s *slot) {
 		}
 		reply = replyFrame(h, out)
 		e.reply, e.watermark, e.lastOp = reply, h.Request, h.Op
+		if h.Operation == wire.OpLogout {
+			r.clients.remove(h.Client) // the session ends with its Logout
+		}
 	}
 	if primary {
 		r.replies = append(r.replies, ClientFrame{Client: h.Client, Frame: reply})

@@ -32,7 +32,8 @@
 // client table whose sessions are Register ops. A Register that carries a
 // body (a login its shell has checked: Iggy binds the session's user with
 // it) is also applied to the state machine once the session is open, and
-// its output is the reply body; an empty Register is not applied.
+// its output is the reply body; an empty Register is not applied. A
+// committed Logout is applied and ends its client's session.
 //
 // # Safety argument in brief
 //

@@ -26,9 +26,8 @@ func TestRegisterWithBodyIsApplied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	register := func(client uint64, body []byte) []vsr.ClientFrame {
-		h := wire.RequestHeader{Prefix: wire.Prefix{Size: uint32(wire.HeaderSize + len(body))}, Client: wire.ClientID{Lo: client},
-			Operation: wire.OpRegister}
+	step := func(h wire.RequestHeader, body []byte) []vsr.ClientFrame {
+		h.Size = uint32(wire.HeaderSize + len(body))
 		f := make([]byte, wire.HeaderSize+len(body))
 		h.Put(f)
 		copy(f[wire.HeaderSize:], body)
@@ -42,6 +41,9 @@ func TestRegisterWithBodyIsApplied(t *testing.T) {
 			r.Advance(rd)
 		}
 		return out
+	}
+	register := func(client uint64, body []byte) []vsr.ClientFrame {
+		return step(wire.RequestHeader{Client: wire.ClientID{Lo: client}, Operation: wire.OpRegister}, body)
 	}
 	if got := register(1, nil); len(got) != 1 || len(got[0].Frame) != wire.HeaderSize {
 		t.Fatalf("empty register: replies %v", got)
@@ -65,5 +67,44 @@ func TestRegisterWithBodyIsApplied(t *testing.T) {
 	}
 	if len(sm.applied) != 1 {
 		t.Fatalf("repeated register applied again: %v", sm.applied)
+	}
+}
+
+// TestLogoutEndsSession checks that a committed Logout is applied and
+// removes its client's session, so the client table holds only live
+// sessions.
+func TestLogoutEndsSession(t *testing.T) {
+	sm := &echoSM{}
+	r, err := vsr.New(vsr.Config{Replicas: 1, Cluster: wire.Uint128{Lo: 1}, StateMachine: sm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var replies []vsr.ClientFrame
+	step := func(h wire.RequestHeader, body []byte) {
+		h.Size = uint32(wire.HeaderSize + len(body))
+		f := make([]byte, wire.HeaderSize+len(body))
+		h.Put(f)
+		copy(f[wire.HeaderSize:], body)
+		if err := r.Step(f); err != nil {
+			t.Fatal(err)
+		}
+		for r.HasReady() {
+			rd := r.Ready()
+			replies = append(replies, rd.Replies...)
+			r.Advance(rd)
+		}
+	}
+	c := wire.ClientID{Lo: 9}
+	step(wire.RequestHeader{Client: c, Operation: wire.OpRegister}, []byte("login"))
+	var rh wire.ReplyHeader
+	if len(replies) != 1 || rh.Decode(replies[0].Frame) != nil {
+		t.Fatalf("register replies %v", replies)
+	}
+	step(wire.RequestHeader{Client: c, Session: uint64(rh.Op), Request: 1, Operation: wire.OpLogout}, []byte("bye"))
+	if len(replies) != 2 || !bytes.Equal(replies[1].Frame[wire.HeaderSize:], []byte("ok:bye")) {
+		t.Fatalf("logout replies %v", replies)
+	}
+	if r.Clients() != 0 {
+		t.Fatalf("clients %d after logout, want 0", r.Clients())
 	}
 }
