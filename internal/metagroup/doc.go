@@ -1,0 +1,49 @@
+// Package metagroup is the metadata consensus group: one internal/consensus
+// Node of group wire.MetadataGroup whose state machine is the metadata
+// Store. Every metadata operation (users, tokens, sessions, streams,
+// topics, partitions, consumer groups) is a VSR prepare of this group; it
+// is applied by Store.Commit on every replica, in op order, and only then
+// acknowledged (S12: the proposer hears of it after the round that
+// committed it is durable). The VSR journal and superblock (internal/vsrlog)
+// are the metadata's log; there is no other.
+//
+// # Proposing
+//
+// Only the primary proposes. Propose encodes the operation (metadata.Encode)
+// as the body of a client Request:
+//
+//   - a Register is the VSR Register of the session's own client id, so the
+//     VSR client table holds every logged-in session and the session's epoch
+//     is the Register's op (as in Iggy); the state machine binds the user;
+//   - a Logout is that session's request, and its commit ends the session in
+//     both the client table and the metadata;
+//   - every other operation goes out under this node's proposer session (a
+//     client id of its own, registered on first use after each start), one
+//     at a time.
+//
+// The front ends (internal/service) authorize and build an operation on the
+// committed state, then Propose it; a replica that is not the primary
+// answers ErrNotPrimary and clients look for the leader (wire.md §2.7).
+// A proposal whose commit is not seen in time, or whose primary loses its
+// view meanwhile, returns ErrUnknown: it may still commit.
+//
+// A backup forwards logins and logouts to the primary (ForwardRegister and
+// ForwardLogout, commands 26..29); the password was checked on the backup
+// against its replicated copy of the users.
+//
+// # Effects
+//
+// Partition files are created, dropped and purged by apply, on every
+// replica (Storage.Apply), not by the proposing handler. After a restart,
+// the ops this replica had already committed are applied again by
+// vsr.Restart inside Start without their effects (they were carried out
+// before the commit was recorded); the server then opens the partitions of
+// that state and calls Opened, and from then on every applied op carries out
+// its effects. Creation is idempotent (an existing partition is opened, not
+// wiped), so an op re-applied after a crash that preceded its commit record
+// does no harm.
+//
+// Goroutines: the Node's (Apply and reply delivery run on it), and one per
+// forwarded operation on the primary (bounded). Imports: internal/consensus,
+// internal/metadata, internal/vsr, internal/vfs, internal/wire.
+package metagroup

@@ -1,0 +1,415 @@
+package metagroup
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoal-io/shoal/internal/consensus"
+	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/vfs"
+	"github.com/shoal-io/shoal/internal/vsr"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// Errors returned by Propose and the forwarding calls.
+var (
+	// ErrNotPrimary means this replica is not the primary of a normal
+	// view: nothing was proposed. Clients are told 58 and look for the
+	// leader (wire.md §2.6).
+	ErrNotPrimary = errors.New("metagroup: not the primary")
+	// ErrUnknown means the proposal was handed to the replica but no
+	// commit was seen in time, or the view changed: it may or may not
+	// commit.
+	ErrUnknown = errors.New("metagroup: outcome unknown")
+	// ErrBusy means the node's proposal lane is full; nothing was
+	// proposed.
+	ErrBusy = errors.New("metagroup: proposals busy")
+	// ErrStopped means the group has stopped.
+	ErrStopped = errors.New("metagroup: stopped")
+	// ErrEvicted means the session a Logout names is not in the client
+	// table (already ended, or evicted).
+	ErrEvicted = errors.New("metagroup: session not in the client table")
+)
+
+// DefaultTimeout bounds how long Propose waits for a commit.
+const DefaultTimeout = 10 * time.Second
+
+// DefaultClients is the client table's size: every logged-in session,
+// cluster-wide, and one proposer per node start.
+const DefaultClients = 8192
+
+// Storage carries out the partition effects of committed operations on
+// this replica. Apply runs on the group's goroutine for each committed
+// operation with effects, after the state is published, and returns once
+// they are done; it must not fail the operation (it is committed): it
+// logs what it could not do, and the partition is refused until a restart
+// finds it.
+type Storage interface {
+	Apply(effects []metadata.Effect)
+}
+
+// Config configures a Group.
+type Config struct {
+	Store   *metadata.Store // required; Commit is called for each op
+	Storage Storage         // required
+	// Replica configures the vsr replica: ID, Replicas, Cluster, Timeouts,
+	// Seed. Group and StateMachine are set by Start; ClientsMax defaults
+	// to DefaultClients.
+	Replica   vsr.Config
+	FS        vfs.FS
+	Dir       string
+	Transport consensus.Transport
+	// Ticks replaces the production ticker (tests drive time).
+	Ticks   <-chan time.Time
+	Timeout time.Duration // Propose's wait; 0 means DefaultTimeout
+	// Now stamps forwarded Registers on the primary; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Group is one replica of the metadata consensus group.
+type Group struct {
+	cfg  Config
+	log  *slog.Logger
+	node *consensus.Node
+	// live is set once the restart replay is over: ops applied from then
+	// on carry out their effects (the replayed ones did before the crash).
+	live   atomic.Bool
+	opened chan struct{} // closed by Opened; live effects wait for it
+	once   sync.Once
+
+	propose sync.Mutex // one proposer op in flight (vsr: one request per client)
+
+	mu sync.Mutex // guards the fields below
+	// +checklocks:mu
+	waiters map[key]*waiter
+	// +checklocks:mu
+	proposer wire.ClientID
+	// +checklocks:mu
+	session uint64 // the proposer's session; 0 until registered
+	// +checklocks:mu
+	request uint64
+	// +checklocks:mu
+	forwards map[wire.Uint128]chan forwardResult
+
+	fwd sync.WaitGroup // forwarded operations the primary is proposing
+	sem chan struct{}  // bounds them
+}
+
+// key names a proposal by the client and request it went out under.
+type key struct {
+	client  wire.ClientID
+	request uint64
+}
+
+// waiter is one proposal waiting for its commit.
+type waiter struct {
+	done    chan struct{} // closed once, by finish
+	applied bool          // the state machine saw it (set under mu)
+	res     metadata.Result
+	st      *metadata.State
+	reply   wire.ReplyHeader
+	err     error
+}
+
+// Start opens the group's log under cfg.Dir and starts its replica: ops
+// this replica had committed before a restart are applied again here,
+// before Start returns, without their effects.
+func Start(cfg Config) (*Group, error) {
+	if cfg.Store == nil || cfg.Storage == nil {
+		return nil, errors.New("metagroup: Store and Storage are required")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	g := &Group{cfg: cfg, log: lg, opened: make(chan struct{}), waiters: map[key]*waiter{},
+		forwards: map[wire.Uint128]chan forwardResult{}, sem: make(chan struct{}, 64)}
+	g.proposer = newClientID()
+	rc := cfg.Replica
+	rc.Group = wire.MetadataGroup
+	rc.StateMachine = g
+	if rc.ClientsMax == 0 {
+		rc.ClientsMax = DefaultClients
+	}
+	n, err := consensus.Start(consensus.Config{Replica: rc, FS: cfg.FS, Dir: cfg.Dir, Transport: cfg.Transport,
+		Replies: g.onReply, Ticks: cfg.Ticks, Logger: lg, Built: func() { g.live.Store(true) }})
+	if err != nil {
+		return nil, fmt.Errorf("metagroup: %w", err)
+	}
+	g.node = n
+	return g, nil
+}
+
+// Node returns the group's consensus node, for the replica plane's Router.
+func (g *Group) Node() *consensus.Node { return g.node }
+
+// Opened tells the group that the partitions of the state it started
+// with are open: live operations' effects, which waited, may run.
+func (g *Group) Opened() { g.once.Do(func() { close(g.opened) }) }
+
+// Status returns the replica's status after its latest round.
+func (g *Group) Status() consensus.Status { return g.node.Status() }
+
+// IsPrimary reports whether this replica is the primary of a normal view.
+func (g *Group) IsPrimary() bool {
+	s := g.node.Status()
+	return s.IsPrimary && s.Status == vsr.StatusNormal
+}
+
+// Stop stops the replica and waits for forwarded operations in flight.
+func (g *Group) Stop() error {
+	g.Opened() // nothing may wait for it any more
+	err := g.node.Stop()
+	g.fwd.Wait()
+	g.mu.Lock()
+	for k, w := range g.waiters {
+		delete(g.waiters, k)
+		w.err = ErrStopped
+		close(w.done)
+	}
+	g.mu.Unlock()
+	return err
+}
+
+// Apply is the group's state machine (vsr.StateMachine): it commits the
+// operation into the store on every replica, carries out its partition
+// effects, and notes the result for a proposer waiting here. The reply
+// body is the operation's status (u32), the same on every replica.
+func (g *Group) Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte {
+	live := g.live.Load()
+	if live {
+		<-g.opened
+	}
+	r, st := g.cfg.Store.Commit(uint64(op), body)
+	if live && r.OK() && len(r.Effects) > 0 {
+		g.cfg.Storage.Apply(r.Effects)
+	}
+	g.mu.Lock()
+	if w := g.waiters[key{h.Client, h.Request}]; w != nil {
+		w.applied, w.res, w.st = true, r, st
+	}
+	g.mu.Unlock()
+	return binary.LittleEndian.AppendUint32(nil, uint32(r.Status))
+}
+
+// onReply completes the proposal a reply or eviction answers. It runs on
+// the node's goroutine after the round's Persist (S12).
+func (g *Group) onReply(cf vsr.ClientFrame) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch wire.PeekCommand(cf.Frame) {
+	case wire.CommandReply:
+		var rh wire.ReplyHeader
+		if rh.Decode(cf.Frame) != nil {
+			return
+		}
+		w := g.waiters[key{cf.Client, rh.Request}]
+		if w == nil {
+			return
+		}
+		delete(g.waiters, key{cf.Client, rh.Request})
+		w.reply = rh
+		close(w.done)
+	case wire.CommandEviction:
+		if cf.Client == g.proposer {
+			g.session = 0 // registers again on the next proposal
+		}
+		for k, w := range g.waiters {
+			if k.client == cf.Client {
+				delete(g.waiters, k)
+				w.err = ErrEvicted
+				close(w.done)
+			}
+		}
+	}
+}
+
+// Propose commits op through the group and returns its result and the
+// state right after it. Only the primary proposes (ErrNotPrimary). A
+// Register goes out as the VSR Register of the session's own client, so
+// the client table holds the session; a Logout as that session's
+// request, ending it; every other operation under this node's proposer
+// session.
+func (g *Group) Propose(op metadata.Op) (metadata.Result, *metadata.State, error) {
+	if !g.IsPrimary() {
+		return metadata.Result{}, nil, ErrNotPrimary
+	}
+	switch o := op.(type) {
+	case metadata.Register:
+		return g.submit(wire.RequestHeader{Client: o.Client, Operation: wire.OpRegister}, op)
+	case metadata.Logout:
+		r, st, err := g.submit(wire.RequestHeader{Client: o.Client, Session: uint64(o.Epoch), Request: 1, Operation: wire.OpLogout}, op)
+		if !errors.Is(err, ErrEvicted) {
+			return r, st, err
+		}
+		// Not in the client table (a session from before the metadata
+		// moved to the VSR log, or evicted): end it in the metadata
+		// through the proposer.
+	}
+	g.propose.Lock()
+	defer g.propose.Unlock()
+	g.mu.Lock()
+	registered := g.session != 0
+	g.mu.Unlock()
+	if !registered {
+		if err := g.registerProposer(); err != nil {
+			return metadata.Result{}, nil, err
+		}
+	}
+	g.mu.Lock()
+	g.request++
+	h := wire.RequestHeader{Client: g.proposer, Session: g.session, Request: g.request, Operation: wire.Operation(op.Kind())}
+	g.mu.Unlock()
+	return g.submit(h, op)
+}
+
+// registerProposer opens this node's proposer session.
+func (g *Group) registerProposer() error {
+	g.mu.Lock()
+	g.proposer = newClientID() // a fresh session: requests start at 1
+	g.request = 0
+	h := wire.RequestHeader{Client: g.proposer, Operation: wire.OpRegister}
+	g.mu.Unlock()
+	w, err := g.send(h, nil)
+	if err != nil {
+		return err
+	}
+	if err := g.wait(w, key{h.Client, 0}); err != nil {
+		return err
+	}
+	g.mu.Lock()
+	g.session = uint64(w.reply.Op)
+	g.mu.Unlock()
+	return nil
+}
+
+// submit proposes op under h and waits for its commit.
+func (g *Group) submit(h wire.RequestHeader, op metadata.Op) (metadata.Result, *metadata.State, error) {
+	w, err := g.send(h, metadata.Encode(op))
+	if err != nil {
+		return metadata.Result{}, nil, err
+	}
+	if err := g.wait(w, key{h.Client, h.Request}); err != nil {
+		return metadata.Result{}, nil, err
+	}
+	g.mu.Lock()
+	applied, res, st := w.applied, w.res, w.st
+	g.mu.Unlock()
+	if !applied {
+		// Answered from the client table without applying: the same
+		// Register again (its session is open), or a duplicate.
+		if o, ok := op.(metadata.Register); ok {
+			st = g.cfg.Store.Current()
+			if s, ok := st.Session(o.Client); ok && s.UserID == o.UserID {
+				return metadata.Result{UserID: s.UserID, Epoch: s.Epoch}, st, nil
+			}
+		}
+		return metadata.Result{}, nil, ErrUnknown
+	}
+	return res, st, nil
+}
+
+// send registers a waiter for h and hands the request to the node.
+func (g *Group) send(h wire.RequestHeader, body []byte) (*waiter, error) {
+	h.Size = uint32(wire.HeaderSize + len(body))
+	f := make([]byte, wire.HeaderSize+len(body))
+	h.Put(f)
+	copy(f[wire.HeaderSize:], body)
+	k := key{h.Client, h.Request}
+	w := &waiter{done: make(chan struct{})}
+	g.mu.Lock()
+	if _, dup := g.waiters[k]; dup {
+		g.mu.Unlock()
+		return nil, ErrBusy // the same session's request is already in flight
+	}
+	g.waiters[k] = w
+	g.mu.Unlock()
+	if err := g.node.Propose(f); err != nil {
+		g.drop(k, w)
+		if errors.Is(err, consensus.ErrBusy) {
+			return nil, ErrBusy
+		}
+		return nil, ErrStopped
+	}
+	return w, nil
+}
+
+func (g *Group) drop(k key, w *waiter) {
+	g.mu.Lock()
+	if g.waiters[k] == w {
+		delete(g.waiters, k)
+	}
+	g.mu.Unlock()
+}
+
+// wait waits for w's commit: until the reply, the timeout, the node
+// stopping, or this replica ceasing to be primary (checked every
+// statusEvery), whichever comes first.
+func (g *Group) wait(w *waiter, k key) error {
+	timeout := time.NewTimer(g.cfg.Timeout)
+	defer timeout.Stop()
+	check := time.NewTicker(statusEvery)
+	defer check.Stop()
+	for {
+		select {
+		case <-w.done:
+			return w.err
+		case <-g.node.Done():
+			g.drop(k, w)
+			return ErrStopped
+		case <-timeout.C:
+			g.drop(k, w)
+			return ErrUnknown
+		case <-check.C:
+			if !g.IsPrimary() {
+				g.drop(k, w)
+				return ErrUnknown
+			}
+		}
+	}
+}
+
+// statusEvery is how often a waiting proposal checks that this replica is
+// still the primary.
+const statusEvery = 20 * time.Millisecond
+
+func newClientID() wire.ClientID {
+	var b [16]byte
+	for {
+		if _, err := rand.Read(b[:]); err != nil {
+			panic("metagroup: crypto/rand: " + err.Error())
+		}
+		c := wire.ClientID{Lo: binary.LittleEndian.Uint64(b[:]), Hi: binary.LittleEndian.Uint64(b[8:])}
+		if !c.IsZero() {
+			return c
+		}
+	}
+}
+
+// waitForward waits for a forwarded operation's result, the timeout, or
+// the node stopping.
+func (g *Group) waitForward(ch chan forwardResult) (forwardResult, error) {
+	timeout := time.NewTimer(g.cfg.Timeout)
+	defer timeout.Stop()
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-g.node.Done():
+		return forwardResult{}, ErrStopped
+	case <-timeout.C:
+		return forwardResult{}, ErrUnknown
+	}
+}
