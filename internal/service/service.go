@@ -9,6 +9,7 @@ import (
 
 	"github.com/shoal-io/shoal/internal/auth"
 	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/metagroup"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -34,21 +35,37 @@ type Caller struct {
 	Client wire.ClientID
 }
 
-// Storage carries out the partition work of metadata operations. Both
-// methods run on the metadata writer and return once the work is done.
+// Storage is this node's partition storage, for the proposer's check
+// before an operation that creates partitions: apply creates, drops and
+// purges partitions on every replica (internal/metagroup), but the
+// proposing node creates them first, so that a disk that cannot hold them
+// refuses the operation instead of committing a topic no replica can
+// serve. Both methods run on the metadata writer and return once the work
+// is done.
 type Storage interface {
-	// Create creates the partitions of EffectCreatePartitions effects,
-	// before the operation is journaled. On error it has removed what it
-	// created, and the operation is refused.
+	// Create creates the partitions of EffectCreatePartitions effects.
+	// On error it has removed what it created, and the operation is
+	// refused.
 	Create(effects []metadata.Effect) error
-	// Carry does the other effects (drop, purge) of a committed
-	// operation, in order, before the operation's done.
+	// Carry does drop effects: it undoes a Create whose operation was
+	// then refused or not proposed.
 	Carry(effects []metadata.Effect)
+}
+
+// Log commits metadata operations: the metadata consensus group
+// (*metagroup.Group). Propose returns once the operation is committed and
+// applied here; on a backup it refuses with metagroup.ErrNotPrimary, and
+// logins and logouts are forwarded to the primary instead.
+type Log interface {
+	Propose(op metadata.Op) (metadata.Result, *metadata.State, error)
+	ForwardRegister(client wire.ClientID, user uint32) (wire.Epoch, wire.ForwardRegisterOutcome, error)
+	ForwardLogout(client wire.ClientID, epoch wire.Epoch) (wire.ForwardLogoutOutcome, error)
 }
 
 // Config configures a Service.
 type Config struct {
 	Store   *metadata.Store // required; the Service does not close it
+	Log     Log             // required; commits what Store shows
 	Storage Storage         // required
 	// Shards is the number of shards new partitions are placed on.
 	Shards uint32
@@ -84,11 +101,12 @@ func failed(st wire.Status) Outcome { return Outcome{Status: st} }
 // Service runs operations. Create it with New, stop it with Close.
 type Service struct {
 	store     *metadata.Store
+	log       Log
 	storage   Storage
 	passwords *auth.Pool
 	shards    uint32
 	now       func() time.Time
-	log       *slog.Logger
+	logger    *slog.Logger
 
 	work chan func() // the writer's queue
 	wg   sync.WaitGroup
@@ -102,16 +120,16 @@ type Service struct {
 
 // New starts a Service's metadata writer.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, storage: cfg.Storage, passwords: cfg.Passwords, shards: max(cfg.Shards, 1), now: cfg.Now,
-		log: cfg.Logger, work: make(chan func(), cmpOr(cfg.Queue, DefaultQueue)), quit: make(chan struct{})}
+	s := &Service{store: cfg.Store, log: cfg.Log, storage: cfg.Storage, passwords: cfg.Passwords, shards: max(cfg.Shards, 1), now: cfg.Now,
+		logger: cfg.Logger, work: make(chan func(), cmpOr(cfg.Queue, DefaultQueue)), quit: make(chan struct{})}
 	if s.passwords == nil {
 		s.passwords = auth.NewPool(0, 0)
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
 	}
 	s.wg.Add(1)
 	go s.writer(s.quit)
@@ -211,15 +229,20 @@ func (s *Service) offload(work func(), then func(), done Done) error {
 	return nil
 }
 
-// propose makes op durable, applies it and carries out its effects (S12:
-// done reports it only after that). A store failure is logged and
-// reported as StatusError; the journal is poisoned and later proposals
-// fail the same way. It runs on the writer.
+// propose commits op through the metadata log (S12: done reports it only
+// after a replication quorum has it and it is applied here). It runs on
+// the writer.
 //
-// Partitions an operation creates are created first (Storage.Create, on a
-// preview of the apply): a topic is acknowledged only with its partitions
-// in place, and a creation that fails is refused with
-// StatusCannotCreatePartition and leaves nothing behind (issue 15).
+// Partitions an operation creates are created here first (Storage.Create,
+// on a preview of the apply): a creation that fails is refused with
+// StatusCannotCreatePartition and leaves nothing behind (issue 15). Apply
+// then finds them in place on this node and creates them on the others.
+//
+// A replica that is not the primary, or whose proposal lane is full,
+// answers TransientNotAccepted (58): the client looks for the leader and
+// retries. An outcome the log cannot tell (no commit seen in time, or the
+// view changed meanwhile) is answered TransientNotAccepted as well, and
+// logged: the operation may still commit.
 func (s *Service) propose(op metadata.Op) Outcome {
 	var created []metadata.Effect
 	if creates(op) {
@@ -229,24 +252,34 @@ func (s *Service) propose(op metadata.Op) Outcome {
 		}
 		created = only(preview.Effects, metadata.EffectCreatePartitions)
 		if err := s.storage.Create(created); err != nil {
-			s.log.Error("partitions not created; operation refused", "kind", op.Kind(), "err", err)
+			s.logger.Error("partitions not created; operation refused", "kind", op.Kind(), "err", err)
 			return failed(wire.StatusCannotCreatePartition)
 		}
 	}
-	r, err := s.store.Propose(op)
+	r, st, err := s.log.Propose(op)
 	if err != nil {
-		s.log.Error("metadata proposal failed", "kind", op.Kind(), "err", err)
-		if len(created) > 0 {
-			s.storage.Carry(dropping(created))
+		if !errors.Is(err, metagroup.ErrUnknown) && len(created) > 0 {
+			s.storage.Carry(dropping(created)) // never proposed
 		}
+		switch {
+		case errors.Is(err, metagroup.ErrNotPrimary), errors.Is(err, metagroup.ErrBusy):
+			return failed(wire.StatusTransientNotAccepted)
+		case errors.Is(err, metagroup.ErrUnknown):
+			s.logger.Warn("metadata operation outcome unknown", "kind", op.Kind(), "err", err)
+			return failed(wire.StatusTransientNotAccepted)
+		}
+		s.logger.Error("metadata proposal failed", "kind", op.Kind(), "err", err)
 		return failed(wire.StatusError)
 	}
 	if !r.OK() {
-		// A rejection; never after a preview, as the writer is alone.
+		// Committed as a rejection (another proposer's operation got in
+		// first): undo what this node created for it.
+		if len(created) > 0 {
+			s.storage.Carry(dropping(created))
+		}
 		return Outcome{Status: r.Status, Result: r}
 	}
-	s.storage.Carry(without(r.Effects, metadata.EffectCreatePartitions))
-	return Outcome{Status: wire.StatusOK, Result: r, State: s.store.Current()}
+	return Outcome{Status: wire.StatusOK, Result: r, State: st}
 }
 
 // creates reports whether op may create partitions.
@@ -262,16 +295,6 @@ func only(effects []metadata.Effect, k metadata.EffectKind) []metadata.Effect {
 	var out []metadata.Effect
 	for _, e := range effects {
 		if e.Kind == k {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func without(effects []metadata.Effect, k metadata.EffectKind) []metadata.Effect {
-	var out []metadata.Effect
-	for _, e := range effects {
-		if e.Kind != k {
 			out = append(out, e)
 		}
 	}

@@ -3,23 +3,31 @@ package service
 import (
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/shoal-io/shoal/internal/auth"
 	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/metagroup"
 	"github.com/shoal-io/shoal/internal/vfs"
+	"github.com/shoal-io/shoal/internal/vsr"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
-// carried records the effects the service asks for, in order; fail makes
-// Create fail.
+// carried records the effects the service (Create, Carry) and the
+// metadata group's apply (Apply: drops and purges; the creations it finds
+// done) ask for, in order; fail makes Create fail.
 type carried struct {
+	mu      sync.Mutex
 	effects []metadata.Effect
 	fail    error
 }
 
 func (c *carried) Create(e []metadata.Effect) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.fail != nil {
 		return c.fail
 	}
@@ -27,7 +35,32 @@ func (c *carried) Create(e []metadata.Effect) error {
 	return nil
 }
 
-func (c *carried) Carry(e []metadata.Effect) { c.effects = append(c.effects, e...) }
+func (c *carried) Carry(e []metadata.Effect) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.effects = append(c.effects, e...)
+}
+
+func (c *carried) Apply(e []metadata.Effect) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, x := range e {
+		if x.Kind != metadata.EffectCreatePartitions {
+			c.effects = append(c.effects, x)
+		}
+	}
+}
+
+func (c *carried) seen() []metadata.Effect {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.effects)
+}
+
+// noPeers is the transport of a one-replica group: it has nobody to send to.
+type noPeers struct{}
+
+func (noPeers) SendToReplica(wire.ReplicaID, []byte) error { return errors.New("no peers") }
 
 func newService(t *testing.T, queue int) (*Service, *carried) {
 	return newServiceWith(t, queue, nil)
@@ -35,19 +68,25 @@ func newService(t *testing.T, queue int) (*Service, *carried) {
 
 func newServiceWith(t *testing.T, queue int, pool *auth.Pool) (*Service, *carried) {
 	t.Helper()
-	store, err := metadata.Open(vfs.NewMem(), "data", metadata.Options{HashParams: metadata.TestHashParams})
+	store, err := metadata.NewStore(nil, metadata.Options{HashParams: metadata.TestHashParams})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Bootstrap(metadata.RootCredentials{Username: "iggy", Password: "iggy-secret"}, time.Unix(1, 0), nil); err != nil {
+	c := &carried{}
+	g, err := metagroup.Start(metagroup.Config{Store: store, Storage: c, FS: vfs.NewMem(), Dir: "meta",
+		Replica: vsr.Config{Replicas: 1, Cluster: wire.Uint128{Lo: 1}}, Transport: noPeers{}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	c := &carried{}
-	s := New(Config{Store: store, Storage: c, Shards: 2, Queue: queue, Passwords: pool, Now: func() time.Time { return time.Unix(100, 0) }})
+	g.Opened()
+	s := New(Config{Store: store, Log: g, Storage: c, Shards: 2, Queue: queue, Passwords: pool, Now: func() time.Time { return time.Unix(100, 0) }})
 	t.Cleanup(func() {
 		s.Close()
-		store.Close()
+		g.Stop()
 	})
+	if created, err := s.Bootstrap(metadata.RootCredentials{Username: "iggy", Password: "iggy-secret"}); err != nil || !created {
+		t.Fatalf("bootstrap: %v %v", created, err)
+	}
 	return s, c
 }
 

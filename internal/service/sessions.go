@@ -1,7 +1,11 @@
 package service
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/metagroup"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -58,13 +62,34 @@ func (s *Service) loginToken(client wire.ClientID, token string, done func(Login
 	}
 }
 
-// register commits Register for an authenticated user, on the writer.
+// register commits Register for an authenticated user, on the writer. A
+// backup forwards it to the primary (wire.md §2.7): the session is in
+// the client table of every replica once it commits.
 func (s *Service) register(client wire.ClientID, user uint32, done func(Login)) {
-	o := s.propose(metadata.Register{Client: client, UserID: user, Timestamp: s.micros()})
-	switch o.Status {
-	case wire.StatusOK:
-		done(Login{UserID: user, Epoch: o.Result.Epoch})
-	case wire.StatusResourceNotFound: // the user was deleted meanwhile
+	r, _, err := s.log.Propose(metadata.Register{Client: client, UserID: user, Timestamp: s.micros()})
+	if errors.Is(err, metagroup.ErrNotPrimary) {
+		epoch, out, ferr := s.log.ForwardRegister(client, user)
+		switch {
+		case ferr != nil:
+			s.logger.Warn("login not forwarded to the primary", "err", ferr)
+			done(Login{Evict: wire.EvictSessionError})
+		case out == wire.ForwardRegisterOK:
+			done(Login{UserID: user, Epoch: epoch})
+		case out == wire.ForwardRegisterClientIDOwnedByAnotherUser:
+			done(Login{Evict: wire.EvictSessionError})
+		default:
+			s.logger.Warn("primary refused a forwarded login", "outcome", out)
+			done(Login{Evict: wire.EvictSessionError})
+		}
+		return
+	}
+	switch {
+	case err != nil:
+		s.logger.Warn("login not committed", "err", err)
+		done(Login{Evict: wire.EvictSessionError})
+	case r.Status == wire.StatusOK:
+		done(Login{UserID: user, Epoch: r.Epoch})
+	case r.Status == wire.StatusResourceNotFound: // the user was deleted meanwhile
 		done(Login{Evict: wire.EvictInvalidCredentials})
 	default:
 		done(Login{Evict: wire.EvictSessionError})
@@ -72,12 +97,54 @@ func (s *Service) register(client wire.ClientID, user uint32, done func(Login)) 
 }
 
 // Logout ends client's session epoch (a disconnect is a logout too,
-// wire.md §2.10). done may be nil.
+// wire.md §2.10); a backup forwards it to the primary. done may be nil.
 func (s *Service) Logout(client wire.ClientID, epoch wire.Epoch, done Done) error {
 	return s.submit(func() {
 		o := s.propose(metadata.Logout{Client: client, Epoch: epoch})
+		if o.Status == wire.StatusTransientNotAccepted {
+			if out, err := s.log.ForwardLogout(client, epoch); err == nil && out == wire.ForwardLogoutOK {
+				o = Outcome{Status: wire.StatusOK, State: s.store.Current()}
+			}
+		}
 		if done != nil {
 			done(o)
 		}
 	})
+}
+
+// Bootstrap creates the root user from creds if the metadata never had a
+// user, on the writer, and reports whether it did. It proposes only on
+// the primary; a backup reports false (the primary creates it).
+func (s *Service) Bootstrap(creds metadata.RootCredentials) (bool, error) {
+	type answer struct {
+		created bool
+		err     error
+	}
+	ch := make(chan answer, 1)
+	if err := s.submit(func() {
+		if !s.store.Current().NeedsRoot() {
+			ch <- answer{}
+			return
+		}
+		op, err := s.store.RootUser(creds, s.now(), nil)
+		if err != nil {
+			ch <- answer{err: err}
+			return
+		}
+		r, _, err := s.log.Propose(op)
+		switch {
+		case errors.Is(err, metagroup.ErrNotPrimary):
+			ch <- answer{}
+		case err != nil:
+			ch <- answer{err: err}
+		case !r.OK() || r.UserID != metadata.RootUserID:
+			ch <- answer{err: fmt.Errorf("%w: create root user: %v", metadata.ErrRootCredentials, r.Status)}
+		default:
+			ch <- answer{created: true}
+		}
+	}); err != nil {
+		return false, err
+	}
+	a := <-ch
+	return a.created, a.err
 }

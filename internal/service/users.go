@@ -54,7 +54,7 @@ func (s *Service) CreateUser(c Caller, req wire.CreateUser, done Done) error {
 	var err error
 	return s.offload(func() { hash, err = s.store.HashPassword(req.Password, nil) }, func() {
 		if err != nil {
-			s.log.Error("password hash failed", "err", err)
+			s.logger.Error("password hash failed", "err", err)
 			done(failed(wire.StatusError))
 			return
 		}
@@ -147,7 +147,7 @@ func (s *Service) ChangePassword(c Caller, req wire.ChangePassword, done Done) e
 		case !match:
 			done(failed(wire.StatusInvalidCredentials))
 		case err != nil:
-			s.log.Error("password hash failed", "err", err)
+			s.logger.Error("password hash failed", "err", err)
 			done(failed(wire.StatusError))
 		default:
 			done(s.propose(metadata.ChangePassword{UserID: id, Password: hash}))
