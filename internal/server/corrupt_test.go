@@ -118,7 +118,7 @@ func TestMissingMetadataRefusesStart(t *testing.T) {
 	}
 	c.Close()
 	ts.stop()
-	if err := os.Remove(filepath.Join(dir, "metadata", "journal.log")); err != nil {
+	if err := os.RemoveAll(filepath.Join(dir, "metadata")); err != nil {
 		t.Fatal(err)
 	}
 	opts := DefaultOptions()

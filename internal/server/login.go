@@ -1,6 +1,8 @@
 package server
 
 import (
+	"errors"
+
 	"github.com/shoal-io/shoal/internal/auth"
 	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/shard"
@@ -59,6 +61,10 @@ func (srv *Server) login(s *shard.Shard, c *session, h *wire.RequestHeader, body
 			srv.limiter.Failed(addr, user)
 		}
 		srv.resume(id, func(s *shard.Shard, c *session) {
+			if r.Transient {
+				srv.busy(s, c, &req, errors.New("login not committed now"))
+				return
+			}
 			if r.Evict != 0 {
 				srv.evict(s, c, req.Client, r.Evict)
 				return
@@ -131,4 +137,4 @@ func (srv *Server) logout(s *shard.Shard, c *session, h *wire.RequestHeader) {
 }
 
 // commitOp is the metadata commit position, for reply headers.
-func (srv *Server) commitOp() wire.Op { return wire.Op(srv.store.Current().Applied()) }
+func (srv *Server) commitOp() wire.Op { return wire.Op(srv.store.Current().CommitOp()) }

@@ -1,13 +1,17 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path"
+	"time"
 
 	"github.com/shoal-io/shoal/internal/admin"
 	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/metagroup"
+	"github.com/shoal-io/shoal/internal/vsr"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/wire"
 )
@@ -17,21 +21,59 @@ import (
 // metadata whose first topics overwrite that data (issue 15).
 var ErrMetadataMissing = errors.New("server: partition data present but the metadata log is missing")
 
-// openStore opens the metadata store under the data directory (replaying
-// its log) and creates the root user on the first start.
-func openStore(srv *Server) (*metadata.Store, error) {
+// ErrLegacyMetadata is returned by New for a clustered node whose data
+// directory holds a metadata journal from before the metadata moved to
+// the VSR log: only a standalone node starts from one.
+var ErrLegacyMetadata = errors.New("server: the data directory holds a standalone node's metadata journal; a cluster node starts from an empty directory")
+
+// groupDir is where the metadata group's VSR log lives (internal/vsrlog),
+// relative to the data directory.
+const groupDir = "metadata/vsr"
+
+// openMetadata opens the metadata store and starts its consensus group:
+// the state is what the group's log committed, on top of the metadata
+// journal a standalone node wrote before the metadata moved to the VSR
+// log (metadata.LoadJournal), if there is one. vsr.Restart re-applies
+// the committed prefix this replica holds before it returns.
+func (srv *Server) openMetadata() error {
 	o := &srv.opts
 	if err := srv.checkMetadataPresent(); err != nil {
-		return nil, err
+		return err
 	}
 	if err := srv.fs.MkdirAll(o.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("server: data directory %s: %w", o.DataDir, err)
+		return fmt.Errorf("server: data directory %s: %w", o.DataDir, err)
 	}
-	store, err := metadata.Open(srv.fs, o.DataDir, metadata.Options{HashParams: o.HashParams})
+	base, legacy, err := metadata.LoadJournal(srv.fs, o.DataDir)
 	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
+		return fmt.Errorf("server: %w", err)
 	}
-	creds, err := metadata.ResolveRoot(func(k string) (string, bool) {
+	if legacy && o.Cluster.Enabled {
+		return fmt.Errorf("%w (%s)", ErrLegacyMetadata, path.Join(o.DataDir, metadata.JournalPath))
+	}
+	store, err := metadata.NewStore(base, metadata.Options{HashParams: o.HashParams})
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	srv.store = store
+	if err := srv.fs.MkdirAll(path.Join(o.DataDir, groupDir), 0o700); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	rc := vsr.Config{ID: wire.ReplicaID(o.Cluster.Self), Replicas: srv.replicas(), Cluster: srv.clusterID(),
+		Seed: uint64(o.Cluster.Self) + 1, Timeouts: o.Cluster.Timeouts}
+	g, err := metagroup.Start(metagroup.Config{Store: store, Storage: storage{srv}, Replica: rc, FS: srv.fs,
+		Dir: path.Join(o.DataDir, groupDir), Transport: srv.transport(), Ticks: o.Cluster.Ticks, Now: srv.now, Logger: srv.log})
+	if err != nil {
+		return fmt.Errorf("server: metadata: %w", err)
+	}
+	srv.group.Store(g)
+	srv.router.Add(wire.MetadataGroup, g.Node())
+	return nil
+}
+
+// rootCredentials resolves the root user's credentials from Options.Root.
+func (srv *Server) rootCredentials() (metadata.RootCredentials, error) {
+	o := &srv.opts
+	return metadata.ResolveRoot(func(k string) (string, bool) {
 		switch k {
 		case metadata.EnvRootUsername:
 			return o.Root.Username, o.Root.Username != ""
@@ -40,41 +82,88 @@ func openStore(srv *Server) (*metadata.Store, error) {
 		}
 		return "", false
 	}, o.Root.Default, nil)
-	if err != nil {
-		store.Close()
-		return nil, fmt.Errorf("server: %w", err)
+}
+
+// bootstrap creates the root user on the first start of the cluster, on
+// the primary (a backup leaves it to the primary). A standalone node
+// waits for it; a cluster node keeps trying in the background until the
+// metadata has a user (bootstrapLoop).
+func (srv *Server) bootstrap(creds metadata.RootCredentials) (bool, error) {
+	created, err := srv.svc.Bootstrap(creds)
+	if err != nil || !created {
+		return created, err
 	}
-	created, err := store.Bootstrap(creds, srv.now(), nil)
-	if err != nil {
-		store.Close()
-		return nil, fmt.Errorf("server: root user: %w", err)
+	if creds.Source == metadata.RootGenerated {
+		// Printed once, at the first start; it is not stored anywhere in
+		// clear.
+		srv.log.Warn("root user created with a generated password; it is shown only now",
+			"username", creds.Username, "password", creds.Password)
+	} else {
+		srv.log.Info("root user created", "username", creds.Username, "source", creds.Source)
 	}
-	if created {
-		if creds.Source == metadata.RootGenerated {
-			// Printed once, at the first start; it is not stored anywhere in
-			// clear.
-			srv.log.Warn("root user created with a generated password; it is shown only now",
-				"username", creds.Username, "password", creds.Password)
-		} else {
-			srv.log.Info("root user created", "username", creds.Username, "source", creds.Source)
+	return true, nil
+}
+
+// bootstrapStandalone creates the root user of a standalone node before
+// New returns: its group of one becomes primary as soon as it has
+// re-committed its own log.
+//
+// A restarted group of one first rejoins its view (a round on its own
+// goroutine); New waits for that, so that the node serves once it can
+// commit.
+func (srv *Server) bootstrapStandalone(creds metadata.RootCredentials) error {
+	g := srv.group.Load()
+	deadline := time.Now().Add(metagroup.DefaultTimeout)
+	for !g.IsPrimary() {
+		if time.Now().After(deadline) {
+			return errors.New("server: the metadata group did not become primary")
+		}
+		select {
+		case <-g.Node().Done():
+			return fmt.Errorf("server: metadata group stopped: %w", g.Node().Err())
+		case <-time.After(time.Millisecond):
 		}
 	}
-	return store, nil
+	if srv.state().NeedsRoot() {
+		if _, err := srv.bootstrap(creds); err != nil {
+			return fmt.Errorf("server: root user: %w", err)
+		}
+	}
+	return nil
+}
+
+// bootstrapLoop creates the root user of a cluster once a primary is
+// elected, if the cluster never had a user, retrying until ctx ends.
+func (srv *Server) bootstrapLoop(ctx context.Context, creds metadata.RootCredentials) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for srv.state().NeedsRoot() {
+		if _, err := srv.bootstrap(creds); err != nil {
+			srv.log.Warn("root user not created yet", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // checkMetadataPresent refuses a data directory whose metadata log is gone
 // while streams are still on disk.
 func (srv *Server) checkMetadataPresent() error {
 	dir := srv.opts.DataDir
-	if _, err := srv.fs.Stat(path.Join(dir, metadata.JournalPath)); !errors.Is(err, fs.ErrNotExist) {
-		return nil // present, or an error metadata.Open reports better
+	for _, p := range []string{metadata.JournalPath, groupDir} {
+		if _, err := srv.fs.Stat(path.Join(dir, p)); !errors.Is(err, fs.ErrNotExist) {
+			return nil // present, or an error opening it reports better
+		}
 	}
 	streams, err := srv.fs.List(path.Join(dir, "streams"))
 	if err != nil || len(streams) == 0 {
 		return nil
 	}
 	return fmt.Errorf("%w: %s has %d stream directories and no %s; restore the metadata log, or move the data away (or start with --fresh to delete it)",
-		ErrMetadataMissing, dir, len(streams), metadata.JournalPath)
+		ErrMetadataMissing, dir, len(streams), groupDir)
 }
 
 // readStats answers GetStats: process figures plus the counts of the

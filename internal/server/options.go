@@ -30,6 +30,9 @@ type Options struct {
 	HTTP    Endpoint
 	// ClusterName and NodeName are reported by GetClusterMetadata.
 	ClusterName, NodeName string
+	// Cluster makes this node one replica of a cluster; the zero value
+	// is a standalone node.
+	Cluster Cluster
 	// Shards is the number of shards; 0 means GOMAXPROCS.
 	Shards int
 	// Bus configures every shard's bus.
@@ -94,6 +97,9 @@ func (o *Options) validate() error {
 	}
 	if err := o.Bus.Validate(); err != nil {
 		return fmt.Errorf("server: %w", err)
+	}
+	if err := o.Cluster.validate(); err != nil {
+		return err
 	}
 	return nil
 }

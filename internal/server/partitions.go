@@ -151,6 +151,50 @@ func (st storage) Create(effects []metadata.Effect) error {
 	return failed[0]
 }
 
+// Apply carries out the effects of a committed metadata operation on this
+// replica (metagroup.Storage), on the partitions' owners: creation opens a
+// partition that is already there (the proposing node created it first,
+// or the operation is applied again after a crash) and creates it
+// otherwise; drops and purges as Carry. It runs on the metadata group's
+// goroutine. A partition that cannot be created is logged and marked
+// broken: it is refused until a restart finds it.
+func (st storage) Apply(effects []metadata.Effect) {
+	srv := st.srv
+	var wg sync.WaitGroup
+	var rest []metadata.Effect
+	for _, e := range effects {
+		if e.Kind != metadata.EffectCreatePartitions {
+			rest = append(rest, e)
+			continue
+		}
+		cfg := partitionConfig(e.Topic.Options)
+		srv.onOwners(&wg, e.Topic, e.From, "partition creation", func(sst *shardState, k partKey, p metadata.Partition) {
+			if sst.parts[k] != nil {
+				return
+			}
+			dir := srv.partitionDir(k)
+			var part *partition.Partition
+			var err error
+			if _, serr := srv.fs.Stat(dir); serr == nil {
+				part, err = partition.Open(srv.fs, dir, p.ID, cfg)
+			} else {
+				part, err = partition.Create(srv.fs, dir, p.ID, cfg)
+			}
+			if err != nil {
+				sst.broken[k] = err
+				srv.log.Error("partition of a committed operation not created", "stream", k.stream, "topic", k.topic,
+					"partition", k.partition, "err", err)
+				return
+			}
+			delete(sst.broken, k)
+			sst.parts[k] = part
+			srv.publish(k, part)
+		})
+	}
+	wg.Wait()
+	st.Carry(rest)
+}
+
 // Carry does drop and purge effects on the partitions' owners and returns
 // once every owner has done its part.
 func (st storage) Carry(effects []metadata.Effect) {

@@ -61,19 +61,6 @@ func (srv *Server) read(s *shard.Shard, c *session, h *wire.RequestHeader, body 
 	srv.reply(s, c, h, wire.StatusInvalidCommand, nil)
 }
 
-func (srv *Server) readClusterMetadata(_ *shard.Shard, _ *session, _ []byte) ([]byte, wire.Status) {
-	node := wire.ClusterNode{Name: srv.opts.NodeName, Role: wire.RoleLeader, Status: wire.NodeHealthy,
-		TCP: srv.port("tcp"), QUIC: srv.port("quic"), HTTP: srv.port("http"), WebSocket: srv.port("websocket")}
-	node.IP = "127.0.0.1"
-	if a := srv.Addr("tcp"); a != nil {
-		if host, _, err := net.SplitHostPort(a.String()); err == nil {
-			node.IP = host
-		}
-	}
-	m := wire.ClusterMetadata{Name: srv.opts.ClusterName, Nodes: []wire.ClusterNode{node}}
-	return m.Append(nil), wire.StatusOK
-}
-
 // port returns a listener's bound port, or 0 when it is disabled.
 func (srv *Server) port(name string) uint16 {
 	a := srv.Addr(name)

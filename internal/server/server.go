@@ -8,10 +8,14 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-io/shoal/internal/auth"
 	"github.com/shoal-io/shoal/internal/bus"
+	"github.com/shoal-io/shoal/internal/consensus"
+	"github.com/shoal-io/shoal/internal/metagroup"
+	"github.com/shoal-io/shoal/internal/replica"
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/metrics"
 	"github.com/shoal-io/shoal/internal/partition"
@@ -40,6 +44,9 @@ type Server struct {
 	rt      *shard.Runtime
 	shards  []*shardState   // indexed by shard id; each touched only by its shard (S5)
 	store   *metadata.Store // the metadata; its committed state is read lock-free
+	group   atomic.Pointer[metagroup.Group] // commits the metadata; set once in New
+	router  consensus.Router                // the replica plane's consensus frames, by group
+	plane   *replica.Plane                  // the replica plane of a clustered node; nil standalone
 	svc     *service.Service
 	limiter *auth.Limiter // failed logins per address and username
 	dir     *directory
@@ -80,14 +87,9 @@ func New(opts Options) (*Server, error) {
 	}
 	srv.started = srv.now()
 	srv.metrics = metrics.New(partitionSource{srv})
-	store, err := openStore(srv)
+	creds, err := srv.rootCredentials()
 	if err != nil {
-		return nil, err
-	}
-	srv.store = store
-	if err := srv.sweepOrphans(); err != nil {
-		store.Close()
-		return nil, fmt.Errorf("server: removing deleted partitions: %w", err)
+		return nil, fmt.Errorf("server: %w", err)
 	}
 	cfg := shard.DefaultConfig()
 	cfg.Shards = opts.Shards
@@ -101,11 +103,11 @@ func New(opts Options) (*Server, error) {
 	cfg.Logger = log
 	rt, err := shard.New(cfg, shard.Handlers{
 		OnRequest:         srv.onRequest,
+		OnReplicaMessage:  srv.onReplicaMessage,
 		OnClientInstalled: srv.onClientInstalled,
 		OnClientLost:      srv.onClientLost,
 	})
 	if err != nil {
-		store.Close()
 		return nil, err
 	}
 	srv.rt = rt
@@ -114,8 +116,43 @@ func New(opts Options) (*Server, error) {
 		srv.shards[i] = &shardState{conns: map[wire.ClientID]*session{}, parts: map[partKey]*partition.Partition{},
 			broken: map[partKey]error{}, rr: map[partKey]uint32{}}
 	}
+	fail := func(err error) (*Server, error) {
+		if g := srv.group.Load(); g != nil {
+			g.Stop()
+		}
+		rt.Shutdown(context.Background())
+		rt.Wait()
+		srv.closePartitions()
+		return nil, err
+	}
+	// The metadata group re-applies what this replica committed before a
+	// restart; the partitions of that state are then swept of deleted
+	// ones and opened, and only then may newly committed operations carry
+	// out their effects (metagroup: Opened).
+	if err := srv.openMetadata(); err != nil {
+		return fail(err)
+	}
+	if err := srv.sweepOrphans(); err != nil {
+		return fail(fmt.Errorf("server: removing deleted partitions: %w", err))
+	}
+	srv.openPartitions()
+	srv.group.Load().Opened()
 	srv.limiter = auth.NewLimiter(auth.LimiterConfig{Log: log, Now: srv.now})
-	srv.svc = service.New(service.Config{Store: store, Storage: storage{srv}, Shards: uint32(rt.Shards()), Now: srv.now, Logger: log})
+	srv.svc = service.New(service.Config{Store: srv.store, Log: srv.group.Load(), Storage: storage{srv}, Shards: uint32(rt.Shards()),
+		Now: srv.now, Logger: log})
+	if opts.Cluster.Enabled {
+		if err := srv.startPlane(); err != nil {
+			srv.svc.Close()
+			return fail(err)
+		}
+		if err := rt.Shard(0).Bus().Go(func(ctx context.Context) { srv.bootstrapLoop(ctx, creds) }); err != nil {
+			srv.svc.Close()
+			return fail(err)
+		}
+	} else if err := srv.bootstrapStandalone(creds); err != nil {
+		srv.svc.Close()
+		return fail(err)
+	}
 	return srv, nil
 }
 
@@ -145,7 +182,6 @@ func (srv *Server) Start(ctx context.Context) error {
 		}
 	}
 	specs = append(specs, srv.extraListeners(ctx, tcpCfg)...)
-	srv.openPartitions()
 	addrs, err := srv.rt.Shard(0).Serve(specs...)
 	if err != nil {
 		return err
@@ -297,6 +333,12 @@ func (srv *Server) Shutdown(ctx context.Context) (bus.DrainOutcome, error) {
 		})
 	}
 	srv.svc.Close()
+	if srv.plane != nil {
+		srv.plane.Close()
+	}
+	if err := srv.group.Load().Stop(); err != nil {
+		srv.log.Error("metadata group stopped with an error", "err", err)
+	}
 	out := srv.rt.Shutdown(ctx)
 	if out.Forced > 0 || out.BackgroundForced > 0 {
 		srv.rt.Wait()

@@ -14,6 +14,10 @@ type Login struct {
 	UserID uint32
 	Epoch  wire.Epoch
 	Evict  wire.EvictionReason // 0 on success
+	// Transient means the session could not be committed now (no primary
+	// reachable, a full proposal lane, an outcome not seen in time): the
+	// client replays the login (TransientNotAccepted, wire.md §2.3).
+	Transient bool
 }
 
 // LoginPassword checks a username and password off the writer (argon2),
@@ -72,7 +76,10 @@ func (s *Service) register(client wire.ClientID, user uint32, done func(Login)) 
 		switch {
 		case ferr != nil:
 			s.logger.Warn("login not forwarded to the primary", "err", ferr)
-			done(Login{Evict: wire.EvictSessionError})
+			done(Login{Transient: true})
+		case out == wire.ForwardRegisterNotPrimary || out == wire.ForwardRegisterPipelineFull ||
+			out == wire.ForwardRegisterNotCaughtUp || out == wire.ForwardRegisterInProgress:
+			done(Login{Transient: true})
 		case out == wire.ForwardRegisterOK:
 			done(Login{UserID: user, Epoch: epoch})
 		case out == wire.ForwardRegisterClientIDOwnedByAnotherUser:
@@ -84,6 +91,9 @@ func (s *Service) register(client wire.ClientID, user uint32, done func(Login)) 
 		return
 	}
 	switch {
+	case errors.Is(err, metagroup.ErrBusy) || errors.Is(err, metagroup.ErrUnknown):
+		s.logger.Warn("login not committed", "err", err)
+		done(Login{Transient: true})
 	case err != nil:
 		s.logger.Warn("login not committed", "err", err)
 		done(Login{Evict: wire.EvictSessionError})
