@@ -124,7 +124,9 @@ func (srv *Server) transport() consensus.Transport {
 // noPeers is a standalone node's transport: a group of one sends nothing.
 type noPeers struct{}
 
-func (noPeers) SendToReplica(wire.ReplicaID, []byte) error { return errors.New("server: standalone node has no peers") }
+func (noPeers) SendToReplica(wire.ReplicaID, []byte) error {
+	return errors.New("server: standalone node has no peers")
+}
 
 // readClusterMetadata answers GetClusterMetadata (code 12): the node
 // itself when standalone (one node, Leader and Healthy, wire.md §2.3);

@@ -11,8 +11,8 @@ import (
 	"github.com/shoal-io/shoal/internal/admin"
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/metagroup"
-	"github.com/shoal-io/shoal/internal/vsr"
 	"github.com/shoal-io/shoal/internal/shard"
+	"github.com/shoal-io/shoal/internal/vsr"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 

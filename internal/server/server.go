@@ -14,11 +14,11 @@ import (
 	"github.com/shoal-io/shoal/internal/auth"
 	"github.com/shoal-io/shoal/internal/bus"
 	"github.com/shoal-io/shoal/internal/consensus"
-	"github.com/shoal-io/shoal/internal/metagroup"
-	"github.com/shoal-io/shoal/internal/replica"
 	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/metagroup"
 	"github.com/shoal-io/shoal/internal/metrics"
 	"github.com/shoal-io/shoal/internal/partition"
+	"github.com/shoal-io/shoal/internal/replica"
 	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/transport"
@@ -42,8 +42,8 @@ type Server struct {
 	started time.Time
 
 	rt      *shard.Runtime
-	shards  []*shardState   // indexed by shard id; each touched only by its shard (S5)
-	store   *metadata.Store // the metadata; its committed state is read lock-free
+	shards  []*shardState                   // indexed by shard id; each touched only by its shard (S5)
+	store   *metadata.Store                 // the metadata; its committed state is read lock-free
 	group   atomic.Pointer[metagroup.Group] // commits the metadata; set once in New
 	router  consensus.Router                // the replica plane's consensus frames, by group
 	plane   *replica.Plane                  // the replica plane of a clustered node; nil standalone
