@@ -98,6 +98,11 @@ func WithMaxFrameSize(n uint32) Option { return func(o *options) { o.maxFrameSiz
 // the server's version check use it).
 func WithProtocolVersion(v ProtocolVersion) Option { return func(o *options) { o.protocol = v } }
 
+// WithTransientWindow sets how long a request refused as transient (57,
+// 58) is replayed before its error is returned (default 30 s); 0 returns
+// it at once.
+func WithTransientWindow(d time.Duration) Option { return func(o *options) { o.transient = d } }
+
 // WithSDK sets the SDK name and version sent at login.
 func WithSDK(name, version string) Option {
 	return func(o *options) { o.sdkName, o.sdkVersion = name, version }

@@ -83,6 +83,8 @@ type Group struct {
 	live   atomic.Bool
 	opened chan struct{} // closed by Opened; live effects wait for it
 	once   sync.Once
+	quit   chan struct{} // closed by Abandon: nothing waits for answers any more
+	qonce  sync.Once
 
 	propose sync.Mutex // one proposer op in flight (vsr: one request per client)
 
@@ -135,7 +137,7 @@ func Start(cfg Config) (*Group, error) {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	g := &Group{cfg: cfg, log: lg, opened: make(chan struct{}), waiters: map[key]*waiter{},
+	g := &Group{cfg: cfg, log: lg, opened: make(chan struct{}), quit: make(chan struct{}), waiters: map[key]*waiter{},
 		forwards: map[wire.Uint128]chan forwardResult{}, sem: make(chan struct{}, 64)}
 	g.proposer = newClientID()
 	rc := cfg.Replica
@@ -169,9 +171,17 @@ func (g *Group) IsPrimary() bool {
 	return s.IsPrimary && s.Status == vsr.StatusNormal
 }
 
+// Abandon makes every call waiting for a commit or a forwarded result
+// return ErrStopped now, and later ones at once: a node shutting down
+// answers what it holds instead of waiting for peers that may be gone
+// (the operations may still commit). The replica keeps running until
+// Stop.
+func (g *Group) Abandon() { g.qonce.Do(func() { close(g.quit) }) }
+
 // Stop stops the replica and waits for forwarded operations in flight.
 func (g *Group) Stop() error {
 	g.Opened() // nothing may wait for it any more
+	g.Abandon()
 	err := g.node.Stop()
 	g.fwd.Wait()
 	g.mu.Lock()
@@ -370,6 +380,9 @@ func (g *Group) wait(w *waiter, k key) error {
 		case <-g.node.Done():
 			g.drop(k, w)
 			return ErrStopped
+		case <-g.quit:
+			g.drop(k, w)
+			return ErrStopped
 		case <-timeout.C:
 			g.drop(k, w)
 			return ErrUnknown
@@ -408,6 +421,8 @@ func (g *Group) waitForward(ch chan forwardResult) (forwardResult, error) {
 	case r := <-ch:
 		return r, nil
 	case <-g.node.Done():
+		return forwardResult{}, ErrStopped
+	case <-g.quit:
 		return forwardResult{}, ErrStopped
 	case <-timeout.C:
 		return forwardResult{}, ErrUnknown

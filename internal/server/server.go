@@ -332,6 +332,12 @@ func (srv *Server) Shutdown(ctx context.Context) (bus.DrainOutcome, error) {
 			}
 		})
 	}
+	// A cluster node answers the writes its service holds now rather than
+	// after peers that may be gone (metagroup: Abandon; they may still
+	// commit). A standalone node's commit waits only for its own disk.
+	if srv.opts.Cluster.Enabled {
+		srv.group.Load().Abandon()
+	}
 	srv.svc.Close()
 	if srv.plane != nil {
 		srv.plane.Close()

@@ -262,7 +262,7 @@ func (s *Service) propose(op metadata.Op) Outcome {
 			s.storage.Carry(dropping(created)) // never proposed
 		}
 		switch {
-		case errors.Is(err, metagroup.ErrNotPrimary), errors.Is(err, metagroup.ErrBusy):
+		case errors.Is(err, metagroup.ErrNotPrimary), errors.Is(err, metagroup.ErrBusy), errors.Is(err, metagroup.ErrStopped):
 			return failed(wire.StatusTransientNotAccepted)
 		case errors.Is(err, metagroup.ErrUnknown):
 			s.logger.Warn("metadata operation outcome unknown", "kind", op.Kind(), "err", err)

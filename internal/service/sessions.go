@@ -91,7 +91,7 @@ func (s *Service) register(client wire.ClientID, user uint32, done func(Login)) 
 		return
 	}
 	switch {
-	case errors.Is(err, metagroup.ErrBusy) || errors.Is(err, metagroup.ErrUnknown):
+	case errors.Is(err, metagroup.ErrBusy) || errors.Is(err, metagroup.ErrUnknown) || errors.Is(err, metagroup.ErrStopped):
 		s.logger.Warn("login not committed", "err", err)
 		done(Login{Transient: true})
 	case err != nil:
