@@ -172,3 +172,14 @@ func (srv *Server) groupStatus() consensus.Status {
 	}
 	return consensus.Status{Status: vsr.StatusRecovering}
 }
+
+// servesData reports whether this node serves the data plane (sends,
+// polls, consumer offsets, segment deletion): a standalone node always,
+// a cluster node while it is the primary of the metadata group.
+func (srv *Server) servesData() bool {
+	if !srv.opts.Cluster.Enabled {
+		return true
+	}
+	g := srv.group.Load()
+	return g != nil && g.IsPrimary()
+}

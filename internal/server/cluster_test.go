@@ -127,8 +127,20 @@ func TestClusterReplicatesMetadata(t *testing.T) {
 	if _, err := l.CreateStream(ctx, "orders"); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := l.CreateTopic(ctx, client.NamedID("orders"), "t", 1, nil); err != nil {
+		t.Fatal(err)
+	}
 	for i := range 3 {
 		c.waitStream(i, "orders")
+	}
+	// Messages are served by the leader only (not yet replicated): a
+	// backup sends the client to it.
+	msgs := []client.Message{{Payload: []byte("m")}}
+	if _, err := b.SendMessages(ctx, client.NamedID("orders"), client.NamedID("t"), client.PartitionID(0), msgs); !errors.Is(err, &client.StatusError{Status: wire.StatusTransientNotAccepted}) {
+		t.Fatalf("send on a backup: %v, want TransientNotAccepted", err)
+	}
+	if _, err := l.SendMessages(ctx, client.NamedID("orders"), client.NamedID("t"), client.PartitionID(0), msgs); err != nil {
+		t.Fatalf("send on the leader: %v", err)
 	}
 
 	// The leader stops; another node leads and commits.

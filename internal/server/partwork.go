@@ -92,6 +92,14 @@ func (w *partWork) free() {
 // lane is full the request is answered TransientNotAccepted at once (S11:
 // answered, not dropped), which clients replay.
 func (srv *Server) dispatch(s *shard.Shard, c *session, w *partWork) {
+	if !srv.servesData() {
+		// A backup's partitions are not replicated (issue 14: messages
+		// through VSR is still to come): only the leader serves them, and
+		// clients that reach a backup look for the leader (58, wire.md §2.6).
+		srv.reply(s, c, &w.req, wire.StatusTransientNotAccepted, nil)
+		w.free()
+		return
+	}
 	owner := srv.owner(w.p)
 	if owner == s {
 		f, status := w.run(s)
