@@ -75,16 +75,12 @@ type Config struct {
 
 // Group is one replica of the metadata consensus group.
 type Group struct {
-	cfg  Config
-	log  *slog.Logger
-	node *consensus.Node
-	// live is set once the restart replay is over: ops applied from then
-	// on carry out their effects (the replayed ones did before the crash).
-	live   atomic.Bool
-	opened chan struct{} // closed by Opened; live effects wait for it
-	once   sync.Once
-	quit   chan struct{} // closed by Abandon: nothing waits for answers any more
-	qonce  sync.Once
+	cfg   Config
+	log   *slog.Logger
+	node  *consensus.Node
+	sm    *Machine
+	quit  chan struct{} // closed by Abandon: nothing waits for answers any more
+	qonce sync.Once
 
 	propose sync.Mutex // one proposer op in flight (vsr: one request per client)
 
@@ -137,17 +133,18 @@ func Start(cfg Config) (*Group, error) {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	g := &Group{cfg: cfg, log: lg, opened: make(chan struct{}), quit: make(chan struct{}), waiters: map[key]*waiter{},
+	g := &Group{cfg: cfg, log: lg, sm: NewMachine(cfg.Store, cfg.Storage), quit: make(chan struct{}), waiters: map[key]*waiter{},
 		forwards: map[wire.Uint128]chan forwardResult{}, sem: make(chan struct{}, 64)}
 	g.proposer = newClientID()
 	rc := cfg.Replica
 	rc.Group = wire.MetadataGroup
-	rc.StateMachine = g
+	g.sm.Applied = g.applied
+	rc.StateMachine = g.sm
 	if rc.ClientsMax == 0 {
 		rc.ClientsMax = DefaultClients
 	}
 	n, err := consensus.Start(consensus.Config{Replica: rc, FS: cfg.FS, Dir: cfg.Dir, Transport: cfg.Transport,
-		Replies: g.onReply, Ticks: cfg.Ticks, Logger: lg, Built: func() { g.live.Store(true) }})
+		Replies: g.onReply, Ticks: cfg.Ticks, Logger: lg, Built: g.sm.Live})
 	if err != nil {
 		return nil, fmt.Errorf("metagroup: %w", err)
 	}
@@ -160,7 +157,7 @@ func (g *Group) Node() *consensus.Node { return g.node }
 
 // Opened tells the group that the partitions of the state it started
 // with are open: live operations' effects, which waited, may run.
-func (g *Group) Opened() { g.once.Do(func() { close(g.opened) }) }
+func (g *Group) Opened() { g.sm.Opened() }
 
 // Status returns the replica's status after its latest round.
 func (g *Group) Status() consensus.Status { return g.node.Status() }
@@ -194,25 +191,61 @@ func (g *Group) Stop() error {
 	return err
 }
 
-// Apply is the group's state machine (vsr.StateMachine): it commits the
-// operation into the store on every replica, carries out its partition
-// effects, and notes the result for a proposer waiting here. The reply
-// body is the operation's status (u32), the same on every replica.
-func (g *Group) Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte {
-	live := g.live.Load()
+// Machine is the metadata group's state machine (vsr.StateMachine),
+// apart from any goroutine: it commits each operation into the store,
+// carries out its partition effects, and returns the operation's status
+// (u32 LE) as the reply body, the same on every replica. A Group runs one
+// on its Node; the simulator (internal/sim) runs it on its replicas.
+type Machine struct {
+	store   *metadata.Store
+	storage Storage
+	// live is set once the restart replay is over: ops applied from then
+	// on carry out their effects (the replayed ones did before the crash).
+	live   atomic.Bool
+	opened chan struct{} // closed by Opened; live effects wait for it
+	once   sync.Once
+	// Applied, if set, is told of every applied op with its result and
+	// the state it produced (a Group notes its own proposals' results).
+	Applied func(h *wire.PrepareHeader, r metadata.Result, st *metadata.State)
+}
+
+// NewMachine returns a state machine over store. It starts in replay:
+// effects are carried out only after Live, and then only once Opened.
+func NewMachine(store *metadata.Store, storage Storage) *Machine {
+	return &Machine{store: store, storage: storage, opened: make(chan struct{})}
+}
+
+// Live ends the replay: ops applied from now on are new to this process
+// and carry out their effects.
+func (m *Machine) Live() { m.live.Store(true) }
+
+// Opened tells the machine that the partitions of the state it replayed
+// are open: live effects, which wait for it, may run.
+func (m *Machine) Opened() { m.once.Do(func() { close(m.opened) }) }
+
+// Apply commits one operation (vsr.StateMachine).
+func (m *Machine) Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte {
+	live := m.live.Load()
 	if live {
-		<-g.opened
+		<-m.opened
 	}
-	r, st := g.cfg.Store.Commit(uint64(op), body)
+	r, st := m.store.Commit(uint64(op), body)
 	if live && r.OK() && len(r.Effects) > 0 {
-		g.cfg.Storage.Apply(r.Effects)
+		m.storage.Apply(r.Effects)
 	}
+	if m.Applied != nil {
+		m.Applied(h, r, st)
+	}
+	return binary.LittleEndian.AppendUint32(nil, uint32(r.Status))
+}
+
+// applied notes the result of a proposal waiting here.
+func (g *Group) applied(h *wire.PrepareHeader, r metadata.Result, st *metadata.State) {
 	g.mu.Lock()
 	if w := g.waiters[key{h.Client, h.Request}]; w != nil {
 		w.applied, w.res, w.st = true, r, st
 	}
 	g.mu.Unlock()
-	return binary.LittleEndian.AppendUint32(nil, uint32(r.Status))
 }
 
 // onReply completes the proposal a reply or eviction answers. It runs on
