@@ -43,6 +43,8 @@ var nonConfigEnv = map[string]bool{
 	"IGGY_USERNAME": true, "IGGY_PASSWORD": true, "IGGY_TOKEN": true, "IGGY_HOME": true,
 	"IGGY_TRANSPORT": true, "IGGY_CI_BUILD": true, "IGGY_SHARD_RUNTIME_CAPACITY": true,
 	"IGGY_CONNECTORS_CONFIG_PATH": true, "IGGY_MCP_CONFIG_PATH": true,
+	// internal/replica reads the replica plane's key from these.
+	"IGGY_CLUSTER_SECRET": true, "IGGY_CLUSTER_SECRET_FILE": true,
 }
 
 // nonConfigPrefixes are prefixes of IGGY_ variables that are never
@@ -62,6 +64,9 @@ type LoadOptions struct {
 	IgnoreEnv []string
 	// Logger, if set, also receives each warning at Warn level.
 	Logger *slog.Logger
+	// ReplicaID, if set, overrides cluster.replica_id after the file and
+	// the environment (shoal-server's --replica-id flag, as in Iggy).
+	ReplicaID *int
 }
 
 // Report says what Load read and what it ignored.
@@ -82,7 +87,8 @@ func Default() *Config {
 }
 
 // Load builds the configuration: embedded defaults, then the file, then
-// IGGY_<SECTION>_<KEY> environment variables; then it validates the result.
+// IGGY_<SECTION>_<KEY> environment variables, then opts.ReplicaID; then it
+// validates the result.
 // Unknown keys and variables become warnings. An error names the key and
 // where its value came from.
 func Load(opts LoadOptions) (*Config, Report, error) {
@@ -120,6 +126,9 @@ func Load(opts LoadOptions) (*Config, Report, error) {
 
 	if err := applyEnv(c, envMap, opts.IgnoreEnv, &rep.Warnings); err != nil {
 		return nil, rep, err
+	}
+	if opts.ReplicaID != nil {
+		c.Cluster.ReplicaID = *opts.ReplicaID
 	}
 	if opts.Logger != nil {
 		for _, w := range rep.Warnings {
