@@ -388,3 +388,54 @@ func TestRepositoryClusterFile(t *testing.T) {
 		}
 	}
 }
+
+// Iggy's IGGY_CLUSTER_NODES_<i>_<KEY> variables (its docker-compose
+// cluster sets the whole roster this way): they build nodes the file does
+// not have and override keys of those it has.
+func TestClusterNodesFromEnv(t *testing.T) {
+	t.Chdir(t.TempDir())
+	env := []string{"IGGY_CLUSTER_ENABLED=true", "IGGY_WEBSOCKET_ENABLED=false", "IGGY_QUIC_ENABLED=false", "IGGY_HTTP_ENABLED=false"}
+	for i, ip := range []string{"172.28.0.101", "172.28.0.102"} {
+		n := fmt.Sprintf("IGGY_CLUSTER_NODES_%d_", i)
+		env = append(env, n+"NAME=node-"+fmt.Sprint(i), n+"IP="+ip, n+"REPLICA_ID="+fmt.Sprint(i),
+			n+"PORTS_TCP=8091", n+"PORTS_TCP_REPLICA=8191")
+	}
+	c, rep, err := Load(LoadOptions{Environ: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Node{
+		{Name: "node-0", IP: "172.28.0.101", ReplicaID: 0, Ports: NodePorts{TCP: 8091, TCPReplica: 8191}},
+		{Name: "node-1", IP: "172.28.0.102", ReplicaID: 1, Ports: NodePorts{TCP: 8091, TCPReplica: 8191}},
+	}
+	if !slices.Equal(c.Cluster.Nodes, want) || len(rep.Warnings) != 0 {
+		t.Fatalf("nodes %+v, warnings %q", c.Cluster.Nodes, rep.Warnings)
+	}
+
+	// Over a file: one key of one node changes, the rest stays.
+	path := writeFile(t, t.TempDir(), "c.toml", threeNodes)
+	c, _, err = Load(LoadOptions{Path: path, Environ: []string{"IGGY_CLUSTER_NODES_2_PORTS_TCP=7100", "IGGY_CLUSTER_NODES_2_NAME=renamed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Cluster.Nodes[2]; n.Ports.TCP != 7100 || n.Name != "renamed" || n.Ports.QUIC != 7012 || len(c.Cluster.Nodes) != 3 {
+		t.Fatalf("node 2 %+v", n)
+	}
+
+	// A bad value names the node's key and the variable; a malformed name
+	// is an unknown variable.
+	_, _, err = Load(LoadOptions{Path: path, Environ: []string{"IGGY_CLUSTER_NODES_1_PORTS_TCP=many"}})
+	if err == nil || !strings.Contains(err.Error(), "cluster.nodes[1].ports.tcp (from env IGGY_CLUSTER_NODES_1_PORTS_TCP)") {
+		t.Fatalf("bad port: %v", err)
+	}
+	_, rep, err = Load(LoadOptions{Path: path, Environ: []string{"IGGY_CLUSTER_NODES_0_GRPC=1", "IGGY_CLUSTER_NODES_01_NAME=x",
+		"IGGY_CLUSTER_NODES_16_NAME=x", "IGGY_CLUSTER_NODES_X_NAME=x"}})
+	if err != nil || len(rep.Warnings) != 4 {
+		t.Fatalf("malformed names: %v, warnings %q", err, rep.Warnings)
+	}
+	for _, w := range rep.Warnings {
+		if !strings.Contains(w, "unknown environment variable") {
+			t.Errorf("warning %q", w)
+		}
+	}
+}
