@@ -47,3 +47,16 @@ bench-report:
 	@command -v nats-server >/dev/null || echo "nats-server is not on PATH: NATS is skipped (go install github.com/nats-io/nats-server/v2@v2.15.2)"
 	uptime
 	$(GO) run ./cmd/shoal-bench -workload all -transport all -compare nats,floor -duration $(BENCH_DURATION) -report $(BENCH_REPORT)
+
+# cluster starts a local three-node cluster from cluster.toml (logs and pid
+# files in local_data/cluster); cluster-stop stops it, cluster-status shows
+# which nodes run. See scripts/cluster.sh.
+.PHONY: cluster cluster-stop cluster-status
+cluster:
+	scripts/cluster.sh start
+
+cluster-stop:
+	scripts/cluster.sh stop
+
+cluster-status:
+	scripts/cluster.sh status

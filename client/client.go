@@ -6,6 +6,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,9 +19,10 @@ import (
 // Client is a connection to one server. See the package doc for its
 // concurrency and reconnection rules.
 type Client struct {
-	addr string
-	opts options
-	dial dialer
+	addrs []string // the addresses given to Dial, in order
+	opts  options
+	dial  dialer
+	log   *slog.Logger
 
 	mu sync.Mutex // serialises calls; guards the fields below
 	// +checklocks:mu
@@ -40,6 +44,12 @@ type Client struct {
 	token              string // or a personal access token, when set
 	// +checklocks:mu
 	relogin bool
+	// +checklocks:mu
+	current string // the address of the live (or last) connection
+	// +checklocks:mu
+	failed bool // the last connection broke: the next connect starts after current
+	// +checklocks:mu
+	known []string // healthy nodes' addresses, from the last cluster metadata
 
 	closing       chan struct{} // closed by Close before it takes mu, to end a waiting call
 	closeOnce     sync.Once
@@ -88,8 +98,10 @@ func (cn *connection) close() {
 	}
 }
 
-// Dial connects to addr over the configured transport and, with
-// WithCredentials, logs in. It starts the heartbeat when one is configured.
+// Dial connects over the configured transport to addr, or to the first of
+// several comma-separated addresses ("h1:8090,h2:8090,h3:8090") that
+// answers, and, with WithCredentials, logs in and follows the leader (see
+// the package doc). It starts the heartbeat when one is configured.
 func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
@@ -99,7 +111,16 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{addr: addr, opts: o, dial: d, closing: make(chan struct{}), stopHeartbeat: make(chan struct{})}
+	var addrs []string
+	for a := range strings.SplitSeq(addr, ",") {
+		if a = strings.TrimSpace(a); a != "" && !slices.Contains(addrs, a) {
+			addrs = append(addrs, a)
+		}
+	}
+	if len(addrs) == 0 {
+		return nil, errors.New("client: no address")
+	}
+	c := &Client{addrs: addrs, opts: o, dial: d, log: o.logger, closing: make(chan struct{}), stopHeartbeat: make(chan struct{})}
 	c.mu.Lock()
 	if o.token != "" {
 		c.token, c.relogin = o.token, true
@@ -152,16 +173,12 @@ func (c *Client) heartbeat() {
 }
 
 // connectLocked dials a fresh connection under a fresh identity and logs in
-// again if credentials are known. c.mu must be held.
+// again (and follows the leader) if credentials are known. c.mu must be
+// held.
 func (c *Client) connectLocked(ctx context.Context) error {
-	tc, err := c.dial(ctx, c.addr, c.opts.tlsConfig, c.opts.maxFrameSize)
-	if err != nil {
+	if err := c.dialLocked(ctx); err != nil {
 		return err
 	}
-	cn := &connection{c: tc, frames: make(chan *wire.Frame, 1), quit: make(chan struct{}), done: make(chan struct{})}
-	go cn.readLoop()
-	c.conn = cn
-	c.newIdentityLocked()
 	if c.relogin {
 		if _, err := c.reloginLocked(ctx); err != nil {
 			c.dropLocked()
@@ -213,10 +230,12 @@ func (c *Client) ensureLocked(ctx context.Context) error {
 }
 
 // exchangeLocked sends one request frame and waits for its reply. It
-// replays a transiently refused request (status 57/58) until the transient
-// window ends. Evictions end the session and close the connection. c.mu
-// must be held and c.conn must be live.
-func (c *Client) exchangeLocked(ctx context.Context, h *wire.RequestHeader, body []byte) (*wire.ReplyHeader, []byte, error) {
+// replays a transiently refused request on this connection: 57
+// TransientNotCommitted until deadline, 58 TransientNotAccepted until
+// notAccepted (at most deadline), then returns the status error. Evictions
+// end the session and close the connection. c.mu must be held and c.conn
+// must be live.
+func (c *Client) exchangeLocked(ctx context.Context, h *wire.RequestHeader, body []byte, notAccepted, deadline time.Time) (*wire.ReplyHeader, []byte, error) {
 	// A pooled buffer: transports do not keep a frame after SendBatch.
 	fr := wire.NewFrame(wire.HeaderSize + len(body))
 	defer fr.Release()
@@ -225,7 +244,6 @@ func (c *Client) exchangeLocked(ctx context.Context, h *wire.RequestHeader, body
 	h.Size = uint32(len(frame))
 	h.Put(frame)
 	copy(frame[wire.HeaderSize:], body)
-	deadline := time.Now().Add(c.opts.transient)
 	for {
 		rh, rb, err := c.roundTripLocked(ctx, frame, h.Request)
 		if err != nil {
@@ -243,16 +261,31 @@ func (c *Client) exchangeLocked(ctx context.Context, h *wire.RequestHeader, body
 		if st == wire.StatusOK {
 			return rh, rb, nil
 		}
-		if (st != wire.StatusTransientNotCommitted && st != wire.StatusTransientNotAccepted) || time.Now().After(deadline) {
+		until := deadline
+		if st == wire.StatusTransientNotAccepted {
+			until = notAccepted
+		}
+		if (st != wire.StatusTransientNotCommitted && st != wire.StatusTransientNotAccepted) || !time.Now().Before(until) {
 			return rh, nil, st.Err()
 		}
-		t := time.NewTimer(50 * time.Millisecond)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, nil, ctx.Err()
-		case <-t.C:
+		if err := c.waitLocked(ctx, 50*time.Millisecond); err != nil {
+			return nil, nil, err
 		}
+	}
+}
+
+// waitLocked waits d, or less if ctx ends or Close is called. c.mu stays
+// held: calls queue behind a replaying one, as on a busy connection.
+func (c *Client) waitLocked(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.closing:
+		return ErrClosed
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -261,6 +294,7 @@ func (c *Client) roundTripLocked(ctx context.Context, frame []byte, req uint64) 
 	cn := c.conn
 	if err := cn.c.SendBatch([][]byte{frame}); err != nil {
 		c.dropLocked()
+		c.failed = true
 		return nil, nil, fmt.Errorf("%w: %w", ErrDisconnected, err)
 	}
 	select {
@@ -295,6 +329,7 @@ func (c *Client) roundTripLocked(ctx context.Context, frame []byte, req uint64) 
 	case <-cn.done:
 		err := cn.err
 		c.dropLocked()
+		c.failed = true
 		return nil, nil, fmt.Errorf("%w: %w", ErrDisconnected, err)
 	case <-ctx.Done():
 		// The reply may still come; it could no longer be matched.
@@ -327,23 +362,52 @@ func (c *Client) Request(ctx context.Context, op Operation, code uint32, body []
 	return rb, err
 }
 
+// requestLocked stamps and sends a request and returns its reply. A request
+// refused with 58 TransientNotAccepted for failoverAfter is never admitted,
+// so it is safe to send again elsewhere: the client checks which node leads
+// and, when it is another one, reconnects and logs in there and sends the
+// request again under the new session; all within the transient window
+// (wire.md §2.6 item 5).
 func (c *Client) requestLocked(ctx context.Context, op wire.Operation, code uint32, body []byte) (*wire.ReplyHeader, []byte, error) {
+	deadline := time.Now().Add(c.opts.transient)
+	h, err := c.stampLocked(op, code)
+	for err == nil {
+		notAccepted := time.Now().Add(c.opts.failoverAfter)
+		if notAccepted.After(deadline) {
+			notAccepted = deadline
+		}
+		var rh *wire.ReplyHeader
+		var rb []byte
+		rh, rb, err = c.exchangeLocked(ctx, &h, body, notAccepted, deadline)
+		if !errors.Is(err, &StatusError{Status: wire.StatusTransientNotAccepted}) || !time.Now().Before(deadline) {
+			if err == nil && op == wire.OpSendMessages && len(rb) == 0 {
+				return nil, nil, fmt.Errorf("%w: empty SendMessages reply", ErrProtocol)
+			}
+			return rh, rb, err
+		}
+		var moved bool
+		if moved, err = c.failoverLocked(ctx); moved && err == nil {
+			h, err = c.stampLocked(op, code) // a new connection: a new identity and session
+		}
+	}
+	return nil, nil, err
+}
+
+// stampLocked builds the header of a request: its session and request id,
+// consuming an id for metadata operations and Logout (wire.md §2.4).
+func (c *Client) stampLocked(op wire.Operation, code uint32) (wire.RequestHeader, error) {
 	h := wire.RequestHeader{Operation: op, Session: uint64(c.session), Request: c.counter}
 	switch {
 	case op == wire.OpNonReplicated:
 		h.Code = wire.Code(code)
 	case c.session == 0:
-		return nil, nil, ErrNotLoggedIn
+		return h, ErrNotLoggedIn
 	case op.IsPartition():
 		// Partition operations reuse the current id (at-least-once).
 	default:
 		c.counter++
 	}
-	rh, rb, err := c.exchangeLocked(ctx, &h, body)
-	if err == nil && op == wire.OpSendMessages && len(rb) == 0 {
-		return nil, nil, fmt.Errorf("%w: empty SendMessages reply", ErrProtocol)
-	}
-	return rh, rb, err
+	return h, nil
 }
 
 // Session describes a login.
@@ -402,7 +466,7 @@ func (c *Client) loginLocked(ctx context.Context, username, password string) (*S
 	if len(username) == 0 || len(username) > 255 || len(password) > 255 {
 		return nil, errors.New("client: username must be 1..255 bytes and password at most 255")
 	}
-	return c.registerLocked(ctx, (&wire.LoginPassword{
+	return c.signInLocked(ctx, (&wire.LoginPassword{
 		Version:  c.versionInfo(),
 		Username: []byte(username),
 		Password: []byte(password),
@@ -413,7 +477,7 @@ func (c *Client) loginTokenLocked(ctx context.Context, token string) (*Session, 
 	if len(token) == 0 || len(token) > 255 {
 		return nil, errors.New("client: a token is 1..255 bytes")
 	}
-	return c.registerLocked(ctx, (&wire.LoginToken{Version: c.versionInfo(), Token: []byte(token)}).Append(nil))
+	return c.signInLocked(ctx, (&wire.LoginToken{Version: c.versionInfo(), Token: []byte(token)}).Append(nil))
 }
 
 func (c *Client) versionInfo() wire.ClientVersionInfo {
@@ -436,7 +500,10 @@ func (c *Client) registerLocked(ctx context.Context, body []byte) (*Session, err
 		c.newIdentityLocked()
 	}
 	c.idUsed = true
-	_, rb, err := c.exchangeLocked(ctx, &wire.RequestHeader{Operation: wire.OpRegister}, body)
+	// A login is replayed on this node for the whole window: the server
+	// forwards it to the primary itself (wire.md §2.7).
+	deadline := time.Now().Add(c.opts.transient)
+	_, rb, err := c.exchangeLocked(ctx, &wire.RequestHeader{Operation: wire.OpRegister}, body, deadline, deadline)
 	if err != nil {
 		return nil, err
 	}

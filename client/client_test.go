@@ -134,12 +134,19 @@ func eviction(h *wire.RequestHeader, r wire.EvictionReason) []byte {
 	return b
 }
 
-// server answers like a well-behaved server: logins succeed with session
-// 5, result-framed operations get an empty result section.
+// oneNode is the cluster metadata of a standalone server.
+var oneNode = (&wire.ClusterMetadata{Name: "single-node", Nodes: []wire.ClusterNode{
+	{Name: "iggy-node", IP: "127.0.0.1", TCP: 8090, Role: wire.RoleLeader, Status: wire.NodeHealthy}}}).Append(nil)
+
+// server answers like a well-behaved standalone server: logins succeed with
+// session 5, the cluster has one node, result-framed operations get an
+// empty result section.
 func server(n int, h *wire.RequestHeader, body []byte) [][]byte {
 	switch {
 	case h.Operation == wire.OpRegister:
 		return [][]byte{reply(h, 0, loginOK(5))}
+	case h.Operation == wire.OpNonReplicated && h.Code == wire.CodeClusterMetadata:
+		return [][]byte{reply(h, 0, oneNode)}
 	case h.Operation == wire.OpSendMessages:
 		return [][]byte{reply(h, 0, wire.AppendSendConfirmations(nil, wire.SendConfirmation{}))}
 	case h.Operation.IsResultFramed():
@@ -160,6 +167,7 @@ func dial(t *testing.T, p *peer, opts ...Option) *Client {
 
 // wire.md §2.4: Register uses request 0 and session 0; NonReplicated and
 // partition operations reuse the current id; metadata operations consume it.
+// A login is followed by the leader check, a GetClusterMetadata (§2.3).
 func TestRequestNumbering(t *testing.T) {
 	p := newPeer(t, server)
 	c := dial(t, p)
@@ -194,6 +202,7 @@ func TestRequestNumbering(t *testing.T) {
 	}{
 		{wire.OpNonReplicated, 1, 0, wire.CodePing},
 		{wire.OpRegister, 0, 0, 0},
+		{wire.OpNonReplicated, 1, 5, wire.CodeClusterMetadata}, // the leader check
 		{wire.OpNonReplicated, 1, 5, wire.CodeClusterMetadata},
 		{wire.OpCreateStream, 1, 5, 0},
 		{wire.OpCreateTopic, 2, 5, 0},
@@ -253,7 +262,7 @@ func TestStatusErrors(t *testing.T) {
 // again under a fresh client id and logs in again.
 func TestEvictionReconnectsWithFreshIdentity(t *testing.T) {
 	p := newPeer(t, func(n int, h *wire.RequestHeader, body []byte) [][]byte {
-		if n == 3 {
+		if n == 4 { // requests: login, leader check, ping, this ping
 			return [][]byte{eviction(h, wire.EvictStaleClient)}
 		}
 		return server(n, h, body)
@@ -264,8 +273,8 @@ func TestEvictionReconnectsWithFreshIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := c.ID()
-	if first.IsZero() || first.String() != p.requests()[1].Client.String() {
-		t.Fatalf("ID %v, the ping carried %v", first, p.requests()[1].Client)
+	if first.IsZero() || first.String() != p.requests()[2].Client.String() {
+		t.Fatalf("ID %v, the ping carried %v", first, p.requests()[2].Client)
 	}
 	if err := c.Ping(ctx); !errors.Is(err, &EvictionError{Reason: wire.EvictStaleClient}) {
 		t.Fatalf("got %v", err)
@@ -280,7 +289,8 @@ func TestEvictionReconnectsWithFreshIdentity(t *testing.T) {
 		t.Fatal("reconnect did not take a fresh identity and log in")
 	}
 	got := p.requests()
-	if len(got) != 5 || got[1].Client != first.id || got[3].Operation != wire.OpRegister || got[3].Client == first.id {
+	if len(got) != 7 || got[2].Client != first.id || got[4].Operation != wire.OpRegister || got[4].Client == first.id ||
+		got[5].Code != wire.CodeClusterMetadata {
 		t.Fatalf("requests after eviction: %+v", got)
 	}
 }
@@ -358,7 +368,7 @@ func TestTransientStatusIsReplayed(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := p.requests()
-	if len(got) != 3 || got[0].Client != got[2].Client || got[2].Operation != wire.OpRegister {
+	if len(got) != 4 || got[0].Client != got[2].Client || got[2].Operation != wire.OpRegister || got[3].Code != wire.CodeClusterMetadata {
 		t.Fatalf("replays: %+v", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strings"
@@ -32,8 +33,25 @@ const (
 const (
 	DefaultHeartbeat = 5 * time.Second // as Iggy's SDK
 	// DefaultTransientWindow bounds how long a transiently refused request
-	// (status 57/58) is replayed.
+	// (status 57/58) is replayed, leader redirects included.
 	DefaultTransientWindow = 30 * time.Second
+)
+
+// Leader following, with the values of Iggy's Go SDK (wire.md §2.3, §2.6
+// item 5).
+const (
+	// failoverAfter is how long a request answered 58 TransientNotAccepted
+	// is replayed on one node before the client checks which node leads: a
+	// node that stopped being the primary refuses forever.
+	failoverAfter = 2 * time.Second
+	// leaderWait bounds the wait for a cluster that names no healthy
+	// leader (an election); then the client stays where it is.
+	leaderWait = 5 * time.Second
+	// leaderPoll paces the cluster metadata reads during that wait.
+	leaderPoll = 250 * time.Millisecond
+	// maxRedirects bounds consecutive redirects of one login, so two nodes
+	// that each name the other cannot bounce a client forever.
+	maxRedirects = 3
 )
 
 type options struct {
@@ -49,6 +67,11 @@ type options struct {
 	sdkVersion   string
 	protocol     wire.ProtocolVersion
 	transient    time.Duration
+	logger       *slog.Logger
+
+	// Leader following; tests shorten them.
+	failoverAfter, leaderWait, leaderPoll time.Duration
+	maxRedirects                          int
 }
 
 func defaultOptions() options {
@@ -61,6 +84,12 @@ func defaultOptions() options {
 		sdkVersion:   "0.1.0",
 		protocol:     wire.CurrentProtocolVersion,
 		transient:    DefaultTransientWindow,
+		logger:       slog.New(slog.DiscardHandler),
+
+		failoverAfter: failoverAfter,
+		leaderWait:    leaderWait,
+		leaderPoll:    leaderPoll,
+		maxRedirects:  maxRedirects,
 	}
 }
 
@@ -90,6 +119,16 @@ func WithHeartbeat(d time.Duration) Option { return func(o *options) { o.heartbe
 // WithReconnect enables or disables redialing (and logging in again) after
 // a connection fails; it is on by default.
 func WithReconnect(on bool) Option { return func(o *options) { o.reconnect = on } }
+
+// WithLogger sets where the client logs its connections, leader redirects
+// and failovers (default: nowhere).
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) {
+		if l != nil {
+			o.logger = l
+		}
+	}
+}
 
 // WithMaxFrameSize bounds reply frames (default 64 MiB).
 func WithMaxFrameSize(n uint32) Option { return func(o *options) { o.maxFrameSize = n } }

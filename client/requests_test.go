@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 
@@ -19,6 +20,9 @@ func TestRequestBodies(t *testing.T) {
 	var mu sync.Mutex
 	var bodies [][]byte
 	p := newPeer(t, func(n int, h *wire.RequestHeader, body []byte) [][]byte {
+		if h.Code == wire.CodeClusterMetadata {
+			return server(n, h, body) // the leader check after the login
+		}
 		mu.Lock()
 		bodies = append(bodies, body)
 		mu.Unlock()
@@ -119,7 +123,12 @@ func TestRequestBodies(t *testing.T) {
 	}
 	ops := []wire.Operation{wire.OpRegister, wire.OpCreateStream, wire.OpCreateTopic, wire.OpCreatePartitions, wire.OpDeletePartitions,
 		wire.OpSendMessages, wire.OpNonReplicated, wire.OpStoreConsumerOffset, wire.OpNonReplicated}
-	for i, rh := range p.requests() {
+	reqs := p.requests()
+	if len(reqs) != len(ops)+1 || reqs[1].Code != wire.CodeClusterMetadata {
+		t.Fatalf("%d requests, want %d and the leader check after the login", len(reqs), len(ops)+1)
+	}
+	reqs = slices.Delete(reqs, 1, 2)
+	for i, rh := range reqs {
 		if rh.Operation != ops[i] {
 			t.Errorf("request %d: %v, want %v", i, rh.Operation, ops[i])
 		}
@@ -164,7 +173,7 @@ func TestArgumentChecks(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if n := len(p.requests()); n != 1 { // the login
+	if n := len(p.requests()); n != 2 { // the login and the leader check
 		t.Fatalf("%d requests sent", n)
 	}
 }

@@ -126,6 +126,10 @@ func (c *Client) ClusterMetadata(ctx context.Context) (*ClusterMetadata, error) 
 	if err != nil {
 		return nil, err
 	}
+	return decodeClusterMetadata(b)
+}
+
+func decodeClusterMetadata(b []byte) (*ClusterMetadata, error) {
 	var m wire.ClusterMetadata
 	if err := m.Decode(b); err != nil {
 		return nil, fmt.Errorf("%w: cluster metadata: %v", ErrMalformedReply, err)

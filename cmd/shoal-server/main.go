@@ -2,6 +2,9 @@
 // standalone node on the embedded defaults: TCP 127.0.0.1:8090, QUIC 8080,
 // WebSocket 8092, HTTP 3000, data in ./local_data. Configuration comes from
 // config.toml (IGGY_CONFIG_PATH) and IGGY_<SECTION>_<KEY> variables.
+// --replica-id N picks this process's node of a cluster (the
+// [[cluster.nodes]] entry with replica_id N), as Iggy's flag does; it
+// overrides cluster.replica_id and IGGY_CLUSTER_REPLICA_ID.
 package main
 
 import (
@@ -24,8 +27,15 @@ func main() {
 		defaultCreds = flag.Bool("with-default-root-credentials", false, "create the root user as iggy/iggy on first start")
 		logLevel     = flag.String("log-level", "info", "debug, info, warn or error")
 		version      = flag.Bool("version", false, "print the version and exit")
+		replicaID    = flag.Int("replica-id", 0, "this node's replica_id in cluster.nodes (overrides cluster.replica_id); 0 alone is accepted standalone")
 	)
 	flag.Parse()
+	var replica *int // only a flag given on the command line overrides
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name == "replica-id" {
+			replica = replicaID
+		}
+	})
 	if *version {
 		fmt.Println("shoal-server", server.Version)
 		return
@@ -36,14 +46,14 @@ func main() {
 		os.Exit(2)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	if err := run(log, *configPath, *fresh, *defaultCreds); err != nil {
+	if err := run(log, config.LoadOptions{Path: *configPath, Logger: log, ReplicaID: replica}, *fresh, *defaultCreds); err != nil {
 		log.Error("shoal-server failed", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(log *slog.Logger, configPath string, fresh, defaultCreds bool) error {
-	cfg, rep, err := config.Load(config.LoadOptions{Path: configPath, Logger: log})
+func run(log *slog.Logger, load config.LoadOptions, fresh, defaultCreds bool) error {
+	cfg, rep, err := config.Load(load)
 	if err != nil {
 		return err
 	}

@@ -165,3 +165,34 @@ func TestServerBinaryRootCredentials(t *testing.T) {
 	}
 	bad.done <- nil
 }
+
+// --replica-id reaches the configuration and beats IGGY_CLUSTER_REPLICA_ID:
+// a standalone node refuses any id but 0, and a cluster one that names no
+// node.
+func TestReplicaIDFlag(t *testing.T) {
+	bin := buildServer(t)
+	clusterFile, err := filepath.Abs(filepath.Join("..", "..", "cluster.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		env  []string
+		args []string
+		want string
+	}{
+		{[]string{"IGGY_CONFIG_PATH="}, []string{"--replica-id", "2"}, "cluster.replica_id: must be 0 when the cluster is disabled, got 2"},
+		{[]string{"IGGY_CONFIG_PATH=", "IGGY_CLUSTER_REPLICA_ID=0"}, []string{"--replica-id=1"}, "got 1"},
+		{[]string{"IGGY_CONFIG_PATH=" + clusterFile, "IGGY_CLUSTER_REPLICA_ID=1"}, []string{"--replica-id", "3"},
+			"cluster.replica_id: must name one of the 3 nodes (their replica_id), got 3"},
+	} {
+		p := startProcess(t, bin, t.TempDir(), tc.env, tc.args...)
+		p.waitFor(t, tc.want)
+		for range p.lines {
+		}
+		var ee *exec.ExitError
+		if err := <-p.done; !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Fatalf("%v: exit %v", tc.args, err)
+		}
+		p.done <- nil
+	}
+}

@@ -142,31 +142,6 @@ type MessageBus struct {
 	MaxUnauthenticatedFrame      Size     `toml:"max_unauthenticated_message_size"`
 }
 
-// Cluster is the [cluster] section.
-type Cluster struct {
-	Enabled   bool   `toml:"enabled"`
-	Name      string `toml:"name"`
-	ReplicaID int    `toml:"replica_id"`
-	Nodes     []Node `toml:"nodes"`
-}
-
-// Node is one [[cluster.nodes]] entry.
-type Node struct {
-	Name      string    `toml:"name"`
-	IP        string    `toml:"ip"`
-	ReplicaID int       `toml:"replica_id"`
-	Ports     NodePorts `toml:"ports"`
-}
-
-// NodePorts are a node's listening ports.
-type NodePorts struct {
-	TCP        int `toml:"tcp"`
-	QUIC       int `toml:"quic"`
-	HTTP       int `toml:"http"`
-	WebSocket  int `toml:"websocket"`
-	TCPReplica int `toml:"tcp_replica"`
-}
-
 // Limits Validate enforces.
 const (
 	MaxBatchLimit     = 512     // half of Linux IOV_MAX
@@ -294,53 +269,8 @@ func (c *Config) Validate() error {
 	if mb.MaxUnauthenticatedFrame < MinMessageSize {
 		bad("message_bus.max_unauthenticated_message_size", "must be at least %v, got %v", Size(MinMessageSize), mb.MaxUnauthenticatedFrame)
 	}
-	errs = append(errs, c.Cluster.validate()...)
+	errs = append(errs, c.validateCluster()...)
 	return errors.Join(errs...)
-}
-
-func (cl *Cluster) validate() []error {
-	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, &FieldError{Key: key, Err: fmt.Errorf(format, args...)})
-	}
-	if !cl.Enabled {
-		if cl.ReplicaID != 0 {
-			bad("cluster.replica_id", "must be 0 when the cluster is disabled, got %d", cl.ReplicaID)
-		}
-		return errs
-	}
-	if strings.TrimSpace(cl.Name) == "" {
-		bad("cluster.name", "must not be empty")
-	}
-	if len(cl.Nodes) == 0 || len(cl.Nodes) > MaxReplicas {
-		bad("cluster.nodes", "need 1..%d nodes when the cluster is enabled, got %d", MaxReplicas, len(cl.Nodes))
-		return errs
-	}
-	seen := map[int]bool{}
-	for i, n := range cl.Nodes {
-		key := fmt.Sprintf("cluster.nodes[%d]", i)
-		if n.ReplicaID < 0 || n.ReplicaID >= len(cl.Nodes) {
-			bad(key+".replica_id", "must be in 0..%d, got %d", len(cl.Nodes)-1, n.ReplicaID)
-		} else if seen[n.ReplicaID] {
-			bad(key+".replica_id", "replica_id %d is used by two nodes", n.ReplicaID)
-		}
-		seen[n.ReplicaID] = true
-		if net.ParseIP(n.IP) == nil {
-			bad(key+".ip", "%q is not an IP address", n.IP)
-		}
-		for _, p := range []struct {
-			name string
-			v    int
-		}{{"tcp", n.Ports.TCP}, {"quic", n.Ports.QUIC}, {"http", n.Ports.HTTP}, {"websocket", n.Ports.WebSocket}, {"tcp_replica", n.Ports.TCPReplica}} {
-			if p.v < 0 || p.v > 65535 {
-				bad(key+".ports."+p.name, "port %d out of range", p.v)
-			}
-		}
-	}
-	if cl.ReplicaID < 0 || cl.ReplicaID >= len(cl.Nodes) {
-		bad("cluster.replica_id", "must name one of the %d nodes, got %d", len(cl.Nodes), cl.ReplicaID)
-	}
-	return errs
 }
 
 // checkAddress accepts host:port with a numeric port in 0..65535.

@@ -264,7 +264,7 @@ func TestUnknownEnvWarns(t *testing.T) {
 	if len(rep.Warnings) != 4 {
 		t.Fatalf("warnings:\n%s", all)
 	}
-	for _, want := range []string{"IGGY_TCP_ADRESS (ignored); did you mean IGGY_TCP_ADDRESS?", "IGGY_NOT_A_THING", "IGGY_CLUSTER_NODES (ignored): cluster.nodes can only be set in a config file", "IGGY_ (ignored)"} {
+	for _, want := range []string{"IGGY_TCP_ADRESS (ignored); did you mean IGGY_TCP_ADDRESS?", "IGGY_NOT_A_THING", "IGGY_CLUSTER_NODES (ignored): set cluster.nodes in a config file or one key at a time, as IGGY_CLUSTER_NODES_0_NAME", "IGGY_ (ignored)"} {
 		if !strings.Contains(all+" ", want) {
 			t.Errorf("no warning %q in:\n%s", want, all)
 		}

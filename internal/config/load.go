@@ -43,6 +43,8 @@ var nonConfigEnv = map[string]bool{
 	"IGGY_USERNAME": true, "IGGY_PASSWORD": true, "IGGY_TOKEN": true, "IGGY_HOME": true,
 	"IGGY_TRANSPORT": true, "IGGY_CI_BUILD": true, "IGGY_SHARD_RUNTIME_CAPACITY": true,
 	"IGGY_CONNECTORS_CONFIG_PATH": true, "IGGY_MCP_CONFIG_PATH": true,
+	// internal/replica reads the replica plane's key from these.
+	"IGGY_CLUSTER_SECRET": true, "IGGY_CLUSTER_SECRET_FILE": true,
 }
 
 // nonConfigPrefixes are prefixes of IGGY_ variables that are never
@@ -62,6 +64,9 @@ type LoadOptions struct {
 	IgnoreEnv []string
 	// Logger, if set, also receives each warning at Warn level.
 	Logger *slog.Logger
+	// ReplicaID, if set, overrides cluster.replica_id after the file and
+	// the environment (shoal-server's --replica-id flag, as in Iggy).
+	ReplicaID *int
 }
 
 // Report says what Load read and what it ignored.
@@ -82,7 +87,8 @@ func Default() *Config {
 }
 
 // Load builds the configuration: embedded defaults, then the file, then
-// IGGY_<SECTION>_<KEY> environment variables; then it validates the result.
+// IGGY_<SECTION>_<KEY> environment variables, then opts.ReplicaID; then it
+// validates the result.
 // Unknown keys and variables become warnings. An error names the key and
 // where its value came from.
 func Load(opts LoadOptions) (*Config, Report, error) {
@@ -120,6 +126,9 @@ func Load(opts LoadOptions) (*Config, Report, error) {
 
 	if err := applyEnv(c, envMap, opts.IgnoreEnv, &rep.Warnings); err != nil {
 		return nil, rep, err
+	}
+	if opts.ReplicaID != nil {
+		c.Cluster.ReplicaID = *opts.ReplicaID
 	}
 	if opts.Logger != nil {
 		for _, w := range rep.Warnings {
@@ -287,8 +296,11 @@ func joinKey(prefix, key string) string {
 
 // Keys returns every settable key path (sections joined with "."), in
 // declaration order. Arrays of tables (cluster.nodes) are listed once and
-// cannot be set from the environment.
-func Keys() []string {
+// are set from the environment one element's key at a time (applyNodeEnv).
+func Keys() []string { return keysOf(reflect.TypeFor[Config]()) }
+
+// keysOf lists the leaf key paths of struct type t.
+func keysOf(t reflect.Type) []string {
 	var out []string
 	var walk func(t reflect.Type, prefix string)
 	walk = func(t reflect.Type, prefix string) {
@@ -302,7 +314,7 @@ func Keys() []string {
 			}
 		}
 	}
-	walk(reflect.TypeFor[Config](), "")
+	walk(t, "")
 	return out
 }
 
@@ -314,7 +326,11 @@ func EnvName(key string) string {
 
 // fieldByPath returns the field of c at a dotted key path of leaves.
 func fieldByPath(c *Config, key string) reflect.Value {
-	v := reflect.ValueOf(c).Elem()
+	return fieldOf(reflect.ValueOf(c).Elem(), key)
+}
+
+// fieldOf returns the field of struct v at a dotted key path.
+func fieldOf(v reflect.Value, key string) reflect.Value {
 	for _, part := range strings.Split(key, ".") {
 		i, _ := fieldIndex(v.Type(), part)
 		v = v.Field(i)
@@ -339,8 +355,14 @@ func applyEnv(c *Config, env map[string]string, ignore []string, warns *[]string
 			slices.ContainsFunc(nonConfigPrefixes, func(p string) bool { return strings.HasPrefix(name, p) }) {
 			continue
 		}
+		if handled, err := applyNodeEnv(c, name, env[name]); handled {
+			if err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
 		if key, ok := tablesOnly[name]; ok {
-			*warns = append(*warns, fmt.Sprintf("config: %s (ignored): %s can only be set in a config file", name, key))
+			*warns = append(*warns, fmt.Sprintf("config: %s (ignored): set %s in a config file or one key at a time, as %s0_NAME", name, key, envNodesPrefix))
 			continue
 		}
 		key, ok := known[name]
@@ -389,4 +411,43 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// envNodesPrefix starts Iggy's variables for cluster nodes:
+// IGGY_CLUSTER_NODES_<index>_<KEY>, such as IGGY_CLUSTER_NODES_0_NAME or
+// IGGY_CLUSTER_NODES_1_PORTS_TCP_REPLICA.
+const envNodesPrefix = EnvPrefix + "CLUSTER_NODES_"
+
+// nodeEnvKeys maps a node variable's <KEY> to its key path in Node.
+var nodeEnvKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range keysOf(reflect.TypeFor[Node]()) {
+		m[strings.ToUpper(strings.ReplaceAll(k, ".", "_"))] = k
+	}
+	return m
+}()
+
+// applyNodeEnv sets one IGGY_CLUSTER_NODES_<index>_<KEY> variable, adding
+// nodes up to index when the file has fewer (an index below MaxReplicas).
+// handled is false for any other variable, including a malformed one,
+// which is then warned about as unknown.
+func applyNodeEnv(c *Config, name, value string) (handled bool, err error) {
+	rest, ok := strings.CutPrefix(name, envNodesPrefix)
+	if !ok {
+		return false, nil
+	}
+	index, field, _ := strings.Cut(rest, "_")
+	i, err := strconv.Atoi(index)
+	key, known := nodeEnvKeys[field]
+	if err != nil || i < 0 || i >= MaxReplicas || !known || strconv.Itoa(i) != index {
+		return false, nil
+	}
+	for len(c.Cluster.Nodes) <= i {
+		c.Cluster.Nodes = append(c.Cluster.Nodes, Node{})
+	}
+	path := fmt.Sprintf("cluster.nodes[%d].%s", i, key)
+	if err := setLeaf(fieldOf(reflect.ValueOf(&c.Cluster.Nodes[i]).Elem(), key), value, true); err != nil {
+		return true, &FieldError{Key: path, Source: "env " + name, Err: err}
+	}
+	return true, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"flag"
+	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -33,6 +34,7 @@ func TestCommands(t *testing.T) {
 	tcp := srv.Addr("tcp").String()
 	wsAddr := srv.Addr("websocket").String()
 	env := map[string]string{"IGGY_USERNAME": "admin", "IGGY_PASSWORD": "s3cret"}
+	dead := deadAddr(t)
 	for _, tc := range []struct {
 		args []string
 		want []string // fields of one output line
@@ -40,6 +42,10 @@ func TestCommands(t *testing.T) {
 		{[]string{"ping", "--address", tcp}, []string{"pong", "in"}},
 		{[]string{"ping", "--transport", "ws", "--address", wsAddr}, []string{"pong", "in"}},
 		{[]string{"me", "--address", tcp}, []string{"transport", "tcp"}},
+		// Several addresses: the first that answers (a standalone server
+		// is its own leader).
+		{[]string{"me", "--address", dead + "," + tcp}, []string{"server", tcp}},
+		{[]string{"ping", "--address", dead + ", " + tcp}, []string{"pong", "in"}},
 		{[]string{"stats", "--address", tcp}, []string{"server", "version", server.Version}},
 		{[]string{"cluster", "--transport", "ws", "--address", wsAddr}, []string{"iggy-node", "127.0.0.1",
 			portOf(tcp), "0", portOf(srv.Addr("http").String()), portOf(wsAddr), "leader", "healthy"}},
@@ -49,6 +55,16 @@ func TestCommands(t *testing.T) {
 			t.Errorf("shoal %s: %v\n%s\nwant a line %q", strings.Join(tc.args, " "), err, out, tc.want)
 		}
 	}
+}
+
+// deadAddr is a loopback address nobody listens on.
+func deadAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }
 
 // hasLine reports whether some line of out starts with exactly the fields

@@ -39,7 +39,9 @@ var commands = []command{
 
 // connFlags are the flags every command takes. Defaults come from the
 // environment: IGGY_TRANSPORT, IGGY_ADDRESS (or IGGY_TCP_ADDRESS),
-// IGGY_USERNAME, IGGY_PASSWORD, IGGY_TOKEN, IGGY_TLS_CA_FILE.
+// IGGY_USERNAME, IGGY_PASSWORD, IGGY_TOKEN, IGGY_TLS_CA_FILE. The address
+// may list a cluster's nodes, comma-separated (package client follows the
+// leader).
 type connFlags struct {
 	transport, address, username, password, token, caFile, serverName string
 	insecure                                                          bool
@@ -56,7 +58,7 @@ func (f *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 		return def
 	}
 	fs.StringVar(&f.transport, "transport", env("tcp", "IGGY_TRANSPORT"), "tcp, tls, ws, wss or quic")
-	fs.StringVar(&f.address, "address", env("", "IGGY_ADDRESS", "IGGY_TCP_ADDRESS"), "server address (default by transport: tcp/tls 127.0.0.1:8090, ws/wss 127.0.0.1:8092, quic 127.0.0.1:8080)")
+	fs.StringVar(&f.address, "address", env("", "IGGY_ADDRESS", "IGGY_TCP_ADDRESS"), "server address, or a cluster's nodes comma-separated: the first that answers is used and the client moves to the leader (default by transport: tcp/tls 127.0.0.1:8090, ws/wss 127.0.0.1:8092, quic 127.0.0.1:8080)")
 	fs.StringVar(&f.username, "username", env("iggy", "IGGY_USERNAME"), "user to log in as")
 	fs.StringVar(&f.password, "password", env("", "IGGY_PASSWORD"), "password (default $IGGY_PASSWORD)")
 	fs.StringVar(&f.token, "token", env("", "IGGY_TOKEN"), "log in with this personal access token instead of a password (default $IGGY_TOKEN)")
@@ -91,13 +93,8 @@ func (f *connFlags) tlsConfig() (*tls.Config, error) {
 			return nil, fmt.Errorf("%s holds no PEM certificate", f.caFile)
 		}
 	}
-	if c.ServerName == "" {
-		host := f.address
-		if i := strings.LastIndex(host, ":"); i > 0 {
-			host = host[:i]
-		}
-		c.ServerName = strings.Trim(host, "[]")
-	}
+	// An empty ServerName is each address's host, as the transports
+	// default it: --address may name several servers.
 	return c, nil
 }
 
@@ -199,5 +196,6 @@ func usage(out io.Writer) {
 	}
 	fmt.Fprintln(out, "\nflags (every command): --transport, --address, --username, --password, --token, --tls-ca-file,")
 	fmt.Fprintln(out, "  --tls-server-name, --tls-insecure, --timeout; `shoal <command> -h` lists them with defaults.")
+	fmt.Fprintln(out, "  --address a,b,c names a cluster's nodes: the first that answers, then the leader, is used.")
 	fmt.Fprintln(out, "environment: IGGY_TRANSPORT, IGGY_ADDRESS, IGGY_USERNAME, IGGY_PASSWORD, IGGY_TOKEN, IGGY_TLS_CA_FILE")
 }

@@ -30,8 +30,8 @@ func runMe(ctx context.Context, c *client.Client, out io.Writer, _ []string) err
 		return err
 	}
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(w, "client id\t%d\nuser id\t%d\ntransport\t%s\naddress\t%s\nconsumer groups\t%d\n",
-		info.ID, info.UserID, transportName(info.Transport), info.Address, len(info.Groups))
+	fmt.Fprintf(w, "server\t%s\nclient id\t%d\nuser id\t%d\ntransport\t%s\naddress\t%s\nconsumer groups\t%d\n",
+		c.Addr(), info.ID, info.UserID, transportName(info.Transport), info.Address, len(info.Groups))
 	return w.Flush()
 }
 
