@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"lukechampine.com/blake3"
 )
 
 // SecretSize is the length of the cluster pre-shared key in bytes.
@@ -98,4 +100,18 @@ func loadPair(getenv func(string) string, litKey, fileKey string) (Secret, bool,
 		return k, true, nil
 	}
 	return Secret{}, false, nil
+}
+
+// SecretFromPassphrase turns cluster.auth.shared_secret (Iggy's key: a
+// string of at least 32 bytes, the same on every node) into the cluster
+// secret: 64 hex characters are the secret itself (as SHOAL_CLUSTER_SECRET
+// takes it); any other string is hashed into one with BLAKE3's key
+// derivation, so every node that holds the string derives the same key.
+func SecretFromPassphrase(s string) Secret {
+	if k, err := ParseSecret(s); err == nil {
+		return k
+	}
+	var k Secret
+	blake3.DeriveKey(k[:], "shoal cluster.auth.shared_secret v1", []byte(s))
+	return k
 }

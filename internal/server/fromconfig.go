@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,19 +10,26 @@ import (
 
 	"github.com/shoal-io/shoal/internal/bus"
 	"github.com/shoal-io/shoal/internal/config"
+	"github.com/shoal-io/shoal/internal/replica"
+	"github.com/shoal-io/shoal/internal/vsr"
 	"github.com/shoal-io/shoal/internal/transport/tlsconn"
 )
 
 // FromConfig turns a loaded configuration into Options. Root credentials
-// and logging are the caller's (they are not configuration keys).
-// ErrClusterUnavailable is returned for cluster.enabled = true: this build
-// runs standalone nodes only (replication is being built: the consensus
-// core, its durable log and the replica plane exist, the server does not
-// use them yet).
-var ErrClusterUnavailable = errors.New("server: cluster.enabled: clustering is not available in this build yet; set cluster.enabled = false to run a standalone node")
-
+// and logging are the caller's (they are not configuration keys). With
+// cluster.enabled the node is cluster.replica_id's node of
+// [[cluster.nodes]]: its listeners and data directory come from
+// config.ForReplica, and the metadata replicates through VSR.
 func FromConfig(c *config.Config) (Options, error) {
 	o := DefaultOptions()
+	var node *config.Replica
+	if c.Cluster.Enabled {
+		r, err := c.ForReplica(c.Cluster.ReplicaID)
+		if err != nil {
+			return o, fmt.Errorf("server: %w", err)
+		}
+		node, c = r, r.Config
+	}
 	o.DataDir = c.System.Path
 	shards, err := c.System.Sharding.Shards()
 	if err != nil {
@@ -58,10 +66,10 @@ func FromConfig(c *config.Config) (Options, error) {
 	} else {
 		o.Cleaner = 0
 	}
-	if c.Cluster.Enabled {
-		// Refused rather than run standalone without a word: a user who
-		// asked for replication must not believe they have it.
-		return o, ErrClusterUnavailable
+	if node != nil {
+		if err := clusterOptions(&o, c, node); err != nil {
+			return o, err
+		}
 	}
 	mb := c.MessageBus
 	o.Bus = bus.Config{
@@ -96,4 +104,68 @@ func serverTLS(certFile, keyFile string, selfSigned bool) (*tls.Config, error) {
 		}
 	}
 	return tlsconn.ServerConfig(tlsconn.Options{CertFile: certFile, KeyFile: keyFile})
+}
+
+// clusterOptions fills o.Cluster for node of c's cluster.
+func clusterOptions(o *Options, c *config.Config, node *config.Replica) error {
+	cl := &c.Cluster
+	o.ClusterName, o.NodeName = cl.Name, node.Name
+	nodes := make([]ClusterNode, len(cl.Nodes))
+	for _, n := range cl.Nodes {
+		nodes[n.ReplicaID] = ClusterNode{Name: n.Name, IP: n.IP, TCP: uint16(n.Ports.TCP), QUIC: uint16(n.Ports.QUIC),
+			HTTP: uint16(n.Ports.HTTP), WebSocket: uint16(n.Ports.WebSocket), Replica: uint16(n.Ports.TCPReplica)}
+	}
+	o.Cluster = Cluster{Enabled: true, Self: node.ID, Nodes: nodes, Timeouts: vsr.Timeouts{
+		Heartbeat:  config.Ticks(cl.CommitBroadcastInterval),
+		Backup:     config.Ticks(cl.HeartbeatTimeout),
+		Prepare:    config.Ticks(cl.PrepareRetransmitInterval),
+		Resend:     config.Ticks(cl.ViewChangeRetransmitInterval),
+		ViewChange: config.Ticks(cl.ViewChangeStatusTimeout),
+		Probe:      config.Ticks(cl.RequestStartViewRetransmitInterval),
+		Repair:     config.Ticks(cl.RepairRetryInterval),
+	}}
+	switch {
+	case cl.Auth.Enabled && cl.Auth.SharedSecret != "":
+		o.Cluster.Secret = replica.SecretFromPassphrase(string(cl.Auth.SharedSecret))
+	default:
+		// Shoal's replica plane always authenticates its peers: without
+		// [cluster.auth] the secret comes from the environment.
+		k, err := replica.LoadSecret(os.Getenv)
+		if err != nil {
+			return fmt.Errorf("server: cluster: set [cluster.auth] enabled = true with a shared_secret, or %s: %w", replica.EnvSecret, err)
+		}
+		o.Cluster.Secret = k
+	}
+	if t := cl.TLS; t.Enabled {
+		tc, err := replicaTLS(t)
+		if err != nil {
+			return fmt.Errorf("server: cluster.tls: %w", err)
+		}
+		o.Cluster.TLS = tc
+	}
+	return nil
+}
+
+// replicaTLS is the replica plane's TLS configuration, both roles: this
+// node's certificate for accepting (and dialing), and the peers' trust
+// anchor, or any certificate with self_signed.
+func replicaTLS(t config.ClusterTLS) (*tls.Config, error) {
+	tc, err := serverTLS(t.CertFile, t.KeyFile, t.SelfSigned)
+	if err != nil {
+		return nil, err
+	}
+	if t.SelfSigned {
+		tc.InsecureSkipVerify = true // self_signed: peers are authenticated by the handshake's MACs
+		return tc, nil
+	}
+	pem, err := os.ReadFile(t.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no certificate", t.CAFile)
+	}
+	tc.RootCAs = pool
+	return tc, nil
 }

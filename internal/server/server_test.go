@@ -4,11 +4,15 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"net"
+	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/shoal-io/shoal/client"
 	"github.com/shoal-io/shoal/internal/config"
 	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/replica"
 	"github.com/shoal-io/shoal/internal/transport/tlsconn"
 	"github.com/shoal-io/shoal/internal/wire"
 )
@@ -182,15 +186,42 @@ func TestServeAndClose(t *testing.T) {
 	}
 }
 
-// cluster.enabled = true is refused with a clear error, not run as a
-// standalone node without a word (issue 14: clustering is not wired yet).
-func TestClusterEnabledRefused(t *testing.T) {
-	c := config.Default()
-	if _, err := FromConfig(c); err != nil {
-		t.Fatalf("the defaults: %v", err)
+// The repository's cluster.toml makes one node's Options per replica id:
+// its own listeners and directory, every node with its ports, the secret
+// from [cluster.auth], and the consensus timing in ticks.
+func TestFromConfigCluster(t *testing.T) {
+	path, err := filepath.Abs(filepath.Join("..", "..", "cluster.toml"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	c.Cluster.Enabled = true
-	if _, err := FromConfig(c); !errors.Is(err, ErrClusterUnavailable) {
-		t.Fatalf("cluster.enabled: %v, want ErrClusterUnavailable", err)
+	t.Chdir(t.TempDir())
+	c, _, err := config.Load(config.LoadOptions{Path: path, Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secret replica.Secret
+	for id := range 3 {
+		c.Cluster.ReplicaID = id
+		o, err := FromConfig(c)
+		if err != nil {
+			t.Fatalf("replica %d: %v", id, err)
+		}
+		cl := o.Cluster
+		if !cl.Enabled || cl.Self != id || len(cl.Nodes) != 3 || o.NodeName != cl.Nodes[id].Name || o.ClusterName != c.Cluster.Name {
+			t.Fatalf("replica %d: %+v (node %q)", id, cl, o.NodeName)
+		}
+		if _, port, _ := net.SplitHostPort(o.TCP.Address); port != strconv.Itoa(int(cl.Nodes[id].TCP)) {
+			t.Fatalf("replica %d listens on %s, its node's port is %d", id, o.TCP.Address, cl.Nodes[id].TCP)
+		}
+		if cl.Secret == (replica.Secret{}) || (id > 0 && cl.Secret != secret) {
+			t.Fatalf("replica %d: secret differs or is empty", id)
+		}
+		secret = cl.Secret
+		if cl.Timeouts.Backup != config.Ticks(c.Cluster.HeartbeatTimeout) || cl.Timeouts.Heartbeat == 0 {
+			t.Fatalf("replica %d timeouts %+v", id, cl.Timeouts)
+		}
+		if err := o.validate(); err != nil {
+			t.Fatalf("replica %d: %v", id, err)
+		}
 	}
 }
