@@ -11,8 +11,8 @@ import (
 	"github.com/shoal-io/shoal/internal/bus"
 	"github.com/shoal-io/shoal/internal/config"
 	"github.com/shoal-io/shoal/internal/replica"
-	"github.com/shoal-io/shoal/internal/vsr"
 	"github.com/shoal-io/shoal/internal/transport/tlsconn"
+	"github.com/shoal-io/shoal/internal/vsr"
 )
 
 // FromConfig turns a loaded configuration into Options. Root credentials
