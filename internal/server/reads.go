@@ -62,6 +62,13 @@ func (srv *Server) read(s *shard.Shard, c *session, h *wire.RequestHeader, body 
 }
 
 func (srv *Server) readClusterMetadata(_ *shard.Shard, _ *session, _ []byte) ([]byte, wire.Status) {
+	m := srv.clusterMetadata()
+	return m.Append(nil), wire.StatusOK
+}
+
+// clusterMetadata describes this node, the only one of a standalone
+// cluster (GetClusterMetadata over both protocols).
+func (srv *Server) clusterMetadata() wire.ClusterMetadata {
 	node := wire.ClusterNode{Name: srv.opts.NodeName, Role: wire.RoleLeader, Status: wire.NodeHealthy,
 		TCP: srv.port("tcp"), QUIC: srv.port("quic"), HTTP: srv.port("http"), WebSocket: srv.port("websocket")}
 	node.IP = "127.0.0.1"
@@ -70,8 +77,7 @@ func (srv *Server) readClusterMetadata(_ *shard.Shard, _ *session, _ []byte) ([]
 			node.IP = host
 		}
 	}
-	m := wire.ClusterMetadata{Name: srv.opts.ClusterName, Nodes: []wire.ClusterNode{node}}
-	return m.Append(nil), wire.StatusOK
+	return wire.ClusterMetadata{Name: srv.opts.ClusterName, Nodes: []wire.ClusterNode{node}}
 }
 
 // port returns a listener's bound port, or 0 when it is disabled.
