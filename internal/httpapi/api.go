@@ -263,6 +263,18 @@ func (a *API) write(w http.ResponseWriter, r *http.Request, start func(done serv
 	return o, true
 }
 
+// update checks v as the binary protocol would (viaWire), runs the
+// service write op with it and answers 204.
+func update[T any, P wireRequest[T]](a *API, w http.ResponseWriter, r *http.Request, id identity, v T,
+	op func(*service.Service, service.Caller, T, service.Done) error) {
+	req, st := viaWire[T, P](v)
+	if st != wire.StatusOK {
+		a.fail(w, r, st)
+		return
+	}
+	a.writeNoContent(w, r, func(done service.Done) error { return op(a.svc, caller(id), req, done) })
+}
+
 // writeNoContent runs a write and answers 204.
 func (a *API) writeNoContent(w http.ResponseWriter, r *http.Request, start func(done service.Done) error) {
 	if _, ok := a.write(w, r, start); ok {

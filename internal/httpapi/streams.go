@@ -132,28 +132,18 @@ func (a *API) updateStream(w http.ResponseWriter, r *http.Request, id identity) 
 		a.fail(w, r, wire.StatusInvalidStreamName)
 		return
 	}
-	us, st := viaWire(wire.UpdateStream{Stream: ids[0], Name: req.Name})
-	if st != wire.StatusOK {
-		a.fail(w, r, st)
-		return
-	}
-	a.writeNoContent(w, r, func(done service.Done) error { return a.svc.UpdateStream(caller(id), us, done) })
+	update(a, w, r, id, wire.UpdateStream{Stream: ids[0], Name: req.Name}, (*service.Service).UpdateStream)
 }
 
 func (a *API) deleteStream(w http.ResponseWriter, r *http.Request, id identity) {
-	a.streamWrite(w, r, id, (*service.Service).DeleteStream)
+	if ids, ok := a.pathIDs(w, r, "stream_id"); ok {
+		update(a, w, r, id, wire.StreamRequest{Stream: ids[0]}, (*service.Service).DeleteStream)
+	}
 }
 
 func (a *API) purgeStream(w http.ResponseWriter, r *http.Request, id identity) {
-	a.streamWrite(w, r, id, (*service.Service).PurgeStream)
-}
-
-func (a *API) streamWrite(w http.ResponseWriter, r *http.Request, id identity,
-	op func(*service.Service, service.Caller, wire.StreamRequest, service.Done) error) {
 	if ids, ok := a.pathIDs(w, r, "stream_id"); ok {
-		a.writeNoContent(w, r, func(done service.Done) error {
-			return op(a.svc, caller(id), wire.StreamRequest{Stream: ids[0]}, done)
-		})
+		update(a, w, r, id, wire.StreamRequest{Stream: ids[0]}, (*service.Service).PurgeStream)
 	}
 }
 
@@ -219,11 +209,14 @@ func (b *topicBody) options() ([]byte, wire.Status) {
 		var n u64
 		var s string
 		switch {
-		case json.Unmarshal(b.MaxTopicSize, &n) == nil && n != 0:
-			out = appendOption(out, "max_topic_size", metadata.KindUint64, binary.LittleEndian.AppendUint64(nil, uint64(n)))
-		case json.Unmarshal(b.MaxTopicSize, &s) == nil && s != "":
-			out = appendOption(out, "max_topic_size", metadata.KindString, []byte(s))
-		case n == 0 && s == "":
+		case json.Unmarshal(b.MaxTopicSize, &n) == nil:
+			if n != 0 {
+				out = appendOption(out, "max_topic_size", metadata.KindUint64, binary.LittleEndian.AppendUint64(nil, uint64(n)))
+			}
+		case json.Unmarshal(b.MaxTopicSize, &s) == nil:
+			if s != "" {
+				out = appendOption(out, "max_topic_size", metadata.KindString, []byte(s))
+			}
 		default:
 			return nil, wire.StatusInvalidTopicSize
 		}
@@ -270,31 +263,22 @@ func (a *API) updateTopic(w http.ResponseWriter, r *http.Request, id identity) {
 		return
 	}
 	opts, st := req.options()
-	var ut wire.UpdateTopic
-	if st == wire.StatusOK {
-		ut, st = viaWire(wire.UpdateTopic{Stream: ids[0], Topic: ids[1], Name: req.Name, Options: opts})
-	}
 	if st != wire.StatusOK {
 		a.fail(w, r, st)
 		return
 	}
-	a.writeNoContent(w, r, func(done service.Done) error { return a.svc.UpdateTopic(caller(id), ut, done) })
+	update(a, w, r, id, wire.UpdateTopic{Stream: ids[0], Topic: ids[1], Name: req.Name, Options: opts}, (*service.Service).UpdateTopic)
 }
 
 func (a *API) deleteTopic(w http.ResponseWriter, r *http.Request, id identity) {
-	a.topicWrite(w, r, id, (*service.Service).DeleteTopic)
+	if ids, ok := a.pathIDs(w, r, "stream_id", "topic_id"); ok {
+		update(a, w, r, id, wire.TopicRequest{Stream: ids[0], Topic: ids[1]}, (*service.Service).DeleteTopic)
+	}
 }
 
 func (a *API) purgeTopic(w http.ResponseWriter, r *http.Request, id identity) {
-	a.topicWrite(w, r, id, (*service.Service).PurgeTopic)
-}
-
-func (a *API) topicWrite(w http.ResponseWriter, r *http.Request, id identity,
-	op func(*service.Service, service.Caller, wire.TopicRequest, service.Done) error) {
 	if ids, ok := a.pathIDs(w, r, "stream_id", "topic_id"); ok {
-		a.writeNoContent(w, r, func(done service.Done) error {
-			return op(a.svc, caller(id), wire.TopicRequest{Stream: ids[0], Topic: ids[1]}, done)
-		})
+		update(a, w, r, id, wire.TopicRequest{Stream: ids[0], Topic: ids[1]}, (*service.Service).PurgeTopic)
 	}
 }
 
@@ -344,12 +328,7 @@ func (a *API) deletePartitions(w http.ResponseWriter, r *http.Request, id identi
 	if !ok {
 		return
 	}
-	pr, st := viaWire(wire.PartitionsRequest{Stream: ids[0], Topic: ids[1], Count: n})
-	if st != wire.StatusOK {
-		a.fail(w, r, st)
-		return
-	}
-	a.writeNoContent(w, r, func(done service.Done) error { return a.svc.DeletePartitions(caller(id), pr, done) })
+	update(a, w, r, id, wire.PartitionsRequest{Stream: ids[0], Topic: ids[1], Count: n}, (*service.Service).DeletePartitions)
 }
 
 // deleteSegments removes a partition's oldest sealed segments:
@@ -438,8 +417,6 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request, id identity) {
 
 func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request, id identity) {
 	if ids, ok := a.pathIDs(w, r, "stream_id", "topic_id", "group_id"); ok {
-		a.writeNoContent(w, r, func(done service.Done) error {
-			return a.svc.DeleteGroup(caller(id), wire.GroupRequest{Stream: ids[0], Topic: ids[1], Group: ids[2]}, done)
-		})
+		update(a, w, r, id, wire.GroupRequest{Stream: ids[0], Topic: ids[1], Group: ids[2]}, (*service.Service).DeleteGroup)
 	}
 }

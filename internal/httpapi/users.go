@@ -130,19 +130,12 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request, id identity) {
 		a.fail(w, r, wire.StatusInvalidUsername)
 		return
 	}
-	u, st := viaWire(u)
-	if st != wire.StatusOK {
-		a.fail(w, r, st)
-		return
-	}
-	a.writeNoContent(w, r, func(done service.Done) error { return a.svc.UpdateUser(caller(id), u, done) })
+	update(a, w, r, id, u, (*service.Service).UpdateUser)
 }
 
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, id identity) {
 	if ids, ok := a.pathIDs(w, r, "user_id"); ok {
-		a.writeNoContent(w, r, func(done service.Done) error {
-			return a.svc.DeleteUser(caller(id), wire.UserRequest{User: ids[0]}, done)
-		})
+		update(a, w, r, id, wire.UserRequest{User: ids[0]}, (*service.Service).DeleteUser)
 	}
 }
 
@@ -154,12 +147,7 @@ func (a *API) updatePermissions(w http.ResponseWriter, r *http.Request, id ident
 	if !ok || !a.readJSON(w, r, &req) {
 		return
 	}
-	up, st := viaWire(wire.UpdatePermissions{User: ids[0], Permissions: req.Permissions.wire()})
-	if st != wire.StatusOK {
-		a.fail(w, r, st)
-		return
-	}
-	a.writeNoContent(w, r, func(done service.Done) error { return a.svc.UpdatePermissions(caller(id), up, done) })
+	update(a, w, r, id, wire.UpdatePermissions{User: ids[0], Permissions: req.Permissions.wire()}, (*service.Service).UpdatePermissions)
 }
 
 func (a *API) changePassword(w http.ResponseWriter, r *http.Request, id identity) {
@@ -175,12 +163,7 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request, id identity
 		a.fail(w, r, wire.StatusInvalidPassword)
 		return
 	}
-	cp, st := viaWire(wire.ChangePassword{User: ids[0], Current: req.Current, New: req.New})
-	if st != wire.StatusOK {
-		a.fail(w, r, st)
-		return
-	}
-	a.writeNoContent(w, r, func(done service.Done) error { return a.svc.ChangePassword(caller(id), cp, done) })
+	update(a, w, r, id, wire.ChangePassword{User: ids[0], Current: req.Current, New: req.New}, (*service.Service).ChangePassword)
 }
 
 // Logins. They are counted by the login limiter like binary logins: a
@@ -377,10 +360,5 @@ func (a *API) deleteToken(w http.ResponseWriter, r *http.Request, id identity) {
 		a.fail(w, r, wire.StatusInvalidPersonalAccessTokenName)
 		return
 	}
-	dt, st := viaWire(wire.DeleteToken{Name: name})
-	if st != wire.StatusOK {
-		a.fail(w, r, st)
-		return
-	}
-	a.writeNoContent(w, r, func(done service.Done) error { return a.svc.DeleteToken(caller(id), dt, done) })
+	update(a, w, r, id, wire.DeleteToken{Name: name}, (*service.Service).DeleteToken)
 }
