@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
@@ -102,6 +103,29 @@ func parseMessageID(raw json.RawMessage) (u128, error) {
 	return out, nil
 }
 
+// b64 is a base64 JSON string (a payload), decoded straight from the raw
+// JSON: base64 has no characters JSON must escape, so the string needs no
+// unquoting unless a sender escaped one anyway ("\/").
+type b64 []byte
+
+func (v *b64) UnmarshalJSON(raw []byte) error {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return errors.New("payload must be a base64 string")
+	}
+	in := raw[1 : len(raw)-1]
+	if bytes.IndexByte(in, '\\') >= 0 {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return err
+		}
+		in = []byte(s)
+	}
+	out := make([]byte, base64.StdEncoding.DecodedLen(len(in)))
+	n, err := base64.StdEncoding.Decode(out, in)
+	*v = out[:n]
+	return err
+}
+
 type headerFieldJSON struct {
 	Kind  string `json:"kind"`
 	Value []byte `json:"value"` // base64
@@ -176,7 +200,7 @@ type sendBody struct {
 	} `json:"partitioning"`
 	Messages []struct {
 		ID          json.RawMessage `json:"id"`
-		Payload     []byte          `json:"payload"` // base64
+		Payload     b64             `json:"payload"`
 		UserHeaders json.RawMessage `json:"user_headers"`
 	} `json:"messages"`
 }
