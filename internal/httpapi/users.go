@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -199,12 +200,14 @@ func (a *API) counted(addr, user string, st wire.Status) {
 	}
 }
 
+// tcpAddr parses a request's RemoteAddr (always ip:port) without a
+// resolver.
 func tcpAddr(s string) net.Addr {
-	a, err := net.ResolveTCPAddr("tcp", s)
+	ap, err := netip.ParseAddrPort(s)
 	if err != nil {
 		return nil
 	}
-	return a
+	return net.TCPAddrFromAddrPort(ap)
 }
 
 // login checks a username and password (argon2, on the service's bounded
