@@ -23,10 +23,67 @@ type Config struct {
 	Cluster         Cluster         `toml:"cluster"`
 }
 
-// HTTP is the [http] section: metrics and health.
+// HTTP is the [http] section: Iggy's REST API (internal/httpapi), beside
+// /metrics and /health.
 type HTTP struct {
 	Enabled bool   `toml:"enabled"`
 	Address string `toml:"address"`
+	// MaxRequestSize bounds a request body; a larger one is refused.
+	MaxRequestSize Size     `toml:"max_request_size"`
+	CORS           HTTPCORS `toml:"cors"`
+	JWT            HTTPJWT  `toml:"jwt"`
+	TLS            HTTPTLS  `toml:"tls"`
+}
+
+// HTTPCORS is [http.cors]: Cross-Origin Resource Sharing.
+type HTTPCORS struct {
+	Enabled             bool       `toml:"enabled"`
+	AllowedMethods      StringList `toml:"allowed_methods"`
+	AllowedOrigins      StringList `toml:"allowed_origins"`
+	AllowedHeaders      StringList `toml:"allowed_headers"`
+	ExposedHeaders      StringList `toml:"exposed_headers"`
+	AllowCredentials    bool       `toml:"allow_credentials"`
+	AllowPrivateNetwork bool       `toml:"allow_private_network"`
+}
+
+// HTTPJWT is [http.jwt]: the access tokens the HTTP API issues and checks.
+type HTTPJWT struct {
+	// Algorithm is HS256, HS384 or HS512 (HMAC with a shared secret).
+	Algorithm         string     `toml:"algorithm"`
+	Issuer            string     `toml:"issuer"`
+	Audience          string     `toml:"audience"`
+	ValidIssuers      StringList `toml:"valid_issuers"`
+	ValidAudiences    StringList `toml:"valid_audiences"`
+	AccessTokenExpiry Duration   `toml:"access_token_expiry"`
+	ClockSkew         Duration   `toml:"clock_skew"`
+	NotBefore         Duration   `toml:"not_before"`
+	// EncodingSecret and DecodingSecret are the HMAC key (equal for HS*);
+	// both empty means a random one per start.
+	EncodingSecret  string `toml:"encoding_secret"`
+	DecodingSecret  string `toml:"decoding_secret"`
+	UseBase64Secret bool   `toml:"use_base64_secret"`
+}
+
+// HTTPTLS is [http.tls]: HTTPS on the HTTP listener.
+type HTTPTLS struct {
+	Enabled  bool   `toml:"enabled"`
+	CertFile string `toml:"cert_file"`
+	KeyFile  string `toml:"key_file"`
+}
+
+// StringList is a list of strings: a TOML array, or from the environment a
+// comma-separated string.
+type StringList []string
+
+// UnmarshalText reads a comma-separated list (environment variables).
+func (l *StringList) UnmarshalText(b []byte) error {
+	*l = nil
+	for s := range strings.SplitSeq(string(b), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
 }
 
 // TLS is a listener's certificate settings ([tcp.tls], [websocket.tls]).
@@ -204,6 +261,12 @@ func (c *Config) Validate() error {
 			bad(section+".cert_file", "cert_file and key_file are required when TLS is enabled and self_signed is false")
 		}
 	}
+	if h := c.HTTP; h.Enabled && h.TLS.Enabled && (h.TLS.CertFile == "" || h.TLS.KeyFile == "") {
+		bad("http.tls.cert_file", "cert_file and key_file are required when TLS is enabled")
+	}
+	if c.HTTP.Enabled {
+		errs = append(errs, c.HTTP.validate()...)
+	}
 	tls("tcp.tls", c.TCP.Enabled, c.TCP.TLS)
 	tls("websocket.tls", c.WebSocket.Enabled, c.WebSocket.TLS)
 	if q := c.QUIC.Certificate; c.QUIC.Enabled && !q.SelfSigned && (q.CertFile == "" || q.KeyFile == "") {
@@ -283,4 +346,37 @@ func checkAddress(addr string) error {
 		return fmt.Errorf("%q has no valid port", addr)
 	}
 	return nil
+}
+
+// validate checks the [http] keys the HTTP API needs.
+func (h *HTTP) validate() []error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &FieldError{Key: key, Err: fmt.Errorf(format, args...)})
+	}
+	if h.MaxRequestSize < 1 {
+		bad("http.max_request_size", "must be positive, got %v", h.MaxRequestSize)
+	}
+	switch h.JWT.Algorithm {
+	case "HS256", "HS384", "HS512":
+	default:
+		bad("http.jwt.algorithm", "must be HS256, HS384 or HS512, got %q", h.JWT.Algorithm)
+	}
+	if h.JWT.AccessTokenExpiry <= 0 {
+		bad("http.jwt.access_token_expiry", "must be positive, got %v", h.JWT.AccessTokenExpiry)
+	}
+	if h.JWT.ClockSkew < 0 || h.JWT.NotBefore < 0 {
+		bad("http.jwt.clock_skew", "clock_skew and not_before must not be negative")
+	}
+	if e, d := h.JWT.EncodingSecret, h.JWT.DecodingSecret; e != "" && d != "" && e != d {
+		bad("http.jwt.decoding_secret", "must equal encoding_secret for an HMAC algorithm")
+	}
+	for _, m := range h.CORS.AllowedMethods {
+		switch strings.ToUpper(m) {
+		case "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "CONNECT", "PATCH", "TRACE":
+		default:
+			bad("http.cors.allowed_methods", "unknown method %q", m)
+		}
+	}
+	return errs
 }

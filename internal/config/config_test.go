@@ -388,3 +388,56 @@ func TestShards(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPSections: Iggy's [http.cors], [http.jwt] and [http.tls] keys with
+// their defaults; string lists come from a TOML array or, from the
+// environment, a comma-separated string.
+func TestHTTPSections(t *testing.T) {
+	c := Default()
+	h := c.HTTP
+	if h.MaxRequestSize != Size(2_000_000) || !h.CORS.Enabled || h.JWT.Algorithm != "HS256" ||
+		h.JWT.AccessTokenExpiry.Std() != time.Hour || h.JWT.ClockSkew.Std() != 5*time.Second || h.TLS.Enabled {
+		t.Fatalf("http defaults: %+v", h)
+	}
+	if got := strings.Join(h.CORS.AllowedMethods, ","); got != "GET,POST,PUT,DELETE" {
+		t.Errorf("allowed_methods = %q", got)
+	}
+	if got := strings.Join(h.JWT.ValidAudiences, ","); got != "iggy.apache.org" {
+		t.Errorf("valid_audiences = %q", got)
+	}
+	path := filepath.Join(t.TempDir(), "c.toml")
+	file := "[http.cors]\nallowed_origins = [\"https://a.example\", \"https://b.example\"]\n[http.jwt]\nalgorithm = \"HS512\"\n"
+	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := Load(LoadOptions{Path: path, Environ: []string{"IGGY_HTTP_CORS_ALLOWED_HEADERS=x-a, x-b", "IGGY_HTTP_JWT_ENCODING_SECRET=k"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.HTTP.CORS.AllowedOrigins, " "); got != "https://a.example https://b.example" {
+		t.Errorf("allowed_origins from the file = %q", got)
+	}
+	if got := strings.Join(c.HTTP.CORS.AllowedHeaders, " "); got != "x-a x-b" {
+		t.Errorf("allowed_headers from the environment = %q", got)
+	}
+	if c.HTTP.JWT.Algorithm != "HS512" || c.HTTP.JWT.EncodingSecret != "k" {
+		t.Errorf("jwt = %+v", c.HTTP.JWT)
+	}
+	bad := []struct{ file, key string }{
+		{"[http.jwt]\nalgorithm = \"RS256\"\n", "http.jwt.algorithm"},
+		{"[http.tls]\nenabled = true\ncert_file = \"\"\n", "http.tls.cert_file"},
+		{"[http.cors]\nallowed_methods = [\"FETCH\"]\n", "http.cors.allowed_methods"},
+		{"[http.jwt]\nencoding_secret = \"a\"\ndecoding_secret = \"b\"\n", "http.jwt.decoding_secret"},
+		{"[http.cors]\nallowed_origins = [1]\n", "http.cors.allowed_origins"},
+	}
+	for _, b := range bad {
+		if err := os.WriteFile(path, []byte(b.file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := Load(LoadOptions{Path: path, Environ: []string{}})
+		var fe *FieldError
+		if !errors.As(err, &fe) || !strings.Contains(err.Error(), b.key) {
+			t.Errorf("%q: err = %v, want a FieldError naming %s", b.file, err, b.key)
+		}
+	}
+}

@@ -200,8 +200,9 @@ func overlay(v reflect.Value, m map[string]any, prefix, src string, warns *[]str
 }
 
 var (
-	durationType  = reflect.TypeFor[Duration]()
-	unmarshalType = reflect.TypeFor[encoding.TextUnmarshaler]()
+	durationType   = reflect.TypeFor[Duration]()
+	stringListType = reflect.TypeFor[StringList]()
+	unmarshalType  = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
 // isSection reports whether t is a table rather than a value.
@@ -209,6 +210,18 @@ func isSection(t reflect.Type) bool { return t.Kind() == reflect.Struct }
 
 // setLeaf stores raw, a TOML value or (fromEnv) an environment string, in fv.
 func setLeaf(fv reflect.Value, raw any, fromEnv bool) error {
+	if list, ok := raw.([]any); ok && fv.Type() == stringListType {
+		out := make(StringList, 0, len(list))
+		for _, el := range list {
+			s, ok := el.(string)
+			if !ok {
+				return fmt.Errorf("expected an array of strings, got an element %T %v", el, el)
+			}
+			out = append(out, s)
+		}
+		fv.Set(reflect.ValueOf(out))
+		return nil
+	}
 	if s, ok := raw.(string); ok && reflect.PointerTo(fv.Type()).Implements(unmarshalType) {
 		return fv.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s))
 	}
@@ -343,7 +356,7 @@ func applyEnv(c *Config, env map[string]string, ignore []string, warns *[]string
 	known := map[string]string{} // env name → key
 	tablesOnly := map[string]string{}
 	for _, k := range Keys() {
-		if fieldByPath(c, k).Kind() != reflect.Slice {
+		if f := fieldByPath(c, k); f.Kind() != reflect.Slice || f.Type() == stringListType {
 			known[EnvName(k)] = k
 		} else {
 			tablesOnly[EnvName(k)] = k

@@ -128,13 +128,19 @@ func (noPeers) SendToReplica(wire.ReplicaID, []byte) error {
 	return errors.New("server: standalone node has no peers")
 }
 
-// readClusterMetadata answers GetClusterMetadata (code 12): the node
-// itself when standalone (one node, Leader and Healthy, wire.md §2.3);
-// in a cluster every node with its role as this node sees it (the
-// primary of the metadata group is the leader) and its status (this node,
-// and peers it holds a replica connection to, are Healthy; the others
-// Unreachable).
+// readClusterMetadata answers GetClusterMetadata (code 12).
 func (srv *Server) readClusterMetadata(_ *shard.Shard, _ *session, _ []byte) ([]byte, wire.Status) {
+	m := srv.clusterMetadata()
+	return m.Append(nil), wire.StatusOK
+}
+
+// clusterMetadata describes the cluster for GetClusterMetadata over both
+// protocols: the node itself when standalone (one node, Leader and
+// Healthy, wire.md §2.3); in a cluster every node with its role as this
+// node sees it (the primary of the metadata group is the leader) and its
+// status (this node, and peers it holds a replica connection to, are
+// Healthy; the others Unreachable).
+func (srv *Server) clusterMetadata() wire.ClusterMetadata {
 	if !srv.opts.Cluster.Enabled {
 		node := wire.ClusterNode{Name: srv.opts.NodeName, Role: wire.RoleLeader, Status: wire.NodeHealthy,
 			TCP: srv.port("tcp"), QUIC: srv.port("quic"), HTTP: srv.port("http"), WebSocket: srv.port("websocket")}
@@ -144,8 +150,7 @@ func (srv *Server) readClusterMetadata(_ *shard.Shard, _ *session, _ []byte) ([]
 				node.IP = host
 			}
 		}
-		m := wire.ClusterMetadata{Name: srv.opts.ClusterName, Nodes: []wire.ClusterNode{node}}
-		return m.Append(nil), wire.StatusOK
+		return wire.ClusterMetadata{Name: srv.opts.ClusterName, Nodes: []wire.ClusterNode{node}}
 	}
 	c := &srv.opts.Cluster
 	st := srv.groupStatus()
@@ -161,7 +166,7 @@ func (srv *Server) readClusterMetadata(_ *shard.Shard, _ *session, _ []byte) ([]
 		}
 		m.Nodes = append(m.Nodes, node)
 	}
-	return m.Append(nil), wire.StatusOK
+	return m
 }
 
 // groupStatus is the metadata group's status, or the zero value before it

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"context"
-	"errors"
+	"encoding/json"
+	"net/http"
 	"net"
 	"strconv"
 	"testing"
@@ -48,9 +50,9 @@ func clusterSecret() replica.Secret {
 
 func newTestCluster(t *testing.T, n int) *testCluster {
 	c := &testCluster{t: t, srv: make([]*testServer, n)}
-	tcp, rep := freePorts(t, n), freePorts(t, n)
+	tcp, rep, web := freePorts(t, n), freePorts(t, n), freePorts(t, n)
 	for i := range n {
-		c.nodes = append(c.nodes, ClusterNode{Name: "node-" + strconv.Itoa(i), IP: "127.0.0.1", TCP: tcp[i], Replica: rep[i]})
+		c.nodes = append(c.nodes, ClusterNode{Name: "node-" + strconv.Itoa(i), IP: "127.0.0.1", TCP: tcp[i], HTTP: web[i], Replica: rep[i]})
 		c.dirs = append(c.dirs, t.TempDir())
 	}
 	for i := range n {
@@ -64,6 +66,7 @@ func (c *testCluster) start(i int) {
 		o.ClusterName = "test-cluster"
 		o.NodeName = c.nodes[i].Name
 		o.TCP.Address = net.JoinHostPort("127.0.0.1", strconv.Itoa(int(c.nodes[i].TCP)))
+		o.HTTP.Address = net.JoinHostPort("127.0.0.1", strconv.Itoa(int(c.nodes[i].HTTP)))
 		o.Cluster = Cluster{Enabled: true, Self: i, Nodes: c.nodes, Secret: clusterSecret()}
 		o.Bus.ReconnectPeriod = 50 * time.Millisecond
 	})
@@ -105,20 +108,37 @@ func TestClusterReplicatesMetadata(t *testing.T) {
 	lead := c.leader(1)
 	backup := (lead + 1) % 3
 
-	b := c.srv[backup].dial(client.WithReconnect(false), client.WithTransientWindow(0))
+	// On the wire: a backup takes a login (forwarded to the primary),
+	// answers GetClusterMetadata with the leader, and refuses a write
+	// with 58 so the client looks for the leader.
+	rc := c.srv[backup].raw()
+	epoch := rc.login("iggy", "iggy")
+	rc.send(wire.RequestHeader{Operation: wire.OpNonReplicated, Code: wire.CodeClusterMetadata, Request: 1, Session: uint64(epoch)}, nil)
+	h, body := rc.reply()
+	var md wire.ClusterMetadata
+	if err := md.Decode(body); h.Status != 0 || err != nil {
+		t.Fatalf("cluster metadata from a backup: %v %v", h.Status, err)
+	}
+	if len(md.Nodes) != 3 || md.Nodes[lead].Role != wire.RoleLeader || md.Nodes[backup].Role != wire.RoleFollower {
+		t.Fatalf("cluster metadata from a backup: %+v", md)
+	}
+	rc.send(wire.RequestHeader{Operation: wire.OpCreateStream, Request: 1, Session: uint64(epoch)}, append([]byte{2}, "on"...))
+	if h, _ := rc.reply(); h.Status != wire.StatusTransientNotAccepted {
+		t.Fatalf("write on a backup: status %v, want TransientNotAccepted", h.Status)
+	}
+	// The client package, pointed at the backup, follows the leader.
+	b := c.srv[backup].dial()
 	if _, err := b.Login(ctx, "iggy", "iggy"); err != nil {
 		t.Fatalf("login on a backup: %v", err)
 	}
-	md, err := b.ClusterMetadata(ctx)
-	if err != nil {
-		t.Fatal(err)
+	if b.Addr() != c.srv[lead].Addr("tcp").String() {
+		t.Fatalf("client on %s, the leader is %s", b.Addr(), c.srv[lead].Addr("tcp"))
 	}
-	if len(md.Nodes) != 3 || md.Nodes[lead].Role != client.RoleLeader || md.Nodes[backup].Role != client.RoleFollower {
-		t.Fatalf("cluster metadata from a backup: %+v", md)
-	}
-	if _, err := b.CreateStream(ctx, "on-backup"); !errors.Is(err, &client.StatusError{Status: wire.StatusTransientNotAccepted}) {
-		t.Fatalf("write on a backup: %v, want TransientNotAccepted", err)
-	}
+
+	// Over HTTP, a token from the backup is valid on the leader (the JWT
+	// key derives from the cluster secret), and a write sent to the
+	// backup is redirected to the leader, which commits it.
+	httpStream(t, c.srv[backup], "over-http")
 
 	l := c.srv[lead].dial()
 	if _, err := l.Login(ctx, "iggy", "iggy"); err != nil {
@@ -132,15 +152,21 @@ func TestClusterReplicatesMetadata(t *testing.T) {
 	}
 	for i := range 3 {
 		c.waitStream(i, "orders")
+		c.waitStream(i, "over-http")
 	}
 	// Messages are served by the leader only (not yet replicated): a
-	// backup sends the client to it.
-	msgs := []client.Message{{Payload: []byte("m")}}
-	if _, err := b.SendMessages(ctx, client.NamedID("orders"), client.NamedID("t"), client.PartitionID(0), msgs); !errors.Is(err, &client.StatusError{Status: wire.StatusTransientNotAccepted}) {
-		t.Fatalf("send on a backup: %v, want TransientNotAccepted", err)
+	// backup refuses the data plane with 58, and the client that followed
+	// the leader sends there.
+	poll := wire.PollMessages{Consumer: wire.Consumer{Kind: wire.ConsumerSingle, ID: wire.NumericID(1)},
+		Stream: wire.NamedID("orders"), Topic: wire.NamedID("t"), HasPartition: true,
+		Strategy: wire.PollingStrategy{Kind: wire.PollFirst}, Count: 1}
+	rc.send(wire.RequestHeader{Operation: wire.OpNonReplicated, Code: wire.CodePollMessages, Request: 2, Session: uint64(epoch)}, poll.Append(nil))
+	if h, _ := rc.reply(); h.Status != wire.StatusTransientNotAccepted {
+		t.Fatalf("poll on a backup: status %v, want TransientNotAccepted", h.Status)
 	}
-	if _, err := l.SendMessages(ctx, client.NamedID("orders"), client.NamedID("t"), client.PartitionID(0), msgs); err != nil {
-		t.Fatalf("send on the leader: %v", err)
+	msgs := []client.Message{{Payload: []byte("m")}}
+	if _, err := b.SendMessages(ctx, client.NamedID("orders"), client.NamedID("t"), client.PartitionID(0), msgs); err != nil {
+		t.Fatalf("send through a client that followed the leader: %v", err)
 	}
 
 	// The leader stops; another node leads and commits.
@@ -179,5 +205,43 @@ func (c *testCluster) waitStream(i int, name string) {
 			c.t.Fatalf("node %d never got stream %q", i, name)
 		}
 		<-time.After(20 * time.Millisecond)
+	}
+}
+
+// httpStream logs in over HTTP on ts and creates a stream there, following
+// a redirect to the leader.
+func httpStream(t *testing.T, ts *testServer, name string) {
+	t.Helper()
+	base := "http://" + ts.Addr("http").String()
+	post := func(path, token string, body any, out any) int {
+		b, _ := json.Marshal(body)
+		req, err := http.NewRequest("POST", base+path, bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if out != nil {
+			json.NewDecoder(resp.Body).Decode(out)
+		}
+		return resp.StatusCode
+	}
+	var login struct {
+		AccessToken struct {
+			Token string `json:"token"`
+		} `json:"access_token"`
+	}
+	if code := post("/users/login", "", map[string]string{"username": "iggy", "password": "iggy"}, &login); code != http.StatusOK || login.AccessToken.Token == "" {
+		t.Fatalf("HTTP login on a backup: %d", code)
+	}
+	if code := post("/streams", login.AccessToken.Token, map[string]any{"name": name}, nil); code != http.StatusCreated && code != http.StatusOK {
+		t.Fatalf("HTTP create stream on a backup: %d", code)
 	}
 }

@@ -1,7 +1,8 @@
 // Package server is Shoal's composition root. It opens the metadata store
 // and the partitions (on an injected file system and clock), runs the
-// shards, the metadata service (internal/service) and the HTTP endpoints
-// (/metrics, /health), binds the client listeners on shard 0, and shuts
+// shards, the metadata service (internal/service) and the HTTP listener
+// (Iggy's REST API, internal/httpapi, with /metrics and /health), binds the
+// client listeners on shard 0, and shuts
 // everything down in the S9 order: New, Start or Serve, Shutdown or Close,
 // with net/http's contract (Serve returns ErrServerClosed).
 //
@@ -20,11 +21,17 @@
 // waits on another goroutine its connection is parked and later requests
 // queue behind it in arrival order.
 //
+// The HTTP API reaches the partitions through httpNode (httpnode.go): the
+// same routing and partWork, posted on the owner's data lane from the HTTP
+// handler's goroutine, answered through a callback instead of a
+// connection.
+//
 // Goroutines: the shard runtime's, the service's, the HTTP server's
 // (started in Start, stopped in Shutdown) and background work started
 // through a shard's bus (the idle sweep, the segment cleaner, snapshots),
 // which the bus waits for.
 //
 // Imports: everything below it (wire, transport/*, bus, shard, config,
-// metadata, service, auth, admin, metrics, partition, journal, vfs).
+// metadata, service, httpapi, auth, admin, metrics, partition, journal,
+// vfs).
 package server

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shoal-io/shoal/internal/bus"
 	"github.com/shoal-io/shoal/internal/config"
+	"github.com/shoal-io/shoal/internal/httpapi"
 	"github.com/shoal-io/shoal/internal/replica"
 	"github.com/shoal-io/shoal/internal/transport/tlsconn"
 	"github.com/shoal-io/shoal/internal/vsr"
@@ -37,6 +38,12 @@ func FromConfig(c *config.Config) (Options, error) {
 	}
 	o.Shards = shards
 	o.HTTP = Endpoint{Enabled: c.HTTP.Enabled, Address: c.HTTP.Address}
+	if c.HTTP.Enabled && c.HTTP.TLS.Enabled {
+		if o.HTTP.TLS, err = serverTLS(c.HTTP.TLS.CertFile, c.HTTP.TLS.KeyFile, false); err != nil {
+			return o, fmt.Errorf("server: http.tls: %w", err)
+		}
+	}
+	o.API = apiOptions(&c.HTTP)
 	o.TCP = Endpoint{Enabled: c.TCP.Enabled, Address: c.TCP.Address}
 	if c.TCP.Enabled && c.TCP.TLS.Enabled {
 		if o.TCP.TLS, err = serverTLS(c.TCP.TLS.CertFile, c.TCP.TLS.KeyFile, c.TCP.TLS.SelfSigned); err != nil {
@@ -168,4 +175,19 @@ func replicaTLS(t config.ClusterTLS) (*tls.Config, error) {
 	}
 	tc.RootCAs = pool
 	return tc, nil
+}
+
+// apiOptions are the REST API's settings from [http].
+func apiOptions(h *config.HTTP) HTTPAPI {
+	j, cr := h.JWT, h.CORS
+	return HTTPAPI{
+		MaxRequestSize: int64(h.MaxRequestSize),
+		CORS: httpapi.CORS{Enabled: cr.Enabled, AllowedMethods: cr.AllowedMethods, AllowedOrigins: cr.AllowedOrigins,
+			AllowedHeaders: cr.AllowedHeaders, ExposedHeaders: cr.ExposedHeaders, AllowCredentials: cr.AllowCredentials,
+			AllowPrivateNetwork: cr.AllowPrivateNetwork},
+		JWT: httpapi.JWT{Algorithm: j.Algorithm, Issuer: j.Issuer, Audience: j.Audience, ValidIssuers: j.ValidIssuers,
+			ValidAudiences: j.ValidAudiences, AccessTokenExpiry: j.AccessTokenExpiry.Std(), ClockSkew: j.ClockSkew.Std(),
+			NotBefore: j.NotBefore.Std(), EncodingSecret: j.EncodingSecret, DecodingSecret: j.DecodingSecret,
+			UseBase64Secret: j.UseBase64Secret},
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shoal-io/shoal/internal/bus"
+	"github.com/shoal-io/shoal/internal/httpapi"
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/vfs"
 )
@@ -28,6 +29,8 @@ type Options struct {
 	QUIC    Endpoint
 	WS      Endpoint
 	HTTP    Endpoint
+	// API configures Iggy's REST API on the HTTP listener.
+	API HTTPAPI
 	// ClusterName and NodeName are reported by GetClusterMetadata.
 	ClusterName, NodeName string
 	// Cluster makes this node one replica of a cluster; the zero value
@@ -59,6 +62,14 @@ type Options struct {
 	Now func() time.Time
 }
 
+// HTTPAPI configures the REST API (internal/httpapi): [http]
+// max_request_size, [http.cors], [http.jwt].
+type HTTPAPI struct {
+	MaxRequestSize int64 // 0: httpapi.DefaultMaxRequestSize
+	CORS           httpapi.CORS
+	JWT            httpapi.JWT
+}
+
 // RootCredentials choose the root user's password on first start: the
 // given pair, or iggy/iggy with Default, or else a random password that
 // Start logs once.
@@ -77,6 +88,7 @@ func DefaultOptions() Options {
 		QUIC:        Endpoint{Enabled: true, Address: "127.0.0.1:8080"},
 		WS:          Endpoint{Enabled: true, Address: "127.0.0.1:8092"},
 		HTTP:        Endpoint{Enabled: true, Address: "127.0.0.1:3000"},
+		API:         HTTPAPI{CORS: httpapi.DefaultCORS(), JWT: httpapi.DefaultJWT()},
 		ClusterName: "single-node",
 		NodeName:    "iggy-node", // Iggy's names for a node that is not clustered, which its tools expect
 		Bus:         bus.DefaultConfig(),

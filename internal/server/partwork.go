@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"sync"
 
 	"github.com/shoal-io/shoal/internal/metadata"
@@ -28,6 +29,7 @@ const (
 	partDeleteOffset                       // delete a consumer offset
 	partGetOffset                          // read a consumer offset
 	partDeleteSegments                     // remove the oldest sealed segments
+	partFlush                              // sync written messages to disk (HTTP's flush)
 )
 
 // partWork is one request for a partition.
@@ -52,6 +54,13 @@ type partWork struct {
 	ack      partition.AckLevel
 	// partDeleteSegments: how many.
 	count uint32
+	// partFlush: fsync, not only write.
+	fsync bool
+
+	// detached, when set, receives the reply body (a copy) and status
+	// instead of a connection: the work of a front end without one (the
+	// HTTP API, httpnode.go). It runs on the owner and must not block.
+	detached func(body []byte, st wire.Status)
 }
 
 // recorded reports whether w's reply goes into the client table (a
@@ -62,10 +71,17 @@ func (w *partWork) recorded() bool { return w.kind == partDeleteSegments }
 var partWorks = sync.Pool{New: func() any { return new(partWork) }}
 
 func newPartWork(srv *Server, kind partKind, c *session, req *wire.RequestHeader, r service.Route) *partWork {
+	w := srv.takeWork(kind, r)
+	w.conn, w.req = c.id, *req
+	return w
+}
+
+// takeWork is a pooled partWork for route r, without a connection.
+func (srv *Server) takeWork(kind partKind, r service.Route) *partWork {
 	w := partWorks.Get().(*partWork)
 	t, p := r.Topic, r.Partition
 	sums := w.sums[:0] // kept across uses
-	*w = partWork{srv: srv, kind: kind, conn: c.id, req: *req, t: t, p: p, k: partKey{t.Stream, t.ID, p.ID}, consumer: r.Consumer}
+	*w = partWork{srv: srv, kind: kind, t: t, p: p, k: partKey{t.Stream, t.ID, p.ID}, consumer: r.Consumer}
 	w.sums = sums
 	return w
 }
@@ -119,6 +135,15 @@ func (srv *Server) dispatch(s *shard.Shard, c *session, w *partWork) {
 // Run is w on the owner's data lane: it runs the request and hands the
 // reply frame to the connection's shard.
 func (w *partWork) Run(s *shard.Shard) {
+	if w.detached != nil {
+		body, status := w.exec(s)
+		w.srv.metrics.Status(status)
+		answer := w.detached
+		body = bytes.Clone(body) // it may live in the owner's scratch buffer
+		w.free()
+		answer(body, status)
+		return
+	}
 	f, status := w.run(s)
 	a := partAnswers.Get().(*partAnswer)
 	*a = partAnswer{srv: w.srv, conn: w.conn, req: w.req, recorded: w.recorded(), frame: f, status: status}
@@ -135,22 +160,26 @@ func (w *partWork) Run(s *shard.Shard) {
 // body may live in the owner's scratch buffer (reused by its next
 // request).
 func (w *partWork) run(s *shard.Shard) (*wire.Frame, wire.Status) {
+	body, status := w.exec(s)
+	if w.recorded() {
+		return recordedFrame(&w.req, status, body, w.srv.commitOp()), status
+	}
+	return replyFrame(&w.req, status, body, wire.Op(w.req.Session), w.srv.commitOp()), status
+}
+
+// exec does w on its open partition on the owner s and returns the reply
+// body, which may live in s's scratch buffer until s's next request.
+func (w *partWork) exec(s *shard.Shard) ([]byte, wire.Status) {
 	srv, k := w.srv, w.k
 	st := srv.shards[s.ID()]
-	var body []byte
-	status := wire.StatusOK
 	part, err := srv.partition(st, k, w.t)
 	if err != nil {
 		srv.log.Error("partition unavailable", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
-		status = wire.StatusCannotReadPartitions
-	} else {
-		body, status = w.apply(part, &st.scratch)
-		srv.publish(k, part)
+		return nil, wire.StatusCannotReadPartitions
 	}
-	if w.recorded() {
-		return recordedFrame(&w.req, status, body, srv.commitOp()), status
-	}
-	return replyFrame(&w.req, status, body, wire.Op(w.req.Session), srv.commitOp()), status
+	body, status := w.apply(part, &st.scratch)
+	srv.publish(k, part)
+	return body, status
 }
 
 // apply does w's operation on its open partition.
@@ -193,6 +222,14 @@ func (w *partWork) apply(part *partition.Partition, scratch *[]byte) ([]byte, wi
 		return wire.AppendResultOK(nil), wire.StatusOK
 	case partGetOffset:
 		return part.AppendConsumerOffset(nil, w.consumer), wire.StatusOK
+	case partFlush:
+		// Appends are written through at once; only an fsync is left to do.
+		if w.fsync {
+			if err := part.Sync(); err != nil {
+				return nil, partition.StatusOf(err)
+			}
+		}
+		return nil, wire.StatusOK
 	case partDeleteSegments:
 		// Never the active segment, never past the lowest stored consumer
 		// offset; nothing to remove is success, as in Iggy.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -244,13 +245,15 @@ func (srv *Server) startHTTP() error {
 	if err != nil {
 		return fmt.Errorf("server: http listen %s: %w", srv.opts.HTTP.Address, err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", srv.metrics.Handler())
-	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"status":"healthy","version":%q}`+"\n", Version)
-	})
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(srv.log.Handler(), slog.LevelWarn)}
+	api, err := srv.newAPI()
+	if err != nil {
+		l.Close()
+		return err
+	}
+	if srv.opts.HTTP.TLS != nil {
+		l = tls.NewListener(l, srv.opts.HTTP.TLS)
+	}
+	hs := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(srv.log.Handler(), slog.LevelWarn)}
 	srv.mu.Lock()
 	srv.httpSrv = hs
 	srv.addrs["http"] = l.Addr()
@@ -307,7 +310,8 @@ func (srv *Server) Serve(ctx context.Context) error {
 }
 
 // Shutdown stops the server in the S9 order, all under ctx: the HTTP
-// listener stops accepting and drains beside the binary ones; the metadata
+// listener stops accepting and its requests drain (their partition work
+// runs on the shards, so before those stop); the metadata
 // service takes nothing new and finishes what it holds, so every write it
 // took is answered while the shards still run; then the shard runtime
 // stops accepting, drains clients, replicas and background work, and
@@ -323,14 +327,12 @@ func (srv *Server) Shutdown(ctx context.Context) (bus.DrainOutcome, error) {
 	hs := srv.httpSrv
 	srv.mu.Unlock()
 	defer close(srv.done)
+	// HTTP requests drain first: their partition work needs the shards.
 	var httpErr error
-	var httpStop sync.WaitGroup
 	if hs != nil {
-		httpStop.Go(func() {
-			if httpErr = hs.Shutdown(ctx); httpErr != nil {
-				hs.Close()
-			}
-		})
+		if httpErr = hs.Shutdown(ctx); httpErr != nil {
+			hs.Close()
+		}
 	}
 	// A cluster node answers the writes its service holds now rather than
 	// after peers that may be gone (metagroup: Abandon; they may still
@@ -351,7 +353,6 @@ func (srv *Server) Shutdown(ctx context.Context) (bus.DrainOutcome, error) {
 	}
 	// The shard loops have exited: their partitions can be closed here.
 	srv.closePartitions()
-	httpStop.Wait()
 	srv.httpDone.Wait()
 	var errs []error
 	switch {

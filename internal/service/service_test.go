@@ -251,3 +251,48 @@ func TestCreateFailureRefusesTopic(t *testing.T) {
 		t.Fatal("the refused topic exists")
 	}
 }
+
+// TestAuthenticate: the sessionless checks of the HTTP API answer as a
+// login would and journal nothing.
+func TestAuthenticate(t *testing.T) {
+	s, _ := newService(t, 0)
+	auth := func(user, pass string) (uint32, wire.Status) {
+		type res struct {
+			id uint32
+			st wire.Status
+		}
+		ch := make(chan res, 1)
+		if err := s.Authenticate(user, pass, func(id uint32, st wire.Status) { ch <- res{id, st} }); err != nil {
+			t.Fatal(err)
+		}
+		r := <-ch
+		return r.id, r.st
+	}
+	applied := s.State().Applied()
+	if id, st := auth("iggy", "iggy-secret"); st != wire.StatusOK || id != metadata.RootUserID {
+		t.Fatalf("root: %d %v", id, st)
+	}
+	if _, st := auth("iggy", "wrong"); st != wire.StatusInvalidCredentials {
+		t.Fatalf("wrong password: %v", st)
+	}
+	if _, st := auth("nobody", "iggy-secret"); st != wire.StatusInvalidCredentials {
+		t.Fatalf("unknown user: %v", st)
+	}
+	if s.State().Applied() != applied {
+		t.Fatal("Authenticate journaled an operation")
+	}
+	var token string
+	ch := make(chan Outcome, 1)
+	if err := s.CreateToken(root, wire.CreateToken{Name: "t"}, func(o Outcome, tok string) { token = tok; ch <- o }); err != nil {
+		t.Fatal(err)
+	}
+	if o := <-ch; o.Status != wire.StatusOK {
+		t.Fatal(o.Status)
+	}
+	if id, st := s.AuthenticateToken(token); st != wire.StatusOK || id != metadata.RootUserID {
+		t.Fatalf("root's token: %d %v", id, st)
+	}
+	if _, st := s.AuthenticateToken("no such token"); st != wire.StatusInvalidPersonalAccessToken {
+		t.Fatalf("unknown token: %v", st)
+	}
+}

@@ -49,6 +49,21 @@ func (s *Service) LoginToken(client wire.ClientID, token string, done func(Login
 }
 
 func (s *Service) loginToken(client wire.ClientID, token string, done func(Login)) {
+	switch id, st := s.checkToken(token); st {
+	case wire.StatusOK:
+		s.register(client, id, done)
+	case wire.StatusUserInactive:
+		done(Login{Evict: wire.EvictUserInactive})
+	default:
+		done(Login{Evict: wire.EvictInvalidToken})
+	}
+}
+
+// checkToken finds the active user a personal access token belongs to, on
+// the committed state: StatusInvalidPersonalAccessToken for an unknown
+// token or one of a deleted user, StatusPersonalAccessTokenExpired,
+// StatusUserInactive.
+func (s *Service) checkToken(token string) (uint32, wire.Status) {
 	st := s.store.Current()
 	tok, found := st.TokenByHash(metadata.HashToken(token))
 	var u metadata.User
@@ -57,13 +72,14 @@ func (s *Service) loginToken(client wire.ClientID, token string, done func(Login
 		u, user = st.User(tok.UserID)
 	}
 	switch {
-	case !found || !user || tok.Expired(s.micros()):
-		done(Login{Evict: wire.EvictInvalidToken})
+	case !found || !user:
+		return 0, wire.StatusInvalidPersonalAccessToken
+	case tok.Expired(s.micros()):
+		return 0, wire.StatusPersonalAccessTokenExpired
 	case u.Status != metadata.UserActive:
-		done(Login{Evict: wire.EvictUserInactive})
-	default:
-		s.register(client, u.ID, done)
+		return 0, wire.StatusUserInactive
 	}
+	return u.ID, wire.StatusOK
 }
 
 // register commits Register for an authenticated user, on the writer. A
