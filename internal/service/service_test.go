@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -51,11 +50,6 @@ func (c *carried) Apply(e []metadata.Effect) {
 	}
 }
 
-func (c *carried) seen() []metadata.Effect {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.effects)
-}
 
 // noPeers is the transport of a one-replica group: it has nobody to send to.
 type noPeers struct{}
