@@ -50,7 +50,6 @@ func (c *carried) Apply(e []metadata.Effect) {
 	}
 }
 
-
 // noPeers is the transport of a one-replica group: it has nobody to send to.
 type noPeers struct{}
 
