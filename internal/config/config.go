@@ -24,7 +24,7 @@ type Config struct {
 }
 
 // HTTP is the [http] section: Iggy's REST API (internal/httpapi), beside
-// /metrics and /health.
+// /metrics, /health and the web UI.
 type HTTP struct {
 	Enabled bool   `toml:"enabled"`
 	Address string `toml:"address"`
@@ -33,6 +33,9 @@ type HTTP struct {
 	CORS           HTTPCORS `toml:"cors"`
 	JWT            HTTPJWT  `toml:"jwt"`
 	TLS            HTTPTLS  `toml:"tls"`
+	// WebUI serves Shoal's web UI (internal/webui) at /ui/; Iggy's key,
+	// off by default.
+	WebUI bool `toml:"web_ui"`
 }
 
 // HTTPCORS is [http.cors]: Cross-Origin Resource Sharing.

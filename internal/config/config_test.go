@@ -399,6 +399,9 @@ func TestHTTPSections(t *testing.T) {
 		h.JWT.AccessTokenExpiry.Std() != time.Hour || h.JWT.ClockSkew.Std() != 5*time.Second || h.TLS.Enabled {
 		t.Fatalf("http defaults: %+v", h)
 	}
+	if h.WebUI {
+		t.Error("web_ui is on by default, want off (Iggy's default)")
+	}
 	if got := strings.Join(h.CORS.AllowedMethods, ","); got != "GET,POST,PUT,DELETE" {
 		t.Errorf("allowed_methods = %q", got)
 	}
@@ -410,7 +413,8 @@ func TestHTTPSections(t *testing.T) {
 	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, _, err := Load(LoadOptions{Path: path, Environ: []string{"IGGY_HTTP_CORS_ALLOWED_HEADERS=x-a, x-b", "IGGY_HTTP_JWT_ENCODING_SECRET=k"}})
+	c, _, err := Load(LoadOptions{Path: path, Environ: []string{"IGGY_HTTP_CORS_ALLOWED_HEADERS=x-a, x-b", "IGGY_HTTP_JWT_ENCODING_SECRET=k",
+		"IGGY_HTTP_WEB_UI=true"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,6 +423,9 @@ func TestHTTPSections(t *testing.T) {
 	}
 	if got := strings.Join(c.HTTP.CORS.AllowedHeaders, " "); got != "x-a x-b" {
 		t.Errorf("allowed_headers from the environment = %q", got)
+	}
+	if !c.HTTP.WebUI {
+		t.Error("IGGY_HTTP_WEB_UI=true did not turn web_ui on")
 	}
 	if c.HTTP.JWT.Algorithm != "HS512" || c.HTTP.JWT.EncodingSecret != "k" {
 		t.Errorf("jwt = %+v", c.HTTP.JWT)
