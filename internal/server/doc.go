@@ -1,7 +1,8 @@
 // Package server is Shoal's composition root. It opens the metadata store
 // and the partitions (on an injected file system and clock), runs the
 // shards, the metadata service (internal/service) and the HTTP listener
-// (Iggy's REST API, internal/httpapi, with /metrics and /health), binds the
+// (Iggy's REST API, internal/httpapi, with /metrics and /health, and the
+// web UI of internal/webui at /ui/ when [http] web_ui is on), binds the
 // client listeners on shard 0, and shuts
 // everything down in the S9 order: New, Start or Serve, Shutdown or Close,
 // with net/http's contract (Serve returns ErrServerClosed).
@@ -32,6 +33,6 @@
 // which the bus waits for.
 //
 // Imports: everything below it (wire, transport/*, bus, shard, config,
-// metadata, service, httpapi, auth, admin, metrics, partition, journal,
-// vfs).
+// metadata, service, httpapi, webui, auth, admin, metrics, partition,
+// journal, vfs).
 package server

@@ -189,5 +189,6 @@ func apiOptions(h *config.HTTP) HTTPAPI {
 			ValidAudiences: j.ValidAudiences, AccessTokenExpiry: j.AccessTokenExpiry.Std(), ClockSkew: j.ClockSkew.Std(),
 			NotBefore: j.NotBefore.Std(), EncodingSecret: j.EncodingSecret, DecodingSecret: j.DecodingSecret,
 			UseBase64Secret: j.UseBase64Secret},
+		WebUI: h.WebUI,
 	}
 }

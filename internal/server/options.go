@@ -63,11 +63,13 @@ type Options struct {
 }
 
 // HTTPAPI configures the REST API (internal/httpapi): [http]
-// max_request_size, [http.cors], [http.jwt].
+// max_request_size, [http.cors], [http.jwt]; and [http] web_ui.
 type HTTPAPI struct {
 	MaxRequestSize int64 // 0: httpapi.DefaultMaxRequestSize
 	CORS           httpapi.CORS
 	JWT            httpapi.JWT
+	// WebUI serves the web UI (internal/webui) at /ui/ beside the API.
+	WebUI bool
 }
 
 // RootCredentials choose the root user's password on first start: the

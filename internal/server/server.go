@@ -26,6 +26,7 @@ import (
 	"github.com/shoal-io/shoal/internal/transport/tcp"
 	"github.com/shoal-io/shoal/internal/transport/tlsconn"
 	"github.com/shoal-io/shoal/internal/vfs"
+	"github.com/shoal-io/shoal/internal/webui"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -253,7 +254,11 @@ func (srv *Server) startHTTP() error {
 	if srv.opts.HTTP.TLS != nil {
 		l = tls.NewListener(l, srv.opts.HTTP.TLS)
 	}
-	hs := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(srv.log.Handler(), slog.LevelWarn)}
+	var h http.Handler = api
+	if srv.opts.API.WebUI {
+		h = webui.Handler(api) // /ui/ beside the API, as Iggy mounts its Web UI
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(srv.log.Handler(), slog.LevelWarn)}
 	srv.mu.Lock()
 	srv.httpSrv = hs
 	srv.addrs["http"] = l.Addr()
