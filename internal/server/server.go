@@ -257,6 +257,7 @@ func (srv *Server) startHTTP() error {
 	var h http.Handler = api
 	if srv.opts.API.WebUI {
 		h = webui.Handler(api) // /ui/ beside the API, as Iggy mounts its Web UI
+		srv.log.Info("web UI enabled", "path", webui.Prefix+"/")
 	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(srv.log.Handler(), slog.LevelWarn)}
 	srv.mu.Lock()
