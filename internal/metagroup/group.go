@@ -50,8 +50,12 @@ const DefaultClients = 8192
 // they are done; it must not fail the operation (it is committed): it
 // logs what it could not do, and the partition is refused until a restart
 // finds it.
+//
+// op is the operation's number: effects are carried out again when an
+// operation is re-applied after a crash (creation and removal are
+// idempotent; a purge remembers the op it was and is not repeated).
 type Storage interface {
-	Apply(effects []metadata.Effect)
+	Apply(op uint64, effects []metadata.Effect)
 }
 
 // Config configures a Group.
@@ -231,7 +235,7 @@ func (m *Machine) Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte {
 	}
 	r, st := m.store.Commit(uint64(op), body)
 	if live && r.OK() && len(r.Effects) > 0 {
-		m.storage.Apply(r.Effects)
+		m.storage.Apply(uint64(op), r.Effects)
 	}
 	if m.Applied != nil {
 		m.Applied(h, r, st)

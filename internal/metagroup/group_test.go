@@ -19,7 +19,7 @@ type effects struct {
 	seen []metadata.EffectKind
 }
 
-func (e *effects) Apply(fx []metadata.Effect) {
+func (e *effects) Apply(_ uint64, fx []metadata.Effect) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, f := range fx {
