@@ -24,15 +24,7 @@ func TestCommitPointDeferred(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl := &client{id: wire.ClientID{Lo: 7}}
-	if err := n.Propose(cl.frame(nil)); err != nil {
-		t.Fatal(err)
-	}
-	var h wire.ReplyHeader
-	if err := h.Decode(waitChan(t, replies, "Register reply")); err != nil {
-		t.Fatal(err)
-	}
-	cl.session = uint64(h.Op)
+	cl := registered(t, n, replies)
 	before := n.Stats().Persists
 	const requests = 20
 	for i := range requests {
