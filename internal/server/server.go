@@ -68,8 +68,8 @@ type Server struct {
 	done     chan struct{} // closed when Shutdown has finished
 }
 
-// New opens the data directory (replaying the metadata log) and starts the
-// shards. It binds nothing; Start does.
+// New opens the data directory (starting the metadata group, which replays
+// its log) and starts the shards. It binds nothing; Start does.
 func New(opts Options) (*Server, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
