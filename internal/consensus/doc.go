@@ -18,7 +18,12 @@
 //  1. send rd.Messages through the Transport (never blocks; a failed send is
 //     counted and left to VSR's retransmission, S1);
 //  2. persist rd through vsrlog.Log.Persist: truncation, prepares, one
-//     journal fsync, then the hard state (vsr doc step 3);
+//     journal fsync, then the hard state (vsr doc step 3). A hard state
+//     whose only change is the commit point is not written then: the commit
+//     point is a hint (vsr.Restart keeps it only as far as the log proves
+//     it) and a superblock write costs an fsync of its own, so it is written
+//     a few ticks later, at Stop, or with the next hard state that changes
+//     more (a commit costs one fsync, not two);
 //  3. only then hand rd.Replies to the Replies callback and rd.Committed to
 //     the Applied callback; vsr already puts only committed results in
 //     Replies (S12: acknowledged means committed), and delivering them after

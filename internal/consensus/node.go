@@ -108,6 +108,10 @@ type Node struct {
 	// Owned by run.
 	r    *vsr.Replica
 	vlog *vsrlog.Log
+	// durable is the hard state last written; pending a newer one whose
+	// only change is the commit point, not yet written (commitOnly).
+	durable, pending vsr.HardState
+	hasPending       bool
 
 	inbox chan []byte // inbound replica-plane frames
 	props chan []byte // client Request frames
@@ -165,6 +169,7 @@ func Start(cfg Config) (*Node, error) {
 		stopc: make(chan struct{}),
 		done:  make(chan struct{}),
 	}
+	n.durable = vsr.HardState(hs)
 	n.snapshot()
 	if cfg.Built != nil {
 		cfg.Built()
@@ -272,9 +277,13 @@ func (n *Node) run() {
 		defer t.Stop()
 		ticks = t.C
 	}
+	pendingTicks := 0
 	for {
 		select {
 		case <-n.stopc:
+			if ferr := n.flushCommit(); ferr != nil {
+				n.log.Warn("consensus: commit point not written at stop", "err", ferr)
+			}
 			return
 		case _, ok := <-ticks:
 			if !ok {
@@ -282,6 +291,17 @@ func (n *Node) run() {
 				continue
 			}
 			n.r.Tick()
+			if n.hasPending {
+				if pendingTicks++; pendingTicks >= commitFlushTicks {
+					if err = n.flushCommit(); err != nil {
+						n.log.Error("consensus: persist failed; node stopped without acknowledging", "err", err)
+						return
+					}
+					pendingTicks = 0
+				}
+			} else {
+				pendingTicks = 0
+			}
 		case f := <-n.inbox:
 			n.step(f)
 		case f := <-n.props:
@@ -332,13 +352,27 @@ func (n *Node) ready() error {
 				n.sendErrs.Add(1)
 			}
 		}
-		if rd.Truncate || len(rd.Entries) > 0 || rd.HardStateChanged {
+		hsChanged := rd.HardStateChanged
+		if hsChanged && n.commitOnly(rd.HardState) {
+			// Only the commit point moved: it is a hint (vsr.Restart
+			// keeps it only as far as the log proves it), and a
+			// superblock write costs its own fsync, so it is written a few
+			// ticks later (commitFlushTicks), or at Stop, or with the next
+			// hard state that changes more than it.
+			n.pending, n.hasPending, hsChanged = rd.HardState, true, false
+		} else if hsChanged {
+			n.hasPending = false
+		}
+		if rd.Truncate || len(rd.Entries) > 0 || hsChanged {
 			n.persists.Add(1)
-			err := n.vlog.Persist(vsrlog.Update{Truncate: rd.Truncate, TruncateOp: rd.TruncateOp, Entries: rd.Entries,
-				HardStateChanged: rd.HardStateChanged, HardState: vsrlog.HardState(rd.HardState)})
-			if err != nil {
+			u := vsrlog.Update{Truncate: rd.Truncate, TruncateOp: rd.TruncateOp, Entries: rd.Entries,
+				HardStateChanged: hsChanged, HardState: vsrlog.HardState(rd.HardState)}
+			if err := n.vlog.Persist(u); err != nil {
 				// Nothing of rd is acknowledged: no replies, no Advance.
 				return fmt.Errorf("consensus: replica %d: %w", n.cfg.Replica.ID, err)
+			}
+			if u.HardStateChanged {
+				n.durable, n.hasPending = vsr.HardState(u.HardState), false
 			}
 		}
 		if n.cfg.Replies != nil {
@@ -352,6 +386,34 @@ func (n *Node) ready() error {
 		n.r.Advance(rd)
 	}
 	n.snapshot()
+	return nil
+}
+
+// commitOnly reports whether hs differs from the durable hard state in its
+// commit point alone.
+func (n *Node) commitOnly(hs vsr.HardState) bool {
+	d := &n.durable
+	return hs.View == d.View && hs.LogView == d.LogView && hs.Commit != d.Commit &&
+		len(hs.Headers) == len(d.Headers) && (len(hs.Headers) == 0 || &hs.Headers[0] == &d.Headers[0])
+}
+
+// commitFlushTicks is how many ticks a deferred commit point waits for a
+// durable write to join before it is written on its own: a crash loses at
+// most this much of the hint, and the metadata group applies again (with
+// idempotent effects) what it does not cover.
+const commitFlushTicks = 10
+
+// flushCommit writes a deferred commit point: on Stop, so that a clean
+// restart replays to the head of its log.
+func (n *Node) flushCommit() error {
+	if !n.hasPending {
+		return nil
+	}
+	n.persists.Add(1)
+	if err := n.vlog.Persist(vsrlog.Update{HardStateChanged: true, HardState: vsrlog.HardState(n.pending)}); err != nil {
+		return err
+	}
+	n.durable, n.hasPending = n.pending, false
 	return nil
 }
 

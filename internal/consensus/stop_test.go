@@ -22,6 +22,21 @@ func single(t *testing.T, fsys vfs.FS, sm vsr.StateMachine, replies func(vsr.Cli
 	return n
 }
 
+// registered registers a client on n and returns it with its session.
+func registered(t *testing.T, n *Node, replies <-chan []byte) *client {
+	t.Helper()
+	cl := &client{id: wire.ClientID{Lo: 7}}
+	if err := n.Propose(cl.frame(nil)); err != nil {
+		t.Fatal(err)
+	}
+	var h wire.ReplyHeader
+	if err := h.Decode(waitChan(t, replies, "Register reply")); err != nil {
+		t.Fatal(err)
+	}
+	cl.session = uint64(h.Op)
+	return cl
+}
+
 func waitChan[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
 	select {
@@ -43,15 +58,8 @@ func TestPersistErrorStopsNode(t *testing.T) {
 	sm := &logSM{}
 	replies := make(chan []byte, 16)
 	n := single(t, vfs.WithErrors(vfs.NewMem(), sw.Inject), sm, func(cf vsr.ClientFrame) { replies <- cf.Frame }, 0)
-	cl := &client{id: wire.ClientID{Lo: 7}}
-	if err := n.Propose(cl.frame(nil)); err != nil {
-		t.Fatal(err)
-	}
-	var h wire.ReplyHeader
-	if err := h.Decode(waitChan(t, replies, "Register reply")); err != nil {
-		t.Fatal(err)
-	}
-	cl.session, cl.req = uint64(h.Op), 1
+	cl := registered(t, n, replies)
+	cl.req = 1
 
 	sw.Set(vfs.OpSync, vfs.ErrInjected)
 	if err := n.Propose(cl.frame([]byte("never durable"))); err != nil {

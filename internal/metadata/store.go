@@ -242,3 +242,23 @@ func LoadJournal(fsys vfs.FS, dataDir string) (*State, bool, error) {
 	}
 	return st, true, nil
 }
+
+// EndSession ends client's session, if it has one, and publishes the state
+// (as a committed Logout of its epoch would, group memberships included):
+// the metadata group calls it when the client table evicts the session, on
+// every replica at the same op, so the metadata keeps only the sessions the
+// table holds. It changes nothing else (not the count of applied
+// operations).
+func (s *Store) EndSession(client wire.ClientID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.cur.Load()
+	e, ok := cur.Session(client)
+	if !ok {
+		return
+	}
+	o := Logout{Client: client, Epoch: e.Epoch}
+	next := cur.next(o)
+	next.ApplyOp(o)
+	s.cur.Store(next)
+}

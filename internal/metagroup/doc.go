@@ -21,6 +21,12 @@
 //     client id of its own, registered on first use after each start), one
 //     at a time.
 //
+// The client table is bounded (Config.Replica.ClientsMax, DefaultClients):
+// a login that finds it full evicts the entry whose latest reply is oldest,
+// and the state machine ends that session in the metadata too (vsr.Evicter),
+// on every replica at the same op, so the two always hold the same
+// sessions. A proposer whose session was evicted registers again.
+//
 // The front ends (internal/service) authorize and build an operation on the
 // committed state, then Propose it; a replica that is not the primary
 // answers ErrNotPrimary and clients look for the leader (wire.md §2.7).

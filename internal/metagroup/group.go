@@ -50,8 +50,12 @@ const DefaultClients = 8192
 // they are done; it must not fail the operation (it is committed): it
 // logs what it could not do, and the partition is refused until a restart
 // finds it.
+//
+// op is the operation's number: effects are carried out again when an
+// operation is re-applied after a crash (creation and removal are
+// idempotent; a purge remembers the op it was and is not repeated).
 type Storage interface {
-	Apply(effects []metadata.Effect)
+	Apply(op uint64, effects []metadata.Effect)
 }
 
 // Config configures a Group.
@@ -231,13 +235,17 @@ func (m *Machine) Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte {
 	}
 	r, st := m.store.Commit(uint64(op), body)
 	if live && r.OK() && len(r.Effects) > 0 {
-		m.storage.Apply(r.Effects)
+		m.storage.Apply(uint64(op), r.Effects)
 	}
 	if m.Applied != nil {
 		m.Applied(h, r, st)
 	}
 	return binary.LittleEndian.AppendUint32(nil, uint32(r.Status))
 }
+
+// Evicted ends the session the client table evicted (vsr.Evicter): the
+// metadata holds exactly the table's sessions.
+func (m *Machine) Evicted(client wire.ClientID) { m.store.EndSession(client) }
 
 // applied notes the result of a proposal waiting here.
 func (g *Group) applied(h *wire.PrepareHeader, r metadata.Result, st *metadata.State) {
@@ -304,19 +312,28 @@ func (g *Group) Propose(op metadata.Op) (metadata.Result, *metadata.State, error
 	}
 	g.propose.Lock()
 	defer g.propose.Unlock()
-	g.mu.Lock()
-	registered := g.session != 0
-	g.mu.Unlock()
-	if !registered {
-		if err := g.registerProposer(); err != nil {
-			return metadata.Result{}, nil, err
+	for attempt := 0; ; attempt++ {
+		g.mu.Lock()
+		registered := g.session != 0
+		g.mu.Unlock()
+		if !registered {
+			if err := g.registerProposer(); err != nil {
+				return metadata.Result{}, nil, err
+			}
 		}
+		g.mu.Lock()
+		g.request++
+		h := wire.RequestHeader{Client: g.proposer, Session: g.session, Request: g.request, Operation: wire.Operation(op.Kind())}
+		g.mu.Unlock()
+		r, st, err := g.submit(h, op)
+		if errors.Is(err, ErrEvicted) && attempt == 0 {
+			// The client table evicted the proposer's session (logins
+			// filled it): the request was refused before it was
+			// prepared. Register again and send it once more.
+			continue
+		}
+		return r, st, err
 	}
-	g.mu.Lock()
-	g.request++
-	h := wire.RequestHeader{Client: g.proposer, Session: g.session, Request: g.request, Operation: wire.Operation(op.Kind())}
-	g.mu.Unlock()
-	return g.submit(h, op)
 }
 
 // registerProposer opens this node's proposer session.

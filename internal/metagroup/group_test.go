@@ -19,7 +19,7 @@ type effects struct {
 	seen []metadata.EffectKind
 }
 
-func (e *effects) Apply(fx []metadata.Effect) {
+func (e *effects) Apply(_ uint64, fx []metadata.Effect) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, f := range fx {
@@ -209,3 +209,54 @@ func TestSessionsAreTheClientTable(t *testing.T) {
 // afterTick paces the polling loops that wait for a view change: they
 // poll a condition, and time only bounds how often.
 func afterTick() <-chan time.Time { return time.After(5 * time.Millisecond) }
+
+// TestEvictedSessionEndsInMetadata: when a login finds the client table
+// full, the session the table evicts ends in the metadata too, so the two
+// hold the same sessions.
+func TestEvictedSessionEndsInMetadata(t *testing.T) {
+	store, err := metadata.NewStore(nil, metadata.Options{HashParams: metadata.TestHashParams})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Start(Config{Store: store, Storage: &effects{}, FS: vfs.NewMem(), Dir: "meta",
+		Replica:   vsr.Config{Replicas: 1, Cluster: wire.Uint128{Lo: 7}, ClientsMax: 4},
+		Transport: link{newMesh(1), 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Stop()
+	g.Opened()
+	r := &replica{store: store, g: g}
+	hash, err := metadata.HashPassword("secret-pw", metadata.TestHashParams, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := propose(t, r, metadata.CreateUser{Timestamp: 1, Status: metadata.UserActive, Username: "user1", Password: hash})
+	// Four slots: the proposer's and three sessions; the fourth login
+	// evicts the entry whose latest reply is oldest, the proposer's.
+	for i := range 4 {
+		if res, _ := propose(t, r, metadata.Register{Client: wire.ClientID{Lo: uint64(100 + i)}, UserID: u.UserID, Timestamp: 2}); !res.OK() {
+			t.Fatalf("register %d: %v", i, res.Status)
+		}
+	}
+	if n := store.Current().SessionCount(); n != 4 {
+		t.Fatalf("%d sessions in the metadata, want the table's 4", n)
+	}
+	// The proposer does not know yet when its eviction notice is lost;
+	// its next request is refused and sent again after a new Register.
+	g.mu.Lock()
+	g.session = 1 // the stale session it would still hold
+	g.mu.Unlock()
+	// The next operation registers the proposer again, which evicts the
+	// oldest session: it ends in the metadata too.
+	if res, _ := propose(t, r, metadata.CreateStream{Timestamp: 3, Name: "s1"}); !res.OK() {
+		t.Fatal(res.Status)
+	}
+	st := store.Current()
+	if _, ok := st.Session(wire.ClientID{Lo: 100}); ok {
+		t.Fatal("the evicted session is still in the metadata")
+	}
+	if n := st.SessionCount(); n != 3 {
+		t.Fatalf("%d sessions in the metadata, want 3", n)
+	}
+}

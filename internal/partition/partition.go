@@ -94,13 +94,14 @@ func (c Config) withDefaults() (Config, error) {
 //  4. Only the active segment holds its own file open; sealed ones are
 //     opened on demand through files.
 type Partition struct {
-	fs    vfs.FS
-	dir   string
-	id    uint32
-	cfg   Config
-	files *FileCache // cfg.FileCache
-	segs  []*segment
-	next  uint64 // offset the next message gets; Invariant: == active.next
+	fs       vfs.FS
+	dir      string
+	id       uint32
+	purgedAt uint64 // op of the latest finished purge (purge.go)
+	cfg      Config
+	files    *FileCache // cfg.FileCache
+	segs     []*segment
+	next     uint64 // offset the next message gets; Invariant: == active.next
 
 	lastTS  uint64 // base_timestamp of the last batch
 	durable uint64 // messages below this offset are synced

@@ -1,31 +1,45 @@
 package partition
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path"
 	"strings"
+
+	"github.com/shoal-io/shoal/internal/vfs"
 )
 
-// purgeMarker is an empty file whose presence means a Purge began and must
-// be finished: Open completes it before recovering.
+// purgeMarker is a file whose presence means a Purge began and must be
+// finished: Open completes it before recovering. It holds the purge's
+// operation number (u64 LE; empty for a purge without one).
 const purgeMarker = "purging"
+
+// purgedFile holds the operation number (u64 LE) of the latest finished
+// purge, so a purge applied again (a metadata operation re-applied after
+// a crash) is recognised and skipped.
+const purgedFile = "purged"
 
 // Purge deletes every message and consumer offset and leaves one empty
 // segment at offset 0 (PurgeTopic and PurgeStream, as Iggy does). It is
 // atomic under a crash: a marker file is made durable first, and Open
 // finishes an interrupted purge.
-func (p *Partition) Purge() error {
+//
+// op is the number of the committed metadata operation that asked for it
+// (0: none). A purge whose op is not above the latest finished purge's
+// was done already and does nothing: after a crash the metadata group
+// applies again the operations its durable commit point did not cover,
+// and purging again would delete messages appended since.
+func (p *Partition) Purge(op uint64) error {
 	if err := p.ready(); err != nil {
 		return err
 	}
-	marker := path.Join(p.dir, purgeMarker)
-	f, err := p.fs.Create(marker)
-	if err != nil {
-		return fmt.Errorf("partition: purge %s: %w", p.dir, err)
+	if op != 0 && op <= p.purgedAt {
+		return nil
 	}
-	if err := f.Close(); err != nil {
+	marker := path.Join(p.dir, purgeMarker)
+	if err := vfs.WriteFileSync(p.fs, marker, binary.LittleEndian.AppendUint64(nil, op)); err != nil {
 		return fmt.Errorf("partition: purge %s: %w", p.dir, err)
 	}
 	if err := p.fs.SyncDir(p.dir); err != nil {
@@ -53,6 +67,25 @@ func (p *Partition) Purge() error {
 	return nil
 }
 
+// PurgedAt returns the operation number of the latest finished purge (0 if
+// none had one).
+func (p *Partition) PurgedAt() uint64 { return p.purgedAt }
+
+// readPurged loads the latest finished purge's operation number.
+func readPurged(p *Partition) error {
+	b, err := vfs.ReadFile(p.fs, path.Join(p.dir, purgedFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("partition: open %s: %w", p.dir, err)
+	case len(b) != 8:
+		return &CorruptError{Path: path.Join(p.dir, purgedFile), Reason: fmt.Sprintf("%d bytes, want 8", len(b))}
+	}
+	p.purgedAt = binary.LittleEndian.Uint64(b)
+	return nil
+}
+
 // finishPurge removes every segment and the offsets log, creates segment
 // 0 and removes the marker, durably.
 func finishPurge(p *Partition) error {
@@ -72,6 +105,16 @@ func finishPurge(p *Partition) error {
 		return err
 	}
 	p.segs = []*segment{s}
+	// The purge's op becomes the latest finished one before the marker
+	// goes (a marker from an older build is empty: no op).
+	if b, err := vfs.ReadFile(p.fs, path.Join(p.dir, purgeMarker)); err == nil && len(b) == 8 {
+		if op := binary.LittleEndian.Uint64(b); op > p.purgedAt {
+			if err := vfs.WriteFileSync(p.fs, path.Join(p.dir, purgedFile), b); err != nil {
+				return fmt.Errorf("partition: purge %s: %w", p.dir, err)
+			}
+			p.purgedAt = op
+		}
+	}
 	if err := p.fs.Remove(path.Join(p.dir, purgeMarker)); err != nil {
 		return fmt.Errorf("partition: purge %s: %w", p.dir, err)
 	}

@@ -18,7 +18,7 @@ func TestPurge(t *testing.T) {
 	if err := p.StoreOffset(key, 4, AckQuorum); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Purge(); err != nil {
+	if err := p.Purge(0); err != nil {
 		t.Fatal(err)
 	}
 	check := func(p *Partition) {
@@ -65,7 +65,7 @@ func TestPurgeIsAtomic(t *testing.T) {
 	}
 	var states []*vfs.MemFS
 	hook = func() { states = append(states, m.CrashClone(vfs.CrashOptions{})) }
-	if err := p.Purge(); err != nil {
+	if err := p.Purge(0); err != nil {
 		t.Fatal(err)
 	}
 	hook = nil
@@ -90,5 +90,47 @@ func TestPurgeIsAtomic(t *testing.T) {
 	}
 	if purged == 0 || purged == len(states) {
 		t.Fatalf("%d of %d crash states purged", purged, len(states))
+	}
+}
+
+// TestPurgeByOpIsIdempotent: a purge carries its metadata operation's
+// number; the same purge applied again (after a crash, the metadata group
+// re-applies what its durable commit point did not cover) does not delete
+// what was appended since, also across a reopen, while a newer purge does.
+func TestPurgeByOpIsIdempotent(t *testing.T) {
+	fsys := vfs.NewMem()
+	p := mustOpen(t, fsys, Config{})
+	k := uint64(0)
+	appendN := func(n int) {
+		t.Helper()
+		for range n {
+			mustAppend(t, p, makeBatch(t, k, 1, 100), 50)
+			k++
+		}
+	}
+	appendN(3)
+	if err := p.Purge(7); err != nil {
+		t.Fatal(err)
+	}
+	appendN(2)
+	if err := p.Purge(7); err != nil {
+		t.Fatal(err)
+	}
+	if p.NextOffset() != 2 {
+		t.Fatalf("next offset %d after the same purge again, want 2", p.NextOffset())
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p = mustOpen(t, fsys, Config{})
+	defer p.Close()
+	if p.PurgedAt() != 7 || p.NextOffset() != 2 {
+		t.Fatalf("after reopen: purged at %d, next %d; want 7, 2", p.PurgedAt(), p.NextOffset())
+	}
+	if err := p.Purge(5); err != nil || p.NextOffset() != 2 {
+		t.Fatalf("an older purge changed the partition: next %d, %v", p.NextOffset(), err)
+	}
+	if err := p.Purge(9); err != nil || p.NextOffset() != 0 || p.PurgedAt() != 9 {
+		t.Fatalf("a newer purge: next %d, purged at %d, %v", p.NextOffset(), p.PurgedAt(), err)
 	}
 }

@@ -29,6 +29,9 @@ func (p *Partition) recover() error {
 	if err != nil {
 		return fmt.Errorf("partition: open %s: %w", p.dir, err)
 	}
+	if err := readPurged(p); err != nil {
+		return err
+	}
 	if slices.Contains(names, purgeMarker) {
 		p.rec.Segments = 1
 		return finishPurge(p)

@@ -15,12 +15,7 @@ import (
 // one partition, fsync enforced or not.
 func benchServer(b *testing.B, fsync bool) *client.Client {
 	b.Helper()
-	ts := startServer(b, b.TempDir())
-	c, err := client.Dial(context.Background(), ts.Addr("tcp").String(), client.WithHeartbeat(0), client.WithCredentials("iggy", "iggy"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { c.Close() })
+	c := benchClient(b)
 	ctx := context.Background()
 	if _, err := c.Request(ctx, wire.OpCreateStream, 0, append([]byte{1}, 's')); err != nil {
 		b.Fatal(err)
@@ -39,6 +34,18 @@ func benchServer(b *testing.B, fsync bool) *client.Client {
 	if _, err := c.Request(ctx, wire.OpCreateTopic, 0, topic); err != nil {
 		b.Fatal(err)
 	}
+	return c
+}
+
+// benchClient starts a server for b and returns a logged-in client.
+func benchClient(b *testing.B) *client.Client {
+	b.Helper()
+	ts := startServer(b, b.TempDir())
+	c, err := client.Dial(context.Background(), ts.Addr("tcp").String(), client.WithHeartbeat(0), client.WithCredentials("iggy", "iggy"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
 	return c
 }
 

@@ -158,7 +158,7 @@ func (st storage) Create(effects []metadata.Effect) error {
 // otherwise; drops and purges as Carry. It runs on the metadata group's
 // goroutine. A partition that cannot be created is logged and marked
 // broken: it is refused until a restart finds it.
-func (st storage) Apply(effects []metadata.Effect) {
+func (st storage) Apply(op uint64, effects []metadata.Effect) {
 	srv := st.srv
 	var wg sync.WaitGroup
 	var rest []metadata.Effect
@@ -192,12 +192,15 @@ func (st storage) Apply(effects []metadata.Effect) {
 		})
 	}
 	wg.Wait()
-	st.Carry(rest)
+	st.carry(op, rest)
 }
 
 // Carry does drop and purge effects on the partitions' owners and returns
 // once every owner has done its part.
-func (st storage) Carry(effects []metadata.Effect) {
+func (st storage) Carry(effects []metadata.Effect) { st.carry(0, effects) }
+
+// carry is Carry for the effects of metadata operation op (0: none).
+func (st storage) carry(op uint64, effects []metadata.Effect) {
 	srv := st.srv
 	var wg sync.WaitGroup
 	for _, e := range effects {
@@ -207,7 +210,7 @@ func (st storage) Carry(effects []metadata.Effect) {
 		case metadata.EffectPurgePartitions:
 			t := e.Topic
 			srv.onOwners(&wg, t, 0, "partition purge", func(sst *shardState, k partKey, _ metadata.Partition) {
-				srv.purgePartition(sst, k, t)
+				srv.purgePartition(sst, k, t, op)
 			})
 		}
 	}
@@ -227,10 +230,10 @@ func (srv *Server) dropPartition(st *shardState, k partKey, _ metadata.Partition
 
 // purgePartition deletes every message of partition k of t, keeping it.
 // It runs on k's owner.
-func (srv *Server) purgePartition(st *shardState, k partKey, t metadata.TopicInfo) {
+func (srv *Server) purgePartition(st *shardState, k partKey, t metadata.TopicInfo, op uint64) {
 	part, err := srv.partition(st, k, t)
 	if err == nil {
-		err = part.Purge()
+		err = part.Purge(op)
 		srv.publish(k, part)
 	}
 	if err != nil {

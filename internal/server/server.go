@@ -69,8 +69,8 @@ type Server struct {
 	done     chan struct{} // closed when Shutdown has finished
 }
 
-// New opens the data directory (replaying the metadata log) and starts the
-// shards. It binds nothing; Start does.
+// New opens the data directory (starting the metadata group, which replays
+// its log) and starts the shards. It binds nothing; Start does.
 func New(opts Options) (*Server, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
@@ -134,8 +134,16 @@ func New(opts Options) (*Server, error) {
 	if err := srv.openMetadata(); err != nil {
 		return fail(err)
 	}
-	if err := srv.sweepOrphans(); err != nil {
-		return fail(fmt.Errorf("server: removing deleted partitions: %w", err))
+	// Directories of deleted streams and topics are swept only when the
+	// replayed state is final: ops above the durable commit point are
+	// applied again, with their effects, once the group runs, and a topic
+	// one of them created must not be swept as an orphan first.
+	if st := srv.group.Load().Status(); st.CommitMin == st.Op {
+		if err := srv.sweepOrphans(); err != nil {
+			return fail(fmt.Errorf("server: removing deleted partitions: %w", err))
+		}
+	} else {
+		log.Info("orphan sweep skipped: the metadata log holds ops above its durable commit point", "commit", st.CommitMin, "op", st.Op)
 	}
 	srv.openPartitions()
 	srv.group.Load().Opened()

@@ -10,14 +10,18 @@
 // Writes (users, tokens, sessions, streams, topics, partitions, consumer
 // groups) run one at a time on the metadata writer, a goroutine the
 // Service owns: it checks the caller's permissions on the committed state,
-// creates the partitions an operation adds (Storage.Create, on a preview
-// of its apply; a failure refuses the operation), proposes it to the
-// metadata store (journal + fsync + apply, S12), carries out the drops and
-// purges the apply returned (metadata.Effect) through Storage, and then
-// calls the operation's done exactly once with the outcome and the
-// committed state it produced. Password hashing and checking (argon2) run
-// off the writer, on a pool of bounded size and queue. Reads take the
-// committed state, which is immutable and needs no lock.
+// creates the partitions an operation adds on this node first
+// (Storage.Create, on a preview of its apply; a failure refuses the
+// operation), proposes it to the metadata log (Log: the metadata consensus
+// group, internal/metagroup, which commits it on a replication quorum and
+// applies it, with its partition effects, on every replica: S12), and
+// then calls the operation's done exactly once with the outcome and the
+// committed state it produced. On a backup the log refuses and the
+// operation is answered TransientNotAccepted (58), except logins and
+// logouts, which are forwarded to the primary. Password hashing and
+// checking (argon2) run off the writer, on a pool of bounded size and
+// queue. Reads take the committed state, which is immutable and needs no
+// lock.
 //
 // The data plane (sends, polls, consumer offsets, segment deletion) runs
 // on the shard that owns each partition, which only the server reaches;
@@ -30,6 +34,7 @@
 // it.
 //
 // Goroutines: the writer, and the password pool's workers (auth.Pool);
-// Close waits for all of them. Imports: internal/metadata, internal/auth,
-// internal/partition (consumer keys), internal/wire.
+// Close waits for all of them. Imports: internal/metadata,
+// internal/metagroup (its errors), internal/auth, internal/partition
+// (consumer keys), internal/wire.
 package service

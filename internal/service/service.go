@@ -108,8 +108,9 @@ type Service struct {
 	now       func() time.Time
 	logger    *slog.Logger
 
-	work chan func() // the writer's queue
-	wg   sync.WaitGroup
+	work     chan func()   // the writer's queue
+	forwards chan struct{} // a slot per login or logout forwarded to the primary
+	wg       sync.WaitGroup
 
 	mu sync.Mutex // guards the following fields
 	// +checklocks:mu
@@ -121,7 +122,7 @@ type Service struct {
 // New starts a Service's metadata writer.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, log: cfg.Log, storage: cfg.Storage, passwords: cfg.Passwords, shards: max(cfg.Shards, 1), now: cfg.Now,
-		logger: cfg.Logger, work: make(chan func(), cmpOr(cfg.Queue, DefaultQueue)), quit: make(chan struct{})}
+		logger: cfg.Logger, forwards: make(chan struct{}, maxForwards), work: make(chan func(), cmpOr(cfg.Queue, DefaultQueue)), quit: make(chan struct{})}
 	if s.passwords == nil {
 		s.passwords = auth.NewPool(0, 0)
 	}

@@ -40,7 +40,7 @@ func (c *carried) Carry(e []metadata.Effect) {
 	c.effects = append(c.effects, e...)
 }
 
-func (c *carried) Apply(e []metadata.Effect) {
+func (c *carried) Apply(_ uint64, e []metadata.Effect) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, x := range e {

@@ -88,21 +88,10 @@ func (s *Service) checkToken(token string) (uint32, wire.Status) {
 func (s *Service) register(client wire.ClientID, user uint32, done func(Login)) {
 	r, _, err := s.log.Propose(metadata.Register{Client: client, UserID: user, Timestamp: s.micros()})
 	if errors.Is(err, metagroup.ErrNotPrimary) {
-		epoch, out, ferr := s.log.ForwardRegister(client, user)
-		switch {
-		case ferr != nil:
-			s.logger.Warn("login not forwarded to the primary", "err", ferr)
+		// The round trip to the primary runs off the writer, which
+		// meanwhile serves (or refuses) other operations.
+		if !s.forward(func() { s.forwardRegister(client, user, done) }) {
 			done(Login{Transient: true})
-		case out == wire.ForwardRegisterNotPrimary || out == wire.ForwardRegisterPipelineFull ||
-			out == wire.ForwardRegisterNotCaughtUp || out == wire.ForwardRegisterInProgress:
-			done(Login{Transient: true})
-		case out == wire.ForwardRegisterOK:
-			done(Login{UserID: user, Epoch: epoch})
-		case out == wire.ForwardRegisterClientIDOwnedByAnotherUser:
-			done(Login{Evict: wire.EvictSessionError})
-		default:
-			s.logger.Warn("primary refused a forwarded login", "outcome", out)
-			done(Login{Evict: wire.EvictSessionError})
 		}
 		return
 	}
@@ -122,15 +111,70 @@ func (s *Service) register(client wire.ClientID, user uint32, done func(Login)) 
 	}
 }
 
+// forwardRegister asks the primary to commit a login (on a forwarding
+// goroutine).
+func (s *Service) forwardRegister(client wire.ClientID, user uint32, done func(Login)) {
+	epoch, out, err := s.log.ForwardRegister(client, user)
+	switch {
+	case err != nil:
+		s.logger.Warn("login not forwarded to the primary", "err", err)
+		done(Login{Transient: true})
+	case out == wire.ForwardRegisterNotPrimary || out == wire.ForwardRegisterPipelineFull ||
+		out == wire.ForwardRegisterNotCaughtUp || out == wire.ForwardRegisterInProgress:
+		done(Login{Transient: true})
+	case out == wire.ForwardRegisterOK:
+		done(Login{UserID: user, Epoch: epoch})
+	case out == wire.ForwardRegisterClientIDOwnedByAnotherUser:
+		done(Login{Evict: wire.EvictSessionError})
+	default:
+		s.logger.Warn("primary refused a forwarded login", "outcome", out)
+		done(Login{Evict: wire.EvictSessionError})
+	}
+}
+
+// forward runs fn, a round trip to the primary, on a goroutine of its own:
+// at most maxForwards at once (a backup's logins and logouts), counted in
+// the writer's wait group so Close waits for them. It reports false, and
+// does not run fn, when that many are already in flight or the service is
+// closed.
+func (s *Service) forward(fn func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	select {
+	case s.forwards <- struct{}{}:
+	default:
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer func() { <-s.forwards }()
+		fn()
+	}()
+	return true
+}
+
+// maxForwards bounds the logins and logouts a backup has in flight to the
+// primary.
+const maxForwards = 256
+
 // Logout ends client's session epoch (a disconnect is a logout too,
 // wire.md §2.10); a backup forwards it to the primary. done may be nil.
 func (s *Service) Logout(client wire.ClientID, epoch wire.Epoch, done Done) error {
 	return s.submit(func() {
 		o := s.propose(metadata.Logout{Client: client, Epoch: epoch})
-		if o.Status == wire.StatusTransientNotAccepted {
+		if o.Status == wire.StatusTransientNotAccepted && s.forward(func() {
 			if out, err := s.log.ForwardLogout(client, epoch); err == nil && out == wire.ForwardLogoutOK {
 				o = Outcome{Status: wire.StatusOK, State: s.store.Current()}
 			}
+			if done != nil {
+				done(o)
+			}
+		}) {
+			return
 		}
 		if done != nil {
 			done(o)

@@ -98,8 +98,13 @@ func (r *Replica) apply(s *slot) {
 			out = r.cfg.StateMachine.Apply(h.Op, h, body)
 		}
 		reply = replyFrame(h, out)
-		if ev, ok := r.clients.register(h.Client, h.Op, reply); ok && primary {
-			r.evict(ev, wire.EvictNoSession)
+		if ev, ok := r.clients.register(h.Client, h.Op, reply); ok {
+			if e, ok := r.cfg.StateMachine.(Evicter); ok {
+				e.Evicted(ev) // on every replica, at the same op
+			}
+			if primary {
+				r.evict(ev, wire.EvictNoSession)
+			}
 		}
 	default:
 		e := r.clients.get(h.Client)

@@ -96,6 +96,15 @@ type StateMachine interface {
 	Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte
 }
 
+// Evicter is implemented by a StateMachine that keeps per-session state:
+// when a Register finds the client table full and evicts the session whose
+// latest reply is oldest, Evicted is called with its client, on every
+// replica, while that Register is applied (after its Apply), so the state
+// machine can end the session too and stay deterministic.
+type Evicter interface {
+	Evicted(client wire.ClientID)
+}
+
 // Timeouts are in ticks. Zero fields take the defaults (a tick is 10 ms in
 // production, as in Iggy and TigerBeetle).
 type Timeouts struct {
