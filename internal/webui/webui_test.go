@@ -181,3 +181,17 @@ func TestServerMount(t *testing.T) {
 		tr.CloseIdleConnections()
 	}
 }
+
+// BenchmarkHandler serves the script, as a browser loading the page does.
+func BenchmarkHandler(b *testing.B) {
+	h := webui.Handler(next)
+	req := httptest.NewRequest("GET", "/ui/app.js", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatal(rec.Code)
+		}
+	}
+}
