@@ -10,37 +10,74 @@ import (
 )
 
 // metaState is the state of the metadata model: stream name → its topic
-// names, sorted. It is immutable: step returns a new one.
+// names, sorted, and userKey(name) → nil for each user. It is immutable:
+// step returns a new one.
 type metaState map[string][]string
+
+// userPrefix starts the state keys of users, so they never collide with a
+// stream name (stream names in a history must not start with a NUL byte).
+const userPrefix = "\x00user:"
+
+func userKey(name string) string { return userPrefix + name }
+
+// streams lists the state's stream names, sorted.
+func (s metaState) streams() []string {
+	var out []string
+	for k := range s {
+		if !strings.HasPrefix(k, userPrefix) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// with returns a copy of s with key set to ts, or deleted when ts is nil.
+func (s metaState) with(key string, ts []string) metaState {
+	n := maps.Clone(s)
+	if n == nil {
+		n = metaState{}
+	}
+	if ts == nil {
+		delete(n, key)
+	} else {
+		n[key] = ts
+	}
+	return n
+}
 
 // metaStep applies o to s and returns the new state and the Code (for
 // writes) or the Found and Names (for reads) a correct server replies.
 func metaStep(s metaState, o *Op) (metaState, Reply) {
 	stream, topic := o.Args.Partition.Stream, o.Args.Partition.Topic
 	topics, ok := s[stream]
-	with := func(name string, ts []string) metaState {
-		n := maps.Clone(s)
-		if n == nil {
-			n = metaState{}
-		}
-		if ts == nil {
-			delete(n, name)
-		} else {
-			n[name] = ts
-		}
-		return n
-	}
 	switch o.Kind {
 	case CreateStream:
 		if ok {
 			return s, Reply{Code: Exists}
 		}
-		return with(stream, []string{}), Reply{Code: OK}
+		return s.with(stream, []string{}), Reply{Code: OK}
 	case DeleteStream:
 		if !ok {
 			return s, Reply{Code: NotFound}
 		}
-		return with(stream, nil), Reply{Code: OK}
+		return s.with(stream, nil), Reply{Code: OK}
+	case RenameStream:
+		_, taken := s[o.Args.Name]
+		switch {
+		case !ok:
+			return s, Reply{Code: NotFound}
+		case o.Args.Name == stream:
+			return s, Reply{Code: OK}
+		case taken:
+			return s, Reply{Code: Exists}
+		}
+		return s.with(stream, nil).with(o.Args.Name, topics), Reply{Code: OK}
+	case CreateUser:
+		if _, ok := s[userKey(o.Args.Name)]; ok {
+			return s, Reply{Code: Exists}
+		}
+		return s.with(userKey(o.Args.Name), []string{}), Reply{Code: OK}
 	case CreateTopic:
 		i, found := slices.BinarySearch(topics, topic)
 		switch {
@@ -49,17 +86,17 @@ func metaStep(s metaState, o *Op) (metaState, Reply) {
 		case found:
 			return s, Reply{Code: Exists}
 		}
-		return with(stream, slices.Insert(slices.Clone(topics), i, topic)), Reply{Code: OK}
+		return s.with(stream, slices.Insert(slices.Clone(topics), i, topic)), Reply{Code: OK}
 	case DeleteTopic:
 		i, found := slices.BinarySearch(topics, topic)
 		if !ok || !found {
 			return s, Reply{Code: NotFound}
 		}
-		return with(stream, slices.Delete(slices.Clone(topics), i, i+1)), Reply{Code: OK}
+		return s.with(stream, slices.Delete(slices.Clone(topics), i, i+1)), Reply{Code: OK}
 	case GetStream:
 		return s, Reply{Found: ok, Names: topics}
 	case ListStreams:
-		return s, Reply{Names: slices.Sorted(maps.Keys(s))}
+		return s, Reply{Names: s.streams()}
 	}
 	panic(fmt.Sprintf("history: %s in the metadata model", o.Kind))
 }
@@ -75,47 +112,158 @@ func metaReplyMatches(k Kind, got, want Reply) bool {
 	return got.Code == want.Code
 }
 
-// metadataModel is the sequential specification of streams and topics. It
-// is split per stream unless the history lists streams, which reads them
-// all.
-var metadataModel = porcupine.Model{
-	Partition: func(h []porcupine.Operation) [][]porcupine.Operation {
-		for _, op := range h {
-			if op.Input.(*Op).Kind == ListStreams {
-				return [][]porcupine.Operation{h}
-			}
-		}
-		return partitionBy(func(o *Op) any { return o.Args.Partition.Stream })(h)
-	},
-	Init: func() any { return metaState(nil) },
-	Step: func(state, in, _ any) (bool, any) {
-		o := in.(*Op)
-		next, want := metaStep(state.(metaState), o)
-		if o.Result != Ok {
-			return true, next // Unknown: it took effect here (or is placed last)
-		}
-		return metaReplyMatches(o.Kind, o.Reply, want), next
-	},
-	Equal: func(a, b any) bool {
-		return maps.EqualFunc(a.(metaState), b.(metaState), slices.Equal)
-	},
-	DescribeOperation: describeOp,
-	DescribeState: func(state any) string {
-		s := state.(metaState)
-		var parts []string
-		for _, name := range slices.Sorted(maps.Keys(s)) {
-			parts = append(parts, fmt.Sprintf("%s%q", name, s[name]))
-		}
-		return "{" + strings.Join(parts, " ") + "}"
-	},
+// metaKeys are the state keys o touches; none for ListStreams, which reads
+// them all.
+func metaKeys(o *Op) []string {
+	switch o.Kind {
+	case ListStreams:
+		return nil
+	case RenameStream:
+		return []string{o.Args.Partition.Stream, o.Args.Name}
+	case CreateUser:
+		return []string{userKey(o.Args.Name)}
+	}
+	return []string{o.Args.Partition.Stream}
 }
 
-// CheckMetadata checks the stream and topic operations of ops for
-// linearizability against a map of names.
+// metaGroups splits the operations that touch keys into groups closed
+// under shared keys (a rename joins its two names), in order of each
+// group's first operation, and returns each group's key set.
+func metaGroups(h []porcupine.Operation) ([][]porcupine.Operation, []map[string]bool) {
+	parent := map[string]string{}
+	var find func(string) string
+	find = func(k string) string {
+		p, ok := parent[k]
+		if !ok || p == k {
+			parent[k] = k
+			return k
+		}
+		r := find(p)
+		parent[k] = r
+		return r
+	}
+	for _, op := range h {
+		ks := metaKeys(op.Input.(*Op))
+		for _, k := range ks[min(1, len(ks)):] {
+			parent[find(k)] = find(ks[0])
+		}
+	}
+	index := map[string]int{}
+	var groups [][]porcupine.Operation
+	var keys []map[string]bool
+	for _, op := range h {
+		ks := metaKeys(op.Input.(*Op))
+		if len(ks) == 0 {
+			continue
+		}
+		root := find(ks[0])
+		i, ok := index[root]
+		if !ok {
+			i = len(groups)
+			index[root] = i
+			groups, keys = append(groups, nil), append(keys, map[string]bool{})
+		}
+		groups[i] = append(groups[i], op)
+		for _, k := range ks {
+			keys[i][k] = true
+		}
+	}
+	return groups, keys
+}
+
+// projectLists adds to each group the list reads that concern it, each
+// with its names cut down to the group's keys: those that returned after
+// the group's first invocation, and any earlier one that names one of its
+// keys (an earlier one that names none agrees with the initial state and
+// precedes every operation of the group).
+func projectLists(h []porcupine.Operation, groups [][]porcupine.Operation, keys []map[string]bool) [][]porcupine.Operation {
+	for gi, g := range groups {
+		first := g[0].Call
+		for _, op := range g {
+			first = min(first, op.Call)
+		}
+		var out []porcupine.Operation
+		for _, op := range h {
+			o := op.Input.(*Op)
+			if o.Kind != ListStreams {
+				if slices.ContainsFunc(metaKeys(o), func(k string) bool { return keys[gi][k] }) {
+					out = append(out, op)
+				}
+				continue
+			}
+			var names []string
+			for _, n := range o.Reply.Names {
+				if keys[gi][n] {
+					names = append(names, n)
+				}
+			}
+			if op.Return < first && len(names) == 0 {
+				continue
+			}
+			c := *o
+			c.Reply.Names = names
+			op.Input = &c
+			out = append(out, op)
+		}
+		groups[gi] = out
+	}
+	return groups
+}
+
+// metadataModel is the sequential specification of streams, topics and
+// users. It is split into groups of related names (metaGroups) unless the
+// history lists streams, which reads them all; with split, a list is
+// checked in every group, projected (projectLists).
+func metadataModel(split bool) porcupine.Model {
+	return porcupine.Model{
+		Partition: func(h []porcupine.Operation) [][]porcupine.Operation {
+			listed := slices.ContainsFunc(h, func(op porcupine.Operation) bool { return op.Input.(*Op).Kind == ListStreams })
+			if listed && !split {
+				return [][]porcupine.Operation{h}
+			}
+			groups, keys := metaGroups(h)
+			if !listed {
+				return groups
+			}
+			if len(groups) == 0 {
+				return [][]porcupine.Operation{h} // only lists: of an empty state
+			}
+			return projectLists(h, groups, keys)
+		},
+		Init: func() any { return metaState(nil) },
+		Step: func(state, in, _ any) (bool, any) {
+			o := in.(*Op)
+			next, want := metaStep(state.(metaState), o)
+			if o.Result != Ok {
+				return true, next // Unknown: it took effect here (or is placed last)
+			}
+			return metaReplyMatches(o.Kind, o.Reply, want), next
+		},
+		Equal: func(a, b any) bool {
+			return maps.EqualFunc(a.(metaState), b.(metaState), slices.Equal)
+		},
+		DescribeOperation: describeOp,
+		DescribeState: func(state any) string {
+			s := state.(metaState)
+			var parts []string
+			for _, name := range slices.Sorted(maps.Keys(s)) {
+				if u, ok := strings.CutPrefix(name, userPrefix); ok {
+					parts = append(parts, "user:"+u)
+					continue
+				}
+				parts = append(parts, fmt.Sprintf("%s%q", name, s[name]))
+			}
+			return "{" + strings.Join(parts, " ") + "}"
+		},
+	}
+}
+
+// CheckMetadata checks the stream, topic and user operations of ops for
+// linearizability against a map of names (see Options.SplitLists).
 func CheckMetadata(ops []Op, opt Options) Verdict {
-	return check("metadata", metadataModel, ops, opt, func(o *Op) (*Op, bool) {
+	return check("metadata", metadataModel(opt.SplitLists), ops, opt, func(o *Op) (*Op, bool) {
 		switch o.Kind {
-		case CreateStream, DeleteStream, CreateTopic, DeleteTopic:
+		case CreateStream, DeleteStream, CreateTopic, DeleteTopic, RenameStream, CreateUser:
 			return o, true
 		case GetStream, ListStreams:
 			return o, o.Result == Ok
