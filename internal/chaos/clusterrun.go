@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -55,8 +56,24 @@ func runCluster(ctx context.Context, cfg Config) (res Result) {
 	}
 	defer func() { res.Err = errors.Join(res.Err, c.close()) }()
 
-	rec := history.NewRecorder(nil)
-	nem := &clusterNemesis{c: c, rng: rand.New(rand.NewPCG(cfg.Seed, 1<<32)), faults: cfg.Faults, start: time.Now(), trace: cfg.Trace}
+	// Monotonic stamps (ns since the start) line the history up with the
+	// fault trace; the recorder stamps under its lock, so they order
+	// events as a logical clock would.
+	clock := history.NewMonotonicClock()
+	rec := history.NewRecorder(clock)
+	var trace []string
+	nem := &clusterNemesis{c: c, rng: rand.New(rand.NewPCG(cfg.Seed, 1<<32)), faults: cfg.Faults, start: time.Now(),
+		trace: func(line string) {
+			trace = append(trace, line)
+			if cfg.Trace != nil {
+				cfg.Trace(line)
+			}
+		}}
+	defer func() {
+		if res.Err != nil {
+			res.Err = errors.Join(res.Err, dumpRun(dir, rec.Ops(), trace))
+		}
+	}()
 	err = clusterWorkload(ctx, cfg, c, rec, nem)
 	res.FaultChanges = nem.count
 	if err == nil {
@@ -82,6 +99,23 @@ func runCluster(ctx context.Context, cfg Config) (res Result) {
 		res.Err = fmt.Errorf("%w (logs in %s)", res.Err, dir)
 	}
 	return res
+}
+
+// dumpRun writes a failed run's history (history.txt, one operation a
+// line with its invocation and return in ms since the start) and fault
+// trace (faults.txt) next to the nodes' logs.
+func dumpRun(dir string, ops []history.Op, trace []string) error {
+	var b strings.Builder
+	for i := range ops {
+		o := &ops[i]
+		ret := "    open"
+		if o.Return != history.Infinity {
+			ret = fmt.Sprintf("%8.1f", float64(o.Return)/1e6)
+		}
+		fmt.Fprintf(&b, "%8.1f %s %s\n", float64(o.Call)/1e6, ret, o.String())
+	}
+	return errors.Join(os.WriteFile(filepath.Join(dir, "history.txt"), []byte(b.String()), 0o644),
+		os.WriteFile(filepath.Join(dir, "faults.txt"), []byte(strings.Join(trace, "\n")+"\n"), 0o644))
 }
 
 // clusterDir returns the run's directory and a cleanup that removes it if
