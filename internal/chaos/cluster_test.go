@@ -49,8 +49,9 @@ func TestClusterRun(t *testing.T) {
 	if r.Err != nil {
 		t.Fatalf("%s\n%v\nfaults:\n%s", cfg.Repro(), r.Err, strings.Join(trace, "\n"))
 	}
-	if r.OK < 100 || r.FaultChanges < 5 || len(r.Report.Verdicts) != 1 || r.Report.Verdicts[0].Ops != r.Ops {
-		t.Fatalf("%d ops (%d ok), %d fault changes, verdicts %+v", r.Ops, r.OK, r.FaultChanges, r.Report.Verdicts)
+	// Every operation but unknown reads is checked.
+	if r.OK < 100 || r.FaultChanges < 5 || len(r.Report.Verdicts) != 1 || r.Report.Verdicts[0].Ops < r.OK {
+		t.Fatalf("%d ops (%d ok), %d fault changes, %d verdicts", r.Ops, r.OK, r.FaultChanges, len(r.Report.Verdicts))
 	}
 	t.Logf("%d ops (%d ok, %d failed, %d unknown), %d fault changes:\n%s",
 		r.Ops, r.OK, r.Failed, r.Unknown, r.FaultChanges, strings.Join(trace, "\n"))

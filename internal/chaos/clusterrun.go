@@ -78,11 +78,15 @@ func runCluster(ctx context.Context, cfg Config) (res Result) {
 	res.FaultChanges = nem.count
 	if err == nil {
 		err = nem.heal()
+		nem.log("end of the workload: heal")
 	}
 	var views []nodeView
 	if err == nil {
 		if err = finalReads(ctx, cfg, c, rec); err == nil {
-			views, err = c.converged(ctx, converge)
+			nem.log("final reads done")
+			if views, err = c.converged(ctx, converge); err == nil {
+				nem.log("every node agrees")
+			}
 		}
 	}
 	ops := rec.Ops()
@@ -230,13 +234,20 @@ func finalReads(ctx context.Context, cfg Config, c *cluster, rec *history.Record
 }
 
 // converged polls every node until all report the same streams, topics
-// and users and name the same leader, and returns their views.
+// and users and name the same leader, and returns their views. It
+// compares the cheap views (no topics) until they agree, then the full
+// ones.
 func (c *cluster) converged(ctx context.Context, within time.Duration) ([]nodeView, error) {
 	deadline := time.Now().Add(within)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	topics := false
 	for {
-		views, err := c.views(ctx)
+		views, err := c.views(ctx, topics)
+		if err == nil && !topics && disagreement(views) == "" {
+			topics = true
+			continue
+		}
 		if err == nil {
 			if diff := disagreement(views); diff == "" {
 				return views, nil
@@ -254,11 +265,11 @@ func (c *cluster) converged(ctx context.Context, within time.Duration) ([]nodeVi
 	}
 }
 
-// views reads every node's view.
-func (c *cluster) views(ctx context.Context) ([]nodeView, error) {
+// views reads every node's view, with topics or not.
+func (c *cluster) views(ctx context.Context, topics bool) ([]nodeView, error) {
 	views := make([]nodeView, len(c.procs))
 	for i := range c.procs {
-		v, err := viewOf(ctx, c.tcp[i], 5*time.Second)
+		v, err := viewOf(ctx, c.tcp[i], topics, 30*time.Second)
 		if err != nil {
 			return nil, fmt.Errorf("node %d: %w", i, err)
 		}

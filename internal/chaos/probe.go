@@ -119,8 +119,9 @@ func (p *probe) leader() (int, error) {
 	return -1, nil
 }
 
-// view reads the node's leader, streams (with their topics) and users.
-func (p *probe) view() (nodeView, error) {
+// view reads the node's leader, streams and users, and with topics each
+// stream's topics (one read per stream).
+func (p *probe) view(topics bool) (nodeView, error) {
 	v := nodeView{Topics: map[string][]string{}}
 	var err error
 	if v.Leader, err = p.leader(); err != nil {
@@ -136,6 +137,9 @@ func (p *probe) view() (nodeView, error) {
 	}
 	for _, s := range streams {
 		v.Streams = append(v.Streams, s.Name)
+		if !topics {
+			continue
+		}
 		b, err := p.read(wire.CodeGetStream, (&wire.StreamRequest{Stream: wire.NamedID(s.Name)}).Append(nil))
 		if err != nil {
 			return v, err
@@ -169,9 +173,9 @@ func (p *probe) view() (nodeView, error) {
 	return v, nil
 }
 
-// viewOf dials node addr, reads its view and hangs up, all within
-// timeout.
-func viewOf(ctx context.Context, addr string, timeout time.Duration) (nodeView, error) {
+// viewOf dials node addr, reads its view (with topics or not) and hangs
+// up, all within timeout.
+func viewOf(ctx context.Context, addr string, topics bool, timeout time.Duration) (nodeView, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	p, err := dialProbe(ctx, addr)
@@ -179,7 +183,7 @@ func viewOf(ctx context.Context, addr string, timeout time.Duration) (nodeView, 
 		return nodeView{}, err
 	}
 	defer p.close()
-	return p.view()
+	return p.view(topics)
 }
 
 // leaderOf asks node addr which node leads.
