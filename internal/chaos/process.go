@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 )
@@ -65,7 +66,7 @@ func (p *process) start() error {
 func serverEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if len(kv) >= 5 && kv[:5] == "IGGY_" {
+		if strings.HasPrefix(kv, "IGGY_") {
 			continue
 		}
 		env = append(env, kv)
