@@ -204,6 +204,11 @@ var errNoLeader = errors.New("chaos: no leader")
 // waitLeader polls the running, unpaused nodes until a majority of those
 // that answer agree on a leader that is itself running, and returns it.
 func (c *cluster) waitLeader(ctx context.Context, within time.Duration) (int, error) {
+	return c.waitLeaderOtherThan(ctx, -1, within)
+}
+
+// waitLeaderOtherThan is waitLeader for a leader other than node not.
+func (c *cluster) waitLeaderOtherThan(ctx context.Context, not int, within time.Duration) (int, error) {
 	deadline := time.Now().Add(within)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -218,7 +223,7 @@ func (c *cluster) waitLeader(ctx context.Context, within time.Duration) (int, er
 			}
 		}
 		for l, n := range votes {
-			if 2*n > len(c.procs)-1 && c.procs[l].running() && !c.procs[l].isPaused() {
+			if 2*n > len(c.procs)-1 && l != not && c.procs[l].running() && !c.procs[l].isPaused() {
 				return l, nil
 			}
 		}
