@@ -97,6 +97,7 @@ func runCluster(ctx context.Context, cfg Config) (res Result) {
 	}
 	res.Report = history.Report{Verdicts: []history.Verdict{
 		history.CheckMetadata(ops, history.Options{Timeout: time.Minute, SplitLists: true})}}
+	nem.log("history checked")
 	res.Err = errors.Join(res.Report.Err(), checkFinal(ops, views))
 	res.visualize(cfg.Viz)
 	if res.Err != nil {

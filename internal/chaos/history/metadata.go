@@ -1,8 +1,10 @@
 package history
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 
@@ -172,40 +174,65 @@ func metaGroups(h []porcupine.Operation) ([][]porcupine.Operation, []map[string]
 }
 
 // projectLists adds to each group the list reads that concern it, each
-// with its names cut down to the group's keys: those that returned after
-// the group's first invocation, and any earlier one that names one of its
-// keys (an earlier one that names none agrees with the initial state and
-// precedes every operation of the group).
+// with its names cut down to the group's keys. To keep the check linear
+// in practice, it leaves out lists whose verdict another one decides:
+//
+//   - a list that returned before the group's first invocation and names
+//     none of its keys agrees with the initial state and precedes every
+//     operation of the group (one that names a key is kept, and fails);
+//   - after the group's last write returned (every write acknowledged),
+//     the state is fixed: the first later list is kept, and a later one
+//     only if its projection differs from that one's.
 func projectLists(h []porcupine.Operation, groups [][]porcupine.Operation, keys []map[string]bool) [][]porcupine.Operation {
+	type list struct {
+		op    porcupine.Operation
+		names map[string]bool
+	}
+	var lists []list
+	for _, op := range h {
+		if o := op.Input.(*Op); o.Kind == ListStreams {
+			set := make(map[string]bool, len(o.Reply.Names))
+			for _, n := range o.Reply.Names {
+				set[n] = true
+			}
+			lists = append(lists, list{op, set})
+		}
+	}
+	slices.SortFunc(lists, func(a, b list) int { return cmp.Compare(a.op.Call, b.op.Call) })
 	for gi, g := range groups {
-		first := g[0].Call
+		first, settled := g[0].Call, int64(math.MinInt64)
 		for _, op := range g {
 			first = min(first, op.Call)
-		}
-		var out []porcupine.Operation
-		for _, op := range h {
-			o := op.Input.(*Op)
-			if o.Kind != ListStreams {
-				if slices.ContainsFunc(metaKeys(o), func(k string) bool { return keys[gi][k] }) {
-					out = append(out, op)
-				}
-				continue
+			if k := op.Input.(*Op).Kind; k != GetStream {
+				settled = max(settled, op.Return) // Infinity for an unknown write
 			}
+		}
+		gkeys := slices.Sorted(maps.Keys(keys[gi]))
+		var late []string
+		lateSeen := false
+		for _, l := range lists {
 			var names []string
-			for _, n := range o.Reply.Names {
-				if keys[gi][n] {
-					names = append(names, n)
+			for _, k := range gkeys {
+				if l.names[k] {
+					names = append(names, k)
 				}
 			}
-			if op.Return < first && len(names) == 0 {
+			switch {
+			case l.op.Return < first && len(names) == 0:
 				continue
+			case l.op.Call > settled:
+				if lateSeen && slices.Equal(names, late) {
+					continue
+				}
+				late, lateSeen = names, true
 			}
-			c := *o
+			c := *l.op.Input.(*Op)
 			c.Reply.Names = names
+			op := l.op
 			op.Input = &c
-			out = append(out, op)
+			g = append(g, op)
 		}
-		groups[gi] = out
+		groups[gi] = g
 	}
 	return groups
 }

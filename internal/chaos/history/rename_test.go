@@ -71,6 +71,14 @@ func TestMetadataSplitLists(t *testing.T) {
 	// that names a stream before its create is kept, and fails.
 	split(new(h).list(1, 2).meta(CreateStream, 3, 4, "a", "", Ok, OK).list(5, 6, "a"), true, 1)
 	split(new(h).list(1, 2, "a").meta(CreateStream, 3, 4, "a", "", Ok, OK), false, 1)
+	// Once a group's writes are all acknowledged, later lists must agree:
+	// the first is checked, and any that differs from it.
+	split(new(h).meta(CreateStream, 1, 2, "a", "", Ok, OK).list(3, 4, "a").list(5, 6, "a").list(7, 8), false, 1)
+	split(new(h).meta(CreateStream, 1, 2, "a", "", Ok, OK).list(3, 4).list(5, 6).list(7, 8), false, 1)
+	split(new(h).meta(CreateStream, 1, 2, "a", "", Ok, OK).list(3, 4, "a").list(5, 6, "a").getStream(7, 8, "a", true), true, 1)
+	// An unknown write never settles: it may land between two lists.
+	split(new(h).meta(CreateStream, 1, 2, "a", "", Unknown, 0).list(3, 4).list(5, 6, "a").list(7, 8, "a"), true, 1)
+	split(new(h).meta(CreateStream, 1, 2, "a", "", Unknown, 0).list(3, 4, "a").list(5, 6), false, 1)
 	// A rename joins its names into one group.
 	split(new(h).meta(CreateStream, 1, 2, "a", "", Ok, OK).rename(3, 4, "a", "b", Ok, OK).
 		meta(CreateStream, 1, 2, "c", "", Ok, OK).list(5, 6, "b", "c"), true, 2)
