@@ -140,39 +140,6 @@ func clusterDir(dir string) (string, func(pass bool), error) {
 	}, nil
 }
 
-// count tallies the outcomes of ops.
-func (r *Result) count(ops []history.Op) {
-	r.Ops = len(ops)
-	for _, o := range ops {
-		switch o.Result {
-		case history.Ok:
-			r.OK++
-		case history.Failed:
-			r.Failed++
-		default:
-			r.Unknown++
-		}
-	}
-}
-
-// visualize writes the failing verdicts' visualizations to <viz>-<model>.html.
-func (r *Result) visualize(viz string) {
-	if viz == "" {
-		return
-	}
-	for _, v := range r.Report.Verdicts {
-		if v.Err() == nil {
-			continue
-		}
-		path := fmt.Sprintf("%s-%s.html", viz, v.Model)
-		if err := v.Visualize(path); err != nil {
-			r.Err = errors.Join(r.Err, err)
-			continue
-		}
-		r.Visualizations = append(r.Visualizations, path)
-	}
-}
-
 // clusterWorkload runs one metaClient per node until each has run cfg.Ops
 // operations or cfg.Duration has passed, with the nemesis changing faults
 // meanwhile on this goroutine.

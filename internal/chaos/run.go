@@ -83,6 +83,39 @@ type Result struct {
 	Err                 error    // a failed check, or a run that could not be set up
 }
 
+// count tallies the outcomes of ops.
+func (r *Result) count(ops []history.Op) {
+	r.Ops = len(ops)
+	for _, o := range ops {
+		switch o.Result {
+		case history.Ok:
+			r.OK++
+		case history.Failed:
+			r.Failed++
+		default:
+			r.Unknown++
+		}
+	}
+}
+
+// visualize writes the failing verdicts' visualizations to <viz>-<model>.html.
+func (r *Result) visualize(viz string) {
+	if viz == "" {
+		return
+	}
+	for _, v := range r.Report.Verdicts {
+		if v.Err() == nil {
+			continue
+		}
+		path := fmt.Sprintf("%s-%s.html", viz, v.Model)
+		if err := v.Visualize(path); err != nil {
+			r.Err = errors.Join(r.Err, err)
+			continue
+		}
+		r.Visualizations = append(r.Visualizations, path)
+	}
+}
+
 // partitions is the number of log partitions of the self-test service.
 const partitions = 3
 
@@ -138,36 +171,14 @@ func Run(ctx context.Context, cfg Config) Result {
 	}
 	res := Result{FaultChanges: faults}
 	ops := rec.Ops()
-	res.Ops = len(ops)
-	for _, o := range ops {
-		switch o.Result {
-		case history.Ok:
-			res.OK++
-		case history.Failed:
-			res.Failed++
-		default:
-			res.Unknown++
-		}
-	}
+	res.count(ops)
 	if err != nil {
 		res.Err = err
 		return res
 	}
 	res.Report = history.Check(ops, history.Options{Timeout: time.Minute})
 	res.Err = res.Report.Err()
-	if cfg.Viz != "" {
-		for _, v := range res.Report.Verdicts {
-			if v.Err() == nil {
-				continue
-			}
-			path := fmt.Sprintf("%s-%s.html", cfg.Viz, v.Model)
-			if verr := v.Visualize(path); verr != nil {
-				res.Err = errors.Join(res.Err, verr)
-				continue
-			}
-			res.Visualizations = append(res.Visualizations, path)
-		}
-	}
+	res.visualize(cfg.Viz)
 	return res
 }
 
