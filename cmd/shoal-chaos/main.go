@@ -19,28 +19,35 @@ func main() {
 	os.Exit(code)
 }
 
-// run parses flags, runs one seed and returns the exit code: 0 when every
-// check passed, 1 when one failed, 2 on bad flags.
+// run parses flags, runs one seed (or the failover measurement) and
+// returns the exit code: 0 when every check passed, 1 when one failed, 2
+// on bad flags.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("shoal-chaos", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	seed := fs.Uint64("seed", 0, "seed of every random choice (0: pick one from the clock)")
-	duration := fs.Duration("duration", 10*time.Second, "bound on the workload phase")
+	layout := fs.String("layout", chaos.LayoutCluster, "cluster (shoal-server processes), mesh (self-test service behind proxies) or direct (self-test, no proxies)")
+	duration := fs.Duration("duration", 0, "bound on the workload phase (default 30s for a cluster, 10s otherwise)")
 	ops := fs.Int("ops", 0, "operations per client (0: until -duration)")
 	nodes := fs.Int("nodes", 3, "number of nodes (one client each)")
-	layout := fs.String("layout", chaos.LayoutMesh, "mesh (one proxy per directed link) or direct (no proxies, no faults)")
-	faults := fs.String("faults", "all", "all, none, or a comma list of partition,oneway,isolate,drop,blackhole,delay")
-	every := fs.Duration("fault-every", 200*time.Millisecond, "time between fault changes")
-	timeout := fs.Duration("timeout", 100*time.Millisecond, "per-operation timeout (a timeout is an unknown result)")
-	think := fs.Duration("think", time.Millisecond, "pause between a client's operations (bounds the history the checker must search)")
+	faults := fs.String("faults", "all", "all, net, none, or a comma list of partition,oneway,isolate,drop,blackhole,delay,kill-leader,kill-backup,pause-leader")
+	every := fs.Duration("fault-every", 0, "time between fault changes (default 3s for a cluster, 200ms otherwise)")
+	timeout := fs.Duration("timeout", 0, "per-operation timeout; a timeout is an unknown result (default 10s for a cluster, 100ms otherwise)")
+	think := fs.Duration("think", 0, "pause between a client's operations (default 10ms for a cluster, 1ms otherwise)")
 	bug := fs.String("bug", "none", "deliberate self-test service bug: none, lose-ack, stale-read")
 	viz := fs.String("viz", "", "on a failed check, write porcupine's visualization to <viz>-<model>.html")
+	bin := fs.String("binary", "", "cluster: a built shoal-server (default: go build one)")
+	dir := fs.String("dir", "", "cluster: directory for configs, data and logs (default: a temporary one, kept on failure)")
+	failover := fs.Int("failover", 0, "cluster: instead of a chaos run, kill -9 the leader this many times and print the failover times")
 	verbose := fs.Bool("v", false, "print every fault change")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	cfg := chaos.Config{Seed: *seed, Nodes: *nodes, Layout: *layout, Ops: *ops, Duration: *duration,
-		FaultEvery: *every, Timeout: *timeout, Think: *think, Viz: *viz}
+		FaultEvery: *every, Timeout: *timeout, Think: *think, Viz: *viz, Binary: *bin, Dir: *dir}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	defaults(&cfg, given)
 	var err error
 	if cfg.Faults, err = chaos.ParseFaults(*faults); err == nil {
 		cfg.Bug, err = chaos.ParseBug(*bug)
@@ -54,6 +61,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *verbose {
 		cfg.Trace = func(line string) { fmt.Fprintln(stdout, line) }
+	}
+	if *failover > 0 {
+		return measureFailover(ctx, cfg, *failover, stdout)
 	}
 	fmt.Fprintf(stdout, "shoal-chaos seed=%d\nreproduce: %s\n", cfg.Seed, cfg.Repro())
 
@@ -73,5 +83,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "PASS seed=%d\n", cfg.Seed)
+	return 0
+}
+
+// defaults fills the timing flags not given for the layout: a cluster
+// needs seconds (elections, restarts), the self-test milliseconds.
+func defaults(cfg *chaos.Config, given map[string]bool) {
+	set := func(d *time.Duration, name string, cluster, self time.Duration) {
+		if !given[name] {
+			*d = self
+			if cfg.Layout == chaos.LayoutCluster {
+				*d = cluster
+			}
+		}
+	}
+	set(&cfg.Duration, "duration", 30*time.Second, 10*time.Second)
+	set(&cfg.FaultEvery, "fault-every", 3*time.Second, 200*time.Millisecond)
+	set(&cfg.Timeout, "timeout", 10*time.Second, 100*time.Millisecond)
+	set(&cfg.Think, "think", 10*time.Millisecond, time.Millisecond)
+}
+
+// measureFailover runs chaos.MeasureFailover and prints every kill and
+// the min/median/max.
+func measureFailover(ctx context.Context, cfg chaos.Config, kills int, stdout io.Writer) int {
+	fmt.Fprintf(stdout, "shoal-chaos failover: %d leader kills (kill -9, restart), seed=%d\n", kills, cfg.Seed)
+	f, err := chaos.MeasureFailover(ctx, cfg, kills, func(line string) { fmt.Fprintln(stdout, line) })
+	if err != nil {
+		fmt.Fprintf(stdout, "FAIL: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "failover over %d kills: min %v, median %v, max %v\n", len(f.Gaps),
+		f.Min().Round(time.Millisecond), f.Median().Round(time.Millisecond), f.Max().Round(time.Millisecond))
 	return 0
 }

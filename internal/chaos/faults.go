@@ -22,19 +22,23 @@ const (
 
 var allFaults = []string{FaultPartition, FaultOneWay, FaultIsolate, FaultDrop, FaultBlackhole, FaultDelay}
 
-// ParseFaults parses a comma-separated fault list; "all" is every fault and
-// "none" (or "") is no fault.
+// ParseFaults parses a comma-separated fault list; "all" is every fault
+// (network and process), "net" every network fault, and "none" (or "") no
+// fault.
 func ParseFaults(s string) ([]string, error) {
+	every := slices.Concat(allFaults, processFaults)
 	switch s {
 	case "all":
+		return every, nil
+	case "net":
 		return slices.Clone(allFaults), nil
 	case "none", "":
 		return nil, nil
 	}
 	fs := strings.Split(s, ",")
 	for _, f := range fs {
-		if !slices.Contains(allFaults, f) {
-			return nil, fmt.Errorf("chaos: unknown fault %q (all, none, or a list of %s)", f, strings.Join(allFaults, ","))
+		if !slices.Contains(every, f) {
+			return nil, fmt.Errorf("chaos: unknown fault %q (all, net, none, or a list of %s)", f, strings.Join(every, ","))
 		}
 	}
 	return fs, nil

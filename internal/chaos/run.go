@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +18,9 @@ import (
 const (
 	LayoutMesh   = "mesh"   // one fault-injecting proxy per directed link
 	LayoutDirect = "direct" // no proxies (and so no faults): a baseline
+	// LayoutCluster runs real shoal-server processes replicating metadata
+	// through VSR, every replica link through a proxy (RunCluster).
+	LayoutCluster = "cluster"
 )
 
 // Config is one chaos run.
@@ -33,6 +37,10 @@ type Config struct {
 	Bug        Bug           // a deliberate self-test service defect
 	Viz        string        // if set, failing checks write <Viz>-<model>.html
 	Trace      func(string)  // if set, gets one line per fault change
+
+	// Cluster layout only.
+	Binary string // a built shoal-server; "" builds one (BuildServer)
+	Dir    string // configs, data and logs; "" is a temporary directory, removed after a pass
 }
 
 // Repro is the command line that repeats this run's choices.
@@ -49,8 +57,12 @@ func (c Config) validate() error {
 	switch {
 	case c.Nodes < 2:
 		return fmt.Errorf("chaos: %d nodes, need at least 2", c.Nodes)
-	case c.Layout != LayoutMesh && c.Layout != LayoutDirect:
-		return fmt.Errorf("chaos: unknown layout %q (mesh, direct)", c.Layout)
+	case c.Layout != LayoutMesh && c.Layout != LayoutDirect && c.Layout != LayoutCluster:
+		return fmt.Errorf("chaos: unknown layout %q (cluster, mesh, direct)", c.Layout)
+	case c.Layout == LayoutCluster && c.Bug != BugNone:
+		return errors.New("chaos: -bug plants defects in the self-test service, not in a cluster")
+	case c.Layout == LayoutCluster && c.Nodes < 3:
+		return fmt.Errorf("chaos: a cluster run needs at least 3 nodes, got %d", c.Nodes)
 	case c.Layout == LayoutDirect && len(c.Faults) > 0:
 		return errors.New("chaos: the direct layout has no proxies to inject faults with")
 	case c.Duration <= 0 || c.Timeout <= 0 || len(c.Faults) > 0 && c.FaultEvery <= 0:
@@ -71,6 +83,39 @@ type Result struct {
 	Err                 error    // a failed check, or a run that could not be set up
 }
 
+// count tallies the outcomes of ops.
+func (r *Result) count(ops []history.Op) {
+	r.Ops = len(ops)
+	for _, o := range ops {
+		switch o.Result {
+		case history.Ok:
+			r.OK++
+		case history.Failed:
+			r.Failed++
+		default:
+			r.Unknown++
+		}
+	}
+}
+
+// visualize writes the failing verdicts' visualizations to <viz>-<model>.html.
+func (r *Result) visualize(viz string) {
+	if viz == "" {
+		return
+	}
+	for _, v := range r.Report.Verdicts {
+		if v.Err() == nil {
+			continue
+		}
+		path := fmt.Sprintf("%s-%s.html", viz, v.Model)
+		if err := v.Visualize(path); err != nil {
+			r.Err = errors.Join(r.Err, err)
+			continue
+		}
+		r.Visualizations = append(r.Visualizations, path)
+	}
+}
+
 // partitions is the number of log partitions of the self-test service.
 const partitions = 3
 
@@ -82,6 +127,11 @@ func Run(ctx context.Context, cfg Config) Result {
 	if err := cfg.validate(); err != nil {
 		return Result{Err: err}
 	}
+	if cfg.Layout == LayoutCluster {
+		return runCluster(ctx, cfg)
+	}
+	// The self-test service has no processes to kill or pause.
+	cfg.Faults = slices.DeleteFunc(slices.Clone(cfg.Faults), isProcessFault)
 	st := newStore(cfg.Bug)
 	var nodes []*node
 	defer func() {
@@ -121,36 +171,14 @@ func Run(ctx context.Context, cfg Config) Result {
 	}
 	res := Result{FaultChanges: faults}
 	ops := rec.Ops()
-	res.Ops = len(ops)
-	for _, o := range ops {
-		switch o.Result {
-		case history.Ok:
-			res.OK++
-		case history.Failed:
-			res.Failed++
-		default:
-			res.Unknown++
-		}
-	}
+	res.count(ops)
 	if err != nil {
 		res.Err = err
 		return res
 	}
 	res.Report = history.Check(ops, history.Options{Timeout: time.Minute})
 	res.Err = res.Report.Err()
-	if cfg.Viz != "" {
-		for _, v := range res.Report.Verdicts {
-			if v.Err() == nil {
-				continue
-			}
-			path := fmt.Sprintf("%s-%s.html", cfg.Viz, v.Model)
-			if verr := v.Visualize(path); verr != nil {
-				res.Err = errors.Join(res.Err, verr)
-				continue
-			}
-			res.Visualizations = append(res.Visualizations, path)
-		}
-	}
+	res.visualize(cfg.Viz)
 	return res
 }
 
@@ -162,7 +190,7 @@ func workload(ctx context.Context, cfg Config, rec *history.Recorder, mesh *prox
 	defer cancel()
 	var wg sync.WaitGroup
 	for i := range cfg.Nodes {
-		c := &client{
+		c := &lineClient{
 			id: i, rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i))), rec: rec, nodes: cfg.Nodes, parts: partitions,
 			timeout: cfg.Timeout, conns: map[int]*conn{}, known: map[int]int{},
 			addr: func(to int) string { return addr(i, to) },
@@ -206,7 +234,7 @@ func workload(ctx context.Context, cfg Config, rec *history.Recorder, mesh *prox
 // drain reads every partition from offset 0 through node 0, directly, as
 // one more client: the final reads CheckNoLostAcks needs.
 func drain(cfg Config, rec *history.Recorder, addr string) error {
-	c := &client{id: cfg.Nodes, rec: rec, addr: func(int) string { return addr }, timeout: 10 * time.Second,
+	c := &lineClient{id: cfg.Nodes, rec: rec, addr: func(int) string { return addr }, timeout: 10 * time.Second,
 		conns: map[int]*conn{}, known: map[int]int{}}
 	defer c.close()
 	const batch = 100

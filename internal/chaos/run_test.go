@@ -13,7 +13,15 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain checks for leaks and then removes the shoal-server binary the
+// cluster tests built.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) {
+		if binDir != "" {
+			os.RemoveAll(binDir)
+		}
+	}))
+}
 
 func config(seed uint64) Config {
 	return Config{Seed: seed, Nodes: 3, Layout: LayoutMesh, Ops: 150, Duration: time.Minute,

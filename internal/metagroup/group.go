@@ -30,12 +30,19 @@ var (
 	// ErrBusy means the node's proposal lane is full; nothing was
 	// proposed.
 	ErrBusy = errors.New("metagroup: proposals busy")
-	// ErrStopped means the group has stopped.
+	// ErrStopped means the group has stopped. When the group stopped (or
+	// was abandoned) while a proposal it had handed to the replica waited
+	// for its commit, the error matches ErrUnknown too: the proposal may
+	// still commit.
 	ErrStopped = errors.New("metagroup: stopped")
 	// ErrEvicted means the session a Logout names is not in the client
 	// table (already ended, or evicted).
 	ErrEvicted = errors.New("metagroup: session not in the client table")
 )
+
+// errStoppedInFlight is ErrStopped for a proposal in flight: it matches
+// both ErrStopped and ErrUnknown.
+var errStoppedInFlight = fmt.Errorf("%w with a proposal in flight: %w", ErrStopped, ErrUnknown)
 
 // DefaultTimeout bounds how long Propose waits for a commit.
 const DefaultTimeout = 10 * time.Second
@@ -188,7 +195,7 @@ func (g *Group) Stop() error {
 	g.mu.Lock()
 	for k, w := range g.waiters {
 		delete(g.waiters, k)
-		w.err = ErrStopped
+		w.err = errStoppedInFlight
 		close(w.done)
 	}
 	g.mu.Unlock()
@@ -429,10 +436,10 @@ func (g *Group) wait(w *waiter, k key) error {
 			return w.err
 		case <-g.node.Done():
 			g.drop(k, w)
-			return ErrStopped
+			return errStoppedInFlight
 		case <-g.quit:
 			g.drop(k, w)
-			return ErrStopped
+			return errStoppedInFlight
 		case <-timeout.C:
 			g.drop(k, w)
 			return ErrUnknown

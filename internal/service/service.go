@@ -240,10 +240,13 @@ func (s *Service) offload(work func(), then func(), done Done) error {
 // then finds them in place on this node and creates them on the others.
 //
 // A replica that is not the primary, or whose proposal lane is full,
-// answers TransientNotAccepted (58): the client looks for the leader and
-// retries. An outcome the log cannot tell (no commit seen in time, or the
-// view changed meanwhile) is answered TransientNotAccepted as well, and
-// logged: the operation may still commit.
+// answers TransientNotAccepted (58): the operation never entered the log,
+// so the client may look for the leader and send it again there. An
+// outcome the log cannot tell (no commit seen in time, or the view changed
+// meanwhile) is answered TransientNotCommitted (57), and logged: the
+// operation may still commit, so the client may only replay it on its
+// session (wire.md §2.6 item 5), never send it again elsewhere, which
+// would apply it twice.
 func (s *Service) propose(op metadata.Op) Outcome {
 	var created []metadata.Effect
 	if creates(op) {
@@ -263,10 +266,10 @@ func (s *Service) propose(op metadata.Op) Outcome {
 			s.storage.Carry(dropping(created)) // never proposed
 		}
 		switch {
-		case errors.Is(err, metagroup.ErrNotPrimary), errors.Is(err, metagroup.ErrBusy), errors.Is(err, metagroup.ErrStopped):
-			return failed(wire.StatusTransientNotAccepted)
-		case errors.Is(err, metagroup.ErrUnknown):
+		case errors.Is(err, metagroup.ErrUnknown): // first: a stop with a proposal in flight is unknown too
 			s.logger.Warn("metadata operation outcome unknown", "kind", op.Kind(), "err", err)
+			return failed(wire.StatusTransientNotCommitted)
+		case errors.Is(err, metagroup.ErrNotPrimary), errors.Is(err, metagroup.ErrBusy), errors.Is(err, metagroup.ErrStopped):
 			return failed(wire.StatusTransientNotAccepted)
 		}
 		s.logger.Error("metadata proposal failed", "kind", op.Kind(), "err", err)

@@ -25,6 +25,14 @@ type Options struct {
 	// that runs out is undecided (ErrCheckTimeout), neither a pass nor a
 	// failure.
 	Timeout time.Duration
+	// SplitLists checks each stream-list read against every group of
+	// related names separately, projected onto that group's names, instead
+	// of checking the whole metadata history as one key. It scales to
+	// histories with hundreds of streams and unknown outcomes, and is
+	// weaker: it no longer checks that one list is a snapshot of all the
+	// streams at one instant (two lists may disagree on the order of two
+	// creates), only that each list is right about every stream.
+	SplitLists bool
 }
 
 // Verdict is the result of one linearizability check.

@@ -14,8 +14,12 @@
 //     offset) and poll (read a range by offset) against a partition log.
 //   - CheckOffsets: linearizability of consumer offset store/get per
 //     (consumer, partition).
-//   - CheckMetadata: linearizability of stream and topic create/delete/get
-//     and stream listing against a name map.
+//   - CheckMetadata: linearizability of stream create/delete/rename/get,
+//     topic create/delete, user create and stream listing against a name
+//     map, split into groups of related names (a rename joins two); with
+//     Options.SplitLists a list is checked in every group, projected onto
+//     its names, which scales to thousands of streams but no longer checks
+//     that a list is one snapshot.
 //   - CheckNoLostAcks: every acknowledged message is read back exactly once,
 //     at its acknowledged offset and in order; a failed produce's messages
 //     never appear; an unknown one's appear at most once.

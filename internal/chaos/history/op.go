@@ -44,12 +44,20 @@ const (
 	GetStream
 	// ListStreams reads every stream name into Reply.Names, sorted.
 	ListStreams
+	// RenameStream renames stream Args.Partition.Stream to Args.Name (it
+	// keeps its topics); Reply.Code is OK, NotFound (no such stream,
+	// checked first) or Exists (Args.Name is taken).
+	RenameStream
+	// CreateUser creates user Args.Name; Reply.Code is OK or Exists. Users
+	// and streams are separate namespaces.
+	CreateUser
 )
 
 var kindNames = [...]string{
 	Produce: "produce", Poll: "poll", StoreOffset: "store-offset", GetOffset: "get-offset",
 	CreateStream: "create-stream", DeleteStream: "delete-stream", CreateTopic: "create-topic",
 	DeleteTopic: "delete-topic", GetStream: "get-stream", ListStreams: "list-streams",
+	RenameStream: "rename-stream", CreateUser: "create-user",
 }
 
 func (k Kind) String() string {
@@ -132,6 +140,7 @@ type Args struct {
 	Offset    uint64   // Poll: first offset; StoreOffset: the value stored
 	Count     int      // Poll: at most this many messages
 	Messages  []string // Produce: the payloads, unique in the history
+	Name      string   // RenameStream: the new name; CreateUser: the username
 }
 
 // Reply is an operation's result; which fields count depends on Kind.
@@ -140,7 +149,7 @@ type Reply struct {
 	Found    bool     // GetOffset, GetStream
 	Messages []string // Poll
 	Names    []string // GetStream: topics; ListStreams: streams; sorted
-	Code     Code     // CreateStream, DeleteStream, CreateTopic, DeleteTopic
+	Code     Code     // CreateStream, DeleteStream, CreateTopic, DeleteTopic, RenameStream, CreateUser
 }
 
 // Op is one recorded operation.
@@ -173,6 +182,10 @@ func (o *Op) String() string {
 		fmt.Fprintf(&b, " %s/%s", a.Partition.Stream, a.Partition.Topic)
 	case CreateStream, DeleteStream, GetStream:
 		fmt.Fprintf(&b, " %s", a.Partition.Stream)
+	case RenameStream:
+		fmt.Fprintf(&b, " %s→%s", a.Partition.Stream, a.Name)
+	case CreateUser:
+		fmt.Fprintf(&b, " %s", a.Name)
 	}
 	if o.Result != Ok {
 		fmt.Fprintf(&b, " -> %s", o.Result)

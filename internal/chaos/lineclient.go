@@ -34,8 +34,8 @@ type conn struct {
 	r *bufio.Reader
 }
 
-// client runs one workload client. It is used by one goroutine.
-type client struct {
+// lineClient runs one self-test workload client. It is used by one goroutine.
+type lineClient struct {
 	id      int
 	rng     *rand.Rand
 	rec     *history.Recorder
@@ -48,7 +48,7 @@ type client struct {
 	known   map[int]int // partition → an offset known to exist
 }
 
-func (c *client) close() {
+func (c *lineClient) close() {
 	for _, cn := range c.conns {
 		cn.c.Close()
 	}
@@ -57,7 +57,7 @@ func (c *client) close() {
 // roundTrip sends one request line to node to and reads the reply line.
 // An error wrapping errNotSent means nothing was sent; any other error
 // leaves the outcome unknown and drops the connection.
-func (c *client) roundTrip(to int, line string) (string, error) {
+func (c *lineClient) roundTrip(to int, line string) (string, error) {
 	cn := c.conns[to]
 	if cn == nil {
 		nc, err := net.DialTimeout("tcp", c.addr(to), c.timeout)
@@ -83,7 +83,7 @@ func (c *client) roundTrip(to int, line string) (string, error) {
 
 // do runs one operation against node to and records it; a nil error is an
 // Ok result.
-func (c *client) do(to int, k history.Kind, a history.Args) (history.Reply, error) {
+func (c *lineClient) do(to int, k history.Kind, a history.Args) (history.Reply, error) {
 	call := c.rec.Invoke(c.id, k, a)
 	line, err := c.roundTrip(to, request(k, a))
 	var reply history.Reply
@@ -105,7 +105,7 @@ func (c *client) do(to int, k history.Kind, a history.Args) (history.Reply, erro
 }
 
 // learn remembers offsets that exist, to aim polls at data.
-func (c *client) learn(k history.Kind, a history.Args, r history.Reply) {
+func (c *lineClient) learn(k history.Kind, a history.Args, r history.Reply) {
 	p := int(a.Partition.ID)
 	switch k {
 	case history.Produce:
@@ -116,7 +116,7 @@ func (c *client) learn(k history.Kind, a history.Args, r history.Reply) {
 }
 
 // next picks a random operation.
-func (c *client) next() (history.Kind, history.Args) {
+func (c *lineClient) next() (history.Kind, history.Args) {
 	p := c.rng.IntN(c.parts)
 	part := logPartition(p)
 	meta := history.Partition{Stream: streamNames[c.rng.IntN(len(streamNames))], Topic: topicNames[c.rng.IntN(len(topicNames))]}
