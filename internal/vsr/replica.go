@@ -418,13 +418,8 @@ func (r *Replica) Ready() Ready {
 	return rd
 }
 
-// hardState is what Ready hands out to persist. Its Commit is the highest
-// op applied (commitMin), not the highest known committed: Restart
-// re-applies the committed prefix up to it, and a shell that carries out
-// side effects on apply (internal/metagroup) treats those ops as done, so
-// the hint must not cover an op this replica never applied.
 func (r *Replica) hardState() HardState {
-	return HardState{View: r.view, LogView: r.logView, Commit: r.commitMin, Headers: r.viewHeaders}
+	return HardState{View: r.view, LogView: r.logView, Commit: r.commitMax, Headers: r.viewHeaders}
 }
 
 // Advance tells the replica that rd has been persisted. Messages that depend

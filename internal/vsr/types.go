@@ -200,7 +200,7 @@ func Quorums(n int) (replication, viewChange int) {
 type HardState struct {
 	View    wire.View // highest view this replica has joined
 	LogView wire.View // view in which the journal's log was last installed
-	Commit  wire.Op   // highest op applied, so known committed (a hint; never regresses)
+	Commit  wire.Op   // highest op known committed (a hint; never regresses)
 	// Headers are the canonical headers installed with LogView (the
 	// view-change suffix, at most 128, ascending). Together with the
 	// journal they are the log: bodies may still be missing, but a restarted
