@@ -54,7 +54,11 @@ func (n *node) persist(s *Sim, rd *vsr.Ready, torn bool) {
 		s.fail("replica %d persisted view %d/log_view %d after %d/%d: a view was forgotten",
 			n.id, rd.HardState.View, rd.HardState.LogView, n.hs.View, n.hs.LogView)
 	}
-	n.hs = rd.HardState
+	hs := rd.HardState
+	if s.hintOdds > 0 && s.hintRand.IntN(s.hintOdds) == 0 {
+		hs.Commit = wire.Op(s.hintRand.Uint64N(uint64(hs.Commit) + 1))
+	}
+	n.hs = hs
 }
 
 func (n *node) crash(s *Sim) {

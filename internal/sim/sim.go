@@ -84,6 +84,12 @@ type Sim struct {
 	crashOdds    int // 1 in crashOdds ticks crashes a replica (0: never)
 	partOdds     int // 1 in partOdds ticks partitions (0: never)
 	healOdds     int
+	// 1 in hintOdds hard-state writes store a lower commit point than the
+	// replica's (0: never): vsr.HardState.Commit is a hint, which a shell may
+	// write late (internal/consensus defers commit-only writes) or not at
+	// all, so the core must be safe with any lower value.
+	hintOdds int
+	hintRand *rand.Rand
 
 	canon    []canonEntry
 	maxAcked wire.Op
@@ -119,6 +125,8 @@ func newSim(o Options) *Sim {
 	s := &Sim{o: o, clientByID: map[wire.ClientID]int{}}
 	s.netRand, s.faultRand = stream(o.Seed, 1), stream(o.Seed, 2)
 	s.workRand, s.diskRand = stream(o.Seed, 3), stream(o.Seed, 4)
+	s.hintRand = stream(o.Seed, 7)
+	s.hintOdds = []int{0, 1, 2, 4}[stream(o.Seed, 6).IntN(4)]
 	swarm := stream(o.Seed, 5)
 	n := o.Replicas
 	if n == 0 {

@@ -175,9 +175,21 @@ func Restart(cfg Config, hs HardState, journal [][]byte) (*Replica, error) {
 	}
 	r.viewHeaders = hs.Headers
 	r.advanceDurableHead()
-	// Keep the commit hint only as far as the local log proves it.
-	c := min(hs.Commit, wire.Op(len(r.log)))
-	for c > 0 && !r.slot(c).present {
+	// The durable commit point is a hint: a shell may write it late or not
+	// at all (internal/consensus defers commit-only writes), so it may be
+	// anything up to the true one. Every op below the first view header is
+	// committed (a suffix starts at its sender's commit point; see
+	// buildDVC and sendStartView), so that is a floor a lower hint cannot
+	// undercut: a replica that lost the journal entries below its view
+	// headers must still report them as its log_view's (TestLowCommitHint;
+	// the simulator found a view that lost committed ops when the hint was
+	// low and the entries gone).
+	var floor wire.Op
+	if len(hs.Headers) > 0 {
+		floor = hs.Headers[0].Op - 1
+	}
+	c := max(min(hs.Commit, wire.Op(len(r.log))), floor)
+	for c > floor && !r.slot(c).present {
 		c--
 	}
 	r.commitMax = c
@@ -312,6 +324,10 @@ func (r *Replica) install(h *wire.PrepareHeader, frame []byte) {
 	s.h, s.present, s.frame, s.durable = *h, true, frame, false
 	r.dirty = true
 }
+
+// presentOK reports whether s is a slot whose header is known; nil (beyond
+// the log) is not.
+func (s *slot) presentOK() bool { return s != nil && s.present }
 
 func (r *Replica) advanceDurableHead() {
 	for int(r.durableHead) < len(r.log) {

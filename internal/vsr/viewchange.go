@@ -129,17 +129,25 @@ func (r *Replica) maybeSendDVC() {
 // Reference: VR Revisited §5.3; TigerBeetle do_view_change headers.
 func (r *Replica) buildDVC() []byte {
 	c := min(r.commitMax, wire.Op(len(r.log)))
-	for c > 0 && !r.slot(c).present {
+	// c's header may be missing only where the log resumes right above it
+	// (a restart that lost entries below its view headers): the suffix then
+	// starts at c+1. A DoViewChange must never end below an op this log
+	// holds above its commit point, or a quorum could adopt a log that
+	// lacks ops committed in an older view.
+	for c > 0 && !r.slot(c).present && !r.slot(c+1).presentOK() {
 		c--
+	}
+	from := max(c, 1)
+	if c > 0 && !r.slot(c).present {
+		from = c + 1
 	}
 	op := c
 	for op < wire.Op(len(r.log)) && r.slot(op+1).present {
-		if prev := r.slot(op); prev != nil && prev.h.Checksum != r.slot(op+1).h.Parent {
+		if prev := r.slot(op); prev != nil && prev.present && prev.h.Checksum != r.slot(op+1).h.Parent {
 			break // only after a torn write on restart; see Restart
 		}
 		op++
 	}
-	from := max(c, 1)
 	if op >= from && op-from+1 > wire.MaxViewChangeHeaders {
 		from = op - wire.MaxViewChangeHeaders + 1
 	}
