@@ -5,7 +5,9 @@
 //
 // A run drives a cluster of vsr.Replicas, a simulated network (drop, delay,
 // reorder, duplicate, partition, heal), simulated disks (latency; a crash
-// loses or tears the in-flight write, durable state survives), crashes and
+// loses or tears the in-flight write, durable state survives; a hard
+// state's commit point may be stored lower than the replica's, as a shell
+// that writes that hint late would), crashes and
 // restarts of any replica including the primary, and clients that register
 // and issue key-value operations with retries. Checkers: no two replicas
 // commit different ops at the same op number and every committed op chains
