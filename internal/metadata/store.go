@@ -262,3 +262,14 @@ func (s *Store) EndSession(client wire.ClientID) {
 	next.ApplyOp(o)
 	s.cur.Store(next)
 }
+
+// Restore replaces the committed state with st (a decoded checkpoint
+// snapshot, DecodeSnapshot) and publishes it. The metadata group calls it
+// when its replica restarts from a checkpoint or installs one by state
+// transfer, before any later op is committed. st must not be modified
+// afterwards.
+func (s *Store) Restore(st *State) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cur.Store(st)
+}
