@@ -77,6 +77,26 @@ func (s *kv) Apply(_ wire.Op, _ *wire.PrepareHeader, body []byte) []byte {
 	return binary.LittleEndian.AppendUint64(nil, s.vals[in.key])
 }
 
+// Snapshot implements vsr.Snapshotter: the 256 counters, little-endian.
+func (s *kv) Snapshot() []byte {
+	b := make([]byte, 0, 8*len(s.vals))
+	for _, v := range s.vals {
+		b = binary.LittleEndian.AppendUint64(b, v)
+	}
+	return b
+}
+
+// Restore implements vsr.Snapshotter.
+func (s *kv) Restore(b []byte) error {
+	if len(b) != 8*len(s.vals) {
+		return fmt.Errorf("kv: snapshot of %d bytes", len(b))
+	}
+	for i := range s.vals {
+		s.vals[i] = binary.LittleEndian.Uint64(b[8*i:])
+	}
+	return nil
+}
+
 // kvModel is the sequential specification, partitioned by key.
 var kvModel = porcupine.Model{
 	Partition: func(h []porcupine.Operation) [][]porcupine.Operation {

@@ -18,6 +18,7 @@ type node struct {
 	r       *vsr.Replica // nil while crashed
 	sm      *kv          // the replica's state machine; replaced on restart
 	hs      vsr.HardState
+	cp      []byte // the durable checkpoint hs names
 	journal map[wire.Op][]byte
 	pending *vsr.Ready // handed out, being written
 	doneAt  int        // tick the pending write completes
@@ -58,7 +59,19 @@ func (n *node) persist(s *Sim, rd *vsr.Ready, torn bool) {
 	if s.hintOdds > 0 && s.hintRand.IntN(s.hintOdds) == 0 {
 		hs.Commit = wire.Op(s.hintRand.Uint64N(uint64(hs.Commit) + 1))
 	}
+	if rd.Checkpoint != nil {
+		n.cp = rd.Checkpoint // written before the hard state that names it
+		s.res.Checkpoints++
+	}
 	n.hs = hs
+	// Compaction: prepares at or below the durable checkpoint leave the
+	// journal (vsrlog rewrites it after the superblock names the
+	// checkpoint).
+	for op := range n.journal {
+		if op <= hs.Checkpoint {
+			delete(n.journal, op)
+		}
+	}
 }
 
 func (n *node) crash(s *Sim) {
@@ -66,6 +79,7 @@ func (n *node) crash(s *Sim) {
 		n.persist(s, n.pending, true)
 	}
 	s.tracef("crash %v", n)
+	s.res.Transfers += n.r.StateTransfers()
 	n.r, n.pending = nil, nil
 	n.upAt = s.now + 20 + s.faultRand.IntN(300)
 	s.res.Crashes++
@@ -83,7 +97,7 @@ func (n *node) restart(s *Sim) {
 	n.sm = &kv{}
 	cfg.StateMachine = n.sm
 	cfg.Seed = s.faultRand.Uint64()
-	r, err := vsr.Restart(cfg, n.hs, frames)
+	r, err := vsr.RestartFrom(cfg, n.hs, n.cp, frames)
 	if err != nil {
 		s.fail("replica %d restart: %v", n.id, err)
 		return

@@ -36,6 +36,8 @@ type Result struct {
 	Partitions  int
 	Evictions   int
 	PowerLosses int
+	Checkpoints int // checkpoints made durable, all replicas
+	Transfers   int // checkpoints installed by state transfer
 	Messages    int
 	View        wire.View // final view
 	TraceHash   uint64    // hash of every delivery; equal for equal seeds
@@ -45,8 +47,9 @@ type Result struct {
 
 func (r Result) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "seed=%d replicas=%d clients=%d ticks=%d converged=%d commit=%d acked=%d view=%d crashes=%d power-losses=%d partitions=%d evictions=%d msgs=%d",
-		r.Seed, r.Replicas, r.Clients, r.Ticks, r.Converged, r.Commit, r.Acked, r.View, r.Crashes, r.PowerLosses, r.Partitions, r.Evictions, r.Messages)
+	fmt.Fprintf(&b, "seed=%d replicas=%d clients=%d ticks=%d converged=%d commit=%d acked=%d view=%d crashes=%d power-losses=%d partitions=%d evictions=%d checkpoints=%d transfers=%d msgs=%d",
+		r.Seed, r.Replicas, r.Clients, r.Ticks, r.Converged, r.Commit, r.Acked, r.View, r.Crashes, r.PowerLosses, r.Partitions, r.Evictions,
+		r.Checkpoints, r.Transfers, r.Messages)
 	if r.Err != nil {
 		fmt.Fprintf(&b, "\nFAIL: %v\nreproduce: %s", r.Err, r.Repro)
 	}
@@ -150,9 +153,15 @@ func newSim(o Options) *Sim {
 	s.clientRetry = 40 + swarm.IntN(40)
 	pipeline := 1 + swarm.IntN(8)
 	clientsMax := nclients + 1 + swarm.IntN(3)
+	// Checkpoints come often (a run commits a few hundred ops), so that
+	// compaction, restarts from checkpoints and state transfer run under
+	// crashes, power loss and partitions. Its own stream: the other
+	// parameters of a seed do not move.
+	interval := []uint64{0, 4, 8, 16, 32, 64}[stream(o.Seed, 8).IntN(6)]
 	for i := range n {
 		cfg := vsr.Config{ID: wire.ReplicaID(i), Replicas: n, Cluster: wire.Uint128{Lo: 7},
-			PipelineMax: pipeline, ClientsMax: clientsMax, StateMachine: &kv{}, Seed: swarm.Uint64(), Bug: o.Bug}
+			PipelineMax: pipeline, ClientsMax: clientsMax, StateMachine: &kv{}, Seed: swarm.Uint64(), Bug: o.Bug,
+			CheckpointInterval: interval}
 		r, err := vsr.New(cfg)
 		if err != nil {
 			panic(err) // the sim's own configuration is invalid
@@ -379,6 +388,7 @@ func (s *Sim) finish() Result {
 	s.res.Ticks = s.now
 	for _, n := range s.nodes {
 		if n.r != nil {
+			s.res.Transfers += n.r.StateTransfers()
 			s.res.Commit = max(s.res.Commit, n.r.CommitMin())
 			s.res.View = max(s.res.View, n.r.View())
 		}

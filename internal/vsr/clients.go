@@ -244,7 +244,7 @@ func leU128(b []byte) wire.Uint128 { return wire.Uint128{Lo: leU64(b), Hi: leU64
 // inPipeline reports whether c has an uncommitted op (one request in flight
 // per client).
 func (r *Replica) inPipeline(c wire.ClientID) bool {
-	for op := r.commitMax + 1; op <= wire.Op(len(r.log)); op++ {
+	for op := r.commitMax + 1; op <= r.head(); op++ {
 		if s := r.slot(op); s.present && s.h.Client == c {
 			return true
 		}

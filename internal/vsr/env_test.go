@@ -23,10 +23,22 @@ func (c *counter) Apply(_ wire.Op, _ *wire.PrepareHeader, body []byte) []byte {
 	return []byte(strconv.FormatUint(c.n, 10))
 }
 
+func (c *counter) Snapshot() []byte { return strconv.AppendUint(nil, c.n, 10) }
+
+func (c *counter) Restore(b []byte) error {
+	n, err := strconv.ParseUint(string(b), 10, 64)
+	if err != nil {
+		return err
+	}
+	c.n = n
+	return nil
+}
+
 type tnode struct {
 	cfg     vsr.Config
 	r       *vsr.Replica // nil while crashed
 	hs      vsr.HardState
+	cp      []byte // durable checkpoint, if any
 	journal map[wire.Op][]byte
 }
 
@@ -123,7 +135,7 @@ func (e *env) handle(t *testing.T, d *datadriven.TestData) string {
 		}
 		cfg := nd.cfg
 		cfg.StateMachine = &counter{}
-		r, err := vsr.Restart(cfg, nd.hs, frames)
+		r, err := vsr.RestartFrom(cfg, nd.hs, nd.cp, frames)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -210,8 +222,16 @@ func (e *env) process() bool {
 			_ = h.Decode(f)
 			nd.journal[h.Op] = f
 		}
+		if rd.Checkpoint != nil {
+			nd.cp = rd.Checkpoint
+		}
 		if rd.HardStateChanged {
 			nd.hs = rd.HardState
+		}
+		for op := range nd.journal {
+			if op <= nd.hs.Checkpoint {
+				delete(nd.journal, op) // compaction
+			}
 		}
 		nd.r.Advance(rd)
 	}

@@ -81,12 +81,12 @@ func (r *Replica) headersBody(from, to wire.Op) []byte {
 	}
 	b := make([]byte, 0, int(to-from+1)*wire.HeaderSize)
 	for op := to; op >= from; op-- {
-		s := r.slot(op)
-		if s == nil || !s.present {
+		sh, ok := r.header(op)
+		if !ok {
 			panic(fmt.Sprintf("vsr: replica %d encoding missing header %d", r.self, op))
 		}
 		var hb [wire.HeaderSize]byte
-		h := s.h
+		h := *sh
 		h.View = 0
 		h.Command = wire.CommandPrepare
 		h.Put(hb[:])

@@ -35,7 +35,7 @@ func (r *Replica) enterNormal() {
 // prepare turns a client request into the next op and replicates it to every
 // backup at once (star replication; TigerBeetle PR #3669).
 func (r *Replica) prepare(req *wire.RequestHeader, body []byte) {
-	op := wire.Op(len(r.log)) + 1
+	op := r.head() + 1
 	parent, ok := r.Checksum(op - 1)
 	if !ok {
 		panic(fmt.Sprintf("vsr: primary %d has no header for op %d", r.self, op-1))
@@ -85,7 +85,7 @@ func (r *Replica) onPrepare(h *wire.PrepareHeader, f []byte) {
 		r.sendAck(true) // a retransmission: our acknowledgement was lost
 		return
 	}
-	if h.Op > max(r.commitMax, wire.Op(len(r.log)))+wire.MaxViewChangeHeaders {
+	if h.Op > max(r.commitMax, r.head())+wire.MaxViewChangeHeaders {
 		return // beyond any pipeline; drop rather than grow without bound
 	}
 	if s := r.slot(h.Op); s != nil && s.present {
@@ -113,7 +113,7 @@ func (r *Replica) onPrepare(h *wire.PrepareHeader, f []byte) {
 // acknowledgement already sent. PrepareOk is gated on a durable log_view
 // equal to the view (TigerBeetle log_view_durable).
 func (r *Replica) sendAck(force bool) {
-	if r.status != StatusNormal || r.IsPrimary() || r.logView != r.view || r.durLogView != r.view {
+	if r.status != StatusNormal || r.IsPrimary() || r.logView != r.view || r.durLogView != r.view || r.durCP < r.base {
 		return
 	}
 	op := r.ackHead()
@@ -166,7 +166,7 @@ func (r *Replica) primaryCommit() {
 		return
 	}
 	var own wire.Op
-	if r.durLogView == r.view {
+	if r.durLogView == r.view && r.durCP >= r.base {
 		own = r.ackHead()
 	}
 	var acks [MaxReplicas]wire.Op
@@ -180,7 +180,7 @@ func (r *Replica) primaryCommit() {
 	if r.cfg.Bug == BugCommitWithoutQuorum {
 		c = max(c, own)
 	}
-	c = min(c, wire.Op(len(r.log)))
+	c = min(c, r.head())
 	if c > r.commitMax {
 		r.commitMax = c
 	}
@@ -205,6 +205,7 @@ func (r *Replica) applyCommitted() {
 		}
 		r.commitMin++
 		r.apply(s)
+		r.maybeCheckpoint()
 	}
 }
 
@@ -230,6 +231,13 @@ func (r *Replica) onCommit(from wire.ReplicaID, h *wire.CommitHeader) {
 	}
 	r.commitMax = max(r.commitMax, h.Commit)
 	r.applyCommitted()
+	if h.CheckpointOp > r.commitMin {
+		// The primary no longer holds the ops after our commit point; if
+		// the next one is missing here, only its checkpoint helps.
+		if s := r.slot(r.commitMin + 1); s == nil || s.frame == nil {
+			r.startTransfer(from)
+		}
+	}
 	r.sendAck(true)
 }
 
@@ -252,7 +260,7 @@ func (r *Replica) onPrepareTimeout() {
 // retransmit resends the pipeline to each backup that has not acknowledged
 // it. Older gaps are the backup's to repair.
 func (r *Replica) retransmit() {
-	head := wire.Op(len(r.log))
+	head := r.head()
 	for i := 0; i < r.cfg.Replicas; i++ {
 		to := wire.ReplicaID(i)
 		if to == r.self {
@@ -297,7 +305,7 @@ func (r *Replica) onHeartbeatTimeout() {
 	}
 	sum, _ := r.Checksum(r.commitMax)
 	h := wire.CommitHeader{Prefix: r.prefix(wire.HeaderSize), CommitChecksum: sum,
-		TimestampMonotonic: r.ticks, Commit: r.commitMax, Group: r.cfg.Group}
+		TimestampMonotonic: r.ticks, Commit: r.commitMax, CheckpointOp: r.base, Group: r.cfg.Group}
 	r.broadcast(sealed(&h, wire.HeaderSize, nil))
 }
 

@@ -38,9 +38,9 @@ func (r *Replica) repair() {
 // repairRange returns the highest run of ops above commitMin whose header or
 // body is missing, at most repairBatch long.
 func (r *Replica) repairRange() (from, to wire.Op, ok bool) {
-	top := max(wire.Op(len(r.log)), r.hint.op)
+	top := max(r.head(), r.hint.op)
 	if r.status == StatusNormal || r.merged {
-		top = max(top, min(r.commitMax, wire.Op(len(r.log))+repairBatch))
+		top = max(top, min(r.commitMax, r.head()+repairBatch))
 	}
 	for j := top; j > r.commitMin; j-- {
 		if s := r.slot(j); s != nil && s.present && s.frame != nil {
@@ -71,10 +71,17 @@ func (r *Replica) repairPeer() wire.ReplicaID {
 }
 
 // onRequestPrepares answers with every prepare of the range it holds,
-// highest first, as RepairPrepare frames.
+// highest first, as RepairPrepare frames. If the range starts at or below
+// this replica's checkpoint, it also answers RangeEvicted with the
+// checkpoint op: the requester needs state transfer (or another peer).
 func (r *Replica) onRequestPrepares(from wire.ReplicaID, h *wire.RequestPreparesHeader) {
+	if h.FromOp <= r.base {
+		e := wire.RepairRangeHeader{Prefix: r.prefix(wire.HeaderSize), Nonce: h.Nonce, Op: r.base, Group: r.cfg.Group}
+		e.Command = wire.CommandRangeEvicted
+		r.send(from, sealed(&e, wire.HeaderSize, nil))
+	}
 	sent := 0
-	for op := min(h.ToOp, wire.Op(len(r.log))); op >= h.FromOp && op > 0 && sent < repairBatch; op-- {
+	for op := min(h.ToOp, r.head()); op >= h.FromOp && op > r.base && sent < repairBatch; op-- {
 		if s := r.slot(op); s.present && s.frame != nil {
 			r.send(from, r.restamp(s.frame, wire.CommandRepairPrepare))
 			sent++

@@ -64,16 +64,33 @@ type Replica struct {
 	lastPersist HardState
 	viewHeaders []wire.PrepareHeader // canonical headers adopted with logView
 
-	// log[i] holds op i+1.
+	// log[i] holds op base+1+i; ops at or below base are in the checkpoint.
 	// Invariant: every present slot holds the prepare that view logView's log
 	// holds at that op ("canonical"); so adjacent present slots hash-chain.
 	log []slot
-	// Invariant: slots 1..commitMin are present with bodies and applied.
+	// base is the op of the checkpoint the log starts after, and baseHdr
+	// its header (the zero header while base is 0).
+	// Invariant: base <= commitMin; base only grows.
+	base    wire.Op
+	baseHdr wire.PrepareHeader
+	// cp is the latest checkpoint taken or installed (cp.op >= base);
+	// cpPending is its encoding while the next Ready has not carried it;
+	// durCP is the newest checkpoint op acknowledged durable by Advance.
+	// Invariant: durCP >= base, except after a state transfer installed a
+	// checkpoint not yet durable: then this replica acknowledges nothing.
+	cp        checkpointState
+	cpPending []byte
+	durCP     wire.Op
+	snap      Snapshotter // cfg.StateMachine, if it supports checkpoints
+	xfer      *transfer   // state transfer in progress, or nil
+	transfers int         // checkpoints installed by state transfer
+	// Invariant: slots base+1..commitMin are present with bodies and
+	// applied (ops 1..base are applied through the checkpoint).
 	commitMin wire.Op
 	// Invariant: commitMin <= commitMax; commitMax only grows, and only from
 	// the primary of a view equal to logView (or from view installation).
 	commitMax wire.Op
-	// Invariant: slots 1..durableHead are present, with bodies, durable.
+	// Invariant: slots base+1..durableHead are present, with bodies, durable.
 	durableHead wire.Op
 	hint        struct { // checksum of op commitMax from the last heartbeat
 		op  wire.Op
@@ -135,8 +152,17 @@ func New(cfg Config) (*Replica, error) {
 // journal (prepare frames in any order; corrupt frames are skipped). The state
 // machine must be fresh: committed ops are re-applied as they are learned.
 // The replica starts in recovering status and asks the cluster for the
-// current view.
+// current view. Restart is RestartFrom without a checkpoint.
 func Restart(cfg Config, hs HardState, journal [][]byte) (*Replica, error) {
+	return RestartFrom(cfg, hs, nil, journal)
+}
+
+// RestartFrom is Restart from a durable checkpoint: checkpoint is the
+// Ready.Checkpoint that hs.Checkpoint names (nil when hs.Checkpoint is 0).
+// The state machine and the client table are restored from it, and
+// journal frames at or below its op are ignored (a crash may have come
+// before the journal was compacted).
+func RestartFrom(cfg Config, hs HardState, checkpoint []byte, journal [][]byte) (*Replica, error) {
 	r, err := newReplica(cfg)
 	if err != nil {
 		return nil, err
@@ -144,11 +170,14 @@ func Restart(cfg Config, hs HardState, journal [][]byte) (*Replica, error) {
 	if hs.LogView > hs.View {
 		return nil, fmt.Errorf("%w: log_view %d > view %d", ErrConfig, hs.LogView, hs.View)
 	}
+	if err := r.restoreCheckpoint(hs, checkpoint); err != nil {
+		return nil, err
+	}
 	r.view, r.logView, r.durView, r.durLogView = hs.View, hs.LogView, hs.View, hs.LogView
 	r.lastPersist = hs
 	for _, f := range journal {
 		var h wire.PrepareHeader
-		if len(f) < wire.HeaderSize || wire.VerifyPrepare(f) != nil || h.Decode(f) != nil || h.Op == 0 {
+		if len(f) < wire.HeaderSize || wire.VerifyPrepare(f) != nil || h.Decode(f) != nil || h.Op <= r.base {
 			continue
 		}
 		s := r.grow(h.Op)
@@ -161,6 +190,9 @@ func Restart(cfg Config, hs HardState, journal [][]byte) (*Replica, error) {
 	// contains every op committed in this one.
 	for i := range hs.Headers {
 		h := &hs.Headers[i]
+		if h.Op <= r.base {
+			continue // in the checkpoint
+		}
 		s := r.grow(h.Op)
 		if s.present {
 			continue
@@ -184,11 +216,11 @@ func Restart(cfg Config, hs HardState, journal [][]byte) (*Replica, error) {
 	// headers must still report them as its log_view's (TestLowCommitHint;
 	// the simulator found a view that lost committed ops when the hint was
 	// low and the entries gone).
-	var floor wire.Op
+	floor := r.base // the checkpoint is committed and applied
 	if len(hs.Headers) > 0 {
-		floor = hs.Headers[0].Op - 1
+		floor = max(floor, hs.Headers[0].Op-1)
 	}
-	c := max(min(hs.Commit, wire.Op(len(r.log))), floor)
+	c := max(min(hs.Commit, r.head()), floor)
 	for c > floor && !r.slot(c).present {
 		c--
 	}
@@ -206,6 +238,7 @@ func newReplica(cfg Config) (*Replica, error) {
 		return nil, err
 	}
 	r := &Replica{cfg: c, self: c.ID, rng: c.Seed ^ 0x9E3779B97F4A7C15*uint64(c.ID+1)}
+	r.snap, _ = c.StateMachine.(Snapshotter)
 	r.qRepl, r.qVC = Quorums(c.Replicas)
 	r.clients.init(c.ClientsMax)
 	r.stash = make(map[wire.Op]stashed)
@@ -227,7 +260,7 @@ func (r *Replica) LogView() wire.View { return r.logView }
 func (r *Replica) Status() Status { return r.status }
 
 // Op returns the highest op in the log.
-func (r *Replica) Op() wire.Op { return wire.Op(len(r.log)) }
+func (r *Replica) Op() wire.Op { return r.head() }
 
 // CommitMin returns the highest applied op.
 func (r *Replica) CommitMin() wire.Op { return r.commitMin }
@@ -246,6 +279,9 @@ func (r *Replica) Checksum(op wire.Op) (wire.Uint128, bool) {
 	if op == 0 {
 		return wire.Uint128{}, true
 	}
+	if op == r.base {
+		return r.baseHdr.Checksum, true
+	}
 	if s := r.slot(op); s != nil && s.present {
 		return s.h.Checksum, true
 	}
@@ -253,7 +289,7 @@ func (r *Replica) Checksum(op wire.Op) (wire.Uint128, bool) {
 }
 
 // PipelineLen returns the number of prepared but uncommitted ops.
-func (r *Replica) PipelineLen() int { return len(r.log) - int(r.commitMax) }
+func (r *Replica) PipelineLen() int { return int(r.head()) - int(r.commitMax) }
 
 func (r *Replica) primaryOf(v wire.View) wire.ReplicaID {
 	return wire.ReplicaID(uint64(v) % uint64(r.cfg.Replicas))
@@ -261,32 +297,53 @@ func (r *Replica) primaryOf(v wire.View) wire.ReplicaID {
 
 // --- log helpers ---
 
-// slot returns op's slot, or nil beyond the log. op must be >= 1.
+// head returns the highest op in the log (the checkpoint op if the log
+// holds nothing above it).
+func (r *Replica) head() wire.Op { return r.base + wire.Op(len(r.log)) }
+
+// slot returns op's slot, or nil at or below the checkpoint (base) and
+// beyond the log.
 func (r *Replica) slot(op wire.Op) *slot {
-	if op == 0 || op > wire.Op(len(r.log)) {
+	if op <= r.base || op > r.head() {
 		return nil
 	}
-	return &r.log[op-1]
+	return &r.log[op-r.base-1]
+}
+
+// header returns op's header if it is known: a present slot's, or the
+// checkpoint's at base.
+func (r *Replica) header(op wire.Op) (*wire.PrepareHeader, bool) {
+	if op == r.base && op > 0 {
+		return &r.baseHdr, true
+	}
+	if s := r.slot(op); s != nil && s.present {
+		return &s.h, true
+	}
+	return nil, false
 }
 
 // grow extends the log with empty slots up to op and returns op's slot.
+// op must be above the checkpoint.
 func (r *Replica) grow(op wire.Op) *slot {
-	for wire.Op(len(r.log)) < op {
+	if op <= r.base {
+		panic(fmt.Sprintf("vsr: replica %d growing to op %d at or below checkpoint %d", r.self, op, r.base))
+	}
+	for r.head() < op {
 		r.log = append(r.log, slot{})
 	}
-	return &r.log[op-1]
+	return &r.log[op-r.base-1]
 }
 
 // truncateTo drops every op above op, in memory and (via Ready) in the journal.
 func (r *Replica) truncateTo(op wire.Op) {
-	if op >= wire.Op(len(r.log)) {
+	if op >= r.head() {
 		return
 	}
 	if op < r.commitMin {
 		panic(fmt.Sprintf("vsr: replica %d truncating to %d below commit_min %d", r.self, op, r.commitMin))
 	}
-	clear(r.log[op:])
-	r.log = r.log[:op]
+	clear(r.log[op-r.base:])
+	r.log = r.log[:op-r.base]
 	if !r.truncate || op < r.truncateOp {
 		r.truncateOp = op
 	}
@@ -330,8 +387,8 @@ func (r *Replica) install(h *wire.PrepareHeader, frame []byte) {
 func (s *slot) presentOK() bool { return s != nil && s.present }
 
 func (r *Replica) advanceDurableHead() {
-	for int(r.durableHead) < len(r.log) {
-		s := &r.log[r.durableHead]
+	for r.durableHead < r.head() {
+		s := r.slot(r.durableHead + 1)
 		if !s.present || s.frame == nil || !s.durable {
 			return
 		}
@@ -362,6 +419,9 @@ func (r *Replica) stop(t timerID) { r.timers[t].on = false }
 // Tick advances the replica's clock by one tick and fires due timeouts.
 func (r *Replica) Tick() {
 	r.ticks++
+	if r.xfer != nil && r.xfer.deadline <= r.ticks {
+		r.onTransferTimeout()
+	}
 	for t := timerID(0); t < numTimers; t++ {
 		if tm := &r.timers[t]; tm.on && tm.deadline <= r.ticks {
 			tm.on = false
@@ -401,7 +461,8 @@ func (r *Replica) HasReady() bool {
 	if r.outstanding {
 		return false
 	}
-	return len(r.msgs) > 0 || len(r.replies) > 0 || r.truncate || r.dirty || r.hsDirty || len(r.committed) > 0
+	return len(r.msgs) > 0 || len(r.replies) > 0 || r.truncate || r.dirty || r.hsDirty || len(r.committed) > 0 ||
+		r.cpPending != nil
 }
 
 // Ready returns the accumulated work. The caller must call Advance(rd) after
@@ -410,22 +471,22 @@ func (r *Replica) Ready() Ready {
 	if r.outstanding {
 		panic("vsr: Ready called before Advance")
 	}
-	rd := Ready{Messages: r.msgs, Replies: r.replies, Committed: r.committed}
-	r.msgs, r.replies, r.committed = nil, nil, nil
+	rd := Ready{Messages: r.msgs, Replies: r.replies, Committed: r.committed, Checkpoint: r.cpPending}
+	r.msgs, r.replies, r.committed, r.cpPending = nil, nil, nil, nil
 	if r.truncate {
 		rd.Truncate, rd.TruncateOp = true, r.truncateOp
 		r.truncate = false
 	}
 	if r.dirty {
-		for i := int(r.durableHead); i < len(r.log); i++ {
-			if s := &r.log[i]; s.present && s.frame != nil && !s.durable {
+		for op := r.durableHead + 1; op <= r.head(); op++ {
+			if s := r.slot(op); s.present && s.frame != nil && !s.durable {
 				rd.Entries = append(rd.Entries, s.frame)
 			}
 		}
 		r.dirty = false
 	}
 	if hs := r.hardState(); r.hsDirty || hs.View != r.lastPersist.View || hs.LogView != r.lastPersist.LogView ||
-		hs.Commit != r.lastPersist.Commit {
+		hs.Commit != r.lastPersist.Commit || hs.Checkpoint != r.lastPersist.Checkpoint {
 		rd.HardStateChanged, rd.HardState = true, hs
 		r.lastPersist = hs
 		r.hsDirty = false
@@ -435,7 +496,8 @@ func (r *Replica) Ready() Ready {
 }
 
 func (r *Replica) hardState() HardState {
-	return HardState{View: r.view, LogView: r.logView, Commit: r.commitMax, Headers: r.viewHeaders}
+	return HardState{View: r.view, LogView: r.logView, Commit: r.commitMax, Headers: r.viewHeaders,
+		Checkpoint: r.cp.op, CheckpointChecksum: r.cp.hdr.Checksum}
 }
 
 // Advance tells the replica that rd has been persisted. Messages that depend
@@ -458,6 +520,14 @@ func (r *Replica) Advance(rd Ready) {
 	r.advanceDurableHead()
 	if rd.HardStateChanged {
 		r.durView, r.durLogView = rd.HardState.View, rd.HardState.LogView
+	}
+	if rd.Checkpoint != nil {
+		// The checkpoint and the hard state naming it are durable: ops at
+		// or below it leave memory (and the shell's journal).
+		var h wire.PrepareHeader
+		_ = h.Decode(rd.Checkpoint[16:checkpointFixed]) // checked when encoded
+		r.durCP = max(r.durCP, h.Op)
+		r.compactTo(h.Op, h)
 	}
 	r.afterDurable()
 }

@@ -131,8 +131,53 @@ func (r *Replica) Step(frame []byte) error {
 			return ErrWrongGroup
 		}
 		r.onRequestPrepares(from, &h)
-	case wire.CommandRepairDone, wire.CommandRangeEvicted:
+	case wire.CommandRepairDone:
 		// Repair is driven by the requester's timer; nothing to do.
+	case wire.CommandRangeEvicted:
+		var h wire.RepairRangeHeader
+		if err := h.Decode(frame); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
+		}
+		if h.Group != r.cfg.Group {
+			return ErrWrongGroup
+		}
+		r.onRangeEvicted(from, &h)
+	case wire.CommandRequestStateTransfer:
+		var h wire.RequestStateTransferHeader
+		if err := h.Decode(frame); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
+		}
+		if h.Group != r.cfg.Group {
+			return ErrWrongGroup
+		}
+		r.onRequestStateTransfer(from, &h)
+	case wire.CommandStateTransferTarget:
+		var h wire.StateTransferTargetHeader
+		if err := h.Decode(frame); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
+		}
+		if h.Group != r.cfg.Group {
+			return ErrWrongGroup
+		}
+		r.onStateTransferTarget(from, &h, frame[wire.HeaderSize:])
+	case wire.CommandRequestStateChunk:
+		var h wire.RequestStateChunkHeader
+		if err := h.Decode(frame); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
+		}
+		if h.Group != r.cfg.Group {
+			return ErrWrongGroup
+		}
+		r.onRequestStateChunk(from, &h)
+	case wire.CommandStateChunk:
+		var h wire.StateChunkHeader
+		if err := h.Decode(frame); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
+		}
+		if h.Group != r.cfg.Group {
+			return ErrWrongGroup
+		}
+		r.onStateChunk(from, &h, frame[wire.HeaderSize:])
 	default:
 		return fmt.Errorf("%w: %v", ErrUnsupported, g.Command)
 	}

@@ -135,7 +135,17 @@ type Config struct {
 	// retry (pitfall 18: a pipeline without a queue wedges bursts).
 	RequestQueueMax int
 	StateMachine    StateMachine
-	Seed            uint64 // seeds timeout jitter; any value, deterministic
+	// CheckpointInterval, if not 0, makes the replica take a checkpoint
+	// (Ready.Checkpoint) whenever it has applied an op that is a multiple
+	// of it; StateMachine must implement Snapshotter. Ops at or below a
+	// durable checkpoint leave memory and the journal, and a replica that
+	// lags below its peers' checkpoints catches up by state transfer.
+	CheckpointInterval uint64
+	// CheckpointMax bounds the size of a checkpoint this replica accepts by
+	// state transfer, and so the memory a peer can make it hold (default
+	// 256 MiB).
+	CheckpointMax int
+	Seed          uint64 // seeds timeout jitter; any value, deterministic
 	Timeouts        Timeouts
 	Bug             Bug // deliberate bug for simulator tests only
 }
@@ -159,6 +169,12 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	if d.StateMachine == nil {
 		return d, errors.Join(ErrConfig, errors.New("no state machine"))
+	}
+	if _, ok := d.StateMachine.(Snapshotter); d.CheckpointInterval > 0 && !ok {
+		return d, errors.Join(ErrConfig, errors.New("checkpoints need a StateMachine that implements Snapshotter"))
+	}
+	if d.CheckpointMax <= 0 {
+		d.CheckpointMax = 256 << 20
 	}
 	if d.Group == 0 {
 		d.Group = wire.MetadataGroup
@@ -208,6 +224,12 @@ type HardState struct {
 	// adopted (TigerBeetle keeps these in the superblock as view_headers).
 	// The slice is never modified after it is handed out.
 	Headers []wire.PrepareHeader
+	// Checkpoint is the op of the latest checkpoint (0: none), and
+	// CheckpointChecksum its identity checksum. A hard state that names a
+	// new checkpoint comes in the Ready that carries it (Ready.Checkpoint),
+	// which must be durable before this hard state is.
+	Checkpoint         wire.Op
+	CheckpointChecksum wire.Uint128
 }
 
 // Envelope is a frame for one replica.
@@ -245,13 +267,20 @@ type Ready struct {
 	HardStateChanged bool
 	HardState        HardState
 
+	// Checkpoint, if not nil, is a checkpoint (the state after op
+	// HardState.Checkpoint, with the client table) to make durable before
+	// the hard state; then the journal may drop every prepare at or below
+	// its op, and RestartFrom takes it back. HardStateChanged is set with
+	// it. The bytes are never modified.
+	Checkpoint []byte
+
 	Committed []Committed // ops applied since the last Ready, in order
 }
 
 // IsEmpty reports whether rd carries nothing.
 func (rd *Ready) IsEmpty() bool {
 	return len(rd.Messages) == 0 && len(rd.Replies) == 0 && !rd.Truncate &&
-		len(rd.Entries) == 0 && !rd.HardStateChanged && len(rd.Committed) == 0
+		len(rd.Entries) == 0 && !rd.HardStateChanged && len(rd.Committed) == 0 && rd.Checkpoint == nil
 }
 
 func errInvalid(err error) error { return errors.Join(ErrInvalidFrame, err) }

@@ -128,21 +128,21 @@ func (r *Replica) maybeSendDVC() {
 // layout; the nack bits stay 0, as this merge does not truncate on nacks).
 // Reference: VR Revisited §5.3; TigerBeetle do_view_change headers.
 func (r *Replica) buildDVC() []byte {
-	c := min(r.commitMax, wire.Op(len(r.log)))
+	c := min(r.commitMax, r.head())
 	// c's header may be missing only where the log resumes right above it
 	// (a restart that lost entries below its view headers): the suffix then
 	// starts at c+1. A DoViewChange must never end below an op this log
 	// holds above its commit point, or a quorum could adopt a log that
 	// lacks ops committed in an older view.
-	for c > 0 && !r.slot(c).present && !r.slot(c+1).presentOK() {
+	for c > r.base && !r.slot(c).present && !r.slot(c+1).presentOK() {
 		c--
 	}
 	from := max(c, 1)
-	if c > 0 && !r.slot(c).present {
+	if c > r.base && !r.slot(c).present {
 		from = c + 1
 	}
 	op := c
-	for op < wire.Op(len(r.log)) && r.slot(op+1).present {
+	for op < r.head() && r.slot(op+1).present {
 		if prev := r.slot(op); prev != nil && prev.present && prev.h.Checksum != r.slot(op+1).h.Parent {
 			break // only after a torn write on restart; see Restart
 		}
@@ -156,7 +156,7 @@ func (r *Replica) buildDVC() []byte {
 	if op >= 1 {
 		body = r.headersBody(from, op)
 		for i := from; i <= op; i++ {
-			if r.slot(i).frame != nil {
+			if s := r.slot(i); s != nil && s.frame != nil {
 				bit := uint(op - i) // body header 0 is the highest op
 				if bit < 64 {
 					present.Lo |= 1 << bit
@@ -250,14 +250,14 @@ func (r *Replica) maybeStartView() {
 		r.durView != r.view || r.durLogView != r.view {
 		return
 	}
-	for op := r.commitMin + 1; op <= wire.Op(len(r.log)); op++ {
+	for op := r.commitMin + 1; op <= r.head(); op++ {
 		if s := r.slot(op); !s.present || s.frame == nil {
 			return
 		}
 	}
 	r.applyCommitted()
-	if head := wire.Op(len(r.log)); head > 0 {
-		r.timestamp = max(r.timestamp, r.slot(head).h.Timestamp)
+	if h, ok := r.header(r.head()); ok {
+		r.timestamp = max(r.timestamp, h.Timestamp)
 	}
 	r.enterNormal()
 	for i := 0; i < r.cfg.Replicas; i++ {
@@ -272,7 +272,7 @@ func (r *Replica) maybeStartView() {
 // sendStartView sends the current view's log suffix (commit..op) to one
 // replica.
 func (r *Replica) sendStartView(to wire.ReplicaID, incarnation wire.Uint128) {
-	head := wire.Op(len(r.log))
+	head := r.head()
 	var body []byte
 	if head > 0 {
 		// At most 128 headers; a backup repairs anything below them from
@@ -365,17 +365,21 @@ func (r *Replica) rejoin() {
 // replica already applied: only a faulty peer can send that, and network
 // input must never trip an internal assertion (pitfall 14).
 func (r *Replica) adoptLog(hs []wire.PrepareHeader, head, commit wire.Op) bool {
+	hs, ok := r.aboveCheckpoint(hs)
+	if !ok {
+		return false
+	}
 	if len(hs) == 0 {
-		if r.commitMin > 0 {
+		if head < r.commitMin {
 			return false
 		}
 		r.adopted(hs)
-		r.truncateTo(0)
+		r.truncateTo(head)
 		return true
 	}
 	base := hs[0].Op
-	F := max(r.commitMin, min(r.commitMax, base-1, wire.Op(len(r.log))))
-	keep := wire.Op(len(r.log))
+	F := max(r.commitMin, min(r.commitMax, base-1, r.head()))
+	keep := r.head()
 	want := hs[0].Parent
 	for op := base - 1; op > F; op-- {
 		s := r.slot(op)
@@ -402,8 +406,8 @@ func (r *Replica) adoptLog(hs []wire.PrepareHeader, head, commit wire.Op) bool {
 	r.adopted(hs)
 	// Keep bodies we already hold for ops that stay in the log.
 	var old []slot
-	if lo := int(base) - 1; lo < len(r.log) {
-		old = append(old, r.log[lo:min(len(r.log), int(head))]...)
+	if lo := int(base-r.base) - 1; lo < len(r.log) {
+		old = append(old, r.log[lo:min(len(r.log), int(head-r.base))]...)
 	}
 	r.truncateTo(min(keep, cut))
 	for i := range hs {

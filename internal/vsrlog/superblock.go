@@ -31,10 +31,12 @@ const (
 // Invariant: LogView <= View. View and LogView never decrease from one
 // durable write to the next. Headers are at most 128, ascending by op.
 type HardState struct {
-	View    wire.View
-	LogView wire.View
-	Commit  wire.Op
-	Headers []wire.PrepareHeader
+	View               wire.View
+	LogView            wire.View
+	Commit             wire.Op
+	Headers            []wire.PrepareHeader
+	Checkpoint         wire.Op      // op of the durable checkpoint; 0: none
+	CheckpointChecksum wire.Uint128 // identity checksum of that op
 }
 
 // sbCopy is one decoded superblock copy.
