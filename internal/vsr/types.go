@@ -146,8 +146,8 @@ type Config struct {
 	// 256 MiB).
 	CheckpointMax int
 	Seed          uint64 // seeds timeout jitter; any value, deterministic
-	Timeouts        Timeouts
-	Bug             Bug // deliberate bug for simulator tests only
+	Timeouts      Timeouts
+	Bug           Bug // deliberate bug for simulator tests only
 }
 
 func (c *Config) withDefaults() (Config, error) {
