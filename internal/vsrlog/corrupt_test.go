@@ -94,7 +94,7 @@ func TestTornSuperblockCopy(t *testing.T) {
 // writes produces, is a marked corruption error.
 func TestSuperblockCorrupt(t *testing.T) {
 	encode := func(seq uint64, hs HardState) func([]byte) []byte {
-		return func([]byte) []byte { return appendSuperblock(nil, seq, &hs) }
+		return func([]byte) []byte { return appendSuperblock(nil, seq, &hs, snapMeta{}) }
 	}
 	cases := map[string][2]func([]byte) []byte{
 		"both damaged":      {flip(5), flip(40)},

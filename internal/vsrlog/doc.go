@@ -7,9 +7,12 @@
 //
 // # Directory layout
 //
-//	<dir>/prepares.jnl   the prepares journal: an internal/journal file
-//	<dir>/superblock.0   superblock copy for even sequence numbers
-//	<dir>/superblock.1   superblock copy for odd sequence numbers
+//	<dir>/prepares.jnl       the prepares journal: an internal/journal file
+//	<dir>/superblock.0       superblock copy for even sequence numbers
+//	<dir>/superblock.1       superblock copy for odd sequence numbers
+//	<dir>/checkpoint-<op>    the checkpoint the superblock names (vsr's
+//	                         Ready.Checkpoint bytes, opaque here)
+//	<dir>/*.tmp              a file being written; removed by Open
 //
 // # Prepares journal (prepares.jnl)
 //
@@ -28,8 +31,8 @@
 //
 //	kind 1 base      the first record of the file, and only there. op is
 //	                 the base op: prepares at or below it are not in this
-//	                 file. It is 0 until checkpointing exists; a compacted
-//	                 file will start with the checkpoint op.
+//	                 file. It is 0 until the first checkpoint; a compacted
+//	                 file starts with the checkpoint op.
 //	kind 2 prepare   op holds this frame. A later record for the same op
 //	                 replaces it.
 //	kind 3 truncate  every prepare above op, written before this record,
@@ -47,22 +50,30 @@
 // # Superblock (superblock.0, superblock.1)
 //
 // Each copy file holds one encoded hard state (the durable part of a vsr
-// replica: view, log_view, commit and the view headers) and nothing else:
+// replica: view, log_view, commit, the view headers and the checkpoint)
+// and nothing else:
 //
 //	off  size field
-//	  0     8 checksum  u64: XXH3-64 (seed 0) of bytes 8..end
-//	  8     8 magic     "SHOALVSB"
-//	 16     4 version   u32 = 1
-//	 20     4 count     u32: view headers, 0..128
-//	 24     8 sequence  u64: 0 for the copy Open creates, +1 per write
-//	 32     4 view      u32
-//	 36     4 log_view  u32, <= view
-//	 40     8 commit    u64
-//	 48    16 reserved  zero (room for checkpoint state)
-//	 64 256*count       view headers: PrepareHeaders as on the wire,
-//	                    ascending op, each with a valid identity checksum
+//	  0     8 checksum       u64: XXH3-64 (seed 0) of bytes 8..end
+//	  8     8 magic          "SHOALVSB"
+//	 16     4 version        u32 = 2
+//	 20     4 count          u32: view headers, 0..128
+//	 24     8 sequence       u64: 0 for the copy Open creates, +1 per write
+//	 32     4 view           u32
+//	 36     4 log_view       u32, <= view
+//	 40     8 commit         u64
+//	 48     8 checkpoint     u64: op of the checkpoint; 0 none
+//	 56    16 cp_checksum    u128: identity checksum of that op
+//	 72     8 cp_size        u64: size of checkpoint-<op>; 0 iff none
+//	 80     8 cp_xxh3        u64: XXH3-64 of checkpoint-<op>
+//	 88     8 reserved       zero
+//	 96 256*count            view headers: PrepareHeaders as on the wire,
+//	                         ascending op, each with a valid identity checksum
 //
-// The file is exactly 64 + 256*count bytes. Sequence n is written to copy
+// The file is exactly 96 + 256*count bytes. Version 1 (written before
+// checkpoints) had 16 reserved zero bytes at 48 and its headers at 64; Open
+// reads it as a hard state without a checkpoint, and the next write is
+// version 2. Sequence n is written to copy
 // n%2, in place (truncate to zero, write, fsync), so a torn write can
 // damage only the copy that does not hold the newest durable state. Open
 // reads both copies and takes the valid one with the higher sequence; a
@@ -96,11 +107,33 @@
 // keeps unsynced bytes only as a prefix, so the tests cover the torn
 // tail, not this case.
 //
+// # Checkpoints and compaction
+//
+// An Update with Checkpoint bytes (vsr's Ready.Checkpoint) names a new
+// checkpoint in its hard state. Persist writes checkpoint-<op> first
+// (temporary file, fsync, rename, directory fsync), then the journal
+// records and the superblock that names it (with its size and XXH3), and
+// only then compacts: the live prepares above the checkpoint are read
+// back from the journal and written after a base record at the
+// checkpoint op to prepares.jnl.tmp (fsync), which is renamed over
+// prepares.jnl (directory fsync); then the previous checkpoint file is
+// removed. A crash at any point leaves a superblock that names a
+// checkpoint whose file is whole, and a journal whose base is at or below
+// it: Open ignores prepares at or below the checkpoint (a journal the
+// crash left uncompacted) and removes checkpoint files the superblock does
+// not name and temporary files. A journal based above the superblock's
+// checkpoint, or a named checkpoint file that is missing or does not
+// match its size and XXH3, is corruption. Memory and restart time are
+// bounded by the checkpoint interval: the journal holds the ops above the
+// latest checkpoint (or, after such a crash, the previous one).
+//
 // # Persist order and errors
 //
-// Persist follows the vsr package doc, step 3: truncate record, prepare
-// records, one journal fsync, then, if the hard state changed, the
-// superblock copy and its fsync. Only when it returns nil may the shell
+// Persist follows the vsr package doc, step 3: checkpoint file, truncate
+// record, prepare records, one journal fsync, then, if the hard state
+// changed, the superblock copy and its fsync, then the compaction. A
+// failed compaction (the hard state is durable) returns an error after
+// which the Log must be closed and opened again. Only when it returns nil may the shell
 // call Advance. A failed Persist acknowledges nothing: the journal and
 // the superblock recover from the I/O failure themselves (a failed
 // journal fsync drops every unsynced record, internal/journal

@@ -9,6 +9,7 @@ import (
 	"github.com/shoal-io/shoal/internal/journal"
 	"github.com/shoal-io/shoal/internal/vfs"
 	"github.com/shoal-io/shoal/internal/wire"
+	"github.com/zeebo/xxh3"
 )
 
 // JournalName is the prepares journal's file name inside a Log's directory.
@@ -73,8 +74,13 @@ type Recovery struct {
 	Truncations int
 	// TornBytes is the size of the torn journal tail Open truncated.
 	TornBytes int64
-	// Base is the journal's base op (0 until checkpointing exists).
+	// Base is the journal's base op: the checkpoint it was compacted to
+	// (at most the hard state's checkpoint; lower after a crash between
+	// the superblock write and the compaction).
 	Base wire.Op
+	// Removed counts leftover files Open deleted: checkpoints no
+	// superblock names and temporary files of an interrupted write.
+	Removed int
 	// Sequence is the superblock sequence of the returned hard state,
 	// and Copy the copy (0 or 1) it came from.
 	Sequence uint64
@@ -96,15 +102,24 @@ type Update struct {
 
 	HardStateChanged bool
 	HardState        HardState
+
+	// Checkpoint is vsr.Ready.Checkpoint: if not nil, it is written to
+	// its own file before the hard state that names it
+	// (HardState.Checkpoint, which must then be above the durable one),
+	// and after that hard state the journal is compacted to the prepares
+	// above it.
+	Checkpoint []byte
 }
 
 // Log is one replica's durable VSR state in a directory: the prepares
 // journal and the superblock. It is not safe for concurrent use.
 type Log struct {
+	fs     vfs.FS
 	dir    string
 	j      *journal.Journal
 	sb     superblock
 	base   wire.Op
+	cpData []byte // the durable checkpoint's bytes (shared with the caller)
 	buf    []byte // Persist's record buffer, reused
 	closed bool
 }
@@ -120,7 +135,7 @@ func Open(fsys vfs.FS, dir string) (l *Log, hs HardState, prepares [][]byte, rec
 	if err := fsys.MkdirAll(dir, vfs.DirPerm); err != nil {
 		return nil, hs, nil, rec, fmt.Errorf("vsrlog: open %s: %w", dir, err)
 	}
-	l = &Log{dir: dir, sb: superblock{fs: fsys, dir: dir}}
+	l = &Log{dir: dir, fs: fsys, sb: superblock{fs: fsys, dir: dir}}
 	files, err := l.sb.read()
 	if err != nil {
 		return nil, hs, nil, rec, err
@@ -149,6 +164,20 @@ func Open(fsys vfs.FS, dir string) (l *Log, hs HardState, prepares [][]byte, rec
 	if err := l.checkState(&files, found, latest.seq, x); err != nil {
 		return nil, hs, nil, rec, err
 	}
+	if found && x.base > latest.hs.Checkpoint {
+		return nil, hs, nil, rec, &CorruptError{Path: jpath, Reason: fmt.Sprintf(
+			"journal compacted to op %d, above the superblock's checkpoint %d", x.base, latest.hs.Checkpoint)}
+	}
+	if found && latest.hs.Checkpoint > 0 {
+		if l.cpData, err = l.readCheckpoint(latest.hs.Checkpoint, latest.snap); err != nil {
+			return nil, hs, nil, rec, err
+		}
+		x.truncateBelow(latest.hs.Checkpoint)
+		rec.Prepares = len(x.live)
+	}
+	if rec.Removed, err = l.removeLeftovers(latest.hs.Checkpoint); err != nil {
+		return nil, hs, nil, rec, err
+	}
 	// A file's directory entry is durable once its directory is synced;
 	// one SyncDir covers copies a crashed process created but never
 	// synced (the journal syncs its own on creation).
@@ -169,7 +198,7 @@ func Open(fsys vfs.FS, dir string) (l *Log, hs HardState, prepares [][]byte, rec
 			return nil, hs, nil, rec, err
 		}
 	} else {
-		l.sb.seq, l.sb.hs = latest.seq, latest.hs
+		l.sb.seq, l.sb.hs, l.sb.snap = latest.seq, latest.hs, latest.snap
 		rec.Copy, rec.DamagedCopy = idx, files.why[1-idx]
 	}
 	l.base = x.base
@@ -227,6 +256,13 @@ func (l *Log) Persist(u Update) error {
 		return ErrClosed
 	}
 	l.check(&u)
+	if u.Checkpoint != nil {
+		// Its own file first, synced and renamed into place: the
+		// superblock written below names it.
+		if err := vfs.WriteFileSync(l.fs, l.checkpointPath(u.HardState.Checkpoint), u.Checkpoint); err != nil {
+			return fmt.Errorf("vsrlog: persist checkpoint %d: %w", u.HardState.Checkpoint, err)
+		}
+	}
 	wrote := false
 	if u.Truncate {
 		l.buf = appendRecord(l.buf[:0], KindTruncate, u.TruncateOp, nil)
@@ -249,8 +285,17 @@ func (l *Log) Persist(u Update) error {
 		}
 	}
 	if u.HardStateChanged {
-		if err := l.sb.write(&u.HardState); err != nil {
+		snap := l.sb.snap
+		if u.Checkpoint != nil {
+			snap = snapMeta{size: uint64(len(u.Checkpoint)), sum: xxh3.Hash(u.Checkpoint)}
+		}
+		old := l.sb.hs.Checkpoint
+		if err := l.sb.write(&u.HardState, snap); err != nil {
 			return err
+		}
+		if u.Checkpoint != nil {
+			l.cpData = u.Checkpoint
+			return l.compact(old)
 		}
 	}
 	return nil
@@ -258,6 +303,10 @@ func (l *Log) Persist(u Update) error {
 
 // check panics if u breaks Persist's contract.
 func (l *Log) check(u *Update) {
+	if u.Checkpoint != nil && (!u.HardStateChanged || u.HardState.Checkpoint == 0 || u.HardState.Checkpoint < l.sb.hs.Checkpoint) {
+		panic(fmt.Sprintf("vsrlog: a checkpoint without a hard state that names it (op %d after %d)",
+			u.HardState.Checkpoint, l.sb.hs.Checkpoint))
+	}
 	if u.Truncate && u.TruncateOp < l.base {
 		panic(fmt.Sprintf("vsrlog: truncate above op %d, below the base op %d", u.TruncateOp, l.base))
 	}

@@ -162,3 +162,10 @@ func (x *replayer) frames() [][]byte {
 	}
 	return out
 }
+
+// truncateBelow drops every live prepare at or below op (a checkpoint).
+func (x *replayer) truncateBelow(op wire.Op) {
+	i, _ := slices.BinarySearchFunc(x.live, op+1, byOp)
+	clear(x.live[:i])
+	x.live = x.live[i:]
+}

@@ -15,14 +15,26 @@ import (
 // Superblock format constants (see the package doc).
 const (
 	SuperblockMagic   = "SHOALVSB" // bytes 8..16
-	SuperblockVersion = 1          // bytes 16..20
-	// SuperblockFixed is the size of a copy without view headers:
-	// 8B checksum + 8B magic + 4B version + 4B count + 8B sequence +
-	// 4B view + 4B log_view + 8B commit + 16B reserved.
-	SuperblockFixed = 64
+	SuperblockVersion = 2          // bytes 16..20; Open also reads version 1
+	// SuperblockFixed is the size of a version 2 copy without view
+	// headers: 8B checksum + 8B magic + 4B version + 4B count + 8B
+	// sequence + 4B view + 4B log_view + 8B commit + 8B checkpoint op +
+	// 16B checkpoint checksum + 8B snapshot size + 8B snapshot checksum +
+	// 8B reserved.
+	SuperblockFixed = 96
+	// superblockFixedV1 is a version 1 copy's: the checkpoint fields were
+	// 16 reserved zero bytes.
+	superblockFixedV1 = 64
 	// MaxSuperblockSize is the size of a copy with the most view headers.
 	MaxSuperblockSize = SuperblockFixed + wire.MaxViewChangeHeaders*wire.HeaderSize
 )
+
+// snapMeta locates the checkpoint file a hard state names: its size and
+// XXH3-64.
+type snapMeta struct {
+	size uint64
+	sum  uint64
+}
 
 // HardState is the durable state of a vsr replica. Its fields are those
 // of vsr.HardState, in the same order, so the two convert both ways with
@@ -41,13 +53,14 @@ type HardState struct {
 
 // sbCopy is one decoded superblock copy.
 type sbCopy struct {
-	seq uint64
-	hs  HardState
+	seq  uint64
+	hs   HardState
+	snap snapMeta // zero when hs.Checkpoint is 0
 }
 
 // appendSuperblock appends the encoding of hs as copy sequence seq to b.
 // hs must satisfy checkHardState.
-func appendSuperblock(b []byte, seq uint64, hs *HardState) []byte {
+func appendSuperblock(b []byte, seq uint64, hs *HardState, snap snapMeta) []byte {
 	start := len(b)
 	b = append(b, make([]byte, 8)...) // checksum, filled in last
 	b = append(b, SuperblockMagic...)
@@ -57,7 +70,12 @@ func appendSuperblock(b []byte, seq uint64, hs *HardState) []byte {
 	b = binary.LittleEndian.AppendUint32(b, uint32(hs.View))
 	b = binary.LittleEndian.AppendUint32(b, uint32(hs.LogView))
 	b = binary.LittleEndian.AppendUint64(b, uint64(hs.Commit))
-	b = append(b, make([]byte, 16)...)
+	b = binary.LittleEndian.AppendUint64(b, uint64(hs.Checkpoint))
+	b = binary.LittleEndian.AppendUint64(b, hs.CheckpointChecksum.Lo)
+	b = binary.LittleEndian.AppendUint64(b, hs.CheckpointChecksum.Hi)
+	b = binary.LittleEndian.AppendUint64(b, snap.size)
+	b = binary.LittleEndian.AppendUint64(b, snap.sum)
+	b = append(b, make([]byte, 8)...)
 	for i := range hs.Headers {
 		off := len(b)
 		b = append(b, make([]byte, wire.HeaderSize)...)
@@ -70,8 +88,8 @@ func appendSuperblock(b []byte, seq uint64, hs *HardState) []byte {
 // decodeSuperblock decodes and checks one copy. The error says why the
 // copy is not valid; the caller decides whether that is corruption.
 func decodeSuperblock(b []byte) (sbCopy, error) {
-	if len(b) < SuperblockFixed {
-		return sbCopy{}, fmt.Errorf("%d bytes, shorter than %d", len(b), SuperblockFixed)
+	if len(b) < superblockFixedV1 {
+		return sbCopy{}, fmt.Errorf("%d bytes, shorter than %d", len(b), superblockFixedV1)
 	}
 	if xxh3.Hash(b[8:]) != binary.LittleEndian.Uint64(b) {
 		return sbCopy{}, errors.New("checksum mismatch")
@@ -79,17 +97,25 @@ func decodeSuperblock(b []byte) (sbCopy, error) {
 	if string(b[8:16]) != SuperblockMagic {
 		return sbCopy{}, fmt.Errorf("bad magic %q", b[8:16])
 	}
-	if v := binary.LittleEndian.Uint32(b[16:]); v != SuperblockVersion {
+	fixed, reserved := SuperblockFixed, 88 // reserved bytes reserved..fixed
+	switch v := binary.LittleEndian.Uint32(b[16:]); v {
+	case 1:
+		fixed, reserved = superblockFixedV1, 48
+	case SuperblockVersion:
+		if len(b) < SuperblockFixed {
+			return sbCopy{}, fmt.Errorf("%d bytes, shorter than %d", len(b), SuperblockFixed)
+		}
+	default:
 		return sbCopy{}, fmt.Errorf("unsupported version %d", v)
 	}
 	n := binary.LittleEndian.Uint32(b[20:])
 	if n > wire.MaxViewChangeHeaders {
 		return sbCopy{}, fmt.Errorf("%d view headers, more than %d", n, wire.MaxViewChangeHeaders)
 	}
-	if want := SuperblockFixed + int(n)*wire.HeaderSize; len(b) != want {
+	if want := fixed + int(n)*wire.HeaderSize; len(b) != want {
 		return sbCopy{}, fmt.Errorf("%d bytes, want %d for %d view headers", len(b), want, n)
 	}
-	for _, c := range b[48:64] {
+	for _, c := range b[reserved:fixed] {
 		if c != 0 {
 			return sbCopy{}, errors.New("reserved bytes are not zero")
 		}
@@ -101,11 +127,19 @@ func decodeSuperblock(b []byte) (sbCopy, error) {
 	if c.hs.LogView > c.hs.View {
 		return sbCopy{}, fmt.Errorf("log_view %d > view %d", c.hs.LogView, c.hs.View)
 	}
+	if fixed == SuperblockFixed {
+		c.hs.Checkpoint = wire.Op(binary.LittleEndian.Uint64(b[48:]))
+		c.hs.CheckpointChecksum = wire.Uint128{Lo: binary.LittleEndian.Uint64(b[56:]), Hi: binary.LittleEndian.Uint64(b[64:])}
+		c.snap = snapMeta{size: binary.LittleEndian.Uint64(b[72:]), sum: binary.LittleEndian.Uint64(b[80:])}
+		if (c.hs.Checkpoint == 0) != (c.snap == snapMeta{}) || c.hs.Checkpoint == 0 && !c.hs.CheckpointChecksum.IsZero() {
+			return sbCopy{}, fmt.Errorf("checkpoint op %d with snapshot size %d", c.hs.Checkpoint, c.snap.size)
+		}
+	}
 	if n > 0 {
 		c.hs.Headers = make([]wire.PrepareHeader, n)
 	}
 	for i := range c.hs.Headers {
-		raw := b[SuperblockFixed+i*wire.HeaderSize:][:wire.HeaderSize]
+		raw := b[fixed+i*wire.HeaderSize:][:wire.HeaderSize]
 		if err := checkViewHeader(&c.hs.Headers, i, raw); err != nil {
 			return sbCopy{}, fmt.Errorf("view header %d: %w", i, err)
 		}
@@ -138,6 +172,8 @@ func checkHardState(prev, hs *HardState) {
 	case hs.View < prev.View || hs.LogView < prev.LogView:
 		panic(fmt.Sprintf("vsrlog: hard state view %d/log_view %d after durable %d/%d: a view would be forgotten",
 			hs.View, hs.LogView, prev.View, prev.LogView))
+	case hs.Checkpoint < prev.Checkpoint:
+		panic(fmt.Sprintf("vsrlog: hard state checkpoint %d after durable %d", hs.Checkpoint, prev.Checkpoint))
 	case len(hs.Headers) > wire.MaxViewChangeHeaders:
 		panic(fmt.Sprintf("vsrlog: %d view headers, more than %d", len(hs.Headers), wire.MaxViewChangeHeaders))
 	}
@@ -159,11 +195,12 @@ type superblock struct {
 	files [2]vfs.File // open copy files; nil until first needed
 	// entryDurable[i]: copy i's directory entry is known durable.
 	entryDurable [2]bool
-	// seq and hs are the newest durable copy.
+	// seq, hs and snap are the newest durable copy.
 	// Invariant: copy seq%2 holds them.
-	seq uint64
-	hs  HardState
-	buf []byte
+	seq  uint64
+	hs   HardState
+	snap snapMeta
+	buf  []byte
 }
 
 func copyName(i int) string { return fmt.Sprintf("superblock.%d", i) }
@@ -236,7 +273,7 @@ func (r *sbFiles) pick(dir string) (c sbCopy, idx int, ok bool, err error) {
 // initialize creates copy 0 with sequence 0 and the zero hard state,
 // atomically: a synced temporary file renamed into place.
 func (s *superblock) initialize() error {
-	s.buf = appendSuperblock(s.buf[:0], 0, &HardState{})
+	s.buf = appendSuperblock(s.buf[:0], 0, &HardState{}, snapMeta{})
 	if err := vfs.WriteFileSync(s.fs, s.path(0), s.buf); err != nil {
 		return fmt.Errorf("vsrlog: create %s: %w", s.path(0), err)
 	}
@@ -248,16 +285,16 @@ func (s *superblock) initialize() error {
 // write makes hs durable as the next sequence, in the copy that does not
 // hold the newest durable one. On failure nothing changes in memory and
 // the next write retries the same copy and sequence.
-func (s *superblock) write(hs *HardState) error {
+func (s *superblock) write(hs *HardState, snap snapMeta) error {
 	seq := s.seq + 1
 	i := int(seq % 2)
-	s.buf = appendSuperblock(s.buf[:0], seq, hs)
+	s.buf = appendSuperblock(s.buf[:0], seq, hs, snap)
 	if err := s.writeCopy(i, s.buf); err != nil {
 		err = fmt.Errorf("vsrlog: write %s sequence %d: %w", s.path(i), seq, err)
 		s.discard(i)
 		return err
 	}
-	s.seq, s.hs = seq, *hs
+	s.seq, s.hs, s.snap = seq, *hs, snap
 	return nil
 }
 
