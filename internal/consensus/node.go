@@ -88,6 +88,10 @@ type Status struct {
 	Op        wire.Op
 	CommitMin wire.Op // highest op applied
 	CommitMax wire.Op // highest op known committed
+	// Checkpoint is the op of the latest checkpoint, and LogLen the
+	// number of ops the replica holds in memory above its durable one.
+	Checkpoint wire.Op
+	LogLen     int
 }
 
 // Stats counts a Node's events since Start.
@@ -152,7 +156,7 @@ func Start(cfg Config) (*Node, error) {
 	} else {
 		// A replica that ever ran comes back with Restart, even if none
 		// of its writes became durable (vsrlog Recovery.Fresh).
-		r, err = vsr.Restart(cfg.Replica, vsr.HardState(hs), prepares)
+		r, err = vsr.RestartFrom(cfg.Replica, vsr.HardState(hs), l.Checkpoint(), prepares)
 	}
 	if err != nil {
 		l.Close()
@@ -366,7 +370,7 @@ func (n *Node) ready() error {
 		if rd.Truncate || len(rd.Entries) > 0 || hsChanged {
 			n.persists.Add(1)
 			u := vsrlog.Update{Truncate: rd.Truncate, TruncateOp: rd.TruncateOp, Entries: rd.Entries,
-				HardStateChanged: hsChanged, HardState: vsrlog.HardState(rd.HardState)}
+				HardStateChanged: hsChanged, HardState: vsrlog.HardState(rd.HardState), Checkpoint: rd.Checkpoint}
 			if err := n.vlog.Persist(u); err != nil {
 				// Nothing of rd is acknowledged: no replies, no Advance.
 				return fmt.Errorf("consensus: replica %d: %w", n.cfg.Replica.ID, err)
@@ -393,7 +397,7 @@ func (n *Node) ready() error {
 // commit point alone.
 func (n *Node) commitOnly(hs vsr.HardState) bool {
 	d := &n.durable
-	return hs.View == d.View && hs.LogView == d.LogView && hs.Commit != d.Commit &&
+	return hs.View == d.View && hs.LogView == d.LogView && hs.Commit != d.Commit && hs.Checkpoint == d.Checkpoint &&
 		len(hs.Headers) == len(d.Headers) && (len(hs.Headers) == 0 || &hs.Headers[0] == &d.Headers[0])
 }
 
@@ -419,8 +423,9 @@ func (n *Node) flushCommit() error {
 
 func (n *Node) snapshot() {
 	r := n.r
+	cp, _ := r.Checkpoint()
 	st := Status{Status: r.Status(), View: r.View(), Primary: r.Primary(), IsPrimary: r.IsPrimary(),
-		Op: r.Op(), CommitMin: r.CommitMin(), CommitMax: r.CommitMax()}
+		Op: r.Op(), CommitMin: r.CommitMin(), CommitMax: r.CommitMax(), Checkpoint: cp, LogLen: r.LogLen()}
 	n.mu.Lock()
 	n.st = st
 	n.mu.Unlock()

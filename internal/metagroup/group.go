@@ -51,6 +51,13 @@ const DefaultTimeout = 10 * time.Second
 // cluster-wide, and one proposer per node start.
 const DefaultClients = 8192
 
+// DefaultCheckpointInterval is how many ops the group commits between
+// checkpoints (issue #14): the VSR journal and the in-memory log hold at
+// most about this many ops (two intervals after a crash in the middle of
+// a compaction), so restart time and memory stay bounded however many
+// logins the group has seen.
+const DefaultCheckpointInterval = 4096
+
 // Storage carries out the partition effects of committed operations on
 // this replica. Apply runs on the group's goroutine for each committed
 // operation with effects, after the state is published, and returns once
@@ -154,6 +161,9 @@ func Start(cfg Config) (*Group, error) {
 	if rc.ClientsMax == 0 {
 		rc.ClientsMax = DefaultClients
 	}
+	if rc.CheckpointInterval == 0 {
+		rc.CheckpointInterval = DefaultCheckpointInterval
+	}
 	n, err := consensus.Start(consensus.Config{Replica: rc, FS: cfg.FS, Dir: cfg.Dir, Transport: cfg.Transport,
 		Replies: g.onReply, Ticks: cfg.Ticks, Logger: lg, Built: g.sm.Live})
 	if err != nil {
@@ -248,6 +258,25 @@ func (m *Machine) Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte {
 		m.Applied(h, r, st)
 	}
 	return binary.LittleEndian.AppendUint32(nil, uint32(r.Status))
+}
+
+// Snapshot implements vsr.Snapshotter: the committed metadata state
+// (metadata.State.AppendSnapshot), taken between applies on the group's
+// goroutine.
+func (m *Machine) Snapshot() []byte { return m.store.Current().AppendSnapshot(nil) }
+
+// Restore implements vsr.Snapshotter: the store's state becomes the
+// snapshot's. On a restart it runs before any op is replayed. After a
+// state transfer, the partitions of topics that the skipped ops created
+// or deleted are not created or removed on this node until a restart
+// opens the partitions of the restored state (see the package doc).
+func (m *Machine) Restore(b []byte) error {
+	st, err := metadata.DecodeSnapshot(b)
+	if err != nil {
+		return err
+	}
+	m.store.Restore(st)
+	return nil
 }
 
 // Evicted ends the session the client table evicted (vsr.Evicter): the

@@ -33,6 +33,9 @@ type Cluster struct {
 	Timeouts vsr.Timeouts
 	// Ticks, if set, replaces the consensus ticker (tests).
 	Ticks <-chan time.Time
+	// CheckpointInterval is the metadata group's checkpoint interval in
+	// ops; 0 means metagroup.DefaultCheckpointInterval.
+	CheckpointInterval uint64
 }
 
 // ClusterNode is one node of a cluster.
