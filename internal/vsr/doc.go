@@ -7,9 +7,11 @@
 //  2. Send rd.Messages to replicas and rd.Replies to clients. They depend only
 //     on state that earlier Advance calls acknowledged as durable, so they may
 //     leave before rd is persisted.
-//  3. Persist rd in this order: if rd.Truncate is set, delete every journal
-//     entry above rd.TruncateOp; write rd.Entries (prepare frames, by op);
-//     then write rd.HardState if rd.HardStateChanged.
+//  3. Persist rd in this order: if rd.Checkpoint is set, write it durably;
+//     if rd.Truncate is set, delete every journal entry above
+//     rd.TruncateOp; write rd.Entries (prepare frames, by op); then write
+//     rd.HardState if rd.HardStateChanged; then, if rd.Checkpoint was set,
+//     entries at or below rd.HardState.Checkpoint may be dropped.
 //  4. Call Advance(rd). Messages that depend on durable state — PrepareOk,
 //     DoViewChange, StartView — are created only after that acknowledgement
 //     (TigerBeetle's view_durable / log_view_durable rule; invariant S12).
@@ -17,7 +19,34 @@
 // Committed operations are applied to the caller's StateMachine from inside
 // Step, Tick or Advance, in op order, on every replica; rd.Committed lists
 // them. After a crash, Restart rebuilds a replica from its durable HardState
-// and journal and re-applies the committed prefix to a fresh state machine.
+// and journal and re-applies the committed prefix to a fresh state machine;
+// RestartFrom does the same from a durable checkpoint.
+//
+// # Checkpoints, compaction and state transfer
+//
+// With Config.CheckpointInterval set (the StateMachine then implements
+// Snapshotter), a replica takes a checkpoint each time it has applied an
+// op K that is a multiple of the interval: K's prepare header, the client
+// table (sessions, watermarks, cached replies: replicated state too) and
+// the state machine's Snapshot, encoded deterministically (checkpoint.go).
+// The next Ready carries it (rd.Checkpoint) with a hard state that names
+// it (HardState.Checkpoint, CheckpointChecksum = K's identity); the shell
+// makes the checkpoint durable before that hard state, and may then drop
+// every journal entry at or below K. Once Advance acknowledges it, the
+// replica drops ops 1..K from memory: its log holds ops base+1..head in
+// log[op-base-1], with base = K and K's header kept as baseHdr, so the
+// hash chain still starts from a known checksum. Memory, journal and
+// restart time are bounded by the interval plus the pipeline, however
+// many ops the group has committed.
+//
+// A replica whose next op to apply is at or below a peer's checkpoint
+// cannot be repaired by that peer: it answers RequestPrepares for such
+// ops with RangeEvicted (its checkpoint op), and a primary's Commit
+// heartbeat advertises its checkpoint (CheckpointOp). The lagging replica
+// then pulls the peer's checkpoint in chunks (transfer.go), verifies it,
+// installs it (Restore, client table, base, commit_min = K) and repairs
+// above it as usual. The transfer holds at most Config.CheckpointMax
+// bytes, taken only in order from the chosen peer.
 //
 // Messages are wire frames (internal/wire): 256-byte headers and bodies, sealed
 // or identity-stamped exactly as a shell puts them on the wire. Step validates
@@ -56,6 +85,39 @@
 //     in every newer log. Ops below the suffix are committed and repairable.
 //  5. A restarted primary never prepares in its old view again: it may have
 //     lost prepares its backups hold for that view.
+//  6. A checkpoint holds only committed ops: it is taken at commit_min (an
+//     applied op) or installed from a peer's, which was taken at that
+//     peer's commit_min; an op committed in some view is in the log of
+//     every later view (4), so the checkpoint op K and its chain below are
+//     canonical for every log_view from then on. Dropping ops <= K loses
+//     nothing a view change needs: every rule that reads the log stays
+//     above K. commit_min >= K, so repair (which asks for ops above
+//     commit_min), truncation (never below commit_min) and the ops a
+//     DoViewChange or StartView suffix starts from (its sender's commit
+//     point, at or above K) are all at or above the base; K's own header
+//     is kept to start a suffix at K and to chain op K+1.
+//  7. A suffix from a peer may start below this replica's checkpoint (the
+//     peer's commit is lower): adoptLog drops its headers at or below K
+//     (committed, and applied here through the checkpoint), after checking
+//     that a header at K is K's own. A DoViewChange whose log starts above
+//     another member's commit still merges as before: the winner (newest
+//     log_view, longest) holds every committed op, its suffix starts at its
+//     own commit point, and members whose commit is lower repair the ops
+//     between, or, if every peer has compacted them, install a checkpoint
+//     by state transfer first; a primary-elect does the same before it
+//     starts the view (maybeStartView waits for every body above
+//     commit_min).
+//  8. An installed checkpoint K is committed, so it is in every log of a
+//     log_view at least as new as the view that committed it. Slots above K
+//     that chain to it are canonical and stay; if this log holds another op
+//     at K or K+1, its log_view is older than K's commit, none of its ops
+//     above K can be committed, and they are truncated (a normal primary or
+//     a primary-elect that merged refuses such a checkpoint instead: it
+//     already holds every committed op). Until the installed checkpoint is
+//     durable (Advance of the Ready that carries it) the replica sends no
+//     PrepareOk and counts no own acknowledgement: a crash before that
+//     would restart it from its older checkpoint with a gap below K, and
+//     its DoViewChange could then report less than it had acknowledged.
 //
 // Goroutines: none. A Replica is not safe for concurrent use; one owner calls
 // every method. Imports: the standard library (no time, net, os) and
