@@ -1,37 +1,15 @@
 package metagroup
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/vfs"
-	"github.com/shoal-io/shoal/internal/vsr"
 	"github.com/shoal-io/shoal/internal/vsrlog"
 	"github.com/shoal-io/shoal/internal/wire"
 )
-
-// startInterval starts a standalone group (no goroutines of the mesh's)
-// checkpointing every interval ops.
-func startInterval(t *testing.T, fs *vfs.MemFS, interval uint64) *replica {
-	t.Helper()
-	store, err := metadata.NewStore(nil, metadata.Options{HashParams: metadata.TestHashParams})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &replica{fs: fs, store: store, fx: &effects{}}
-	m := newMesh(1)
-	g, err := Start(Config{Store: store, Storage: r.fx, FS: fs, Dir: "meta",
-		Replica:   vsr.Config{ID: 0, Replicas: 1, Cluster: wire.Uint128{Lo: 7}, CheckpointInterval: interval},
-		Transport: link{m, 0}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.groups[0] = g
-	r.g = g
-	g.Opened()
-	return r
-}
 
 // TestRestartAfterManyLoginsIsBounded is issue #14: a group that has
 // committed 20,000 ops (logins: a Register and a Logout each) with a
@@ -44,7 +22,7 @@ func TestRestartAfterManyLoginsIsBounded(t *testing.T) {
 		logins   = 10000
 	)
 	fs := vfs.NewMem()
-	r := startInterval(t, fs, interval)
+	r := startInterval(t, newMesh(1), 0, 1, fs, interval)
 	hash, err := metadata.HashPassword("secret-pw", metadata.TestHashParams, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +74,7 @@ func TestRestartAfterManyLoginsIsBounded(t *testing.T) {
 	}
 
 	start = time.Now()
-	r2 := startInterval(t, fs, interval)
+	r2 := startInterval(t, newMesh(1), 0, 1, fs, interval)
 	defer r2.g.Stop()
 	rec := r2.g.Node().Recovery()
 	if rec.Prepares > interval+8 {
@@ -117,5 +95,46 @@ func TestRestartAfterManyLoginsIsBounded(t *testing.T) {
 	}
 	if res, _ := propose(t, r2, metadata.CreateStream{Timestamp: 3, Name: "after"}); !res.OK() {
 		t.Fatalf("propose after restart: %v", res.Status)
+	}
+}
+
+// TestLaggingReplicaCatchesUpByStateTransfer cuts a backup off while the
+// group commits across several checkpoints; when it comes back, the
+// others no longer hold the ops it lacks, so it installs the primary's
+// checkpoint (the metadata state through Machine.Restore) and repairs the
+// rest: it ends with the same state.
+func TestLaggingReplicaCatchesUpByStateTransfer(t *testing.T) {
+	const n, interval = 3, 20
+	m := newMesh(n)
+	rs := make([]*replica, n)
+	for i := range n {
+		rs[i] = startInterval(t, m, i, n, vfs.NewMem(), interval)
+	}
+	defer func() {
+		for _, r := range rs {
+			r.g.Stop()
+		}
+	}()
+	propose(t, rs[0], metadata.CreateStream{Timestamp: 1, Name: "before"})
+	m.mu.Lock()
+	m.down[2] = true
+	m.mu.Unlock()
+	for i := range 100 {
+		if res, _ := propose(t, rs[0], metadata.CreateStream{Timestamp: uint64(i + 2), Name: fmt.Sprint("s", i)}); !res.OK() {
+			t.Fatal(res.Status)
+		}
+	}
+	until(t, 10*time.Second, "checkpoints on the connected replicas", func() bool {
+		return rs[0].g.Status().Checkpoint >= 80 && rs[1].g.Status().Checkpoint >= 80
+	})
+	behind := rs[2].g.Status().CommitMin
+	m.mu.Lock()
+	m.down[2] = false
+	m.mu.Unlock()
+	want := rs[0].store.Current().Digest()
+	until(t, 20*time.Second, "the lagging replica catches up", func() bool { return rs[2].store.Current().Digest() == want })
+	st := rs[2].g.Status()
+	if behind > 10 || st.Checkpoint < 80 || rs[2].store.Current().StreamCount() != 101 {
+		t.Fatalf("lagging replica was at %d, now checkpoint %d with %d streams", behind, st.Checkpoint, rs[2].store.Current().StreamCount())
 	}
 }

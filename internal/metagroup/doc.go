@@ -49,6 +49,23 @@
 // wiped), so an op re-applied after a crash that preceded its commit record
 // does no harm.
 //
+// # Checkpoints
+//
+// The group checkpoints every Config.Replica.CheckpointInterval ops
+// (DefaultCheckpointInterval): Machine.Snapshot is the committed
+// metadata.State (metadata.State.AppendSnapshot, sessions included), and
+// the VSR client table travels with it. A restart restores the latest
+// checkpoint (Machine.Restore) and replays only the ops above it, so its
+// time and the journal's size do not grow with the group's history.
+//
+// A replica that lagged below its peers' checkpoints installs one by
+// state transfer (internal/vsr). The ops the checkpoint covers are not
+// applied on it, so their partition effects are not carried out there
+// either: partitions of topics created (or dropped, purged) meanwhile are
+// created (dropped) on that node when the server next opens the state's
+// partitions at a restart. Known gap: until then such a replica refuses
+// those partitions.
+//
 // Goroutines: the Node's (Apply and reply delivery run on it), and one per
 // forwarded operation on the primary (bounded). Imports: internal/consensus,
 // internal/metadata, internal/vsr, internal/vfs, internal/wire.

@@ -72,13 +72,19 @@ type replica struct {
 
 func start(t *testing.T, m *mesh, id, n int, fs *vfs.MemFS) *replica {
 	t.Helper()
+	return startInterval(t, m, id, n, fs, 0)
+}
+
+// startInterval is start with a checkpoint interval (0: the default).
+func startInterval(t *testing.T, m *mesh, id, n int, fs *vfs.MemFS, interval uint64) *replica {
+	t.Helper()
 	store, err := metadata.NewStore(nil, metadata.Options{HashParams: metadata.TestHashParams})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &replica{fs: fs, store: store, fx: &effects{}}
 	g, err := Start(Config{Store: store, Storage: r.fx, FS: fs, Dir: "meta",
-		Replica:   vsr.Config{ID: wire.ReplicaID(id), Replicas: n, Cluster: wire.Uint128{Lo: 7}},
+		Replica:   vsr.Config{ID: wire.ReplicaID(id), Replicas: n, Cluster: wire.Uint128{Lo: 7}, CheckpointInterval: interval},
 		Transport: link{m, wire.ReplicaID(id)}})
 	if err != nil {
 		t.Fatal(err)
