@@ -61,10 +61,11 @@
 // A replica that lagged below its peers' checkpoints installs one by
 // state transfer (internal/vsr). The ops the checkpoint covers are not
 // applied on it, so their partition effects are not carried out there
-// either: partitions of topics created (or dropped, purged) meanwhile are
-// created (dropped) on that node when the server next opens the state's
-// partitions at a restart. Known gap: until then such a replica refuses
-// those partitions.
+// either. Known gap: the server opens the partitions of the state on use
+// (so a topic created meanwhile gets its files then), but drops and purges
+// that the checkpoint covers are not carried out on that node: their files
+// stay until an operator removes them. Reconciling partition storage with
+// an installed state is not done yet.
 //
 // Goroutines: the Node's (Apply and reply delivery run on it), and one per
 // forwarded operation on the primary (bounded). Imports: internal/consensus,
