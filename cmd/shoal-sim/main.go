@@ -23,6 +23,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	first := fs.Uint64("first", 1, "first seed of a -seeds sweep")
 	replicas := fs.Int("replicas", 0, "cluster size (0: 1, 3 or 5 chosen by the seed)")
 	ticks := fs.Int("ticks", 0, "fault-phase ticks (0: default)")
+	checkpoint := fs.Uint64("checkpoint", 0, "checkpoint interval in ops (0: chosen by the seed, sometimes none)")
 	verbose := fs.Bool("v", false, "trace every delivery and fault of a single -seed run")
 	bug := fs.String("bug", "none", "deliberate core bug: none, commit-without-quorum, view-change-shortest-log, ack-before-persist")
 	if err := fs.Parse(args); err != nil {
@@ -36,7 +37,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "shoal-sim: unknown -bug %q\n", *bug)
 		return 2
 	}
-	opts := sim.Options{Replicas: *replicas, Ticks: *ticks, Bug: b}
+	opts := sim.Options{Replicas: *replicas, Ticks: *ticks, Bug: b, Checkpoint: *checkpoint}
 
 	if *seeds == 0 {
 		opts.Seed = *seed

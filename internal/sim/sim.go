@@ -18,6 +18,9 @@ type Options struct {
 	Ticks    int     // fault phase length (default 3000)
 	Converge int     // bound on ticks to converge after healing (default 5000)
 	Bug      vsr.Bug // deliberate core bug, for checker tests
+	// Checkpoint forces the checkpoint interval in ops; 0 draws it from
+	// the seed (none, or 4 to 64).
+	Checkpoint uint64
 	// Trace, if set, receives one line per delivery and fault event.
 	Trace func(line string)
 }
@@ -158,6 +161,9 @@ func newSim(o Options) *Sim {
 	// crashes, power loss and partitions. Its own stream: the other
 	// parameters of a seed do not move.
 	interval := []uint64{0, 4, 8, 16, 32, 64}[stream(o.Seed, 8).IntN(6)]
+	if o.Checkpoint != 0 {
+		interval = o.Checkpoint
+	}
 	for i := range n {
 		cfg := vsr.Config{ID: wire.ReplicaID(i), Replicas: n, Cluster: wire.Uint128{Lo: 7},
 			PipelineMax: pipeline, ClientsMax: clientsMax, StateMachine: &kv{}, Seed: swarm.Uint64(), Bug: o.Bug,
@@ -181,6 +187,9 @@ func newSim(o Options) *Sim {
 	}
 	if o.Ticks != 3000 {
 		fmt.Fprintf(&rb, " -ticks=%d", o.Ticks)
+	}
+	if o.Checkpoint != 0 {
+		fmt.Fprintf(&rb, " -checkpoint=%d", o.Checkpoint)
 	}
 	if o.Bug != vsr.BugNone {
 		fmt.Fprintf(&rb, " -bug=%v", o.Bug)

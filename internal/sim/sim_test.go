@@ -65,6 +65,26 @@ func TestBugsCaught(t *testing.T) {
 	}
 }
 
+// TestStateTransferCovered runs three-replica seeds with a checkpoint
+// every 8 ops: replicas that crash or are partitioned away across
+// checkpoints can only catch up by state transfer, so some must have, and
+// every checker must still pass.
+func TestStateTransferCovered(t *testing.T) {
+	transfers, checkpoints := 0, 0
+	for seed := uint64(1); seed <= 40; seed++ {
+		r := Run(Options{Seed: seed, Replicas: 3, Checkpoint: 8})
+		if r.Err != nil {
+			t.Fatalf("seed %d: %v\nreproduce: %s", seed, r.Err, r.Repro)
+		}
+		transfers += r.Transfers
+		checkpoints += r.Checkpoints
+	}
+	if transfers == 0 || checkpoints == 0 {
+		t.Fatalf("40 seeds made %d checkpoints and %d state transfers", checkpoints, transfers)
+	}
+	t.Logf("%d checkpoints, %d state transfers", checkpoints, transfers)
+}
+
 func TestReproLine(t *testing.T) {
 	r := Run(Options{Seed: 9, Replicas: 3, Bug: vsr.BugCommitWithoutQuorum})
 	if want := "go run ./cmd/shoal-sim -seed=9 -replicas=3 -bug=commit-without-quorum"; r.Repro != want {
