@@ -5,9 +5,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/shoal-io/shoal/internal/wire"
 )
 
 var updateSnapshot = flag.Bool("update-snapshot", false, "rewrite testdata/snapshot.golden")
@@ -133,4 +136,42 @@ func FuzzDecodeSnapshot(f *testing.F) {
 			t.Fatalf("re-encoded snapshot does not decode: %v", err)
 		}
 	})
+}
+
+// snapshotState is a state of 100 users, 1,000 sessions and the reply
+// benchmarks' stream (8 topics of 16 partitions).
+func snapshotState(b *testing.B) *State {
+	s := replyState(b)
+	h := testHash(b, "pw1")
+	for i := range 100 {
+		s.ApplyOp(CreateUser{Status: UserActive, Username: fmt.Sprintf("user-%d", i), Password: h})
+	}
+	for i := range 1000 {
+		s.ApplyOp(Register{Client: wire.ClientID{Lo: uint64(i) + 1}, UserID: uint32(i % 100)})
+	}
+	return s
+}
+
+// BenchmarkAppendSnapshot measures encoding a checkpoint's metadata
+// snapshot (once per checkpoint interval on every replica).
+func BenchmarkAppendSnapshot(b *testing.B) {
+	s := snapshotState(b)
+	buf := s.AppendSnapshot(nil)
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = s.AppendSnapshot(buf[:0])
+	}
+}
+
+// BenchmarkDecodeSnapshot measures restoring one (restart, state transfer).
+func BenchmarkDecodeSnapshot(b *testing.B) {
+	buf := snapshotState(b).AppendSnapshot(nil)
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeSnapshot(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

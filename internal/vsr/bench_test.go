@@ -11,9 +11,18 @@ type nopSM struct{}
 
 func (nopSM) Apply(wire.Op, *wire.PrepareHeader, []byte) []byte { return nil }
 
-func newReplica(tb testing.TB, id, n int) *vsr.Replica {
+// snapSM is nopSM with a 64-byte snapshot, for checkpoints.
+type snapSM struct{ nopSM }
+
+func (snapSM) Snapshot() []byte     { return make([]byte, 64) }
+func (snapSM) Restore([]byte) error { return nil }
+
+func newReplica(tb testing.TB, id, n int) *vsr.Replica { return newReplicaInterval(tb, id, n, 0) }
+
+// newReplicaInterval is newReplica checkpointing every interval ops.
+func newReplicaInterval(tb testing.TB, id, n int, interval uint64) *vsr.Replica {
 	r, err := vsr.New(vsr.Config{ID: wire.ReplicaID(id), Replicas: n, Cluster: wire.Uint128{Lo: 1},
-		PipelineMax: 8, StateMachine: nopSM{}})
+		PipelineMax: 8, StateMachine: snapSM{}, CheckpointInterval: interval})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -75,7 +84,14 @@ func BenchmarkStepPrepare(b *testing.B) {
 // BenchmarkPrimaryPipeline measures one client request through a
 // three-replica cluster: request → prepare to both backups → PrepareOks →
 // commit → reply, with every Ready persisted and advanced in memory.
-func BenchmarkPrimaryPipeline(b *testing.B) {
+func BenchmarkPrimaryPipeline(b *testing.B) { benchPipeline(b, 0) }
+
+// BenchmarkPrimaryPipelineCheckpoint is BenchmarkPrimaryPipeline with a
+// checkpoint every 256 ops on every replica (encoding, compaction): the
+// amortised cost of issue #14's bound on memory.
+func BenchmarkPrimaryPipelineCheckpoint(b *testing.B) { benchPipeline(b, 256) }
+
+func benchPipeline(b *testing.B, interval uint64) {
 	const perCluster = 4096
 	body := make([]byte, 128)
 	var rs [3]*vsr.Replica
@@ -120,7 +136,7 @@ func BenchmarkPrimaryPipeline(b *testing.B) {
 		if n == perCluster {
 			b.StopTimer()
 			for i := range rs {
-				rs[i] = newReplica(b, i, 3)
+				rs[i] = newReplicaInterval(b, i, 3, interval)
 			}
 			if err := rs[0].Step(frame(wire.OpRegister, 0, 0, nil)); err != nil {
 				b.Fatal(err)

@@ -122,9 +122,9 @@ func (r *Replica) sendAck(force bool) {
 	}
 	r.ackSent = max(r.ackSent, op)
 	h := wire.PrepareOkHeader{Prefix: r.prefix(wire.HeaderSize), Op: op, Commit: r.commitMax, Group: r.cfg.Group}
-	if s := r.slot(op); s != nil {
-		h.Parent, h.PrepareChecksum = s.h.Parent, s.h.Checksum
-		h.Timestamp, h.Request, h.Operation = s.h.Timestamp, s.h.Request, s.h.Operation
+	if p, ok := r.header(op); ok { // op may be the checkpoint's
+		h.Parent, h.PrepareChecksum = p.Parent, p.Checksum
+		h.Timestamp, h.Request, h.Operation = p.Timestamp, p.Request, p.Operation
 	}
 	r.send(r.Primary(), sealed(&h, wire.HeaderSize, nil))
 }
