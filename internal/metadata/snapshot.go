@@ -27,8 +27,8 @@ import (
 //	                     id u32, created_at u64, name str8, options (as in
 //	                     CreateTopic), partitions u32 × (id u32, created_at
 //	                     u64, shard u32), next_group u32, groups u32, each:
-//	                     id u32, name str8, generation u64, members u32 ×
-//	                     (id u32, client u128, partitions u32 × u32)
+//	                     members u32, id u32, name str8, generation u64,
+//	                     members × (id u32, client u128, partitions u32 × u32)
 //	tokens u32, each:    user_id u32, name str8, sha256 32 bytes, expiry_at u64
 //
 // Users, sessions, streams, topics, groups and tokens are in ascending id
@@ -120,18 +120,8 @@ func (s *State) appendStreamsSnapshot(b []byte) []byte {
 			b = binary.LittleEndian.AppendUint32(b, uint32(len(tp.groups)))
 			for _, gid := range slices.Sorted(maps.Keys(tp.groups)) {
 				g := tp.groups[gid]
-				b = binary.LittleEndian.AppendUint32(b, g.ID)
-				b = appendStr8(b, g.Name)
-				b = binary.LittleEndian.AppendUint64(b, g.Generation)
 				b = binary.LittleEndian.AppendUint32(b, uint32(len(g.Members)))
-				for _, m := range g.Members {
-					b = binary.LittleEndian.AppendUint32(b, m.ID)
-					b = appendClient(b, m.Client)
-					b = binary.LittleEndian.AppendUint32(b, uint32(len(m.Partitions)))
-					for _, p := range m.Partitions {
-						b = binary.LittleEndian.AppendUint32(b, p)
-					}
-				}
+				b = g.appendDigest(b)
 			}
 		}
 	}
@@ -221,9 +211,10 @@ func (d *decoder) streamsSnapshot(s *State) {
 				tp.Partitions = append(tp.Partitions, Partition{ID: d.u32(), CreatedAt: d.u64(), Shard: d.u32()})
 			}
 			tp.nextGroup = d.u32()
-			for range d.count(4 + 1 + 8 + 4) {
+			for range d.count(4 + 4 + 1 + 8) {
+				members := d.count(4 + 16 + 4)
 				g := &Group{ID: d.u32(), Name: d.str8(), Generation: d.u64()}
-				for range d.count(4 + 16 + 4) {
+				for range members {
 					m := Member{ID: d.u32(), Client: d.client()}
 					for range d.count(4) {
 						m.Partitions = append(m.Partitions, d.u32())

@@ -23,15 +23,7 @@ func TestRestartAfterManyLoginsIsBounded(t *testing.T) {
 	)
 	fs := vfs.NewMem()
 	r := startInterval(t, newMesh(1), 0, 1, fs, interval)
-	hash, err := metadata.HashPassword("secret-pw", metadata.TestHashParams, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, _ := propose(t, r, metadata.CreateUser{Timestamp: 1, Status: metadata.UserActive, Username: "user1", Password: hash})
-	if !res.OK() {
-		t.Fatal(res.Status)
-	}
-	user := res.UserID
+	user := createUser(t, r)
 	propose(t, r, metadata.CreateStream{Timestamp: 2, Name: "orders"})
 	start := time.Now()
 	for i := range logins {
@@ -47,7 +39,7 @@ func TestRestartAfterManyLoginsIsBounded(t *testing.T) {
 	// One live session at the end, so the client table and the session
 	// table in the checkpoint are not empty.
 	live := wire.ClientID{Lo: 1 << 40, Hi: 9}
-	res, _ = propose(t, r, metadata.Register{Client: live, UserID: user, Timestamp: 7})
+	res, _ := propose(t, r, metadata.Register{Client: live, UserID: user, Timestamp: 7})
 	if !res.OK() {
 		t.Fatal(res.Status)
 	}

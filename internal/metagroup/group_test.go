@@ -176,16 +176,8 @@ func TestSessionsAreTheClientTable(t *testing.T) {
 	m := newMesh(1)
 	r := start(t, m, 0, 1, vfs.NewMem())
 	defer r.g.Stop()
-	hash, err := metadata.HashPassword("secret-pw", metadata.TestHashParams, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, _ := propose(t, r, metadata.CreateUser{Timestamp: 1, Status: metadata.UserActive, Username: "user1", Password: hash})
-	if !res.OK() {
-		t.Fatal(res.Status)
-	}
 	client := wire.ClientID{Lo: 42}
-	res, st := propose(t, r, metadata.Register{Client: client, UserID: res.UserID, Timestamp: 2})
+	res, st := propose(t, r, metadata.Register{Client: client, UserID: createUser(t, r), Timestamp: 2})
 	if !res.OK() || res.Epoch == 0 {
 		t.Fatalf("register: %+v", res)
 	}
@@ -210,6 +202,20 @@ func TestSessionsAreTheClientTable(t *testing.T) {
 	if _, _, err := r.g.Propose(metadata.Logout{Client: client, Epoch: res.Epoch}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// createUser creates user1 through r and returns its id.
+func createUser(t *testing.T, r *replica) uint32 {
+	t.Helper()
+	hash, err := metadata.HashPassword("secret-pw", metadata.TestHashParams, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := propose(t, r, metadata.CreateUser{Timestamp: 1, Status: metadata.UserActive, Username: "user1", Password: hash})
+	if !res.OK() {
+		t.Fatal(res.Status)
+	}
+	return res.UserID
 }
 
 // afterTick paces the polling loops that wait for a view change: they

@@ -66,36 +66,16 @@ type checkpointState struct {
 }
 
 func encodeCheckpoint(h *wire.PrepareHeader, t *clientTable, sm []byte) []byte {
-	es := slices.Clone(t.entries)
-	slices.SortFunc(es, func(a, b clientEntry) int {
-		if c := cmp.Compare(a.client.Hi, b.client.Hi); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.client.Lo, b.client.Lo)
-	})
 	n := checkpointFixed + 8 + len(sm) + 16
-	for i := range es {
-		n += 44 + len(es[i].reply)
+	for i := range t.entries {
+		n += 44 + len(t.entries[i].reply)
 	}
 	b := make([]byte, 0, n)
 	b = append(b, checkpointMagic...)
 	b = binary.LittleEndian.AppendUint32(b, checkpointVersion)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(es)))
-	var hb [wire.HeaderSize]byte
-	hh := *h
-	hh.View = 0
-	hh.Command = wire.CommandPrepare
-	hh.Put(hb[:])
-	b = append(b, hb[:]...)
-	for _, e := range es {
-		b = binary.LittleEndian.AppendUint64(b, e.client.Lo)
-		b = binary.LittleEndian.AppendUint64(b, e.client.Hi)
-		b = binary.LittleEndian.AppendUint64(b, e.session)
-		b = binary.LittleEndian.AppendUint64(b, e.watermark)
-		b = binary.LittleEndian.AppendUint64(b, uint64(e.lastOp))
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(e.reply)))
-		b = append(b, e.reply...)
-	}
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(t.entries)))
+	b = appendHeader(b, h)
+	b = t.appendSorted(b)
 	b = binary.LittleEndian.AppendUint64(b, uint64(len(sm)))
 	b = append(b, sm...)
 	sum := wire.Checksum(b)
@@ -156,6 +136,29 @@ func CheckpointOp(b []byte) (wire.Op, wire.Uint128, error) {
 		return 0, wire.Uint128{}, err
 	}
 	return cp.hdr.Op, cp.hdr.Checksum, nil
+}
+
+// appendSorted appends every entry, in ascending client order, as a
+// checkpoint holds them: client u128, session, watermark, last_op (u64
+// each), reply_len u32 and the reply.
+func (t *clientTable) appendSorted(b []byte) []byte {
+	es := slices.Clone(t.entries)
+	slices.SortFunc(es, func(a, b clientEntry) int {
+		if c := cmp.Compare(a.client.Hi, b.client.Hi); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.client.Lo, b.client.Lo)
+	})
+	for _, e := range es {
+		b = binary.LittleEndian.AppendUint64(b, e.client.Lo)
+		b = binary.LittleEndian.AppendUint64(b, e.client.Hi)
+		b = binary.LittleEndian.AppendUint64(b, e.session)
+		b = binary.LittleEndian.AppendUint64(b, e.watermark)
+		b = binary.LittleEndian.AppendUint64(b, uint64(e.lastOp))
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(e.reply)))
+		b = append(b, e.reply...)
+	}
+	return b
 }
 
 // restore replaces the table's entries (a checkpoint's).

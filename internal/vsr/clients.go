@@ -1,10 +1,6 @@
 package vsr
 
 import (
-	"cmp"
-	"encoding/binary"
-	"slices"
-
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -256,21 +252,5 @@ func (r *Replica) inPipeline(c wire.ClientID) bool {
 // reply bytes, in client order). Replicas that applied the same ops have
 // equal digests (pitfall 12); the simulator checks it.
 func (r *Replica) ClientsDigest() wire.Uint128 {
-	es := slices.Clone(r.clients.entries)
-	slices.SortFunc(es, func(a, b clientEntry) int {
-		if c := cmp.Compare(a.client.Hi, b.client.Hi); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.client.Lo, b.client.Lo)
-	})
-	var b []byte
-	for _, e := range es {
-		b = binary.LittleEndian.AppendUint64(b, e.client.Lo)
-		b = binary.LittleEndian.AppendUint64(b, e.client.Hi)
-		b = binary.LittleEndian.AppendUint64(b, e.session)
-		b = binary.LittleEndian.AppendUint64(b, e.watermark)
-		b = binary.LittleEndian.AppendUint64(b, uint64(e.lastOp))
-		b = append(b, e.reply...)
-	}
-	return wire.Checksum(b)
+	return wire.Checksum(r.clients.appendSorted(nil))
 }

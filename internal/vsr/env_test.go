@@ -128,18 +128,7 @@ func (e *env) handle(t *testing.T, d *datadriven.TestData) string {
 	case "restart":
 		var id int
 		d.ScanArgs(t, "id", &id)
-		nd := e.nodes[id]
-		var frames [][]byte
-		for _, f := range nd.journal {
-			frames = append(frames, f)
-		}
-		cfg := nd.cfg
-		cfg.StateMachine = &counter{}
-		r, err := vsr.RestartFrom(cfg, nd.hs, nd.cp, frames)
-		if err != nil {
-			t.Fatal(err)
-		}
-		nd.r = r
+		e.restart(t, id)
 		e.status()
 	case "isolate":
 		// isolate id=2 [inbound]: drop every message to and from it, or

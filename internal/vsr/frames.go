@@ -81,18 +81,24 @@ func (r *Replica) headersBody(from, to wire.Op) []byte {
 	}
 	b := make([]byte, 0, int(to-from+1)*wire.HeaderSize)
 	for op := to; op >= from; op-- {
-		sh, ok := r.header(op)
+		h, ok := r.header(op)
 		if !ok {
 			panic(fmt.Sprintf("vsr: replica %d encoding missing header %d", r.self, op))
 		}
-		var hb [wire.HeaderSize]byte
-		h := *sh
-		h.View = 0
-		h.Command = wire.CommandPrepare
-		h.Put(hb[:])
-		b = append(b, hb[:]...)
+		b = appendHeader(b, h)
 	}
 	return b
+}
+
+// appendHeader appends h as a view-independent Prepare header (view 0):
+// its identity checksum verifies whatever view it was stamped with.
+func appendHeader(b []byte, h *wire.PrepareHeader) []byte {
+	var hb [wire.HeaderSize]byte
+	c := *h
+	c.View = 0
+	c.Command = wire.CommandPrepare
+	c.Put(hb[:])
+	return append(b, hb[:]...)
 }
 
 // decodeHeaders decodes a view-change body (highest op first) into
