@@ -235,22 +235,28 @@ func orAbsent(files *sbFiles, i int) string {
 // (step 3), and returns nil only when all of it is durable, so that the
 // caller may then call Advance:
 //
+//  0. if u.Checkpoint is set, the checkpoint file, synced and renamed
+//     into place;
 //  1. if u.Truncate, a truncate record drops every prepare above
 //     u.TruncateOp;
 //  2. a prepare record for each of u.Entries;
 //  3. one fsync of the journal (if 1 or 2 wrote anything);
 //  4. if u.HardStateChanged, the next superblock copy, written and
 //     fsynced (after the journal, so a durable log_view never names a
-//     log whose prepares are not durable).
+//     log whose prepares are not durable);
+//  5. if u.Checkpoint is set, the journal compaction (package doc,
+//     "Checkpoints and compaction").
 //
 // On error nothing of u is acknowledged: do not call Advance. Retry
 // Persist with the same u (it is idempotent), or Close and restart the
 // replica from Open; either way what is on disk is what a crash during
-// Persist would have left. Persist panics, before writing anything, if u
-// breaks the caller's contract: an entry that is not a whole, verified
-// Prepare frame above the base op, or a hard state that lowers View or
-// LogView, has LogView > View, or holds more than 128 view headers (or
-// view headers out of op order or with wrong identities).
+// Persist would have left. After a failed compaction (5) only the latter
+// works. Persist panics, before writing anything, if u breaks the
+// caller's contract: an entry that is not a whole, verified Prepare frame
+// above the base op, a hard state that lowers View, LogView or
+// Checkpoint, has LogView > View, or holds more than 128 view headers (or
+// view headers out of op order or with wrong identities), or a checkpoint
+// without a hard state that names it.
 func (l *Log) Persist(u Update) error {
 	if l.closed {
 		return ErrClosed
