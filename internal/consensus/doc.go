@@ -17,8 +17,10 @@
 //
 //  1. send rd.Messages through the Transport (never blocks; a failed send is
 //     counted and left to VSR's retransmission, S1);
-//  2. persist rd through vsrlog.Log.Persist: truncation, prepares, one
-//     journal fsync, then the hard state (vsr doc step 3). A hard state
+//  2. persist rd through vsrlog.Log.Persist: a checkpoint (its own file),
+//     truncation, prepares, one journal fsync, then the hard state, then
+//     the journal's compaction after a checkpoint (vsr doc step 3). A hard
+//     state
 //     whose only change is the commit point is not written then: the commit
 //     point is a hint (vsr.Restart keeps it only as far as the log proves
 //     it) and a superblock write costs an fsync of its own, so it is written
@@ -40,8 +42,11 @@
 //
 // Start opens the Log and starts the replica with vsr.New only when
 // vsrlog.Open reports a fresh directory; a directory that ever held a
-// running replica restarts it with vsr.Restart from what the log kept
-// (vsrlog Recovery.Fresh).
+// running replica restarts it with vsr.RestartFrom from what the log kept:
+// the durable checkpoint (Log.Checkpoint), if any, and the prepares above
+// it (vsrlog Recovery.Fresh). Checkpoints come every
+// Config.Replica.CheckpointInterval ops (vsr), so the journal, the
+// replica's in-memory log and a restart's replay stay bounded.
 //
 // # The replica plane
 //
