@@ -103,3 +103,38 @@ func (c *cluster) crash(m *member, opts vfs.CrashOptions) {
 	c.net.set(m.id, nil)
 	c.net.uncut(m.id)
 }
+
+// TestStateTransferPlane checkpoints every 4 ops on a three-node cluster
+// over the real replica plane. A backup is stopped while the others
+// commit across several checkpoints, so when it restarts they no longer
+// hold the ops it lacks: it must install a checkpoint by state transfer
+// (commands 22..25 over TCP) and then repair above it. Every replica ends
+// with the same applied sequence (the logSM's record travels in the
+// snapshot), holding every acknowledged op, with bounded logs.
+func TestStateTransferPlane(t *testing.T) {
+	c := newCluster(t, 3, tcpPlane, osDisk)
+	c.cfg = func(cfg *vsr.Config) { cfg.CheckpointInterval = 4 }
+	c.start()
+	cl := c.newClient(1)
+	ops := commitSome(c, cl, 6)
+	c.converged(len(ops))
+	lag := c.members[(int(c.primary().id)+1)%3]
+	behind := lag.node.Status().CommitMin
+	c.stopMember(lag)
+	ops = append(ops, commitSome(c, cl, 20)...)
+	if cp := c.primary().node.Status().Checkpoint; cp < behind+8 {
+		t.Fatalf("primary checkpoint %d, want beyond the stopped replica's commit %d", cp, behind)
+	}
+	c.restartMember(lag)
+	ops = append(ops, commitSome(c, cl, 3)...)
+	seq := c.converged(len(ops))
+	checkSequence(t, seq, cl, ops, 1)
+	for _, m := range c.members {
+		if st := m.node.Status(); st.LogLen > 4+8 {
+			t.Fatalf("replica %d holds %d ops in memory with a checkpoint every 4", m.id, st.LogLen)
+		}
+	}
+	if st := lag.node.Status(); st.Checkpoint <= behind {
+		t.Fatalf("restarted replica's checkpoint %d is not beyond its old commit %d", st.Checkpoint, behind)
+	}
+}

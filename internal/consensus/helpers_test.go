@@ -53,6 +53,37 @@ func (s *logSM) Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte {
 	return binary.LittleEndian.AppendUint64(nil, uint64(op))
 }
 
+// Snapshot implements vsr.Snapshotter: the record of applied ops.
+func (s *logSM) Snapshot() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := make([]byte, 0, 40*len(s.ops))
+	for _, a := range s.ops {
+		b = binary.LittleEndian.AppendUint64(b, uint64(a.Op))
+		b = binary.LittleEndian.AppendUint64(b, a.Client.Lo)
+		b = binary.LittleEndian.AppendUint64(b, a.Client.Hi)
+		b = binary.LittleEndian.AppendUint64(b, a.Request)
+		b = binary.LittleEndian.AppendUint64(b, a.Body)
+	}
+	return b
+}
+
+// Restore implements vsr.Snapshotter.
+func (s *logSM) Restore(b []byte) error {
+	if len(b)%40 != 0 {
+		return fmt.Errorf("logSM: snapshot of %d bytes", len(b))
+	}
+	ops := make([]applied, 0, len(b)/40)
+	for ; len(b) > 0; b = b[40:] {
+		u := func(i int) uint64 { return binary.LittleEndian.Uint64(b[8*i:]) }
+		ops = append(ops, applied{Op: wire.Op(u(0)), Client: wire.ClientID{Lo: u(1), Hi: u(2)}, Request: u(3), Body: u(4)})
+	}
+	s.mu.Lock()
+	s.ops = ops
+	s.mu.Unlock()
+	return nil
+}
+
 func (s *logSM) seq() []applied {
 	s.mu.Lock()
 	defer s.mu.Unlock()
