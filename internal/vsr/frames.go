@@ -159,6 +159,22 @@ func Describe(frame []byte) string {
 		var h wire.RequestPreparesHeader
 		_ = h.Decode(frame)
 		return fmt.Sprintf("%s ops=%d..%d", head, h.FromOp, h.ToOp)
+	case wire.CommandRangeEvicted:
+		var h wire.RepairRangeHeader
+		_ = h.Decode(frame)
+		return fmt.Sprintf("%s checkpoint=%d", head, h.Op)
+	case wire.CommandStateTransferTarget:
+		var h wire.StateTransferTargetHeader
+		_ = h.Decode(frame)
+		return fmt.Sprintf("%s checkpoint=%d available=%v", head, h.CommitOp, h.Available)
+	case wire.CommandRequestStateChunk:
+		var h wire.RequestStateChunkHeader
+		_ = h.Decode(frame)
+		return fmt.Sprintf("%s checkpoint=%d offset=%d len=%d", head, h.Nonce.Lo, h.Offset, h.Len)
+	case wire.CommandStateChunk:
+		var h wire.StateChunkHeader
+		_ = h.Decode(frame)
+		return fmt.Sprintf("%s checkpoint=%d offset=%d bytes=%d", head, h.Nonce.Lo, h.Offset, len(frame)-wire.HeaderSize)
 	case wire.CommandReply:
 		var h wire.ReplyHeader
 		_ = h.Decode(frame)
