@@ -39,6 +39,9 @@ type Config struct {
 	Peers map[wire.ReplicaID]string
 	// Secret is the cluster pre-shared key (LoadSecret).
 	Secret Secret
+	// PreviousSecret, if set, is accepted but never signed with, for a
+	// rolling key rotation (Auth.WithPrevious).
+	PreviousSecret *Secret
 	// ReconnectPeriod is the sweep period of the connector; 0 means the
 	// shard bus's ReconnectPeriod (message_bus.reconnect_period).
 	ReconnectPeriod time.Duration
@@ -143,7 +146,7 @@ func Start(rt *shard.Runtime, cfg Config) (*Plane, error) {
 	pl := &Plane{
 		rt:      rt,
 		cfg:     cfg,
-		hs:      newHandshaker(NewAuth(cfg.Secret, cfg.ClusterName), cfg.Self, cfg.Nonces, cfg.Now),
+		hs:      newHandshaker(cfg.auth(), cfg.Self, cfg.Nonces, cfg.Now),
 		log:     log.With("replica", int(cfg.Self)),
 		tls:     tlsConfig(cfg.TLS, cfg.TCP),
 		slots:   make(chan struct{}, cfg.MaxHandshakes),
@@ -315,4 +318,13 @@ func (pl *Plane) dial(ctx context.Context, p peer) {
 	if _, err := pl.rt.DelegateReplica(p.id, &Outbound{c: c, peer: p, pl: pl}); err != nil {
 		pl.log.Warn("replica delegation failed", "peer", int(p.id), "err", err)
 	}
+}
+
+// auth builds the handshake's keys from the secrets.
+func (cfg *Config) auth() *Auth {
+	a := NewAuth(cfg.Secret, cfg.ClusterName)
+	if cfg.PreviousSecret != nil {
+		a.WithPrevious(*cfg.PreviousSecret)
+	}
+	return a
 }
