@@ -161,7 +161,7 @@ func (srv *Server) clusterMetadata() wire.ClusterMetadata {
 	for i, n := range c.Nodes {
 		node := wire.ClusterNode{Name: n.Name, IP: n.IP, TCP: n.TCP, QUIC: n.QUIC, HTTP: n.HTTP, WebSocket: n.WebSocket,
 			Role: wire.RoleFollower, Status: wire.NodeUnreachable}
-		if st.Status == vsr.StatusNormal && int(st.Primary) == i {
+		if st.Status == vsr.StatusNormal && int(st.Primary) == i && !st.Abdicated {
 			node.Role = wire.RoleLeader
 		}
 		if i == c.Self || (srv.plane != nil && srv.plane.Connected(wire.ReplicaID(i))) {
