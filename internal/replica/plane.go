@@ -244,19 +244,42 @@ func (pl *Plane) acquire() bool {
 
 func (pl *Plane) release() { <-pl.slots }
 
-// connectLoop sweeps at start and then every ReconnectPeriod.
+// connectLoop sweeps at start and then again after a pause: minRedial
+// after a sweep that had to dial, doubling while peers stay missing, up to
+// ReconnectPeriod (which is also the pause once every peer is connected).
+// So a cluster whose nodes start a moment apart, or a peer that restarts,
+// is connected within a fraction of a second, and a peer that stays down
+// is dialed every ReconnectPeriod.
 func (pl *Plane) connectLoop(ctx context.Context) {
 	defer pl.loops.Done()
-	tick := pl.cfg.tick
-	if tick == nil {
-		t := time.NewTicker(pl.cfg.ReconnectPeriod)
-		defer t.Stop()
-		tick = t.C
-	}
+	var timer *time.Timer
+	pause := time.Duration(0)
 	for {
-		pl.sweep()
+		missing := pl.sweep()
 		if pl.cfg.swept != nil {
 			pl.cfg.swept()
+		}
+		tick := pl.cfg.tick
+		if tick == nil {
+			switch {
+			case !missing:
+				pause = 0
+			case pause == 0:
+				pause = min(minRedial, pl.cfg.ReconnectPeriod)
+			default:
+				pause = min(2*pause, pl.cfg.ReconnectPeriod)
+			}
+			wait := pause
+			if wait == 0 {
+				wait = pl.cfg.ReconnectPeriod
+			}
+			if timer == nil {
+				timer = time.NewTimer(wait)
+				defer timer.Stop()
+			} else {
+				timer.Reset(wait)
+			}
+			tick = timer.C
 		}
 		select {
 		case <-ctx.Done():
@@ -268,13 +291,18 @@ func (pl *Plane) connectLoop(ctx context.Context) {
 	}
 }
 
+// minRedial is the first pause after a sweep that had to dial a peer.
+const minRedial = 100 * time.Millisecond
+
 // sweep dials every higher peer that is neither connected (owner table)
-// nor being dialed, each dial as its own background task of shard 0.
-func (pl *Plane) sweep() {
+// nor being dialed, each dial as its own background task of shard 0. It
+// reports whether some peer was not connected.
+func (pl *Plane) sweep() (missing bool) {
 	for _, p := range pl.peers {
 		if pl.Connected(p.id) {
 			continue
 		}
+		missing = true
 		pl.mu.Lock()
 		busy := pl.dialing[p.id]
 		pl.mu.Unlock()
@@ -294,6 +322,7 @@ func (pl *Plane) sweep() {
 			pl.dialDone(p.id)
 		}
 	}
+	return missing
 }
 
 func (pl *Plane) dialDone(r wire.ReplicaID) {
