@@ -92,6 +92,9 @@ type Status struct {
 	// number of ops the replica holds in memory above its durable one.
 	Checkpoint wire.Op
 	LogLen     int
+	// Abdicated: a primary that lost contact with a replication quorum
+	// (vsr.Replica.Abdicated).
+	Abdicated bool
 }
 
 // Stats counts a Node's events since Start.
@@ -425,7 +428,8 @@ func (n *Node) snapshot() {
 	r := n.r
 	cp, _ := r.Checkpoint()
 	st := Status{Status: r.Status(), View: r.View(), Primary: r.Primary(), IsPrimary: r.IsPrimary(),
-		Op: r.Op(), CommitMin: r.CommitMin(), CommitMax: r.CommitMax(), Checkpoint: cp, LogLen: r.LogLen()}
+		Op: r.Op(), CommitMin: r.CommitMin(), CommitMax: r.CommitMax(), Abdicated: r.Abdicated(),
+		Checkpoint: cp, LogLen: r.LogLen()}
 	n.mu.Lock()
 	n.st = st
 	n.mu.Unlock()

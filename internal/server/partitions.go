@@ -74,26 +74,50 @@ func partitionConfig(o metadata.TopicOptions) partition.Config {
 }
 
 // onOwners runs fn on the owning shard of each of t's partitions from
-// index from on (S5), counting each in wg, which the caller waits on. A
-// post that an owner's full lifecycle lane refuses is logged as what and
-// counted in the result: that partition's fn does not run.
+// index from on (S5), counting each in wg, which the caller waits on. The
+// partitions go to their owners in tasks of at most ownerBatch, and the
+// caller (the metadata writer or group, never a shard) waits for room in
+// an owner's lifecycle lane, so a topic with more partitions than a lane
+// holds is not refused, and an owner serves its other lanes between
+// tasks. A task the owner cannot take because the runtime is stopping is
+// logged as what and its partitions counted in the result: their fn does
+// not run.
 func (srv *Server) onOwners(wg *sync.WaitGroup, t metadata.TopicInfo, from int, what string,
 	fn func(st *shardState, k partKey, p metadata.Partition)) (refused int) {
-	for _, p := range t.Partitions[max(from, 0):] {
-		k := partKey{t.Stream, t.ID, p.ID}
-		wg.Add(1)
-		err := srv.owner(p).Post(func(s *shard.Shard) {
-			defer wg.Done()
-			fn(srv.shards[s.ID()], k, p)
+	batches := map[*shard.Shard][]metadata.Partition{}
+	post := func(owner *shard.Shard, ps []metadata.Partition) {
+		wg.Add(len(ps))
+		err := owner.PostWait(func(s *shard.Shard) {
+			for _, p := range ps {
+				fn(srv.shards[s.ID()], partKey{t.Stream, t.ID, p.ID}, p)
+				wg.Done()
+			}
 		})
 		if err != nil {
-			wg.Done()
-			refused++
-			srv.log.Error(what+" not delivered: owner busy", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+			wg.Add(-len(ps))
+			refused += len(ps)
+			srv.log.Error(what+" not delivered", "stream", t.Stream, "topic", t.ID, "partitions", len(ps), "err", err)
+		}
+	}
+	for _, p := range t.Partitions[max(from, 0):] {
+		owner := srv.owner(p)
+		b := append(batches[owner], p)
+		if len(b) == ownerBatch {
+			post(owner, b)
+			b = nil
+		}
+		batches[owner] = b
+	}
+	for owner, b := range batches {
+		if len(b) > 0 {
+			post(owner, b)
 		}
 	}
 	return refused
 }
+
+// ownerBatch is how many partitions one task on an owner handles.
+const ownerBatch = 32
 
 // closeOpen closes partition k if its owner st holds it open.
 func (st *shardState) closeOpen(k partKey) {
