@@ -167,7 +167,7 @@ func newSim(o Options) *Sim {
 	for i := range n {
 		cfg := vsr.Config{ID: wire.ReplicaID(i), Replicas: n, Cluster: wire.Uint128{Lo: 7},
 			PipelineMax: pipeline, ClientsMax: clientsMax, StateMachine: &kv{}, Seed: swarm.Uint64(), Bug: o.Bug,
-			CheckpointInterval: interval}
+			CheckpointInterval: interval, TransferChunk: 700}
 		r, err := vsr.New(cfg)
 		if err != nil {
 			panic(err) // the sim's own configuration is invalid

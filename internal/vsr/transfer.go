@@ -29,9 +29,6 @@ import (
 // before the install. Reference: Iggy @HEAD pull-based state transfer
 // (commands 22-25); TigerBeetle sync.
 
-// transferChunk bounds one StateChunk body.
-const transferChunk = 1 << 20
-
 // transferTries bounds the retransmissions to one peer before the
 // transfer is abandoned (the next RangeEvicted or heartbeat restarts it,
 // perhaps from another peer).
@@ -67,7 +64,7 @@ func (r *Replica) sendTransfer() {
 		r.send(x.peer, sealed(&h, wire.HeaderSize, nil))
 		return
 	}
-	n := min(uint64(transferChunk), x.size-uint64(len(x.buf)))
+	n := min(uint64(r.cfg.TransferChunk), x.size-uint64(len(x.buf)))
 	h := wire.RequestStateChunkHeader{Prefix: r.prefix(wire.HeaderSize), Nonce: wire.Uint128{Lo: uint64(x.op), Hi: x.id},
 		Offset: uint64(len(x.buf)), Group: r.cfg.Group, Len: uint32(n)}
 	r.send(x.peer, sealed(&h, wire.HeaderSize, nil))
@@ -127,7 +124,7 @@ func (r *Replica) onRequestStateChunk(from wire.ReplicaID, h *wire.RequestStateC
 	if d == nil || h.Nonce.Lo != uint64(r.cp.op) || h.Artifact != 0 || h.Offset >= uint64(len(d)) {
 		return
 	}
-	n := min(uint64(h.Len), transferChunk, uint64(len(d))-h.Offset)
+	n := min(uint64(h.Len), uint64(r.cfg.TransferChunk), uint64(len(d))-h.Offset)
 	c := wire.StateChunkHeader{Prefix: r.prefix(wire.HeaderSize + int(n)), Nonce: h.Nonce, Offset: h.Offset, Group: r.cfg.Group}
 	r.send(from, sealed(&c, wire.HeaderSize+int(n), d[h.Offset:h.Offset+n]))
 }

@@ -145,6 +145,9 @@ type Config struct {
 	// state transfer, and so the memory a peer can make it hold (default
 	// 256 MiB).
 	CheckpointMax int
+	// TransferChunk bounds the bytes of one StateChunk this replica asks
+	// for and serves (default 1 MiB; at most the frame size allows).
+	TransferChunk int
 	Seed          uint64 // seeds timeout jitter; any value, deterministic
 	Timeouts      Timeouts
 	Bug           Bug // deliberate bug for simulator tests only
@@ -175,6 +178,9 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	if d.CheckpointMax <= 0 {
 		d.CheckpointMax = 256 << 20
+	}
+	if d.TransferChunk <= 0 || d.TransferChunk > wire.DefaultMaxMessageSize-wire.HeaderSize {
+		d.TransferChunk = 1 << 20
 	}
 	if d.Group == 0 {
 		d.Group = wire.MetadataGroup
