@@ -53,3 +53,51 @@ func (st *Stream) effects(k EffectKind) []Effect {
 	}
 	return out
 }
+
+// TransitionEffects returns the partition effects that take storage laid
+// out for from's topics to to's, when to replaces from wholesale (a
+// checkpoint installed by state transfer skips the operations between
+// them): drops first, then creations, each in stream and topic id order.
+// A topic (or partition) counts as the same in both only if its stream,
+// topic and partition were created at the same time; one deleted and
+// created again under the same ids is dropped and created. Purges between
+// the two states leave no trace in them and are not among the effects.
+func TransitionEffects(from, to *State) []Effect {
+	var drops, creates []Effect
+	each := func(s *State, fn func(st *Stream, tp *Topic)) {
+		for _, sid := range slices.Sorted(maps.Keys(s.streams.streams)) {
+			st := s.streams.streams[sid]
+			for _, tid := range slices.Sorted(maps.Keys(st.topics)) {
+				fn(st, st.topics[tid])
+			}
+		}
+	}
+	// same returns how many leading partitions tp shares with its
+	// counterpart in other (0 when the topic is not the same one).
+	same := func(other *State, st *Stream, tp *Topic) int {
+		ost := other.streams.streams[st.ID]
+		if ost == nil || ost.CreatedAt != st.CreatedAt {
+			return 0
+		}
+		otp := ost.topics[tp.ID]
+		if otp == nil || otp.CreatedAt != tp.CreatedAt {
+			return 0
+		}
+		n := 0
+		for n < len(tp.Partitions) && n < len(otp.Partitions) && tp.Partitions[n].CreatedAt == otp.Partitions[n].CreatedAt {
+			n++
+		}
+		return n
+	}
+	each(from, func(st *Stream, tp *Topic) {
+		if n := same(to, st, tp); n < len(tp.Partitions) {
+			drops = append(drops, Effect{Kind: EffectDropPartitions, Topic: tp.info(), From: n})
+		}
+	})
+	each(to, func(st *Stream, tp *Topic) {
+		if n := same(from, st, tp); n < len(tp.Partitions) {
+			creates = append(creates, Effect{Kind: EffectCreatePartitions, Topic: tp.info(), From: n})
+		}
+	})
+	return append(drops, creates...)
+}

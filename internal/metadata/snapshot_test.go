@@ -175,3 +175,38 @@ func BenchmarkDecodeSnapshot(b *testing.B) {
 		}
 	}
 }
+
+// TestTransitionEffects: from a state with topics a (3 partitions), b and
+// c to one where b is gone, c was deleted and created again, a lost its
+// last partition and d is new: b, c and a's partition 2 are dropped, then
+// c and d are created.
+func TestTransitionEffects(t *testing.T) {
+	from := NewState()
+	from.ApplyOp(CreateStream{Timestamp: 1, Name: "s"})
+	for i, name := range []string{"a", "b", "c"} {
+		from.ApplyOp(CreateTopic{Timestamp: uint64(10 + i), Stream: num(0), Partitions: 3, Shards: 1, Name: name})
+	}
+	to := from.Clone()
+	for _, o := range []Op{
+		DeleteTopic{Stream: num(0), Topic: named("b")},
+		DeleteTopic{Stream: num(0), Topic: named("c")},
+		CreateTopic{Timestamp: 20, Stream: num(0), Partitions: 2, Shards: 1, Name: "c"},
+		DeletePartitions{Stream: num(0), Topic: named("a"), Count: 1},
+		CreateTopic{Timestamp: 21, Stream: num(0), Partitions: 1, Shards: 1, Name: "d"},
+	} {
+		if r := to.ApplyOp(o); !r.OK() {
+			t.Fatalf("%v: %v", o.Kind(), r.Status)
+		}
+	}
+	var got []string
+	for _, e := range TransitionEffects(from, to) {
+		got = append(got, fmt.Sprintf("%v %s from %d", e.Kind, e.Topic.Name, e.From))
+	}
+	want := "[drop-partitions a from 2 drop-partitions b from 0 drop-partitions c from 0 create-partitions c from 0 create-partitions d from 0]"
+	if fmt.Sprint(got) != want {
+		t.Fatalf("effects %v\nwant %s", got, want)
+	}
+	if e := TransitionEffects(to, to); len(e) != 0 {
+		t.Fatalf("no change gave %v", e)
+	}
+}

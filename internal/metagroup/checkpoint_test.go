@@ -2,6 +2,7 @@ package metagroup
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -108,11 +109,17 @@ func TestLaggingReplicaCatchesUpByStateTransfer(t *testing.T) {
 		}
 	}()
 	propose(t, rs[0], metadata.CreateStream{Timestamp: 1, Name: "before"})
+	propose(t, rs[0], metadata.CreateTopic{Timestamp: 2, Stream: wire.NamedID("before"), Partitions: 2, Shards: 1, Name: "gone"})
+	until(t, 10*time.Second, "the topic on replica 2", func() bool { return len(rs[2].fx.kinds()) == 1 })
 	m.mu.Lock()
 	m.down[2] = true
 	m.mu.Unlock()
+	// Covered by the checkpoints replica 2 will install: a topic goes and
+	// another comes; their partitions must follow on replica 2 too.
+	propose(t, rs[0], metadata.DeleteTopic{Stream: wire.NamedID("before"), Topic: wire.NamedID("gone")})
+	propose(t, rs[0], metadata.CreateTopic{Timestamp: 3, Stream: wire.NamedID("before"), Partitions: 3, Shards: 1, Name: "new"})
 	for i := range 100 {
-		if res, _ := propose(t, rs[0], metadata.CreateStream{Timestamp: uint64(i + 2), Name: fmt.Sprint("s", i)}); !res.OK() {
+		if res, _ := propose(t, rs[0], metadata.CreateStream{Timestamp: uint64(i + 4), Name: fmt.Sprint("s", i)}); !res.OK() {
 			t.Fatal(res.Status)
 		}
 	}
@@ -128,5 +135,9 @@ func TestLaggingReplicaCatchesUpByStateTransfer(t *testing.T) {
 	st := rs[2].g.Status()
 	if behind > 10 || st.Checkpoint < 80 || rs[2].store.Current().StreamCount() != 101 {
 		t.Fatalf("lagging replica was at %d, now checkpoint %d with %d streams", behind, st.Checkpoint, rs[2].store.Current().StreamCount())
+	}
+	wantFx := []metadata.EffectKind{metadata.EffectCreatePartitions, metadata.EffectDropPartitions, metadata.EffectCreatePartitions}
+	if got := rs[2].fx.kinds(); !slices.Equal(got, wantFx) {
+		t.Fatalf("replica 2 partition effects %v, want %v (the transferred state's drops and creations)", got, wantFx)
 	}
 }

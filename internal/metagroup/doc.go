@@ -60,12 +60,11 @@
 //
 // A replica that lagged below its peers' checkpoints installs one by
 // state transfer (internal/vsr). The ops the checkpoint covers are not
-// applied on it, so their partition effects are not carried out there
-// either. Known gap: the server opens the partitions of the state on use
-// (so a topic created meanwhile gets its files then), but drops and purges
-// that the checkpoint covers are not carried out on that node: their files
-// stay until an operator removes them. Reconciling partition storage with
-// an installed state is not done yet.
+// applied on it; Machine.Restore carries out instead the partition effects
+// that take storage from the old state to the installed one
+// (metadata.TransitionEffects: partitions dropped and created meanwhile).
+// Known gap: a purge covered by the checkpoint leaves no trace in the
+// state, so that node keeps the purged messages.
 //
 // Goroutines: the Node's (Apply and reply delivery run on it), and one per
 // forwarded operation on the primary (bounded). Imports: internal/consensus,

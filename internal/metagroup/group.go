@@ -270,16 +270,27 @@ func (m *Machine) Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte {
 func (m *Machine) Snapshot() []byte { return m.store.Current().AppendSnapshot(nil) }
 
 // Restore implements vsr.Snapshotter: the store's state becomes the
-// snapshot's. On a restart it runs before any op is replayed. After a
-// state transfer, the partitions of topics that the skipped ops created
-// or deleted are not created or removed on this node until a restart
-// opens the partitions of the restored state (see the package doc).
+// snapshot's. On a restart it runs before any op is replayed, and the
+// server then opens the restored state's partitions. Live (a state
+// transfer), it carries out the partition effects of the ops the
+// checkpoint skipped, as metadata.TransitionEffects derives them from the
+// two states: partitions dropped and created meanwhile (not purges; see
+// the package doc).
 func (m *Machine) Restore(b []byte) error {
 	st, err := metadata.DecodeSnapshot(b)
 	if err != nil {
 		return err
 	}
+	live := m.live.Load()
+	var fx []metadata.Effect
+	if live {
+		fx = metadata.TransitionEffects(m.store.Current(), st)
+	}
 	m.store.Restore(st)
+	if len(fx) > 0 {
+		<-m.opened
+		m.storage.Apply(st.CommitOp(), fx)
+	}
 	return nil
 }
 
