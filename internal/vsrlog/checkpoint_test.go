@@ -178,3 +178,65 @@ func TestReadsVersion1Superblock(t *testing.T) {
 func putChecksum(b []byte) {
 	binary.LittleEndian.PutUint64(b, xxh3.Hash(b[8:]))
 }
+
+// TestCheckpointFaults fails, one at a time, every file system operation
+// of a Persist that writes a checkpoint and compacts. The Log is then
+// closed and reopened (from what a crash would keep, and from everything
+// the page cache holds): it opens with the old checkpoint and its
+// prepares or the new one with all of its, never anything else, and takes
+// the next checkpoint.
+func TestCheckpointFaults(t *testing.T) {
+	count := func() int {
+		n, armed := 0, false
+		fsys := vfs.WithErrors(vfs.NewMem(), func(vfs.Op) error {
+			if armed {
+				n++
+			}
+			return nil
+		})
+		l, frames := cpSetup(t, fsys)
+		armed = true
+		mustPersist(t, l, cpUpdate(frames, 25, 35, frames[30:35]))
+		l.Close()
+		return n
+	}()
+	for fail := 1; fail <= count; fail++ {
+		mem := vfs.NewMem()
+		n, armed := 0, false
+		var failed vfs.Op
+		fsys := vfs.WithErrors(mem, func(op vfs.Op) error {
+			if armed {
+				if n++; n == fail {
+					failed = op
+					return vfs.ErrInjected
+				}
+			}
+			return nil
+		})
+		l, frames := cpSetup(t, fsys)
+		armed = true
+		err := l.Persist(cpUpdate(frames, 25, 35, frames[30:35]))
+		armed = false
+		l.Close()
+		for _, opts := range []vfs.CrashOptions{{}, keepAll} {
+			at := fmt.Sprintf("failed %v %s (op %d of %d; Persist: %v)", failed.Kind, failed.Path, fail, count, err)
+			fs2 := mem.CrashClone(opts)
+			l2, hs, got, _, oerr := Open(fs2, testDir)
+			if oerr != nil {
+				t.Fatalf("%s: Open: %v", at, oerr)
+			}
+			switch {
+			case hs.Checkpoint == 25 && sameFrames(got, frames[25:35]) && string(l2.Checkpoint()) == "cp-25":
+			case hs.Checkpoint == 10 && string(l2.Checkpoint()) == "cp-10" && len(got) >= 20 && sameFrames(got[:20], frames[10:30]):
+				if err == nil {
+					t.Fatalf("%s: Persist returned nil but the checkpoint is not durable", at)
+				}
+			default:
+				t.Fatalf("%s: checkpoint %d (%q) with prepares %s", at, hs.Checkpoint, l2.Checkpoint(), describe(got))
+			}
+			mustPersist(t, l2, cpUpdate(frames, 30, 35, frames[30:35]))
+			l2.Close()
+		}
+	}
+	t.Logf("%d operations failed in turn", count)
+}
