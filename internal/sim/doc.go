@@ -9,7 +9,12 @@
 // state's commit point may be stored lower than the replica's, as a shell
 // that writes that hint late would), crashes and
 // restarts of any replica including the primary, and clients that register
-// and issue key-value operations with retries. Checkers: no two replicas
+// and issue key-value operations with retries. Most seeds checkpoint every
+// 4 to 64 ops (Options.Checkpoint or -checkpoint forces an interval): the
+// disk then keeps the checkpoint and only the journal above it, restarts
+// begin from the checkpoint, and a replica left behind its peers'
+// checkpoints by a partition or crash catches up by state transfer (in
+// 700-byte chunks). Result counts both. Checkers: no two replicas
 // commit different ops at the same op number and every committed op chains
 // to its parent; an acknowledged op is in the canonical log and is never
 // lost; the client history is linearizable (porcupine); after the faults
