@@ -62,6 +62,7 @@ func (n *node) persist(s *Sim, rd *vsr.Ready, torn bool) {
 	if rd.Checkpoint != nil {
 		n.cp = rd.Checkpoint // written before the hard state that names it
 		s.res.Checkpoints++
+		s.checkCheckpoint(n.id, rd.Checkpoint)
 	}
 	n.hs = hs
 	// Compaction: prepares at or below the durable checkpoint leave the

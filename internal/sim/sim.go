@@ -99,6 +99,12 @@ type Sim struct {
 
 	canon    []canonEntry
 	maxAcked wire.Op
+	// checkpoints holds the checksum of the first checkpoint made durable
+	// at each op, and who made it.
+	checkpoints map[wire.Op]struct {
+		sum wire.Uint128
+		by  int
+	}
 	stopped  bool
 }
 
@@ -438,6 +444,35 @@ func (s *Sim) checkCommit(replica int, c vsr.Committed) {
 	if int(c.Op)+1 < len(s.canon) && s.canon[c.Op+1].set && s.canon[c.Op+1].parent != c.Checksum {
 		s.fail("op %d committed by replica %d breaks the chain of op %d", c.Op, replica, c.Op+1)
 	}
+}
+
+// checkCheckpoint checks that every replica's checkpoint of an op is
+// byte-identical (state machine and client table: pitfall 12) and names
+// the canonical op.
+func (s *Sim) checkCheckpoint(replica int, b []byte) {
+	op, sum, err := vsr.CheckpointOp(b)
+	if err != nil {
+		s.fail("replica %d persisted a checkpoint that does not decode: %v", replica, err)
+		return
+	}
+	if int(op) < len(s.canon) && s.canon[op].set && s.canon[op].sum != sum {
+		s.fail("replica %d checkpointed op %d with checksum %v, canonical %v", replica, op, sum, s.canon[op].sum)
+	}
+	if s.checkpoints == nil {
+		s.checkpoints = map[wire.Op]struct {
+			sum wire.Uint128
+			by  int
+		}{}
+	}
+	all := wire.Checksum(b)
+	if c, ok := s.checkpoints[op]; ok && c.sum != all {
+		s.fail("replicas %d and %d made different checkpoints of op %d", c.by, replica, op)
+		return
+	}
+	s.checkpoints[op] = struct {
+		sum wire.Uint128
+		by  int
+	}{all, replica}
 }
 
 // checkAck checks that a reply a client accepted names a committed op of
