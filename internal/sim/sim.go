@@ -105,7 +105,7 @@ type Sim struct {
 		sum wire.Uint128
 		by  int
 	}
-	stopped  bool
+	stopped bool
 }
 
 // stream derives an independent PRNG for one concern (SplitMix64-style
