@@ -101,11 +101,8 @@ type Sim struct {
 	maxAcked wire.Op
 	// checkpoints holds the checksum of the first checkpoint made durable
 	// at each op, and who made it.
-	checkpoints map[wire.Op]struct {
-		sum wire.Uint128
-		by  int
-	}
-	stopped bool
+	checkpoints map[wire.Op]cpSeen
+	stopped     bool
 }
 
 // stream derives an independent PRNG for one concern (SplitMix64-style
@@ -459,20 +456,20 @@ func (s *Sim) checkCheckpoint(replica int, b []byte) {
 		s.fail("replica %d checkpointed op %d with checksum %v, canonical %v", replica, op, sum, s.canon[op].sum)
 	}
 	if s.checkpoints == nil {
-		s.checkpoints = map[wire.Op]struct {
-			sum wire.Uint128
-			by  int
-		}{}
+		s.checkpoints = map[wire.Op]cpSeen{}
 	}
 	all := wire.Checksum(b)
 	if c, ok := s.checkpoints[op]; ok && c.sum != all {
 		s.fail("replicas %d and %d made different checkpoints of op %d", c.by, replica, op)
 		return
 	}
-	s.checkpoints[op] = struct {
-		sum wire.Uint128
-		by  int
-	}{all, replica}
+	s.checkpoints[op] = cpSeen{all, replica}
+}
+
+// cpSeen is the first checkpoint of an op: its bytes' checksum and maker.
+type cpSeen struct {
+	sum wire.Uint128
+	by  int
 }
 
 // checkAck checks that a reply a client accepted names a committed op of
