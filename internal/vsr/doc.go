@@ -56,6 +56,38 @@
 //     in every newer log. Ops below the suffix are committed and repairable.
 //  5. A restarted primary never prepares in its old view again: it may have
 //     lost prepares its backups hold for that view.
+//  6. Nack truncation (TigerBeetle's quorum_nack_prepare, Protocol-Aware
+//     Recovery's CTRL). An uncommitted op may survive a view change as a
+//     header whose body no replica holds (an old primary prepared it, its
+//     frames were lost, it crashed before the op was durable, but its
+//     header reached a DoViewChange). Waiting for that body would stall
+//     every view, so a DoViewChange sets nack bit i for a suffix header
+//     above its commit point when its sender holds no body for that op (and
+//     did not acknowledge it in its last normal view). The primary-elect,
+//     after the merge, truncates the lowest op above the commit point whose
+//     body it lacks, and everything above it, once more than replicas -
+//     quorum_replication DoViewChanges of this view nack it, its own
+//     included; otherwise it keeps waiting for repair, and late
+//     DoViewChanges are counted as they arrive. A DoViewChange counts only
+//     if its suffix holds the op with the merged log's checksum, whatever
+//     its log_view (each primary-elect's merge gives it a log_view of its
+//     own, so a stalled op is typically held by replicas with different
+//     log_views); one that lacks the op or holds another header abstains.
+//     The cut view headers are durable before StartView announces them.
+//     Safety: an op commits only when a replication quorum acknowledged it
+//     (the primary's own durable write included), and an acknowledgement
+//     needs a durable body that the replica keeps while the op stays in its
+//     log above its commit point (adoptLog keeps matching bodies; an op it
+//     drops below the adopted suffix is at or below the new commit point).
+//     So no member of that quorum nacks the op, at most replicas -
+//     quorum_replication replicas can, and more nacks prove it uncommitted;
+//     every op above it is uncommitted too, as acknowledgements are
+//     cumulative and the log is hash-chained. Known gap: a crash in the
+//     middle of the write that adopts a log can persist the truncation of
+//     acknowledged ops below the adopted suffix but not the new view
+//     headers (the journal has no "faulty" marks as TigerBeetle's has), so
+//     a restarted replica can hold the header of an op it acknowledged
+//     without its body, and nack it.
 //
 // Goroutines: none. A Replica is not safe for concurrent use; one owner calls
 // every method. Imports: the standard library (no time, net, os) and
