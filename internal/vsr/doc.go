@@ -82,12 +82,16 @@
 //     So no member of that quorum nacks the op, at most replicas -
 //     quorum_replication replicas can, and more nacks prove it uncommitted;
 //     every op above it is uncommitted too, as acknowledgements are
-//     cumulative and the log is hash-chained. Known gap: a crash in the
-//     middle of the write that adopts a log can persist the truncation of
-//     acknowledged ops below the adopted suffix but not the new view
-//     headers (the journal has no "faulty" marks as TigerBeetle's has), so
-//     a restarted replica can hold the header of an op it acknowledged
-//     without its body, and nack it.
+//     cumulative and the log is hash-chained. Where the premise bends: a
+//     replica drops the bodies below a suffix it adopts, and a crash that
+//     tears that write (truncation durable, new view headers not) or a
+//     later restart with a low commit hint can leave it with the header
+//     of an op it acknowledged but no body, and it will nack it (the
+//     journal has no "faulty" marks as TigerBeetle's has). Such an op is
+//     below the adopted log's commit point, so a replication quorum that
+//     acknowledged that point holds it, and the dropping replica (which
+//     had a gap there) is not in it: one such replica cannot reach the
+//     threshold; several at once are not ruled out by this argument.
 //
 // Goroutines: none. A Replica is not safe for concurrent use; one owner calls
 // every method. Imports: the standard library (no time, net, os) and
