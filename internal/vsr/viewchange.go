@@ -480,7 +480,7 @@ func (r *Replica) truncateNacked() {
 			continue
 		}
 		r.truncateTo(op - 1)
-		r.viewHeaders = r.viewHeaders[:op-base]
+		r.viewHeaders = r.viewHeaders[: op-base : op-base] // a shorter slice: the longer one is handed out
 		r.hsDirty = true
 		return
 	}
