@@ -25,19 +25,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ticks := fs.Int("ticks", 0, "fault-phase ticks (0: default)")
 	checkpoint := fs.Uint64("checkpoint", 0, "checkpoint interval in ops (0: chosen by the seed, sometimes none)")
 	verbose := fs.Bool("v", false, "trace every delivery and fault of a single -seed run")
-	bug := fs.String("bug", "none", "deliberate core bug: none, commit-without-quorum, view-change-shortest-log, ack-before-persist")
+	bug := fs.String("bug", "none", "deliberate core bug: none, commit-without-quorum, view-change-shortest-log, ack-before-persist, truncate-few-nacks")
+	hint := fs.String("hint", "swarm", "commit-hint mode of the simulated disk: swarm (chosen per seed), lower, defer")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	b, ok := map[string]vsr.Bug{
 		"none": vsr.BugNone, "commit-without-quorum": vsr.BugCommitWithoutQuorum,
 		"view-change-shortest-log": vsr.BugViewChangeShortestLog, "ack-before-persist": vsr.BugAckBeforePersist,
+		"truncate-few-nacks": vsr.BugTruncateFewNacks,
 	}[*bug]
 	if !ok {
 		fmt.Fprintf(stderr, "shoal-sim: unknown -bug %q\n", *bug)
 		return 2
 	}
-	opts := sim.Options{Replicas: *replicas, Ticks: *ticks, Bug: b, Checkpoint: *checkpoint}
+	h, ok := map[string]sim.HintMode{"swarm": sim.HintSwarm, "lower": sim.HintLower, "defer": sim.HintDefer}[*hint]
+	if !ok {
+		fmt.Fprintf(stderr, "shoal-sim: unknown -hint %q\n", *hint)
+		return 2
+	}
+	opts := sim.Options{Replicas: *replicas, Ticks: *ticks, Bug: b, Checkpoint: *checkpoint, Hint: h}
 
 	if *seeds == 0 {
 		opts.Seed = *seed

@@ -39,4 +39,11 @@ func TestRun(t *testing.T) {
 	if code := run([]string{"-bug=nonsense"}, &out, &errs); code != 2 {
 		t.Fatalf("bad -bug: exit %d", code)
 	}
+	if code := run([]string{"-hint=nonsense"}, &out, &errs); code != 2 {
+		t.Fatalf("bad -hint: exit %d", code)
+	}
+	out.Reset()
+	if code := run([]string{"-seed=3", "-hint=defer"}, &out, &errs); code != 0 || !strings.Contains(out.String(), "hint=defer") {
+		t.Fatalf("-hint=defer: exit %d, output %q", code, out.String())
+	}
 }

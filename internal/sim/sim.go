@@ -21,14 +21,44 @@ type Options struct {
 	// Checkpoint forces the checkpoint interval in ops; 0 draws it from
 	// the seed (none, or 4 to 64).
 	Checkpoint uint64
+	Hint       HintMode
 	// Trace, if set, receives one line per delivery and fault event.
 	Trace func(line string)
+}
+
+// HintMode is how the simulated disk mistreats the durable commit point,
+// vsr.HardState.Commit, which is only a hint: a shell may write it late or
+// not at all, so the core must be safe and live with any lower value.
+type HintMode uint8
+
+const (
+	// HintSwarm lets the seed choose HintLower or HintDefer.
+	HintSwarm HintMode = iota
+	// HintLower stores a random commit point at or below the real one.
+	HintLower
+	// HintDefer skips hard-state writes that change only the commit point,
+	// as internal/consensus does (it writes them later or at Stop; the
+	// simulator never does).
+	HintDefer
+)
+
+func (m HintMode) String() string {
+	switch m {
+	case HintSwarm:
+		return "swarm"
+	case HintLower:
+		return "lower"
+	case HintDefer:
+		return "defer"
+	}
+	return fmt.Sprintf("HintMode(%d)", uint8(m))
 }
 
 // Result describes a run. Err is nil when every checker passed.
 type Result struct {
 	Seed        uint64
 	Replicas    int
+	Hint        HintMode // the mode the run used (never HintSwarm)
 	Clients     int
 	Ticks       int // ticks simulated, both phases
 	Converged   int // ticks the cluster took to converge after healing
@@ -50,8 +80,8 @@ type Result struct {
 
 func (r Result) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "seed=%d replicas=%d clients=%d ticks=%d converged=%d commit=%d acked=%d view=%d crashes=%d power-losses=%d partitions=%d evictions=%d checkpoints=%d transfers=%d msgs=%d",
-		r.Seed, r.Replicas, r.Clients, r.Ticks, r.Converged, r.Commit, r.Acked, r.View, r.Crashes, r.PowerLosses, r.Partitions, r.Evictions,
+	fmt.Fprintf(&b, "seed=%d replicas=%d hint=%v clients=%d ticks=%d converged=%d commit=%d acked=%d view=%d crashes=%d power-losses=%d partitions=%d evictions=%d checkpoints=%d transfers=%d msgs=%d",
+		r.Seed, r.Replicas, r.Hint, r.Clients, r.Ticks, r.Converged, r.Commit, r.Acked, r.View, r.Crashes, r.PowerLosses, r.Partitions, r.Evictions,
 		r.Checkpoints, r.Transfers, r.Messages)
 	if r.Err != nil {
 		fmt.Fprintf(&b, "\nFAIL: %v\nreproduce: %s", r.Err, r.Repro)
@@ -90,11 +120,10 @@ type Sim struct {
 	crashOdds    int // 1 in crashOdds ticks crashes a replica (0: never)
 	partOdds     int // 1 in partOdds ticks partitions (0: never)
 	healOdds     int
-	// 1 in hintOdds hard-state writes store a lower commit point than the
-	// replica's (0: never): vsr.HardState.Commit is a hint, which a shell may
-	// write late (internal/consensus defers commit-only writes) or not at
-	// all, so the core must be safe with any lower value.
+	// 1 in hintOdds hard-state writes mistreat the commit point as hintMode
+	// says (0: never).
 	hintOdds int
+	hintMode HintMode
 	hintRand *rand.Rand
 
 	canon    []canonEntry
@@ -135,14 +164,22 @@ func newSim(o Options) *Sim {
 	s.netRand, s.faultRand = stream(o.Seed, 1), stream(o.Seed, 2)
 	s.workRand, s.diskRand = stream(o.Seed, 3), stream(o.Seed, 4)
 	s.hintRand = stream(o.Seed, 7)
-	s.hintOdds = []int{0, 1, 2, 4}[stream(o.Seed, 6).IntN(4)]
+	hint := stream(o.Seed, 6)
+	s.hintOdds = []int{0, 1, 2, 4}[hint.IntN(4)]
+	s.hintMode = o.Hint
+	switch {
+	case s.hintMode == HintSwarm:
+		s.hintMode = []HintMode{HintLower, HintDefer}[hint.IntN(2)]
+	case s.hintOdds == 0:
+		s.hintOdds = 1 // a forced mode always acts
+	}
 	swarm := stream(o.Seed, 5)
 	n := o.Replicas
 	if n == 0 {
 		n = []int{1, 3, 3, 3, 5, 5}[swarm.IntN(6)]
 	}
 	nclients := 1 + swarm.IntN(4)
-	s.res = Result{Seed: o.Seed, Replicas: n, Clients: nclients}
+	s.res = Result{Seed: o.Seed, Replicas: n, Hint: s.hintMode, Clients: nclients}
 	s.net = &network{s: s, side: make([]int, n), mute: make([]bool, n), deaf: make([]bool, n), p: netParams{
 		drop:      []float64{0, 0.02, 0.05, 0.1, 0.2}[swarm.IntN(5)],
 		duplicate: []float64{0, 0.02, 0.1}[swarm.IntN(3)],
@@ -196,6 +233,9 @@ func newSim(o Options) *Sim {
 	}
 	if o.Bug != vsr.BugNone {
 		fmt.Fprintf(&rb, " -bug=%v", o.Bug)
+	}
+	if o.Hint != HintSwarm {
+		fmt.Fprintf(&rb, " -hint=%v", o.Hint)
 	}
 	s.res.Repro = rb.String()
 	return s

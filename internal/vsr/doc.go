@@ -118,6 +118,42 @@
 //     PrepareOk and counts no own acknowledgement: a crash before that
 //     would restart it from its older checkpoint with a gap below K, and
 //     its DoViewChange could then report less than it had acknowledged.
+//  9. Nack truncation (TigerBeetle's quorum_nack_prepare, Protocol-Aware
+//     Recovery's CTRL). An uncommitted op may survive a view change as a
+//     header whose body no replica holds (an old primary prepared it, its
+//     frames were lost, it crashed before the op was durable, but its
+//     header reached a DoViewChange). Waiting for that body would stall
+//     every view, so a DoViewChange sets nack bit i for a suffix header
+//     above its commit point when its sender holds no body for that op (and
+//     did not acknowledge it in its last normal view). The primary-elect,
+//     after the merge, truncates the lowest op above the commit point whose
+//     body it lacks, and everything above it, once more than replicas -
+//     quorum_replication DoViewChanges of this view nack it, its own
+//     included; otherwise it keeps waiting for repair, and late
+//     DoViewChanges are counted as they arrive. A DoViewChange counts only
+//     if its suffix holds the op with the merged log's checksum, whatever
+//     its log_view (each primary-elect's merge gives it a log_view of its
+//     own, so a stalled op is typically held by replicas with different
+//     log_views); one that lacks the op or holds another header abstains.
+//     The cut view headers are durable before StartView announces them.
+//     Safety: an op commits only when a replication quorum acknowledged it
+//     (the primary's own durable write included), and an acknowledgement
+//     needs a durable body that the replica keeps while the op stays in its
+//     log above its commit point (adoptLog keeps matching bodies; an op it
+//     drops below the adopted suffix is at or below the new commit point).
+//     So no member of that quorum nacks the op, at most replicas -
+//     quorum_replication replicas can, and more nacks prove it uncommitted;
+//     every op above it is uncommitted too, as acknowledgements are
+//     cumulative and the log is hash-chained. Where the premise bends: a
+//     replica drops the bodies below a suffix it adopts, and a crash that
+//     tears that write (truncation durable, new view headers not) or a
+//     later restart with a low commit hint can leave it with the header
+//     of an op it acknowledged but no body, and it will nack it (the
+//     journal has no "faulty" marks as TigerBeetle's has). Such an op is
+//     below the adopted log's commit point, so a replication quorum that
+//     acknowledged that point holds it, and the dropping replica (which
+//     had a gap there) is not in it: one such replica cannot reach the
+//     threshold; several at once are not ruled out by this argument.
 //
 // Goroutines: none. A Replica is not safe for concurrent use; one owner calls
 // every method. Imports: the standard library (no time, net, os) and

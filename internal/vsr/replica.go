@@ -48,6 +48,7 @@ type dvc struct {
 	op      wire.Op
 	commit  wire.Op
 	headers []wire.PrepareHeader // ascending, contiguous, ending at op
+	nack    wire.Uint128         // nack bit i: headers[len-1-i] never acknowledged
 }
 
 // Replica is one VSR replica. It is not safe for concurrent use.
@@ -58,8 +59,9 @@ type Replica struct {
 	status      Status
 	view        wire.View // Invariant: logView <= view.
 	logView     wire.View
-	durView     wire.View // view acknowledged durable by Advance
-	durLogView  wire.View // log_view acknowledged durable by Advance
+	durView     wire.View            // view acknowledged durable by Advance
+	durLogView  wire.View            // log_view acknowledged durable by Advance
+	durHeaders  []wire.PrepareHeader // view headers acknowledged durable by Advance
 	hsDirty     bool
 	lastPersist HardState
 	viewHeaders []wire.PrepareHeader // canonical headers adopted with logView
@@ -205,7 +207,7 @@ func RestartFrom(cfg Config, hs HardState, checkpoint []byte, journal [][]byte) 
 		}
 		*s = slot{h: *h, present: true}
 	}
-	r.viewHeaders = hs.Headers
+	r.viewHeaders, r.durHeaders = hs.Headers, hs.Headers
 	r.advanceDurableHead()
 	// The durable commit point is a hint: a shell may write it late or not
 	// at all (internal/consensus defers commit-only writes), so it may be
@@ -520,6 +522,7 @@ func (r *Replica) Advance(rd Ready) {
 	r.advanceDurableHead()
 	if rd.HardStateChanged {
 		r.durView, r.durLogView = rd.HardState.View, rd.HardState.LogView
+		r.durHeaders = rd.HardState.Headers
 	}
 	if rd.Checkpoint != nil {
 		// The checkpoint and the hard state naming it are durable: ops at

@@ -72,6 +72,10 @@ const (
 	// BugAckBeforePersist makes replicas acknowledge (and a primary count
 	// its own acknowledgement for) prepares that are not yet durable.
 	BugAckBeforePersist
+	// BugTruncateFewNacks makes a primary-elect truncate an op whose body
+	// it lacks on replicas - quorum_replication nacks, one too few to prove
+	// the op uncommitted.
+	BugTruncateFewNacks
 )
 
 func (b Bug) String() string {
@@ -84,6 +88,8 @@ func (b Bug) String() string {
 		return "view-change-shortest-log"
 	case BugAckBeforePersist:
 		return "ack-before-persist"
+	case BugTruncateFewNacks:
+		return "truncate-few-nacks"
 	}
 	return "Bug(" + strconv.Itoa(int(b)) + ")"
 }

@@ -111,7 +111,7 @@ func (r *Replica) maybeSendDVC() {
 			if err != nil {
 				panic("vsr: own DoViewChange does not decode: " + err.Error())
 			}
-			r.dvcs[r.self] = &dvc{logView: h.LogView, op: h.Op, commit: h.Commit, headers: hs}
+			r.dvcs[r.self] = newDVC(&h, hs)
 		} else {
 			r.send(r.Primary(), r.dvcFrame)
 		}
@@ -123,10 +123,16 @@ func (r *Replica) maybeSendDVC() {
 // known committed whose header is here; op is the end of the contiguous run
 // of headers above it, so op covers every op this replica ever acknowledged
 // (acknowledgements are cumulative over durable, contiguous ops). The body
-// carries the headers op down to commit (at most 128), highest first, and
-// present bit i says whether the body of header i is here (Iggy @HEAD
-// layout; the nack bits stay 0, as this merge does not truncate on nacks).
-// Reference: VR Revisited §5.3; TigerBeetle do_view_change headers.
+// carries the headers op down to commit (at most 128), highest first
+// (Iggy @HEAD layout). Present bit i says the body of header i is here.
+// Nack bit i says this replica never acknowledged header i and never will
+// in an older view: it holds no body for it (an acknowledgement needs a
+// durable body, which stays while the op is canonical above the commit
+// point) and did not acknowledge it in its last normal view (ackSent, a
+// belt-and-braces check: such an op has a body here); only ops above
+// commit are nacked. See truncateNacked for how the primary-elect counts
+// them. Reference: VR Revisited §5.3; TigerBeetle send_join_view (nack
+// case 1: no prepare, not faulty).
 func (r *Replica) buildDVC() []byte {
 	c := min(r.commitMax, r.head())
 	// c's header may be missing only where the log resumes right above it
@@ -152,22 +158,21 @@ func (r *Replica) buildDVC() []byte {
 		from = op - wire.MaxViewChangeHeaders + 1
 	}
 	var body []byte
-	var present wire.Uint128
+	var present, nack wire.Uint128
 	if op >= 1 {
 		body = r.headersBody(from, op)
 		for i := from; i <= op; i++ {
-			if s := r.slot(i); s != nil && s.frame != nil {
-				bit := uint(op - i) // body header 0 is the highest op
-				if bit < 64 {
-					present.Lo |= 1 << bit
-				} else {
-					present.Hi |= 1 << (bit - 64)
-				}
+			bit := uint(op - i) // body header 0 is the highest op
+			switch s := r.slot(i); {
+			case s != nil && s.frame != nil:
+				setBit(&present, bit)
+			case i > c && i > r.ackSent:
+				setBit(&nack, bit)
 			}
 		}
 	}
 	h := wire.DoViewChangeHeader{Prefix: r.prefix(wire.HeaderSize + len(body)), Op: op, Commit: c,
-		Group: r.cfg.Group, LogView: r.logView, PresentBitset: present}
+		Group: r.cfg.Group, LogView: r.logView, PresentBitset: present, NackBitset: nack}
 	return sealed(&h, wire.HeaderSize+len(body), body)
 }
 
@@ -190,8 +195,12 @@ func (r *Replica) onDoViewChange(from wire.ReplicaID, h *wire.DoViewChangeHeader
 	if r.status != StatusViewChange || r.dvcs[from] != nil {
 		return
 	}
-	r.dvcs[from] = &dvc{logView: h.LogView, op: h.Op, commit: h.Commit, headers: hs}
+	r.dvcs[from] = newDVC(h, hs)
 	r.maybeMerge()
+}
+
+func newDVC(h *wire.DoViewChangeHeader, hs []wire.PrepareHeader) *dvc {
+	return &dvc{logView: h.LogView, op: h.Op, commit: h.Commit, headers: hs, nack: h.NackBitset}
 }
 
 // maybeMerge adopts the quorum's log once q_vc DoViewChanges (ours included)
@@ -203,7 +212,11 @@ func (r *Replica) onDoViewChange(from wire.ReplicaID, h *wire.DoViewChangeHeader
 // Reference: VR Revisited §4.2 step 3; TigerBeetle JVQuorum (canonical =
 // max log_view).
 func (r *Replica) maybeMerge() {
-	if r.merged || r.dvcs[r.self] == nil {
+	if r.merged {
+		r.maybeStartView() // a late DoViewChange may complete a nack quorum
+		return
+	}
+	if r.dvcs[r.self] == nil {
 		return
 	}
 	var best *dvc
@@ -243,11 +256,19 @@ func (r *Replica) maybeMerge() {
 
 // maybeStartView completes the view change on the primary-elect: once the
 // merged log_view is durable and every uncommitted body is here (repair runs
-// meanwhile), it applies the committed prefix, enters normal status, sends
-// StartView with the suffix, and re-prepares the uncommitted ops.
+// meanwhile; ops that a nack quorum proves uncommitted are truncated
+// instead, see truncateNacked), it applies the committed prefix, enters
+// normal status, sends StartView with the suffix, and re-prepares the
+// uncommitted ops.
 func (r *Replica) maybeStartView() {
-	if r.status != StatusViewChange || !r.merged || r.Primary() != r.self ||
-		r.durView != r.view || r.durLogView != r.view {
+	if r.status != StatusViewChange || !r.merged || r.Primary() != r.self {
+		return
+	}
+	r.truncateNacked()
+	// The view headers, cut or not, must be durable with log_view before
+	// StartView announces them: a restarted primary-elect must never report
+	// ops for this log_view that its backups' logs lack.
+	if r.durView != r.view || r.durLogView != r.view || !sameHeaders(r.durHeaders, r.viewHeaders) {
 		return
 	}
 	for op := r.commitMin + 1; op <= r.head(); op++ {
@@ -431,4 +452,87 @@ func (r *Replica) adopted(hs []wire.PrepareHeader) {
 	r.hint.op = 0
 	r.viewHeaders = slices.Clone(hs)
 	r.hsDirty = true
+}
+
+// truncateNacked is the primary-elect's answer to an uncommitted op whose
+// body nobody can supply (an old primary prepared it, its frames were lost,
+// it crashed before the op was durable, but its header reached a
+// DoViewChange): the op cannot be committed, so waiting for it would stall
+// every view. After the merge it cuts the log below the lowest op above
+// the commit point (and above the first view header, which must stay the
+// head's anchor) whose body is not here and that more than replicas -
+// quorum_replication DoViewChanges nack (buildDVC). Only a DoViewChange
+// whose suffix holds that op with the merged log's checksum counts; one
+// that lacks the op or holds another header abstains. Our own
+// DoViewChange counts like the others.
+//
+// Safety: an op commits only when a replication quorum acknowledged it
+// (the primary's own durable write included), and an acknowledging replica
+// keeps the body, so none of them nacks it: at most replicas -
+// quorum_replication nacks can name a committed op. Every op above a
+// nacked one is uncommitted too (acknowledgements are cumulative and the
+// log is hash-chained). Reference: TigerBeetle JVQuorum.quorum_headers
+// (quorum_nack_prepare); Protocol-Aware Recovery's CTRL truncation.
+func (r *Replica) truncateNacked() {
+	if len(r.viewHeaders) == 0 {
+		return
+	}
+	base := r.viewHeaders[0].Op
+	for op := max(r.commitMax, base) + 1; op <= r.head(); op++ {
+		s := r.slot(op)
+		if !s.present || s.frame != nil || !r.nackQuorum(r.nacks(op, s.h.Checksum)) {
+			continue
+		}
+		r.truncateTo(op - 1)
+		r.viewHeaders = r.viewHeaders[: op-base : op-base] // a shorter slice: the longer one is handed out
+		r.hsDirty = true
+		return
+	}
+}
+
+// nacks counts the DoViewChanges of this view that nack op with identity
+// sum.
+func (r *Replica) nacks(op wire.Op, sum wire.Uint128) int {
+	n := 0
+	for _, d := range r.dvcs[:r.cfg.Replicas] {
+		if d == nil || len(d.headers) == 0 || op < d.headers[0].Op || op > d.op {
+			continue
+		}
+		if d.headers[op-d.headers[0].Op].Checksum == sum && hasBit(d.nack, uint(d.op-op)) {
+			n++
+		}
+	}
+	return n
+}
+
+// nackQuorum reports whether n nacks prove an op uncommitted: a
+// replication quorum that acknowledged it would leave at most replicas -
+// quorum_replication replicas to nack (TigerBeetle quorum_nack_prepare).
+func (r *Replica) nackQuorum(n int) bool {
+	if r.cfg.Bug == BugTruncateFewNacks {
+		return n >= r.cfg.Replicas-r.qRepl
+	}
+	return n > r.cfg.Replicas-r.qRepl
+}
+
+// sameHeaders reports whether a and b are the same slice (view header
+// slices are never modified once handed out, so identity is equality).
+func sameHeaders(a, b []wire.PrepareHeader) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// setBit sets bit i of a DoViewChange bitset; bit i is body header i.
+func setBit(b *wire.Uint128, i uint) {
+	if i < 64 {
+		b.Lo |= 1 << i
+	} else {
+		b.Hi |= 1 << (i - 64)
+	}
+}
+
+func hasBit(b wire.Uint128, i uint) bool {
+	if i < 64 {
+		return b.Lo>>i&1 == 1
+	}
+	return b.Hi>>(i-64)&1 == 1
 }
