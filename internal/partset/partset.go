@@ -271,3 +271,20 @@ func Sweep(fsys vfs.FS, dataDir string, st *metadata.State) error {
 	}
 	return nil
 }
+
+// Boot readies a restarted replica's partitions once its metadata replay
+// is over, before any live effect runs (metagroup.Machine.Opened comes
+// after it): commit and head are the replica's commit point and log head
+// then. It sweeps orphans when SweepAllowed, then hands every partition of
+// st to open (the server opens each on its owner; a single owner calls
+// Set.Do). It reports whether it swept.
+func Boot(fsys vfs.FS, dataDir string, st *metadata.State, commit, head uint64, open func([]Task)) (swept bool, err error) {
+	if SweepAllowed(commit, head) {
+		if err := Sweep(fsys, dataDir, st); err != nil {
+			return false, err
+		}
+		swept = true
+	}
+	open(Partitions(st))
+	return swept, nil
+}

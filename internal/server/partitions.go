@@ -223,15 +223,15 @@ func (srv *Server) logOpen(key partset.Key, p *partition.Partition, err error) {
 	}
 }
 
-// openPartitions opens every partition on its owner, at start, before any
+// openPartitions opens the partitions of tasks on their owners, at start, before any
 // listener binds: each recovers (the active segment is verified) and
 // publishes its counters, so the first GetStreams after a restart reports
 // what is stored. A partition that fails to open is logged and retried
 // on first use.
-func (srv *Server) openPartitions() {
+func (srv *Server) openPartitions(tasks []partset.Task) {
 	var wg sync.WaitGroup
 	opened := atomic.Int64{}
-	srv.onOwners(&wg, partset.Partitions(srv.state()), "partition opening at start", func(st *shardState, t partset.Task) {
+	srv.onOwners(&wg, tasks, "partition opening at start", func(st *shardState, t partset.Task) {
 		k := keyOf(t.Key)
 		if _, err := srv.open(st, k, t.Config); err != nil {
 			srv.log.Error("partition unavailable", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
@@ -335,11 +335,4 @@ func (srv *Server) closePartitions() {
 		})
 	}
 	wg.Wait()
-}
-
-// sweepOrphans removes the directories of streams and topics the metadata
-// no longer has (a crash between a committed delete and its removal), at
-// boot, before any shard touches partitions (partset.Sweep).
-func (srv *Server) sweepOrphans() error {
-	return partset.Sweep(srv.fs, srv.opts.DataDir, srv.state())
 }

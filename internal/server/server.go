@@ -136,15 +136,16 @@ func New(opts Options) (*Server, error) {
 		return fail(err)
 	}
 	// Directories of deleted streams and topics are swept only when the
-	// replayed state is final (partset.SweepAllowed).
-	if st := srv.group.Load().Status(); partset.SweepAllowed(uint64(st.CommitMin), uint64(st.Op)) {
-		if err := srv.sweepOrphans(); err != nil {
-			return fail(fmt.Errorf("server: removing deleted partitions: %w", err))
-		}
-	} else {
+	// replayed state is final (partset.SweepAllowed); then every partition
+	// of the state is opened on its owner.
+	st := srv.group.Load().Status()
+	swept, err := partset.Boot(srv.fs, srv.opts.DataDir, srv.state(), uint64(st.CommitMin), uint64(st.Op), srv.openPartitions)
+	if err != nil {
+		return fail(fmt.Errorf("server: removing deleted partitions: %w", err))
+	}
+	if !swept {
 		log.Info("orphan sweep skipped: the metadata log holds ops above its durable commit point", "commit", st.CommitMin, "op", st.Op)
 	}
-	srv.openPartitions()
 	srv.group.Load().Opened()
 	srv.limiter = auth.NewLimiter(auth.LimiterConfig{Log: log, Now: srv.now})
 	srv.svc = service.New(service.Config{Store: srv.store, Log: srv.group.Load(), Storage: storage{srv}, Shards: uint32(rt.Shards()),
