@@ -25,6 +25,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ticks := fs.Int("ticks", 0, "fault-phase ticks (0: default)")
 	verbose := fs.Bool("v", false, "trace every delivery and fault of a single -seed run")
 	bug := fs.String("bug", "none", "deliberate core bug: none, commit-without-quorum, view-change-shortest-log, ack-before-persist")
+	workload := fs.String("workload", sim.WorkloadKV, "state machine: kv (toy key-value) or meta (the server's metadata path)")
+	metaBug := fs.String("meta-bug", "none", "deliberate metadata-shell bug (-workload=meta): none, purge-repeat, no-live")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -36,7 +38,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "shoal-sim: unknown -bug %q\n", *bug)
 		return 2
 	}
-	opts := sim.Options{Replicas: *replicas, Ticks: *ticks, Bug: b}
+	if *workload != sim.WorkloadKV && *workload != sim.WorkloadMeta {
+		fmt.Fprintf(stderr, "shoal-sim: unknown -workload %q\n", *workload)
+		return 2
+	}
+	mb, ok := sim.ParseMetaBug(*metaBug)
+	if !ok {
+		fmt.Fprintf(stderr, "shoal-sim: unknown -meta-bug %q\n", *metaBug)
+		return 2
+	}
+	opts := sim.Options{Replicas: *replicas, Ticks: *ticks, Bug: b, Workload: *workload, MetaBug: mb}
 
 	if *seeds == 0 {
 		opts.Seed = *seed

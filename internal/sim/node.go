@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/shoal-io/shoal/internal/vfs"
 	"github.com/shoal-io/shoal/internal/vsr"
 	"github.com/shoal-io/shoal/internal/wire"
 )
@@ -16,7 +17,9 @@ type node struct {
 	id      int
 	cfg     vsr.Config
 	r       *vsr.Replica // nil while crashed
-	sm      *kv          // the replica's state machine; replaced on restart
+	sm      *kv          // WorkloadKV: the replica's state machine; replaced on restart
+	meta    *metaNode    // WorkloadMeta: the replica's metadata machine; replaced on restart
+	mem     *vfs.MemFS   // WorkloadMeta: the replica's data directory's disk
 	hs      vsr.HardState
 	journal map[wire.Op][]byte
 	pending *vsr.Ready // handed out, being written
@@ -66,6 +69,14 @@ func (n *node) crash(s *Sim) {
 		n.persist(s, n.pending, true)
 	}
 	s.tracef("crash %v", n)
+	if n.mem != nil {
+		if n.meta != nil && n.meta.image != nil {
+			n.mem = n.meta.image // the disk died in the middle of effects
+		} else {
+			n.mem = crashImage(s, n.mem)
+		}
+		n.meta = nil
+	}
 	n.r, n.pending = nil, nil
 	n.upAt = s.now + 20 + s.faultRand.IntN(300)
 	s.res.Crashes++
@@ -80,10 +91,16 @@ func (n *node) restart(s *Sim) {
 		return cmp.Compare(binary.LittleEndian.Uint64(a[176:]), binary.LittleEndian.Uint64(b[176:]))
 	})
 	cfg := n.cfg
-	n.sm = &kv{}
-	cfg.StateMachine = n.sm
 	cfg.Seed = s.faultRand.Uint64()
-	r, err := vsr.Restart(cfg, n.hs, frames)
+	var r *vsr.Replica
+	var err error
+	if n.mem != nil {
+		r, err = n.bootMeta(s, cfg, true, frames)
+	} else {
+		n.sm = &kv{}
+		cfg.StateMachine = n.sm
+		r, err = vsr.Restart(cfg, n.hs, frames)
+	}
 	if err != nil {
 		s.fail("replica %d restart: %v", n.id, err)
 		return
@@ -108,6 +125,9 @@ func (n *node) drive(s *Sim) {
 			n.pending = nil
 			n.persist(s, rd, false)
 			n.r.Advance(*rd)
+			if n.doomed(s) {
+				return
+			}
 			continue
 		}
 		if !n.r.HasReady() {
@@ -116,6 +136,9 @@ func (n *node) drive(s *Sim) {
 		rd := n.r.Ready()
 		for _, c := range rd.Committed {
 			s.checkCommit(n.id, c)
+			if s.oracle != nil {
+				s.checkMeta(n, c)
+			}
 		}
 		for _, m := range rd.Messages {
 			s.net.send(endpoint(n.id), endpoint(m.To), m.Frame)
@@ -128,6 +151,17 @@ func (n *node) drive(s *Sim) {
 		n.pending = &rd
 		n.doneAt = s.now + s.diskLatency()
 	}
+}
+
+// doomed crashes n if its disk died during the replica call that just
+// returned (metaNode.inject): nothing that call produced gets out.
+func (n *node) doomed(s *Sim) bool {
+	if n.meta == nil || n.meta.image == nil {
+		return false
+	}
+	s.tracef("disk of r%d died during effects", n.id)
+	n.crash(s)
+	return true
 }
 
 func (n *node) String() string {

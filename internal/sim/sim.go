@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/anishathalye/porcupine"
+	"github.com/shoal-io/shoal/internal/vfs"
 	"github.com/shoal-io/shoal/internal/vsr"
 	"github.com/shoal-io/shoal/internal/wire"
 )
@@ -18,6 +19,9 @@ type Options struct {
 	Ticks    int     // fault phase length (default 3000)
 	Converge int     // bound on ticks to converge after healing (default 5000)
 	Bug      vsr.Bug // deliberate core bug, for checker tests
+	// Workload is WorkloadKV (the default) or WorkloadMeta.
+	Workload string
+	MetaBug  MetaBug // deliberate metadata-shell bug (WorkloadMeta), for checker tests
 	// Trace, if set, receives one line per delivery and fault event.
 	Trace func(line string)
 }
@@ -37,6 +41,10 @@ type Result struct {
 	Evictions   int
 	PowerLosses int
 	Messages    int
+	// WorkloadMeta: committed metadata ops that succeeded (the rest were
+	// refused by business rules), and partition tasks (create, drop,
+	// purge) their effects asked for.
+	MetaOK, MetaTasks int
 	View        wire.View // final view
 	TraceHash   uint64    // hash of every delivery; equal for equal seeds
 	Err         error
@@ -47,6 +55,9 @@ func (r Result) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "seed=%d replicas=%d clients=%d ticks=%d converged=%d commit=%d acked=%d view=%d crashes=%d power-losses=%d partitions=%d evictions=%d msgs=%d",
 		r.Seed, r.Replicas, r.Clients, r.Ticks, r.Converged, r.Commit, r.Acked, r.View, r.Crashes, r.PowerLosses, r.Partitions, r.Evictions, r.Messages)
+	if r.MetaOK > 0 {
+		fmt.Fprintf(&b, " meta-ok=%d meta-tasks=%d", r.MetaOK, r.MetaTasks)
+	}
 	if r.Err != nil {
 		fmt.Fprintf(&b, "\nFAIL: %v\nreproduce: %s", r.Err, r.Repro)
 	}
@@ -90,8 +101,14 @@ type Sim struct {
 	// all, so the core must be safe with any lower value.
 	hintOdds int
 	hintRand *rand.Rand
+	// WorkloadMeta: 1 in midOdds live effects (during the fault phase)
+	// kill the replica's disk after a random number of its file
+	// operations, and the replica with it (0: never).
+	midOdds int
+	midRand *rand.Rand
 
 	canon    []canonEntry
+	oracle   *metaOracle // WorkloadMeta only
 	maxAcked wire.Op
 	stopped  bool
 }
@@ -127,6 +144,8 @@ func newSim(o Options) *Sim {
 	s.workRand, s.diskRand = stream(o.Seed, 3), stream(o.Seed, 4)
 	s.hintRand = stream(o.Seed, 7)
 	s.hintOdds = []int{0, 1, 2, 4}[stream(o.Seed, 6).IntN(4)]
+	s.midRand = stream(o.Seed, 8)
+	s.midOdds = []int{0, 4, 16, 64}[s.midRand.IntN(4)]
 	swarm := stream(o.Seed, 5)
 	n := o.Replicas
 	if n == 0 {
@@ -150,14 +169,26 @@ func newSim(o Options) *Sim {
 	s.clientRetry = 40 + swarm.IntN(40)
 	pipeline := 1 + swarm.IntN(8)
 	clientsMax := nclients + 1 + swarm.IntN(3)
+	if o.Workload == WorkloadMeta {
+		s.oracle = newMetaOracle()
+	}
 	for i := range n {
 		cfg := vsr.Config{ID: wire.ReplicaID(i), Replicas: n, Cluster: wire.Uint128{Lo: 7},
-			PipelineMax: pipeline, ClientsMax: clientsMax, StateMachine: &kv{}, Seed: swarm.Uint64(), Bug: o.Bug}
-		r, err := vsr.New(cfg)
+			PipelineMax: pipeline, ClientsMax: clientsMax, Seed: swarm.Uint64(), Bug: o.Bug}
+		nd := &node{id: i, cfg: cfg, journal: map[wire.Op][]byte{}}
+		var err error
+		if s.oracle != nil {
+			nd.mem = vfs.NewMem()
+			nd.r, err = nd.bootMeta(s, cfg, false, nil)
+		} else {
+			nd.sm = &kv{}
+			cfg.StateMachine = nd.sm
+			nd.r, err = vsr.New(cfg)
+		}
 		if err != nil {
 			panic(err) // the sim's own configuration is invalid
 		}
-		s.nodes = append(s.nodes, &node{id: i, cfg: cfg, r: r, sm: cfg.StateMachine.(*kv), journal: map[wire.Op][]byte{}})
+		s.nodes = append(s.nodes, nd)
 	}
 	for i := range nclients {
 		c := &client{idx: i}
@@ -175,6 +206,12 @@ func newSim(o Options) *Sim {
 	}
 	if o.Bug != vsr.BugNone {
 		fmt.Fprintf(&rb, " -bug=%v", o.Bug)
+	}
+	if o.Workload == WorkloadMeta {
+		fmt.Fprintf(&rb, " -workload=%s", o.Workload)
+	}
+	if o.MetaBug != MetaBugNone {
+		fmt.Fprintf(&rb, " -meta-bug=%v", o.MetaBug)
 	}
 	s.res.Repro = rb.String()
 	return s
@@ -224,10 +261,12 @@ func (s *Sim) step(faults bool) {
 		if err := n.r.Step(p.frame); err != nil {
 			s.fail("replica %d rejected %s: %v", n.id, vsr.Describe(p.frame), err)
 		}
+		n.doomed(s)
 	}
 	for _, n := range s.nodes {
 		if n.r != nil {
 			n.r.Tick()
+			n.doomed(s)
 		}
 		n.drive(s)
 	}
@@ -364,9 +403,12 @@ func (s *Sim) converged() bool {
 // checkReplicasEqual compares the converged replicas' state machines and
 // client tables (TigerBeetle's storage checker, at quiescence).
 func (s *Sim) checkReplicasEqual() {
+	if s.oracle != nil {
+		s.checkMetaConverged()
+	}
 	n0 := s.nodes[0]
 	for _, n := range s.nodes[1:] {
-		if n.sm.vals != n0.sm.vals {
+		if s.oracle == nil && n.sm.vals != n0.sm.vals {
 			s.fail("replicas %d and %d differ in state-machine state at op %d", n0.id, n.id, n.r.CommitMin())
 		}
 		if a, b := n0.r.ClientsDigest(), n.r.ClientsDigest(); a != b {
