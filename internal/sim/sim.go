@@ -45,10 +45,10 @@ type Result struct {
 	// refused by business rules), and partition tasks (create, drop,
 	// purge) their effects asked for.
 	MetaOK, MetaTasks int
-	View        wire.View // final view
-	TraceHash   uint64    // hash of every delivery; equal for equal seeds
-	Err         error
-	Repro       string // one line that reproduces the run
+	View              wire.View // final view
+	TraceHash         uint64    // hash of every delivery; equal for equal seeds
+	Err               error
+	Repro             string // one line that reproduces the run
 }
 
 func (r Result) String() string {
