@@ -41,13 +41,15 @@
 //
 // Partition files are created, dropped and purged by apply, on every
 // replica (Storage.Apply), not by the proposing handler. After a restart,
-// the ops this replica had already committed are applied again by
-// vsr.Restart inside Start without their effects (they were carried out
-// before the commit was recorded); the server then opens the partitions of
-// that state and calls Opened, and from then on every applied op carries out
-// its effects. Creation is idempotent (an existing partition is opened, not
-// wiped), so an op re-applied after a crash that preceded its commit record
-// does no harm.
+// the ops this replica knows committed are applied again by vsr.Restart
+// inside Start; those up to the storage's record of the latest op whose
+// effects it carried out (EffectsLog, partset.DoneFile) without their
+// effects, those above it with theirs (the commit point a restart replays
+// to may cover ops this replica never applied, or whose effects a crash
+// cut short). The server then opens the partitions of that state and calls
+// Opened, and from then on every applied op carries out its effects.
+// Effects are idempotent (an existing partition is opened, not wiped; a
+// purge remembers its op), so an op whose effects run again does no harm.
 //
 // Goroutines: the Node's (Apply and reply delivery run on it), and one per
 // forwarded operation on the primary (bounded). Imports: internal/consensus,

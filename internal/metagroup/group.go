@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,19 @@ const DefaultClients = 8192
 // idempotent; a purge remembers the op it was and is not repeated).
 type Storage interface {
 	Apply(op uint64, effects []metadata.Effect)
+}
+
+// EffectsLog is implemented by a Storage that records durably the latest
+// operation whose effects it carried out (partset.DoneFile). A Machine
+// over one carries out the effects of the replayed ops above it too: the
+// commit point a restart replays to may cover ops whose effects never
+// reached this replica's disk (vsr.Restart re-applies every op it knows
+// committed, whether or not this replica applied it before the crash).
+// Without it, replayed ops carry out no effects.
+type EffectsLog interface {
+	// EffectsDone returns the latest operation whose effects were carried
+	// out, and false if there is no record.
+	EffectsDone() (uint64, bool)
 }
 
 // Config configures a Group.
@@ -213,6 +227,9 @@ type Machine struct {
 	// live is set once the restart replay is over: ops applied from then
 	// on carry out their effects (the replayed ones did before the crash).
 	live   atomic.Bool
+	// done is the latest op whose effects were carried out before this
+	// process (EffectsLog): replayed ops above it carry out theirs.
+	done   uint64
 	opened chan struct{} // closed by Opened; live effects wait for it
 	once   sync.Once
 	// Applied, if set, is told of every applied op with its result and
@@ -221,9 +238,16 @@ type Machine struct {
 }
 
 // NewMachine returns a state machine over store. It starts in replay:
-// effects are carried out only after Live, and then only once Opened.
+// effects are carried out only for ops above the storage's EffectsLog
+// record, and after Live for every op, once Opened.
 func NewMachine(store *metadata.Store, storage Storage) *Machine {
-	return &Machine{store: store, storage: storage, opened: make(chan struct{})}
+	m := &Machine{store: store, storage: storage, opened: make(chan struct{}), done: math.MaxUint64}
+	if l, ok := storage.(EffectsLog); ok {
+		if done, ok := l.EffectsDone(); ok {
+			m.done = done
+		}
+	}
+	return m
 }
 
 // Live ends the replay: ops applied from now on are new to this process
@@ -241,7 +265,7 @@ func (m *Machine) Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte {
 		<-m.opened
 	}
 	r, st := m.store.Commit(uint64(op), body)
-	if live && r.OK() && len(r.Effects) > 0 {
+	if (live || uint64(op) > m.done) && r.OK() && len(r.Effects) > 0 {
 		m.storage.Apply(uint64(op), r.Effects)
 	}
 	if m.Applied != nil {

@@ -1,6 +1,7 @@
 package partset
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -275,10 +276,17 @@ func Sweep(fsys vfs.FS, dataDir string, st *metadata.State) error {
 // Boot readies a restarted replica's partitions once its metadata replay
 // is over, before any live effect runs (metagroup.Machine.Opened comes
 // after it): commit and head are the replica's commit point and log head
-// then. It sweeps orphans when SweepAllowed, then hands every partition of
-// st to open (the server opens each on its owner; a single owner calls
-// Set.Do). It reports whether it swept.
+// then. A data directory without a DoneFile (a fresh one, or one written
+// before there was one, whose replay carried out no effects) gets one at
+// commit. Boot then sweeps orphans when SweepAllowed, and hands every
+// partition of st to open (the server opens each on its owner; a single
+// owner calls Set.Do). It reports whether it swept.
 func Boot(fsys vfs.FS, dataDir string, st *metadata.State, commit, head uint64, open func([]Task)) (swept bool, err error) {
+	if _, ok := LoadDone(fsys, dataDir); !ok {
+		if err := StoreDone(fsys, dataDir, commit); err != nil {
+			return false, err
+		}
+	}
 	if SweepAllowed(commit, head) {
 		if err := Sweep(fsys, dataDir, st); err != nil {
 			return false, err
@@ -287,4 +295,40 @@ func Boot(fsys vfs.FS, dataDir string, st *metadata.State, commit, head uint64, 
 	}
 	open(Partitions(st))
 	return swept, nil
+}
+
+// DoneFile records, under a replica's data directory, the latest metadata
+// operation whose effects this replica carried out: u64 LE, replaced
+// durably (vfs.WriteFileSync) after each operation's effects.
+//
+// A restart must not take the commit point it replays to as the point
+// up to which effects were done: vsr.Restart re-applies every op it knows
+// committed, including ops this replica never applied before the crash
+// (its durable commit hint is the highest op known committed, raised to
+// its view's headers), and ops whose effects the crash cut short. The
+// replayed ops above DoneFile's op carry out their effects again
+// (metagroup.EffectsLog): idempotently, in op order, on a disk that holds
+// the effects of every op up to it.
+const DoneFile = "metadata/effects-done"
+
+// LoadDone returns the op DoneFile records and whether there is one. An
+// unreadable record counts as none.
+func LoadDone(fsys vfs.FS, dataDir string) (uint64, bool) {
+	b, err := vfs.ReadFile(fsys, path.Join(dataDir, DoneFile))
+	if err != nil || len(b) != 8 {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint64(b), true
+}
+
+// StoreDone records op in DoneFile, durably.
+func StoreDone(fsys vfs.FS, dataDir string, op uint64) error {
+	name := path.Join(dataDir, DoneFile)
+	if err := fsys.MkdirAll(path.Dir(name), 0o700); err != nil {
+		return fmt.Errorf("partset: %w", err)
+	}
+	if err := vfs.WriteFileSync(fsys, name, binary.LittleEndian.AppendUint64(nil, op)); err != nil {
+		return fmt.Errorf("partset: %w", err)
+	}
+	return nil
 }

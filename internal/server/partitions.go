@@ -147,7 +147,15 @@ func (st storage) Apply(op uint64, effects []metadata.Effect) {
 	creates, rest := partset.Tasks(effects)
 	st.run(op, creates)
 	st.run(op, rest)
+	if err := partset.StoreDone(st.srv.fs, st.srv.opts.DataDir, op); err != nil {
+		// A restart carries out these effects again (idempotent).
+		st.srv.log.Error("metadata effects done but not recorded", "op", op, "err", err)
+	}
 }
+
+// EffectsDone implements metagroup.EffectsLog: the latest op whose
+// effects Apply carried out (partset.DoneFile).
+func (st storage) EffectsDone() (uint64, bool) { return partset.LoadDone(st.srv.fs, st.srv.opts.DataDir) }
 
 // Carry does drop and purge effects on the partitions' owners and returns
 // once every owner has done its part.

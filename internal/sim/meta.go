@@ -31,8 +31,13 @@ const (
 	// MetaBugPurgeRepeat purges without the operation's number, so a
 	// purge is neither remembered nor skipped when applied again.
 	MetaBugPurgeRepeat
+	// MetaBugNoEffectsLog keeps no record of the ops whose effects were
+	// carried out (metagroup.EffectsLog): replayed ops carry out none,
+	// even those whose effects never reached the disk.
+	MetaBugNoEffectsLog
 	// MetaBugNoLive never ends a restarted replica's replay: the ops it
-	// applies after a restart carry out no effects.
+	// applies after a restart carry out no effects (those above its
+	// effects record do).
 	MetaBugNoLive
 )
 
@@ -42,6 +47,8 @@ func (b MetaBug) String() string {
 		return "none"
 	case MetaBugPurgeRepeat:
 		return "purge-repeat"
+	case MetaBugNoEffectsLog:
+		return "no-effects-log"
 	case MetaBugNoLive:
 		return "no-live"
 	}
@@ -78,6 +85,7 @@ type metaNode struct {
 	s     *Sim
 	id    int
 	mem   *vfs.MemFS
+	fs    vfs.FS // mem, through inject
 	set   *partset.Set
 	store *metadata.Store
 	m     *metagroup.Machine
@@ -98,8 +106,13 @@ func newMetaNode(s *Sim, id int, mem *vfs.MemFS) *metaNode {
 		panic(err) // the default hash parameters are valid
 	}
 	mn := &metaNode{s: s, id: id, mem: mem, store: store, recs: map[wire.Op]metaRec{}, armed: -1}
-	mn.set = partset.New(vfs.WithErrors(mem, mn.inject), dataDir)
-	mn.m = metagroup.NewMachine(store, metaStorage{mn})
+	mn.fs = vfs.WithErrors(mem, mn.inject)
+	mn.set = partset.New(mn.fs, dataDir)
+	if s.o.MetaBug == MetaBugNoEffectsLog {
+		mn.m = metagroup.NewMachine(store, metaStorage{mn})
+	} else {
+		mn.m = metagroup.NewMachine(store, metaLogStorage{metaStorage{mn}})
+	}
 	return mn
 }
 
@@ -123,8 +136,14 @@ func (mn *metaNode) Evicted(c wire.ClientID) {
 }
 
 // metaStorage carries out effects as the server's storage.Apply does
-// (partset.Tasks, then Set.Do per partition), on one owner.
+// (partset.Tasks, then Set.Do per partition, then partset.StoreDone), on
+// one owner.
 type metaStorage struct{ mn *metaNode }
+
+// metaLogStorage is metaStorage with the server's metagroup.EffectsLog.
+type metaLogStorage struct{ metaStorage }
+
+func (st metaLogStorage) EffectsDone() (uint64, bool) { return partset.LoadDone(st.mn.fs, dataDir) }
 
 func (st metaStorage) Apply(op uint64, effects []metadata.Effect) {
 	mn, s := st.mn, st.mn.s
@@ -141,6 +160,9 @@ func (st metaStorage) Apply(op uint64, effects []metadata.Effect) {
 		if _, err := mn.set.Do(top, t); err != nil && mn.image == nil {
 			s.fail("replica %d: op %d: %v of %v: %v", mn.id, op, t.Kind, t.Key, err)
 		}
+	}
+	if err := partset.StoreDone(mn.fs, dataDir, op); err != nil && mn.image == nil {
+		s.fail("replica %d: op %d: %v", mn.id, op, err)
 	}
 	if mn.armed >= 0 && mn.image == nil {
 		mn.armed = 0
@@ -187,18 +209,24 @@ func (n *node) bootMeta(s *Sim, cfg vsr.Config, restart bool, frames [][]byte) (
 		return vsr.New(cfg)
 	}
 	r, err := vsr.Restart(cfg, n.hs, frames)
-	if err != nil {
-		return nil, err
+	if err != nil || mn.image != nil {
+		return r, err // the disk died in the replay: the caller crashes n again (doomed)
 	}
 	if s.o.MetaBug != MetaBugNoLive {
 		mn.m.Live()
 	}
-	swept, err := partset.Boot(mn.mem, dataDir, mn.store.Current(), uint64(r.CommitMin()), uint64(r.Op()), func(ts []partset.Task) {
+	swept, err := partset.Boot(mn.fs, dataDir, mn.store.Current(), uint64(r.CommitMin()), uint64(r.Op()), func(ts []partset.Task) {
 		for _, t := range ts {
+			if mn.image != nil {
+				return
+			}
 			mn.set.Do(0, t) // a partition that fails to open stays closed; the directory checker reports it
 		}
 	})
 	if err != nil {
+		if mn.image != nil {
+			return r, nil
+		}
 		return nil, fmt.Errorf("boot: %w", err)
 	}
 	s.tracef("r%d boot: hint %d commit %d op %d swept %v", n.id, n.hs.Commit, r.CommitMin(), r.Op(), swept)

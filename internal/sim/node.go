@@ -108,6 +108,7 @@ func (n *node) restart(s *Sim) {
 	n.r = r
 	s.res.Restarts++
 	s.tracef("restart %v (journal %d ops)", n, len(frames))
+	n.doomed(s)
 }
 
 // drive hands out Ready work, dispatches its messages and replies, and
