@@ -155,7 +155,9 @@ func (st storage) Apply(op uint64, effects []metadata.Effect) {
 
 // EffectsDone implements metagroup.EffectsLog: the latest op whose
 // effects Apply carried out (partset.DoneFile).
-func (st storage) EffectsDone() (uint64, bool) { return partset.LoadDone(st.srv.fs, st.srv.opts.DataDir) }
+func (st storage) EffectsDone() (uint64, bool) {
+	return partset.LoadDone(st.srv.fs, st.srv.opts.DataDir)
+}
 
 // Carry does drop and purge effects on the partitions' owners and returns
 // once every owner has done its part.
