@@ -225,7 +225,7 @@ type Machine struct {
 	store   *metadata.Store
 	storage Storage
 	// live is set once the restart replay is over: ops applied from then
-	// on carry out their effects (the replayed ones did before the crash).
+	// on carry out their effects (replayed ones only above done).
 	live atomic.Bool
 	// done is the latest op whose effects were carried out before this
 	// process (EffectsLog): replayed ops above it carry out theirs.
