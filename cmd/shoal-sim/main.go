@@ -26,7 +26,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "trace every delivery and fault of a single -seed run")
 	bug := fs.String("bug", "none", "deliberate core bug: none, commit-without-quorum, view-change-shortest-log, ack-before-persist")
 	workload := fs.String("workload", sim.WorkloadKV, "state machine: kv (toy key-value) or meta (the server's metadata path)")
-	metaBug := fs.String("meta-bug", "none", "deliberate metadata-shell bug (-workload=meta): none, purge-repeat, no-effects-log, no-live")
+	metaBug := fs.String("meta-bug", "none", "deliberate metadata-shell bug (-workload=meta): none, purge-repeat, no-effects-log, rerun-effects")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

@@ -224,12 +224,17 @@ func (g *Group) Stop() error {
 type Machine struct {
 	store   *metadata.Store
 	storage Storage
-	// live is set once the restart replay is over: ops applied from then
-	// on carry out their effects (replayed ones only above done).
+	// live is set once the restart replay is over: live effects wait for
+	// Opened.
 	live atomic.Bool
 	// done is the latest op whose effects were carried out before this
-	// process (EffectsLog): replayed ops above it carry out theirs.
-	done   uint64
+	// process (EffectsLog): only ops above it carry out theirs, replayed
+	// or live (a live op at or below it is one a restart with a lower
+	// commit point applies again; running its effects on a disk that
+	// holds later ones could drop or purge a partition created since).
+	// Without an EffectsLog it is the maximum until Live, 0 after.
+	done   atomic.Uint64
+	logged bool
 	opened chan struct{} // closed by Opened; live effects wait for it
 	once   sync.Once
 	// Applied, if set, is told of every applied op with its result and
@@ -237,14 +242,17 @@ type Machine struct {
 	Applied func(h *wire.PrepareHeader, r metadata.Result, st *metadata.State)
 }
 
-// NewMachine returns a state machine over store. It starts in replay:
-// effects are carried out only for ops above the storage's EffectsLog
-// record, and after Live for every op, once Opened.
+// NewMachine returns a state machine over store. It starts in replay.
+// Effects are carried out for the ops above the storage's EffectsLog
+// record, replayed or live; without a record, for the ops applied after
+// Live. Live effects wait for Opened.
 func NewMachine(store *metadata.Store, storage Storage) *Machine {
-	m := &Machine{store: store, storage: storage, opened: make(chan struct{}), done: math.MaxUint64}
+	m := &Machine{store: store, storage: storage, opened: make(chan struct{})}
+	m.done.Store(math.MaxUint64)
 	if l, ok := storage.(EffectsLog); ok {
 		if done, ok := l.EffectsDone(); ok {
-			m.done = done
+			m.done.Store(done)
+			m.logged = true
 		}
 	}
 	return m
@@ -252,11 +260,20 @@ func NewMachine(store *metadata.Store, storage Storage) *Machine {
 
 // Live ends the replay: ops applied from now on are new to this process
 // and carry out their effects.
-func (m *Machine) Live() { m.live.Store(true) }
+func (m *Machine) Live() {
+	if !m.logged {
+		m.done.Store(0)
+	}
+	m.live.Store(true)
+}
 
 // Opened tells the machine that the partitions of the state it replayed
 // are open: live effects, which wait for it, may run.
 func (m *Machine) Opened() { m.once.Do(func() { close(m.opened) }) }
+
+// EffectsDone returns the op at or below which applied ops carry out no
+// effects (see NewMachine).
+func (m *Machine) EffectsDone() uint64 { return m.done.Load() }
 
 // Apply commits one operation (vsr.StateMachine).
 func (m *Machine) Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte {
@@ -265,7 +282,7 @@ func (m *Machine) Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte {
 		<-m.opened
 	}
 	r, st := m.store.Commit(uint64(op), body)
-	if (live || uint64(op) > m.done) && r.OK() && len(r.Effects) > 0 {
+	if uint64(op) > m.done.Load() && r.OK() && len(r.Effects) > 0 {
 		m.storage.Apply(uint64(op), r.Effects)
 	}
 	if m.Applied != nil {

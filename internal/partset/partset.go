@@ -279,8 +279,12 @@ func Sweep(fsys vfs.FS, dataDir string, st *metadata.State) error {
 // then. A data directory without a DoneFile (a fresh one, or one written
 // before there was one, whose replay carried out no effects) gets one at
 // commit. Boot then sweeps orphans when SweepAllowed, and hands every
-// partition of st to open (the server opens each on its owner; a single
-// owner calls Set.Do). It reports whether it swept.
+// partition of st whose directory exists to open (the server opens each
+// on its owner; a single owner calls Set.Do). One without a directory is
+// left alone: st may lag the disk, whose effects go up to DoneFile's op,
+// and an op above st may have dropped it (partition.Open would create it
+// again, an orphan once that op is applied again without its effects).
+// It reports whether it swept.
 func Boot(fsys vfs.FS, dataDir string, st *metadata.State, commit, head uint64, open func([]Task)) (swept bool, err error) {
 	if _, ok := LoadDone(fsys, dataDir); !ok {
 		if err := StoreDone(fsys, dataDir, commit); err != nil {
@@ -293,7 +297,13 @@ func Boot(fsys vfs.FS, dataDir string, st *metadata.State, commit, head uint64, 
 		}
 		swept = true
 	}
-	open(Partitions(st))
+	var present []Task
+	for _, t := range Partitions(st) {
+		if _, err := fsys.Stat(partition.Dir(dataDir, t.Key.Stream, t.Key.Topic, t.Key.Partition)); err == nil {
+			present = append(present, t)
+		}
+	}
+	open(present)
 	return swept, nil
 }
 

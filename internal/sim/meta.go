@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -35,10 +36,10 @@ const (
 	// carried out (metagroup.EffectsLog): replayed ops carry out none,
 	// even those whose effects never reached the disk.
 	MetaBugNoEffectsLog
-	// MetaBugNoLive never ends a restarted replica's replay: the ops it
-	// applies after a restart carry out no effects (those above its
-	// effects record do).
-	MetaBugNoLive
+	// MetaBugRerunEffects reports an effects record of 0: every op a
+	// restart applies again carries out its effects again, on a disk that
+	// holds them and later ones.
+	MetaBugRerunEffects
 )
 
 func (b MetaBug) String() string {
@@ -49,15 +50,15 @@ func (b MetaBug) String() string {
 		return "purge-repeat"
 	case MetaBugNoEffectsLog:
 		return "no-effects-log"
-	case MetaBugNoLive:
-		return "no-live"
+	case MetaBugRerunEffects:
+		return "rerun-effects"
 	}
 	return fmt.Sprintf("MetaBug(%d)", uint8(b))
 }
 
 // ParseMetaBug is MetaBug.String's inverse.
 func ParseMetaBug(s string) (MetaBug, bool) {
-	for b := MetaBugNone; b <= MetaBugNoLive; b++ {
+	for b := MetaBugNone; b <= MetaBugRerunEffects; b++ {
 		if b.String() == s {
 			return b, true
 		}
@@ -143,10 +144,18 @@ type metaStorage struct{ mn *metaNode }
 // metaLogStorage is metaStorage with the server's metagroup.EffectsLog.
 type metaLogStorage struct{ metaStorage }
 
-func (st metaLogStorage) EffectsDone() (uint64, bool) { return partset.LoadDone(st.mn.fs, dataDir) }
+func (st metaLogStorage) EffectsDone() (uint64, bool) {
+	if st.mn.s.o.MetaBug == MetaBugRerunEffects {
+		return 0, true
+	}
+	return partset.LoadDone(st.mn.fs, dataDir)
+}
 
 func (st metaStorage) Apply(op uint64, effects []metadata.Effect) {
 	mn, s := st.mn, st.mn.s
+	if mn.image == nil {
+		s.nodes[mn.id].effectsBegun = max(s.nodes[mn.id].effectsBegun, wire.Op(op))
+	}
 	if mn.image == nil && s.issuing && s.midOdds > 0 && s.midRand.IntN(s.midOdds) == 0 {
 		mn.armed = s.midRand.IntN(24)
 	}
@@ -171,7 +180,7 @@ func (st metaStorage) Apply(op uint64, effects []metadata.Effect) {
 }
 
 // inject is the Injector of the partitions' file system.
-func (mn *metaNode) inject(vfs.Op) error {
+func (mn *metaNode) inject(op vfs.Op) error {
 	switch {
 	case mn.image != nil:
 		return vfs.ErrInjected
@@ -182,6 +191,7 @@ func (mn *metaNode) inject(vfs.Op) error {
 		return nil
 	}
 	mn.armed = -1
+	mn.s.tracef("r%d disk dies before %v %s", mn.id, op.Kind, op.Path)
 	mn.image = crashImage(mn.s, mn.mem)
 	return vfs.ErrInjected
 }
@@ -212,15 +222,16 @@ func (n *node) bootMeta(s *Sim, cfg vsr.Config, restart bool, frames [][]byte) (
 	if err != nil || mn.image != nil {
 		return r, err // the disk died in the replay: the caller crashes n again (doomed)
 	}
-	if s.o.MetaBug != MetaBugNoLive {
-		mn.m.Live()
-	}
+	mn.m.Live()
 	swept, err := partset.Boot(mn.fs, dataDir, mn.store.Current(), uint64(r.CommitMin()), uint64(r.Op()), func(ts []partset.Task) {
 		for _, t := range ts {
 			if mn.image != nil {
 				return
 			}
-			mn.set.Do(0, t) // a partition that fails to open stays closed; the directory checker reports it
+			if _, err := mn.set.Do(0, t); err != nil {
+				// It stays closed; the directory checker reports it.
+				s.tracef("r%d boot: open %v: %v", n.id, t.Key, err)
+			}
 		}
 	})
 	if err != nil {
@@ -229,7 +240,11 @@ func (n *node) bootMeta(s *Sim, cfg vsr.Config, restart bool, frames [][]byte) (
 		}
 		return nil, fmt.Errorf("boot: %w", err)
 	}
-	s.tracef("r%d boot: hint %d commit %d op %d swept %v", n.id, n.hs.Commit, r.CommitMin(), r.Op(), swept)
+	if s.o.Trace != nil {
+		done, _ := partset.LoadDone(mn.fs, dataDir)
+		dirs := partitionDirs(mn.mem)
+		s.tracef("r%d boot: hint %d commit %d op %d swept %v effects-done %d (machine %d) dirs %v", n.id, n.hs.Commit, r.CommitMin(), r.Op(), swept, done, mn.m.EffectsDone(), slices.SortedFunc(maps.Keys(dirs), cmpKey))
+	}
 	mn.m.Opened()
 	return r, nil
 }
@@ -246,17 +261,24 @@ type oracleRec struct {
 // with the evictions the first replica to apply each op saw, and tracks
 // the partitions its effects leave and the op of each one's latest purge.
 type metaOracle struct {
-	store  *metadata.Store
-	recs   []oracleRec // by op
-	purged map[partset.Key]uint64
+	store *metadata.Store
+	recs  []oracleRec // by op
+	// parts holds the partitions of the oracle's state: the ops of the
+	// current incarnation's creation and of its latest purge.
+	parts map[partset.Key]oraclePart
 }
+
+type oraclePart struct{ created, purged uint64 }
+
+// since is the op from which messages appended to k are still there.
+func (p oraclePart) since() uint64 { return max(p.created, p.purged) }
 
 func newMetaOracle() *metaOracle {
 	store, err := metadata.NewStore(nil, metadata.Options{})
 	if err != nil {
 		panic(err)
 	}
-	return &metaOracle{store: store, recs: []oracleRec{{set: true}}, purged: map[partset.Key]uint64{}}
+	return &metaOracle{store: store, recs: []oracleRec{{set: true}}, parts: map[partset.Key]oraclePart{}}
 }
 
 // checkMeta checks what replica n's machine did at committed op c against
@@ -282,11 +304,13 @@ func (s *Sim) checkMeta(n *node, c vsr.Committed) {
 			for _, t := range append(creates, rest...) {
 				switch t.Kind {
 				case metadata.EffectCreatePartitions:
-					o.purged[t.Key] = 0
+					o.parts[t.Key] = oraclePart{created: uint64(c.Op)}
 				case metadata.EffectDropPartitions:
-					delete(o.purged, t.Key)
+					delete(o.parts, t.Key)
 				case metadata.EffectPurgePartitions:
-					o.purged[t.Key] = uint64(c.Op)
+					p := o.parts[t.Key]
+					p.purged = uint64(c.Op)
+					o.parts[t.Key] = p
 				}
 			}
 		}
@@ -324,9 +348,57 @@ func (s *Sim) checkMetaAck(c *client, h *wire.ReplyHeader, body []byte) {
 	}
 }
 
+// produce appends one message to a random partition of n's metadata
+// state, as the partition's own replication would, stamped with the op
+// the state is at; the convergence check counts those the partition must
+// still hold. It appends only while the state has caught up with the
+// effects on the disk (a restarted replica's state lags them until it
+// applies again the ops whose effects its disk holds, all or in part),
+// and syncs, so a crash loses none.
+func (s *Sim) produce(n *node) {
+	mn := n.meta
+	if mn == nil || n.r == nil || mn.image != nil || n.r.CommitMin() < n.effectsBegun {
+		return
+	}
+	parts := partset.Partitions(mn.store.Current())
+	if len(parts) == 0 {
+		return
+	}
+	t := parts[s.produceRand.IntN(len(parts))]
+	if _, err := mn.mem.Stat(mn.set.Dir(t.Key)); err != nil {
+		s.fail("replica %d: partition %v of its state (op %d) has no directory: %v", n.id, t.Key, n.r.CommitMin(), err)
+		return
+	}
+	p, err := mn.set.Open(t.Key, t.Config)
+	if err != nil {
+		s.fail("replica %d: partition %v does not open: %v", n.id, t.Key, err)
+		return
+	}
+	stamp := uint64(n.r.CommitMin())
+	var m wire.MessageIn
+	binary.LittleEndian.PutUint64(m.ID[:], stamp)
+	m.Payload = binary.LittleEndian.AppendUint64(nil, stamp)
+	batch, err := wire.AppendBatch(nil, []wire.MessageIn{m})
+	if err == nil {
+		_, err = p.Append(batch, uint64(s.now))
+	}
+	if err == nil {
+		err = p.Sync()
+	}
+	if err != nil {
+		s.fail("replica %d: append to partition %v: %v", n.id, t.Key, err)
+		return
+	}
+	if n.appended == nil {
+		n.appended = map[partset.Key][]uint64{}
+	}
+	n.appended[t.Key] = append(n.appended[t.Key], stamp)
+	s.res.Appended++
+}
+
 // checkMetaConverged compares every replica's metadata with the oracle's
 // and its partition directories with its state: none missing, none
-// orphaned, each open, and each purged at the op of its latest purge.
+// orphaned, each opens, and each was purged at the op of its latest purge.
 func (s *Sim) checkMetaConverged() {
 	want := s.oracle.store.Current().Digest()
 	for _, n := range s.nodes {
@@ -334,35 +406,40 @@ func (s *Sim) checkMetaConverged() {
 			s.fail("replica %d: converged metadata differs from the oracle's at op %d", n.id, n.r.CommitMin())
 			return
 		}
-		have, err := partitionDirs(n.meta.mem)
-		if err != nil {
-			s.fail("replica %d: listing partitions: %v", n.id, err)
-			return
-		}
+		have := partitionDirs(n.meta.mem)
 		for _, t := range partset.Partitions(n.meta.store.Current()) {
 			if !have[t.Key] {
 				s.fail("replica %d: partition %v of the metadata has no directory", n.id, t.Key)
 				return
 			}
 			delete(have, t.Key)
-			p := n.meta.set.Get(t.Key)
-			if p == nil {
-				s.fail("replica %d: partition %v is not open", n.id, t.Key)
+			// The server opens a partition on first use (an op at or
+			// below the effects record, applied again after a restart,
+			// carries out nothing, so nothing opened it).
+			p, err := n.meta.set.Open(t.Key, t.Config)
+			if err != nil {
+				s.fail("replica %d: partition %v does not open: %v", n.id, t.Key, err)
 				return
 			}
-			if got, want := p.PurgedAt(), s.oracle.purged[t.Key]; got != want {
-				s.fail("replica %d: partition %v purged at op %d, the oracle's latest purge is op %d", n.id, t.Key, got, want)
+			op := s.oracle.parts[t.Key]
+			if got := p.PurgedAt(); got != op.purged {
+				s.fail("replica %d: partition %v purged at op %d, the oracle's latest purge is op %d", n.id, t.Key, got, op.purged)
+				return
+			}
+			want := 0
+			for _, stamp := range n.appended[t.Key] {
+				if stamp >= op.since() {
+					want++
+				}
+			}
+			if got := p.Stats().Messages; got != uint64(want) {
+				s.fail("replica %d: partition %v holds %d messages, want the %d appended since op %d (created at op %d, purged at op %d)",
+					n.id, t.Key, got, want, op.since(), op.created, op.purged)
 				return
 			}
 		}
 		if len(have) > 0 {
-			keys := slices.SortedFunc(func(yield func(partset.Key) bool) {
-				for k := range have {
-					if !yield(k) {
-						return
-					}
-				}
-			}, cmpKey)
+			keys := slices.SortedFunc(maps.Keys(have), cmpKey)
 			s.fail("replica %d: orphan partition directories %v", n.id, keys)
 			return
 		}
@@ -380,7 +457,7 @@ func cmpKey(a, b partset.Key) int {
 }
 
 // partitionDirs lists the partition directories under dataDir.
-func partitionDirs(fsys vfs.FS) (map[partset.Key]bool, error) {
+func partitionDirs(fsys vfs.FS) map[partset.Key]bool {
 	out := map[partset.Key]bool{}
 	ids := func(dir string) []uint32 {
 		names, _ := fsys.List(dir) // missing: none
@@ -400,5 +477,5 @@ func partitionDirs(fsys vfs.FS) (map[partset.Key]bool, error) {
 			}
 		}
 	}
-	return out, nil
+	return out
 }

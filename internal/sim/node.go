@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/shoal-io/shoal/internal/partset"
 	"github.com/shoal-io/shoal/internal/vfs"
 	"github.com/shoal-io/shoal/internal/vsr"
 	"github.com/shoal-io/shoal/internal/wire"
@@ -14,17 +15,22 @@ import (
 // node hosts one replica: its durable disk survives crashes; the replica,
 // its state machine and any write in flight do not.
 type node struct {
-	id      int
-	cfg     vsr.Config
-	r       *vsr.Replica // nil while crashed
-	sm      *kv          // WorkloadKV: the replica's state machine; replaced on restart
-	meta    *metaNode    // WorkloadMeta: the replica's metadata machine; replaced on restart
-	mem     *vfs.MemFS   // WorkloadMeta: the replica's data directory's disk
-	hs      vsr.HardState
-	journal map[wire.Op][]byte
-	pending *vsr.Ready // handed out, being written
-	doneAt  int        // tick the pending write completes
-	upAt    int        // restart tick while crashed
+	id   int
+	cfg  vsr.Config
+	r    *vsr.Replica // nil while crashed
+	sm   *kv          // WorkloadKV: the replica's state machine; replaced on restart
+	meta *metaNode    // WorkloadMeta: the replica's metadata machine; replaced on restart
+	mem  *vfs.MemFS   // WorkloadMeta: the replica's data directory's disk
+	// appended holds, per partition, the stamp of each message produced
+	// on this replica (WorkloadMeta; synced, so it survives crashes).
+	appended map[partset.Key][]uint64
+	// effectsBegun is the highest op whose effects began on the disk.
+	effectsBegun wire.Op
+	hs           vsr.HardState
+	journal      map[wire.Op][]byte
+	pending      *vsr.Ready // handed out, being written
+	doneAt       int        // tick the pending write completes
+	upAt         int        // restart tick while crashed
 }
 
 // persist carries out rd on the disk in the order the vsr package requires.

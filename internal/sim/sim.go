@@ -45,6 +45,7 @@ type Result struct {
 	// refused by business rules), and partition tasks (create, drop,
 	// purge) their effects asked for.
 	MetaOK, MetaTasks int
+	Appended          int       // WorkloadMeta: messages produced into partitions
 	View              wire.View // final view
 	TraceHash         uint64    // hash of every delivery; equal for equal seeds
 	Err               error
@@ -56,7 +57,7 @@ func (r Result) String() string {
 	fmt.Fprintf(&b, "seed=%d replicas=%d clients=%d ticks=%d converged=%d commit=%d acked=%d view=%d crashes=%d power-losses=%d partitions=%d evictions=%d msgs=%d",
 		r.Seed, r.Replicas, r.Clients, r.Ticks, r.Converged, r.Commit, r.Acked, r.View, r.Crashes, r.PowerLosses, r.Partitions, r.Evictions, r.Messages)
 	if r.MetaOK > 0 {
-		fmt.Fprintf(&b, " meta-ok=%d meta-tasks=%d", r.MetaOK, r.MetaTasks)
+		fmt.Fprintf(&b, " meta-ok=%d meta-tasks=%d appended=%d", r.MetaOK, r.MetaTasks, r.Appended)
 	}
 	if r.Err != nil {
 		fmt.Fprintf(&b, "\nFAIL: %v\nreproduce: %s", r.Err, r.Repro)
@@ -106,6 +107,10 @@ type Sim struct {
 	// operations, and the replica with it (0: never).
 	midOdds int
 	midRand *rand.Rand
+	// WorkloadMeta: each tick of the fault phase, each replica produces a
+	// message into one of its partitions with odds 1 in produceOdds.
+	produceOdds int
+	produceRand *rand.Rand
 
 	canon    []canonEntry
 	oracle   *metaOracle // WorkloadMeta only
@@ -146,6 +151,8 @@ func newSim(o Options) *Sim {
 	s.hintOdds = []int{0, 1, 2, 4}[stream(o.Seed, 6).IntN(4)]
 	s.midRand = stream(o.Seed, 8)
 	s.midOdds = []int{0, 4, 16, 64}[s.midRand.IntN(4)]
+	s.produceRand = stream(o.Seed, 9)
+	s.produceOdds = []int{5, 20, 80}[s.produceRand.IntN(3)]
 	swarm := stream(o.Seed, 5)
 	n := o.Replicas
 	if n == 0 {
@@ -272,6 +279,13 @@ func (s *Sim) step(faults bool) {
 	}
 	for _, c := range s.clients {
 		c.tick(s)
+	}
+	if s.oracle != nil && s.issuing {
+		for _, n := range s.nodes {
+			if s.produceRand.IntN(s.produceOdds) == 0 {
+				s.produce(n)
+			}
+		}
 	}
 	if faults {
 		s.inject()
