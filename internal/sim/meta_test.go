@@ -6,8 +6,16 @@ import (
 )
 
 // ciMetaSeeds is the metadata workload's seed budget in the plain `go
-// test` run CI makes (with -race); see TestMetaSeeds.
-const ciMetaSeeds = 1000
+// test` run CI makes (with -race), each with a fault phase of
+// ciMetaTicks (the default is 3000; cmd/shoal-sim sweeps use it). Measured
+// on the 2-core machine under -race: 1000 seeds of 3000 ticks cost about
+// 156 ms of CPU each; 2000 ticks cut that by about a third, which keeps
+// the package (with TestSeeds' 1000 kv seeds) near 200 s on a loaded
+// machine.
+const (
+	ciMetaSeeds = 1000
+	ciMetaTicks = 2000
+)
 
 // TestMetaSeeds runs ciMetaSeeds swarm seeds of the metadata workload:
 // every replica's state machine is the server's metagroup.Machine over a
@@ -23,7 +31,7 @@ func TestMetaSeeds(t *testing.T) {
 		t.Run(fmt.Sprintf("shard%d", sh), func(t *testing.T) {
 			t.Parallel()
 			for i := sh; i < ciMetaSeeds; i += shards {
-				o := Options{Seed: uint64(i) + 1, Replicas: []int{1, 3, 5}[i%3], Workload: WorkloadMeta}
+				o := Options{Seed: uint64(i) + 1, Replicas: []int{1, 3, 5}[i%3], Ticks: ciMetaTicks, Workload: WorkloadMeta}
 				if r := Run(o); r.Err != nil {
 					t.Fatalf("seed %d (%d replicas): %v\nreproduce: %s", o.Seed, r.Replicas, r.Err, r.Repro)
 				}
