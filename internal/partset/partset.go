@@ -276,9 +276,9 @@ func Sweep(fsys vfs.FS, dataDir string, st *metadata.State) error {
 // Boot readies a restarted replica's partitions once its metadata replay
 // is over, before any live effect runs (metagroup.Machine.Opened comes
 // after it): commit and head are the replica's commit point and log head
-// then. A data directory without a DoneFile (a fresh one, or one written
-// before there was one, whose replay carried out no effects) gets one at
-// commit. Boot then sweeps orphans when SweepAllowed, and hands every
+// then. A data directory without a DoneFile (one written before there was
+// one, whose replay carried out no effects: InitDone gave a fresh one its
+// record) gets one at commit. Boot then sweeps orphans when SweepAllowed, and hands every
 // partition of st whose directory exists to open (the server opens each
 // on its owner; a single owner calls Set.Do). One without a directory is
 // left alone: st may lag the disk, whose effects go up to DoneFile's op,
@@ -329,6 +329,17 @@ func LoadDone(fsys vfs.FS, dataDir string) (uint64, bool) {
 		return 0, false
 	}
 	return binary.LittleEndian.Uint64(b), true
+}
+
+// InitDone gives a fresh replica (one whose metadata log was empty before
+// it started) its DoneFile, 0, before anything is applied: without a
+// record, Boot takes the replayed commit point as done, which is right
+// only for a data directory from before DoneFile existed.
+func InitDone(fsys vfs.FS, dataDir string) error {
+	if _, ok := LoadDone(fsys, dataDir); ok {
+		return nil
+	}
+	return StoreDone(fsys, dataDir, 0)
 }
 
 // StoreDone records op in DoneFile, durably.

@@ -210,6 +210,11 @@ func crashImage(s *Sim, mem *vfs.MemFS) *vfs.MemFS {
 // (when the replay reached the log head) and opens the state's
 // partitions, and only then may live effects run (Opened).
 func (n *node) bootMeta(s *Sim, cfg vsr.Config, restart bool, frames [][]byte) (*vsr.Replica, error) {
+	if !restart {
+		if err := partset.InitDone(n.mem, dataDir); err != nil {
+			return nil, err
+		}
+	}
 	mn := newMetaNode(s, n.id, n.mem)
 	n.meta = mn
 	cfg.StateMachine = mn
