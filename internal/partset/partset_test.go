@@ -93,3 +93,53 @@ func TestEffects(t *testing.T) {
 		t.Error("SweepAllowed")
 	}
 }
+
+// TestBoot checks the effects record's life (InitDone writes 0 once;
+// Boot records the commit point only where there was no record) and that
+// Boot opens only the partitions present on disk.
+func TestBoot(t *testing.T) {
+	st, _ := state(t,
+		metadata.CreateStream{Name: "s"},
+		metadata.CreateTopic{Stream: wire.NumericID(0), Partitions: 2, Shards: 1, Name: "t"},
+	)
+	fsys := vfs.NewMem()
+	if _, ok := LoadDone(fsys, "data"); ok {
+		t.Fatal("a record in an empty directory")
+	}
+	if err := InitDone(fsys, "data"); err != nil {
+		t.Fatal(err)
+	}
+	if err := StoreDone(fsys, "data", 7); err != nil {
+		t.Fatal(err)
+	}
+	if err := InitDone(fsys, "data"); err != nil {
+		t.Fatal(err)
+	}
+	set := New(fsys, "data")
+	if _, err := set.Ensure(Key{0, 0, 1}, Config(metadata.TopicOptions{})); err != nil {
+		t.Fatal(err)
+	}
+	var opened []Key
+	swept, err := Boot(fsys, "data", st, 2, 3, func(ts []Task) {
+		for _, task := range ts {
+			opened = append(opened, task.Key)
+		}
+	})
+	if err != nil || swept {
+		t.Fatalf("Boot: swept %v, %v", swept, err)
+	}
+	if len(opened) != 1 || opened[0] != (Key{0, 0, 1}) {
+		t.Fatalf("Boot opened %v, want only the partition on disk", opened)
+	}
+	if done, ok := LoadDone(fsys, "data"); !ok || done != 7 {
+		t.Fatalf("record %d, %v after Boot, want 7 kept", done, ok)
+	}
+	legacy := vfs.NewMem()
+	if _, err := Boot(legacy, "data", st, 2, 2, func([]Task) {}); err != nil {
+		t.Fatal(err)
+	}
+	if done, ok := LoadDone(legacy, "data"); !ok || done != 2 {
+		t.Fatalf("legacy record %d, %v, want the commit point 2", done, ok)
+	}
+	set.CloseAll(nil)
+}
