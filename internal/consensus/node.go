@@ -88,6 +88,9 @@ type Status struct {
 	Op        wire.Op
 	CommitMin wire.Op // highest op applied
 	CommitMax wire.Op // highest op known committed
+	// Abdicated: a primary that lost contact with a replication quorum
+	// (vsr.Replica.Abdicated).
+	Abdicated bool
 }
 
 // Stats counts a Node's events since Start.
@@ -420,7 +423,7 @@ func (n *Node) flushCommit() error {
 func (n *Node) snapshot() {
 	r := n.r
 	st := Status{Status: r.Status(), View: r.View(), Primary: r.Primary(), IsPrimary: r.IsPrimary(),
-		Op: r.Op(), CommitMin: r.CommitMin(), CommitMax: r.CommitMax()}
+		Op: r.Op(), CommitMin: r.CommitMin(), CommitMax: r.CommitMax(), Abdicated: r.Abdicated()}
 	n.mu.Lock()
 	n.st = st
 	n.mu.Unlock()

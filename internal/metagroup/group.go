@@ -187,10 +187,14 @@ func (g *Group) Opened() { g.sm.Opened() }
 // Status returns the replica's status after its latest round.
 func (g *Group) Status() consensus.Status { return g.node.Status() }
 
-// IsPrimary reports whether this replica is the primary of a normal view.
+// IsPrimary reports whether this replica is the primary of a normal view
+// in contact with a replication quorum. A primary cut off from its peers
+// (vsr abdication) is not: its new proposals are refused with
+// ErrNotPrimary, which tells a client to look for the leader elsewhere,
+// instead of timing out with an unknown outcome.
 func (g *Group) IsPrimary() bool {
 	s := g.node.Status()
-	return s.IsPrimary && s.Status == vsr.StatusNormal
+	return s.IsPrimary && s.Status == vsr.StatusNormal && !s.Abdicated
 }
 
 // Abandon makes every call waiting for a commit or a forwarded result

@@ -122,9 +122,11 @@ func reject(r Reason, format string, args ...any) *RejectError {
 
 // Auth holds what both ends of a handshake must share: the MAC subkey
 // (derived from the cluster secret, which itself never leaves this struct's
-// constructor) and the cluster id.
+// constructor) and the cluster id. During a key rotation it also holds a
+// verify-only subkey (WithPrevious).
 type Auth struct {
 	key     [32]byte
+	prev    *[32]byte // verify-only; nil outside a rotation
 	cluster wire.Uint128
 }
 
@@ -132,6 +134,18 @@ type Auth struct {
 func NewAuth(secret Secret, clusterName string) *Auth {
 	a := &Auth{cluster: ClusterID(clusterName)}
 	blake3.DeriveKey(a.key[:], keyContext, secret[:])
+	return a
+}
+
+// WithPrevious makes a also accept MACs made with secret, which it never
+// signs with (cluster.auth.previous_shared_secret). A rolling rotation from
+// key A to key B without an outage takes three rolls, as in Iggy: every
+// node to (shared A, previous B), then to (shared B, previous A), then to
+// (shared B) alone. At each step a node that signs with one key talks to
+// nodes that accept it.
+func (a *Auth) WithPrevious(secret Secret) *Auth {
+	a.prev = new([32]byte)
+	blake3.DeriveKey(a.prev[:], keyContext, secret[:])
 	return a
 }
 
@@ -151,11 +165,13 @@ type transcript struct {
 // nonce_d ‖ nonce_a ‖ ts_d ‖ ts_a ‖ mode ‖ exporter ‖ dir). Binding both
 // nonces, the ordered pair and the direction defeats replay and reflection;
 // binding the timestamps keeps a recorded Hello from being re-dated.
-func (a *Auth) mac(t *transcript, dir byte) [MACSize]byte {
+func (a *Auth) mac(t *transcript, dir byte) [MACSize]byte { return macWith(&a.key, a.cluster, t, dir) }
+
+func macWith(key *[32]byte, cluster wire.Uint128, t *transcript, dir byte) [MACSize]byte {
 	var buf [len(domainTag) + 16 + 2 + 2*NonceSize + 16 + 1 + 32 + 1]byte
 	b := append(buf[:0], domainTag...)
-	b = binary.LittleEndian.AppendUint64(b, a.cluster.Lo)
-	b = binary.LittleEndian.AppendUint64(b, a.cluster.Hi)
+	b = binary.LittleEndian.AppendUint64(b, cluster.Lo)
+	b = binary.LittleEndian.AppendUint64(b, cluster.Hi)
 	b = append(b, byte(t.dialer), byte(t.acceptor))
 	b = append(b, t.nonceD[:]...)
 	b = append(b, t.nonceA[:]...)
@@ -168,17 +184,23 @@ func (a *Auth) mac(t *transcript, dir byte) [MACSize]byte {
 	b = append(b, mode)
 	b = append(b, t.exporter[:]...)
 	b = append(b, dir)
-	h := blake3.New(MACSize, a.key[:])
+	h := blake3.New(MACSize, key[:])
 	h.Write(b)
 	var out [MACSize]byte
 	h.Sum(out[:0])
 	return out
 }
 
-// verify compares a received MAC with the expected one in constant time.
+// verify compares a received MAC with the expected one in constant time,
+// under the current key and, during a rotation, the previous one.
 func (a *Auth) verify(t *transcript, dir byte, got [MACSize]byte) bool {
 	want := a.mac(t, dir)
-	return subtle.ConstantTimeCompare(want[:], got[:]) == 1
+	ok := subtle.ConstantTimeCompare(want[:], got[:]) == 1
+	if a.prev != nil {
+		old := macWith(a.prev, a.cluster, t, dir)
+		ok = subtle.ConstantTimeCompare(old[:], got[:]) == 1 || ok
+	}
+	return ok
 }
 
 // checkTimestamp reports whether ts (wall-clock ns) is within

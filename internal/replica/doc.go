@@ -6,8 +6,9 @@
 //
 // Replicas of one cluster connect once per pair: a replica dials only peers
 // with a higher id and accepts only lower ids. Shard 0's connector dials
-// every higher peer at Start and then every ReconnectPeriod, skipping peers
-// that hold a connection (the shard owner table) or have a dial or
+// every higher peer at Start and then sweeps again every ReconnectPeriod,
+// or sooner while a peer is missing (100 ms after a sweep that dialed,
+// doubling up to ReconnectPeriod), skipping peers that hold a connection (the shard owner table) or have a dial or
 // handshake in flight. Every dial is bounded by DialTimeout and every
 // handshake by the owner bus's HandshakeTimeout. At most MaxHandshakes
 // (256) handshakes are in flight at once, dials included; an accepted

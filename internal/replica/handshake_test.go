@@ -350,3 +350,52 @@ func TestHandshakeBusy(t *testing.T) {
 		t.Fatalf("calls %v, want %v", calls, want)
 	}
 }
+
+// TestHandshakeKeyRotation walks the three-roll rotation from key A to key
+// B (Auth.WithPrevious): at every step, nodes on the old and the new
+// configuration authenticate each other both ways; a node that only
+// accepts (previous) a key never signs with it, so after the last roll a
+// node still on A alone is refused.
+func TestHandshakeKeyRotation(t *testing.T) {
+	var keyA, keyB Secret
+	keyA[0], keyB[0] = 0xaa, 0xbb
+	type conf struct {
+		shared   Secret
+		previous *Secret
+	}
+	side := func(c conf, self wire.ReplicaID) *handshaker {
+		a := NewAuth(c.shared, "c")
+		if c.previous != nil {
+			a.WithPrevious(*c.previous)
+		}
+		return newHandshaker(a, self, nil, nil)
+	}
+	confs := map[string]conf{
+		"A":   {shared: keyA},
+		"A+B": {shared: keyA, previous: &keyB},
+		"B+A": {shared: keyB, previous: &keyA},
+		"B":   {shared: keyB},
+	}
+	pairs := []struct {
+		x, y string
+		ok   bool
+	}{
+		{"A", "A+B", true},   // roll 1 in progress
+		{"A+B", "B+A", true}, // roll 2 in progress
+		{"B+A", "B", true},   // roll 3 in progress
+		{"A+B", "A+B", true}, // between rolls
+		{"A", "B+A", false},  // B+A signs with B, which A alone does not accept: roll 1 must finish first
+		{"A", "B", false},
+		{"A+B", "B", false},
+	}
+	for _, p := range pairs {
+		for _, dir := range [][2]string{{p.x, p.y}, {p.y, p.x}} {
+			d, a := side(confs[dir[0]], 0), side(confs[dir[1]], 1)
+			r := run(t, d, a, nil)
+			ok := r.dialErr == nil && r.acceptErr == nil
+			if ok != p.ok {
+				t.Errorf("%s dials %s: connected %v, want %v (%+v)", dir[0], dir[1], ok, p.ok, r)
+			}
+		}
+	}
+}

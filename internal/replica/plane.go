@@ -39,6 +39,9 @@ type Config struct {
 	Peers map[wire.ReplicaID]string
 	// Secret is the cluster pre-shared key (LoadSecret).
 	Secret Secret
+	// PreviousSecret, if set, is accepted but never signed with, for a
+	// rolling key rotation (Auth.WithPrevious).
+	PreviousSecret *Secret
 	// ReconnectPeriod is the sweep period of the connector; 0 means the
 	// shard bus's ReconnectPeriod (message_bus.reconnect_period).
 	ReconnectPeriod time.Duration
@@ -143,7 +146,7 @@ func Start(rt *shard.Runtime, cfg Config) (*Plane, error) {
 	pl := &Plane{
 		rt:      rt,
 		cfg:     cfg,
-		hs:      newHandshaker(NewAuth(cfg.Secret, cfg.ClusterName), cfg.Self, cfg.Nonces, cfg.Now),
+		hs:      newHandshaker(cfg.auth(), cfg.Self, cfg.Nonces, cfg.Now),
 		log:     log.With("replica", int(cfg.Self)),
 		tls:     tlsConfig(cfg.TLS, cfg.TCP),
 		slots:   make(chan struct{}, cfg.MaxHandshakes),
@@ -241,19 +244,42 @@ func (pl *Plane) acquire() bool {
 
 func (pl *Plane) release() { <-pl.slots }
 
-// connectLoop sweeps at start and then every ReconnectPeriod.
+// connectLoop sweeps at start and then again after a pause: minRedial
+// after a sweep that had to dial, doubling while peers stay missing, up to
+// ReconnectPeriod (which is also the pause once every peer is connected).
+// So a cluster whose nodes start a moment apart, or a peer that restarts,
+// is connected within a fraction of a second, and a peer that stays down
+// is dialed every ReconnectPeriod.
 func (pl *Plane) connectLoop(ctx context.Context) {
 	defer pl.loops.Done()
-	tick := pl.cfg.tick
-	if tick == nil {
-		t := time.NewTicker(pl.cfg.ReconnectPeriod)
-		defer t.Stop()
-		tick = t.C
-	}
+	var timer *time.Timer
+	pause := time.Duration(0)
 	for {
-		pl.sweep()
+		missing := pl.sweep()
 		if pl.cfg.swept != nil {
 			pl.cfg.swept()
+		}
+		tick := pl.cfg.tick
+		if tick == nil {
+			switch {
+			case !missing:
+				pause = 0
+			case pause == 0:
+				pause = min(minRedial, pl.cfg.ReconnectPeriod)
+			default:
+				pause = min(2*pause, pl.cfg.ReconnectPeriod)
+			}
+			wait := pause
+			if wait == 0 {
+				wait = pl.cfg.ReconnectPeriod
+			}
+			if timer == nil {
+				timer = time.NewTimer(wait)
+				defer timer.Stop()
+			} else {
+				timer.Reset(wait)
+			}
+			tick = timer.C
 		}
 		select {
 		case <-ctx.Done():
@@ -265,13 +291,18 @@ func (pl *Plane) connectLoop(ctx context.Context) {
 	}
 }
 
+// minRedial is the first pause after a sweep that had to dial a peer.
+const minRedial = 100 * time.Millisecond
+
 // sweep dials every higher peer that is neither connected (owner table)
-// nor being dialed, each dial as its own background task of shard 0.
-func (pl *Plane) sweep() {
+// nor being dialed, each dial as its own background task of shard 0. It
+// reports whether some peer was not connected.
+func (pl *Plane) sweep() (missing bool) {
 	for _, p := range pl.peers {
 		if pl.Connected(p.id) {
 			continue
 		}
+		missing = true
 		pl.mu.Lock()
 		busy := pl.dialing[p.id]
 		pl.mu.Unlock()
@@ -291,6 +322,7 @@ func (pl *Plane) sweep() {
 			pl.dialDone(p.id)
 		}
 	}
+	return missing
 }
 
 func (pl *Plane) dialDone(r wire.ReplicaID) {
@@ -315,4 +347,13 @@ func (pl *Plane) dial(ctx context.Context, p peer) {
 	if _, err := pl.rt.DelegateReplica(p.id, &Outbound{c: c, peer: p, pl: pl}); err != nil {
 		pl.log.Warn("replica delegation failed", "peer", int(p.id), "err", err)
 	}
+}
+
+// auth builds the handshake's keys from the secrets.
+func (cfg *Config) auth() *Auth {
+	a := NewAuth(cfg.Secret, cfg.ClusterName)
+	if cfg.PreviousSecret != nil {
+		a.WithPrevious(*cfg.PreviousSecret)
+	}
+	return a
 }

@@ -3,6 +3,7 @@ package replica
 import (
 	"net"
 	"testing"
+	"time"
 
 	"github.com/shoal-io/shoal/internal/wire"
 )
@@ -163,4 +164,22 @@ func TestSweepSkipsHandshakeInFlight(t *testing.T) {
 		t.Fatalf("stats %+v, want 1 dial", got)
 	}
 	a.stop() // cancels the handshake
+}
+
+// TestRedialSoonWhilePeerMissing: a peer that was not up at the first
+// sweep is dialed again within a fraction of a second, not only after the
+// reconnect period (an hour here), so nodes started a moment apart connect
+// at once.
+func TestRedialSoonWhilePeerMissing(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there yet
+	a := startNode(t, nodeOpts{id: 0, peers: map[wire.ReplicaID]string{1: addr}, period: time.Hour})
+	a.logs.wait(t, 1, "failed dial", attrs("replica dial failed", "peer", "1"))
+	b := startNode(t, nodeOpts{id: 1, listen: addr})
+	b.waitAccepted(t, 0, 1)
+	exchange(t, a, b, 1)
 }

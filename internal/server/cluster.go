@@ -26,6 +26,9 @@ type Cluster struct {
 	Nodes []ClusterNode
 	// Secret is the cluster's pre-shared key for the replica handshake.
 	Secret replica.Secret
+	// PreviousSecret, if set, is accepted but never signed with during a
+	// rolling key rotation (cluster.auth.previous_shared_secret).
+	PreviousSecret *replica.Secret
 	// TLS, if set, wraps replica connections (replica.Config.TLS).
 	TLS *tls.Config
 	// Timeouts are the vsr timeouts in ticks of consensus.TickInterval;
@@ -92,7 +95,7 @@ func (srv *Server) startPlane() error {
 		peers[wire.ReplicaID(i)] = n.replicaAddr()
 	}
 	pl, err := replica.Start(srv.rt, replica.Config{ClusterName: srv.opts.ClusterName, Self: wire.ReplicaID(c.Self),
-		Listen: c.Nodes[c.Self].replicaAddr(), Peers: peers, Secret: c.Secret, TLS: c.TLS, Logger: srv.log})
+		Listen: c.Nodes[c.Self].replicaAddr(), Peers: peers, Secret: c.Secret, PreviousSecret: c.PreviousSecret, TLS: c.TLS, Logger: srv.log})
 	if err != nil {
 		return fmt.Errorf("server: replica plane: %w", err)
 	}
@@ -158,7 +161,7 @@ func (srv *Server) clusterMetadata() wire.ClusterMetadata {
 	for i, n := range c.Nodes {
 		node := wire.ClusterNode{Name: n.Name, IP: n.IP, TCP: n.TCP, QUIC: n.QUIC, HTTP: n.HTTP, WebSocket: n.WebSocket,
 			Role: wire.RoleFollower, Status: wire.NodeUnreachable}
-		if st.Status == vsr.StatusNormal && int(st.Primary) == i {
+		if st.Status == vsr.StatusNormal && int(st.Primary) == i && !st.Abdicated {
 			node.Role = wire.RoleLeader
 		}
 		if i == c.Self || (srv.plane != nil && srv.plane.Connected(wire.ReplicaID(i))) {

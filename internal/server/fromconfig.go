@@ -134,6 +134,10 @@ func clusterOptions(o *Options, c *config.Config, node *config.Replica) error {
 	switch {
 	case cl.Auth.Enabled && cl.Auth.SharedSecret != "":
 		o.Cluster.Secret = replica.SecretFromPassphrase(string(cl.Auth.SharedSecret))
+		if p := cl.Auth.PreviousSharedSecret; p != "" {
+			k := replica.SecretFromPassphrase(string(p))
+			o.Cluster.PreviousSecret = &k
+		}
 	default:
 		// Shoal's replica plane always authenticates its peers: without
 		// [cluster.auth] the secret comes from the environment.

@@ -210,7 +210,7 @@ func (srv *Server) newAPI() (*httpapi.API, error) {
 func (srv *Server) primaryHTTP() (string, bool) {
 	st := srv.groupStatus()
 	c := &srv.opts.Cluster
-	if st.Status != vsr.StatusNormal || int(st.Primary) >= len(c.Nodes) {
+	if st.Status != vsr.StatusNormal || st.Abdicated || int(st.Primary) >= len(c.Nodes) {
 		return "", false
 	}
 	n := c.Nodes[st.Primary]

@@ -75,25 +75,49 @@ func (k partKey) key() partset.Key {
 func keyOf(k partset.Key) partKey { return partKey{k.Stream, k.Topic, k.Partition} }
 
 // onOwners runs fn on the owning shard of each task's partition (S5),
-// counting each in wg, which the caller waits on. A post that an owner's
-// full lifecycle lane refuses is logged as what and counted in the
-// result: that partition's fn does not run.
+// counting each in wg, which the caller waits on. The tasks go to their
+// owners in batches of at most ownerBatch, and the caller (the metadata
+// writer or group, never a shard) waits for room in an owner's lifecycle
+// lane, so a topic with more partitions than a lane holds is not refused,
+// and an owner serves its other lanes between batches. A batch the owner
+// cannot take because the runtime is stopping is logged as what and its
+// tasks counted in the result: their fn does not run.
 func (srv *Server) onOwners(wg *sync.WaitGroup, tasks []partset.Task, what string,
 	fn func(st *shardState, t partset.Task)) (refused int) {
-	for _, t := range tasks {
-		wg.Add(1)
-		err := srv.rt.Shard(int(t.Shard) % srv.rt.Shards()).Post(func(s *shard.Shard) {
-			defer wg.Done()
-			fn(srv.shards[s.ID()], t)
+	batches := map[*shard.Shard][]partset.Task{}
+	post := func(owner *shard.Shard, ts []partset.Task) {
+		wg.Add(len(ts))
+		err := owner.PostWait(func(s *shard.Shard) {
+			for _, t := range ts {
+				fn(srv.shards[s.ID()], t)
+				wg.Done()
+			}
 		})
 		if err != nil {
-			wg.Done()
-			refused++
-			srv.log.Error(what+" not delivered: owner busy", "stream", t.Key.Stream, "topic", t.Key.Topic, "partition", t.Key.Partition, "err", err)
+			wg.Add(-len(ts))
+			refused += len(ts)
+			srv.log.Error(what+" not delivered", "stream", ts[0].Key.Stream, "topic", ts[0].Key.Topic, "partitions", len(ts), "err", err)
+		}
+	}
+	for _, t := range tasks {
+		owner := srv.rt.Shard(int(t.Shard) % srv.rt.Shards())
+		b := append(batches[owner], t)
+		if len(b) == ownerBatch {
+			post(owner, b)
+			b = nil
+		}
+		batches[owner] = b
+	}
+	for owner, b := range batches {
+		if len(b) > 0 {
+			post(owner, b)
 		}
 	}
 	return refused
 }
+
+// ownerBatch is how many partitions one task on an owner handles.
+const ownerBatch = 32
 
 // storage is the service's Storage: the partitions on their owners. Its
 // methods run on the metadata writer and wait for the owners (S5: only an

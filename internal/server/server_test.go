@@ -7,6 +7,7 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/shoal-io/shoal/client"
@@ -223,5 +224,17 @@ func TestFromConfigCluster(t *testing.T) {
 		if err := o.validate(); err != nil {
 			t.Fatalf("replica %d: %v", id, err)
 		}
+		if cl.PreviousSecret != nil {
+			t.Fatalf("replica %d: a previous secret without previous_shared_secret", id)
+		}
+	}
+	// During a rotation the previous key is derived as the shared one is.
+	c.Cluster.Auth.PreviousSharedSecret = config.Secret(strings.Repeat("p", 40))
+	o, err := FromConfig(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := o.Cluster.PreviousSecret; p == nil || *p != replica.SecretFromPassphrase(strings.Repeat("p", 40)) || *p == o.Cluster.Secret {
+		t.Fatalf("previous secret %v", p)
 	}
 }

@@ -61,6 +61,16 @@ func newService(t *testing.T, queue int) (*Service, *carried) {
 
 func newServiceWith(t *testing.T, queue int, pool *auth.Pool) (*Service, *carried) {
 	t.Helper()
+	s, c := startService(t, queue, pool)
+	if created, err := s.Bootstrap(metadata.RootCredentials{Username: "iggy", Password: "iggy-secret"}); err != nil || !created {
+		t.Fatalf("bootstrap: %v %v", created, err)
+	}
+	return s, c
+}
+
+// startService starts a service over a one-replica group, without a user.
+func startService(t *testing.T, queue int, pool *auth.Pool) (*Service, *carried) {
+	t.Helper()
 	store, err := metadata.NewStore(nil, metadata.Options{HashParams: metadata.TestHashParams})
 	if err != nil {
 		t.Fatal(err)
@@ -77,9 +87,6 @@ func newServiceWith(t *testing.T, queue int, pool *auth.Pool) (*Service, *carrie
 		s.Close()
 		g.Stop()
 	})
-	if created, err := s.Bootstrap(metadata.RootCredentials{Username: "iggy", Password: "iggy-secret"}); err != nil || !created {
-		t.Fatalf("bootstrap: %v %v", created, err)
-	}
 	return s, c
 }
 
@@ -193,6 +200,21 @@ func TestLogin(t *testing.T) {
 	}
 	if l := login("iggy", "wrong", "not-a-token"); l.Evict != wire.EvictInvalidToken {
 		t.Fatalf("wrong password, bad token: %+v", l)
+	}
+}
+
+// TestLoginBeforeRoot: before the metadata has any user (a new cluster
+// whose root user is not committed yet, or not yet replicated to this
+// backup) a login is transient, not invalid credentials: the client
+// retries and no failure counts against the user.
+func TestLoginBeforeRoot(t *testing.T) {
+	s, _ := startService(t, 0, nil)
+	ch := make(chan Login, 1)
+	if err := s.LoginPassword(wire.ClientID{Lo: 7}, "iggy", "iggy-secret", "", func(l Login) { ch <- l }); err != nil {
+		t.Fatal(err)
+	}
+	if l := <-ch; !l.Transient || l.Evict != 0 {
+		t.Fatalf("login before the root user exists: %+v, want transient", l)
 	}
 }
 

@@ -27,7 +27,13 @@ type Login struct {
 func (s *Service) LoginPassword(client wire.ClientID, username, password, token string, done func(Login)) error {
 	var u metadata.User
 	var st wire.Status
-	return s.offload(func() { u, st = s.store.Authenticate(username, password) }, func() {
+	var noUsers bool
+	return s.offload(func() {
+		// Whether any user existed is read before the check: by the time
+		// the check's answer is handled, the root user may have arrived.
+		noUsers = s.store.Current().NeedsRoot()
+		u, st = s.store.Authenticate(username, password)
+	}, func() {
 		switch {
 		case st == wire.StatusOK:
 			s.register(client, u.ID, done)
@@ -35,6 +41,11 @@ func (s *Service) LoginPassword(client wire.ClientID, username, password, token 
 			done(Login{Evict: wire.EvictUserInactive})
 		case token != "":
 			s.loginToken(client, token, done)
+		case noUsers:
+			// No user exists yet: a new cluster whose primary has not
+			// committed the root user (or this backup has not seen it).
+			// The credentials may well be right; the client retries.
+			done(Login{Transient: true})
 		default:
 			done(Login{Evict: wire.EvictInvalidCredentials})
 		}

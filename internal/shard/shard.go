@@ -13,6 +13,9 @@ import (
 // was posted.
 var ErrInboxFull = errors.New("shard: inbox lane full")
 
+// ErrStopped is returned by PostWait once the runtime is stopping.
+var ErrStopped = errors.New("shard: runtime stopped")
+
 type kind uint8
 
 const (
@@ -85,6 +88,24 @@ func (s *Shard) Runtime() *Runtime { return s.rt }
 // blocks: a full lane returns ErrInboxFull.
 func (s *Shard) Post(fn func(*Shard)) error {
 	return try(s.life, msg{kind: kindRun, fn: fn})
+}
+
+// PostWait queues fn like Post, but waits while the lifecycle lane is
+// full, until the runtime stops (ErrStopped). It is for goroutines that are
+// not shards and fan work out to owners (the metadata writer creating a
+// topic's thousand partitions): a shard must not wait on a shard.
+func (s *Shard) PostWait(fn func(*Shard)) error {
+	select {
+	case <-s.rt.quit:
+		return ErrStopped
+	default:
+	}
+	select {
+	case s.life <- msg{kind: kindRun, fn: fn}:
+		return nil
+	case <-s.rt.quit:
+		return ErrStopped
+	}
 }
 
 // PostData queues t on the data lane: work for a partition this shard

@@ -301,6 +301,14 @@ func (r *Replica) onHeartbeatTimeout() {
 	r.broadcast(sealed(&h, wire.HeaderSize, nil))
 }
 
+// Abdicated reports whether this replica is the primary of a normal view
+// that stopped heartbeating because it lost contact with a replication
+// quorum: its proposals would most likely not commit, and a new view is
+// probably forming without it. A shell should not offer it as the leader.
+func (r *Replica) Abdicated() bool {
+	return r.status == StatusNormal && r.IsPrimary() && r.suspecting
+}
+
 // quorumContact reports whether the primary heard PrepareOks from enough
 // backups recently to form a replication quorum. A primary cut off from a
 // quorum stops heartbeating (TigerBeetle primary abdication, PR #476).
