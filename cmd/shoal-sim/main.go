@@ -74,6 +74,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			failed++
 			fmt.Fprintf(stdout, "FAIL seed=%d replicas=%d: %v\n  reproduce: %s\n", r.Seed, r.Replicas, r.Err, r.Repro)
 		}
+		if done := i + 1; done%10000 == 0 && done < *seeds {
+			fmt.Fprintf(stdout, "... %d seeds, %d failed, %.0fs\n", done, failed, time.Since(start).Seconds())
+		}
 	}
 	el := time.Since(start)
 	fmt.Fprintf(stdout, "%d seeds, %d failed, %d ticks, slowest convergence %d ticks, %.1fs, %.0f seeds/min\n",

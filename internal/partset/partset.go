@@ -222,11 +222,13 @@ func (s *Set) closeOpen(k Key) {
 }
 
 // SweepAllowed reports whether a restarted replica may Sweep: only when
-// its replay reached the head of its log (commit == head). Ops above the
-// durable commit point are applied again, with their effects, once the
+// its replay reached the head of its log (commit == head) and its disk
+// holds no effects of ops above that (done, the DoneFile record, is not
+// above commit). Ops above the replayed state are applied again once the
 // replica runs, and a topic one of them created must not be swept as an
-// orphan first.
-func SweepAllowed(commit, head uint64) bool { return commit == head }
+// orphan first: a crash can lose the journal's last ops after their
+// effects were carried out.
+func SweepAllowed(commit, head, done uint64) bool { return commit == head && done <= commit }
 
 // Sweep removes the directories of streams and topics st no longer has
 // (a crash between a committed delete and its removal), at boot, before
@@ -286,12 +288,14 @@ func Sweep(fsys vfs.FS, dataDir string, st *metadata.State) error {
 // again, an orphan once that op is applied again without its effects).
 // It reports whether it swept.
 func Boot(fsys vfs.FS, dataDir string, st *metadata.State, commit, head uint64, open func([]Task)) (swept bool, err error) {
-	if _, ok := LoadDone(fsys, dataDir); !ok {
+	done, ok := LoadDone(fsys, dataDir)
+	if !ok {
 		if err := StoreDone(fsys, dataDir, commit); err != nil {
 			return false, err
 		}
+		done = commit
 	}
-	if SweepAllowed(commit, head) {
+	if SweepAllowed(commit, head, done) {
 		if err := Sweep(fsys, dataDir, st); err != nil {
 			return false, err
 		}

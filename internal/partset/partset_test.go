@@ -89,7 +89,7 @@ func TestEffects(t *testing.T) {
 	if _, err := fsys.Stat(set.Dir(Key{0, 0, 0})); err != nil {
 		t.Errorf("live partition swept: %v", err)
 	}
-	if !SweepAllowed(5, 5) || SweepAllowed(4, 5) {
+	if !SweepAllowed(5, 5, 5) || SweepAllowed(4, 5, 4) || SweepAllowed(5, 5, 6) {
 		t.Error("SweepAllowed")
 	}
 }
