@@ -144,7 +144,7 @@ func New(opts Options) (*Server, error) {
 		return fail(fmt.Errorf("server: removing deleted partitions: %w", err))
 	}
 	if !swept {
-		log.Info("orphan sweep skipped: the metadata log holds ops above its durable commit point", "commit", st.CommitMin, "op", st.Op)
+		log.Info("orphan sweep skipped: the metadata log or the partition effects are ahead of the replayed commit point", "commit", st.CommitMin, "op", st.Op)
 	}
 	srv.group.Load().Opened()
 	srv.limiter = auth.NewLimiter(auth.LimiterConfig{Log: log, Now: srv.now})
