@@ -205,10 +205,11 @@ func crashImage(s *Sim, mem *vfs.MemFS) *vfs.MemFS {
 }
 
 // bootMeta builds node n's metadata machine and replica, as the server
-// boots: a restart replays the committed prefix without effects
-// (vsr.Restart), then the machine goes live, partset.Boot sweeps orphans
-// (when the replay reached the log head) and opens the state's
-// partitions, and only then may live effects run (Opened).
+// boots: a fresh replica gets its effects record (partset.InitDone); a
+// restart replays the committed prefix (vsr.Restart; effects only above
+// the effects record), then the machine goes live, partset.Boot sweeps
+// orphans (partset.SweepAllowed) and opens the state's partitions present
+// on disk, and only then may live effects run (Opened).
 func (n *node) bootMeta(s *Sim, cfg vsr.Config, restart bool, frames [][]byte) (*vsr.Replica, error) {
 	if !restart {
 		if err := partset.InitDone(n.mem, dataDir); err != nil {
