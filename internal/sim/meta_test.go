@@ -8,10 +8,10 @@ import (
 // ciMetaSeeds is the metadata workload's seed budget in the plain `go
 // test` run CI makes (with -race), each with a fault phase of
 // ciMetaTicks (the default is 3000; cmd/shoal-sim sweeps use it). Measured
-// on the 2-core machine under -race: 1000 seeds of 3000 ticks cost about
-// 156 ms of CPU each; 2000 ticks cut that by about a third, which keeps
-// the package (with TestSeeds' 1000 kv seeds) near 200 s on a loaded
-// machine.
+// on the 2-core machine, `go test -race -count=1 ./internal/sim/` with
+// TestSeeds' 1000 kv seeds: 3000 ticks took 241 s of CPU (393 s wall at
+// load 7); 2000 ticks took 215 s of CPU (514 s wall at load 8 to 11,
+// beside a 2-process sweep), about 110 s on two free cores.
 const (
 	ciMetaSeeds = 1000
 	ciMetaTicks = 2000
