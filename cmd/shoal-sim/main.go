@@ -27,6 +27,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "trace every delivery and fault of a single -seed run")
 	bug := fs.String("bug", "none", "deliberate core bug: none, commit-without-quorum, view-change-shortest-log, ack-before-persist, truncate-few-nacks")
 	hint := fs.String("hint", "swarm", "commit-hint mode of the simulated disk: swarm (chosen per seed), lower, defer")
+	workload := fs.String("workload", sim.WorkloadKV, "state machine: kv (toy key-value) or meta (the server's metadata path)")
+	metaBug := fs.String("meta-bug", "none", "deliberate metadata-shell bug (-workload=meta): none, purge-repeat, no-effects-log, rerun-effects")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -44,7 +46,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "shoal-sim: unknown -hint %q\n", *hint)
 		return 2
 	}
-	opts := sim.Options{Replicas: *replicas, Ticks: *ticks, Bug: b, Checkpoint: *checkpoint, Hint: h}
+	if *workload != sim.WorkloadKV && *workload != sim.WorkloadMeta {
+		fmt.Fprintf(stderr, "shoal-sim: unknown -workload %q\n", *workload)
+		return 2
+	}
+	mb, ok := sim.ParseMetaBug(*metaBug)
+	if !ok {
+		fmt.Fprintf(stderr, "shoal-sim: unknown -meta-bug %q\n", *metaBug)
+		return 2
+	}
+	opts := sim.Options{Replicas: *replicas, Ticks: *ticks, Bug: b, Checkpoint: *checkpoint, Hint: h, Workload: *workload, MetaBug: mb}
 
 	if *seeds == 0 {
 		opts.Seed = *seed
@@ -70,6 +81,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if r.Err != nil {
 			failed++
 			fmt.Fprintf(stdout, "FAIL seed=%d replicas=%d: %v\n  reproduce: %s\n", r.Seed, r.Replicas, r.Err, r.Repro)
+		}
+		if done := i + 1; done%10000 == 0 && done < *seeds {
+			fmt.Fprintf(stdout, "... %d seeds, %d failed, %.0fs\n", done, failed, time.Since(start).Seconds())
 		}
 	}
 	el := time.Since(start)

@@ -46,4 +46,24 @@ func TestRun(t *testing.T) {
 	if code := run([]string{"-seed=3", "-hint=defer"}, &out, &errs); code != 0 || !strings.Contains(out.String(), "hint=defer") {
 		t.Fatalf("-hint=defer: exit %d, output %q", code, out.String())
 	}
+	for _, bad := range []string{"-workload=nonsense", "-meta-bug=nonsense"} {
+		if code := run([]string{bad}, &out, &errs); code != 2 {
+			t.Fatalf("%s: exit %d", bad, code)
+		}
+	}
+}
+
+// TestRunMeta runs the metadata workload: a sweep, and a deliberate shell
+// bug that the checkers catch with its reproducer (internal/sim
+// TestMetaBugsCaught).
+func TestRunMeta(t *testing.T) {
+	var out, errs strings.Builder
+	if code := run([]string{"-seeds=2", "-workload=meta"}, &out, &errs); code != 0 || !strings.Contains(out.String(), "2 seeds, 0 failed") {
+		t.Fatalf("exit %d, output %q %q", code, out.String(), errs.String())
+	}
+	out.Reset()
+	if code := run([]string{"-seed=2", "-workload=meta", "-meta-bug=purge-repeat"}, &out, &errs); code != 1 ||
+		!strings.Contains(out.String(), "reproduce: go run ./cmd/shoal-sim -seed=2 -workload=meta -meta-bug=purge-repeat") {
+		t.Fatalf("exit %d, output %q", code, out.String())
+	}
 }

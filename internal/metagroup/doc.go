@@ -41,13 +41,17 @@
 //
 // Partition files are created, dropped and purged by apply, on every
 // replica (Storage.Apply), not by the proposing handler. After a restart,
-// the ops this replica had already committed are applied again by
-// vsr.Restart inside Start without their effects (they were carried out
-// before the commit was recorded); the server then opens the partitions of
-// that state and calls Opened, and from then on every applied op carries out
-// its effects. Creation is idempotent (an existing partition is opened, not
-// wiped), so an op re-applied after a crash that preceded its commit record
-// does no harm.
+// the ops this replica knows committed are applied again by vsr.Restart
+// inside Start. Only the ops above the storage's record of the latest op
+// whose effects it carried out (EffectsLog, partset.DoneFile) carry out
+// their effects, replayed or live: the commit point a restart replays to
+// may cover ops this replica never applied, or whose effects a crash cut
+// short, and it may be lower than that record too (an op applied again
+// must not drop or purge a partition created after it). The server opens
+// the partitions of the replayed state and then calls Opened; live
+// effects wait for it.
+// Effects are idempotent (an existing partition is opened, not wiped; a
+// purge remembers its op), so an op whose effects run again does no harm.
 //
 // # Checkpoints
 //

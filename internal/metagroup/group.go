@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,6 +71,19 @@ const DefaultCheckpointInterval = 4096
 // idempotent; a purge remembers the op it was and is not repeated).
 type Storage interface {
 	Apply(op uint64, effects []metadata.Effect)
+}
+
+// EffectsLog is implemented by a Storage that records durably the latest
+// operation whose effects it carried out (partset.DoneFile). A Machine
+// over one carries out the effects of the replayed ops above it too: the
+// commit point a restart replays to may cover ops whose effects never
+// reached this replica's disk (vsr.Restart re-applies every op it knows
+// committed, whether or not this replica applied it before the crash).
+// Without it, replayed ops carry out no effects.
+type EffectsLog interface {
+	// EffectsDone returns the latest operation whose effects were carried
+	// out, and false if there is no record.
+	EffectsDone() (uint64, bool)
 }
 
 // Config configures a Group.
@@ -224,9 +238,17 @@ func (g *Group) Stop() error {
 type Machine struct {
 	store   *metadata.Store
 	storage Storage
-	// live is set once the restart replay is over: ops applied from then
-	// on carry out their effects (the replayed ones did before the crash).
-	live   atomic.Bool
+	// live is set once the restart replay is over: live effects wait for
+	// Opened.
+	live atomic.Bool
+	// done is the latest op whose effects were carried out before this
+	// process (EffectsLog): only ops above it carry out theirs, replayed
+	// or live (a live op at or below it is one a restart with a lower
+	// commit point applies again; running its effects on a disk that
+	// holds later ones could drop or purge a partition created since).
+	// Without an EffectsLog it is the maximum until Live, 0 after.
+	done   atomic.Uint64
+	logged bool
 	opened chan struct{} // closed by Opened; live effects wait for it
 	once   sync.Once
 	// Applied, if set, is told of every applied op with its result and
@@ -234,19 +256,38 @@ type Machine struct {
 	Applied func(h *wire.PrepareHeader, r metadata.Result, st *metadata.State)
 }
 
-// NewMachine returns a state machine over store. It starts in replay:
-// effects are carried out only after Live, and then only once Opened.
+// NewMachine returns a state machine over store. It starts in replay.
+// Effects are carried out for the ops above the storage's EffectsLog
+// record, replayed or live; without a record, for the ops applied after
+// Live. Live effects wait for Opened.
 func NewMachine(store *metadata.Store, storage Storage) *Machine {
-	return &Machine{store: store, storage: storage, opened: make(chan struct{})}
+	m := &Machine{store: store, storage: storage, opened: make(chan struct{})}
+	m.done.Store(math.MaxUint64)
+	if l, ok := storage.(EffectsLog); ok {
+		if done, ok := l.EffectsDone(); ok {
+			m.done.Store(done)
+			m.logged = true
+		}
+	}
+	return m
 }
 
 // Live ends the replay: ops applied from now on are new to this process
 // and carry out their effects.
-func (m *Machine) Live() { m.live.Store(true) }
+func (m *Machine) Live() {
+	if !m.logged {
+		m.done.Store(0)
+	}
+	m.live.Store(true)
+}
 
 // Opened tells the machine that the partitions of the state it replayed
 // are open: live effects, which wait for it, may run.
 func (m *Machine) Opened() { m.once.Do(func() { close(m.opened) }) }
+
+// EffectsDone returns the op at or below which applied ops carry out no
+// effects (see NewMachine).
+func (m *Machine) EffectsDone() uint64 { return m.done.Load() }
 
 // Apply commits one operation (vsr.StateMachine).
 func (m *Machine) Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte {
@@ -255,7 +296,7 @@ func (m *Machine) Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte {
 		<-m.opened
 	}
 	r, st := m.store.Commit(uint64(op), body)
-	if live && r.OK() && len(r.Effects) > 0 {
+	if uint64(op) > m.done.Load() && r.OK() && len(r.Effects) > 0 {
 		m.storage.Apply(uint64(op), r.Effects)
 	}
 	if m.Applied != nil {

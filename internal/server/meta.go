@@ -11,6 +11,7 @@ import (
 	"github.com/shoal-io/shoal/internal/admin"
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/metagroup"
+	"github.com/shoal-io/shoal/internal/partset"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/vsr"
 	"github.com/shoal-io/shoal/internal/wire"
@@ -55,6 +56,12 @@ func (srv *Server) openMetadata() error {
 		return fmt.Errorf("server: %w", err)
 	}
 	srv.store = store
+	if names, err := srv.fs.List(path.Join(o.DataDir, groupDir)); len(names) == 0 && (err == nil || errors.Is(err, fs.ErrNotExist)) {
+		// A fresh group: no op was applied here, no effect was carried out.
+		if err := partset.InitDone(srv.fs, o.DataDir); err != nil {
+			return fmt.Errorf("server: %w", err)
+		}
+	}
 	if err := srv.fs.MkdirAll(path.Join(o.DataDir, groupDir), 0o700); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}

@@ -2,18 +2,15 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
-	"path"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/partition"
+	"github.com/shoal-io/shoal/internal/partset"
 	"github.com/shoal-io/shoal/internal/shard"
 )
 
@@ -68,40 +65,43 @@ func (srv *Server) owner(p metadata.Partition) *shard.Shard {
 	return srv.rt.Shard(int(p.Shard) % srv.rt.Shards())
 }
 
-func partitionConfig(o metadata.TopicOptions) partition.Config {
-	return partition.Config{SegmentSize: o.SegmentSize, EnforceFsync: o.EnforceFsync,
-		MessagesRequiredToSave: o.MessagesRequiredToSave, SizeRequiredToSave: o.SizeOfMessagesRequiredToSave}
+func partitionConfig(o metadata.TopicOptions) partition.Config { return partset.Config(o) }
+
+// key names partition k in its owner's partset.Set.
+func (k partKey) key() partset.Key {
+	return partset.Key{Stream: k.stream, Topic: k.topic, Partition: k.partition}
 }
 
-// onOwners runs fn on the owning shard of each of t's partitions from
-// index from on (S5), counting each in wg, which the caller waits on. The
-// partitions go to their owners in tasks of at most ownerBatch, and the
-// caller (the metadata writer or group, never a shard) waits for room in
-// an owner's lifecycle lane, so a topic with more partitions than a lane
-// holds is not refused, and an owner serves its other lanes between
-// tasks. A task the owner cannot take because the runtime is stopping is
-// logged as what and its partitions counted in the result: their fn does
-// not run.
-func (srv *Server) onOwners(wg *sync.WaitGroup, t metadata.TopicInfo, from int, what string,
-	fn func(st *shardState, k partKey, p metadata.Partition)) (refused int) {
-	batches := map[*shard.Shard][]metadata.Partition{}
-	post := func(owner *shard.Shard, ps []metadata.Partition) {
-		wg.Add(len(ps))
+func keyOf(k partset.Key) partKey { return partKey{k.Stream, k.Topic, k.Partition} }
+
+// onOwners runs fn on the owning shard of each task's partition (S5),
+// counting each in wg, which the caller waits on. The tasks go to their
+// owners in batches of at most ownerBatch, and the caller (the metadata
+// writer or group, never a shard) waits for room in an owner's lifecycle
+// lane, so a topic with more partitions than a lane holds is not refused,
+// and an owner serves its other lanes between batches. A batch the owner
+// cannot take because the runtime is stopping is logged as what and its
+// tasks counted in the result: their fn does not run.
+func (srv *Server) onOwners(wg *sync.WaitGroup, tasks []partset.Task, what string,
+	fn func(st *shardState, t partset.Task)) (refused int) {
+	batches := map[*shard.Shard][]partset.Task{}
+	post := func(owner *shard.Shard, ts []partset.Task) {
+		wg.Add(len(ts))
 		err := owner.PostWait(func(s *shard.Shard) {
-			for _, p := range ps {
-				fn(srv.shards[s.ID()], partKey{t.Stream, t.ID, p.ID}, p)
+			for _, t := range ts {
+				fn(srv.shards[s.ID()], t)
 				wg.Done()
 			}
 		})
 		if err != nil {
-			wg.Add(-len(ps))
-			refused += len(ps)
-			srv.log.Error(what+" not delivered", "stream", t.Stream, "topic", t.ID, "partitions", len(ps), "err", err)
+			wg.Add(-len(ts))
+			refused += len(ts)
+			srv.log.Error(what+" not delivered", "stream", ts[0].Key.Stream, "topic", ts[0].Key.Topic, "partitions", len(ts), "err", err)
 		}
 	}
-	for _, p := range t.Partitions[max(from, 0):] {
-		owner := srv.owner(p)
-		b := append(batches[owner], p)
+	for _, t := range tasks {
+		owner := srv.rt.Shard(int(t.Shard) % srv.rt.Shards())
+		b := append(batches[owner], t)
 		if len(b) == ownerBatch {
 			post(owner, b)
 			b = nil
@@ -119,18 +119,11 @@ func (srv *Server) onOwners(wg *sync.WaitGroup, t metadata.TopicInfo, from int, 
 // ownerBatch is how many partitions one task on an owner handles.
 const ownerBatch = 32
 
-// closeOpen closes partition k if its owner st holds it open.
-func (st *shardState) closeOpen(k partKey) {
-	if old := st.parts[k]; old != nil {
-		old.Close()
-		delete(st.parts, k)
-	}
-}
-
 // storage is the service's Storage: the partitions on their owners. Its
 // methods run on the metadata writer and wait for the owners (S5: only an
 // owner touches its partitions), so the writer reports an operation only
-// once its partitions are in place.
+// once its partitions are in place. The work on each partition is
+// internal/partset's, which the simulator runs too.
 type storage struct{ srv *Server }
 
 // Create creates the partitions of creation effects on their owners. A
@@ -142,28 +135,20 @@ func (st storage) Create(effects []metadata.Effect) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex // guards the following, written on the owners
 	var failed []error
-	var undo []metadata.Effect
-	refused := 0
-	for _, e := range effects {
-		cfg := partitionConfig(e.Topic.Options)
-		t := e.Topic
-		refused += srv.onOwners(&wg, t, e.From, "partition creation", func(sst *shardState, k partKey, p metadata.Partition) {
-			sst.closeOpen(k)
-			delete(sst.broken, k)
-			part, err := partition.Create(srv.fs, srv.partitionDir(k), p.ID, cfg)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				failed = append(failed, err)
-				return
-			}
-			sst.parts[k] = part
-			srv.publish(k, part)
-			one := t
-			one.Partitions = []metadata.Partition{p}
-			undo = append(undo, metadata.Effect{Kind: metadata.EffectDropPartitions, Topic: one})
-		})
-	}
+	var undo []partset.Task
+	creates, _ := partset.Tasks(effects)
+	refused := srv.onOwners(&wg, creates, "partition creation", func(sst *shardState, t partset.Task) {
+		part, err := sst.set.Create(t.Key, t.Config)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			failed = append(failed, err)
+			return
+		}
+		srv.publish(keyOf(t.Key), part)
+		t.Kind = metadata.EffectDropPartitions
+		undo = append(undo, t)
+	})
 	wg.Wait()
 	if refused > 0 {
 		failed = append(failed, fmt.Errorf("%d partitions not created: owner busy", refused))
@@ -171,156 +156,123 @@ func (st storage) Create(effects []metadata.Effect) error {
 	if len(failed) == 0 {
 		return nil
 	}
-	st.Carry(undo)
+	st.run(0, undo)
 	return failed[0]
 }
 
 // Apply carries out the effects of a committed metadata operation on this
-// replica (metagroup.Storage), on the partitions' owners: creation opens a
-// partition that is already there (the proposing node created it first,
-// or the operation is applied again after a crash) and creates it
-// otherwise; drops and purges as Carry. It runs on the metadata group's
-// goroutine. A partition that cannot be created is logged and marked
-// broken: it is refused until a restart finds it.
+// replica (metagroup.Storage), on the partitions' owners (partset.Task.Do):
+// creation opens a partition that is already there (the proposing node
+// created it first, or the operation is applied again after a crash) and
+// creates it otherwise; drops and purges as Carry. It runs on the metadata
+// group's goroutine. A partition that cannot be created is logged and
+// marked broken: it is refused until a restart finds it.
 func (st storage) Apply(op uint64, effects []metadata.Effect) {
-	srv := st.srv
-	var wg sync.WaitGroup
-	var rest []metadata.Effect
-	for _, e := range effects {
-		if e.Kind != metadata.EffectCreatePartitions {
-			rest = append(rest, e)
-			continue
-		}
-		cfg := partitionConfig(e.Topic.Options)
-		srv.onOwners(&wg, e.Topic, e.From, "partition creation", func(sst *shardState, k partKey, p metadata.Partition) {
-			if sst.parts[k] != nil {
-				return
-			}
-			dir := srv.partitionDir(k)
-			var part *partition.Partition
-			var err error
-			if _, serr := srv.fs.Stat(dir); serr == nil {
-				part, err = partition.Open(srv.fs, dir, p.ID, cfg)
-			} else {
-				part, err = partition.Create(srv.fs, dir, p.ID, cfg)
-			}
-			if err != nil {
-				sst.broken[k] = err
-				srv.log.Error("partition of a committed operation not created", "stream", k.stream, "topic", k.topic,
-					"partition", k.partition, "err", err)
-				return
-			}
-			delete(sst.broken, k)
-			sst.parts[k] = part
-			srv.publish(k, part)
-		})
+	creates, rest := partset.Tasks(effects)
+	st.run(op, creates)
+	st.run(op, rest)
+	if err := partset.StoreDone(st.srv.fs, st.srv.opts.DataDir, op); err != nil {
+		// A restart carries out these effects again (idempotent).
+		st.srv.log.Error("metadata effects done but not recorded", "op", op, "err", err)
 	}
-	wg.Wait()
-	st.carry(op, rest)
+}
+
+// EffectsDone implements metagroup.EffectsLog: the latest op whose
+// effects Apply carried out (partset.DoneFile).
+func (st storage) EffectsDone() (uint64, bool) {
+	return partset.LoadDone(st.srv.fs, st.srv.opts.DataDir)
 }
 
 // Carry does drop and purge effects on the partitions' owners and returns
 // once every owner has done its part.
-func (st storage) Carry(effects []metadata.Effect) { st.carry(0, effects) }
+func (st storage) Carry(effects []metadata.Effect) {
+	_, rest := partset.Tasks(effects)
+	st.run(0, rest)
+}
 
-// carry is Carry for the effects of metadata operation op (0: none).
-func (st storage) carry(op uint64, effects []metadata.Effect) {
+// run does tasks of metadata operation op (0: none) on their owners and
+// returns once every owner has done its part.
+func (st storage) run(op uint64, tasks []partset.Task) {
 	srv := st.srv
 	var wg sync.WaitGroup
-	for _, e := range effects {
-		switch e.Kind {
-		case metadata.EffectDropPartitions:
-			srv.onOwners(&wg, e.Topic, e.From, "partition removal", srv.dropPartition)
-		case metadata.EffectPurgePartitions:
-			t := e.Topic
-			srv.onOwners(&wg, t, 0, "partition purge", func(sst *shardState, k partKey, _ metadata.Partition) {
-				srv.purgePartition(sst, k, t, op)
-			})
+	srv.onOwners(&wg, tasks, "partition "+what(tasks), func(sst *shardState, t partset.Task) {
+		k := keyOf(t.Key)
+		part, err := sst.set.Do(op, t)
+		if part != nil {
+			srv.publish(k, part)
 		}
-	}
+		if t.Kind == metadata.EffectDropPartitions {
+			srv.pstats.Delete(k)
+		}
+		if err != nil {
+			srv.log.Error("partition "+t.Kind.String()+" of a committed operation failed", "stream", k.stream, "topic", k.topic,
+				"partition", k.partition, "op", op, "err", err)
+		}
+	})
 	wg.Wait()
 }
 
-// dropPartition closes and removes partition k, after the metadata
-// deleted it. It runs on k's owner.
-func (srv *Server) dropPartition(st *shardState, k partKey, _ metadata.Partition) {
-	st.closeOpen(k)
-	srv.pstats.Delete(k)
-	delete(st.broken, k)
-	if err := partition.RemoveAll(srv.fs, srv.partitionDir(k)); err != nil {
-		srv.log.Error("partition removal failed", "dir", srv.partitionDir(k), "err", err)
+// what names tasks' kind for a log line.
+func what(tasks []partset.Task) string {
+	if len(tasks) == 0 {
+		return "work"
 	}
-}
-
-// purgePartition deletes every message of partition k of t, keeping it.
-// It runs on k's owner.
-func (srv *Server) purgePartition(st *shardState, k partKey, t metadata.TopicInfo, op uint64) {
-	part, err := srv.partition(st, k, t)
-	if err == nil {
-		err = part.Purge(op)
-		srv.publish(k, part)
-	}
-	if err != nil {
-		srv.log.Error("partition purge failed", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
-	}
-}
-
-func (srv *Server) partitionDir(k partKey) string {
-	return partition.Dir(srv.opts.DataDir, k.stream, k.topic, k.partition)
+	return tasks[0].Kind.String()
 }
 
 // partition returns the open partition k on its owner, opening it (after
-// a restart) on first use. st must be the owner's state.
-//
-// A partition found corrupt is remembered and refused from then on (each
-// Open would verify the whole active segment again) until it is deleted or
-// created anew; nothing in it is truncated (issue 15). A torn tail that
-// recovery cut is logged with its size.
+// a restart) on first use. st must be the owner's state. A partition found
+// corrupt is refused until it is deleted or created anew (partset.Set.Open).
 func (srv *Server) partition(st *shardState, k partKey, t metadata.TopicInfo) (*partition.Partition, error) {
-	if p := st.parts[k]; p != nil {
+	if p := st.set.Get(k.key()); p != nil {
 		return p, nil
 	}
-	if err := st.broken[k]; err != nil {
+	return srv.open(st, k, partitionConfig(t.Options))
+}
+
+// open opens partition k on its owner st and publishes its counters.
+func (srv *Server) open(st *shardState, k partKey, cfg partition.Config) (*partition.Partition, error) {
+	p, err := st.set.Open(k.key(), cfg)
+	if err != nil {
 		return nil, err
 	}
-	p, err := partition.Open(srv.fs, srv.partitionDir(k), k.partition, partitionConfig(t.Options))
+	srv.publish(k, p)
+	return p, nil
+}
+
+// logOpen is each shard's partset.Set.OnOpen: it logs a partition found
+// corrupt, and a torn tail that recovery cut, with its size.
+func (srv *Server) logOpen(key partset.Key, p *partition.Partition, err error) {
+	k := keyOf(key)
 	if err != nil {
 		if partition.IsCorrupt(err) {
-			st.broken[k] = err
 			srv.log.Error("partition corrupt: refusing to serve it", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
 		}
-		return nil, err
+		return
 	}
 	if rec := p.Recovery(); rec.TornBytes > 0 || rec.OffsetsTornBytes > 0 || rec.IndexesRebuilt > 0 {
 		srv.log.Warn("partition recovered", "stream", k.stream, "topic", k.topic, "partition", k.partition,
 			"torn_file", rec.TornFile, "torn_offset", rec.TornOffset, "torn_bytes", rec.TornBytes,
 			"offsets_torn_bytes", rec.OffsetsTornBytes, "indexes_rebuilt", rec.IndexesRebuilt)
 	}
-	st.parts[k] = p
-	srv.publish(k, p)
-	return p, nil
 }
 
-// openPartitions opens every partition on its owner, at start, before any
+// openPartitions opens the partitions of tasks on their owners, at start, before any
 // listener binds: each recovers (the active segment is verified) and
 // publishes its counters, so the first GetStreams after a restart reports
 // what is stored. A partition that fails to open is logged and retried
 // on first use.
-func (srv *Server) openPartitions() {
-	var topics []metadata.TopicInfo
-	s := srv.state()
-	s.Topics(func(t metadata.TopicInfo) { topics = append(topics, t) })
+func (srv *Server) openPartitions(tasks []partset.Task) {
 	var wg sync.WaitGroup
 	opened := atomic.Int64{}
-	for _, t := range topics {
-		srv.onOwners(&wg, t, 0, "partition opening at start", func(st *shardState, k partKey, _ metadata.Partition) {
-			if _, err := srv.partition(st, k, t); err != nil {
-				srv.log.Error("partition unavailable", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
-				return
-			}
-			opened.Add(1)
-		})
-	}
+	srv.onOwners(&wg, tasks, "partition opening at start", func(st *shardState, t partset.Task) {
+		k := keyOf(t.Key)
+		if _, err := srv.open(st, k, t.Config); err != nil {
+			srv.log.Error("partition unavailable", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
+			return
+		}
+		opened.Add(1)
+	})
 	wg.Wait()
 	if n := opened.Load(); n > 0 {
 		srv.log.Info("partitions opened", "count", n)
@@ -375,7 +327,8 @@ func (srv *Server) retain(ctx context.Context, now time.Time) {
 	for i := range srv.rt.Shards() {
 		err := srv.rt.Shard(i).Post(func(s *shard.Shard) {
 			defer func() { done <- struct{}{} }()
-			for k, part := range srv.shards[s.ID()].parts {
+			for key, part := range srv.shards[s.ID()].set.All() {
+				k := keyOf(key)
 				r, ok := policies[partKey{stream: k.stream, topic: k.topic}]
 				if !ok {
 					continue
@@ -410,59 +363,10 @@ func (srv *Server) closePartitions() {
 	var wg sync.WaitGroup
 	for _, st := range srv.shards {
 		wg.Go(func() {
-			for k, p := range st.parts {
-				if err := p.Close(); err != nil {
-					srv.log.Error("partition close failed", "stream", k.stream, "topic", k.topic, "partition", k.partition, "err", err)
-				}
-			}
-			clear(st.parts)
+			st.set.CloseAll(func(k partset.Key, err error) {
+				srv.log.Error("partition close failed", "stream", k.Stream, "topic", k.Topic, "partition", k.Partition, "err", err)
+			})
 		})
 	}
 	wg.Wait()
-}
-
-// sweepOrphans removes the directories of streams and topics the metadata
-// no longer has (a crash between a committed delete and its removal), at
-// boot, before any shard touches partitions.
-func (srv *Server) sweepOrphans() error {
-	root := path.Join(srv.opts.DataDir, "streams")
-	streams, err := srv.fs.List(root)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	live := map[partKey]bool{} // stream, topic (partition unused)
-	s := srv.state()
-	s.Topics(func(t metadata.TopicInfo) {
-		live[partKey{stream: t.Stream, topic: t.ID}] = true
-		live[partKey{stream: t.Stream, topic: ^uint32(0)}] = true
-	})
-	for _, sname := range streams {
-		sid, err := strconv.ParseUint(sname, 10, 32)
-		if err != nil {
-			continue
-		}
-		if !live[partKey{stream: uint32(sid), topic: ^uint32(0)}] {
-			if err := partition.RemoveAll(srv.fs, partition.StreamDir(srv.opts.DataDir, uint32(sid))); err != nil {
-				return err
-			}
-			continue
-		}
-		topics, err := srv.fs.List(path.Join(partition.StreamDir(srv.opts.DataDir, uint32(sid)), "topics"))
-		if err != nil {
-			continue
-		}
-		for _, tname := range topics {
-			tid, err := strconv.ParseUint(tname, 10, 32)
-			if err != nil || live[partKey{stream: uint32(sid), topic: uint32(tid)}] {
-				continue
-			}
-			if err := partition.RemoveAll(srv.fs, partition.TopicDir(srv.opts.DataDir, uint32(sid), uint32(tid))); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }

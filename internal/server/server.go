@@ -18,7 +18,7 @@ import (
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/metagroup"
 	"github.com/shoal-io/shoal/internal/metrics"
-	"github.com/shoal-io/shoal/internal/partition"
+	"github.com/shoal-io/shoal/internal/partset"
 	"github.com/shoal-io/shoal/internal/replica"
 	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/shard"
@@ -115,8 +115,9 @@ func New(opts Options) (*Server, error) {
 	srv.rt = rt
 	srv.shards = make([]*shardState, rt.Shards())
 	for i := range srv.shards {
-		srv.shards[i] = &shardState{conns: map[wire.ClientID]*session{}, parts: map[partKey]*partition.Partition{},
-			broken: map[partKey]error{}, rr: map[partKey]uint32{}}
+		set := partset.New(srv.fs, srv.opts.DataDir)
+		set.OnOpen = srv.logOpen
+		srv.shards[i] = &shardState{conns: map[wire.ClientID]*session{}, set: set, rr: map[partKey]uint32{}}
 	}
 	fail := func(err error) (*Server, error) {
 		if g := srv.group.Load(); g != nil {
@@ -135,17 +136,16 @@ func New(opts Options) (*Server, error) {
 		return fail(err)
 	}
 	// Directories of deleted streams and topics are swept only when the
-	// replayed state is final: ops above the durable commit point are
-	// applied again, with their effects, once the group runs, and a topic
-	// one of them created must not be swept as an orphan first.
-	if st := srv.group.Load().Status(); st.CommitMin == st.Op {
-		if err := srv.sweepOrphans(); err != nil {
-			return fail(fmt.Errorf("server: removing deleted partitions: %w", err))
-		}
-	} else {
-		log.Info("orphan sweep skipped: the metadata log holds ops above its durable commit point", "commit", st.CommitMin, "op", st.Op)
+	// replayed state is final (partset.SweepAllowed); then every partition
+	// of the state is opened on its owner.
+	st := srv.group.Load().Status()
+	swept, err := partset.Boot(srv.fs, srv.opts.DataDir, srv.state(), uint64(st.CommitMin), uint64(st.Op), srv.openPartitions)
+	if err != nil {
+		return fail(fmt.Errorf("server: removing deleted partitions: %w", err))
 	}
-	srv.openPartitions()
+	if !swept {
+		log.Info("orphan sweep skipped: the metadata log or the partition effects are ahead of the replayed commit point", "commit", st.CommitMin, "op", st.Op)
+	}
 	srv.group.Load().Opened()
 	srv.limiter = auth.NewLimiter(auth.LimiterConfig{Log: log, Now: srv.now})
 	srv.svc = service.New(service.Config{Store: srv.store, Log: srv.group.Load(), Storage: storage{srv}, Shards: uint32(rt.Shards()),

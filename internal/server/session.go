@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/shoal-io/shoal/internal/partition"
+	"github.com/shoal-io/shoal/internal/partset"
 	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/shard"
 	"github.com/shoal-io/shoal/internal/wire"
@@ -18,11 +18,8 @@ const maxBacklog = 256
 // goroutine touches it (S5).
 type shardState struct {
 	conns map[wire.ClientID]*session
-	parts map[partKey]*partition.Partition // the partitions this shard owns, opened on use
-	// broken holds the partitions this shard owns that were found corrupt:
-	// refused until deleted or created anew.
-	broken map[partKey]error
-	rr     map[partKey]uint32 // balanced partitioning cursor per topic (partition unused)
+	set   *partset.Set       // the partitions this shard owns, opened on use
+	rr    map[partKey]uint32 // balanced partitioning cursor per topic (partition unused)
 	// scratch is the owner's buffer for poll bodies; a reply frame copies
 	// out of it before the next request reuses it.
 	scratch []byte

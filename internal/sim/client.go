@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/anishathalye/porcupine"
+	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -42,10 +43,12 @@ func (c *client) tick(s *Sim) {
 	}
 	if c.session == 0 {
 		c.busy, c.registering = true, true
-		h := wire.RequestHeader{Prefix: wire.Prefix{Size: wire.HeaderSize}, Client: c.cid, Operation: wire.OpRegister}
-		c.frame = make([]byte, wire.HeaderSize)
-		h.Put(c.frame)
-		c.transmit(s)
+		var body []byte
+		if s.oracle != nil {
+			// A login: the Register carries the session's user binding.
+			body = metadata.Encode(metadata.Register{Client: c.cid, UserID: uint32(s.workRand.IntN(3)), Timestamp: uint64(s.now)})
+		}
+		c.send(s, wire.RequestHeader{Client: c.cid, Operation: wire.OpRegister}, body)
 		return
 	}
 	if !s.issuing || c.done >= s.opsPerClient || s.workRand.IntN(s.idleOdds) != 0 {
@@ -55,18 +58,43 @@ func (c *client) tick(s *Sim) {
 		c.newID(s) // reconnect: the old session lingers until evicted
 		return
 	}
+	if s.oracle != nil {
+		c.issueMeta(s)
+		return
+	}
 	in := kvInput{kind: kvKind(s.workRand.IntN(3)), key: uint8(s.workRand.IntN(s.keys)), value: uint64(s.workRand.IntN(100))}
 	c.req++
-	body := in.encode()
-	h := wire.RequestHeader{Prefix: wire.Prefix{Size: uint32(wire.HeaderSize + len(body))}, Client: c.cid,
-		RequestChecksum: wire.Checksum(body), Request: c.req, Operation: wire.OpSendMessages, Session: c.session}
-	c.frame = make([]byte, wire.HeaderSize+len(body))
-	h.Put(c.frame)
-	copy(c.frame[wire.HeaderSize:], body)
-	c.busy, c.registering = true, false
 	c.hist = len(s.history)
 	s.history = append(s.history, porcupine.Operation{ClientId: c.idx, Input: in, Call: int64(s.now),
 		Output: kvOutput{unknown: true}, Return: math.MaxInt64})
+	c.send(s, wire.RequestHeader{Client: c.cid, Request: c.req, Operation: wire.OpSendMessages, Session: c.session}, in.encode())
+}
+
+// issueMeta sends one metadata operation under the client's session, or
+// (1 in 12) logs out, ending it.
+func (c *client) issueMeta(s *Sim) {
+	c.req++
+	h := wire.RequestHeader{Client: c.cid, Request: c.req, Session: c.session}
+	var op metadata.Op
+	if s.workRand.IntN(12) == 0 {
+		op, h.Operation = metadata.Logout{Client: c.cid, Epoch: wire.Epoch(c.session)}, wire.OpLogout
+	} else {
+		op = metaOp(s.workRand, uint64(s.now), c.cid)
+		h.Operation = wire.Operation(op.Kind())
+	}
+	c.send(s, h, metadata.Encode(op))
+}
+
+// send makes h and body the outstanding request and transmits it.
+func (c *client) send(s *Sim, h wire.RequestHeader, body []byte) {
+	h.Size = uint32(wire.HeaderSize + len(body))
+	if len(body) > 0 {
+		h.RequestChecksum = wire.Checksum(body)
+	}
+	c.frame = make([]byte, wire.HeaderSize+len(body))
+	h.Put(c.frame)
+	copy(c.frame[wire.HeaderSize:], body)
+	c.busy, c.registering = true, h.Operation == wire.OpRegister
 	c.transmit(s)
 }
 
@@ -93,6 +121,9 @@ func (c *client) deliver(s *Sim, f []byte) {
 				return
 			}
 			s.checkAck(&h)
+			if s.oracle != nil {
+				s.checkMetaAck(c, &h, f[wire.HeaderSize:])
+			}
 			c.session, c.busy, c.registering = uint64(h.Op), false, false
 			return
 		}
@@ -101,6 +132,15 @@ func (c *client) deliver(s *Sim, f []byte) {
 		}
 		s.checkAck(&h)
 		body := f[wire.HeaderSize:]
+		if s.oracle != nil {
+			s.checkMetaAck(c, &h, body)
+			c.busy = false
+			c.done++
+			if h.Operation == wire.OpLogout {
+				c.newID(s) // the session ended: log in again
+			}
+			return
+		}
 		if len(body) != 8 {
 			s.fail("client %d: reply body of %d bytes", c.idx, len(body))
 			return

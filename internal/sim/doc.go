@@ -9,7 +9,7 @@
 // state's commit point may be stored lower than the replica's, as a shell
 // that writes that hint late would), crashes and
 // restarts of any replica including the primary, and clients that register
-// and issue key-value operations with retries. Most seeds checkpoint every
+// and issue operations with retries. Most seeds checkpoint every
 // 4 to 64 ops (Options.Checkpoint or -checkpoint forces an interval): the
 // disk then keeps the checkpoint and only the journal above it, restarts
 // begin from the checkpoint, and a replica left behind its peers'
@@ -17,12 +17,41 @@
 // 700-byte chunks). Result counts both. Checkers: no two replicas
 // commit different ops at the same op number and every committed op chains
 // to its parent; an acknowledged op is in the canonical log and is never
-// lost; the client history is linearizable (porcupine); after the faults
-// stop and the network heals, every replica converges within a bound.
+// lost; after the faults stop and the network heals, every replica
+// converges within a bound, with equal client tables.
+//
+// Two workloads (Options.Workload):
+//
+//   - kv: a toy key-value state machine; the client history must be
+//     linearizable (porcupine).
+//   - meta: the server's metadata path. Each replica's state machine is a
+//     metagroup.Machine over a metadata.Store, its vsr.Evicter forwarded;
+//     the effects (partition create-or-open, drop, purge by op, the
+//     effects record) are carried out by internal/partset, the code the
+//     server's shards run, on the replica's own vfs.MemFS, which a crash
+//     cuts back to what was synced. A restart boots as the server does:
+//     vsr.Restart replays the committed prefix (effects only above the
+//     effects record), then partset.Boot sweeps orphans when the replay
+//     reached the log head and opens the state's partitions, then
+//     Opened. Extra faults: a replica's disk may die after any file
+//     operation of its effects (the replica crashes with the disk as it
+//     was). Replicas produce messages into their partitions. Clients mix
+//     stream, topic, partition, user and consumer-group operations,
+//     purges, logins and logouts (sessions the bounded client table
+//     evicts). Extra checkers: each replica's state digest after every
+//     op and its evictions equals an oracle store's that applies the
+//     committed ops in order; each acknowledged status equals the
+//     oracle's; after convergence each replica's partition directories
+//     match its state (none missing, no orphan), each partition opens,
+//     was purged at the op of its latest purge and holds exactly the
+//     messages produced since. Options.MetaBug plants a deliberate bug
+//     in the simulator's shell (never in production code) for checker
+//     tests.
 //
 // Goroutines: Run uses only the calling goroutine and virtual time. The
 // porcupine linearizability check, run once at the end, starts one worker
 // per key; on a failed check it returns before they all finish, and they
-// exit promptly after it cancels them. Imports: internal/vsr, internal/wire, porcupine and
-// the standard library.
+// exit promptly after it cancels them. Imports: internal/vsr, internal/wire,
+// internal/metadata, internal/metagroup, internal/partset, internal/vfs,
+// porcupine and the standard library.
 package sim

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/shoal-io/shoal/internal/partset"
+	"github.com/shoal-io/shoal/internal/vfs"
 	"github.com/shoal-io/shoal/internal/vsr"
 	"github.com/shoal-io/shoal/internal/wire"
 )
@@ -13,16 +15,23 @@ import (
 // node hosts one replica: its durable disk survives crashes; the replica,
 // its state machine and any write in flight do not.
 type node struct {
-	id      int
-	cfg     vsr.Config
-	r       *vsr.Replica // nil while crashed
-	sm      *kv          // the replica's state machine; replaced on restart
-	hs      vsr.HardState
-	cp      []byte // the durable checkpoint hs names
-	journal map[wire.Op][]byte
-	pending *vsr.Ready // handed out, being written
-	doneAt  int        // tick the pending write completes
-	upAt    int        // restart tick while crashed
+	id   int
+	cfg  vsr.Config
+	r    *vsr.Replica // nil while crashed
+	sm   *kv          // WorkloadKV: the replica's state machine; replaced on restart
+	meta *metaNode    // WorkloadMeta: the replica's metadata machine; replaced on restart
+	mem  *vfs.MemFS   // WorkloadMeta: the replica's data directory's disk
+	// appended holds, per partition, the stamp of each message produced
+	// on this replica (WorkloadMeta; synced, so it survives crashes).
+	appended map[partset.Key][]uint64
+	// effectsBegun is the highest op whose effects began on the disk.
+	effectsBegun wire.Op
+	hs           vsr.HardState
+	cp           []byte // the durable checkpoint hs names
+	journal      map[wire.Op][]byte
+	pending      *vsr.Ready // handed out, being written
+	doneAt       int        // tick the pending write completes
+	upAt         int        // restart tick while crashed
 }
 
 // persist carries out rd on the disk in the order the vsr package requires.
@@ -92,6 +101,14 @@ func (n *node) crash(s *Sim) {
 	}
 	s.tracef("crash %v", n)
 	s.res.Transfers += n.r.StateTransfers()
+	if n.mem != nil {
+		if n.meta != nil && n.meta.image != nil {
+			n.mem = n.meta.image // the disk died in the middle of effects
+		} else {
+			n.mem = crashImage(s, n.mem)
+		}
+		n.meta = nil
+	}
 	n.r, n.pending = nil, nil
 	n.upAt = s.now + 20 + s.faultRand.IntN(300)
 	s.res.Crashes++
@@ -106,10 +123,16 @@ func (n *node) restart(s *Sim) {
 		return cmp.Compare(binary.LittleEndian.Uint64(a[176:]), binary.LittleEndian.Uint64(b[176:]))
 	})
 	cfg := n.cfg
-	n.sm = &kv{}
-	cfg.StateMachine = n.sm
 	cfg.Seed = s.faultRand.Uint64()
-	r, err := vsr.RestartFrom(cfg, n.hs, n.cp, frames)
+	var r *vsr.Replica
+	var err error
+	if n.mem != nil {
+		r, err = n.bootMeta(s, cfg, true, frames)
+	} else {
+		n.sm = &kv{}
+		cfg.StateMachine = n.sm
+		r, err = vsr.RestartFrom(cfg, n.hs, n.cp, frames)
+	}
 	if err != nil {
 		s.fail("replica %d restart: %v", n.id, err)
 		return
@@ -117,6 +140,7 @@ func (n *node) restart(s *Sim) {
 	n.r = r
 	s.res.Restarts++
 	s.tracef("restart %v (journal %d ops)", n, len(frames))
+	n.doomed(s)
 }
 
 // drive hands out Ready work, dispatches its messages and replies, and
@@ -134,6 +158,9 @@ func (n *node) drive(s *Sim) {
 			n.pending = nil
 			n.persist(s, rd, false)
 			n.r.Advance(*rd)
+			if n.doomed(s) {
+				return
+			}
 			continue
 		}
 		if !n.r.HasReady() {
@@ -142,6 +169,9 @@ func (n *node) drive(s *Sim) {
 		rd := n.r.Ready()
 		for _, c := range rd.Committed {
 			s.checkCommit(n.id, c)
+			if s.oracle != nil {
+				s.checkMeta(n, c)
+			}
 		}
 		for _, m := range rd.Messages {
 			s.net.send(endpoint(n.id), endpoint(m.To), m.Frame)
@@ -154,6 +184,17 @@ func (n *node) drive(s *Sim) {
 		n.pending = &rd
 		n.doneAt = s.now + s.diskLatency()
 	}
+}
+
+// doomed crashes n if its disk died during the replica call that just
+// returned (metaNode.inject): nothing that call produced gets out.
+func (n *node) doomed(s *Sim) bool {
+	if n.meta == nil || n.meta.image == nil {
+		return false
+	}
+	s.tracef("disk of r%d died during effects", n.id)
+	n.crash(s)
+	return true
 }
 
 func (n *node) String() string {

@@ -1,0 +1,145 @@
+package partset
+
+import (
+	"path"
+	"testing"
+
+	"github.com/shoal-io/shoal/internal/metadata"
+	"github.com/shoal-io/shoal/internal/vfs"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// state commits ops into a fresh store and returns the results.
+func state(t *testing.T, ops ...metadata.Op) (*metadata.State, []metadata.Result) {
+	t.Helper()
+	s, err := metadata.NewStore(nil, metadata.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []metadata.Result
+	var st *metadata.State
+	for i, o := range ops {
+		var r metadata.Result
+		r, st = s.Commit(uint64(i+1), metadata.Encode(o))
+		if !r.OK() {
+			t.Fatalf("op %d %T: status %v", i+1, o, r.Status)
+		}
+		rs = append(rs, r)
+	}
+	return st, rs
+}
+
+// TestEffects runs a topic's life through a Set: creation applied twice
+// opens what is there, a purge applied again is not repeated, a drop
+// removes the directory, and Sweep removes what the state lost.
+func TestEffects(t *testing.T) {
+	s1, t1 := wire.NumericID(0), wire.NumericID(0)
+	st, rs := state(t,
+		metadata.CreateStream{Name: "s"},
+		metadata.CreateTopic{Stream: s1, Partitions: 2, Shards: 1, Name: "t"},
+		metadata.PurgeTopic{Stream: s1, Topic: t1},
+		metadata.DeletePartitions{Stream: s1, Topic: t1, Count: 1},
+	)
+	fsys := vfs.NewMem()
+	set := New(fsys, "data")
+	apply := func(op uint64) {
+		c, rest := Tasks(rs[op-1].Effects)
+		for _, task := range append(c, rest...) {
+			if _, err := set.Do(op, task); err != nil {
+				t.Fatalf("op %d %v: %v", op, task.Kind, err)
+			}
+		}
+	}
+	apply(2)
+	if c, _ := Tasks(rs[1].Effects); len(c) != 2 {
+		t.Fatalf("%d creation tasks, want 2", len(c))
+	}
+	apply(2) // again: opens
+	apply(3)
+	p := set.Get(Key{0, 0, 0})
+	if p == nil || p.PurgedAt() != 3 {
+		t.Fatalf("partition after purge: %v", p)
+	}
+	apply(3)
+	if p.PurgedAt() != 3 {
+		t.Fatalf("purged at %d", p.PurgedAt())
+	}
+	apply(4)
+	if _, err := fsys.Stat(set.Dir(Key{0, 0, 1})); err == nil {
+		t.Fatal("dropped partition still on disk")
+	}
+	if n := len(Partitions(st)); n != 1 {
+		t.Fatalf("%d partitions in the state, want 1", n)
+	}
+	if err := fsys.MkdirAll(path.Join(set.Dir(Key{9, 1, 0})), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := fsys.MkdirAll(path.Join(set.Dir(Key{0, 5, 0})), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	set.CloseAll(func(k Key, err error) { t.Errorf("close %v: %v", k, err) })
+	if err := Sweep(fsys, "data", st); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []Key{{9, 1, 0}, {0, 5, 0}} {
+		if _, err := fsys.Stat(set.Dir(k)); err == nil {
+			t.Errorf("orphan %v not swept", k)
+		}
+	}
+	if _, err := fsys.Stat(set.Dir(Key{0, 0, 0})); err != nil {
+		t.Errorf("live partition swept: %v", err)
+	}
+	if !SweepAllowed(5, 5, 5) || SweepAllowed(4, 5, 4) || SweepAllowed(5, 5, 6) {
+		t.Error("SweepAllowed")
+	}
+}
+
+// TestBoot checks the effects record's life (InitDone writes 0 once;
+// Boot records the commit point only where there was no record) and that
+// Boot opens only the partitions present on disk.
+func TestBoot(t *testing.T) {
+	st, _ := state(t,
+		metadata.CreateStream{Name: "s"},
+		metadata.CreateTopic{Stream: wire.NumericID(0), Partitions: 2, Shards: 1, Name: "t"},
+	)
+	fsys := vfs.NewMem()
+	if _, ok := LoadDone(fsys, "data"); ok {
+		t.Fatal("a record in an empty directory")
+	}
+	if err := InitDone(fsys, "data"); err != nil {
+		t.Fatal(err)
+	}
+	if err := StoreDone(fsys, "data", 7); err != nil {
+		t.Fatal(err)
+	}
+	if err := InitDone(fsys, "data"); err != nil {
+		t.Fatal(err)
+	}
+	set := New(fsys, "data")
+	if _, err := set.Ensure(Key{0, 0, 1}, Config(metadata.TopicOptions{})); err != nil {
+		t.Fatal(err)
+	}
+	var opened []Key
+	swept, err := Boot(fsys, "data", st, 2, 3, func(ts []Task) {
+		for _, task := range ts {
+			opened = append(opened, task.Key)
+		}
+	})
+	if err != nil || swept {
+		t.Fatalf("Boot: swept %v, %v", swept, err)
+	}
+	if len(opened) != 1 || opened[0] != (Key{0, 0, 1}) {
+		t.Fatalf("Boot opened %v, want only the partition on disk", opened)
+	}
+	if done, ok := LoadDone(fsys, "data"); !ok || done != 7 {
+		t.Fatalf("record %d, %v after Boot, want 7 kept", done, ok)
+	}
+	legacy := vfs.NewMem()
+	if _, err := Boot(legacy, "data", st, 2, 2, func([]Task) {}); err != nil {
+		t.Fatal(err)
+	}
+	if done, ok := LoadDone(legacy, "data"); !ok || done != 2 {
+		t.Fatalf("legacy record %d, %v, want the commit point 2", done, ok)
+	}
+	set.CloseAll(nil)
+}
