@@ -175,3 +175,21 @@ func TestCORS(t *testing.T) {
 		}
 	}
 }
+
+// TestPreviousJWTKey: during a key rotation a node accepts tokens signed
+// with the previous key (another node's current one) and signs with its
+// own; a node without it refuses them.
+func TestPreviousJWTKey(t *testing.T) {
+	key := func(k string) func(*server.Options, tls.Certificate) {
+		return func(o *server.Options, _ tls.Certificate) { o.API.JWT.EncodingSecret = k }
+	}
+	old := start(t, key("the-old-key-the-old-key-the-old-key"))
+	rotated := start(t, key("the-new-key-the-new-key-the-new-key"), func(o *server.Options, _ tls.Certificate) {
+		o.API.JWT.PreviousSecret = "the-old-key-the-old-key-the-old-key"
+	})
+	other := start(t, key("the-new-key-the-new-key-the-new-key"))
+	rotated.must(http.StatusOK, "GET", "/streams", old.root, nil)
+	other.must(http.StatusUnauthorized, "GET", "/streams", old.root, nil)
+	other.must(http.StatusOK, "GET", "/streams", rotated.root, nil) // rotated signs with the new key
+	old.must(http.StatusUnauthorized, "GET", "/streams", rotated.root, nil)
+}

@@ -30,6 +30,9 @@ type JWT struct {
 	// UseBase64Secret. Both empty: a random key per start.
 	EncodingSecret, DecodingSecret string
 	UseBase64Secret                bool
+	// PreviousSecret, if set, is a verify-only HMAC key (encoded as the
+	// others): tokens signed with it stay valid during a key rotation.
+	PreviousSecret string
 }
 
 // DefaultMaxRevoked bounds the revocation set: tokens revoked (logout,
@@ -49,6 +52,7 @@ type tokens struct {
 	cfg    JWT
 	method jwt.SigningMethod
 	secret []byte
+	keys   any // what the parser checks signatures with: secret, or it and the previous key
 	now    func() time.Time
 	parser *jwt.Parser
 	max    int
@@ -94,18 +98,35 @@ func newTokens(cfg JWT, now func() time.Time, log *slog.Logger) (*tokens, error)
 		_, _ = rand.Read(key) // crypto/rand.Read never fails
 		log.Warn("no JWT secret configured: a random one was generated; access tokens will not survive a restart " +
 			"(set http.jwt.encoding_secret to keep them)")
-	case cfg.UseBase64Secret:
-		var err error
-		if key, err = base64.StdEncoding.DecodeString(secret); err != nil {
-			return nil, fmt.Errorf("httpapi: jwt secret is not base64: %w", err)
-		}
 	default:
-		key = []byte(secret)
+		var err error
+		if key, err = cfg.decodeKey(secret); err != nil {
+			return nil, err
+		}
 	}
-	t := &tokens{cfg: cfg, method: m, secret: key, now: now, max: DefaultMaxRevoked, revoked: map[string]time.Time{}}
+	t := &tokens{cfg: cfg, method: m, secret: key, keys: key, now: now, max: DefaultMaxRevoked, revoked: map[string]time.Time{}}
+	if cfg.PreviousSecret != "" {
+		prev, err := cfg.decodeKey(cfg.PreviousSecret)
+		if err != nil {
+			return nil, err
+		}
+		t.keys = jwt.VerificationKeySet{Keys: []jwt.VerificationKey{key, prev}}
+	}
 	t.parser = jwt.NewParser(jwt.WithValidMethods([]string{m.Alg()}), jwt.WithLeeway(cfg.ClockSkew),
 		jwt.WithExpirationRequired(), jwt.WithTimeFunc(now))
 	return t, nil
+}
+
+// decodeKey turns a configured secret into an HMAC key.
+func (cfg *JWT) decodeKey(secret string) ([]byte, error) {
+	if !cfg.UseBase64Secret {
+		return []byte(secret), nil
+	}
+	key, err := base64.StdEncoding.DecodeString(secret)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: jwt secret is not base64: %w", err)
+	}
+	return key, nil
 }
 
 // generate issues a token for user: Iggy's claims jti, iss, aud, sub (the
@@ -131,7 +152,7 @@ func (t *tokens) generate(user uint32) (generated, error) {
 // audience, and that it is not revoked.
 func (t *tokens) verify(token string) (identity, bool) {
 	var c jwt.RegisteredClaims
-	_, err := t.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil })
+	_, err := t.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.keys, nil })
 	if err != nil || c.ID == "" || c.ExpiresAt == nil {
 		return identity{}, false
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/shoal-io/shoal/internal/httpapi"
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/partition"
+	"github.com/shoal-io/shoal/internal/replica"
 	"github.com/shoal-io/shoal/internal/service"
 	"github.com/shoal-io/shoal/internal/vsr"
 	"github.com/shoal-io/shoal/internal/wire"
@@ -193,9 +194,12 @@ func (srv *Server) newAPI() (*httpapi.API, error) {
 		Logger: srv.log}
 	if c := &srv.opts.Cluster; c.Enabled {
 		if cfg.JWT.EncodingSecret == "" && cfg.JWT.DecodingSecret == "" {
-			var k [32]byte
-			blake3.DeriveKey(k[:], "shoal http jwt key v1", c.Secret[:])
-			cfg.JWT.EncodingSecret, cfg.JWT.UseBase64Secret = base64.StdEncoding.EncodeToString(k[:]), true
+			cfg.JWT.EncodingSecret, cfg.JWT.UseBase64Secret = jwtKey(c.Secret), true
+			if c.PreviousSecret != nil {
+				// During a key rotation, tokens from nodes that still sign
+				// with the other key are valid here too.
+				cfg.JWT.PreviousSecret = jwtKey(*c.PreviousSecret)
+			}
 		}
 		cfg.NotPrimary = func(st wire.Status) bool {
 			return st == wire.StatusTransientNotAccepted && !srv.group.Load().IsPrimary()
@@ -203,6 +207,13 @@ func (srv *Server) newAPI() (*httpapi.API, error) {
 		cfg.Primary = srv.primaryHTTP
 	}
 	return httpapi.New(cfg)
+}
+
+// jwtKey derives a cluster's HTTP token key (base64) from its secret.
+func jwtKey(secret replica.Secret) string {
+	var k [32]byte
+	blake3.DeriveKey(k[:], "shoal http jwt key v1", secret[:])
+	return base64.StdEncoding.EncodeToString(k[:])
 }
 
 // primaryHTTP is the primary's HTTP base URL, when this node knows the
