@@ -12,6 +12,7 @@ import (
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/partition"
 	"github.com/shoal-io/shoal/internal/vfs"
+	"github.com/zeebo/xxh3"
 )
 
 // Key names a partition.
@@ -312,8 +313,12 @@ func Boot(fsys vfs.FS, dataDir string, st *metadata.State, commit, head uint64, 
 }
 
 // DoneFile records, under a replica's data directory, the latest metadata
-// operation whose effects this replica carried out: u64 LE, replaced
-// durably (vfs.WriteFileSync) after each operation's effects.
+// operation whose effects this replica carried out. It is a log of 16-byte
+// records, op u64 LE and its XXH3 u64 LE, appended and synced after each
+// operation's effects (one fsync); the last whole, valid record counts, so
+// a torn append leaves the previous one, and the op it lost carries out its
+// (idempotent) effects again. It is rewritten with one record once it
+// reaches doneCompact bytes.
 //
 // A restart must not take the commit point it replays to as the point
 // up to which effects were done: vsr.Restart re-applies every op it knows
@@ -325,14 +330,30 @@ func Boot(fsys vfs.FS, dataDir string, st *metadata.State, commit, head uint64, 
 // the effects of every op up to it.
 const DoneFile = "metadata/effects-done"
 
+const (
+	doneRecord  = 16
+	doneCompact = 4096
+)
+
+func doneBytes(op uint64) []byte {
+	b := binary.LittleEndian.AppendUint64(make([]byte, 0, doneRecord), op)
+	return binary.LittleEndian.AppendUint64(b, xxh3.Hash(b))
+}
+
 // LoadDone returns the op DoneFile records and whether there is one. An
 // unreadable record counts as none.
 func LoadDone(fsys vfs.FS, dataDir string) (uint64, bool) {
 	b, err := vfs.ReadFile(fsys, path.Join(dataDir, DoneFile))
-	if err != nil || len(b) != 8 {
+	if err != nil {
 		return 0, false
 	}
-	return binary.LittleEndian.Uint64(b), true
+	for end := len(b) - len(b)%doneRecord; end >= doneRecord; end -= doneRecord {
+		r := b[end-doneRecord : end]
+		if xxh3.Hash(r[:8]) == binary.LittleEndian.Uint64(r[8:]) {
+			return binary.LittleEndian.Uint64(r), true
+		}
+	}
+	return 0, false
 }
 
 // InitDone gives a fresh replica (one whose metadata log was empty before
@@ -346,13 +367,32 @@ func InitDone(fsys vfs.FS, dataDir string) error {
 	return StoreDone(fsys, dataDir, 0)
 }
 
-// StoreDone records op in DoneFile, durably.
+// StoreDone records op in DoneFile, durably: an appended record and one
+// fsync, or, for a new or full file, a file of that one record replaced
+// durably (vfs.WriteFileSync).
 func StoreDone(fsys vfs.FS, dataDir string, op uint64) error {
 	name := path.Join(dataDir, DoneFile)
+	if fi, err := fsys.Stat(name); err == nil && fi.Size()%doneRecord == 0 && fi.Size() < doneCompact {
+		f, err := fsys.OpenReadWrite(name)
+		if err != nil {
+			return fmt.Errorf("partset: %w", err)
+		}
+		_, err = f.Write(doneBytes(op))
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("partset: %w", err)
+		}
+		return nil
+	}
 	if err := fsys.MkdirAll(path.Dir(name), 0o700); err != nil {
 		return fmt.Errorf("partset: %w", err)
 	}
-	if err := vfs.WriteFileSync(fsys, name, binary.LittleEndian.AppendUint64(nil, op)); err != nil {
+	if err := vfs.WriteFileSync(fsys, name, doneBytes(op)); err != nil {
 		return fmt.Errorf("partset: %w", err)
 	}
 	return nil

@@ -143,3 +143,63 @@ func TestBoot(t *testing.T) {
 	}
 	set.CloseAll(nil)
 }
+
+// TestDoneRecord: the effects record keeps the last whole, valid record:
+// appends, a torn append (crash mid-write) and a damaged record fall back
+// to the one before, and a full file is rewritten with one record.
+func TestDoneRecord(t *testing.T) {
+	mem := vfs.NewMem()
+	const dir = "data"
+	if _, ok := LoadDone(mem, dir); ok {
+		t.Fatal("a record before any was stored")
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(InitDone(mem, dir))
+	for op := uint64(1); op <= 5; op++ {
+		must(StoreDone(mem, dir, op))
+	}
+	if op, ok := LoadDone(mem, dir); !ok || op != 5 {
+		t.Fatalf("after 5 stores: %d %v", op, ok)
+	}
+	// A crash in the middle of the next append keeps a prefix of it.
+	f, err := mem.OpenReadWrite(path.Join(dir, DoneFile))
+	must(err)
+	_, err = f.Write(doneBytes(6))
+	must(err)
+	for keep := range doneRecord {
+		torn := mem.CrashClone(vfs.CrashOptions{KeepUnsynced: func(string, int) int { return keep }})
+		if op, ok := LoadDone(torn, dir); !ok || op != 5 {
+			t.Fatalf("torn append keeping %d bytes: %d %v, want 5", keep, op, ok)
+		}
+	}
+	must(f.Sync())
+	must(f.Close())
+	if op, _ := LoadDone(mem, dir); op != 6 {
+		t.Fatalf("after the synced append: %d", op)
+	}
+	// A damaged last record: the one before counts.
+	b, err := vfs.ReadFile(mem, path.Join(dir, DoneFile))
+	must(err)
+	b[len(b)-1] ^= 1
+	must(vfs.WriteFileSync(mem, path.Join(dir, DoneFile), b))
+	if op, _ := LoadDone(mem, dir); op != 5 {
+		t.Fatalf("damaged last record: %d, want 5", op)
+	}
+	// Full: rewritten with one record.
+	for op := uint64(7); op < 7+doneCompact/doneRecord; op++ {
+		must(StoreDone(mem, dir, op))
+	}
+	fi, err := mem.Stat(path.Join(dir, DoneFile))
+	must(err)
+	if fi.Size() >= doneCompact {
+		t.Fatalf("record file of %d bytes was not compacted", fi.Size())
+	}
+	if op, _ := LoadDone(mem, dir); op != 6+doneCompact/doneRecord {
+		t.Fatalf("after compaction: %d", op)
+	}
+}
