@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"iter"
+	"maps"
 	"path"
 	"strconv"
 
@@ -97,15 +98,7 @@ func (s *Set) Dir(k Key) string { return partition.Dir(s.dataDir, k.Stream, k.To
 func (s *Set) Get(k Key) *partition.Partition { return s.parts[k] }
 
 // All yields every open partition, in no particular order.
-func (s *Set) All() iter.Seq2[Key, *partition.Partition] {
-	return func(yield func(Key, *partition.Partition) bool) {
-		for k, p := range s.parts {
-			if !yield(k, p) {
-				return
-			}
-		}
-	}
-}
+func (s *Set) All() iter.Seq2[Key, *partition.Partition] { return maps.All(s.parts) }
 
 // Open returns partition k, opening it (after a restart) on first use.
 // A partition found corrupt is remembered and refused from then on (each

@@ -252,8 +252,9 @@ func (pl *Plane) release() { <-pl.slots }
 // is dialed every ReconnectPeriod.
 func (pl *Plane) connectLoop(ctx context.Context) {
 	defer pl.loops.Done()
-	var timer *time.Timer
-	pause := time.Duration(0)
+	timer := time.NewTimer(pl.cfg.ReconnectPeriod)
+	defer timer.Stop()
+	var pause time.Duration // 0 while every peer is connected
 	for {
 		missing := pl.sweep()
 		if pl.cfg.swept != nil {
@@ -261,24 +262,8 @@ func (pl *Plane) connectLoop(ctx context.Context) {
 		}
 		tick := pl.cfg.tick
 		if tick == nil {
-			switch {
-			case !missing:
-				pause = 0
-			case pause == 0:
-				pause = min(minRedial, pl.cfg.ReconnectPeriod)
-			default:
-				pause = min(2*pause, pl.cfg.ReconnectPeriod)
-			}
-			wait := pause
-			if wait == 0 {
-				wait = pl.cfg.ReconnectPeriod
-			}
-			if timer == nil {
-				timer = time.NewTimer(wait)
-				defer timer.Stop()
-			} else {
-				timer.Reset(wait)
-			}
+			pause = redialPause(pause, missing, pl.cfg.ReconnectPeriod)
+			timer.Reset(cmp.Or(pause, pl.cfg.ReconnectPeriod))
 			tick = timer.C
 		}
 		select {
@@ -289,6 +274,19 @@ func (pl *Plane) connectLoop(ctx context.Context) {
 		case <-tick:
 		}
 	}
+}
+
+// redialPause is the pause after a sweep, given the one before: 0 (wait
+// the reconnect period) when no peer was missing, else minRedial, doubling
+// up to period.
+func redialPause(prev time.Duration, missing bool, period time.Duration) time.Duration {
+	switch {
+	case !missing:
+		return 0
+	case prev == 0:
+		return min(minRedial, period)
+	}
+	return min(2*prev, period)
 }
 
 // minRedial is the first pause after a sweep that had to dial a peer.

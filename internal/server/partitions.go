@@ -61,11 +61,12 @@ func (srv *Server) publish(k partKey, p *partition.Partition) {
 
 // owner returns the shard that owns a partition: its placement, folded
 // onto the shards this process runs.
-func (srv *Server) owner(p metadata.Partition) *shard.Shard {
-	return srv.rt.Shard(int(p.Shard) % srv.rt.Shards())
-}
+func (srv *Server) owner(p metadata.Partition) *shard.Shard { return srv.shardOf(p.Shard) }
 
-func partitionConfig(o metadata.TopicOptions) partition.Config { return partset.Config(o) }
+// shardOf folds a partition placement onto the shards this process runs.
+func (srv *Server) shardOf(placement uint32) *shard.Shard {
+	return srv.rt.Shard(int(placement) % srv.rt.Shards())
+}
 
 // key names partition k in its owner's partset.Set.
 func (k partKey) key() partset.Key {
@@ -100,7 +101,7 @@ func (srv *Server) onOwners(wg *sync.WaitGroup, tasks []partset.Task, what strin
 		}
 	}
 	for _, t := range tasks {
-		owner := srv.rt.Shard(int(t.Shard) % srv.rt.Shards())
+		owner := srv.shardOf(t.Shard)
 		b := append(batches[owner], t)
 		if len(b) == ownerBatch {
 			post(owner, b)
@@ -227,7 +228,7 @@ func (srv *Server) partition(st *shardState, k partKey, t metadata.TopicInfo) (*
 	if p := st.set.Get(k.key()); p != nil {
 		return p, nil
 	}
-	return srv.open(st, k, partitionConfig(t.Options))
+	return srv.open(st, k, partset.Config(t.Options))
 }
 
 // open opens partition k on its owner st and publishes its counters.
