@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/shoal-io/shoal/internal/wire"
@@ -193,14 +194,21 @@ func (r *Replica) compactTo(op wire.Op, hdr wire.PrepareHeader) {
 	if op > r.commitMin {
 		panic(fmt.Sprintf("vsr: replica %d compacting to %d above commit_min %d", r.self, op, r.commitMin))
 	}
-	r.log = slices.Clone(r.log[op-r.base:])
+	r.dropThrough(op, hdr)
+}
+
+// dropThrough makes op, whose header is hdr, the checkpoint the log starts
+// after: slots at or below op leave memory, with any prepare stashed for
+// them.
+func (r *Replica) dropThrough(op wire.Op, hdr wire.PrepareHeader) {
+	if op < r.head() {
+		r.log = slices.Clone(r.log[op-r.base:])
+	} else {
+		r.log = nil
+	}
 	r.base, r.baseHdr = op, hdr
 	r.durableHead = max(r.durableHead, op)
-	for k := range r.stash {
-		if k <= op {
-			delete(r.stash, k)
-		}
-	}
+	maps.DeleteFunc(r.stash, func(k wire.Op, _ stashed) bool { return k <= op })
 }
 
 // Checkpoint returns the op of the latest checkpoint this replica took or

@@ -140,53 +140,52 @@ func Describe(frame []byte) string {
 		}
 		return fmt.Sprintf("%s op=%d commit=%d %v req=%d", head, h.Op, h.Commit, h.Operation, h.Request)
 	case wire.CommandPrepareOk:
-		var h wire.PrepareOkHeader
-		_ = h.Decode(frame)
+		h := describeAs[wire.PrepareOkHeader](frame)
 		return fmt.Sprintf("%s op=%d", head, h.Op)
 	case wire.CommandCommit:
-		var h wire.CommitHeader
-		_ = h.Decode(frame)
+		h := describeAs[wire.CommitHeader](frame)
 		return fmt.Sprintf("%s commit=%d", head, h.Commit)
 	case wire.CommandDoViewChange:
-		var h wire.DoViewChangeHeader
-		_ = h.Decode(frame)
+		h := describeAs[wire.DoViewChangeHeader](frame)
 		return fmt.Sprintf("%s log_view=%d op=%d commit=%d headers=%d", head, h.LogView, h.Op, h.Commit, (len(frame)-wire.HeaderSize)/wire.HeaderSize)
 	case wire.CommandStartView:
-		var h wire.StartViewHeader
-		_ = h.Decode(frame)
+		h := describeAs[wire.StartViewHeader](frame)
 		return fmt.Sprintf("%s op=%d commit=%d headers=%d", head, h.Op, h.Commit, (len(frame)-wire.HeaderSize)/wire.HeaderSize)
 	case wire.CommandRequestPrepares:
-		var h wire.RequestPreparesHeader
-		_ = h.Decode(frame)
+		h := describeAs[wire.RequestPreparesHeader](frame)
 		return fmt.Sprintf("%s ops=%d..%d", head, h.FromOp, h.ToOp)
 	case wire.CommandRangeEvicted:
-		var h wire.RepairRangeHeader
-		_ = h.Decode(frame)
+		h := describeAs[wire.RepairRangeHeader](frame)
 		return fmt.Sprintf("%s checkpoint=%d", head, h.Op)
 	case wire.CommandStateTransferTarget:
-		var h wire.StateTransferTargetHeader
-		_ = h.Decode(frame)
+		h := describeAs[wire.StateTransferTargetHeader](frame)
 		return fmt.Sprintf("%s checkpoint=%d available=%v", head, h.CommitOp, h.Available)
 	case wire.CommandRequestStateChunk:
-		var h wire.RequestStateChunkHeader
-		_ = h.Decode(frame)
+		h := describeAs[wire.RequestStateChunkHeader](frame)
 		return fmt.Sprintf("%s checkpoint=%d offset=%d len=%d", head, h.Nonce.Lo, h.Offset, h.Len)
 	case wire.CommandStateChunk:
-		var h wire.StateChunkHeader
-		_ = h.Decode(frame)
+		h := describeAs[wire.StateChunkHeader](frame)
 		return fmt.Sprintf("%s checkpoint=%d offset=%d bytes=%d", head, h.Nonce.Lo, h.Offset, len(frame)-wire.HeaderSize)
 	case wire.CommandReply:
-		var h wire.ReplyHeader
-		_ = h.Decode(frame)
+		h := describeAs[wire.ReplyHeader](frame)
 		return fmt.Sprintf("Reply client=%d op=%d req=%d %v body=%q", h.Client.Lo, h.Op, h.Request, h.Operation, frame[wire.HeaderSize:])
 	case wire.CommandEviction:
-		var h wire.EvictionHeader
-		_ = h.Decode(frame)
+		h := describeAs[wire.EvictionHeader](frame)
 		return fmt.Sprintf("Eviction client=%d reason=%v", h.Client.Lo, h.Reason)
 	case wire.CommandRequest:
-		var h wire.RequestHeader
-		_ = h.Decode(frame)
+		h := describeAs[wire.RequestHeader](frame)
 		return fmt.Sprintf("Request client=%d session=%d req=%d %v", h.Client.Lo, h.Session, h.Request, h.Operation)
 	}
 	return head
+}
+
+// describeAs decodes frame's header as a T for Describe; a header that fails
+// to decode is described with whatever fields were read.
+func describeAs[T any, P interface {
+	*T
+	Decode([]byte) error
+}](frame []byte) T {
+	var h T
+	_ = P(&h).Decode(frame)
+	return h
 }

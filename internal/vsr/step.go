@@ -56,38 +56,26 @@ func (r *Replica) Step(frame []byte) error {
 		r.onRepairPrepare(&h, f)
 	case wire.CommandPrepareOk:
 		var h wire.PrepareOkHeader
-		if err := h.Decode(frame); err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
-		}
-		if h.Group != r.cfg.Group {
-			return ErrWrongGroup
+		if err := r.admit(h.Decode(frame), &h.Group); err != nil {
+			return err
 		}
 		r.onPrepareOk(from, &h)
 	case wire.CommandCommit:
 		var h wire.CommitHeader
-		if err := h.Decode(frame); err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
-		}
-		if h.Group != r.cfg.Group {
-			return ErrWrongGroup
+		if err := r.admit(h.Decode(frame), &h.Group); err != nil {
+			return err
 		}
 		r.onCommit(from, &h)
 	case wire.CommandStartViewChange:
 		var h wire.StartViewChangeHeader
-		if err := h.Decode(frame); err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
-		}
-		if h.Group != r.cfg.Group {
-			return ErrWrongGroup
+		if err := r.admit(h.Decode(frame), &h.Group); err != nil {
+			return err
 		}
 		r.onStartViewChange(from, h.View)
 	case wire.CommandDoViewChange:
 		var h wire.DoViewChangeHeader
-		if err := h.Decode(frame); err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
-		}
-		if h.Group != r.cfg.Group {
-			return ErrWrongGroup
+		if err := r.admit(h.Decode(frame), &h.Group); err != nil {
+			return err
 		}
 		hs, err := decodeHeaders(frame[wire.HeaderSize:])
 		if err != nil {
@@ -99,11 +87,8 @@ func (r *Replica) Step(frame []byte) error {
 		r.onDoViewChange(from, &h, hs)
 	case wire.CommandStartView:
 		var h wire.StartViewHeader
-		if err := h.Decode(frame); err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
-		}
-		if h.Group != r.cfg.Group {
-			return ErrWrongGroup
+		if err := r.admit(h.Decode(frame), &h.Group); err != nil {
+			return err
 		}
 		hs, err := decodeHeaders(frame[wire.HeaderSize:])
 		if err != nil {
@@ -115,67 +100,46 @@ func (r *Replica) Step(frame []byte) error {
 		r.onStartView(from, &h, hs)
 	case wire.CommandRequestStartView:
 		var h wire.RequestStartViewHeader
-		if err := h.Decode(frame); err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
-		}
-		if h.Group != r.cfg.Group {
-			return ErrWrongGroup
+		if err := r.admit(h.Decode(frame), &h.Group); err != nil {
+			return err
 		}
 		r.onRequestStartView(from, &h)
 	case wire.CommandRequestPrepares:
 		var h wire.RequestPreparesHeader
-		if err := h.Decode(frame); err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
-		}
-		if h.Group != r.cfg.Group {
-			return ErrWrongGroup
+		if err := r.admit(h.Decode(frame), &h.Group); err != nil {
+			return err
 		}
 		r.onRequestPrepares(from, &h)
 	case wire.CommandRepairDone:
 		// Repair is driven by the requester's timer; nothing to do.
 	case wire.CommandRangeEvicted:
 		var h wire.RepairRangeHeader
-		if err := h.Decode(frame); err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
-		}
-		if h.Group != r.cfg.Group {
-			return ErrWrongGroup
+		if err := r.admit(h.Decode(frame), &h.Group); err != nil {
+			return err
 		}
 		r.onRangeEvicted(from, &h)
 	case wire.CommandRequestStateTransfer:
 		var h wire.RequestStateTransferHeader
-		if err := h.Decode(frame); err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
-		}
-		if h.Group != r.cfg.Group {
-			return ErrWrongGroup
+		if err := r.admit(h.Decode(frame), &h.Group); err != nil {
+			return err
 		}
 		r.onRequestStateTransfer(from, &h)
 	case wire.CommandStateTransferTarget:
 		var h wire.StateTransferTargetHeader
-		if err := h.Decode(frame); err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
-		}
-		if h.Group != r.cfg.Group {
-			return ErrWrongGroup
+		if err := r.admit(h.Decode(frame), &h.Group); err != nil {
+			return err
 		}
 		r.onStateTransferTarget(from, &h, frame[wire.HeaderSize:])
 	case wire.CommandRequestStateChunk:
 		var h wire.RequestStateChunkHeader
-		if err := h.Decode(frame); err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
-		}
-		if h.Group != r.cfg.Group {
-			return ErrWrongGroup
+		if err := r.admit(h.Decode(frame), &h.Group); err != nil {
+			return err
 		}
 		r.onRequestStateChunk(from, &h)
 	case wire.CommandStateChunk:
 		var h wire.StateChunkHeader
-		if err := h.Decode(frame); err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
-		}
-		if h.Group != r.cfg.Group {
-			return ErrWrongGroup
+		if err := r.admit(h.Decode(frame), &h.Group); err != nil {
+			return err
 		}
 		r.onStateChunk(from, &h, frame[wire.HeaderSize:])
 	default:
@@ -195,6 +159,19 @@ func checkSuffix(hs []wire.PrepareHeader, op wire.Op) error {
 	}
 	if hs[len(hs)-1].Op != op {
 		return fmt.Errorf("%w: suffix ends at %d, op %d", ErrInvalidFrame, hs[len(hs)-1].Op, op)
+	}
+	return nil
+}
+
+// admit wraps a header decode failure as ErrInvalidFrame and rejects a
+// header of another consensus group. group points into the header just
+// decoded, so it is read only after the decode has run.
+func (r *Replica) admit(decodeErr error, group *uint64) error {
+	if decodeErr != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidFrame, decodeErr)
+	}
+	if *group != r.cfg.Group {
+		return ErrWrongGroup
 	}
 	return nil
 }

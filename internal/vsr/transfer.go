@@ -188,23 +188,12 @@ func (r *Replica) installCheckpoint(data []byte) bool {
 		return false
 	}
 	r.clients.restore(cp.clients)
-	if k < r.head() {
-		r.log = append([]slot(nil), r.log[k-r.base:]...)
-	} else {
-		r.log = nil
-	}
-	r.base, r.baseHdr = k, cp.hdr
+	r.dropThrough(k, cp.hdr)
 	r.commitMin, r.commitMax = k, max(r.commitMax, k)
-	r.durableHead = max(r.durableHead, k)
 	if mismatch {
 		r.truncateTo(k)
 	}
 	r.advanceDurableHead()
-	for op := range r.stash {
-		if op <= k {
-			delete(r.stash, op)
-		}
-	}
 	if r.hint.op <= k {
 		r.hint.op = 0
 	}

@@ -59,7 +59,7 @@ func (l *Log) removeLeftovers(keep wire.Op) (int, error) {
 		if !stale {
 			continue
 		}
-		if err := l.fs.Remove(path.Join(l.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := removeIfPresent(l.fs, path.Join(l.dir, name)); err != nil {
 			return n, fmt.Errorf("vsrlog: remove %s: %w", name, err)
 		}
 		n++
@@ -98,18 +98,33 @@ func (l *Log) compact(old wire.Op) error {
 		}
 	}
 	x.truncateBelow(cp)
-	tmp := jpath + tmpSuffix
-	if err := l.fs.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := l.rewriteJournal(jpath, cp, x.live); err != nil {
 		return fmt.Errorf("vsrlog: compact: %w", err)
+	}
+	if old > 0 && old != cp {
+		if err := removeIfPresent(l.fs, l.checkpointPath(old)); err != nil {
+			return fmt.Errorf("vsrlog: compact: %w", err)
+		}
+	}
+	return nil
+}
+
+// rewriteJournal is steps 2 and 3 of compact: a base record at cp and the
+// live prepares go to jpath's temporary file, which is synced, closed and
+// renamed over jpath; the new journal becomes l.j.
+func (l *Log) rewriteJournal(jpath string, cp wire.Op, live []entry) error {
+	tmp := jpath + tmpSuffix
+	if err := removeIfPresent(l.fs, tmp); err != nil {
+		return err
 	}
 	opts := journal.Options{MaxRecordSize: RecordHead + MaxFrameSize}
 	nj, err := journal.Open(l.fs, tmp, opts, nil)
 	if err != nil {
-		return fmt.Errorf("vsrlog: compact: %w", err)
+		return err
 	}
 	l.buf = appendRecord(l.buf[:0], KindBase, cp, nil)
 	_, err = nj.Append(l.buf)
-	for _, e := range x.live {
+	for _, e := range live {
 		if err != nil {
 			break
 		}
@@ -123,26 +138,29 @@ func (l *Log) compact(old wire.Op) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("vsrlog: compact: %w", err)
+		return err
 	}
 	if err := l.j.Close(); err != nil {
-		return fmt.Errorf("vsrlog: compact: %w", err)
+		return err
 	}
 	if err := l.fs.Rename(tmp, jpath); err != nil {
-		return fmt.Errorf("vsrlog: compact: %w", err)
+		return err
 	}
 	if err := l.fs.SyncDir(l.dir); err != nil {
-		return fmt.Errorf("vsrlog: compact: %w", err)
+		return err
 	}
 	j, err := journal.Open(l.fs, jpath, opts, nil)
 	if err != nil {
-		return fmt.Errorf("vsrlog: compact: reopen: %w", err)
+		return fmt.Errorf("reopen: %w", err)
 	}
 	l.j, l.base = j, cp
-	if old > 0 && old != cp {
-		if err := l.fs.Remove(l.checkpointPath(old)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("vsrlog: compact: %w", err)
-		}
+	return nil
+}
+
+// removeIfPresent removes name; a file already gone is not an error.
+func removeIfPresent(fsys vfs.FS, name string) error {
+	if err := fsys.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	return nil
 }
