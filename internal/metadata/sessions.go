@@ -117,20 +117,20 @@ func (s *State) applySession(o Op) Result {
 
 // appendSessions appends the client table to a digest encoding.
 func (s *State) appendSessions(b []byte) []byte {
-	keys := slices.SortedFunc(maps.Keys(s.sessions), func(a, b wire.ClientID) int {
-		switch {
-		case a.Hi != b.Hi:
-			return cmpU64(a.Hi, b.Hi)
-		default:
-			return cmpU64(a.Lo, b.Lo)
-		}
-	})
-	for _, k := range keys {
+	for _, k := range slices.SortedFunc(maps.Keys(s.sessions), cmpClient) {
 		e := s.sessions[k]
 		b = AppendOp(b, Register{Client: e.Client, UserID: e.UserID, Timestamp: e.RegisteredAt})
 		b = binary.LittleEndian.AppendUint64(b, uint64(e.Epoch))
 	}
 	return b
+}
+
+// cmpClient orders client ids by Hi, then Lo.
+func cmpClient(a, b wire.ClientID) int {
+	if a.Hi != b.Hi {
+		return cmpU64(a.Hi, b.Hi)
+	}
+	return cmpU64(a.Lo, b.Lo)
 }
 
 func cmpU64(a, b uint64) int {

@@ -87,13 +87,6 @@ func (s *State) AppendSnapshot(b []byte) []byte {
 	return b
 }
 
-func cmpClient(a, b wire.ClientID) int {
-	if a.Hi != b.Hi {
-		return cmpU64(a.Hi, b.Hi)
-	}
-	return cmpU64(a.Lo, b.Lo)
-}
-
 func (s *State) appendStreamsSnapshot(b []byte) []byte {
 	t := &s.streams
 	b = binary.LittleEndian.AppendUint64(b, t.nextShard)

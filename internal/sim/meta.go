@@ -11,6 +11,7 @@ import (
 
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/metagroup"
+	"github.com/shoal-io/shoal/internal/partition"
 	"github.com/shoal-io/shoal/internal/partset"
 	"github.com/shoal-io/shoal/internal/vfs"
 	"github.com/shoal-io/shoal/internal/vsr"
@@ -476,9 +477,8 @@ func partitionDirs(fsys vfs.FS) map[partset.Key]bool {
 		return out
 	}
 	for _, sid := range ids(path.Join(dataDir, "streams")) {
-		sdir := path.Join(dataDir, "streams", strconv.Itoa(int(sid)), "topics")
-		for _, tid := range ids(sdir) {
-			for _, pid := range ids(path.Join(sdir, strconv.Itoa(int(tid)), "partitions")) {
+		for _, tid := range ids(path.Join(partition.StreamDir(dataDir, sid), "topics")) {
+			for _, pid := range ids(path.Join(partition.TopicDir(dataDir, sid, tid), "partitions")) {
 				out[partset.Key{Stream: sid, Topic: tid, Partition: pid}] = true
 			}
 		}

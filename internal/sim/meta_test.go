@@ -1,9 +1,6 @@
 package sim
 
-import (
-	"fmt"
-	"testing"
-)
+import "testing"
 
 // ciMetaSeeds is the metadata workload's seed budget in the plain `go
 // test` run CI makes (with -race), each with a fault phase of
@@ -26,18 +23,7 @@ const (
 // an oracle store, acknowledged results against the oracle's, and each
 // converged replica's partition directories against its state.
 func TestMetaSeeds(t *testing.T) {
-	const shards = 4
-	for sh := range shards {
-		t.Run(fmt.Sprintf("shard%d", sh), func(t *testing.T) {
-			t.Parallel()
-			for i := sh; i < ciMetaSeeds; i += shards {
-				o := Options{Seed: uint64(i) + 1, Replicas: []int{1, 3, 5}[i%3], Ticks: ciMetaTicks, Workload: WorkloadMeta}
-				if r := Run(o); r.Err != nil {
-					t.Fatalf("seed %d (%d replicas): %v\nreproduce: %s", o.Seed, r.Replicas, r.Err, r.Repro)
-				}
-			}
-		})
-	}
+	runSeeds(t, ciMetaSeeds, Options{Ticks: ciMetaTicks, Workload: WorkloadMeta})
 }
 
 // TestMetaDeterminism checks that a metadata seed is a run.

@@ -235,8 +235,6 @@ func newSim(o Options) *Sim {
 		// (metaNode is no vsr.Snapshotter), and a purge skipped by a state
 		// transfer is not carried out (internal/metagroup doc).
 		interval = 0
-	}
-	if o.Workload == WorkloadMeta {
 		s.oracle = newMetaOracle()
 	}
 	for i := range n {

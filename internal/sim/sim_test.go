@@ -18,12 +18,20 @@ const ciSeeds = 1000
 // partitions, drops, duplicates and reordering. Four parallel shards keep
 // both CPUs busy.
 func TestSeeds(t *testing.T) {
+	runSeeds(t, ciSeeds, Options{})
+}
+
+// runSeeds runs seeds 1..n of o in four parallel shards (to keep both
+// CPUs busy), seed i+1 with 1, 3 or 5 replicas by i%3, and fails on the
+// first seed whose checkers fail.
+func runSeeds(t *testing.T, n int, o Options) {
 	const shards = 4
 	for sh := range shards {
 		t.Run(fmt.Sprintf("shard%d", sh), func(t *testing.T) {
 			t.Parallel()
-			for i := sh; i < ciSeeds; i += shards {
-				o := Options{Seed: uint64(i) + 1, Replicas: []int{1, 3, 5}[i%3]}
+			for i := sh; i < n; i += shards {
+				o := o
+				o.Seed, o.Replicas = uint64(i)+1, []int{1, 3, 5}[i%3]
 				if r := Run(o); r.Err != nil {
 					t.Fatalf("seed %d (%d replicas): %v\nreproduce: %s", o.Seed, r.Replicas, r.Err, r.Repro)
 				}
