@@ -84,6 +84,13 @@ func (r *Replica) apply(s *slot) {
 		Client: h.Client, Request: h.Request, Operation: h.Operation})
 	primary := r.status == StatusNormal && r.IsPrimary()
 	var reply []byte
+	if r.cfg.Sessionless {
+		out := r.cfg.StateMachine.Apply(h.Op, h, s.frame[wire.HeaderSize:])
+		if primary {
+			r.replies = append(r.replies, ClientFrame{Client: h.Client, Frame: replyFrame(h, out)})
+		}
+		return
+	}
 	switch h.Operation {
 	case wire.OpRegister:
 		// A Register with a body (a login its shell checked) is applied
@@ -165,8 +172,14 @@ func (r *Replica) stepRequest(frame []byte) error {
 	if h.Operation == wire.OpNonReplicated {
 		return ErrUnsupported
 	}
-	if r.status != StatusNormal || !r.IsPrimary() {
+	if r.cfg.Sessionless && (h.Operation == wire.OpRegister || h.Operation == wire.OpLogout) {
+		return ErrUnsupported
+	}
+	if r.status != StatusNormal || !r.IsPrimary() || r.standDown {
 		return nil
+	}
+	if r.cfg.Sessionless {
+		return r.prepareSessionless(&h, frame, body)
 	}
 	e := r.clients.get(h.Client)
 	if h.Operation == wire.OpRegister {
@@ -209,6 +222,22 @@ func (r *Replica) stepRequest(frame []byte) error {
 	return nil
 }
 
+// prepareSessionless prepares a request of a sessionless group, or queues
+// it in arrival order while the pipeline is full (ErrQueueFull beyond
+// RequestQueueMax: the request is dropped and its proposer must not wait
+// for it).
+func (r *Replica) prepareSessionless(h *wire.RequestHeader, frame, body []byte) error {
+	if len(r.queue) == 0 && r.PipelineLen() < r.cfg.PipelineMax {
+		r.prepare(h, body)
+		return nil
+	}
+	if len(r.queue) >= r.cfg.RequestQueueMax {
+		return ErrQueueFull
+	}
+	r.queue = append(r.queue, frame)
+	return nil
+}
+
 // enqueue holds a request until the pipeline has room: one per client, the
 // newest wins.
 func (r *Replica) enqueue(h *wire.RequestHeader, frame []byte) {
@@ -228,9 +257,15 @@ func (r *Replica) enqueue(h *wire.RequestHeader, frame []byte) {
 // drainQueue prepares queued requests while the pipeline has room, each
 // checked again against the client table.
 func (r *Replica) drainQueue() {
-	for len(r.queue) > 0 && r.status == StatusNormal && r.IsPrimary() && r.PipelineLen() < r.cfg.PipelineMax {
+	for len(r.queue) > 0 && r.status == StatusNormal && r.IsPrimary() && !r.standDown && r.PipelineLen() < r.cfg.PipelineMax {
 		f := r.queue[0]
 		r.queue = r.queue[1:]
+		if r.cfg.Sessionless {
+			var h wire.RequestHeader
+			_ = h.Decode(f) // checked when it was queued
+			r.prepare(&h, f[wire.HeaderSize:])
+			continue
+		}
 		_ = r.stepRequest(f)
 	}
 }

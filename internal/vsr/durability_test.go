@@ -42,8 +42,9 @@ func TestPrepareOkAfterPersist(t *testing.T) {
 func TestDoViewChangeAfterDurableView(t *testing.T) {
 	r := newReplica(t, 2, 3)
 	drain(r)
-	// Replica 0 votes for view 1; with replica 2's own timeout that is a
-	// view-change quorum of two. Replica 1 is view 1's primary.
+	// Replica 1 (a backup, not the primary that could give the view up)
+	// votes for view 1; with replica 2's own timeout that is a view-change
+	// quorum of two. Replica 1 is view 1's primary.
 	svc := func(from wire.ReplicaID) []byte {
 		h := wire.StartViewChangeHeader{Prefix: wire.Prefix{Cluster: wire.Uint128{Lo: 1}, Size: wire.HeaderSize, View: 1, Replica: from},
 			Group: wire.MetadataGroup}
@@ -52,11 +53,11 @@ func TestDoViewChangeAfterDurableView(t *testing.T) {
 		wire.SealFrame(f)
 		return f
 	}
-	if err := r.Step(svc(0)); err != nil {
+	if err := r.Step(svc(1)); err != nil {
 		t.Fatal(err)
 	}
 	if r.Status() != vsr.StatusNormal {
-		t.Fatal("one vote moved a healthy backup")
+		t.Fatal("one backup's vote moved a healthy backup")
 	}
 	for range 200 {
 		r.Tick()

@@ -13,6 +13,7 @@ func (r *Replica) enterNormal() {
 	r.status = StatusNormal
 	r.timers = [numTimers]timer{}
 	r.svcView, r.svcVotes, r.suspecting, r.vcAttempt = 0, 0, false, 0
+	r.standDown = false
 	r.dvcs = [MaxReplicas]*dvc{}
 	r.dvcFrame, r.merged, r.probes = nil, false, 0
 	r.ackOp = [MaxReplicas]wire.Op{}
@@ -290,6 +291,9 @@ func (r *Replica) onHeartbeatTimeout() {
 		return
 	}
 	r.start(tHeartbeat, r.cfg.Timeouts.Heartbeat)
+	if r.standDown {
+		return // suspecting since StandDown; no heartbeat until the view changes
+	}
 	if !r.quorumContact() {
 		// Abdicate: stop heartbeating so the backups time out, and vote
 		// for a new view ourselves.
@@ -315,6 +319,27 @@ func (r *Replica) onHeartbeatTimeout() {
 // probably forming without it. A shell should not offer it as the leader.
 func (r *Replica) Abdicated() bool {
 	return r.status == StatusNormal && r.IsPrimary() && r.suspecting
+}
+
+// StandDown makes the primary of a normal view give it up: it prepares
+// nothing more, stops heartbeating and asks for the next view, and its
+// backups, hearing that from their own primary, join at once. A shell
+// uses it to move a group's primary to another replica (a partition
+// group follows the metadata leader, so the node that takes the clients'
+// requests is the one that can propose them). The next view's primary is
+// the next replica in turn; a shell that wants a particular one asks
+// again while it is not. It does nothing on a backup or out of normal
+// status. Ops already prepared still commit in the next view if a
+// replication quorum holds them (a view change, not a truncation).
+func (r *Replica) StandDown() {
+	if r.status != StatusNormal || !r.IsPrimary() || r.standDown {
+		return
+	}
+	r.standDown = true
+	r.queue = nil
+	if !r.suspecting {
+		r.suspect()
+	}
 }
 
 // quorumContact reports whether the primary heard PrepareOks from enough

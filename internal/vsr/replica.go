@@ -111,6 +111,7 @@ type Replica struct {
 	svcView    wire.View // candidate view of the votes below
 	svcVotes   uint64    // replicas that asked to start svcView
 	suspecting bool      // this replica itself wants svcView
+	standDown  bool      // primary asked to give up its view (StandDown)
 	vcAttempt  int
 	dvcs       [MaxReplicas]*dvc // DoViewChanges for view (primary-elect)
 	dvcFrame   []byte            // our DoViewChange for view, snapshot once (pitfall 17)

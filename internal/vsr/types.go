@@ -18,6 +18,9 @@ var (
 	ErrWrongCluster = errors.New("vsr: frame from another cluster")
 	// ErrWrongGroup means the frame names another consensus group.
 	ErrWrongGroup = errors.New("vsr: frame for another group")
+	// ErrQueueFull means a sessionless group's primary dropped a request:
+	// its pipeline and request queue are full. Its proposer retries.
+	ErrQueueFull = errors.New("vsr: request queue full")
 	// ErrUnknownReplica means the sender index is not a replica of this cluster.
 	ErrUnknownReplica = errors.New("vsr: sender is not a replica of this cluster")
 	// ErrUnsupported means the command is not handled by the consensus core.
@@ -141,6 +144,15 @@ type Config struct {
 	// retry (pitfall 18: a pipeline without a queue wedges bursts).
 	RequestQueueMax int
 	StateMachine    StateMachine
+	// Sessionless, if set, makes a group without a client table (a
+	// partition's group: Iggy's data plane is at-least-once, a client
+	// that retries a send may duplicate it). Every Request other than
+	// Register and Logout is prepared in arrival order, its client id and
+	// request number only echoed in its reply (the shell matches replies
+	// to proposals by them); several may be in flight from one client.
+	// Every committed op is applied, and the normal primary emits its
+	// reply. Register and Logout are refused (ErrUnsupported).
+	Sessionless bool
 	// CheckpointInterval, if not 0, makes the replica take a checkpoint
 	// (Ready.Checkpoint) whenever it has applied an op that is a multiple
 	// of it; StateMachine must implement Snapshotter. Ops at or below a

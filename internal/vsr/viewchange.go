@@ -44,6 +44,12 @@ func (r *Replica) onStartViewChange(from wire.ReplicaID, v wire.View) {
 			r.svcVotes |= 1 << r.self
 		}
 	}
+	if r.status == StatusNormal && !r.suspecting && from == r.Primary() && from != r.self && v == r.view+1 {
+		// Our own primary gave up its view (StandDown or abdication):
+		// there is nobody left to wait for.
+		r.suspect()
+		return
+	}
 	if v == r.svcView {
 		r.svcVotes |= 1 << from
 	}
@@ -68,7 +74,7 @@ func (r *Replica) startViewChange(v wire.View) {
 	r.status = StatusViewChange
 	r.hsDirty = true
 	r.timers = [numTimers]timer{}
-	r.svcView, r.svcVotes, r.suspecting = v, 0, false
+	r.svcView, r.svcVotes, r.suspecting, r.standDown = v, 0, false, false
 	r.dvcs = [MaxReplicas]*dvc{}
 	r.dvcFrame, r.merged = nil, false
 	r.hint.op = 0
