@@ -17,10 +17,12 @@
 //	<dir>/00000000000000004096.log     active segment, first offset 4096
 //	<dir>/offsets.log                  consumer offsets (an internal/journal file)
 //	<dir>/purging                      present only while a Purge runs
+//	<dir>/truncating                   present only while a TruncateTo runs
 //
 // A segment is named after its base offset: 20 decimal digits, zero padded,
 // so names sort in offset order. The last segment is the active one; every
-// other segment is sealed and never written again.
+// other segment is sealed and never written again, unless TruncateTo cuts
+// it and so makes it the last one, and active, again.
 //
 // # Segment file (.log)
 //
@@ -60,8 +62,9 @@
 // is ignored and overwritten). A segment's index file is written and
 // synced when the segment is sealed, before the next segment is created,
 // and checked against its log on Open (rebuilt from the batch headers if
-// it does not match). These constants are part of the disk format and
-// must not be changed.
+// it does not match); TruncateTo removes it when it makes a sealed segment
+// active again. These constants are part of the disk format and must not
+// be changed.
 //
 // # File descriptors
 //
@@ -94,6 +97,15 @@
 // DeleteSegments removes the oldest sealed segments, each log then its
 // index, oldest first, then syncs the directory: a crash leaves a prefix
 // removed, and Open drops an index whose log is gone.
+//
+// TruncateTo(next) drops every message at next and above (the cluster
+// rebuilding a partition from a checkpoint): it creates the truncating
+// marker (holding next) durably, removes the segments above the one
+// holding next, cuts that one's log at next's batch and syncs it, removes
+// its index (it is active now), syncs the directory and removes the
+// marker. Open finishes a truncation whose marker it finds: it removes
+// every segment above next before loading (whichever the crash left),
+// then cuts the last one, so a crash leaves all or nothing.
 //
 // # Durability
 //
@@ -185,7 +197,8 @@
 // (the offsets log is an internal/journal file and recovers the same
 // way); a compaction of the offsets log that fails keeps the old log, or
 // finishes switching to the new one before the next store. A failed
-// DeleteSegments or Purge stops the partition until it is reopened.
+// DeleteSegments or Purge, or a TruncateTo that fails once its marker is
+// written, stops the partition until it is reopened.
 //
 // Create is atomic: if it fails at any step it removes the partition's
 // directory before it returns, so nothing is left behind.

@@ -138,6 +138,11 @@ type Recovery struct {
 	OffsetRecords  uint64
 	// OffsetsTornBytes were truncated from the consumer offsets log.
 	OffsetsTornBytes int64
+	// Truncated reports that a TruncateTo interrupted by a crash was
+	// finished: the partition ends at TruncatedTo (or below, if a torn
+	// tail already ended it there).
+	Truncated   bool
+	TruncatedTo uint64
 }
 
 // Open opens or creates the partition id stored in dir, recovering from a

@@ -87,14 +87,18 @@ func readPurged(p *Partition) error {
 }
 
 // finishPurge removes every segment and the offsets log, creates segment
-// 0 and removes the marker, durably.
+// 0 and removes the marker, durably. A truncation marker goes too: it
+// cannot be there (a failed TruncateTo stops the partition, so no Purge
+// follows it before Open finishes it), and would name offsets the purge
+// removed.
 func finishPurge(p *Partition) error {
 	names, err := p.fs.List(p.dir)
 	if err != nil {
 		return fmt.Errorf("partition: purge %s: %w", p.dir, err)
 	}
 	for _, n := range names {
-		if strings.HasSuffix(n, logSuffix) || strings.HasSuffix(n, indexSuffix) || strings.HasPrefix(n, offsetsFile) {
+		if strings.HasSuffix(n, logSuffix) || strings.HasSuffix(n, indexSuffix) || strings.HasPrefix(n, offsetsFile) ||
+			n == truncMarker {
 			if err := p.fs.Remove(path.Join(p.dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("partition: purge %s: %w", p.dir, err)
 			}

@@ -50,6 +50,18 @@ func (p *Partition) recover() error {
 			}
 		}
 	}
+	// A truncation in progress (truncate.go): the segments above its
+	// offset go before anything is loaded, so whichever of them it had
+	// removed, the rest load as a contiguous log.
+	truncTo, truncating, err := readTruncMarker(p.fs, p.dir, names)
+	if err != nil {
+		return err
+	}
+	if truncating {
+		if bases, err = dropAbove(p.fs, p.dir, bases, truncTo); err != nil {
+			return err
+		}
+	}
 	if len(bases) == 0 {
 		s, err := createSegment(p.fs, p.dir, 0)
 		if err != nil {
@@ -72,11 +84,10 @@ func (p *Partition) recover() error {
 		}
 	}
 	p.next = p.active().next
-	for i := len(p.segs) - 1; i >= 0; i-- {
-		if e := p.segs[i].entries; len(e) > 0 {
-			p.lastTS = e[len(e)-1].ts
-			break
-		}
+	p.lastTS = p.lastTimestamp()
+	if truncating {
+		p.rec.TruncatedTo, p.rec.Truncated = truncTo, true
+		return p.finishTruncate(truncTo) // syncs the directory
 	}
 	if err := p.fs.SyncDir(p.dir); err != nil {
 		return fmt.Errorf("partition: open %s: %w", p.dir, err)
