@@ -68,6 +68,15 @@ type Config struct {
 	// by vsr.Restart from this replica's own log (the committed prefix it
 	// held); every op applied after it is new to this process.
 	Built func()
+	// Ticked, if set, is called on the node's goroutine after each tick's
+	// round, with the status that round left (a shell expires its waiting
+	// proposals and watches the view with it).
+	Ticked func(Status)
+	// Refused, if set, is called on the node's goroutine with a proposal
+	// (a frame given to Propose) that vsr.Step refused, and the reason
+	// (vsr.ErrQueueFull: a sessionless group's queue is full). A proposal
+	// a backup drops is not refused: its proposer learns from the view.
+	Refused func(frame []byte, err error)
 	// Ticks, if set, replaces the TickInterval ticker: each value is one
 	// vsr tick (tests drive it). Closing it stops ticking.
 	Ticks <-chan time.Time
@@ -120,8 +129,9 @@ type Node struct {
 	durable, pending vsr.HardState
 	hasPending       bool
 
-	inbox chan []byte // inbound replica-plane frames
-	props chan []byte // client Request frames
+	inbox chan []byte   // inbound replica-plane frames
+	props chan []byte   // client Request frames
+	down  chan struct{} // StandDown requests (capacity 1)
 	stopc chan struct{}
 	done  chan struct{} // closed when run has returned
 	once  sync.Once
@@ -173,6 +183,7 @@ func Start(cfg Config) (*Node, error) {
 		vlog:  l,
 		inbox: make(chan []byte, cfg.Inbox),
 		props: make(chan []byte, cfg.Proposals),
+		down:  make(chan struct{}, 1),
 		stopc: make(chan struct{}),
 		done:  make(chan struct{}),
 	}
@@ -208,6 +219,16 @@ func (n *Node) Propose(frame []byte) error {
 		return err
 	}
 	return ErrBusy
+}
+
+// StandDown asks the replica, if it is the primary of a normal view, to
+// give the view up (vsr.Replica.StandDown). It never blocks; a request
+// already pending absorbs it.
+func (n *Node) StandDown() {
+	select {
+	case n.down <- struct{}{}:
+	default:
+	}
 }
 
 var errFull = errors.New("consensus: channel full")
@@ -309,10 +330,19 @@ func (n *Node) run() {
 			} else {
 				pendingTicks = 0
 			}
+			if n.cfg.Ticked != nil {
+				if err = n.ready(); err != nil {
+					n.log.Error("consensus: persist failed; node stopped without acknowledging", "err", err)
+					return
+				}
+				n.cfg.Ticked(n.Status())
+			}
+		case <-n.down:
+			n.r.StandDown()
 		case f := <-n.inbox:
 			n.step(f)
 		case f := <-n.props:
-			n.step(f)
+			n.propose(f)
 		}
 		n.drain()
 		if err = n.ready(); err != nil {
@@ -334,9 +364,19 @@ func (n *Node) drain() {
 		}
 		select {
 		case f := <-n.props:
-			n.step(f)
+			n.propose(f)
 		default:
 			return
+		}
+	}
+}
+
+// propose steps a client Request and reports a refusal to Refused.
+func (n *Node) propose(f []byte) {
+	if err := n.r.Step(f); err != nil {
+		n.refused.Add(1)
+		if n.cfg.Refused != nil {
+			n.cfg.Refused(f, err)
 		}
 	}
 }

@@ -231,6 +231,14 @@ func (p *Partition) ConsumerOffset(k ConsumerKey) (uint64, bool) {
 	return off, ok
 }
 
+// ConsumerOffsets returns a copy of every stored consumer offset.
+func (p *Partition) ConsumerOffsets() map[ConsumerKey]uint64 {
+	if p.offsets == nil {
+		return nil
+	}
+	return maps.Clone(p.offsets.m)
+}
+
 // DeleteOffset removes k's offset; StatusConsumerOffsetNotFound if there
 // is none.
 func (p *Partition) DeleteOffset(k ConsumerKey, ack AckLevel) error {

@@ -48,7 +48,10 @@ func (n *httpNode) detached(ctx context.Context, w *partWork) ([]byte, wire.Stat
 	}
 	ch := make(chan answer, 1) // the owner never blocks on it
 	w.detached = func(body []byte, st wire.Status) { ch <- answer{body, st} }
-	if err := n.srv.owner(w.p).PostData(w); err != nil {
+	if n.srv.replicate(nil, nil, w) {
+		// A clustered write: its partition's group answers through
+		// w.detached.
+	} else if err := n.srv.owner(w.p).PostData(w); err != nil {
 		n.srv.log.Warn("partition owner busy", "stream", w.k.stream, "topic", w.k.topic, "partition", w.k.partition, "err", err)
 		w.free()
 		return nil, wire.StatusTransientNotAccepted

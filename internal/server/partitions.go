@@ -171,7 +171,8 @@ func (st storage) Create(effects []metadata.Effect) error {
 func (st storage) Apply(op uint64, effects []metadata.Effect) {
 	creates, rest := partset.Tasks(effects)
 	st.run(op, creates)
-	st.run(op, rest)
+	st.srv.startGroups(creates)
+	st.run(op, st.srv.groupEffects(op, rest))
 	if err := partset.StoreDone(st.srv.fs, st.srv.opts.DataDir, op); err != nil {
 		// A restart carries out these effects again (idempotent).
 		st.srv.log.Error("metadata effects done but not recorded", "op", op, "err", err)
@@ -188,7 +189,7 @@ func (st storage) EffectsDone() (uint64, bool) {
 // once every owner has done its part.
 func (st storage) Carry(effects []metadata.Effect) {
 	_, rest := partset.Tasks(effects)
-	st.run(0, rest)
+	st.run(0, st.srv.groupEffects(0, rest))
 }
 
 // run does tasks of metadata operation op (0: none) on their owners and

@@ -109,11 +109,13 @@ func (w *partWork) free() {
 // answered, not dropped), which clients replay.
 func (srv *Server) dispatch(s *shard.Shard, c *session, w *partWork) {
 	if !srv.servesData() {
-		// A backup's partitions are not replicated (issue 14: messages
-		// through VSR is still to come): only the leader serves them, and
-		// clients that reach a backup look for the leader (58, wire.md §2.6).
+		// Only the leader serves the data plane: clients that reach a
+		// backup look for the leader (58, wire.md §2.6).
 		srv.reply(s, c, &w.req, wire.StatusTransientNotAccepted, nil)
 		w.free()
+		return
+	}
+	if srv.replicate(s, c, w) {
 		return
 	}
 	owner := srv.owner(w.p)

@@ -18,6 +18,7 @@ import (
 	"github.com/shoal-io/shoal/internal/metadata"
 	"github.com/shoal-io/shoal/internal/metagroup"
 	"github.com/shoal-io/shoal/internal/metrics"
+	"github.com/shoal-io/shoal/internal/partgroup"
 	"github.com/shoal-io/shoal/internal/partset"
 	"github.com/shoal-io/shoal/internal/replica"
 	"github.com/shoal-io/shoal/internal/service"
@@ -54,6 +55,9 @@ type Server struct {
 	dir     *directory
 	metrics *metrics.Metrics
 	pstats  sync.Map // partKey → *partCounters, written by partition owners
+
+	pgMu    sync.Mutex                   // guards pgroups
+	pgroups map[partKey]*partgroup.Group // a cluster's partition groups (partgroups.go)
 
 	mu sync.Mutex // guards the fields below
 	// +checklocks:mu
@@ -119,10 +123,12 @@ func New(opts Options) (*Server, error) {
 		set.OnOpen = srv.logOpen
 		srv.shards[i] = &shardState{conns: map[wire.ClientID]*session{}, set: set, rr: map[partKey]uint32{}}
 	}
+	srv.pgroups = map[partKey]*partgroup.Group{}
 	fail := func(err error) (*Server, error) {
 		if g := srv.group.Load(); g != nil {
 			g.Stop()
 		}
+		srv.stopAllGroups()
 		rt.Shutdown(context.Background())
 		rt.Wait()
 		srv.closePartitions()
@@ -139,7 +145,10 @@ func New(opts Options) (*Server, error) {
 	// replayed state is final (partset.SweepAllowed); then every partition
 	// of the state is opened on its owner.
 	st := srv.group.Load().Status()
-	swept, err := partset.Boot(srv.fs, srv.opts.DataDir, srv.state(), uint64(st.CommitMin), uint64(st.Op), srv.openPartitions)
+	swept, err := partset.Boot(srv.fs, srv.opts.DataDir, srv.state(), uint64(st.CommitMin), uint64(st.Op), func(tasks []partset.Task) {
+		srv.openPartitions(tasks)
+		srv.startGroups(tasks)
+	})
 	if err != nil {
 		return fail(fmt.Errorf("server: removing deleted partitions: %w", err))
 	}
@@ -361,6 +370,8 @@ func (srv *Server) Shutdown(ctx context.Context) (bus.DrainOutcome, error) {
 	if err := srv.group.Load().Stop(); err != nil {
 		srv.log.Error("metadata group stopped with an error", "err", err)
 	}
+	// The partition groups apply on the shards: they stop first.
+	srv.stopAllGroups()
 	out := srv.rt.Shutdown(ctx)
 	if out.Forced > 0 || out.BackgroundForced > 0 {
 		srv.rt.Wait()

@@ -16,7 +16,7 @@ func sessionlessEnv(t *testing.T, n int) *env {
 	e := &env{out: &strings.Builder{}, blocked: map[[2]int]bool{}, sessions: map[uint64]uint64{}}
 	for i := range n {
 		cfg := vsr.Config{ID: wire.ReplicaID(i), Replicas: n, Cluster: wire.Uint128{Lo: 1}, PipelineMax: 4,
-			RequestQueueMax: 8, StateMachine: &counter{}, Seed: uint64(i), Sessionless: true, Group: wire.PartitionGroup(1, 1, 0)}
+			RequestQueueMax: 8, StateMachine: &counter{}, Seed: uint64(i), Sessionless: true, Group: wire.PartitionGroup(0, 0, 0)}
 		r, err := vsr.New(cfg)
 		if err != nil {
 			t.Fatal(err)

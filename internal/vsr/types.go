@@ -132,7 +132,7 @@ type Config struct {
 	ID       wire.ReplicaID // this replica's index, < Replicas
 	Replicas int            // cluster size, 1..MaxReplicas
 	Cluster  wire.Uint128   // cluster id stamped on every frame
-	Group    uint64         // consensus group (wire.MetadataGroup by default)
+	Group    uint64         // consensus group (0: wire.MetadataGroup, unless Sessionless)
 	// PipelineMax bounds prepared-but-uncommitted ops (default 8). It must
 	// leave room for a view-change suffix: PipelineMax+1 <= 128.
 	PipelineMax int
@@ -200,7 +200,9 @@ func (c *Config) withDefaults() (Config, error) {
 	if d.TransferChunk <= 0 || d.TransferChunk > wire.DefaultMaxMessageSize-wire.HeaderSize {
 		d.TransferChunk = 1 << 20
 	}
-	if d.Group == 0 {
+	if d.Group == 0 && !d.Sessionless {
+		// Group 0 is a partition's (stream 0, topic 0, partition 0), and
+		// partitions' groups are sessionless.
 		d.Group = wire.MetadataGroup
 	}
 	t := &d.Timeouts

@@ -1,0 +1,67 @@
+// Package partgroup replicates one partition through a consensus group of
+// its own (Iggy's one group per partition, wire.PartitionGroup): in a
+// cluster, SendMessages, StoreConsumerOffset, DeleteConsumerOffset and the
+// partition's purge are prepares of that group, and a request is answered
+// only after a replication quorum holds it durable and it was applied
+// (S12). The group is an internal/consensus Node (its own goroutine and
+// internal/vsrlog journal, under <partition dir>/vsr) whose vsr replica is
+// sessionless (vsr.Config.Sessionless): Iggy's data plane is at-least-once
+// and needs no client table; the proposer matches each reply to its
+// request by the request number it gave it.
+//
+// A standalone node has no partition groups: a group of one would write
+// every batch twice (journal and segment) for nothing a single disk does
+// not already give, and the partition's own fsync policy is its
+// durability, as before.
+//
+// # Apply
+//
+// The state machine is the partition itself. A partition is touched only
+// by its owning shard (S5), so Apply, on the Node's goroutine, hands the
+// op to the owner through Storage.On and waits for it: the owner appends
+// the batch with the primary's timestamp (carried in the prepare, so every
+// replica stamps the same base_timestamp), stores or deletes the offset,
+// or purges. A deterministic refusal (an offset past the current one) is
+// the same on every replica and becomes the reply's status; a storage
+// failure is not deterministic, so it stops the group (the replica
+// restarts it from its checkpoint and journal, below) instead of letting
+// it diverge. Polls and GetConsumerOffset read the partition on its owner
+// as before; the partition holds only applied, so committed, ops.
+//
+// # Checkpoints and restart
+//
+// The partition's own files are the group's state, and the appended tail
+// is not fsynced op by op (the journal is). Every CheckpointInterval ops
+// the group checkpoints (vsr): Snapshot syncs the partition and records
+// what it holds — next offset, latest purge, consumer offsets — so the
+// journal and the replica's memory keep at most that many ops. After a
+// crash Restore truncates the partition back to the checkpoint's next
+// offset (partition.TruncateTo: the tail above it may be torn or partly
+// lost, and the journal holds every op after it) and sets its offsets,
+// and vsr re-applies the ops above the checkpoint; a group with no
+// checkpoint yet starts from an empty partition. Every replica thus
+// assigns the same offsets to the same batches.
+//
+// A replica that lagged past its peers' checkpoints installs the newest
+// one by state transfer. The checkpoint names the partition's state but
+// does not carry its messages: a replica whose partition is below the
+// checkpoint's next offset has a gap. It logs it, counts it
+// (Status.Gap), never leads the group while it has one (it stands down),
+// and the messages stay on the replicas that have them. Known gap: the
+// messages are not copied to it (a later session's message backfill).
+//
+// # Leadership
+//
+// Clients follow the metadata group's primary (the cluster's leader), so
+// the node that takes a partition's requests must be its group's primary.
+// A group's primary that is not the leader stands down
+// (vsr.Replica.StandDown) after a short grace; the view moves to the next
+// replica, until the leader leads. A proposal on a node that is not the
+// group's normal primary, or whose view changes before its commit, is
+// answered TransientNotAccepted, and the client retries (it may then be
+// stored twice: at-least-once, as in Iggy).
+//
+// Goroutines: the Node's (Apply, replies, ticks). Callbacks given to Send
+// and the others run on it and must not block. Imports: internal/consensus,
+// internal/partition, internal/vfs, internal/vsr, internal/wire.
+package partgroup

@@ -1,0 +1,160 @@
+package partgroup
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shoal-io/shoal/internal/partition"
+	"github.com/shoal-io/shoal/internal/vfs"
+	"github.com/shoal-io/shoal/internal/vsr"
+	"github.com/shoal-io/shoal/internal/wire"
+)
+
+// owner is a test Storage: the partition behind a mutex stands in for
+// its owning shard.
+type owner struct {
+	mu sync.Mutex
+	p  *partition.Partition
+}
+
+func (o *owner) On(fn func(p *partition.Partition)) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	fn(o.p)
+	return nil
+}
+
+// member is one replica: its disk, partition and group.
+type member struct {
+	fs    *vfs.MemFS
+	own   *owner
+	g     atomic.Pointer[Group]
+	block atomic.Bool // drop every frame to and from it
+}
+
+// mesh is an in-memory replica plane between n members.
+type mesh struct {
+	t        *testing.T
+	ms       []*member
+	leader   atomic.Int32
+	interval uint64
+}
+
+type meshTransport struct {
+	m    *mesh
+	from int
+}
+
+func (tr meshTransport) SendToReplica(to wire.ReplicaID, f []byte) error {
+	dst := tr.m.ms[to]
+	if tr.m.ms[tr.from].block.Load() || dst.block.Load() {
+		return fmt.Errorf("blocked")
+	}
+	g := dst.g.Load()
+	if g == nil {
+		return fmt.Errorf("down")
+	}
+	return g.Node().Deliver(bytes.Clone(f))
+}
+
+func newMesh(t *testing.T, n int, interval uint64) *mesh {
+	m := &mesh{t: t, interval: interval}
+	for range n {
+		m.ms = append(m.ms, &member{fs: vfs.NewMem()})
+	}
+	for i := range n {
+		m.start(i)
+	}
+	t.Cleanup(func() {
+		for _, mb := range m.ms {
+			m.stopMember(mb)
+		}
+	})
+	return m
+}
+
+const partDir = "p"
+
+// start opens member i's partition and starts its group.
+func (m *mesh) start(i int) {
+	mb := m.ms[i]
+	p, err := partition.Open(mb.fs, partDir, 1, partition.Config{})
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	mb.own = &owner{p: p}
+	g, err := Start(Config{
+		Replica: vsr.Config{ID: wire.ReplicaID(i), Replicas: len(m.ms), Cluster: wire.Uint128{Lo: 9}, Seed: uint64(i) + 1,
+			CheckpointInterval: m.interval},
+		Stream: 0, Topic: 0, Partition: 0, FS: mb.fs, Dir: partDir + "/vsr", Transport: meshTransport{m, i}, Storage: mb.own,
+		Leader: func() (wire.ReplicaID, bool) { return wire.ReplicaID(m.leader.Load()), true },
+	})
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	mb.g.Store(g)
+}
+
+func (m *mesh) stopMember(mb *member) {
+	if g := mb.g.Swap(nil); g != nil {
+		if err := g.Stop(); err != nil {
+			m.t.Error(err)
+		}
+		mb.own.p.Close()
+	}
+}
+
+// waitFor advances the bubble's virtual time until cond holds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for range 6000 { // 60 s of virtual time
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("never: %s", what)
+}
+
+// serving is the member serving the group, or -1.
+func (m *mesh) serving() int {
+	for i, mb := range m.ms {
+		if g := mb.g.Load(); g != nil && g.Serves() {
+			return i
+		}
+	}
+	return -1
+}
+
+// send proposes a batch of n messages numbered first.. on member i and
+// waits for its answer.
+func (m *mesh) send(i int, first uint64, n int) Result {
+	var msgs []wire.MessageIn
+	for k := first; k < first+uint64(n); k++ {
+		var id [16]byte
+		binary.LittleEndian.PutUint64(id[:], k+1)
+		msgs = append(msgs, wire.MessageIn{ID: id, OriginTimestamp: 1_700_000_000_000_000 + k, Payload: fmt.Appendf(nil, "message %d", k)})
+	}
+	b, err := wire.AppendBatch(nil, msgs)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	ch := make(chan Result, 1)
+	m.ms[i].g.Load().Send(uint64(time.Now().UnixMicro()), b, func(r Result) { ch <- r })
+	return <-ch
+}
+
+// contents reads member i's whole partition (on its owner).
+func (m *mesh) contents(i int) (next uint64, data []byte) {
+	o := m.ms[i].own
+	_ = o.On(func(p *partition.Partition) {
+		next = p.NextOffset()
+		data, _, _ = p.Read(nil, 0, 1<<30)
+	})
+	return next, data
+}
