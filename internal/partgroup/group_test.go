@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/shoal-io/shoal/internal/partition"
 	"github.com/shoal-io/shoal/internal/wire"
@@ -97,6 +98,100 @@ func TestFailover(t *testing.T) {
 		waitFor(t, "the restarted replica caught up", func() bool {
 			next, data := m.contents(0)
 			return next == 12 && bytes.Equal(data, want)
+		})
+	})
+}
+
+// TestRestartFromCheckpoint restarts a replica whose group checkpointed
+// several times: it restores its partition to the latest checkpoint
+// (truncating what it applied above it) and re-applies the journal above,
+// ending byte-identical to the others.
+func TestRestartFromCheckpoint(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMesh(t, 3, 4)
+		waitFor(t, "replica 0 serving", func() bool { return m.serving() == 0 })
+		for i := range 10 {
+			if r := m.send(0, uint64(2*i), 2); r.Status != wire.StatusOK {
+				t.Fatalf("send %d: %+v", i, r)
+			}
+		}
+		_, want := m.contents(0)
+		waitFor(t, "replica 2 applied everything", func() bool { next, _ := m.contents(2); return next == 20 })
+		if st := m.ms[2].g.Load().Status(); st.Checkpoint < 8 {
+			t.Fatalf("replica 2 checkpoint %d, want at least 8", st.Checkpoint)
+		}
+		m.stopMember(m.ms[2])
+		m.start(2)
+		waitFor(t, "replica 2 caught up after its restart", func() bool {
+			next, data := m.contents(2)
+			return next == 20 && bytes.Equal(data, want)
+		})
+		if r := m.send(0, 20, 2); r.Status != wire.StatusOK || r.BaseOffset != 20 {
+			t.Fatalf("send after the restart: %+v", r)
+		}
+	})
+}
+
+// TestStateTransferGap cuts a replica off while its peers checkpoint past
+// it: it catches up by state transfer, which carries the partition's
+// state but not its messages, so it has a gap, reports it, and never
+// serves the group, even when its node is the leader.
+func TestStateTransferGap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMesh(t, 3, 4)
+		waitFor(t, "replica 0 serving", func() bool { return m.serving() == 0 })
+		m.ms[2].block.Store(true)
+		for i := range 12 {
+			if r := m.send(0, uint64(i), 1); r.Status != wire.StatusOK {
+				t.Fatalf("send %d: %+v", i, r)
+			}
+		}
+		m.ms[2].block.Store(false)
+		waitFor(t, "replica 2 installed a checkpoint", func() bool { return m.ms[2].g.Load().Status().Gap })
+		m.leader.Store(2)
+		for range 300 { // 3 s: a replica with a gap never serves
+			if m.serving() == 2 {
+				t.Fatal("a replica with a gap serves the group")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+}
+
+// TestPurgeOrdered checks that a purge the metadata asked for is applied
+// through the group, in order with the sends: every replica ends with
+// the same partition, and the next send starts again at offset 0.
+func TestPurgeOrdered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMesh(t, 3, 0)
+		waitFor(t, "replica 0 serving", func() bool { return m.serving() == 0 })
+		for i := range 3 {
+			if r := m.send(0, uint64(i), 1); r.Status != wire.StatusOK {
+				t.Fatalf("send %d: %+v", i, r)
+			}
+		}
+		for _, mb := range m.ms {
+			mb.g.Load().Purge(17) // every replica applies the metadata op
+		}
+		waitFor(t, "the purge applied everywhere", func() bool {
+			for _, mb := range m.ms {
+				if mb.g.Load().PurgedAt() != 17 {
+					return false
+				}
+			}
+			return true
+		})
+		if r := m.send(0, 3, 1); r.Status != wire.StatusOK || r.BaseOffset != 0 {
+			t.Fatalf("send after the purge: %+v", r)
+		}
+		_, want := m.contents(0)
+		waitFor(t, "every replica holds the same messages", func() bool {
+			for i := range m.ms {
+				if next, data := m.contents(i); next != 1 || !bytes.Equal(data, want) {
+					return false
+				}
+			}
+			return true
 		})
 	})
 }
