@@ -154,9 +154,10 @@ func TestClusterReplicatesMetadata(t *testing.T) {
 		c.waitStream(i, "orders")
 		c.waitStream(i, "over-http")
 	}
-	// Messages are served by the leader only (not yet replicated): a
-	// backup refuses the data plane with 58, and the client that followed
-	// the leader sends there.
+	// Messages are served by the leader only (replicated by each
+	// partition's group, TestClusterReplicatesMessages): a backup refuses
+	// the data plane with 58, and the client that followed the leader
+	// sends there.
 	poll := wire.PollMessages{Consumer: wire.Consumer{Kind: wire.ConsumerSingle, ID: wire.NumericID(1)},
 		Stream: wire.NamedID("orders"), Topic: wire.NamedID("t"), HasPartition: true,
 		Strategy: wire.PollingStrategy{Kind: wire.PollFirst}, Count: 1}

@@ -20,7 +20,13 @@
 // applied, the answer comes back to the connection's shard through its
 // reply lane (S12). In a cluster a backup forwards logins to the primary
 // and answers writes and the data plane with 58, so clients follow the
-// leader (cluster.go); GetClusterMetadata reports each node's role. Partition requests (send, poll, offsets)
+// leader (cluster.go); GetClusterMetadata reports each node's role. In a
+// cluster every partition has a consensus group of its own
+// (internal/partgroup, partgroups.go): the leader proposes sends and
+// consumer-offset writes to it and answers them after their commit, and
+// serves reads while its replica is the group's primary; the metadata's
+// apply starts a partition's group, stops it before a drop, and hands it
+// purges to order with the sends. Partition requests (send, poll, offsets)
 // run on the partition's owning shard: inline when that is the
 // connection's own shard, otherwise as typed work on the owner's data lane,
 // answered on the connection shard's reply lane (S10). While a request
