@@ -22,10 +22,14 @@ type Key struct{ Stream, Topic, Partition uint32 }
 // Task is one partition's share of a metadata effect.
 type Task struct {
 	// Kind is the effect; zero means open the partition (boot).
-	Kind   metadata.EffectKind
-	Key    Key
-	Shard  uint32 // the partition's placement (metadata.Partition.Shard)
-	Config partition.Config
+	Kind  metadata.EffectKind
+	Key   Key
+	Shard uint32 // the partition's placement (metadata.Partition.Shard)
+	// Created is the partition's creation time (metadata.Partition.CreatedAt,
+	// the same on every replica): a partition created anew with the ids
+	// of a deleted one is another incarnation.
+	Created uint64
+	Config  partition.Config
 }
 
 // Config is the partition configuration of a topic's options.
@@ -66,7 +70,7 @@ func topicTasks(kind metadata.EffectKind, t metadata.TopicInfo, from int) []Task
 	cfg := Config(t.Options)
 	var out []Task
 	for _, p := range t.Partitions[max(from, 0):] {
-		out = append(out, Task{Kind: kind, Key: Key{t.Stream, t.ID, p.ID}, Shard: p.Shard, Config: cfg})
+		out = append(out, Task{Kind: kind, Key: Key{t.Stream, t.ID, p.ID}, Shard: p.Shard, Created: p.CreatedAt, Config: cfg})
 	}
 	return out
 }

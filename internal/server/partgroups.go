@@ -60,7 +60,13 @@ func (srv *Server) startGroups(tasks []partset.Task) {
 			continue
 		}
 		c := &srv.opts.Cluster
-		rc := vsr.Config{ID: wire.ReplicaID(c.Self), Replicas: srv.replicas(), Cluster: srv.clusterID(),
+		// The group's frames name the partition's incarnation too (its
+		// creation time, in the cluster id's high half): a lagging
+		// replica still running the group of a deleted partition whose
+		// ids were reused is another cluster to the new one's replicas.
+		cluster := srv.clusterID()
+		cluster.Hi ^= t.Created
+		rc := vsr.Config{ID: wire.ReplicaID(c.Self), Replicas: srv.replicas(), Cluster: cluster,
 			Seed: wire.PartitionGroup(k.stream, k.topic, k.partition) ^ uint64(c.Self+1), Timeouts: c.Timeouts}
 		g, err := partgroup.Start(partgroup.Config{Replica: rc, Stream: k.stream, Topic: k.topic, Partition: k.partition,
 			FS: srv.fs, Dir: path.Join(partition.Dir(srv.opts.DataDir, k.stream, k.topic, k.partition), groupSubdir),
