@@ -90,6 +90,23 @@ func TestClusterReplicatesMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(lead)
+	// A poll's auto-commit goes through the group too (asynchronously:
+	// once the leader shows it, it is committed).
+	auto := client.ConsumerID(client.NumericID(5))
+	if p, err := cl.PollMessages(ctx, client.NamedID("s"), client.NamedID("t"), auto, 0, client.PollFromOffset(0), 10, true); err != nil || len(p.Messages) != 10 {
+		t.Fatalf("poll with auto-commit: %v", err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		off, ok, err := cl.GetConsumerOffset(ctx, auto, client.NamedID("s"), client.NamedID("t"), 0)
+		if err == nil && ok && off.StoredOffset == 9 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("auto-committed offset never stored: %+v %v %v", off, ok, err)
+		}
+		<-time.After(10 * time.Millisecond)
+	}
 
 	c.srv[lead].stop()
 	c.srv[lead] = nil
@@ -103,6 +120,9 @@ func TestClusterReplicatesMessages(t *testing.T) {
 	off, ok, err := n.GetConsumerOffset(ctx, client.ConsumerID(client.NumericID(3)), client.NamedID("s"), client.NamedID("t"), 0)
 	if err != nil || !ok || off.StoredOffset != 42 {
 		t.Fatalf("consumer offset after failover: %+v %v %v", off, ok, err)
+	}
+	if off, ok, err := n.GetConsumerOffset(ctx, auto, client.NamedID("s"), client.NamedID("t"), 0); err != nil || !ok || off.StoredOffset != 9 {
+		t.Fatalf("auto-committed offset after failover: %+v %v %v", off, ok, err)
 	}
 
 	// The old leader comes back as a backup and catches up; then the

@@ -263,3 +263,19 @@ func (srv *Server) groupEffects(op uint64, tasks []partset.Task) []partset.Task 
 	srv.stopGroups(drops)
 	return rest
 }
+
+// autoCommit stores a poll's auto-committed offset through partition k's
+// group. The poll is answered without waiting for it: the offset is
+// replicated a moment later, and a failover within that moment leaves
+// the previous offset, from which the consumer reads those messages
+// again (at-least-once). Its outcome is not waited for; a refusal is
+// logged at debug.
+func (srv *Server) autoCommit(k partKey, consumer partition.ConsumerKey, offset uint64) {
+	if g := srv.partGroup(k); g != nil {
+		g.StoreOffset(consumer, offset, func(r partgroup.Result) {
+			if r.Status != wire.StatusOK {
+				srv.log.Debug("auto-commit not stored", "stream", k.stream, "topic", k.topic, "partition", k.partition, "status", r.Status)
+			}
+		})
+	}
+}

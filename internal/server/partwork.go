@@ -201,7 +201,16 @@ func (w *partWork) apply(part *partition.Partition, scratch *[]byte) ([]byte, wi
 			Partition: w.k.partition, BaseOffset: res.BaseOffset})
 		return *scratch, wire.StatusOK
 	case partPoll:
-		out, _, err := part.Poll((*scratch)[:0], w.poll)
+		// In a cluster an auto-commit goes through the partition's group
+		// (autoCommit), not into this replica's partition alone.
+		commit := w.poll.AutoCommit && w.srv.opts.Cluster.Enabled
+		if commit {
+			w.poll.AutoCommit = false
+		}
+		out, res, err := part.Poll((*scratch)[:0], w.poll)
+		if err == nil && commit && res.Messages > 0 {
+			w.srv.autoCommit(w.k, w.poll.Consumer, res.First+uint64(res.Messages)-1)
+		}
 		// Keep the grown buffer for the next poll on this shard, unless an
 		// unusually large poll grew it past what is worth holding.
 		if *scratch = out[:0]; cap(out) > maxScratch {
