@@ -149,3 +149,41 @@ func sendRetrying(ctx context.Context, cl *client.Client, msgs []client.Message)
 		<-time.After(20 * time.Millisecond)
 	}
 }
+
+// TestClusterRecreatedTopic deletes a topic whose partition holds
+// messages and creates it again with the same name (and ids): the old
+// partition's group stops with it, and the new one starts empty on every
+// node, its frames apart from any left of the old incarnation.
+func TestClusterRecreatedTopic(t *testing.T) {
+	c := newTestCluster(t, 3)
+	ctx := context.Background()
+	cl := c.srv[c.leader(0)].dial()
+	if _, err := cl.Login(ctx, "iggy", "iggy"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.CreateStream(ctx, "s"); err != nil {
+		t.Fatal(err)
+	}
+	msgs := []client.Message{{Payload: []byte("a")}, {Payload: []byte("b")}}
+	for round := range 2 {
+		if _, err := cl.CreateTopic(ctx, client.NamedID("s"), "t", 1, nil); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 - round {
+			r, err := sendRetrying(ctx, cl, msgs)
+			if err != nil || r.BaseOffset != uint64(2*i) {
+				t.Fatalf("round %d send %d: %+v %v", round, i, r, err)
+			}
+		}
+		p, err := cl.PollMessages(ctx, client.NamedID("s"), client.NamedID("t"), client.ConsumerID(client.NumericID(1)), 0,
+			client.PollFromOffset(0), 100, false)
+		if err != nil || len(p.Messages) != 2*(3-round) {
+			t.Fatalf("round %d: poll %v, %d messages", round, err, len(p.Messages))
+		}
+		if round == 0 {
+			if err := cl.DeleteTopic(ctx, client.NamedID("s"), client.NamedID("t")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
