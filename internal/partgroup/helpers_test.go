@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"path"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -31,7 +32,8 @@ func (o *owner) On(fn func(p *partition.Partition)) error {
 
 // member is one replica: its disk, partition and group.
 type member struct {
-	fs    *vfs.MemFS
+	fs    vfs.FS
+	root  string // the member's directory on fs
 	own   *owner
 	g     atomic.Pointer[Group]
 	block atomic.Bool // drop every frame to and from it
@@ -63,9 +65,16 @@ func (tr meshTransport) SendToReplica(to wire.ReplicaID, f []byte) error {
 }
 
 func newMesh(t *testing.T, n int, interval uint64) *mesh {
+	return newMeshOn(t, n, interval, func(int) (vfs.FS, string) { return vfs.NewMem(), "" })
+}
+
+// newMeshOn is newMesh with each member's file system and directory
+// given by disk.
+func newMeshOn(t *testing.T, n int, interval uint64, disk func(i int) (vfs.FS, string)) *mesh {
 	m := &mesh{t: t, interval: interval}
-	for range n {
-		m.ms = append(m.ms, &member{fs: vfs.NewMem()})
+	for i := range n {
+		fsys, root := disk(i)
+		m.ms = append(m.ms, &member{fs: fsys, root: root})
 	}
 	for i := range n {
 		m.start(i)
@@ -83,7 +92,7 @@ const partDir = "p"
 // start opens member i's partition and starts its group.
 func (m *mesh) start(i int) {
 	mb := m.ms[i]
-	p, err := partition.Open(mb.fs, partDir, 1, partition.Config{})
+	p, err := partition.Open(mb.fs, path.Join(mb.root, partDir), 1, partition.Config{})
 	if err != nil {
 		m.t.Fatal(err)
 	}
@@ -91,7 +100,7 @@ func (m *mesh) start(i int) {
 	g, err := Start(Config{
 		Replica: vsr.Config{ID: wire.ReplicaID(i), Replicas: len(m.ms), Cluster: wire.Uint128{Lo: 9}, Seed: uint64(i) + 1,
 			CheckpointInterval: m.interval},
-		Stream: 0, Topic: 0, Partition: 0, FS: mb.fs, Dir: partDir + "/vsr", Transport: meshTransport{m, i}, Storage: mb.own,
+		Stream: 0, Topic: 0, Partition: 0, FS: mb.fs, Dir: path.Join(mb.root, partDir, "vsr"), Transport: meshTransport{m, i}, Storage: mb.own,
 		Leader: func() (wire.ReplicaID, bool) { return wire.ReplicaID(m.leader.Load()), true },
 	})
 	if err != nil {
