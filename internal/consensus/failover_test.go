@@ -2,6 +2,7 @@ package consensus
 
 import (
 	"testing"
+	"time"
 
 	"github.com/shoal-io/shoal/internal/vfs"
 	"github.com/shoal-io/shoal/internal/vsr"
@@ -129,9 +130,16 @@ func TestStateTransferPlane(t *testing.T) {
 	ops = append(ops, commitSome(c, cl, 3)...)
 	seq := c.converged(len(ops))
 	checkSequence(t, seq, cl, ops, 1)
+	// A Node's status is taken at the end of its round, after the state
+	// machine the sequence above reads: wait for the round that applied
+	// the last op to publish it.
 	for _, m := range c.members {
-		if st := m.node.Status(); st.LogLen > 4+8 {
-			t.Fatalf("replica %d holds %d ops in memory with a checkpoint every 4", m.id, st.LogLen)
+		deadline := time.Now().Add(waitLimit)
+		for st := m.node.Status(); st.LogLen > 4+8 || int(st.CommitMin) < len(ops); st = m.node.Status() {
+			if time.Now().After(deadline) {
+				t.Fatalf("replica %d holds %d ops in memory with a checkpoint every 4: %+v", m.id, st.LogLen, st)
+			}
+			<-time.After(time.Millisecond)
 		}
 	}
 	if st := lag.node.Status(); st.Checkpoint <= behind {

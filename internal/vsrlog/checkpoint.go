@@ -87,19 +87,26 @@ func (l *Log) removeLeftovers(keep wire.Op) (int, error) {
 func (l *Log) compact(old wire.Op) error {
 	cp := l.sb.hs.Checkpoint
 	jpath := path.Join(l.dir, JournalName)
-	x := &replayer{path: jpath}
-	for i := range l.j.Len() {
-		p, err := l.j.Read(i)
+	// Only the live prepares above the checkpoint are read (Log.index),
+	// not every record the journal holds.
+	l.index.truncateBelow(cp)
+	live := make([]entry, 0, len(l.index.live))
+	for _, e := range l.index.live {
+		p, err := l.j.Read(e.rec)
 		if err != nil {
 			return fmt.Errorf("vsrlog: compact: %w", err)
 		}
-		if err := x.replay(i, p); err != nil {
-			return err
+		r, err := decodeRecord(p)
+		if err != nil || r.kind != KindPrepare || r.op != e.op {
+			return &CorruptError{Path: jpath, Reason: fmt.Sprintf("record %d is not the prepare of op %d", e.rec, e.op)}
 		}
+		live = append(live, entry{op: e.op, frame: r.frame})
 	}
-	x.truncateBelow(cp)
-	if err := l.rewriteJournal(jpath, cp, x.live); err != nil {
+	if err := l.rewriteJournal(jpath, cp, live); err != nil {
 		return fmt.Errorf("vsrlog: compact: %w", err)
+	}
+	for i := range l.index.live {
+		l.index.live[i].rec = uint64(i) + 1 // after the base record
 	}
 	if old > 0 && old != cp {
 		if err := removeIfPresent(l.fs, l.checkpointPath(old)); err != nil {

@@ -120,6 +120,10 @@ type Log struct {
 	sb     superblock
 	base   wire.Op
 	cpData []byte // the durable checkpoint's bytes (shared with the caller)
+	// index is the live prepares above base, by op, with the journal
+	// record that holds each (frames not kept): compact reads only
+	// those, not the whole journal.
+	index replayer
 	buf    []byte // Persist's record buffer, reused
 	closed bool
 }
@@ -174,6 +178,9 @@ func Open(fsys vfs.FS, dir string) (l *Log, hs HardState, prepares [][]byte, rec
 		}
 		x.truncateBelow(latest.hs.Checkpoint)
 		rec.Prepares = len(x.live)
+	}
+	for _, e := range x.live {
+		l.index.put(e.op, nil, e.rec)
 	}
 	if rec.Removed, err = l.removeLeftovers(latest.hs.Checkpoint); err != nil {
 		return nil, hs, nil, rec, err
@@ -275,14 +282,17 @@ func (l *Log) Persist(u Update) error {
 		if _, err := l.j.Append(l.buf); err != nil {
 			return fmt.Errorf("vsrlog: persist truncate above op %d: %w", u.TruncateOp, err)
 		}
+		l.index.truncateAbove(u.TruncateOp)
 		wrote = true
 	}
 	for _, f := range u.Entries {
 		op := wire.Op(binary.LittleEndian.Uint64(f[176:]))
 		l.buf = appendRecord(l.buf[:0], KindPrepare, op, f)
-		if _, err := l.j.Append(l.buf); err != nil {
+		i, err := l.j.Append(l.buf)
+		if err != nil {
 			return fmt.Errorf("vsrlog: persist prepare op %d: %w", op, err)
 		}
+		l.index.put(op, nil, i)
 		wrote = true
 	}
 	if wrote {

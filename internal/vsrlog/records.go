@@ -86,7 +86,8 @@ func checkPrepare(frame []byte) (wire.Op, error) {
 // entry is one live prepare found by replay.
 type entry struct {
 	op    wire.Op
-	frame []byte // a private copy
+	frame []byte // a private copy (nil in Log.index)
+	rec   uint64 // the journal record that holds it
 }
 
 // replayer rebuilds the live prepares from the journal's records in file
@@ -125,24 +126,24 @@ func (x *replayer) replay(i uint64, p []byte) error {
 		x.truncateAbove(r.op)
 		x.truncations++
 	default:
-		x.put(r.op, slices.Clone(r.frame))
+		x.put(r.op, slices.Clone(r.frame), i)
 	}
 	return nil
 }
 
 // put makes frame the live prepare at op.
-func (x *replayer) put(op wire.Op, frame []byte) {
+func (x *replayer) put(op wire.Op, frame []byte, rec uint64) {
 	n := len(x.live)
 	if n == 0 || x.live[n-1].op < op {
-		x.live = append(x.live, entry{op, frame})
+		x.live = append(x.live, entry{op, frame, rec})
 		return
 	}
 	i, found := slices.BinarySearchFunc(x.live, op, byOp)
 	if found {
-		x.live[i].frame = frame
+		x.live[i].frame, x.live[i].rec = frame, rec
 		return
 	}
-	x.live = slices.Insert(x.live, i, entry{op, frame})
+	x.live = slices.Insert(x.live, i, entry{op, frame, rec})
 }
 
 // truncateAbove drops every live prepare above op.
