@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
+	"sync"
 	"strconv"
 	"testing"
 	"time"
@@ -16,20 +19,40 @@ import (
 )
 
 // freePorts reserves n loopback ports by binding and releasing them: the
-// replica plane needs every node's address before any node starts.
+// replica plane needs every node's address before any node starts. They
+// are taken below Linux's ephemeral range (32768 and up), so that a node
+// restarted on its port later does not find it taken as the local port
+// of some outgoing connection meanwhile.
 func freePorts(t *testing.T, n int) []uint16 {
 	t.Helper()
-	ports := make([]uint16, n)
-	for i := range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	ports := make([]uint16, 0, n)
+	for tries := 0; len(ports) < n; tries++ {
+		if tries == 1000 {
+			t.Fatal("no free port below 32768")
 		}
-		ports[i] = uint16(l.Addr().(*net.TCPAddr).Port)
+		p := uint16(20000 + rand.IntN(12000))
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(p))))
+		if err != nil || slices.Contains(usedPorts, p) {
+			if err == nil {
+				l.Close()
+			}
+			continue
+		}
 		l.Close()
+		usedPorts = append(usedPorts, p)
+		ports = append(ports, p)
 	}
 	return ports
 }
+
+// usedPorts are the ports freePorts handed out in this process: never
+// twice, though a test that released one may still run.
+var (
+	portsMu   sync.Mutex
+	usedPorts []uint16
+)
 
 // testCluster is n in-process nodes replicating metadata over a real
 // replica plane on loopback.
