@@ -8,8 +8,8 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"sync"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
