@@ -42,13 +42,17 @@
 // checkpoint yet starts from an empty partition. Every replica thus
 // assigns the same offsets to the same batches.
 //
-// A replica that lagged past its peers' checkpoints installs the newest
-// one by state transfer. The checkpoint names the partition's state but
-// does not carry its messages: a replica whose partition is below the
-// checkpoint's next offset has a gap. It logs it, counts it
-// (Status.Gap), never leads the group while it has one (it stands down),
-// and the messages stay on the replicas that have them. Known gap: the
-// messages are not copied to it (a later session's message backfill).
+// A replica that lagged past its peers' checkpoints is offered the
+// newest one by state transfer. The checkpoint names the partition's
+// state but does not carry its messages: a replica whose partition is
+// below the checkpoint's next offset refuses it (Restore fails before
+// changing anything, so vsr does not install it), logs it, reports it
+// (Status.Gap) and stays behind: it applies nothing more, so it never
+// appends a batch at offsets its peers gave another, and it never leads
+// the group (it stands down). The group runs on the other replicas.
+// Known gap: the messages are not copied to it (a later session's
+// message backfill); until then that replica does not count towards the
+// partition's fault tolerance.
 //
 // # Leadership
 //

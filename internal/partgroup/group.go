@@ -77,8 +77,9 @@ type Result struct {
 // Status is a group's state for the server and the metrics.
 type Status struct {
 	consensus.Status
-	// Gap: the partition is below the latest installed checkpoint's
-	// next offset (state transfer without the messages).
+	// Gap: the latest checkpoint offered by state transfer is ahead of
+	// the partition (it would need messages that are not here); it was
+	// refused, and the replica stays behind.
 	Gap bool
 	// Failed: applying a committed op failed on this replica's storage;
 	// the partition stays as it was until a restart restores it.
@@ -182,7 +183,7 @@ func (g *Group) Serves() bool {
 // while the node may be applying (Apply waits for the owner).
 func (g *Group) Stop() error {
 	err := g.node.Stop()
-	g.failAll()
+	g.failAll(wire.StatusTransientNotCommitted) // they may have committed
 	return err
 }
 
@@ -254,13 +255,13 @@ func (g *Group) finish(seq uint64, r Result) {
 	}
 }
 
-func (g *Group) failAll() {
+func (g *Group) failAll(st wire.Status) {
 	g.mu.Lock()
 	ws := g.waiters
 	g.waiters = map[uint64]*waiter{}
 	g.mu.Unlock()
 	for _, w := range ws {
-		w.done(Result{Status: wire.StatusTransientNotAccepted})
+		w.done(Result{Status: st})
 	}
 }
 
@@ -304,7 +305,9 @@ func (g *Group) onTick(st consensus.Status) {
 	}
 	g.mu.Unlock()
 	for _, w := range expired {
-		w.done(Result{Status: wire.StatusTransientNotAccepted})
+		// The prepare may still commit (in this view's pipeline, or a
+		// later view's log): the outcome is unknown, not refused.
+		w.done(Result{Status: wire.StatusTransientNotCommitted})
 	}
 	if !serving {
 		g.misaligned, g.purging = 0, 0

@@ -232,8 +232,9 @@ func decodeSnapshot(b []byte) (snapshot, error) {
 
 // Restore makes the partition what a checkpoint recorded: purged if the
 // checkpoint saw a later purge, truncated to its next offset, and with
-// its consumer offsets. A partition below that next offset has a gap
-// (see the package doc).
+// its consumer offsets. A checkpoint above the partition's next offset
+// is refused (errGap) before anything changes: installing it would leave
+// a hole (see the package doc).
 func (m *machine) Restore(b []byte) error {
 	s, err := decodeSnapshot(b)
 	if err != nil {
@@ -242,21 +243,31 @@ func (m *machine) Restore(b []byte) error {
 	return m.restore(s)
 }
 
+// errGap refuses a checkpoint whose messages this replica lacks.
+var errGap = errors.New("partgroup: the checkpoint is ahead of this replica's partition (its messages are not here)")
+
 func (m *machine) restore(s snapshot) error {
 	var gap bool
 	r := m.on(func(p *partition.Partition) error {
+		next := p.NextOffset()
+		if s.purgedAt > p.PurgedAt() {
+			next = 0
+		}
+		if next < s.next {
+			// Installing it would leave a hole below the next op's
+			// offsets: refuse it, before changing anything.
+			gap = true
+			return nil
+		}
 		if s.purgedAt > p.PurgedAt() {
 			if err := p.Purge(s.purgedAt); err != nil {
 				return err
 			}
 		}
-		switch next := p.NextOffset(); {
-		case next > s.next:
+		if p.NextOffset() > s.next {
 			if err := p.TruncateTo(s.next); err != nil {
 				return err
 			}
-		case next < s.next:
-			gap = true
 		}
 		for k := range p.ConsumerOffsets() {
 			if _, ok := s.offsets[k]; !ok {
@@ -269,7 +280,7 @@ func (m *machine) restore(s snapshot) error {
 			if cur, ok := p.ConsumerOffset(k); ok && cur == off {
 				continue
 			}
-			if err := p.StoreOffset(k, off, partition.AckQuorum); err != nil && !gap {
+			if err := p.StoreOffset(k, off, partition.AckQuorum); err != nil {
 				return err
 			}
 		}
@@ -283,11 +294,12 @@ func (m *machine) restore(s snapshot) error {
 		}
 		return fmt.Errorf("partgroup: restore: %w", err)
 	}
-	if gap {
-		m.log.Error("partition group: installed a checkpoint whose messages this replica lacks; it will not lead the group",
-			"checkpoint_next_offset", s.next)
-	}
 	m.gap.Store(gap)
+	if gap {
+		m.log.Error("partition group: a peer's checkpoint is ahead of this replica's partition, whose messages are not here; "+
+			"not installed: this replica stays behind and does not lead the group", "checkpoint_next_offset", s.next)
+		return errGap
+	}
 	m.restored = true
 	return nil
 }
