@@ -61,9 +61,11 @@
 // A group's primary that is not the leader stands down
 // (vsr.Replica.StandDown) after a short grace; the view moves to the next
 // replica, until the leader leads. A proposal on a node that is not the
-// group's normal primary, or whose view changes before its commit, is
-// answered TransientNotAccepted, and the client retries (it may then be
-// stored twice: at-least-once, as in Iggy).
+// group's normal primary, or that its queue cannot take, is answered
+// TransientNotAccepted (it was not stored); one whose view changes, or
+// that sees no commit in time, TransientNotCommitted: it may still
+// commit, and a client that sends it again may store it twice
+// (at-least-once, as in Iggy).
 //
 // Goroutines: the Node's (Apply, replies, ticks). Callbacks given to Send
 // and the others run on it and must not block. Imports: internal/consensus,
