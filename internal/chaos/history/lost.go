@@ -85,7 +85,17 @@ type partitionReads struct {
 // expects the history to end with reads of every partition from offset 0
 // (a final drain after the faults heal): a message nobody read is Lost.
 // Violations come sorted by partition, offset and kind.
-func CheckNoLostAcks(ops []Op) []Violation {
+func CheckNoLostAcks(ops []Op) []Violation { return checkNoLostAcks(ops, false) }
+
+// CheckNoLostAcksAtLeastOnce is CheckNoLostAcks for at-least-once delivery
+// (Options.AtLeastOnce): a message of an Unknown produce may be read at
+// several offsets (the produce took effect more than once). Every other
+// check stands; a duplicated message of an Ok produce is a violation (the
+// server acknowledged it once, and a send refused with 58 was not
+// stored, so a client's replays after a 58 cannot add a copy).
+func CheckNoLostAcksAtLeastOnce(ops []Op) []Violation { return checkNoLostAcks(ops, true) }
+
+func checkNoLostAcks(ops []Op, atLeastOnce bool) []Violation {
 	var out []Violation
 	add := func(k ViolationKind, p Partition, msg string, off uint64, format string, a ...any) {
 		out = append(out, Violation{Kind: k, Partition: p, Message: msg, Offset: off, Detail: fmt.Sprintf(format, a...)})
@@ -133,7 +143,7 @@ func CheckNoLostAcks(ops []Op) []Violation {
 			case s.op.Result == Failed:
 				add(Resurrected, p, m, offs[0], "produce op %d failed (%s)", s.op.ID, s.op.Err)
 			}
-			if len(offs) > 1 {
+			if len(offs) > 1 && !(atLeastOnce && s.op.Result == Unknown) {
 				add(Duplicated, p, m, offs[1], "also read at %d", offs[0])
 			}
 		}
@@ -141,6 +151,9 @@ func CheckNoLostAcks(ops []Op) []Violation {
 	for i := range ops {
 		if o := &ops[i]; o.Kind == Produce && o.Result != Failed && len(o.Args.Messages) > 1 {
 			out = append(out, tornBatch(o, reads[o.Args.Partition])...)
+			if atLeastOnce && o.Result == Unknown {
+				out = append(out, tornCopies(o, reads[o.Args.Partition])...)
+			}
 		}
 	}
 
@@ -207,6 +220,28 @@ func tornBatch(o *Op, r *partitionReads) []Violation {
 		case len(offs) > 0 && offs[0] != uint64(want), len(offs) == 0 && taken && got != m:
 			out = append(out, Violation{Kind: Torn, Partition: o.Args.Partition, Message: m, Offset: uint64(want),
 				Detail: fmt.Sprintf("batch of op %d is not contiguous here", o.ID)})
+		}
+	}
+	return out
+}
+
+// tornCopies checks every copy of an at-least-once produce o that was
+// read more than once: wherever message j was read, at offset off, the
+// batch's other messages read around it must sit at off-j+k.
+func tornCopies(o *Op, r *partitionReads) []Violation {
+	if r == nil {
+		return nil
+	}
+	var out []Violation
+	for j, m := range o.Args.Messages {
+		for _, off := range r.where[m][min(1, len(r.where[m])):] { // the first copy is tornBatch's
+			base := int64(off) - int64(j)
+			for k, mk := range o.Args.Messages {
+				if got, ok := r.at[uint64(base+int64(k))]; base+int64(k) >= 0 && ok && got != mk {
+					out = append(out, Violation{Kind: Torn, Partition: o.Args.Partition, Message: mk, Offset: uint64(base + int64(k)),
+						Detail: fmt.Sprintf("a copy of op %d's batch is not contiguous here", o.ID)})
+				}
+			}
 		}
 	}
 	return out

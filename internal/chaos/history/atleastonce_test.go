@@ -1,0 +1,50 @@
+package history
+
+import (
+	"slices"
+	"testing"
+)
+
+// At-least-once: an Unknown produce may show up as several whole copies;
+// an Ok or Failed one may not, and a torn copy is still caught.
+func TestAtLeastOnce(t *testing.T) {
+	opt := Options{AtLeastOnce: true}
+	cases := []struct {
+		name   string
+		ops    *h
+		linear bool
+		want   []ViolationKind
+	}{
+		{"unknown twice", new(h).
+			produce(1, 2, p0, 0, "a").produceAs(Unknown, 3, 9, p0, "b", "c").produce(5, 6, p0, 3, "d").
+			poll(10, 11, p0, 0, 10, "a", "b", "c", "d", "b", "c"), true, nil},
+		{"unknown twice, read between", new(h).
+			produceAs(Unknown, 1, 9, p0, "b", "c").poll(2, 3, p0, 0, 10, "b", "c").
+			poll(4, 5, p0, 0, 10, "b", "c", "b", "c"), true, nil},
+		{"ok twice", new(h).
+			produce(1, 2, p0, 0, "a", "b").poll(5, 6, p0, 0, 10, "a", "b", "a", "b"), false, []ViolationKind{Duplicated}},
+		{"failed stored", new(h).
+			produceAs(Failed, 1, 2, p0, "a").poll(5, 6, p0, 0, 10, "a"), false, []ViolationKind{Resurrected}},
+		{"unknown torn copy", new(h).
+			produceAs(Unknown, 1, 2, p0, "a", "b").poll(5, 6, p0, 0, 10, "a", "b", "a", "x", "b"), false, []ViolationKind{Torn, Phantom}},
+		{"unknown copy after a later ack", new(h).
+			produceAs(Unknown, 1, 2, p0, "a").produce(3, 4, p0, 1, "b").poll(5, 6, p0, 0, 10, "a", "b", "a"), true, nil},
+	}
+	for _, c := range cases {
+		v := CheckLog(*c.ops, opt)
+		if got := v.Err() == nil; got != c.linear {
+			t.Errorf("%s: linearizable %v (%v), want %v\n%s", c.name, got, v.Err(), c.linear, dump(*c.ops))
+		}
+		if got := kinds(CheckNoLostAcksAtLeastOnce(*c.ops)); !slices.Equal(got, c.want) {
+			t.Errorf("%s: violations %v, want %v", c.name, got, c.want)
+		}
+	}
+	// Exactly-once still flags an unknown produce read twice.
+	ops := *new(h).produceAs(Unknown, 1, 2, p0, "a").poll(5, 6, p0, 0, 10, "a", "a")
+	if got := kinds(CheckNoLostAcks(ops)); !slices.Equal(got, []ViolationKind{Duplicated}) {
+		t.Errorf("exactly once: %v", got)
+	}
+	if CheckLog(ops, Options{}).Err() == nil {
+		t.Error("exactly once: a duplicated unknown produce is linearizable")
+	}
+}
