@@ -35,7 +35,7 @@ func TestAtLeastOnce(t *testing.T) {
 		if got := v.Err() == nil; got != c.linear {
 			t.Errorf("%s: linearizable %v (%v), want %v\n%s", c.name, got, v.Err(), c.linear, dump(*c.ops))
 		}
-		if got := kinds(CheckNoLostAcksAtLeastOnce(*c.ops)); !slices.Equal(got, c.want) {
+		if got := kinds(CheckNoLostAcksWith(*c.ops, opt)); !slices.Equal(got, c.want) {
 			t.Errorf("%s: violations %v, want %v", c.name, got, c.want)
 		}
 	}
@@ -46,5 +46,22 @@ func TestAtLeastOnce(t *testing.T) {
 	}
 	if CheckLog(ops, Options{}).Err() == nil {
 		t.Error("exactly once: a duplicated unknown produce is linearizable")
+	}
+}
+
+// ReplayDups: an Ok produce may have a second whole copy, as long as one
+// sits at its acknowledged offset.
+func TestReplayDups(t *testing.T) {
+	opt := Options{AtLeastOnce: true, ReplayDups: true}
+	ok := *new(h).produce(1, 4, p0, 2, "a", "b").poll(5, 6, p0, 0, 10, "a", "b", "a", "b")
+	if v := CheckLog(ok, opt); v.Err() != nil {
+		t.Errorf("replayed copy: %v", v.Err())
+	}
+	if got := CheckNoLostAcksWith(ok, opt); len(got) != 0 {
+		t.Errorf("replayed copy: %v", got)
+	}
+	bad := *new(h).produce(1, 4, p0, 5, "a", "b").poll(5, 6, p0, 0, 10, "a", "b", "a", "b")
+	if got := kinds(CheckNoLostAcksWith(bad, opt)); !slices.Equal(got, []ViolationKind{Misplaced}) {
+		t.Errorf("no copy at the acknowledged offset: %v", got)
 	}
 }

@@ -192,7 +192,8 @@ func CheckLog(ops []Op, opt Options) Verdict {
 // base o-j), each returning when the earliest poll that read a message of
 // that copy returned. A torn copy yields bases that do not agree, and so a
 // copy no linearization explains. Ok produces and polls are checked as
-// CheckLog does.
+// CheckLog does; with Options.ReplayDups an Ok produce also gets a copy
+// at every other base its messages were read at.
 func checkLogAtLeastOnce(ops []Op, opt Options) Verdict {
 	type at struct {
 		msg    string
@@ -217,7 +218,7 @@ func checkLogAtLeastOnce(ops []Op, opt Options) Verdict {
 	}
 	return checkEach("log", logModel, ops, opt, func(o *Op) []*Op {
 		switch {
-		case o.Kind == Poll && o.Result == Ok, o.Kind == Produce && o.Result == Ok:
+		case o.Kind == Poll && o.Result == Ok, o.Kind == Produce && o.Result == Ok && !opt.ReplayDups:
 			return []*Op{o}
 		case o.Kind != Produce:
 			return nil
@@ -239,9 +240,14 @@ func checkLogAtLeastOnce(ops []Op, opt Options) Verdict {
 				}
 			}
 		}
-		out := make([]*Op, 0, len(bases))
+		out := make([]*Op, 0, len(bases)+1)
+		if o.Result == Ok { // ReplayDups: the acknowledged copy, and any other
+			out = append(out, o)
+		}
 		for _, b := range bases {
-			out = append(out, placed(o, Reply{Offset: b}, rets[b]))
+			if o.Result != Ok || b != o.Reply.Offset {
+				out = append(out, placed(o, Reply{Offset: b}, rets[b]))
+			}
 		}
 		return out
 	})

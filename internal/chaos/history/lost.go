@@ -85,17 +85,19 @@ type partitionReads struct {
 // expects the history to end with reads of every partition from offset 0
 // (a final drain after the faults heal): a message nobody read is Lost.
 // Violations come sorted by partition, offset and kind.
-func CheckNoLostAcks(ops []Op) []Violation { return checkNoLostAcks(ops, false) }
+func CheckNoLostAcks(ops []Op) []Violation { return CheckNoLostAcksWith(ops, Options{}) }
 
-// CheckNoLostAcksAtLeastOnce is CheckNoLostAcks for at-least-once delivery
-// (Options.AtLeastOnce): a message of an Unknown produce may be read at
-// several offsets (the produce took effect more than once). Every other
-// check stands; a duplicated message of an Ok produce is a violation (the
-// server acknowledged it once, and a send refused with 58 was not
-// stored, so a client's replays after a 58 cannot add a copy).
-func CheckNoLostAcksAtLeastOnce(ops []Op) []Violation { return checkNoLostAcks(ops, true) }
-
-func checkNoLostAcks(ops []Op, atLeastOnce bool) []Violation {
+// CheckNoLostAcksWith is CheckNoLostAcks with opt's delivery semantics.
+// With Options.AtLeastOnce a message of an Unknown produce may be read at
+// several offsets (the produce took effect more than once, each copy
+// whole); every other check stands, and a duplicated message of an Ok
+// produce is a violation (the server acknowledged it once, and a send
+// refused with 58 was not stored, so a client's replays after a 58 cannot
+// add a copy) unless Options.ReplayDups allows it, as long as one copy
+// sits at the acknowledged offset.
+func CheckNoLostAcksWith(ops []Op, opt Options) []Violation {
+	atLeastOnce := opt.AtLeastOnce
+	copies := func(r Result) bool { return atLeastOnce && (r == Unknown || opt.ReplayDups && r == Ok) }
 	var out []Violation
 	add := func(k ViolationKind, p Partition, msg string, off uint64, format string, a ...any) {
 		out = append(out, Violation{Kind: k, Partition: p, Message: msg, Offset: off, Detail: fmt.Sprintf(format, a...)})
@@ -143,7 +145,7 @@ func checkNoLostAcks(ops []Op, atLeastOnce bool) []Violation {
 			case s.op.Result == Failed:
 				add(Resurrected, p, m, offs[0], "produce op %d failed (%s)", s.op.ID, s.op.Err)
 			}
-			if len(offs) > 1 && !(atLeastOnce && s.op.Result == Unknown) {
+			if len(offs) > 1 && !copies(s.op.Result) {
 				add(Duplicated, p, m, offs[1], "also read at %d", offs[0])
 			}
 		}
@@ -151,7 +153,7 @@ func checkNoLostAcks(ops []Op, atLeastOnce bool) []Violation {
 	for i := range ops {
 		if o := &ops[i]; o.Kind == Produce && o.Result != Failed && len(o.Args.Messages) > 1 {
 			out = append(out, tornBatch(o, reads[o.Args.Partition])...)
-			if atLeastOnce && o.Result == Unknown {
+			if copies(o.Result) {
 				out = append(out, tornCopies(o, reads[o.Args.Partition])...)
 			}
 		}
@@ -175,7 +177,7 @@ func checkNoLostAcks(ops []Op, atLeastOnce bool) []Violation {
 			switch {
 			case len(offs) == 0:
 				add(Lost, p, m, want, "acknowledged by op %d, never read", o.ID)
-			case offs[0] != want:
+			case offs[0] != want && !(copies(o.Result) && slices.Contains(offs, want)):
 				add(Misplaced, p, m, offs[0], "acknowledged by op %d at %d", o.ID, want)
 			}
 		}
