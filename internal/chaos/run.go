@@ -57,8 +57,12 @@ func (c Config) Repro() string {
 	if faults == "" {
 		faults = "none"
 	}
-	return fmt.Sprintf("go run ./cmd/shoal-chaos -seed=%d -nodes=%d -layout=%s -ops=%d -duration=%v -faults=%s -fault-every=%v -timeout=%v -think=%v -bug=%s -lenient=%v",
-		c.Seed, c.Nodes, c.Layout, c.Ops, c.Duration, faults, c.FaultEvery, c.Timeout, c.Think, c.Bug, c.Lenient)
+	lenient := ""
+	if c.Lenient {
+		lenient = " -lenient"
+	}
+	return fmt.Sprintf("go run ./cmd/shoal-chaos -seed=%d -nodes=%d -layout=%s -ops=%d -duration=%v -faults=%s -fault-every=%v -timeout=%v -think=%v -bug=%s%s",
+		c.Seed, c.Nodes, c.Layout, c.Ops, c.Duration, faults, c.FaultEvery, c.Timeout, c.Think, c.Bug, lenient)
 }
 
 func (c Config) validate() error {
