@@ -152,9 +152,10 @@ func CheckNoLostAcksWith(ops []Op, opt Options) []Violation {
 	}
 	for i := range ops {
 		if o := &ops[i]; o.Kind == Produce && o.Result != Failed && len(o.Args.Messages) > 1 {
-			out = append(out, tornBatch(o, reads[o.Args.Partition])...)
 			if copies(o.Result) {
 				out = append(out, tornCopies(o, reads[o.Args.Partition])...)
+			} else {
+				out = append(out, tornBatch(o, reads[o.Args.Partition])...)
 			}
 		}
 	}
@@ -227,19 +228,26 @@ func tornBatch(o *Op, r *partitionReads) []Violation {
 	return out
 }
 
-// tornCopies checks every copy of an at-least-once produce o that was
-// read more than once: wherever message j was read, at offset off, the
-// batch's other messages read around it must sit at off-j+k.
+// tornCopies checks every copy of a produce o that may have taken effect
+// more than once, in place of tornBatch (whose anchor, the first offset
+// each message was read at, may be in different copies for different
+// messages): wherever message j was read, at offset off, the batch's
+// other messages read around it must sit at off-j+k.
 func tornCopies(o *Op, r *partitionReads) []Violation {
 	if r == nil {
 		return nil
 	}
 	var out []Violation
 	for j, m := range o.Args.Messages {
-		for _, off := range r.where[m][min(1, len(r.where[m])):] { // the first copy is tornBatch's
+		for _, off := range r.where[m] {
 			base := int64(off) - int64(j)
+			if base < 0 {
+				out = append(out, Violation{Kind: Torn, Partition: o.Args.Partition, Message: m, Offset: off,
+					Detail: fmt.Sprintf("a copy of op %d's batch would start before offset 0", o.ID)})
+				continue
+			}
 			for k, mk := range o.Args.Messages {
-				if got, ok := r.at[uint64(base+int64(k))]; base+int64(k) >= 0 && ok && got != mk {
+				if got, ok := r.at[uint64(base+int64(k))]; ok && got != mk {
 					out = append(out, Violation{Kind: Torn, Partition: o.Args.Partition, Message: mk, Offset: uint64(base + int64(k)),
 						Detail: fmt.Sprintf("a copy of op %d's batch is not contiguous here", o.ID)})
 				}
