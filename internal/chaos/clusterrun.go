@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -130,9 +131,14 @@ func runCluster(ctx context.Context, cfg Config) (res Result) {
 }
 
 // dumpRun writes a failed run's history (history.txt, one operation a
-// line with its invocation and return in ms since the start) and fault
-// trace (faults.txt) next to the nodes' logs.
+// line with its invocation and return in ms since the start; history.json,
+// the []history.Op to check again) and fault trace (faults.txt) next to
+// the nodes' logs.
 func dumpRun(dir string, ops []history.Op, trace []string) error {
+	js, err := json.Marshal(ops)
+	if err != nil {
+		return err
+	}
 	var b strings.Builder
 	for i := range ops {
 		o := &ops[i]
@@ -143,6 +149,7 @@ func dumpRun(dir string, ops []history.Op, trace []string) error {
 		fmt.Fprintf(&b, "%8.1f %s %s\n", float64(o.Call)/1e6, ret, o.String())
 	}
 	return errors.Join(os.WriteFile(filepath.Join(dir, "history.txt"), []byte(b.String()), 0o644),
+		os.WriteFile(filepath.Join(dir, "history.json"), js, 0o644),
 		os.WriteFile(filepath.Join(dir, "faults.txt"), []byte(strings.Join(trace, "\n")+"\n"), 0o644))
 }
 
