@@ -39,12 +39,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	bin := fs.String("binary", "", "cluster: a built shoal-server (default: go build one)")
 	dir := fs.String("dir", "", "cluster: directory for configs, data and logs (default: a temporary one, kept on failure)")
 	failover := fs.Int("failover", 0, "cluster: instead of a chaos run, kill -9 the leader this many times and print the failover times")
+	fs.IntVar(failover, "failover-kills", 0, "the same as -failover")
+	failoverMessages := fs.Bool("failover-messages", false, "cluster: the failover writer sends batches of 100 1 KiB messages instead of creating streams")
+	lenient := fs.Bool("lenient", false, "cluster: tolerate the known partition group defects (a 58 that still commits; a backup's gap after state transfer)")
 	verbose := fs.Bool("v", false, "print every fault change")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	cfg := chaos.Config{Seed: *seed, Nodes: *nodes, Layout: *layout, Ops: *ops, Duration: *duration,
-		FaultEvery: *every, Timeout: *timeout, Think: *think, Viz: *viz, Binary: *bin, Dir: *dir}
+		FaultEvery: *every, Timeout: *timeout, Think: *think, Viz: *viz, Binary: *bin, Dir: *dir, Lenient: *lenient}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	defaults(&cfg, given)
@@ -63,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		cfg.Trace = func(line string) { fmt.Fprintln(stdout, line) }
 	}
 	if *failover > 0 {
-		return measureFailover(ctx, cfg, *failover, stdout)
+		return measureFailover(ctx, cfg, *failover, *failoverMessages, stdout)
 	}
 	fmt.Fprintf(stdout, "shoal-chaos seed=%d\nreproduce: %s\n", cfg.Seed, cfg.Repro())
 
@@ -71,6 +74,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	r := chaos.Run(ctx, cfg)
 	fmt.Fprintf(stdout, "%d ops (%d ok, %d failed, %d unknown), %d fault changes, %.1fs\n",
 		r.Ops, r.OK, r.Failed, r.Unknown, r.FaultChanges, time.Since(start).Seconds())
+	if cfg.Layout == chaos.LayoutCluster {
+		fmt.Fprintf(stdout, "  messages: %d acknowledged, each checked in the final read; %d compared on every node's partition files (%d gapped copies left out)\n",
+			r.Messages, r.Replicated, r.Gapped)
+	}
 	for _, v := range r.Report.Verdicts {
 		fmt.Fprintf(stdout, "  %-8s %-7s %d ops, %d keys\n", v.Model, v.Result, v.Ops, v.Keys)
 	}
@@ -105,9 +112,13 @@ func defaults(cfg *chaos.Config, given map[string]bool) {
 
 // measureFailover runs chaos.MeasureFailover and prints every kill and
 // the min/median/max.
-func measureFailover(ctx context.Context, cfg chaos.Config, kills int, stdout io.Writer) int {
-	fmt.Fprintf(stdout, "shoal-chaos failover: %d leader kills (kill -9, restart), seed=%d\n", kills, cfg.Seed)
-	f, err := chaos.MeasureFailover(ctx, cfg, kills, func(line string) { fmt.Fprintln(stdout, line) })
+func measureFailover(ctx context.Context, cfg chaos.Config, kills int, messages bool, stdout io.Writer) int {
+	writes := "stream creates"
+	if messages {
+		writes = "sends of 100 x 1 KiB messages"
+	}
+	fmt.Fprintf(stdout, "shoal-chaos failover: %d leader kills (kill -9, restart), %s, seed=%d\n", kills, writes, cfg.Seed)
+	f, err := chaos.MeasureFailover(ctx, cfg, kills, messages, func(line string) { fmt.Fprintln(stdout, line) })
 	if err != nil {
 		fmt.Fprintf(stdout, "FAIL: %v\n", err)
 		return 1

@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -74,7 +75,11 @@ func runCluster(ctx context.Context, cfg Config) (res Result) {
 			res.Err = errors.Join(res.Err, dumpRun(dir, rec.Ops(), trace))
 		}
 	}()
-	err = clusterWorkload(ctx, cfg, c, rec, nem)
+	ids, err := setupMessages(ctx, c, rec)
+	if err == nil {
+		nem.log("message stream and topic made")
+		err = clusterWorkload(ctx, cfg, c, rec, nem)
+	}
 	res.FaultChanges = nem.count
 	if err == nil {
 		err = nem.heal()
@@ -83,10 +88,27 @@ func runCluster(ctx context.Context, cfg Config) (res Result) {
 	var views []nodeView
 	if err == nil {
 		if err = finalReads(ctx, cfg, c, rec); err == nil {
+			err = finalMessages(ctx, c, rec)
+		}
+		if err == nil {
 			nem.log("final reads done")
 			if views, err = c.converged(ctx, converge); err == nil {
 				nem.log("every node agrees")
 			}
+		}
+	}
+	var replicas error
+	if err == nil {
+		// Stopped nodes' partition files, read here, against each other.
+		for _, p := range c.procs {
+			err = errors.Join(err, p.kill())
+		}
+		if err == nil && views[0].Leader < 0 {
+			err = fmt.Errorf("%w: no leader after the heal", ErrDiverged)
+		}
+		if err == nil {
+			res.Replicated, res.Gapped, replicas = c.checkReplicas(views[0].Leader, ids, cfg.Lenient)
+			nem.log("replicas compared")
 		}
 	}
 	ops := rec.Ops()
@@ -95,10 +117,12 @@ func runCluster(ctx context.Context, cfg Config) (res Result) {
 		res.Err = fmt.Errorf("%w (logs in %s)", err, dir)
 		return res
 	}
-	res.Report = history.Report{Verdicts: []history.Verdict{
-		history.CheckMetadata(ops, history.Options{Timeout: time.Minute, SplitLists: true})}}
+	opt := history.Options{Timeout: time.Minute, SplitLists: true, AtLeastOnce: true, ReplayDups: cfg.Lenient}
+	res.Report = history.Report{
+		Verdicts:   []history.Verdict{history.CheckMetadata(ops, opt), history.CheckLog(ops, opt), history.CheckOffsets(ops, opt)},
+		Violations: history.CheckNoLostAcksWith(ops, opt)}
 	nem.log("history checked")
-	res.Err = errors.Join(res.Report.Err(), checkFinal(ops, views))
+	res.Err = errors.Join(res.Report.Err(), checkFinal(ops, views), replicas)
 	res.visualize(cfg.Viz)
 	if res.Err != nil {
 		res.Err = fmt.Errorf("%w (logs in %s)", res.Err, dir)
@@ -107,9 +131,14 @@ func runCluster(ctx context.Context, cfg Config) (res Result) {
 }
 
 // dumpRun writes a failed run's history (history.txt, one operation a
-// line with its invocation and return in ms since the start) and fault
-// trace (faults.txt) next to the nodes' logs.
+// line with its invocation and return in ms since the start; history.json,
+// the []history.Op to check again) and fault trace (faults.txt) next to
+// the nodes' logs.
 func dumpRun(dir string, ops []history.Op, trace []string) error {
+	js, err := json.Marshal(ops)
+	if err != nil {
+		return err
+	}
 	var b strings.Builder
 	for i := range ops {
 		o := &ops[i]
@@ -120,6 +149,7 @@ func dumpRun(dir string, ops []history.Op, trace []string) error {
 		fmt.Fprintf(&b, "%8.1f %s %s\n", float64(o.Call)/1e6, ret, o.String())
 	}
 	return errors.Join(os.WriteFile(filepath.Join(dir, "history.txt"), []byte(b.String()), 0o644),
+		os.WriteFile(filepath.Join(dir, "history.json"), js, 0o644),
 		os.WriteFile(filepath.Join(dir, "faults.txt"), []byte(strings.Join(trace, "\n")+"\n"), 0o644))
 }
 
@@ -140,28 +170,39 @@ func clusterDir(dir string) (string, func(pass bool), error) {
 	}, nil
 }
 
-// clusterWorkload runs one metaClient per node until each has run cfg.Ops
-// operations or cfg.Duration has passed, with the nemesis changing faults
-// meanwhile on this goroutine.
+// clusterWorkload runs one metaClient and one msgClient per node until
+// each has run cfg.Ops operations or cfg.Duration has passed, with the
+// nemesis changing faults meanwhile on this goroutine.
 func clusterWorkload(ctx context.Context, cfg Config, c *cluster, rec *history.Recorder, nem *clusterNemesis) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
 	var wg sync.WaitGroup
+	loop := func(step func(context.Context)) {
+		pause := time.NewTimer(0)
+		defer pause.Stop()
+		for n := 0; (cfg.Ops == 0 || n < cfg.Ops) && ctx.Err() == nil; n++ {
+			step(ctx)
+			pause.Reset(max(cfg.Think, time.Millisecond)) // a client that cannot connect does not spin
+			select {
+			case <-pause.C:
+			case <-ctx.Done():
+			}
+		}
+	}
+	msgs := make([]*msgClient, cfg.Nodes)
+	for i := range msgs {
+		msgs[i] = newMsgClient(cfg, c, rec, i)
+		wg.Go(func() {
+			defer msgs[i].close()
+			loop(msgs[i].step)
+		})
+	}
 	for i := range cfg.Nodes {
 		m := &metaClient{id: i, rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i))), rec: rec, addrs: c.addrs(),
 			window: cfg.Timeout * 3 / 4, timeout: cfg.Timeout}
 		wg.Go(func() {
 			defer m.close()
-			pause := time.NewTimer(0)
-			defer pause.Stop()
-			for n := 0; (cfg.Ops == 0 || n < cfg.Ops) && ctx.Err() == nil; n++ {
-				m.step(ctx)
-				pause.Reset(max(cfg.Think, time.Millisecond)) // a client that cannot connect does not spin
-				select {
-				case <-pause.C:
-				case <-ctx.Done():
-				}
-			}
+			loop(m.step)
 		})
 	}
 	clientsDone := make(chan struct{})
@@ -173,7 +214,7 @@ func clusterWorkload(ctx context.Context, cfg Config, c *cluster, rec *history.R
 		}
 	}
 	<-clientsDone
-	return err
+	return errors.Join(err, badReplies(msgs))
 }
 
 // finalReads records, after the heal, one list of every stream and a read

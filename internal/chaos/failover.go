@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shoal-io/shoal/client"
+	"github.com/shoal-io/shoal/internal/chaos/history"
 )
 
 // Failover is the result of MeasureFailover: for each leader kill, the
@@ -76,13 +78,23 @@ func (a *acks) wait(ctx context.Context, deadline time.Time, cond func([]time.Ti
 	}
 }
 
+// Failover message batches: failoverBatch messages of failoverPayload
+// bytes a send.
+const (
+	failoverBatch   = 100
+	failoverPayload = 1024
+)
+
 // MeasureFailover starts a cluster as a cluster run does (cfg's Nodes,
-// Binary, Dir, Seed), runs one writer creating streams back to back
-// through the client package, and kills -9 the leader kills times: after
-// each kill it waits for the writer's first acknowledged write, restarts
-// the killed node from its data directory and waits for every node to
-// agree before the next kill. trace, if set, gets a line per kill.
-func MeasureFailover(ctx context.Context, cfg Config, kills int, trace func(string)) (f Failover, err error) {
+// Binary, Dir, Seed), runs one writer through the client package, and
+// kills -9 the leader kills times: after each kill it waits for the
+// writer's first acknowledged write, restarts the killed node from its
+// data directory and waits for every node to agree before the next kill.
+// The writer creates streams back to back or, with messages, sends
+// batches of failoverBatch messages of failoverPayload bytes to the
+// partitions of a topic made first, in turn (each send replicated by the
+// partition's group). trace, if set, gets a line per kill.
+func MeasureFailover(ctx context.Context, cfg Config, kills int, messages bool, trace func(string)) (f Failover, err error) {
 	if kills < 1 || cfg.Nodes < 3 {
 		return f, errors.New("chaos: failover needs at least one kill and three nodes")
 	}
@@ -103,11 +115,28 @@ func MeasureFailover(ctx context.Context, cfg Config, kills int, trace func(stri
 	}
 	defer func() { err = errors.Join(err, c.close()) }()
 
+	write := func(cl *client.Client, ctx context.Context, n int) error {
+		_, err := cl.CreateStream(ctx, fmt.Sprintf("failover-%d", n))
+		return err
+	}
+	if messages {
+		if _, err := setupMessages(ctx, c, history.NewRecorder(nil)); err != nil {
+			return f, err
+		}
+		batch := make([]client.Message, failoverBatch)
+		for i := range batch {
+			batch[i].Payload = bytes.Repeat([]byte{byte('a' + i%26)}, failoverPayload)
+		}
+		write = func(cl *client.Client, ctx context.Context, n int) error {
+			_, err := cl.SendMessages(ctx, client.NamedID(msgStream), client.NamedID(msgTopic), client.PartitionID(uint32(n%msgPartitions)), batch)
+			return err
+		}
+	}
 	wctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	a := &acks{more: make(chan struct{}, 1)}
 	var hold sync.Mutex // held by the writer around each write, by the check while the nodes converge
-	wg.Go(func() { writer(wctx, c.addrs(), a, &hold) })
+	wg.Go(func() { writer(wctx, c.addrs(), a, &hold, write) })
 	defer func() { stop(); wg.Wait() }()
 
 	for k := range kills {
@@ -158,9 +187,10 @@ func MeasureFailover(ctx context.Context, cfg Config, kills int, trace func(stri
 	return f, nil
 }
 
-// writer creates streams back to back until ctx ends, adding the time of
-// each acknowledged create to a. It holds hold around each write.
-func writer(ctx context.Context, addrs string, a *acks, hold *sync.Mutex) {
+// writer runs write back to back (n counting up) until ctx ends, adding
+// the time of each acknowledged write to a. It holds hold around each
+// write.
+func writer(ctx context.Context, addrs string, a *acks, hold *sync.Mutex, write func(*client.Client, context.Context, int) error) {
 	var cl *client.Client
 	defer func() {
 		if cl != nil {
@@ -184,7 +214,7 @@ func writer(ctx context.Context, addrs string, a *acks, hold *sync.Mutex) {
 		}
 		hold.Lock()
 		octx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		_, err := cl.CreateStream(octx, fmt.Sprintf("failover-%d", n))
+		err := write(cl, octx, n)
 		cancel()
 		hold.Unlock()
 		if err == nil {

@@ -33,6 +33,22 @@ type Options struct {
 	// streams at one instant (two lists may disagree on the order of two
 	// creates), only that each list is right about every stream.
 	SplitLists bool
+	// AtLeastOnce reads the history as at-least-once delivery (Iggy's
+	// data plane): an Unknown produce may have taken effect more than
+	// once, each time as a whole batch at a base offset of its own.
+	// CheckLog places one copy of it at every base offset its messages
+	// were read at, and CheckNoLostAcks lets its messages appear more
+	// than once. An Ok or Failed produce must still appear exactly once
+	// or never.
+	AtLeastOnce bool
+	// ReplayDups also lets an Ok produce appear as more than one whole
+	// copy, one of them at its acknowledged offset: what a server that
+	// answers 58 TransientNotAccepted for a request it still commits
+	// causes when the client replays it (a known internal/partgroup
+	// defect: a proposal whose view changed or that waited past its
+	// deadline is refused though its prepare may commit). Only with
+	// AtLeastOnce.
+	ReplayDups bool
 }
 
 // Verdict is the result of one linearizability check.
@@ -88,7 +104,7 @@ type Report struct {
 func Check(ops []Op, opt Options) Report {
 	return Report{
 		Verdicts:   []Verdict{CheckLog(ops, opt), CheckOffsets(ops, opt), CheckMetadata(ops, opt)},
-		Violations: CheckNoLostAcks(ops),
+		Violations: CheckNoLostAcksWith(ops, opt),
 	}
 }
 
@@ -122,20 +138,29 @@ func (r Report) Err() error {
 // latest return time the reads imply. Unknown operations left as they are
 // return at Infinity.
 func check(name string, model porcupine.Model, ops []Op, opt Options, adapt func(*Op) (*Op, bool)) Verdict {
+	return checkEach(name, model, ops, opt, func(o *Op) []*Op {
+		if c, keep := adapt(o); keep {
+			return []*Op{c}
+		}
+		return nil
+	})
+}
+
+// checkEach is check with an adapt that may turn one operation into
+// several (an at-least-once produce that took effect twice) or none.
+func checkEach(name string, model porcupine.Model, ops []Op, opt Options, adapt func(*Op) []*Op) Verdict {
 	var h []porcupine.Operation
 	for i := range ops {
 		if ops[i].Result == Failed {
 			continue
 		}
-		o, keep := adapt(&ops[i])
-		if !keep {
-			continue
+		for _, o := range adapt(&ops[i]) {
+			ret := o.Return
+			if o.Result != Ok {
+				ret = Infinity
+			}
+			h = append(h, porcupine.Operation{ClientId: o.Client, Input: o, Call: o.Call, Return: ret, Metadata: o.Err})
 		}
-		ret := o.Return
-		if o.Result != Ok {
-			ret = Infinity
-		}
-		h = append(h, porcupine.Operation{ClientId: o.Client, Input: o, Call: o.Call, Return: ret, Metadata: o.Err})
 	}
 	res, info := porcupine.CheckOperationsVerbose(model, h, opt.Timeout)
 	keys := 0

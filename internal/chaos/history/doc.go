@@ -24,6 +24,14 @@
 //     at its acknowledged offset and in order; a failed produce's messages
 //     never appear; an unknown one's appear at most once.
 //
+// Options.AtLeastOnce reads a history as at-least-once delivery (Iggy's
+// data plane, the cluster run): an Unknown produce may have taken effect
+// several times, each as a whole batch; CheckLog checks one copy at each
+// base offset it was read at, and CheckNoLostAcksWith allows its
+// duplicates (and checks each copy for tears). Options.ReplayDups also
+// allows them for Ok produces, with one copy at the acknowledged offset:
+// a tolerance for servers that answer 58 for a request that still commits.
+//
 // The three linearizability checks use porcupine; each model's Partition
 // splits the history by key (partition, consumer and partition, stream) so
 // the keys are checked independently and in parallel. Unknown operations

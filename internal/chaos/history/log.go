@@ -137,7 +137,13 @@ var logModel = porcupine.Model{
 //     it, placed last. It cannot report a false one when the history ends
 //     with a read of every partition from offset 0, which CheckNoLostAcks
 //     needs anyway: a produce that took effect before that read is seen.
+//
+// With Options.AtLeastOnce an Unknown produce is placed once at every base
+// offset its messages were read at (see checkLogAtLeastOnce).
 func CheckLog(ops []Op, opt Options) Verdict {
+	if opt.AtLeastOnce {
+		return checkLogAtLeastOnce(ops, opt)
+	}
 	type sighting struct {
 		offset uint64 // where the message was first read
 		ret    int64  // earliest return of a poll that read it
@@ -176,5 +182,73 @@ func CheckLog(ops []Op, opt Options) Verdict {
 			}
 		}
 		return o, false
+	})
+}
+
+// checkLogAtLeastOnce is CheckLog when an Unknown produce may have taken
+// effect several times (a client's lost reply and its retry, or a
+// server's own retransmission): it is checked as one Ok copy per distinct
+// base offset its messages were read at (message j read at offset o gives
+// base o-j), each returning when the earliest poll that read a message of
+// that copy returned. A torn copy yields bases that do not agree, and so a
+// copy no linearization explains. Ok produces and polls are checked as
+// CheckLog does; with Options.ReplayDups an Ok produce also gets a copy
+// at every other base its messages were read at.
+func checkLogAtLeastOnce(ops []Op, opt Options) Verdict {
+	type at struct {
+		msg    string
+		offset uint64
+	}
+	seen := map[at]int64{}         // earliest return of a poll that read msg at offset
+	where := map[string][]uint64{} // msg → the distinct offsets it was read at, in reading order
+	for i := range ops {
+		o := &ops[i]
+		if o.Kind != Poll || o.Result != Ok {
+			continue
+		}
+		for j, m := range o.Reply.Messages {
+			k := at{m, o.Args.Offset + uint64(j)}
+			t, ok := seen[k]
+			if !ok {
+				where[m] = append(where[m], k.offset)
+				t = o.Return
+			}
+			seen[k] = min(t, o.Return)
+		}
+	}
+	return checkEach("log", logModel, ops, opt, func(o *Op) []*Op {
+		switch {
+		case o.Kind == Poll && o.Result == Ok, o.Kind == Produce && o.Result == Ok && !opt.ReplayDups:
+			return []*Op{o}
+		case o.Kind != Produce:
+			return nil
+		}
+		rets := map[uint64]int64{} // base → earliest return
+		var bases []uint64
+		for j, m := range o.Args.Messages {
+			for _, off := range where[m] {
+				base := off - uint64(j)
+				if off < uint64(j) {
+					base = math.MaxUint64 // a torn copy: no linearization explains it
+				}
+				t := seen[at{m, off}]
+				if r, ok := rets[base]; !ok {
+					bases = append(bases, base)
+					rets[base] = t
+				} else {
+					rets[base] = min(r, t)
+				}
+			}
+		}
+		out := make([]*Op, 0, len(bases)+1)
+		if o.Result == Ok { // ReplayDups: the acknowledged copy, and any other
+			out = append(out, o)
+		}
+		for _, b := range bases {
+			if o.Result != Ok || b != o.Reply.Offset {
+				out = append(out, placed(o, Reply{Offset: b}, rets[b]))
+			}
+		}
+		return out
 	})
 }

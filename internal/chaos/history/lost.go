@@ -85,7 +85,19 @@ type partitionReads struct {
 // expects the history to end with reads of every partition from offset 0
 // (a final drain after the faults heal): a message nobody read is Lost.
 // Violations come sorted by partition, offset and kind.
-func CheckNoLostAcks(ops []Op) []Violation {
+func CheckNoLostAcks(ops []Op) []Violation { return CheckNoLostAcksWith(ops, Options{}) }
+
+// CheckNoLostAcksWith is CheckNoLostAcks with opt's delivery semantics.
+// With Options.AtLeastOnce a message of an Unknown produce may be read at
+// several offsets (the produce took effect more than once, each copy
+// whole); every other check stands, and a duplicated message of an Ok
+// produce is a violation (the server acknowledged it once, and a send
+// refused with 58 was not stored, so a client's replays after a 58 cannot
+// add a copy) unless Options.ReplayDups allows it, as long as one copy
+// sits at the acknowledged offset.
+func CheckNoLostAcksWith(ops []Op, opt Options) []Violation {
+	atLeastOnce := opt.AtLeastOnce
+	copies := func(r Result) bool { return atLeastOnce && (r == Unknown || opt.ReplayDups && r == Ok) }
 	var out []Violation
 	add := func(k ViolationKind, p Partition, msg string, off uint64, format string, a ...any) {
 		out = append(out, Violation{Kind: k, Partition: p, Message: msg, Offset: off, Detail: fmt.Sprintf(format, a...)})
@@ -133,14 +145,18 @@ func CheckNoLostAcks(ops []Op) []Violation {
 			case s.op.Result == Failed:
 				add(Resurrected, p, m, offs[0], "produce op %d failed (%s)", s.op.ID, s.op.Err)
 			}
-			if len(offs) > 1 {
+			if len(offs) > 1 && !copies(s.op.Result) {
 				add(Duplicated, p, m, offs[1], "also read at %d", offs[0])
 			}
 		}
 	}
 	for i := range ops {
 		if o := &ops[i]; o.Kind == Produce && o.Result != Failed && len(o.Args.Messages) > 1 {
-			out = append(out, tornBatch(o, reads[o.Args.Partition])...)
+			if copies(o.Result) {
+				out = append(out, tornCopies(o, reads[o.Args.Partition])...)
+			} else {
+				out = append(out, tornBatch(o, reads[o.Args.Partition])...)
+			}
 		}
 	}
 
@@ -162,7 +178,7 @@ func CheckNoLostAcks(ops []Op) []Violation {
 			switch {
 			case len(offs) == 0:
 				add(Lost, p, m, want, "acknowledged by op %d, never read", o.ID)
-			case offs[0] != want:
+			case offs[0] != want && !(copies(o.Result) && slices.Contains(offs, want)):
 				add(Misplaced, p, m, offs[0], "acknowledged by op %d at %d", o.ID, want)
 			}
 		}
@@ -207,6 +223,35 @@ func tornBatch(o *Op, r *partitionReads) []Violation {
 		case len(offs) > 0 && offs[0] != uint64(want), len(offs) == 0 && taken && got != m:
 			out = append(out, Violation{Kind: Torn, Partition: o.Args.Partition, Message: m, Offset: uint64(want),
 				Detail: fmt.Sprintf("batch of op %d is not contiguous here", o.ID)})
+		}
+	}
+	return out
+}
+
+// tornCopies checks every copy of a produce o that may have taken effect
+// more than once, in place of tornBatch (whose anchor, the first offset
+// each message was read at, may be in different copies for different
+// messages): wherever message j was read, at offset off, the batch's
+// other messages read around it must sit at off-j+k.
+func tornCopies(o *Op, r *partitionReads) []Violation {
+	if r == nil {
+		return nil
+	}
+	var out []Violation
+	for j, m := range o.Args.Messages {
+		for _, off := range r.where[m] {
+			base := int64(off) - int64(j)
+			if base < 0 {
+				out = append(out, Violation{Kind: Torn, Partition: o.Args.Partition, Message: m, Offset: off,
+					Detail: fmt.Sprintf("a copy of op %d's batch would start before offset 0", o.ID)})
+				continue
+			}
+			for k, mk := range o.Args.Messages {
+				if got, ok := r.at[uint64(base+int64(k))]; ok && got != mk {
+					out = append(out, Violation{Kind: Torn, Partition: o.Args.Partition, Message: mk, Offset: uint64(base + int64(k)),
+						Detail: fmt.Sprintf("a copy of op %d's batch is not contiguous here", o.ID)})
+				}
+			}
 		}
 	}
 	return out

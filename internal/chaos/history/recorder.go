@@ -72,6 +72,9 @@ func (r *Recorder) Invoke(client int, kind Kind, args Args) Call {
 	return Call{r: r, id: id}
 }
 
+// ID is the operation's index in the history (Op.ID).
+func (c Call) ID() int { return c.id }
+
 // Ok records that the operation took effect with reply. It copies the
 // reply's slices.
 func (c Call) Ok(reply Reply) {
