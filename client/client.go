@@ -231,8 +231,10 @@ func (c *Client) ensureLocked(ctx context.Context) error {
 
 // exchangeLocked sends one request frame and waits for its reply. It
 // replays a transiently refused request on this connection: 57
-// TransientNotCommitted until deadline, 58 TransientNotAccepted until
-// notAccepted (at most deadline), then returns the status error. Evictions
+// TransientNotCommitted until deadline (except a SendMessages, which may
+// have been stored and is not deduplicated: its 57 is returned), 58
+// TransientNotAccepted until notAccepted (at most deadline), then
+// returns the status error. Evictions
 // end the session and close the connection. c.mu must be held and c.conn
 // must be live.
 func (c *Client) exchangeLocked(ctx context.Context, h *wire.RequestHeader, body []byte, notAccepted, deadline time.Time) (*wire.ReplyHeader, []byte, error) {
@@ -260,6 +262,11 @@ func (c *Client) exchangeLocked(ctx context.Context, h *wire.RequestHeader, body
 		}
 		if st == wire.StatusOK {
 			return rh, rb, nil
+		}
+		if st == wire.StatusTransientNotCommitted && h.Operation == wire.OpSendMessages {
+			// The batch may be stored (messages are not deduplicated):
+			// sending it again could store it twice; the caller decides.
+			return rh, nil, st.Err()
 		}
 		until := deadline
 		if st == wire.StatusTransientNotAccepted {

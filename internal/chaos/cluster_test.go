@@ -38,9 +38,8 @@ func serverBinary(t *testing.T) string {
 // log and offsets histories are linearizable, no acknowledged message is
 // lost, duplicated or reordered, the healed nodes converge, no
 // acknowledged metadata change is lost (checkFinal), and every node's
-// partition files agree (checkReplicas). Lenient: the strict checks fail
-// on two known internal/partgroup defects (see Config.Lenient), which
-// cmd/shoal-chaos runs without -lenient show.
+// partition files agree (checkReplicas). The checks are strict (not
+// Config.Lenient): a send answered 58 must not be stored.
 func TestClusterRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes for about 25 s")
@@ -48,7 +47,7 @@ func TestClusterRun(t *testing.T) {
 	var trace []string
 	cfg := Config{Seed: 11, Nodes: 3, Layout: LayoutCluster, Duration: 15 * time.Second, Faults: every(),
 		FaultEvery: 1500 * time.Millisecond, Timeout: 10 * time.Second, Think: 5 * time.Millisecond,
-		Binary: serverBinary(t), Dir: t.TempDir(), Lenient: true, Trace: func(s string) { trace = append(trace, s) }}
+		Binary: serverBinary(t), Dir: t.TempDir(), Trace: func(s string) { trace = append(trace, s) }}
 	r := Run(context.Background(), cfg)
 	if r.Err != nil {
 		t.Fatalf("%s\n%v\nfaults:\n%s", cfg.Repro(), r.Err, strings.Join(trace, "\n"))

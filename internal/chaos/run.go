@@ -41,8 +41,9 @@ type Config struct {
 	// Cluster layout only.
 	Binary string // a built shoal-server; "" builds one (BuildServer)
 	Dir    string // configs, data and logs; "" is a temporary directory, removed after a pass
-	// Lenient tolerates two known internal/partgroup defects the strict
-	// checks catch: a send or offset write answered 58
+	// Lenient tolerates two internal/partgroup defects the strict checks
+	// caught (both fixed since; kept to compare a suspect build with the
+	// old behaviour): a send or offset write answered 58
 	// TransientNotAccepted may still commit (so a 58 is an Unknown
 	// outcome, and an acknowledged send may also appear as a whole copy
 	// elsewhere: the client's replay after a 58), and a backup that
