@@ -123,7 +123,7 @@ type Log struct {
 	// index is the live prepares above base, by op, with the journal
 	// record that holds each (frames not kept): compact reads only
 	// those, not the whole journal.
-	index replayer
+	index  replayer
 	buf    []byte // Persist's record buffer, reused
 	closed bool
 }
