@@ -26,8 +26,9 @@ type machine struct {
 	// (Restore, or emptied before op 1). Node goroutine only.
 	restored bool
 
-	gap      atomic.Bool   // below an installed checkpoint's next offset
-	purgedAt atomic.Uint64 // latest purge applied
+	gap       atomic.Bool   // refused a checkpoint ahead of the partition
+	gapLogged uint64        // that checkpoint's next offset, logged once
+	purgedAt  atomic.Uint64 // latest purge applied
 
 	mu  sync.Mutex
 	err error // a storage failure: the group must stop (failure)
@@ -295,7 +296,11 @@ func (m *machine) restore(s snapshot) error {
 		return fmt.Errorf("partgroup: restore: %w", err)
 	}
 	m.gap.Store(gap)
+	if gap && s.next == m.gapLogged {
+		return errGap // said already; a peer offers it again at each retry
+	}
 	if gap {
+		m.gapLogged = s.next
 		m.log.Error("partition group: a peer's checkpoint is ahead of this replica's partition, whose messages are not here; "+
 			"not installed: this replica stays behind and does not lead the group", "checkpoint_next_offset", s.next)
 		return errGap
