@@ -191,20 +191,17 @@ func (g *Group) Stop() error {
 // leader's timestamp now (µs); done receives its offsets once it is
 // committed and appended, or TransientNotAccepted. batch is copied.
 func (g *Group) Send(now uint64, batch []byte, done func(Result)) {
-	body := make([]byte, 8, 8+len(batch))
-	binary.LittleEndian.PutUint64(body, now)
-	g.propose(wire.OpSendMessages, append(body, batch...), done)
+	g.propose(wire.OpSendMessages, done, binary.LittleEndian.AppendUint64(nil, now), batch)
 }
 
 // StoreOffset proposes storing k's offset.
 func (g *Group) StoreOffset(k partition.ConsumerKey, offset uint64, done func(Result)) {
-	body := binary.LittleEndian.AppendUint64(nil, offset)
-	g.propose(wire.OpStoreConsumerOffset, appendKey(body, k), done)
+	g.propose(wire.OpStoreConsumerOffset, done, appendKey(binary.LittleEndian.AppendUint64(nil, offset), k))
 }
 
 // DeleteOffset proposes deleting k's offset.
 func (g *Group) DeleteOffset(k partition.ConsumerKey, done func(Result)) {
-	g.propose(wire.OpDeleteConsumerOffset, appendKey(nil, k), done)
+	g.propose(wire.OpDeleteConsumerOffset, done, appendKey(nil, k))
 }
 
 // Purge asks for the partition to be purged by metadata operation op
@@ -223,7 +220,9 @@ func (g *Group) Purge(op uint64) {
 // PurgedAt is the latest purge applied here.
 func (g *Group) PurgedAt() uint64 { return g.m.purgedAt.Load() }
 
-func (g *Group) propose(op wire.Operation, body []byte, done func(Result)) {
+// propose registers done for a new request of op whose body is parts,
+// and hands it to the node.
+func (g *Group) propose(op wire.Operation, done func(Result), parts ...[]byte) {
 	st := g.node.Status()
 	if st.Status != vsr.StatusNormal || !st.IsPrimary || st.Abdicated || g.m.broken() {
 		done(Result{Status: wire.StatusTransientNotAccepted})
@@ -234,14 +233,26 @@ func (g *Group) propose(op wire.Operation, body []byte, done func(Result)) {
 	seq := g.seq
 	g.waiters[seq] = &waiter{done: done, view: st.View, deadline: atomic.LoadUint64(&g.ticks) + uint64(g.cfg.Timeout)}
 	g.mu.Unlock()
-	h := wire.RequestHeader{Prefix: wire.Prefix{Size: uint32(wire.HeaderSize + len(body))}, Client: g.client,
-		Request: seq, Session: 1, Operation: op}
-	f := make([]byte, wire.HeaderSize+len(body))
-	h.Put(f)
-	copy(f[wire.HeaderSize:], body)
-	if err := g.node.Propose(f); err != nil {
+	if err := g.node.Propose(g.request(op, seq, parts...)); err != nil {
 		g.finish(seq, Result{Status: wire.StatusTransientNotAccepted})
 	}
+}
+
+// request is the Request frame of this proposer's request number req of
+// op, its body the concatenation of parts: one allocation, one copy of
+// a batch. The session number is any (the group is sessionless).
+func (g *Group) request(op wire.Operation, req uint64, parts ...[]byte) []byte {
+	n := wire.HeaderSize
+	for _, p := range parts {
+		n += len(p)
+	}
+	f := make([]byte, wire.HeaderSize, n)
+	h := wire.RequestHeader{Prefix: wire.Prefix{Size: uint32(n)}, Client: g.client, Request: req, Session: 1, Operation: op}
+	h.Put(f)
+	for _, p := range parts {
+		f = append(f, p...)
+	}
+	return f
 }
 
 // finish answers request seq, if it is still waiting.
@@ -324,13 +335,7 @@ func (g *Group) onTick(st consensus.Status) {
 	g.misaligned = 0
 	if want := g.wantPurge.Load(); want > g.m.purgedAt.Load() && g.purging != want {
 		g.purging = want
-		body := binary.LittleEndian.AppendUint64(nil, want)
-		h := wire.RequestHeader{Prefix: wire.Prefix{Size: uint32(wire.HeaderSize + len(body))}, Client: g.client,
-			Request: want, Session: 1, Operation: wire.OpPurgeTopic}
-		f := make([]byte, wire.HeaderSize+len(body))
-		h.Put(f)
-		copy(f[wire.HeaderSize:], body)
-		if g.node.Propose(f) != nil {
+		if g.node.Propose(g.request(wire.OpPurgeTopic, want, binary.LittleEndian.AppendUint64(nil, want))) != nil {
 			g.purging = 0
 		}
 	}

@@ -41,7 +41,7 @@ type member struct {
 
 // mesh is an in-memory replica plane between n members.
 type mesh struct {
-	t        *testing.T
+	t        testing.TB
 	ms       []*member
 	leader   atomic.Int32
 	interval uint64
@@ -64,13 +64,13 @@ func (tr meshTransport) SendToReplica(to wire.ReplicaID, f []byte) error {
 	return g.Node().Deliver(bytes.Clone(f))
 }
 
-func newMesh(t *testing.T, n int, interval uint64) *mesh {
+func newMesh(t testing.TB, n int, interval uint64) *mesh {
 	return newMeshOn(t, n, interval, func(int) (vfs.FS, string) { return vfs.NewMem(), "" })
 }
 
 // newMeshOn is newMesh with each member's file system and directory
 // given by disk.
-func newMeshOn(t *testing.T, n int, interval uint64, disk func(i int) (vfs.FS, string)) *mesh {
+func newMeshOn(t testing.TB, n int, interval uint64, disk func(i int) (vfs.FS, string)) *mesh {
 	m := &mesh{t: t, interval: interval}
 	for i := range n {
 		fsys, root := disk(i)

@@ -80,10 +80,10 @@ func (m *machine) Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte {
 	case wire.OpSendMessages:
 		r = m.send(body)
 	case wire.OpStoreConsumerOffset:
-		k, ok := decodeKey(body[min(8, len(body)):])
-		if !ok || len(body) < 8 {
+		if len(body) != 8+5 {
 			return encodeResult(Result{Status: wire.StatusInvalidFormat})
 		}
+		k, _ := decodeKey(body[8:])
 		r = m.on(func(p *partition.Partition) error {
 			return p.StoreOffset(k, binary.LittleEndian.Uint64(body), partition.AckNone)
 		})

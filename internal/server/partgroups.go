@@ -165,33 +165,27 @@ func (srv *Server) replicate(s *shard.Shard, c *session, w *partWork) bool {
 		srv.groupAnswer(s, c, w, partgroup.Result{Status: wire.StatusTransientNotAccepted})
 		return true
 	}
+	write := w.kind == partSend || w.kind == partStoreOffset || w.kind == partDeleteOffset
+	if !write {
+		return false // a read: the owner serves it from the applied partition
+	}
+	if w.kind != partSend && w.ack > partition.AckQuorum {
+		// The group applies offsets without an ack level (the journal is
+		// their durability), so the level is checked here.
+		srv.groupAnswer(s, c, w, partgroup.Result{Status: wire.StatusInvalidFormat})
+		return true
+	}
+	if c != nil {
+		c.parked = true
+	}
 	done := func(r partgroup.Result) { srv.groupAnswer(nil, nil, w, r) }
 	switch w.kind {
 	case partSend:
-		if c != nil {
-			c.parked = true
-		}
 		g.Send(uint64(srv.now().UnixMicro()), w.batch, done)
 	case partStoreOffset:
-		if w.ack > partition.AckQuorum {
-			srv.groupAnswer(s, c, w, partgroup.Result{Status: wire.StatusInvalidFormat})
-			return true
-		}
-		if c != nil {
-			c.parked = true
-		}
 		g.StoreOffset(w.consumer, w.offset, done)
 	case partDeleteOffset:
-		if w.ack > partition.AckQuorum {
-			srv.groupAnswer(s, c, w, partgroup.Result{Status: wire.StatusInvalidFormat})
-			return true
-		}
-		if c != nil {
-			c.parked = true
-		}
 		g.DeleteOffset(w.consumer, done)
-	default:
-		return false // a read: the owner serves it from the applied partition
 	}
 	return true
 }

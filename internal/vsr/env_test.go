@@ -54,6 +54,7 @@ type env struct {
 	queue    []msg
 	blocked  map[[2]int]bool
 	sessions map[uint64]uint64 // client → session
+	replies  []vsr.ClientFrame // every client frame the replicas sent, in order
 	out      *strings.Builder
 }
 
@@ -193,6 +194,7 @@ func (e *env) process() bool {
 			fmt.Fprintf(e.out, "r%d applied op=%d %v client=%d req=%d\n", i, c.Op, c.Operation, c.Client.Lo, c.Request)
 		}
 		for _, c := range rd.Replies {
+			e.replies = append(e.replies, c)
 			fmt.Fprintf(e.out, "r%d -> client: %s\n", i, vsr.Describe(c.Frame))
 			var h wire.ReplyHeader
 			if h.Decode(c.Frame) == nil && h.Operation == wire.OpRegister {
