@@ -103,7 +103,8 @@ func (h *PrepareHeader) Decode(b []byte) error {
 //	192   1   operation         Operation
 //	193   7   padding
 //	200   8   group             u64
-//	208  48   reserved
+//	208   8   read_nonce        u64, the latest Commit read_nonce this backup saw in its view (0: none)
+//	216  40   reserved
 type PrepareOkHeader struct {
 	Prefix
 	Parent          Uint128
@@ -114,6 +115,7 @@ type PrepareOkHeader struct {
 	Request         uint64
 	Operation       Operation
 	Group           uint64
+	ReadNonce       uint64
 }
 
 // Put writes h into b[:HeaderSize] with command PrepareOk. It does not seal.
@@ -127,6 +129,7 @@ func (h *PrepareOkHeader) Put(b []byte) {
 	put64(b, 184, h.Request)
 	b[192] = byte(h.Operation)
 	put64(b, 200, h.Group)
+	put64(b, 208, h.ReadNonce)
 }
 
 // Decode reads a PrepareOk header. It does not verify the seal; see
@@ -143,6 +146,7 @@ func (h *PrepareOkHeader) Decode(b []byte) error {
 	h.Request = u64(b, 184)
 	h.Operation = Operation(b[192])
 	h.Group = u64(b, 200)
+	h.ReadNonce = u64(b, 208)
 	return nil
 }
 
@@ -155,7 +159,8 @@ func (h *PrepareOkHeader) Decode(b []byte) error {
 //	152   8   commit               u64
 //	160   8   checkpoint_op        u64
 //	168   8   group                u64
-//	176  80   reserved
+//	176   8   read_nonce           u64, a read-confirmation round (0: none); see internal/vsr
+//	184  72   reserved
 type CommitHeader struct {
 	Prefix
 	CommitChecksum     Uint128
@@ -163,6 +168,7 @@ type CommitHeader struct {
 	Commit             Op
 	CheckpointOp       Op
 	Group              uint64
+	ReadNonce          uint64
 }
 
 // Put writes h into b[:HeaderSize] with command Commit and size 256.
@@ -174,6 +180,7 @@ func (h *CommitHeader) Put(b []byte) {
 	put64(b, 152, uint64(h.Commit))
 	put64(b, 160, uint64(h.CheckpointOp))
 	put64(b, 168, h.Group)
+	put64(b, 176, h.ReadNonce)
 }
 
 // Decode reads a Commit header; its size must be 256.
@@ -186,6 +193,7 @@ func (h *CommitHeader) Decode(b []byte) error {
 	h.Commit = Op(u64(b, 152))
 	h.CheckpointOp = Op(u64(b, 160))
 	h.Group = u64(b, 168)
+	h.ReadNonce = u64(b, 176)
 	if h.Size != HeaderSize {
 		return invalid("commit: size %d, want 256", h.Size)
 	}
