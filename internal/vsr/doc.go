@@ -48,6 +48,65 @@
 // above it as usual. The transfer holds at most Config.CheckpointMax
 // bytes, taken only in order from the chosen peer.
 //
+// # Linearizable reads (read.go)
+//
+// Read(id) asks the normal primary to confirm that a read may be served
+// from its applied state; the result comes as a ReadResult in a later
+// Ready (Raft's ReadIndex, in VSR terms; no disk write). The reads that
+// arrive while no round is in flight open one: the primary records the
+// read index, max(commit_max, the log head it entered its view with),
+// takes a fresh nonce and broadcasts a Commit heartbeat carrying it
+// (read_nonce; resent with each heartbeat while the round is open). A
+// backup that is in normal status in the same view, with log_view = view,
+// and hears the Commit from that view's primary remembers the nonce and
+// echoes the newest one it saw in every PrepareOk it sends in that view
+// (a Commit is always answered by one); entering any view clears it. When
+// a replication quorum, the primary included, has echoed the round's
+// nonce in the primary's view while the primary is still its normal
+// primary, the round is confirmed, and its reads are released (OK) once
+// commit_min reaches the read index. Reads arriving during a round wait
+// for the next, so one round trip to the backups serves every read of a
+// batch. A read fails at once on a replica that is not the normal primary
+// or that gave its view up (StandDown, abdication); later if its round is
+// not confirmed and applied within Timeouts.Read ticks, or as soon as its
+// primary leaves the view or hears of a newer one.
+//
+// Why it is safe (invariant S12's reading side: a read reflects every
+// operation acknowledged before it began). Let W be acknowledged before
+// Read was called on P, the primary of view v; W committed in some view
+// v'. If v' < v, W is in every log of a newer view (safety argument 4),
+// so it is at or below the head P entered view v with. If v' = v, only P
+// commits in v, so W <= P's commit_max at the call. If v' > v: view v'
+// started from q_vc DoViewChanges for v', and each sender had moved its
+// view to v' (startViewChange) and made it durable (maybeSendDVC) before
+// W committed, so before the call, so before the round's nonce existed. A
+// replica's view never decreases, in memory or across a restart (the
+// durable view, and a restarted replica is recovering, not normal), so
+// none of those senders can later be a normal replica of view v echoing
+// that nonce, and P itself (checked normal primary of v when the last
+// echo arrives) is not one of them either. The confirming set has q_repl
+// members and q_repl + q_vc > replicas (Quorums), so the two sets would
+// have to meet: v' > v is impossible. Hence the read index covers W, and
+// the state applied through it (or any later committed state) contains it.
+// The rules that move a replica out of view v do not bend this: a backup
+// that joins a view change on its primary's StartViewChange (StandDown or
+// abdication, onStartViewChange) leaves view v in status and view number
+// first (startViewChange), so it echoes no more in v; StandDown and
+// abdication fail the primary's own reads at once (safe either way, as
+// the argument does not rely on them); a primary that hears of a newer
+// view fails its reads. Nonces are unique per (view, primary): a replica
+// is the normal primary of a view during one in-memory tenure at most (a
+// restarted primary never acts in its old view again), its counter only
+// grows, and backups forget nonces on view entry, so an echo of an older
+// view's nonce cannot confirm a newer round.
+//
+// What it costs: per round (not per read), one Commit to each backup and
+// one PrepareOk back; nothing is persisted; the read waits for that round
+// trip plus, if a round is already open, the rest of that one. The read
+// index is at most the commit point, so it waits for no write prepared
+// after the read arrived. BugReadWithoutQuorum (confirm at once) exists so
+// the simulator shows its read checker catches a deposed primary.
+//
 // Messages are wire frames (internal/wire): 256-byte headers and bodies, sealed
 // or identity-stamped exactly as a shell puts them on the wire. Step validates
 // every frame before acting on it and never panics on network input; a broken

@@ -55,7 +55,17 @@ type env struct {
 	blocked  map[[2]int]bool
 	sessions map[uint64]uint64 // client → session
 	replies  []vsr.ClientFrame // every client frame the replicas sent, in order
+	reads    []readSeen        // every read result, in order
+	rounds   int               // Commit frames sent with a read nonce
 	out      *strings.Builder
+}
+
+// readSeen is a read result and the counter value it would serve.
+type readSeen struct {
+	replica int
+	id      uint64
+	ok      bool
+	value   uint64
 }
 
 func (e *env) handle(t *testing.T, d *datadriven.TestData) string {
@@ -63,8 +73,8 @@ func (e *env) handle(t *testing.T, d *datadriven.TestData) string {
 	e.out = &b
 	switch d.Cmd {
 	case "cluster":
-		// cluster replicas=3 [pipeline=4] [clients-max=8]
-		n, pipeline, clients := 3, 4, 8
+		// cluster replicas=3 [pipeline=4] [clients-max=8] [abdicate=80]
+		n, pipeline, clients, abdicate := 3, 4, 8, 0
 		d.ScanArgs(t, "replicas", &n)
 		if d.HasArg("pipeline") {
 			d.ScanArgs(t, "pipeline", &pipeline)
@@ -72,10 +82,13 @@ func (e *env) handle(t *testing.T, d *datadriven.TestData) string {
 		if d.HasArg("clients-max") {
 			d.ScanArgs(t, "clients-max", &clients)
 		}
+		if d.HasArg("abdicate") {
+			d.ScanArgs(t, "abdicate", &abdicate)
+		}
 		*e = env{out: &b, blocked: map[[2]int]bool{}, sessions: map[uint64]uint64{}}
 		for i := range n {
 			cfg := vsr.Config{ID: wire.ReplicaID(i), Replicas: n, Cluster: wire.Uint128{Lo: 1}, PipelineMax: pipeline,
-				ClientsMax: clients, StateMachine: &counter{}, Seed: uint64(i)}
+				ClientsMax: clients, StateMachine: &counter{}, Seed: uint64(i), Timeouts: vsr.Timeouts{Abdicate: abdicate}}
 			r, err := vsr.New(cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -146,6 +159,19 @@ func (e *env) handle(t *testing.T, d *datadriven.TestData) string {
 	case "heal":
 		clear(e.blocked)
 		b.WriteString("healed\n")
+	case "read":
+		// read id=1 to=0 [hold]: a linearizable read on replica to;
+		// results print as "rN read id=1 ok|refused <counter value>".
+		var id uint64
+		var to int
+		d.ScanArgs(t, "id", &id)
+		d.ScanArgs(t, "to", &to)
+		if nd := e.nodes[to]; nd.r != nil {
+			nd.r.Read(id)
+		}
+		if !d.HasArg("hold") {
+			e.stabilize(true)
+		}
 	case "status":
 		e.status()
 	default:
@@ -192,6 +218,20 @@ func (e *env) process() bool {
 		}
 		for _, c := range rd.Committed {
 			fmt.Fprintf(e.out, "r%d applied op=%d %v client=%d req=%d\n", i, c.Op, c.Operation, c.Client.Lo, c.Request)
+		}
+		for _, m := range rd.Messages {
+			var h wire.CommitHeader
+			if wire.PeekCommand(m.Frame) == wire.CommandCommit && h.Decode(m.Frame) == nil && h.ReadNonce != 0 {
+				e.rounds++
+			}
+		}
+		for _, rr := range rd.Reads {
+			e.reads = append(e.reads, readSeen{replica: i, id: rr.ID, ok: rr.OK, value: nd.cfg.StateMachine.(*counter).n})
+			if rr.OK {
+				fmt.Fprintf(e.out, "r%d read id=%d ok value=%d\n", i, rr.ID, nd.cfg.StateMachine.(*counter).n)
+			} else {
+				fmt.Fprintf(e.out, "r%d read id=%d refused\n", i, rr.ID)
+			}
 		}
 		for _, c := range rd.Replies {
 			e.replies = append(e.replies, c)

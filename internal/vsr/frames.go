@@ -141,9 +141,15 @@ func Describe(frame []byte) string {
 		return fmt.Sprintf("%s op=%d commit=%d %v req=%d", head, h.Op, h.Commit, h.Operation, h.Request)
 	case wire.CommandPrepareOk:
 		h := describeAs[wire.PrepareOkHeader](frame)
+		if h.ReadNonce != 0 {
+			return fmt.Sprintf("%s op=%d read=%d", head, h.Op, h.ReadNonce)
+		}
 		return fmt.Sprintf("%s op=%d", head, h.Op)
 	case wire.CommandCommit:
 		h := describeAs[wire.CommitHeader](frame)
+		if h.ReadNonce != 0 {
+			return fmt.Sprintf("%s commit=%d read=%d", head, h.Commit, h.ReadNonce)
+		}
 		return fmt.Sprintf("%s commit=%d", head, h.Commit)
 	case wire.CommandDoViewChange:
 		h := describeAs[wire.DoViewChangeHeader](frame)

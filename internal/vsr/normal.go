@@ -19,6 +19,7 @@ func (r *Replica) enterNormal() {
 	r.ackOp = [MaxReplicas]wire.Op{}
 	r.ackSent, r.lastCommit = 0, 0
 	r.queue = nil
+	r.onViewEntry()
 	if r.IsPrimary() {
 		for i := range r.lastHeard {
 			r.lastHeard[i] = r.ticks
@@ -122,7 +123,8 @@ func (r *Replica) sendAck(force bool) {
 		return
 	}
 	r.ackSent = max(r.ackSent, op)
-	h := wire.PrepareOkHeader{Prefix: r.prefix(wire.HeaderSize), Op: op, Commit: r.commitMax, Group: r.cfg.Group}
+	h := wire.PrepareOkHeader{Prefix: r.prefix(wire.HeaderSize), Op: op, Commit: r.commitMax, Group: r.cfg.Group,
+		ReadNonce: r.rd.seen}
 	if p, ok := r.header(op); ok { // op may be the checkpoint's
 		h.Parent, h.PrepareChecksum = p.Parent, p.Checksum
 		h.Timestamp, h.Request, h.Operation = p.Timestamp, p.Request, p.Operation
@@ -149,6 +151,9 @@ func (r *Replica) onPrepareOk(from wire.ReplicaID, h *wire.PrepareOkHeader) {
 		return
 	}
 	r.lastHeard[from] = r.ticks
+	if h.ReadNonce != 0 {
+		r.onReadAck(from, h.ReadNonce)
+	}
 	if h.Op == 0 || h.Op <= r.ackOp[from] {
 		return
 	}
@@ -207,6 +212,9 @@ func (r *Replica) applyCommitted() {
 		r.commitMin++
 		r.apply(s)
 		r.maybeCheckpoint()
+		if len(r.rd.confirmed) > 0 {
+			r.releaseReads()
+		}
 	}
 }
 
@@ -223,6 +231,9 @@ func (r *Replica) onCommit(from wire.ReplicaID, h *wire.CommitHeader) {
 	if r.status != StatusNormal || r.IsPrimary() || from != r.Primary() || r.logView != r.view {
 		return
 	}
+	// A read-confirmation round of this view's primary, seen in normal
+	// status: echoed in every PrepareOk from now on in this view.
+	r.rd.seen = max(r.rd.seen, h.ReadNonce)
 	if h.TimestampMonotonic >= r.lastCommit {
 		r.lastCommit = h.TimestampMonotonic
 		r.startJitter(tBackup, r.cfg.Timeouts.Backup)
@@ -296,10 +307,12 @@ func (r *Replica) onHeartbeatTimeout() {
 	}
 	if !r.quorumContact() {
 		// Abdicate: stop heartbeating so the backups time out, and vote
-		// for a new view ourselves.
+		// for a new view ourselves. Reads would wait for answers that
+		// most likely will not come: they fail now.
 		if !r.suspecting {
 			r.suspect()
 		}
+		r.failReads()
 		return
 	}
 	if r.suspecting {
@@ -307,9 +320,18 @@ func (r *Replica) onHeartbeatTimeout() {
 		r.svcVotes &^= 1 << r.self
 		r.stop(tResend)
 	}
+	r.heartbeat()
+}
+
+// heartbeat broadcasts a Commit: the commit point and its checksum, the
+// checkpoint, and the open read round's nonce, if any.
+func (r *Replica) heartbeat() {
 	sum, _ := r.Checksum(r.commitMax)
 	h := wire.CommitHeader{Prefix: r.prefix(wire.HeaderSize), CommitChecksum: sum,
 		TimestampMonotonic: r.ticks, Commit: r.commitMax, CheckpointOp: r.base, Group: r.cfg.Group}
+	if r.rd.round.on {
+		h.ReadNonce = r.rd.round.nonce
+	}
 	r.broadcast(sealed(&h, wire.HeaderSize, nil))
 }
 
@@ -337,6 +359,7 @@ func (r *Replica) StandDown() {
 	}
 	r.standDown = true
 	r.queue = nil
+	r.failReads()
 	if !r.suspecting {
 		r.suspect()
 	}
@@ -358,6 +381,9 @@ func (r *Replica) quorumContact() bool {
 // lagging reacts to a message from a newer view: ask its primary for the
 // view (RequestStartView), at most once per probe timeout.
 func (r *Replica) lagging(v wire.View) {
+	if r.readsPending() {
+		r.failReads() // a newer view exists: nothing of this one can confirm
+	}
 	if r.timers[tProbe].on {
 		return
 	}

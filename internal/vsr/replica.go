@@ -122,6 +122,7 @@ type Replica struct {
 	repairAttempt int
 	stash         map[wire.Op]stashed // repaired prepares awaiting their expected checksum
 
+	rd      reads // linearizable reads (read.go)
 	clients clientTable
 	queue   [][]byte // requests waiting for pipeline room (primary, normal)
 	ticks   uint64
@@ -422,6 +423,9 @@ func (r *Replica) stop(t timerID) { r.timers[t].on = false }
 // Tick advances the replica's clock by one tick and fires due timeouts.
 func (r *Replica) Tick() {
 	r.ticks++
+	if r.readsPending() {
+		r.expireReads()
+	}
 	if r.xfer != nil && r.xfer.deadline <= r.ticks {
 		r.onTransferTimeout()
 	}
@@ -465,7 +469,7 @@ func (r *Replica) HasReady() bool {
 		return false
 	}
 	return len(r.msgs) > 0 || len(r.replies) > 0 || r.truncate || r.dirty || r.hsDirty || len(r.committed) > 0 ||
-		r.cpPending != nil
+		r.cpPending != nil || len(r.rd.results) > 0
 }
 
 // Ready returns the accumulated work. The caller must call Advance(rd) after
@@ -474,8 +478,8 @@ func (r *Replica) Ready() Ready {
 	if r.outstanding {
 		panic("vsr: Ready called before Advance")
 	}
-	rd := Ready{Messages: r.msgs, Replies: r.replies, Committed: r.committed, Checkpoint: r.cpPending}
-	r.msgs, r.replies, r.committed, r.cpPending = nil, nil, nil, nil
+	rd := Ready{Messages: r.msgs, Replies: r.replies, Committed: r.committed, Checkpoint: r.cpPending, Reads: r.rd.results}
+	r.msgs, r.replies, r.committed, r.cpPending, r.rd.results = nil, nil, nil, nil, nil
 	if r.truncate {
 		rd.Truncate, rd.TruncateOp = true, r.truncateOp
 		r.truncate = false

@@ -79,6 +79,10 @@ const (
 	// it lacks on replicas - quorum_replication nacks, one too few to prove
 	// the op uncommitted.
 	BugTruncateFewNacks
+	// BugReadWithoutQuorum makes a primary confirm a read at once, without
+	// asking a replication quorum whether it is still the primary: a
+	// deposed primary serves stale reads.
+	BugReadWithoutQuorum
 )
 
 func (b Bug) String() string {
@@ -93,6 +97,8 @@ func (b Bug) String() string {
 		return "ack-before-persist"
 	case BugTruncateFewNacks:
 		return "truncate-few-nacks"
+	case BugReadWithoutQuorum:
+		return "read-without-quorum"
 	}
 	return "Bug(" + strconv.Itoa(int(b)) + ")"
 }
@@ -125,6 +131,7 @@ type Timeouts struct {
 	Probe      int // recovering/lagging: resend RequestStartView (default 20)
 	Repair     int // request missing prepares (default 8)
 	Abdicate   int // primary: step down without quorum contact (default 80)
+	Read       int // primary: fail a read not confirmed and applied in time (default 40)
 }
 
 // Config configures a replica.
@@ -219,6 +226,7 @@ func (c *Config) withDefaults() (Config, error) {
 	def(&t.Probe, 20)
 	def(&t.Repair, 8)
 	def(&t.Abdicate, 80)
+	def(&t.Read, 40)
 	return d, nil
 }
 
@@ -301,12 +309,18 @@ type Ready struct {
 	Checkpoint []byte
 
 	Committed []Committed // ops applied since the last Ready, in order
+
+	// Reads are the results of Read calls: an OK read may be served from
+	// the state machine as it is now, before any later Step, Tick or
+	// Advance. They depend on nothing in this Ready being persisted.
+	Reads []ReadResult
 }
 
 // IsEmpty reports whether rd carries nothing.
 func (rd *Ready) IsEmpty() bool {
 	return len(rd.Messages) == 0 && len(rd.Replies) == 0 && !rd.Truncate &&
-		len(rd.Entries) == 0 && !rd.HardStateChanged && len(rd.Committed) == 0 && rd.Checkpoint == nil
+		len(rd.Entries) == 0 && !rd.HardStateChanged && len(rd.Committed) == 0 && rd.Checkpoint == nil &&
+		len(rd.Reads) == 0
 }
 
 func errInvalid(err error) error { return errors.Join(ErrInvalidFrame, err) }

@@ -79,6 +79,7 @@ func (r *Replica) startViewChange(v wire.View) {
 	r.dvcFrame, r.merged = nil, false
 	r.hint.op = 0
 	r.queue = nil
+	r.failReads()
 	r.broadcastSVC(v)
 	r.start(tResend, r.cfg.Timeouts.Resend)
 	r.startJitter(tViewChange, r.cfg.Timeouts.ViewChange*min(1+r.vcAttempt, 4))
