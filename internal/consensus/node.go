@@ -140,6 +140,16 @@ type Node struct {
 	mu sync.Mutex // guards st
 	st Status
 
+	// Reads (read.go).
+	rmu     sync.Mutex    // guards rq and rclosed
+	rq      []func(bool)  // reads not yet handed to the replica
+	rclosed bool          // run has exited: Read refuses
+	readc   chan struct{} // a read is queued (capacity 1)
+	// Owned by run.
+	reading map[uint64]func(bool) // reads handed to the replica, by id
+	readSeq uint64
+	rspare  []func(bool)
+
 	rounds, persists, dropped, refused, sendErrs atomic.Uint64
 }
 
@@ -176,16 +186,18 @@ func Start(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("consensus: start replica %d: %w", cfg.Replica.ID, err)
 	}
 	n := &Node{
-		cfg:   cfg,
-		log:   lg.With("replica", int(cfg.Replica.ID), "group", cfg.Replica.Group),
-		rec:   rec,
-		r:     r,
-		vlog:  l,
-		inbox: make(chan []byte, cfg.Inbox),
-		props: make(chan []byte, cfg.Proposals),
-		down:  make(chan struct{}, 1),
-		stopc: make(chan struct{}),
-		done:  make(chan struct{}),
+		cfg:     cfg,
+		log:     lg.With("replica", int(cfg.Replica.ID), "group", cfg.Replica.Group),
+		rec:     rec,
+		r:       r,
+		vlog:    l,
+		inbox:   make(chan []byte, cfg.Inbox),
+		props:   make(chan []byte, cfg.Proposals),
+		down:    make(chan struct{}, 1),
+		readc:   make(chan struct{}, 1),
+		reading: make(map[uint64]func(bool)),
+		stopc:   make(chan struct{}),
+		done:    make(chan struct{}),
 	}
 	n.durable = vsr.HardState(hs)
 	n.snapshot()
@@ -296,6 +308,7 @@ func (n *Node) run() {
 		if cerr := n.vlog.Close(); err == nil && cerr != nil && !errors.Is(cerr, vsrlog.ErrClosed) {
 			err = fmt.Errorf("consensus: close log: %w", cerr)
 		}
+		n.refuseReads()
 		n.err = err
 		close(n.done)
 	}()
@@ -339,6 +352,8 @@ func (n *Node) run() {
 			}
 		case <-n.down:
 			n.r.StandDown()
+		case <-n.readc:
+			n.takeReads()
 		case f := <-n.inbox:
 			n.step(f)
 		case f := <-n.props:
@@ -355,6 +370,11 @@ func (n *Node) run() {
 // drain steps inputs already queued, without blocking, so that one round's
 // fsync covers them all. Replication frames go first.
 func (n *Node) drain() {
+	select {
+	case <-n.readc:
+		n.takeReads()
+	default:
+	}
 	for range drainMax {
 		select {
 		case f := <-n.inbox:
@@ -430,6 +450,7 @@ func (n *Node) ready() error {
 		if n.cfg.Applied != nil && len(rd.Committed) > 0 {
 			n.cfg.Applied(rd.Committed)
 		}
+		n.readsDone(rd.Reads)
 		n.r.Advance(rd)
 	}
 	n.snapshot()
