@@ -35,7 +35,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	b, ok := map[string]vsr.Bug{
 		"none": vsr.BugNone, "commit-without-quorum": vsr.BugCommitWithoutQuorum,
 		"view-change-shortest-log": vsr.BugViewChangeShortestLog, "ack-before-persist": vsr.BugAckBeforePersist,
-		"truncate-few-nacks": vsr.BugTruncateFewNacks,
+		"truncate-few-nacks": vsr.BugTruncateFewNacks, "read-without-quorum": vsr.BugReadWithoutQuorum,
 	}[*bug]
 	if !ok {
 		fmt.Fprintf(stderr, "shoal-sim: unknown -bug %q\n", *bug)

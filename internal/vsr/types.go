@@ -79,9 +79,10 @@ const (
 	// it lacks on replicas - quorum_replication nacks, one too few to prove
 	// the op uncommitted.
 	BugTruncateFewNacks
-	// BugReadWithoutQuorum makes a primary confirm a read at once, without
-	// asking a replication quorum whether it is still the primary: a
-	// deposed primary serves stale reads.
+	// BugReadWithoutQuorum makes a replica that believes it is the normal
+	// primary confirm a read at once, without asking a replication quorum
+	// whether it still is (and even after it abdicated): a deposed
+	// primary serves stale reads.
 	BugReadWithoutQuorum
 )
 
