@@ -167,7 +167,13 @@ func (srv *Server) replicate(s *shard.Shard, c *session, w *partWork) bool {
 	}
 	write := w.kind == partSend || w.kind == partStoreOffset || w.kind == partDeleteOffset
 	if !write {
-		return false // a read: the owner serves it from the applied partition
+		if w.kind == partGetOffset || (w.kind == partPoll && confirmPolls) {
+			// A read the group confirms first; the owner then serves it
+			// from the applied partition (confirm.go).
+			srv.confirmedPartRead(s, c, g, w)
+			return true
+		}
+		return false // the owner serves it from the applied partition
 	}
 	if w.kind != partSend && w.ack > partition.AckQuorum {
 		// The group applies offsets without an ack level (the journal is

@@ -48,6 +48,9 @@ func (srv *Server) read(s *shard.Shard, c *session, h *wire.RequestHeader, body 
 		return
 	}
 	if fn := reads[code]; fn != nil {
+		if srv.confirmedRead(s, c, h, body, fn) {
+			return // in a cluster: served once the metadata group confirms it (confirm.go)
+		}
 		b, st := fn(srv, s, c, body)
 		srv.reply(s, c, h, st, b)
 		return
