@@ -53,6 +53,7 @@ type cluster struct {
 	dir   string
 	procs []*process
 	tcp   []string // client addresses, by replica id
+	http  []string // HTTP API addresses, by replica id (local views, localViewOf)
 	mesh  *proxy.Mesh
 }
 
@@ -80,16 +81,17 @@ func freePorts(n int) ([]int, error) {
 // startCluster writes the configs, starts the proxies and every node, and
 // waits until the cluster has a leader that accepts logins.
 func startCluster(ctx context.Context, bin, dir string, nodes int, seed uint64) (*cluster, error) {
-	ports, err := freePorts(2 * nodes)
+	ports, err := freePorts(3 * nodes)
 	if err != nil {
 		return nil, err
 	}
-	tcp, rep := ports[:nodes], ports[nodes:]
+	tcp, rep, web := ports[:nodes], ports[nodes:2*nodes], ports[2*nodes:]
 	c := &cluster{dir: dir}
 	targets := make([]string, nodes)
 	for i := range nodes {
 		targets[i] = net.JoinHostPort("127.0.0.1", strconv.Itoa(rep[i]))
 		c.tcp = append(c.tcp, net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp[i])))
+		c.http = append(c.http, net.JoinHostPort("127.0.0.1", strconv.Itoa(web[i])))
 	}
 	if c.mesh, err = proxy.NewMesh(targets, seed, nil); err != nil {
 		return nil, err
@@ -109,7 +111,7 @@ func startCluster(ctx context.Context, bin, dir string, nodes int, seed uint64) 
 			}
 			return rep[j]
 		}
-		if err := os.WriteFile(p.config, nodeConfig(dir, hex.EncodeToString(secret[:]), tcp, replicaPort), 0o600); err != nil {
+		if err := os.WriteFile(p.config, nodeConfig(dir, hex.EncodeToString(secret[:]), tcp, web, replicaPort, i), 0o600); err != nil {
 			return nil, errors.Join(err, c.close())
 		}
 		c.procs = append(c.procs, p)
@@ -125,10 +127,11 @@ func startCluster(ctx context.Context, bin, dir string, nodes int, seed uint64) 
 	return c, nil
 }
 
-// nodeConfig is one node's config file: only TCP for clients, small
+// nodeConfig is one node's config file: TCP for clients (and HTTP, for
+// the final checks' local views, localViewOf), small
 // consensus timeouts, one shard, no heartbeat eviction or cleaner, data
 // under dir/data/<node name>.
-func nodeConfig(dir, secret string, tcp []int, replicaPort func(int) int) []byte {
+func nodeConfig(dir, secret string, tcp, web []int, replicaPort func(int) int, self int) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, `[system]
 path = %q
@@ -137,7 +140,8 @@ path = %q
 cpu_allocation = "1"
 
 [http]
-enabled = false
+enabled = true
+address = %q
 
 [quic]
 enabled = false
@@ -170,10 +174,10 @@ repair_retry_interval = "250 ms"
 [cluster.auth]
 enabled = true
 shared_secret = %q
-`, filepath.Join(dir, "data"), reconnectPeriod.Milliseconds(), heartbeatTimeout.Milliseconds(), secret)
+`, filepath.Join(dir, "data"), net.JoinHostPort("127.0.0.1", strconv.Itoa(web[self])), reconnectPeriod.Milliseconds(), heartbeatTimeout.Milliseconds(), secret)
 	for j := range tcp {
-		fmt.Fprintf(&b, "\n[[cluster.nodes]]\nname = \"node-%d\"\nip = \"127.0.0.1\"\nreplica_id = %d\nports = { tcp = %d, tcp_replica = %d }\n",
-			j, j, tcp[j], replicaPort(j))
+		fmt.Fprintf(&b, "\n[[cluster.nodes]]\nname = \"node-%d\"\nip = \"127.0.0.1\"\nreplica_id = %d\nports = { tcp = %d, http = %d, tcp_replica = %d }\n",
+			j, j, tcp[j], web[j], replicaPort(j))
 	}
 	return []byte(b.String())
 }

@@ -278,7 +278,7 @@ func (c *cluster) converged(ctx context.Context, within time.Duration) ([]nodeVi
 func (c *cluster) views(ctx context.Context, topics bool) ([]nodeView, error) {
 	views := make([]nodeView, len(c.procs))
 	for i := range c.procs {
-		v, err := viewOf(ctx, c.tcp[i], topics, 30*time.Second)
+		v, err := localViewOf(ctx, c.tcp[i], c.http[i], topics, 30*time.Second)
 		if err != nil {
 			return nil, fmt.Errorf("node %d: %w", i, err)
 		}

@@ -59,8 +59,10 @@
 //     final read at the offsets its reply gave; a duplicate is allowed
 //     only for an Unknown send (the client package replays a request only
 //     after a 58, which means not stored, so its replays cannot add one);
-//   - every node, read through its own wire-protocol probe (the client
-//     package would follow the leader), converges on the same streams,
+//   - every node, read on its own (localViewOf: the leader it names over
+//     the wire protocol, its metadata over its HTTP API, since the wire
+//     protocol's metadata reads are served only by a confirmed leader and
+//     the client package would follow the leader), converges on the same streams,
 //     topics, users and leader, and no acknowledged metadata change is
 //     lost (checkFinal: an acknowledged stream that nothing may have
 //     deleted is on every node, as is every acknowledged user; nothing

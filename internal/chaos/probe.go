@@ -173,19 +173,6 @@ func (p *probe) view(topics bool) (nodeView, error) {
 	return v, nil
 }
 
-// viewOf dials node addr, reads its view (with topics or not) and hangs
-// up, all within timeout.
-func viewOf(ctx context.Context, addr string, topics bool, timeout time.Duration) (nodeView, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	p, err := dialProbe(ctx, addr)
-	if err != nil {
-		return nodeView{}, err
-	}
-	defer p.close()
-	return p.view(topics)
-}
-
 // leaderOf asks node addr which node leads.
 func leaderOf(ctx context.Context, addr string, timeout time.Duration) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
