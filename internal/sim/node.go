@@ -167,6 +167,9 @@ func (n *node) drive(s *Sim) {
 			return
 		}
 		rd := n.r.Ready()
+		for _, rr := range rd.Reads {
+			s.readDone(n, rr)
+		}
 		for _, c := range rd.Committed {
 			s.checkCommit(n.id, c)
 			if s.oracle != nil {

@@ -76,6 +76,9 @@ type Result struct {
 	Checkpoints int // checkpoints made durable, all replicas
 	Transfers   int // checkpoints installed by state transfer
 	Messages    int
+	// WorkloadKV: linearizable reads (vsr.Replica.Read) served, and
+	// refused, on any replica; the served ones are in the checked history.
+	Reads, ReadsRefused int
 	// WorkloadMeta: committed metadata ops that succeeded (the rest were
 	// refused by business rules), and partition tasks (create, drop,
 	// purge) their effects asked for.
@@ -92,6 +95,9 @@ func (r Result) String() string {
 	fmt.Fprintf(&b, "seed=%d replicas=%d hint=%v clients=%d ticks=%d converged=%d commit=%d acked=%d view=%d crashes=%d power-losses=%d partitions=%d evictions=%d checkpoints=%d transfers=%d msgs=%d",
 		r.Seed, r.Replicas, r.Hint, r.Clients, r.Ticks, r.Converged, r.Commit, r.Acked, r.View, r.Crashes, r.PowerLosses, r.Partitions, r.Evictions,
 		r.Checkpoints, r.Transfers, r.Messages)
+	if r.Reads+r.ReadsRefused > 0 {
+		fmt.Fprintf(&b, " reads=%d refused=%d", r.Reads, r.ReadsRefused)
+	}
 	if r.MetaOK > 0 {
 		fmt.Fprintf(&b, " meta-ok=%d meta-tasks=%d appended=%d", r.MetaOK, r.MetaTasks, r.Appended)
 	}
@@ -147,6 +153,15 @@ type Sim struct {
 	produceOdds int
 	produceRand *rand.Rand
 
+	// WorkloadKV: each tick of the workload, each live replica is asked
+	// for a linearizable read with odds 1 in readOdds (0: never).
+	readOdds int
+	readRand *rand.Rand
+	reads    map[uint64]pendingRead // by read id, until its result
+	readID   uint64
+	served   []servedRead // reads served, for checkReads
+	done     []completion // acknowledged ops and served reads, by completion
+
 	canon    []canonEntry
 	oracle   *metaOracle // WorkloadMeta only
 	maxAcked wire.Op
@@ -199,6 +214,9 @@ func newSim(o Options) *Sim {
 	s.midOdds = []int{0, 4, 16, 64}[s.midRand.IntN(4)]
 	s.produceRand = stream(o.Seed, 9)
 	s.produceOdds = []int{5, 20, 80}[s.produceRand.IntN(3)]
+	s.readRand = stream(o.Seed, 11)
+	s.readOdds = []int{0, 3, 10, 40}[s.readRand.IntN(4)]
+	s.reads = map[uint64]pendingRead{}
 	swarm := stream(o.Seed, 5)
 	n := o.Replicas
 	if n == 0 {
@@ -344,6 +362,9 @@ func (s *Sim) step(faults bool) {
 	}
 	for _, c := range s.clients {
 		c.tick(s)
+	}
+	if s.oracle == nil && s.issuing && s.readOdds > 0 {
+		s.issueReads()
 	}
 	if s.oracle != nil && s.issuing {
 		for _, n := range s.nodes {
@@ -514,6 +535,9 @@ func (s *Sim) finish() Result {
 			return s.res
 		}
 	}
+	if s.checkReads(); s.res.Err != nil {
+		return s.res
+	}
 	if !porcupine.CheckOperations(kvModel, s.history) {
 		s.fail("client history of %d operations is not linearizable", len(s.history))
 	}
@@ -586,4 +610,5 @@ func (s *Sim) checkAck(h *wire.ReplyHeader) {
 		return
 	}
 	s.maxAcked = max(s.maxAcked, h.Op)
+	s.done = append(s.done, completion{t: s.now, pos: h.Op})
 }

@@ -68,6 +68,9 @@ func TestBugsCaught(t *testing.T) {
 		// lowered commit hints make more frequent (about one seed in 60
 		// to 400 with three replicas).
 		{vsr.BugTruncateFewNacks, HintLower},
+		// A deposed primary serving reads: the read checker (reads.go)
+		// must see a stale get in the history.
+		{vsr.BugReadWithoutQuorum, HintSwarm},
 	} {
 		t.Run(c.bug.String(), func(t *testing.T) {
 			for seed := uint64(1); seed <= bound; seed++ {
