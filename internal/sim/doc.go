@@ -23,7 +23,12 @@
 // Two workloads (Options.Workload):
 //
 //   - kv: a toy key-value state machine; the client history must be
-//     linearizable (porcupine).
+//     linearizable (porcupine). Most seeds also ask every replica for
+//     linearizable reads (vsr.Replica.Read) as a server would; a read
+//     served must be placed, by the op its state was applied through, no
+//     earlier than any op acknowledged or read served before it was asked
+//     (reads.go; BugReadWithoutQuorum, a deposed primary serving reads,
+//     is caught).
 //   - meta: the server's metadata path. Each replica's state machine is a
 //     metagroup.Machine over a metadata.Store, its vsr.Evicter forwarded;
 //     the effects (partition create-or-open, drop, purge by op, the

@@ -103,8 +103,10 @@
 // What it costs: per round (not per read), one Commit to each backup and
 // one PrepareOk back; nothing is persisted; the read waits for that round
 // trip plus, if a round is already open, the rest of that one. The read
-// index is at most the commit point, so it waits for no write prepared
-// after the read arrived. BugReadWithoutQuorum (confirm at once) exists so
+// index is the commit point when the round opens, or right after a view
+// change the head the view started with (its ops commit with the view's
+// first quorum), so a read never waits for a write prepared after it
+// arrived. BugReadWithoutQuorum (confirm at once) exists so
 // the simulator shows its read checker catches a deposed primary.
 //
 // Messages are wire frames (internal/wire): 256-byte headers and bodies, sealed
