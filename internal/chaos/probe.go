@@ -119,60 +119,6 @@ func (p *probe) leader() (int, error) {
 	return -1, nil
 }
 
-// view reads the node's leader, streams and users, and with topics each
-// stream's topics (one read per stream).
-func (p *probe) view(topics bool) (nodeView, error) {
-	v := nodeView{Topics: map[string][]string{}}
-	var err error
-	if v.Leader, err = p.leader(); err != nil {
-		return v, err
-	}
-	b, err := p.read(wire.CodeGetStreams, nil)
-	if err != nil {
-		return v, err
-	}
-	streams, err := wire.DecodeStreams(b)
-	if err != nil {
-		return v, err
-	}
-	for _, s := range streams {
-		v.Streams = append(v.Streams, s.Name)
-		if !topics {
-			continue
-		}
-		b, err := p.read(wire.CodeGetStream, (&wire.StreamRequest{Stream: wire.NamedID(s.Name)}).Append(nil))
-		if err != nil {
-			return v, err
-		}
-		var d wire.StreamDetails
-		if len(b) > 0 {
-			if err := d.Decode(b); err != nil {
-				return v, err
-			}
-		}
-		topics := []string{}
-		for _, t := range d.Topics {
-			topics = append(topics, t.Name)
-		}
-		slices.Sort(topics)
-		v.Topics[s.Name] = topics
-	}
-	slices.Sort(v.Streams)
-	b, err = p.read(wire.CodeGetUsers, nil)
-	if err != nil {
-		return v, err
-	}
-	users, err := wire.DecodeUsers(b)
-	if err != nil {
-		return v, err
-	}
-	for _, u := range users {
-		v.Users = append(v.Users, u.Username)
-	}
-	slices.Sort(v.Users)
-	return v, nil
-}
-
 // leaderOf asks node addr which node leads.
 func leaderOf(ctx context.Context, addr string, timeout time.Duration) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
