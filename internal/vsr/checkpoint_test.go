@@ -14,10 +14,18 @@ import (
 // with client 1 registered.
 func ckEnv(t *testing.T, n int, interval uint64) *env {
 	t.Helper()
+	return newEnv(t, n, func(cfg *vsr.Config) { cfg.CheckpointInterval = interval })
+}
+
+// newEnv builds an env of n replicas, each config adjusted by adjust,
+// with client 1 registered.
+func newEnv(t *testing.T, n int, adjust func(*vsr.Config)) *env {
+	t.Helper()
 	e := &env{out: &strings.Builder{}, blocked: map[[2]int]bool{}, sessions: map[uint64]uint64{}}
 	for i := range n {
 		cfg := vsr.Config{ID: wire.ReplicaID(i), Replicas: n, Cluster: wire.Uint128{Lo: 1}, PipelineMax: 4,
-			ClientsMax: 8, StateMachine: &counter{}, Seed: uint64(i), CheckpointInterval: interval}
+			ClientsMax: 8, StateMachine: &counter{}, Seed: uint64(i)}
+		adjust(&cfg)
 		r, err := vsr.New(cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -8,27 +8,12 @@ import (
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
-// readEnv is ckEnv with abdication off (a deposed primary keeps believing
-// it leads until it hears of the newer view) and an optional bug.
+// readEnv is ckEnv without checkpoints, with abdication off (a deposed
+// primary keeps believing it leads until it hears of the newer view) and
+// an optional bug.
 func readEnv(t *testing.T, n int, bug vsr.Bug) *env {
 	t.Helper()
-	e := &env{out: &strings.Builder{}, blocked: map[[2]int]bool{}, sessions: map[uint64]uint64{}}
-	for i := range n {
-		cfg := vsr.Config{ID: wire.ReplicaID(i), Replicas: n, Cluster: wire.Uint128{Lo: 1}, PipelineMax: 4,
-			ClientsMax: 8, StateMachine: &counter{}, Seed: uint64(i), Bug: bug,
-			Timeouts: vsr.Timeouts{Abdicate: 1 << 30}}
-		r, err := vsr.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.nodes = append(e.nodes, &tnode{cfg: cfg, r: r, journal: map[wire.Op][]byte{}})
-	}
-	h := wire.RequestHeader{Prefix: wire.Prefix{Size: wire.HeaderSize}, Client: wire.ClientID{Lo: 1}, Operation: wire.OpRegister}
-	e.send(&h, nil)
-	if e.sessions[1] == 0 {
-		t.Fatal("client 1 did not register")
-	}
-	return e
+	return newEnv(t, n, func(cfg *vsr.Config) { cfg.Bug, cfg.Timeouts.Abdicate = bug, 1<<30 })
 }
 
 // read asks replica i for read id and stabilizes; it returns the results
