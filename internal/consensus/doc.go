@@ -38,6 +38,17 @@
 // and Wait and Err return it. The node is then dead; the caller restarts it
 // from its directory (Start again), as after a crash.
 //
+// # Reads
+//
+// Read asks for a linearizable read (vsr.Replica.Read: one quorum round
+// shared by every read waiting for it, nothing on disk). It never blocks:
+// the callback is queued under a mutex (bounded, MaxQueuedReads), the
+// loop hands the queue to the replica, and each result comes back in a
+// Ready, whose round calls the callbacks on the node's goroutine (after
+// its replies and applied ops). When the loop exits, every read it holds
+// is answered false, and Read refuses from then on, so each accepted
+// callback runs exactly once.
+//
 // # Starting
 //
 // Start opens the Log and starts the replica with vsr.New only when

@@ -14,7 +14,9 @@
 // cache) lives on the shard that owns the connection and is touched only
 // by that shard's goroutine (S5). dispatch.go holds the one table of
 // operations and read codes. Reads are answered on the connection's shard
-// from the committed metadata, which is immutable and needs no lock.
+// from the committed metadata, which is immutable and needs no lock; in a
+// cluster only once the metadata group confirms them (confirm.go: a
+// deposed leader must not answer from its stale state), and 58 otherwise.
 // Metadata writes go to the service, whose writer proposes them to the
 // metadata group; once committed (durable on a replication quorum) and
 // applied, the answer comes back to the connection's shard through its
