@@ -55,6 +55,7 @@ type env struct {
 	blocked  map[[2]int]bool
 	sessions map[uint64]uint64 // client → session
 	replies  []vsr.ClientFrame // every client frame the replicas sent, in order
+	drop     func(m msg) bool  // if set, drops the messages it reports (Go tests only)
 	reads    []readSeen        // every read result, in order
 	rounds   int               // Commit frames sent with a read nonce
 	out      *strings.Builder
@@ -286,7 +287,7 @@ func (e *env) stabilize(print bool) {
 		e.queue = nil
 		for _, m := range q {
 			nd := e.nodes[m.to]
-			if nd.r == nil || e.blocked[[2]int{m.from, m.to}] {
+			if nd.r == nil || e.blocked[[2]int{m.from, m.to}] || (e.drop != nil && e.drop(m)) {
 				continue
 			}
 			fmt.Fprintf(out, "%d->%d %s\n", m.from, m.to, vsr.Describe(m.frame))

@@ -192,3 +192,61 @@ func BenchmarkRead(b *testing.B) {
 		}
 	}
 }
+
+// TestReadAfterViewChange checks the read index of a new primary: a write
+// committed and acknowledged by the old primary, which crashed before any
+// backup learned of the commit, is above the new primary's commit point
+// when it starts its view. A read confirmed by a backup that still lacks
+// that write's body must wait for it to commit in the new view (the read
+// index is the head the view started with), not serve the state below it.
+func TestReadAfterViewChange(t *testing.T) {
+	e := readEnv(t, 3, vsr.BugNone)
+	e.blocked[[2]int{0, 2}] = true // replica 2 never gets op 2 from replica 0
+	h := wire.RequestHeader{Client: wire.ClientID{Lo: 1}, Request: 1, Session: e.sessions[1], Operation: wire.OpCreateStream}
+	e.send(&h, []byte("add 5"))
+	if len(e.replies) < 2 { // the Register's reply and this one
+		t.Fatalf("the write was not acknowledged: %d replies", len(e.replies))
+	}
+	e.nodes[0].r = nil // crashed before a heartbeat told anyone op 2 committed
+	if r := e.nodes[1].r; r.CommitMax() != 1 || r.Op() != 2 {
+		t.Fatalf("replica 1: op %d commit %d, want op 2 uncommitted", r.Op(), r.CommitMax())
+	}
+	// Replica 1 becomes the primary of view 1; no prepare body reaches
+	// replica 2 (so op 2 cannot commit in view 1 yet), everything else
+	// does.
+	e.drop = func(m msg) bool {
+		c := wire.PeekCommand(m.frame)
+		return m.to == 2 && (c == wire.CommandPrepare || c == wire.CommandRepairPrepare)
+	}
+	for range 400 {
+		e.ticks(1)
+		if r := e.nodes[1].r; r.View() > 0 && r.Status() == vsr.StatusNormal && r.IsPrimary() {
+			break
+		}
+	}
+	p := e.nodes[1].r
+	if !p.IsPrimary() || p.Status() != vsr.StatusNormal || p.CommitMin() != 1 {
+		t.Fatalf("replica 1: primary %v status %v commit %d", p.IsPrimary(), p.Status(), p.CommitMin())
+	}
+	// Replica 2 echoes the round (confirmed: replicas 1 and 2), but op 2
+	// is not committed: the read waits.
+	rounds := e.rounds
+	p.Read(1)
+	e.ticks(5)
+	if e.rounds == rounds {
+		t.Fatal("no read round was sent")
+	}
+	if rs, ok := e.resultOf(1); ok {
+		t.Fatalf("read served before op 2 committed in the new view: %+v", rs)
+	}
+	e.drop = nil
+	for range 100 {
+		e.ticks(1)
+		if _, ok := e.resultOf(1); ok {
+			break
+		}
+	}
+	if rs, ok := e.resultOf(1); !ok || !rs.ok || rs.value != 5 {
+		t.Fatalf("read after the view change: %+v (came %v), want ok value 5 (the acknowledged write)", rs, ok)
+	}
+}
