@@ -36,6 +36,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"none": vsr.BugNone, "commit-without-quorum": vsr.BugCommitWithoutQuorum,
 		"view-change-shortest-log": vsr.BugViewChangeShortestLog, "ack-before-persist": vsr.BugAckBeforePersist,
 		"truncate-few-nacks": vsr.BugTruncateFewNacks, "read-without-quorum": vsr.BugReadWithoutQuorum,
+		"read-index-commit-only": vsr.BugReadIndexCommitOnly,
 	}[*bug]
 	if !ok {
 		fmt.Fprintf(stderr, "shoal-sim: unknown -bug %q\n", *bug)

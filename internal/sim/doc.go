@@ -28,7 +28,8 @@
 //     served must be placed, by the op its state was applied through, no
 //     earlier than any op acknowledged or read served before it was asked
 //     (reads.go; BugReadWithoutQuorum, a deposed primary serving reads,
-//     is caught).
+//     and BugReadIndexCommitOnly, a new primary reading below the ops
+//     its view started with, are caught).
 //   - meta: the server's metadata path. Each replica's state machine is a
 //     metagroup.Machine over a metadata.Store, its vsr.Evicter forwarded;
 //     the effects (partition create-or-open, drop, purge by op, the

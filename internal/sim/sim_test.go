@@ -71,6 +71,9 @@ func TestBugsCaught(t *testing.T) {
 		// A deposed primary serving reads: the read checker (reads.go)
 		// must see a stale get in the history.
 		{vsr.BugReadWithoutQuorum, HintSwarm},
+		// A new primary's read index without the head its view started
+		// with misses ops the old primary acknowledged.
+		{vsr.BugReadIndexCommitOnly, HintSwarm},
 	} {
 		t.Run(c.bug.String(), func(t *testing.T) {
 			for seed := uint64(1); seed <= bound; seed++ {

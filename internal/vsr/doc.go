@@ -106,8 +106,9 @@
 // index is the commit point when the round opens, or right after a view
 // change the head the view started with (its ops commit with the view's
 // first quorum), so a read never waits for a write prepared after it
-// arrived. BugReadWithoutQuorum (confirm at once) exists so
-// the simulator shows its read checker catches a deposed primary.
+// arrived. BugReadWithoutQuorum (confirm at once) and
+// BugReadIndexCommitOnly (no view head) exist so the simulator shows its
+// read checker catches a deposed primary and a new primary's stale read.
 //
 // Messages are wire frames (internal/wire): 256-byte headers and bodies, sealed
 // or identity-stamped exactly as a shell puts them on the wire. Step validates

@@ -205,4 +205,7 @@ func (r *Replica) onViewEntry() {
 	r.failReads()
 	r.rd.seen = 0
 	r.rd.viewHead = r.head()
+	if r.cfg.Bug == BugReadIndexCommitOnly {
+		r.rd.viewHead = 0
+	}
 }

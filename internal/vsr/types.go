@@ -84,6 +84,10 @@ const (
 	// whether it still is (and even after it abdicated): a deposed
 	// primary serves stale reads.
 	BugReadWithoutQuorum
+	// BugReadIndexCommitOnly makes a read's index the primary's commit
+	// point alone, without the head its view started with: a new primary
+	// serves reads that miss ops the old primary acknowledged.
+	BugReadIndexCommitOnly
 )
 
 func (b Bug) String() string {
@@ -100,6 +104,8 @@ func (b Bug) String() string {
 		return "truncate-few-nacks"
 	case BugReadWithoutQuorum:
 		return "read-without-quorum"
+	case BugReadIndexCommitOnly:
+		return "read-index-commit-only"
 	}
 	return "Bug(" + strconv.Itoa(int(b)) + ")"
 }
