@@ -53,9 +53,10 @@ func newMeshCluster(t *testing.T, n int) (*testCluster, *proxy.Mesh) {
 
 // TestClusterDeposedLeaderRefusesReads cuts the leader off; the two
 // others elect a new leader, which creates a stream. A connection still open on the old leader, which still believes
-// it leads, must not read its stale state: its metadata reads and offset
-// reads are refused with 58 (their confirmation round finds no quorum),
-// while the new leader answers them. GetClusterMetadata stays local.
+// it leads, must not read its stale state: its metadata reads, offset
+// reads and polls are refused with 58 (their confirmation round finds no
+// quorum), while the new leader answers them. GetClusterMetadata stays
+// local.
 func TestClusterDeposedLeaderRefusesReads(t *testing.T) {
 	c, mesh := newMeshCluster(t, 3)
 	ctx := context.Background()
@@ -83,6 +84,12 @@ func TestClusterDeposedLeaderRefusesReads(t *testing.T) {
 	}
 	offsetBody := (&wire.ConsumerOffsetRequest{Consumer: wire.Consumer{Kind: wire.ConsumerSingle, ID: wire.NumericID(1)},
 		Stream: wire.NamedID("s"), Topic: wire.NamedID("t"), HasPartition: true}).Append(wire.OffsetGet, nil)
+	pollBody := (&wire.PollMessages{Consumer: wire.Consumer{Kind: wire.ConsumerSingle, ID: wire.NumericID(1)},
+		Stream: wire.NamedID("s"), Topic: wire.NamedID("t"), HasPartition: true,
+		Strategy: wire.PollingStrategy{Kind: wire.PollFirst}, Count: 1}).Append(nil)
+	if st, _ := read(wire.CodePollMessages, pollBody); st != wire.StatusOK {
+		t.Fatalf("PollMessages on the leader: %v", st)
+	}
 	if st, _ := read(wire.CodeGetStreams, nil); st != wire.StatusOK {
 		t.Fatalf("GetStreams on the leader: %v", st)
 	}
@@ -135,6 +142,7 @@ func TestClusterDeposedLeaderRefusesReads(t *testing.T) {
 		{wire.CodeGetStream, (&wire.StreamRequest{Stream: wire.NamedID("s")}).Append(nil)},
 		{wire.CodeGetUsers, nil},
 		{wire.CodeGetConsumerOffset, offsetBody},
+		{wire.CodePollMessages, pollBody},
 	} {
 		if st, _ := read(r.code, r.body); st != wire.StatusTransientNotAccepted {
 			t.Fatalf("read %d on the deposed leader: status %v, want TransientNotAccepted", r.code, st)

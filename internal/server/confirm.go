@@ -24,8 +24,8 @@ import (
 //   - Metadata reads (reads[code]) wait for the metadata group, except
 //     localReads: this node's own view of the cluster and its counters,
 //     and static answers.
-//   - GetConsumerOffset waits for its partition's group; polls too when
-//     confirmPolls is set (see its doc).
+//   - GetConsumerOffset and polls wait for their partition's group (polls
+//     only while confirmPolls is set, as it is: see its doc for the cost).
 //
 // The connection is parked while its read waits, so its replies keep
 // their order (S10); the node's callback runs on the node's goroutine and
@@ -44,18 +44,20 @@ var localReads = map[wire.Code]bool{
 }
 
 // confirmPolls gates polls on a confirmation by the partition's group, as
-// offset reads are. It is off: a deposed leader may serve a poll from its
-// partition as it stood (messages acknowledged by a newer leader missing:
-// a stale end, never wrong messages), until it learns of the newer view
-// or abdicates. Measured with shoal-bench -workload pinned-consumer (2
-// consumers, batches of 100 × 1000 B, 10 s) against scripts/cluster.sh's
-// three nodes on one 2-core machine (load average about 10 from other
-// work): unconfirmed 244k-279k msgs/s, p50 381-414 µs; confirmed 180k-188k
-// msgs/s, p50 745-762 µs. A consumer keeps one poll in flight, so rounds
-// are not shared and each poll pays a replica round trip: about a third
-// of poll throughput, for a staleness that clients of an at-least-once
-// log already tolerate.
-var confirmPolls = false
+// offset reads are. It is on: without it a poll is served from the
+// partition as this node applied it, and the chaos run (seed 20261206)
+// caught two polls that missed a message acknowledged before they began,
+// served by a new leader whose group had not yet committed the ops its
+// view started with (a deposed leader can serve such polls too). The
+// cost, measured with shoal-bench -workload pinned-consumer (batches of
+// 100 × 1000 B, 10 s) against scripts/cluster.sh's three nodes, all on
+// one 2-core machine with a load average of 5 to 10 from other work: with
+// 2 consumers, 244k-279k msgs/s and p50 381-414 µs unconfirmed, 147k-188k
+// msgs/s and p50 745-844 µs confirmed; with 8 consumers, 273k against
+// 185k msgs/s. A consumer keeps one poll in flight, so each poll waits
+// for a replica round trip (shared by the polls that wait together), and
+// the round's frames take CPU from the same two cores.
+var confirmPolls = true
 
 // confirmedRead serves the metadata read fn once the metadata group
 // confirms it, on c's shard, with c parked meanwhile; it reports whether

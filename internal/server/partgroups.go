@@ -21,7 +21,7 @@ import (
 // consumer-offset writes are proposed to it by the leader and answered
 // after their commit; polls and offset reads are served by the leader
 // from the applied partition, on its owner, while its replica is the
-// group's primary. A standalone node has no groups (see the partgroup
+// group's primary and once the group confirms the read (confirm.go). A standalone node has no groups (see the partgroup
 // package doc).
 
 // groupSubdir is where a partition's group keeps its VSR log, inside the
