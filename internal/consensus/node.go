@@ -77,6 +77,13 @@ type Config struct {
 	// (vsr.ErrQueueFull: a sessionless group's queue is full). A proposal
 	// a backup drops is not refused: its proposer learns from the view.
 	Refused func(frame []byte, err error)
+	// Aside, if set, is offered each inbound replica-plane frame on the
+	// node's goroutine before vsr.Step; a frame it takes (true) is not
+	// stepped. A shell uses it for frames of its own on the group's
+	// plane (a partition group's message backfill: RequestStateChunk and
+	// StateChunk of a non-zero artifact, which vsr ignores). It must not
+	// block long: the group waits.
+	Aside func(frame []byte) bool
 	// Ticks, if set, replaces the TickInterval ticker: each value is one
 	// vsr tick (tests drive it). Closing it stops ticking.
 	Ticks <-chan time.Time
@@ -382,6 +389,9 @@ func (n *Node) propose(f []byte) {
 }
 
 func (n *Node) step(f []byte) {
+	if n.cfg.Aside != nil && n.cfg.Aside(f) {
+		return
+	}
 	if err := n.r.Step(f); err != nil {
 		n.refused.Add(1)
 		n.log.Debug("frame refused", "command", wire.PeekCommand(f), "err", err)

@@ -42,17 +42,25 @@
 // checkpoint yet starts from an empty partition. Every replica thus
 // assigns the same offsets to the same batches.
 //
+// # Catching up
+//
 // A replica that lagged past its peers' checkpoints is offered the
 // newest one by state transfer. The checkpoint names the partition's
 // state but does not carry its messages: a replica whose partition is
-// below the checkpoint's next offset refuses it (Restore fails before
-// changing anything, so vsr does not install it), logs it, reports it
-// (Status.Gap) and stays behind: it applies nothing more, so it never
-// appends a batch at offsets its peers gave another, and it never leads
-// the group (it stands down). The group runs on the other replicas.
-// Known gap: the messages are not copied to it (a later session's
-// message backfill); until then that replica does not count towards the
-// partition's fault tolerance.
+// below the checkpoint's next offset refuses it (Restore fails before the
+// partition goes past what its log applied, so vsr does not install it),
+// reports it (Status.Gap) and copies the messages it lacks from a peer's
+// partition (backfill.go: chunks of whole stored batches, pulled one at a
+// time over the group's replica plane, appended as the peer stored them
+// with partition.AppendStored). When vsr offers the checkpoint again the
+// partition holds it, and the replica installs it and repairs the ops
+// above it; the target moves on with newer checkpoints until the copy
+// catches up. Meanwhile it applies nothing, never leads (it stands down)
+// and does not count towards the partition's fault tolerance. If its log
+// applies ops again instead (a peer still held the prepares it lacked),
+// the copied messages are dropped first (TruncateTo the offset the log
+// left), unless the copy began with the checkpoint's purge: then the
+// group stops on this replica (Status.Failed) until a restart.
 //
 // # Leadership
 //

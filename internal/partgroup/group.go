@@ -78,9 +78,13 @@ type Result struct {
 type Status struct {
 	consensus.Status
 	// Gap: the latest checkpoint offered by state transfer is ahead of
-	// the partition (it would need messages that are not here); it was
-	// refused, and the replica stays behind.
+	// the partition (it needs messages that are not here); it was
+	// refused, and the replica copies them from a peer before it takes
+	// it (backfill).
 	Gap bool
+	// Copied counts the messages this replica copied from its peers'
+	// partitions since Start (see Gap).
+	Copied uint64
 	// Failed: applying a committed op failed on this replica's storage;
 	// the partition stays as it was until a restart restores it.
 	Failed bool
@@ -148,7 +152,7 @@ func Start(cfg Config) (*Group, error) {
 	// (machine.Restore, called by vsr.RestartFrom); one without empties
 	// it before it applies op 1 (machine.Apply).
 	node, err := consensus.Start(consensus.Config{Replica: rc, FS: cfg.FS, Dir: cfg.Dir, Transport: cfg.Transport,
-		Replies: g.onReply, Ticked: g.onTick, Refused: g.onRefused, Ticks: cfg.Ticks, Logger: lg})
+		Replies: g.onReply, Ticked: g.onTick, Refused: g.onRefused, Aside: g.aside, Ticks: cfg.Ticks, Logger: lg})
 	if err != nil {
 		return nil, fmt.Errorf("partgroup %d/%d/%d: %w", cfg.Stream, cfg.Topic, cfg.Partition, err)
 	}
@@ -168,7 +172,7 @@ func (g *Group) Node() *consensus.Node { return g.node }
 
 // Status returns the group's state after its latest round.
 func (g *Group) Status() Status {
-	return Status{Status: g.node.Status(), Gap: g.m.gap.Load(), Failed: g.m.failure() != nil}
+	return Status{Status: g.node.Status(), Gap: g.m.gap.Load(), Copied: g.m.copied.Load(), Failed: g.m.failure() != nil}
 }
 
 // Serves reports whether this replica serves the partition's requests:
@@ -305,6 +309,7 @@ func (g *Group) onRefused(f []byte, _ error) {
 // the metadata asked for. It runs on the node's goroutine.
 func (g *Group) onTick(st consensus.Status) {
 	ticks := atomic.AddUint64(&g.ticks, 1)
+	g.backfillTick(st)
 	serving := st.Status == vsr.StatusNormal && st.IsPrimary && !st.Abdicated
 	g.mu.Lock()
 	var expired []*waiter

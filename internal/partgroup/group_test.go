@@ -2,11 +2,14 @@ package partgroup
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
+	"log/slog"
 	"testing"
 	"testing/synctest"
-	"time"
 
 	"github.com/shoal-io/shoal/internal/partition"
+	"github.com/shoal-io/shoal/internal/vfs"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -132,30 +135,85 @@ func TestRestartFromCheckpoint(t *testing.T) {
 	})
 }
 
-// TestStateTransferGap cuts a replica off while its peers checkpoint past
-// it: it catches up by state transfer, which carries the partition's
-// state but not its messages, so it has a gap, reports it, and never
-// serves the group, even when its node is the leader.
-func TestStateTransferGap(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		m := newMesh(t, 3, 4)
-		waitFor(t, "replica 0 serving", func() bool { return m.serving() == 0 })
-		m.ms[2].block.Store(true)
-		for i := range 12 {
-			if r := m.send(0, uint64(i), 1); r.Status != wire.StatusOK {
-				t.Fatalf("send %d: %+v", i, r)
+// TestBackfill cuts a replica off while its peers checkpoint past it
+// (and once purge the partition): state transfer offers it a checkpoint
+// whose messages it lacks, so it copies them from a peer, installs the
+// checkpoint and follows the log. It ends with the same partition and
+// offsets as its peers, and can lead the group.
+func TestBackfill(t *testing.T) {
+	for _, purge := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "purged"}[purge], func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { testBackfill(t, purge) })
+		})
+	}
+}
+
+func testBackfill(t *testing.T, purge bool) {
+	m := newMesh(t, 3, 4)
+	waitFor(t, "replica 0 serving", func() bool { return m.serving() == 0 })
+	k := partition.ConsumerKey{Kind: wire.ConsumerSingle, ID: 3}
+	sent := uint64(0)
+	sendN := func(i, n int) {
+		t.Helper()
+		for range n {
+			if r := m.send(i, sent, 3); r.Status != wire.StatusOK {
+				t.Fatalf("send %d: %+v", sent, r)
+			}
+			sent += 3
+		}
+	}
+	sendN(0, 2)
+	m.ms[2].block.Store(true)
+	sendN(0, 10)
+	if purge {
+		for _, mb := range m.ms[:2] {
+			mb.g.Load().Purge(17)
+		}
+		waitFor(t, "the purge applied", func() bool { return m.ms[0].g.Load().PurgedAt() == 17 })
+	}
+	sendN(0, 12)
+	ch := make(chan Result, 1)
+	m.ms[0].g.Load().StoreOffset(k, 5, func(r Result) { ch <- r })
+	if r := <-ch; r.Status != wire.StatusOK {
+		t.Fatalf("store offset: %+v", r)
+	}
+	sendN(0, 9) // past another checkpoint
+	m.ms[2].block.Store(false)
+
+	same := func() bool {
+		nextA, a := m.contents(0)
+		for i := 1; i < 3; i++ {
+			if next, b := m.contents(i); next != nextA || !bytes.Equal(a, b) {
+				return false
 			}
 		}
-		m.ms[2].block.Store(false)
-		waitFor(t, "replica 2 installed a checkpoint", func() bool { return m.ms[2].g.Load().Status().Gap })
-		m.leader.Store(2)
-		for range 300 { // 3 s: a replica with a gap never serves
-			if m.serving() == 2 {
-				t.Fatal("a replica with a gap serves the group")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		return true
+	}
+	waitFor(t, "replica 2 copied the messages and caught up", func() bool {
+		st := m.ms[2].g.Load().Status()
+		return !st.Gap && st.CommitMin == m.ms[0].g.Load().Status().CommitMin && same()
 	})
+	if st := m.ms[2].g.Load().Status(); st.Copied == 0 {
+		t.Fatalf("replica 2 caught up without copying messages: %+v", st)
+	}
+	var off uint64
+	var ok bool
+	_ = m.ms[2].own.On(func(p *partition.Partition) { off, ok = p.ConsumerOffset(k) })
+	if !ok || off != 5 {
+		t.Fatalf("replica 2's consumer offset: %d %v, want 5", off, ok)
+	}
+	if got := m.ms[2].g.Load().PurgedAt(); purge && got != 17 {
+		t.Fatalf("replica 2 purged at %d, want 17", got)
+	}
+	// Replica 2 now counts: with replica 1 cut off, 0 and 2 commit, and
+	// then replica 2 leads.
+	m.ms[1].block.Store(true)
+	sendN(0, 2)
+	m.leader.Store(2)
+	waitFor(t, "replica 2 serving", func() bool { return m.serving() == 2 })
+	sendN(2, 2)
+	m.ms[1].block.Store(false)
+	waitFor(t, "every replica holds the same messages", same)
 }
 
 // TestPurgeOrdered checks that a purge the metadata asked for is applied
@@ -194,4 +252,60 @@ func TestPurgeOrdered(t *testing.T) {
 			return true
 		})
 	})
+}
+
+// TestBackfillCancelled: a replica copying a checkpoint's messages whose
+// log then applies ops again (a peer still held the prepares it lacked)
+// drops the copied messages and applies from where its log was; one that
+// purged for the checkpoint cannot go back, and stops instead.
+func TestBackfillCancelled(t *testing.T) {
+	for _, purged := range []bool{false, true} {
+		fsys := vfs.NewMem()
+		p, err := partition.Open(fsys, "p", 1, partition.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := partition.Open(vfs.NewMem(), "p", 1, partition.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			if _, err := src.Append(testBatch(t, uint64(2*i), 2), 100); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m := &machine{st: &owner{p: p}, log: slog.New(slog.DiscardHandler)}
+		s := snapshot{next: 6, offsets: map[partition.ConsumerKey]uint64{}}
+		if purged {
+			s.purgedAt = 9
+		}
+		if err := m.restore(s); !errors.Is(err, errGap) || m.bf == nil {
+			t.Fatalf("restore of a checkpoint ahead: %v", err)
+		}
+		copied, _, err := src.ReadStored(nil, 0, 4, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for len(copied) > 0 {
+			n := binary.LittleEndian.Uint64(copied[32:]) // batch_length
+			if _, err := p.AppendStored(copied[:n]); err != nil {
+				t.Fatal(err)
+			}
+			copied = copied[n:]
+		}
+		m.bf.next = p.NextOffset()
+
+		body := binary.LittleEndian.AppendUint64(nil, 500)
+		body = append(body, testBatch(t, 100, 1)...)
+		res := decodeResult(m.Apply(1, &wire.PrepareHeader{Operation: wire.OpSendMessages}, body))
+		if purged {
+			if m.failure() == nil || res.Status == wire.StatusOK {
+				t.Fatalf("purged: applied %+v after the purge", res)
+			}
+			continue
+		}
+		if res.Status != wire.StatusOK || res.BaseOffset != 0 || p.NextOffset() != 1 || m.bf != nil || m.gap.Load() {
+			t.Fatalf("applied %+v, next %d, backfill %v", res, p.NextOffset(), m.bf)
+		}
+	}
 }
