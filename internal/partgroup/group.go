@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -55,9 +56,11 @@ type Config struct {
 	Replica                  vsr.Config
 	Stream, Topic, Partition uint32
 	FS                       vfs.FS
-	Dir                      string // the group's vsrlog directory
-	Transport                consensus.Transport
-	Storage                  Storage
+	// Dir is the group's vsrlog directory; the file Dir+".purge" holds
+	// the latest purge asked of the group (Purge).
+	Dir       string
+	Transport consensus.Transport
+	Storage   Storage
 	// Leader names the node clients follow (the metadata group's
 	// primary), if known; the group's primary stands down for it.
 	Leader func() (wire.ReplicaID, bool)
@@ -109,6 +112,7 @@ type Group struct {
 	misaligned int
 	purging    uint64 // the purge op in flight, if any
 
+	purgeMu   sync.Mutex    // serialises Purge
 	wantPurge atomic.Uint64 // latest purge the metadata asked for
 }
 
@@ -161,8 +165,16 @@ func Start(cfg Config) (*Group, error) {
 		return nil, fmt.Errorf("partgroup %d/%d/%d: restore: %w", cfg.Stream, cfg.Topic, cfg.Partition, err)
 	}
 	g.node = node
+	if b, err := vfs.ReadFile(cfg.FS, g.purgeFile()); err == nil && len(b) == 8 {
+		g.wantPurge.Store(binary.LittleEndian.Uint64(b))
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		g.log.Error("partition group: the purge asked of the group cannot be read", "err", err)
+	}
 	return g, nil
 }
+
+// purgeFile holds the latest purge asked of the group.
+func (g *Group) purgeFile() string { return g.cfg.Dir + ".purge" }
 
 // ID is the group's wire.PartitionGroup.
 func (g *Group) ID() uint64 { return g.id }
@@ -211,14 +223,21 @@ func (g *Group) DeleteOffset(k partition.ConsumerKey, done func(Result)) {
 // Purge asks for the partition to be purged by metadata operation op
 // (PurgeTopic, PurgeStream): the group's primary proposes it, now if it
 // is the primary, or once it becomes one; every replica applies it in
-// order with the sends around it.
-func (g *Group) Purge(op uint64) {
-	for {
-		cur := g.wantPurge.Load()
-		if op <= cur || g.wantPurge.CompareAndSwap(cur, op) {
-			return
-		}
+// order with the sends around it. The request is durable when Purge
+// returns nil (the metadata group's effects of op are then done on this
+// node): whichever node leads the group next, even after a restart of
+// every node, proposes it.
+func (g *Group) Purge(op uint64) error {
+	g.purgeMu.Lock()
+	defer g.purgeMu.Unlock()
+	if op <= g.wantPurge.Load() {
+		return nil
 	}
+	if err := vfs.WriteFileSync(g.cfg.FS, g.purgeFile(), binary.LittleEndian.AppendUint64(nil, op)); err != nil {
+		return fmt.Errorf("partgroup: record purge %d: %w", op, err)
+	}
+	g.wantPurge.Store(op)
+	return nil
 }
 
 // PurgedAt is the latest purge applied here.

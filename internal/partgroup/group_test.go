@@ -167,7 +167,9 @@ func testBackfill(t *testing.T, purge bool) {
 	sendN(0, 10)
 	if purge {
 		for _, mb := range m.ms[:2] {
-			mb.g.Load().Purge(17)
+			if err := mb.g.Load().Purge(17); err != nil {
+				t.Fatal(err)
+			}
 		}
 		waitFor(t, "the purge applied", func() bool { return m.ms[0].g.Load().PurgedAt() == 17 })
 	}
@@ -229,7 +231,9 @@ func TestPurgeOrdered(t *testing.T) {
 			}
 		}
 		for _, mb := range m.ms {
-			mb.g.Load().Purge(17) // every replica applies the metadata op
+			if err := mb.g.Load().Purge(17); err != nil { // every replica applies the metadata op
+				t.Fatal(err)
+			}
 		}
 		waitFor(t, "the purge applied everywhere", func() bool {
 			for _, mb := range m.ms {
@@ -308,4 +312,33 @@ func TestBackfillCancelled(t *testing.T) {
 			t.Fatalf("applied %+v, next %d, backfill %v", res, p.NextOffset(), m.bf)
 		}
 	}
+}
+
+// TestPurgeSurvivesRestart: a purge asked of the backups only (the
+// primary never heard of it) and then restarted is proposed by whichever
+// of them leads next.
+func TestPurgeSurvivesRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMesh(t, 3, 0)
+		waitFor(t, "replica 0 serving", func() bool { return m.serving() == 0 })
+		if r := m.send(0, 0, 2); r.Status != wire.StatusOK {
+			t.Fatalf("send: %+v", r)
+		}
+		for _, i := range []int{1, 2} {
+			if err := m.ms[i].g.Load().Purge(17); err != nil {
+				t.Fatal(err)
+			}
+			m.stopMember(m.ms[i])
+			m.start(i)
+		}
+		m.leader.Store(1)
+		waitFor(t, "the purge applied everywhere", func() bool {
+			for _, mb := range m.ms {
+				if mb.g.Load().PurgedAt() != 17 {
+					return false
+				}
+			}
+			return true
+		})
+	})
 }

@@ -246,7 +246,11 @@ func (srv *Server) groupEffects(op uint64, tasks []partset.Task) []partset.Task 
 			rest = append(rest, t)
 		case metadata.EffectPurgePartitions:
 			if g := srv.partGroup(keyOf(t.Key)); g != nil && op != 0 {
-				g.Purge(op)
+				if err := g.Purge(op); err != nil {
+					// The group's primary still proposes it while this
+					// process runs; only a restart before then loses it.
+					srv.log.Error("partition purge not recorded", "op", op, "err", err)
+				}
 			} else {
 				rest = append(rest, t) // no group here, or a purge a state transfer skipped (op 0)
 			}
