@@ -188,10 +188,12 @@ func (g *Group) Status() Status {
 }
 
 // Serves reports whether this replica serves the partition's requests:
-// it is the normal primary of the group's view and has no gap.
+// it is the normal primary of the group's view, has applied every op it
+// knows committed (a new primary may still be repairing some: its
+// partition would answer polls from an older state), and has no gap.
 func (g *Group) Serves() bool {
 	st := g.node.Status()
-	return st.Status == vsr.StatusNormal && st.IsPrimary && !st.Abdicated && !g.m.broken()
+	return st.Status == vsr.StatusNormal && st.IsPrimary && !st.Abdicated && st.CommitMin == st.CommitMax && !g.m.broken()
 }
 
 // Stop stops the group's node and answers every waiting proposal with

@@ -342,3 +342,55 @@ func TestPurgeSurvivesRestart(t *testing.T) {
 		})
 	})
 }
+
+// TestRestartAfterPurge restarts a replica whose partition was purged
+// after its latest checkpoint: the purge's op is in its journal above the
+// checkpoint, and the partition's messages from before it are gone, so
+// the replica cannot be put back at the checkpoint; it applies the ops
+// above it again and ends with the same partition as its peers.
+func TestRestartAfterPurge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMesh(t, 3, 4)
+		waitFor(t, "replica 0 serving", func() bool { return m.serving() == 0 })
+		for i := range 5 {
+			if r := m.send(0, uint64(2*i), 2); r.Status != wire.StatusOK {
+				t.Fatalf("send %d: %+v", i, r)
+			}
+		}
+		for _, mb := range m.ms {
+			if err := mb.g.Load().Purge(17); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, "the purge applied everywhere", func() bool {
+			for _, mb := range m.ms {
+				if mb.g.Load().PurgedAt() != 17 {
+					return false
+				}
+			}
+			return true
+		})
+		if r := m.send(0, 10, 3); r.Status != wire.StatusOK || r.BaseOffset != 0 {
+			t.Fatalf("send after the purge: %+v", r)
+		}
+		for i := range m.ms {
+			m.stopMember(m.ms[i])
+		}
+		for i := range m.ms {
+			m.start(i)
+		}
+		waitFor(t, "a replica serving", func() bool { return m.serving() >= 0 })
+		if r := m.send(m.serving(), 13, 1); r.Status != wire.StatusOK || r.BaseOffset != 3 {
+			t.Fatalf("send after the restart: %+v", r)
+		}
+		waitFor(t, "every replica holds the same messages", func() bool {
+			_, want := m.contents(0)
+			for i := range m.ms {
+				if next, data := m.contents(i); next != 4 || !bytes.Equal(data, want) {
+					return false
+				}
+			}
+			return true
+		})
+	})
+}

@@ -26,10 +26,11 @@ type machine struct {
 	// (Restore, or emptied before op 1). Node goroutine only.
 	restored bool
 
-	bf       *backfill     // copying a refused checkpoint's messages; node goroutine
-	gap      atomic.Bool   // refused a checkpoint ahead of the partition
-	copied   atomic.Uint64 // messages copied by backfills since Start
-	purgedAt atomic.Uint64 // latest purge applied
+	bf        *backfill     // copying a refused checkpoint's messages; node goroutine
+	redoPurge uint64        // a purge to apply again when its op comes (restoreOn); node goroutine
+	gap       atomic.Bool   // refused a checkpoint ahead of the partition
+	copied    atomic.Uint64 // messages copied by backfills since Start
+	purgedAt  atomic.Uint64 // latest purge applied
 
 	mu  sync.Mutex
 	err error // a storage failure: the group must stop (failure)
@@ -108,6 +109,10 @@ func (m *machine) Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte {
 		}
 		op := binary.LittleEndian.Uint64(body)
 		r = m.on(func(p *partition.Partition) error {
+			if op == m.redoPurge {
+				m.redoPurge = 0
+				op = 0 // again, whatever the latest (restoreOn)
+			}
 			err := p.Purge(op) // a purge at or below the latest is a no-op
 			m.purgedAt.Store(p.PurgedAt())
 			return err
@@ -292,9 +297,22 @@ func (m *machine) restore(s snapshot) error {
 // restoreOn is restore on the owner. gap reports a refusal, with the
 // partition's next offset; purged, that it was purged for s first.
 func (m *machine) restoreOn(p *partition.Partition, s snapshot) (gap, purged bool, next uint64, err error) {
-	if s.purgedAt < p.PurgedAt() && m.bf != nil && m.bf.purged {
-		// The backfill purged for a newer checkpoint than this one.
-		return true, false, p.NextOffset(), nil
+	if s.purgedAt < p.PurgedAt() {
+		if m.bf != nil && m.bf.purged {
+			// The backfill purged for a newer checkpoint than this one.
+			return true, false, p.NextOffset(), nil
+		}
+		// A restart after a purge above the checkpoint (its op is in the
+		// journal, which vsr applies again): the messages the checkpoint
+		// names are gone. The partition is emptied (keeping its purge
+		// number), the sends before the purge's op land in it again, and
+		// that op empties it once more (redoPurge); the state after the
+		// purge is the same as the first time.
+		if err := p.Purge(0); err != nil {
+			return false, false, 0, err
+		}
+		m.redoPurge = p.PurgedAt()
+		return false, false, 0, nil
 	}
 	if s.purgedAt > p.PurgedAt() {
 		// The offsets restart at the checkpoint's purge: the messages
