@@ -14,8 +14,8 @@ import (
 // point 2 end to end: a send acknowledged by the leader is held by its
 // partition's group, so after the leader stops the next leader serves
 // every acknowledged message at the same offset, takes new sends after
-// them, and a restarted node catches up and, leading in turn, serves
-// them all too. A stored consumer offset survives the same way.
+// them, and a restarted node catches up (copying the messages its peers
+// checkpointed past it) and, leading in turn, serves them all too. A stored consumer offset survives the same way.
 func TestClusterReplicatesMessages(t *testing.T) {
 	c := newTestCluster(t, 3)
 	ctx := context.Background()
@@ -116,7 +116,10 @@ func TestClusterReplicatesMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(next)
-	send(n, 10)
+	// Past the group's checkpoint (partgroup.DefaultCheckpointInterval):
+	// the peers drop the prepares the stopped node lacks, so it must
+	// copy their messages when it comes back.
+	send(n, 70)
 	off, ok, err := n.GetConsumerOffset(ctx, client.ConsumerID(client.NumericID(3)), client.NamedID("s"), client.NamedID("t"), 0)
 	if err != nil || !ok || off.StoredOffset != 42 {
 		t.Fatalf("consumer offset after failover: %+v %v %v", off, ok, err)
@@ -133,6 +136,9 @@ func TestClusterReplicatesMessages(t *testing.T) {
 	c.srv[next].stop()
 	c.srv[next] = nil
 	check(c.leader(lead))
+	if st := c.srv[lead].partGroup(partKey{}).Status(); st.Copied == 0 {
+		t.Fatalf("the restarted node caught up without copying messages: %+v", st)
+	}
 }
 
 // sendRetrying sends through cl until the cluster takes it: a send
