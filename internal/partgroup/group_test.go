@@ -431,11 +431,15 @@ func testPowerLoss(t *testing.T, seed uint64) {
 	}
 	// The power goes: what survives is taken at one moment, then the
 	// old processes are stopped (their later writes are lost with them).
+	for _, mb := range m.ms {
+		mb.block.Store(true) // silent from the moment their disks are taken
+	}
 	for i, mb := range m.ms {
 		mb.fs = mems[i].CrashClone(vfs.CrashOptions{KeepUnsynced: func(string, int) int { return rng.IntN(1 << 12) }})
 	}
 	for _, mb := range m.ms {
 		m.stopMember(mb)
+		mb.block.Store(false)
 	}
 	for i := range m.ms {
 		m.start(i)

@@ -26,11 +26,14 @@ type machine struct {
 	// (Restore, or emptied before op 1). Node goroutine only.
 	restored bool
 
-	bf        *backfill     // copying a refused checkpoint's messages; node goroutine
-	redoPurge uint64        // a purge to apply again when its op comes (restoreOn); node goroutine
-	gap       atomic.Bool   // refused a checkpoint ahead of the partition
-	copied    atomic.Uint64 // messages copied by backfills since Start
-	purgedAt  atomic.Uint64 // latest purge applied
+	bf        *backfill // copying a refused checkpoint's messages; node goroutine
+	redoPurge uint64    // a purge to apply again when its op comes (restoreOn); node goroutine
+	// askCheckpoint: a purge was applied; the group checkpoints at once
+	// (CheckpointNow). Node goroutine.
+	askCheckpoint bool
+	gap           atomic.Bool   // refused a checkpoint ahead of the partition
+	copied        atomic.Uint64 // messages copied by backfills since Start
+	purgedAt      atomic.Uint64 // latest purge applied
 
 	mu  sync.Mutex
 	err error // a storage failure: the group must stop (failure)
@@ -113,6 +116,7 @@ func (m *machine) Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte {
 				m.redoPurge = 0
 				op = 0 // again, whatever the latest (restoreOn)
 			}
+			m.askCheckpoint = op == 0 || op > p.PurgedAt()
 			err := p.Purge(op) // a purge at or below the latest is a no-op
 			m.purgedAt.Store(p.PurgedAt())
 			return err
@@ -190,9 +194,16 @@ type snapshot struct {
 	offsets  map[partition.ConsumerKey]uint64
 }
 
+// CheckpointNow asks vsr for a checkpoint right after a purge
+// (vsr.CheckpointAsker): a replica behind the purge may lack messages no
+// peer holds any more, and can only catch up from a checkpoint that
+// follows it.
+func (m *machine) CheckpointNow() bool { return m.askCheckpoint }
+
 // Snapshot syncs the partition (the checkpoint will let the journal drop
 // the ops it holds) and records its state.
 func (m *machine) Snapshot() []byte {
+	m.askCheckpoint = false
 	var s snapshot
 	r := m.on(func(p *partition.Partition) error {
 		if err := p.Sync(); err != nil {

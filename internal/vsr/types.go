@@ -155,7 +155,8 @@ type Config struct {
 	Sessionless bool
 	// CheckpointInterval, if not 0, makes the replica take a checkpoint
 	// (Ready.Checkpoint) whenever it has applied an op that is a multiple
-	// of it; StateMachine must implement Snapshotter. Ops at or below a
+	// of it (or sooner, if it asks: CheckpointAsker); StateMachine must
+	// implement Snapshotter. Ops at or below a
 	// durable checkpoint leave memory and the journal, and a replica that
 	// lags below its peers' checkpoints catches up by state transfer.
 	CheckpointInterval uint64
