@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -37,6 +39,14 @@ var (
 	nemesisFirst = flag.Uint64("nemesis.first", 0, "TestNemesis: the first seed")
 )
 
+// offsetModel is what a consumer's stores since the last purge allow:
+// the value of the latest acknowledged one or of any unknown one after
+// it; must, that one was acknowledged (the offset exists).
+type offsetModel struct {
+	vals []uint64
+	must bool
+}
+
 // ackedSend is a send the group acknowledged: its messages are numbered
 // first.. and were given offsets base...
 type ackedSend struct {
@@ -53,9 +63,17 @@ func nemesis(t *testing.T, seed uint64) {
 		number uint64 // the next message number
 		purge  uint64 = 100
 		log    []string
+		// offsets: per consumer, the values its latest acknowledged
+		// store and any later unknown ones may have left.
+		offsets = map[partition.ConsumerKey]*offsetModel{}
 	)
 	defer func() {
 		if t.Failed() {
+			for i, mb := range m.ms {
+				if g := mb.g.Load(); g != nil {
+					t.Logf("replica %d: purged at %d, %+v", i, g.PurgedAt(), g.Status())
+				}
+			}
 			t.Logf("seed %d steps:\n%s", seed, bytes.Join(func() (b [][]byte) {
 				for _, l := range log {
 					b = append(b, []byte(l))
@@ -77,7 +95,33 @@ func nemesis(t *testing.T, seed uint64) {
 		mb.block.Store(blocked)
 	}
 	for range 40 {
-		switch a := rng.IntN(10); {
+		switch a := rng.IntN(11); {
+		case a == 10:
+			i := m.serving()
+			if i < 0 || len(acked) == 0 {
+				continue
+			}
+			k := partition.ConsumerKey{Kind: wire.ConsumerSingle, ID: 1 + rng.Uint32N(2)}
+			last := acked[len(acked)-1]
+			v := rng.Uint64N(last.base + uint64(last.n))
+			ch := make(chan Result, 1)
+			m.ms[i].g.Load().StoreOffset(k, v, func(r Result) { ch <- r })
+			r := <-ch
+			step("store offset %d=%d on %d: %+v", k.ID, v, i, r)
+			om := offsets[k]
+			if om == nil {
+				om = &offsetModel{}
+				offsets[k] = om
+			}
+			switch r.Status {
+			case wire.StatusOK:
+				om.vals, om.must = []uint64{v}, true
+			case wire.StatusTransientNotCommitted:
+				om.vals = append(om.vals, v)
+			case wire.StatusTransientNotAccepted:
+			default:
+				t.Fatalf("store offset answered %+v", r)
+			}
 		case a < 5:
 			i := m.serving()
 			if i < 0 {
@@ -131,6 +175,7 @@ func nemesis(t *testing.T, seed uint64) {
 				return true
 			})
 			acked = acked[:0]
+			clear(offsets)
 			step("purge %d", purge)
 		}
 		time.Sleep(time.Duration(rng.IntN(30)) * 10 * time.Millisecond)
@@ -157,15 +202,36 @@ func nemesis(t *testing.T, seed uint64) {
 		}
 		number++
 	}
-	waitFor(t, "every replica holds the same messages", func() bool {
+	waitFor(t, "every replica applied everything and holds the same messages", func() bool {
 		_, want := m.contents(lead)
+		top := m.ms[lead].g.Load().Status().CommitMin
 		for i := range m.ms {
-			if n, data := m.contents(i); n != end || !bytes.Equal(data, want) {
+			st := m.ms[i].g.Load().Status()
+			if n, data := m.contents(i); n != end || !bytes.Equal(data, want) || st.Gap || st.CommitMin != top {
 				return false
 			}
 		}
 		return true
 	})
+	var want map[partition.ConsumerKey]uint64
+	_ = m.ms[lead].own.On(func(p *partition.Partition) { want = p.ConsumerOffsets() })
+	for i := range m.ms {
+		var have map[partition.ConsumerKey]uint64
+		_ = m.ms[i].own.On(func(p *partition.Partition) { have = p.ConsumerOffsets() })
+		if !maps.Equal(have, want) {
+			t.Fatalf("replica %d holds offsets %v, the leader %v", i, have, want)
+		}
+	}
+	for k, om := range offsets {
+		if v, ok := want[k]; !ok && om.must || ok && !slices.Contains(om.vals, v) {
+			t.Fatalf("consumer %d: offset %d (stored %v), want one of %v (stored for sure: %v)", k.ID, v, ok, om.vals, om.must)
+		}
+	}
+	for k, v := range want {
+		if offsets[k] == nil {
+			t.Fatalf("consumer %d: offset %d never stored", k.ID, v)
+		}
+	}
 	got := map[uint64]string{}
 	_ = m.ms[lead].own.On(func(p *partition.Partition) {
 		pr := wire.PollReply{}
