@@ -40,9 +40,10 @@ func TestReplicates(t *testing.T) {
 			}
 		}
 		_, want := m.contents(0)
+		top := m.ms[0].g.Load().Status().CommitMin
 		waitFor(t, "every replica applied everything", func() bool {
-			for i := range m.ms {
-				if next, data := m.contents(i); next != 30 || !bytes.Equal(data, want) {
+			for i, mb := range m.ms {
+				if next, data := m.contents(i); next != 30 || !bytes.Equal(data, want) || mb.g.Load().Status().CommitMin != top {
 					return false
 				}
 			}
