@@ -234,7 +234,7 @@ func natsR3Run(ctx context.Context, cfg *Config, always bool, progress io.Writer
 			"producers on the stream leader; default sync_interval (fsync every 2 min): an ack means a quorum holds it in the page cache", clusterNodes)}
 	if always {
 		r.target = TargetNATSR3Always
-		r.note = fmt.Sprintf("as %s but sync_interval: always: every server's file store fsyncs after each write, so a quorum fsynced a message before its ack", TargetNATSR3)
+		r.note = fmt.Sprintf("as %s but sync_interval: always: every server's file store fsyncs after each write (a write holds what arrived together, not one message), so a quorum fsynced a message before its ack", TargetNATSR3)
 	}
 	mctx, cancel := cfg.measured(ctx)
 	defer cancel()
