@@ -103,9 +103,11 @@ type Group struct {
 
 	client wire.ClientID // this start's proposer id
 
-	mu      sync.Mutex // guards the following
-	seq     uint64
-	waiters map[uint64]*waiter
+	mu        sync.Mutex // guards the following
+	seq       uint64
+	waiters   map[uint64]*waiter
+	pending   map[partition.ConsumerKey]pendingOffset // StoreOffset, until answered
+	pendingID uint64
 
 	// On the node's goroutine only.
 	ticks      uint64
@@ -114,6 +116,11 @@ type Group struct {
 
 	purgeMu   sync.Mutex    // serialises Purge
 	wantPurge atomic.Uint64 // latest purge the metadata asked for
+}
+
+// pendingOffset is a consumer's latest store proposed here.
+type pendingOffset struct {
+	offset, id uint64
 }
 
 type waiter struct {
@@ -137,7 +144,8 @@ func Start(cfg Config) (*Group, error) {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	g := &Group{cfg: cfg, id: wire.PartitionGroup(cfg.Stream, cfg.Topic, cfg.Partition), waiters: map[uint64]*waiter{}}
+	g := &Group{cfg: cfg, id: wire.PartitionGroup(cfg.Stream, cfg.Topic, cfg.Partition), waiters: map[uint64]*waiter{},
+		pending: map[partition.ConsumerKey]pendingOffset{}}
 	g.log = lg.With("stream", cfg.Stream, "topic", cfg.Topic, "partition", cfg.Partition)
 	g.m = &machine{st: cfg.Storage, log: g.log}
 	var b [16]byte
@@ -212,9 +220,34 @@ func (g *Group) Send(now uint64, batch []byte, done func(Result)) {
 	g.propose(wire.OpSendMessages, done, binary.LittleEndian.AppendUint64(nil, now), batch)
 }
 
-// StoreOffset proposes storing k's offset.
+// StoreOffset proposes storing k's offset. Until it is answered,
+// PendingOffset reports it.
 func (g *Group) StoreOffset(k partition.ConsumerKey, offset uint64, done func(Result)) {
-	g.propose(wire.OpStoreConsumerOffset, done, appendKey(binary.LittleEndian.AppendUint64(nil, offset), k))
+	g.mu.Lock()
+	g.pendingID++
+	id := g.pendingID
+	g.pending[k] = pendingOffset{offset: offset, id: id}
+	g.mu.Unlock()
+	g.propose(wire.OpStoreConsumerOffset, func(r Result) {
+		g.mu.Lock()
+		if p, ok := g.pending[k]; ok && p.id == id {
+			delete(g.pending, k)
+		}
+		g.mu.Unlock()
+		done(r)
+	}, appendKey(binary.LittleEndian.AppendUint64(nil, offset), k))
+}
+
+// PendingOffset returns the offset of k's latest store proposed here and
+// not answered yet: a poll that continues from k's offset (a consumer
+// auto-committing, whose store is still in the group) continues from it,
+// not from the older one the partition holds, or it would serve the same
+// messages again.
+func (g *Group) PendingOffset(k partition.ConsumerKey) (uint64, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	p, ok := g.pending[k]
+	return p.offset, ok
 }
 
 // DeleteOffset proposes deleting k's offset.

@@ -33,8 +33,18 @@ func TestReplicates(t *testing.T) {
 		k := partition.ConsumerKey{Kind: wire.ConsumerSingle, ID: 7}
 		for _, off := range []uint64{5, 40} { // 40 is past the current offset: refused everywhere
 			ch := make(chan Result, 1)
+			m.ms[1].block.Store(true) // no quorum: the store stays pending
+			m.ms[2].block.Store(true)
 			m.ms[0].g.Load().StoreOffset(k, off, func(r Result) { ch <- r })
+			if p, ok := m.ms[0].g.Load().PendingOffset(k); !ok || p != off {
+				t.Fatalf("pending offset %d %v while the store of %d is in the group", p, ok, off)
+			}
+			m.ms[1].block.Store(false)
+			m.ms[2].block.Store(false)
 			r := <-ch
+			if p, ok := m.ms[0].g.Load().PendingOffset(k); ok {
+				t.Fatalf("pending offset %d after the store was answered", p)
+			}
 			if want := map[uint64]wire.Status{5: wire.StatusOK, 40: wire.StatusInvalidOffset}[off]; r.Status != want {
 				t.Fatalf("store offset %d: %v, want %v", off, r.Status, want)
 			}

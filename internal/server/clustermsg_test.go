@@ -193,3 +193,49 @@ func TestClusterRecreatedTopic(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterAutoCommitNext polls a cluster's leader with Next and
+// auto-commit, back to back: each poll continues after the previous one
+// although its auto-commit is still being replicated, so every message
+// is served once, in order (a consumer group's poll loop).
+func TestClusterAutoCommitNext(t *testing.T) {
+	c := newTestCluster(t, 3)
+	ctx := context.Background()
+	cl := c.srv[c.leader(0)].dial()
+	if _, err := cl.Login(ctx, "iggy", "iggy"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.CreateStream(ctx, "s"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.CreateTopic(ctx, client.NamedID("s"), "t", 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	for i := 0; i < n; i += 20 {
+		var msgs []client.Message
+		for k := range 20 {
+			msgs = append(msgs, client.Message{Payload: fmt.Appendf(nil, "m%d", i+k)})
+		}
+		if _, err := sendRetrying(ctx, cl, msgs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	consumer := client.ConsumerID(client.NumericID(9))
+	next := uint64(0)
+	for polls := 0; next < n; polls++ {
+		if polls > 2*n/5 {
+			t.Fatalf("%d polls of 5 served offsets up to %d of %d", polls, next, n)
+		}
+		p, err := cl.PollMessages(ctx, client.NamedID("s"), client.NamedID("t"), consumer, 0, client.PollNext(), 5, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range p.Messages {
+			if m.Offset != next || string(m.Payload) != fmt.Sprintf("m%d", next) {
+				t.Fatalf("poll %d: offset %d %q, want offset %d (each message once, in order)", polls, m.Offset, m.Payload, next)
+			}
+			next++
+		}
+	}
+}
