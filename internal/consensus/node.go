@@ -136,9 +136,9 @@ type Node struct {
 	durable, pending vsr.HardState
 	hasPending       bool
 
-	inbox chan []byte   // inbound replica-plane frames
-	props chan []byte   // client Request frames
-	down  chan struct{} // StandDown requests (capacity 1)
+	inbox chan []byte // inbound replica-plane frames
+	props chan []byte // client Request frames
+	down  chan int    // StandDown requests: the replica to, or -1 (capacity 1)
 	stopc chan struct{}
 	done  chan struct{} // closed when run has returned
 	once  sync.Once
@@ -190,7 +190,7 @@ func Start(cfg Config) (*Node, error) {
 		vlog:  l,
 		inbox: make(chan []byte, cfg.Inbox),
 		props: make(chan []byte, cfg.Proposals),
-		down:  make(chan struct{}, 1),
+		down:  make(chan int, 1),
 		stopc: make(chan struct{}),
 		done:  make(chan struct{}),
 	}
@@ -231,9 +231,14 @@ func (n *Node) Propose(frame []byte) error {
 // StandDown asks the replica, if it is the primary of a normal view, to
 // give the view up (vsr.Replica.StandDown). It never blocks; a request
 // already pending absorbs it.
-func (n *Node) StandDown() {
+func (n *Node) StandDown() { n.standDown(-1) }
+
+// StandDownTo is StandDown toward replica to (vsr.Replica.StandDownTo).
+func (n *Node) StandDownTo(to wire.ReplicaID) { n.standDown(int(to)) }
+
+func (n *Node) standDown(to int) {
 	select {
-	case n.down <- struct{}{}:
+	case n.down <- to:
 	default:
 	}
 }
@@ -307,10 +312,12 @@ func (n *Node) run() {
 		close(n.done)
 	}()
 	ticks := n.cfg.Ticks
+	var clock tickClock // the real ticker's catch-up; test ticks count one each
 	if ticks == nil {
 		t := time.NewTicker(TickInterval)
 		defer t.Stop()
 		ticks = t.C
+		clock.last = time.Now()
 	}
 	pendingTicks := 0
 	for {
@@ -320,12 +327,14 @@ func (n *Node) run() {
 				n.log.Warn("consensus: commit point not written at stop", "err", ferr)
 			}
 			return
-		case _, ok := <-ticks:
+		case now, ok := <-ticks:
 			if !ok {
 				ticks = nil
 				continue
 			}
-			n.r.Tick()
+			for range clock.due(now) {
+				n.r.Tick()
+			}
 			if n.hasPending {
 				if pendingTicks++; pendingTicks >= commitFlushTicks {
 					if err = n.flushCommit(); err != nil {
@@ -344,8 +353,12 @@ func (n *Node) run() {
 				}
 				n.cfg.Ticked(n.Status())
 			}
-		case <-n.down:
-			n.r.StandDown()
+		case to := <-n.down:
+			if to < 0 {
+				n.r.StandDown()
+			} else {
+				n.r.StandDownTo(wire.ReplicaID(to))
+			}
 		case f := <-n.inbox:
 			n.step(f)
 		case f := <-n.props:
@@ -357,6 +370,35 @@ func (n *Node) run() {
 			return
 		}
 	}
+}
+
+// maxCatchUp bounds the ticks one tick event may carry (100 ms).
+const maxCatchUp = 10
+
+// tickClock turns the real ticker's events into vsr ticks by the time
+// that passed: a ticker drops events its reader is late for (a starved
+// CPU, a long round), and vsr's timeouts count ticks, so without it a
+// loaded node would notice a dead primary seconds late. A pause longer
+// than maxCatchUp ticks (SIGSTOP) counts as maxCatchUp: the node then
+// catches up on what it hears, not on timeouts all firing at once.
+type tickClock struct{ last time.Time }
+
+// due returns how many ticks the event at now carries (1 for test
+// ticks, whose clock is zero).
+func (c *tickClock) due(now time.Time) int {
+	if c.last.IsZero() {
+		return 1
+	}
+	k := int(now.Sub(c.last) / TickInterval)
+	switch {
+	case k < 1:
+		k = 1 // early (the ticker's own jitter): one tick, as sent
+	case k > maxCatchUp:
+		c.last = now
+		return maxCatchUp
+	}
+	c.last = c.last.Add(time.Duration(k) * TickInterval)
+	return k
 }
 
 // drain steps inputs already queued, without blocking, so that one round's

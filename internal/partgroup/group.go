@@ -62,7 +62,8 @@ type Config struct {
 	Transport consensus.Transport
 	Storage   Storage
 	// Leader names the node clients follow (the metadata group's
-	// primary), if known; the group's primary stands down for it.
+	// primary), if known and reachable; the group's primary stands down
+	// for it.
 	Leader func() (wire.ReplicaID, bool)
 	// Timeout is how many ticks a proposal waits (DefaultTimeout).
 	Timeout int
@@ -386,7 +387,11 @@ func (g *Group) onTick(st consensus.Status) {
 	if leader, ok := g.cfg.Leader(); (ok && leader != g.cfg.Replica.ID) || g.m.broken() {
 		if g.misaligned++; g.misaligned >= standDownTicks {
 			g.log.Info("partition group primary standing down", "leader", leader, "broken", g.m.broken(), "view", st.View)
-			g.node.StandDown()
+			if ok && leader != g.cfg.Replica.ID {
+				g.node.StandDownTo(leader) // straight to it, past a replica that may be down
+			} else {
+				g.node.StandDown()
+			}
 			g.misaligned = 0
 		}
 		return

@@ -114,10 +114,17 @@ func (srv *Server) stopAllGroups() {
 }
 
 // leader is the node clients follow: the metadata group's normal,
-// unabdicated primary.
+// unabdicated primary. For the partition groups it is not known while
+// this node has no replica connection to it: a primary killed a moment
+// ago is still the metadata group's until its backups time out, and a
+// partition group that already left it must not stand down toward it.
 func (srv *Server) leader() (wire.ReplicaID, bool) {
 	st := srv.groupStatus()
-	return st.Primary, st.Status == vsr.StatusNormal && !st.Abdicated
+	ok := st.Status == vsr.StatusNormal && !st.Abdicated
+	if ok && !st.IsPrimary && srv.plane != nil && !srv.plane.Connected(st.Primary) {
+		ok = false
+	}
+	return st.Primary, ok
 }
 
 // ownerStorage is a group's partgroup.Storage: the partition on its

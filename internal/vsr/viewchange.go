@@ -44,9 +44,9 @@ func (r *Replica) onStartViewChange(from wire.ReplicaID, v wire.View) {
 			r.svcVotes |= 1 << r.self
 		}
 	}
-	if r.status == StatusNormal && !r.suspecting && from == r.Primary() && from != r.self && v == r.view+1 {
-		// Our own primary gave up its view (StandDown or abdication):
-		// there is nobody left to wait for.
+	if r.status == StatusNormal && !r.suspecting && from == r.Primary() && from != r.self {
+		// Our own primary gave up its view (StandDown, StandDownTo or
+		// abdication): there is nobody left to wait for.
 		r.suspect()
 		return
 	}
