@@ -187,6 +187,12 @@ func (g *Group) fromPeer(f []byte, p *wire.Prefix) bool {
 // if this partition has them in the same purge; otherwise it stays
 // silent and the peer asks another.
 func (g *Group) serveBackfill(h *wire.RequestStateChunkHeader) {
+	if m := g.m; !m.restored || m.redoPurge != 0 || m.failure() != nil {
+		// The partition does not hold the log's state yet (restarting,
+		// or applying again the ops before a purge), or stopped
+		// following it: nothing here may be copied.
+		return
+	}
 	var body []byte
 	err := g.m.onErr(func(p *partition.Partition) error {
 		if p.PurgedAt() != h.Nonce.Lo {
