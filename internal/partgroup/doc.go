@@ -26,7 +26,13 @@
 // failure is not deterministic, so it stops the group (the replica
 // restarts it from its checkpoint and journal, below) instead of letting
 // it diverge. Polls and GetConsumerOffset read the partition on its owner
-// as before; the partition holds only applied, so committed, ops.
+// as before, on the group's primary once it has applied every op it knows
+// committed (Group.Serves); the partition holds only applied, so
+// committed, ops. A poll that continues from a consumer's offset (Next)
+// continues from the consumer's latest store proposed here and not yet
+// answered (Group.PendingOffset), if any: a poll's auto-commit is
+// replicated while the poll is answered, and the next poll must not serve
+// the same messages again.
 //
 // # Checkpoints and restart
 //
@@ -40,7 +46,18 @@
 // lost, and the journal holds every op after it) and sets its offsets,
 // and vsr re-applies the ops above the checkpoint; a group with no
 // checkpoint yet starts from an empty partition. Every replica thus
-// assigns the same offsets to the same batches.
+// assigns the same offsets to the same batches. A restart after a purge
+// above the checkpoint cannot go back to it (the purged messages are
+// gone): the partition is emptied, the ops before the purge are applied
+// again onto it and the purge empties it once more.
+//
+// A purge is asked of every replica's group by the metadata apply
+// (Group.Purge), recorded durably beside the journal (<Dir>.purge) before
+// the metadata effects are marked done, and proposed by whichever replica
+// leads the group. The group checkpoints right after applying it
+// (vsr.CheckpointAsker): a replica behind a purge could not copy the
+// messages before it (no peer holds them), and reaches the checkpoint
+// after it instead.
 //
 // # Catching up
 //
@@ -66,9 +83,12 @@
 //
 // Clients follow the metadata group's primary (the cluster's leader), so
 // the node that takes a partition's requests must be its group's primary.
-// A group's primary that is not the leader stands down
-// (vsr.Replica.StandDown) after a short grace; the view moves to the next
-// replica, until the leader leads. A proposal on a node that is not the
+// A group's primary that is not the leader stands down after a short
+// grace, straight to the view the leader leads
+// (vsr.Replica.StandDownTo): not through a replica between, which may be
+// the one that just died. The leader is known only while this node is
+// connected to it (the metadata group names a killed primary until its
+// backups time out). A proposal on a node that is not the
 // group's normal primary, or that its queue cannot take, is answered
 // TransientNotAccepted (it was not stored); one whose view changes, or
 // that sees no commit in time, TransientNotCommitted: it may still
