@@ -67,7 +67,8 @@ func (srv *Server) startGroups(tasks []partset.Task) {
 		cluster := srv.clusterID()
 		cluster.Hi ^= t.Created
 		rc := vsr.Config{ID: wire.ReplicaID(c.Self), Replicas: srv.replicas(), Cluster: cluster,
-			Seed: wire.PartitionGroup(k.stream, k.topic, k.partition) ^ uint64(c.Self+1), Timeouts: c.Timeouts}
+			Seed: wire.PartitionGroup(k.stream, k.topic, k.partition) ^ uint64(c.Self+1), Timeouts: c.Timeouts,
+			CheckpointInterval: c.PartitionCheckpointInterval, ProbeAttempts: c.ProbeAttempts}
 		g, err := partgroup.Start(partgroup.Config{Replica: rc, Stream: k.stream, Topic: k.topic, Partition: k.partition,
 			FS: srv.fs, Dir: path.Join(partition.Dir(srv.opts.DataDir, k.stream, k.topic, k.partition), groupSubdir),
 			Transport: consensus.PlaneTransport{Runtime: srv.rt}, Storage: ownerStorage{srv, t},

@@ -357,7 +357,7 @@ func (r *Replica) onProbeTimeout() {
 		return
 	}
 	r.probes++
-	if r.probes >= 4 {
+	if r.probes >= r.cfg.ProbeAttempts {
 		// Nobody answers: the whole cluster may have restarted, or this
 		// replica durably joined a view the others never reached. Its
 		// durable view, log_view, view headers and journal make it safe to
