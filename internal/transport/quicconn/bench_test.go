@@ -30,6 +30,14 @@ func bigReply(id uint64, n int) []byte {
 	return b
 }
 
+// pooledReply is bigReply in a pooled frame, as the bus's replies are.
+func pooledReply(id uint64, n int) *wire.Frame {
+	f := wire.NewFrame(wire.HeaderSize + n)
+	h := wire.ReplyHeader{Prefix: wire.Prefix{Size: uint32(f.Len())}, Request: id, Operation: wire.OpNonReplicated}
+	h.Put(f.Bytes())
+	return f
+}
+
 // BenchmarkPipelinedReplies is the bus's backpressure case without the
 // bus: the client pipelines requests in batches of 100; the server reads
 // at most benchInFlight ahead of the replies it has written (the bus's
@@ -48,7 +56,7 @@ func BenchmarkPipelinedReplies(b *testing.B) {
 		wg.Wait()
 	}()
 	credits := make(chan struct{}, benchInFlight)
-	queue := make(chan []byte, 256)
+	queue := make(chan *wire.Frame, 256)
 	wg.Go(func() { // the bus's reader: a credit per request
 		defer close(queue)
 		for {
@@ -59,27 +67,33 @@ func BenchmarkPipelinedReplies(b *testing.B) {
 			id := binary.LittleEndian.Uint64(f.Bytes()[offRequestID:])
 			f.Release()
 			credits <- struct{}{}
-			queue <- bigReply(id, benchReplyBody)
+			queue <- pooledReply(id, benchReplyBody)
 		}
 	})
 	wg.Go(func() { // the bus's writer: what is queued, in one SendBatch
+		frames := make([]*wire.Frame, 0, cap(queue))
 		batch := make([][]byte, 0, cap(queue))
 		for f := range queue {
-			batch = append(batch[:0], f)
+			frames = append(frames[:0], f)
 		drain:
-			for len(batch) < cap(batch) {
+			for len(frames) < cap(frames) {
 				select {
 				case f, ok := <-queue:
 					if !ok {
 						break drain
 					}
-					batch = append(batch, f)
+					frames = append(frames, f)
 				default:
 					break drain
 				}
 			}
+			batch = batch[:0]
+			for _, f := range frames {
+				batch = append(batch, f.Bytes())
+			}
 			err := server.SendBatch(batch)
-			for range batch {
+			for _, f := range frames {
+				f.Release()
 				<-credits
 			}
 			if err != nil {
