@@ -6,7 +6,10 @@
 //	shoal-bench -workload all -transport all -compare nats,floor -duration 3s -report report.html
 //
 // By default it starts an in-process server on loopback ports in a temp
-// directory; -server-address benchmarks an external one.
+// directory; -server-address benchmarks an external one, and -cluster a
+// three-node cluster of shoal-server processes against JetStream R3:
+//
+//	shoal-bench -cluster -workload pinned-producer -producers 1 -size 1024 -batch 100 -duration 8s -compare nats -rounds 2
 package main
 
 import (

@@ -41,13 +41,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	failover := fs.Int("failover", 0, "cluster: instead of a chaos run, kill -9 the leader this many times and print the failover times")
 	fs.IntVar(failover, "failover-kills", 0, "the same as -failover")
 	failoverMessages := fs.Bool("failover-messages", false, "cluster: the failover writer sends batches of 100 1 KiB messages instead of creating streams")
-	lenient := fs.Bool("lenient", false, "cluster: tolerate the known partition group defects (a 58 that still commits; a backup's gap after state transfer)")
 	verbose := fs.Bool("v", false, "print every fault change")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	cfg := chaos.Config{Seed: *seed, Nodes: *nodes, Layout: *layout, Ops: *ops, Duration: *duration,
-		FaultEvery: *every, Timeout: *timeout, Think: *think, Viz: *viz, Binary: *bin, Dir: *dir, Lenient: *lenient}
+		FaultEvery: *every, Timeout: *timeout, Think: *think, Viz: *viz, Binary: *bin, Dir: *dir}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	defaults(&cfg, given)
@@ -75,8 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%d ops (%d ok, %d failed, %d unknown), %d fault changes, %.1fs\n",
 		r.Ops, r.OK, r.Failed, r.Unknown, r.FaultChanges, time.Since(start).Seconds())
 	if cfg.Layout == chaos.LayoutCluster {
-		fmt.Fprintf(stdout, "  messages: %d acknowledged, each checked in the final read; %d compared on every node's partition files (%d gapped copies left out)\n",
-			r.Messages, r.Replicated, r.Gapped)
+		fmt.Fprintf(stdout, "  messages: %d acknowledged, each checked in the final read; %d compared on every node's partition files\n",
+			r.Messages, r.Replicated)
 	}
 	for _, v := range r.Report.Verdicts {
 		fmt.Fprintf(stdout, "  %-8s %-7s %d ops, %d keys\n", v.Model, v.Result, v.Ops, v.Keys)

@@ -47,6 +47,9 @@ type Config struct {
 	Rate     int64         // messages/s per producing role; 0 is unlimited
 
 	ServerAddress string // external Shoal server; empty starts one in-process
+	Cluster       bool   // start a three-node Shoal cluster (and an R3 NATS cluster for -compare nats)
+	ServerBinary  string // shoal-server binary for Cluster; empty builds one
+	Rounds        int    // Cluster: times each workload's targets run, one after the other
 	Username      string
 	Password      string
 	NATSServer    string // nats-server binary
@@ -62,7 +65,7 @@ func DefaultConfig() Config {
 	return Config{
 		Workloads: []string{Echo}, Transports: []string{"tcp"},
 		Producers: 2, Consumers: 2, Connections: 2, Streams: 2, Partitions: 1, Batch: 100, Size: 1000,
-		Duration: 5 * time.Second, Username: "iggy", Password: "iggy", NATSServer: "nats-server",
+		Duration: 5 * time.Second, Username: "iggy", Password: "iggy", NATSServer: "nats-server", Rounds: 1,
 		Progress: true, Tick: 250 * time.Millisecond,
 	}
 }
@@ -123,6 +126,10 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	fs.DurationVar(&c.Duration, "duration", c.Duration, "length of each run when -messages is 0")
 	fs.Int64Var(&c.Rate, "rate", c.Rate, "limit producers (or echo) to this many messages/s in total (0: unlimited)")
 	fs.StringVar(&c.ServerAddress, "server-address", "", "benchmark an external Shoal server at host:port instead of an in-process one")
+	fs.BoolVar(&c.Cluster, "cluster", false, "start a three-node Shoal cluster (shoal-server processes) instead of an in-process server; "+
+		"-compare nats then starts a three-node JetStream cluster and compares R3 streams")
+	fs.StringVar(&c.ServerBinary, "server-binary", "", "shoal-server binary for -cluster (default: go build it into a temp dir)")
+	fs.IntVar(&c.Rounds, "rounds", c.Rounds, "with -cluster, run each workload's targets this many times in turn (Shoal, NATS, Shoal, NATS, ...)")
 	fs.StringVar(&c.Username, "username", c.Username, "user to log in as")
 	fs.StringVar(&c.Password, "password", c.Password, "password to log in with")
 	fs.StringVar(&c.NATSServer, "nats-server", c.NATSServer, "nats-server binary for -compare nats")
@@ -147,7 +154,7 @@ func (c *Config) Validate() error {
 		name string
 		v    int
 	}{{"producers", c.Producers}, {"consumers", c.Consumers}, {"connections", c.Connections},
-		{"streams", c.Streams}, {"partitions", c.Partitions}, {"batch", c.Batch}} {
+		{"streams", c.Streams}, {"partitions", c.Partitions}, {"batch", c.Batch}, {"rounds", c.Rounds}} {
 		if k.v < 1 {
 			errs = append(errs, fmt.Errorf("-%s must be at least 1, not %d", k.name, k.v))
 		}
@@ -169,6 +176,15 @@ func (c *Config) Validate() error {
 	}
 	if c.ServerAddress != "" && len(c.Transports) > 1 {
 		errs = append(errs, errors.New("-server-address takes one -transport (its address is that transport's)"))
+	}
+	if c.Cluster && c.ServerAddress != "" {
+		errs = append(errs, errors.New("-cluster starts its own servers: drop -server-address"))
+	}
+	if c.Cluster && (len(c.Transports) != 1 || c.Transports[0] != "tcp") {
+		errs = append(errs, errors.New("-cluster runs over -transport tcp only"))
+	}
+	if !c.Cluster && (c.Rounds != 1 || c.ServerBinary != "") {
+		errs = append(errs, errors.New("-rounds and -server-binary need -cluster"))
 	}
 	return errors.Join(errs...)
 }

@@ -13,6 +13,13 @@
 // what any server can do on this machine; Summary prints them as ratios to
 // Shoal and WriteHTML draws a self-contained report.
 //
+// With Config.Cluster the Shoal target is a three-node cluster of
+// shoal-server processes (shoalCluster) and the NATS comparison is a
+// three-node JetStream cluster with an R3 stream, run with the default
+// sync interval and with sync_interval: always (natsCluster); every
+// process is stopped and its temp dir removed at the end of its run, and
+// ratios divide by nats-r3 of the same round.
+//
 // Figures from a 2-core machine shared by client and server are noisy;
 // compare targets only within one run.
 package bench

@@ -13,7 +13,8 @@ import (
 // Result is one role of one run: what a target did for a workload over a
 // transport.
 type Result struct {
-	Target    string  `json:"target"` // shoal, nats, nats-js, floor
+	Target    string  `json:"target"`          // shoal, nats, nats-js, floor; shoal-cluster, nats-r3, nats-r3-always
+	Round     int     `json:"round,omitempty"` // -cluster: which of the -rounds
 	Workload  string  `json:"workload"`
 	Transport string  `json:"transport"`
 	Role      string  `json:"role"` // echo, send, poll

@@ -13,7 +13,32 @@ import (
 var palette = map[string]string{
 	"tcp": "#1f77b4", "tls": "#ff7f0e", "ws": "#2ca02c", "wss": "#d62728", "quic": "#9467bd",
 	"shoal": "#1f77b4", "nats": "#17becf", "nats-js": "#8c564b", "floor": "#7f7f7f",
+	TargetShoalCluster: "#1f77b4", TargetNATSR3: "#17becf", TargetNATSR3Always: "#8c564b",
 }
+
+// seriesName is the legend of r's line in a chart: its transport for
+// in-process Shoal, else its target, with its round when it has one.
+func seriesName(r *Result) (name, color string) {
+	name, color = r.Transport, colorOf(r.Transport)
+	if r.Target != "shoal" {
+		name, color = r.Target, colorOf(r.Target)
+	}
+	if r.Round > 0 {
+		name += fmt.Sprintf(" #%d", r.Round)
+	}
+	return name, color
+}
+
+// targetRound is r's target, with its round when it has one.
+func targetRound(r *Result) string {
+	if r.Round > 0 {
+		return fmt.Sprintf("%s #%d", r.Target, r.Round)
+	}
+	return r.Target
+}
+
+// mine reports whether r is a Shoal row (drawn solid).
+func mine(r *Result) bool { return r.Target == "shoal" || r.Target == TargetShoalCluster }
 
 func colorOf(k string) string {
 	if c, ok := palette[k]; ok {
@@ -236,6 +261,7 @@ func WriteHTML(out io.Writer, rep *Report) error {
 
 	// 1. Shoal vs NATS vs floor: throughput and p99 per shape over TCP.
 	fmt.Fprint(w, "<h2>Shoal vs NATS vs floor (TCP)</h2>\n")
+	bt := rep.baseTarget()
 	var thr, p99 []bar
 	for _, k := range keysOf(rep) {
 		for i := range rep.Results {
@@ -245,9 +271,12 @@ func WriteHTML(out io.Writer, rep *Report) error {
 			}
 			rt, rp := "", ""
 			if b := base(rep, r); b != nil && b != r {
-				rt, rp = " ("+ratio(r.MsgsPerS, b.MsgsPerS)+" shoal)", " ("+ratio(r.Latency.P99, b.Latency.P99)+" shoal)"
+				rt, rp = " ("+ratio(r.MsgsPerS, b.MsgsPerS)+" "+bt+")", " ("+ratio(r.Latency.P99, b.Latency.P99)+" "+bt+")"
 			}
 			name := fmt.Sprintf("%s %s · %s", k.workload, k.role, r.Target)
+			if r.Round > 0 {
+				name += fmt.Sprintf(" #%d", r.Round)
+			}
 			thr = append(thr, bar{name, colorOf(r.Target), human(r.MsgsPerS) + " msg/s" + rt, r.MsgsPerS})
 			p99 = append(p99, bar{name, colorOf(r.Target), human(r.Latency.P99) + " µs" + rp, r.Latency.P99})
 		}
@@ -265,12 +294,9 @@ func WriteHTML(out io.Writer, rep *Report) error {
 			if r.Workload != k.workload || r.Role != k.role {
 				continue
 			}
-			name, col := r.Transport, colorOf(r.Transport)
-			if r.Target != "shoal" {
-				name, col = r.Target, colorOf(r.Target)
-			}
+			name, col := seriesName(&r)
 			l := r.Latency
-			c.lines = append(c.lines, line{name: name, color: col, dashed: r.Target != "shoal",
+			c.lines = append(c.lines, line{name: name, color: col, dashed: !mine(&r),
 				x: []float64{0, 1, 2, 3, 4}, y: []float64{l.P50, l.P90, l.P99, l.P999, l.Max}})
 		}
 		c.svg(w)
@@ -285,11 +311,8 @@ func WriteHTML(out io.Writer, rep *Report) error {
 			if r.Workload != k.workload || r.Role != k.role || len(r.Series) == 0 {
 				continue
 			}
-			name, col := r.Transport, colorOf(r.Transport)
-			if r.Target != "shoal" {
-				name, col = r.Target, colorOf(r.Target)
-			}
-			l := line{name: name, color: col, dashed: r.Target != "shoal"}
+			name, col := seriesName(&r)
+			l := line{name: name, color: col, dashed: !mine(&r)}
 			for i, v := range r.Series {
 				l.x = append(l.x, float64(i+1)*r.TickMS/1e3)
 				l.y = append(l.y, v)
@@ -302,7 +325,7 @@ func WriteHTML(out io.Writer, rep *Report) error {
 
 	// 4. The table.
 	fmt.Fprint(w, "<h2>All results</h2>\n<table><tr><th>workload</th><th>transport</th><th>target</th><th>role</th><th>msgs</th><th>msgs/s</th><th>MB/s</th>"+
-		"<th>p50 µs</th><th>p90 µs</th><th>p99 µs</th><th>p99.9 µs</th><th>max µs</th><th>msgs/s ÷ shoal</th><th>p99 ÷ shoal</th></tr>\n")
+		"<th>p50 µs</th><th>p90 µs</th><th>p99 µs</th><th>p99.9 µs</th><th>max µs</th><th>msgs/s ÷ "+esc(bt)+"</th><th>p99 ÷ "+esc(bt)+"</th></tr>\n")
 	for i := range rep.Results {
 		r := &rep.Results[i]
 		rt, rp := "", ""
@@ -310,10 +333,11 @@ func WriteHTML(out io.Writer, rep *Report) error {
 			rt, rp = ratio(r.MsgsPerS, b.MsgsPerS), ratio(r.Latency.P99, b.Latency.P99)
 		}
 		fmt.Fprintf(w, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%d</td><td>%.0f</td><td>%.1f</td><td>%.0f</td><td>%.0f</td><td>%.0f</td><td>%.0f</td><td>%.0f</td><td>%s</td><td>%s</td></tr>\n",
-			esc(r.Workload), esc(r.Transport), esc(r.Target), esc(r.Role), r.Messages, r.MsgsPerS, r.MBPerS,
+			esc(r.Workload), esc(r.Transport), esc(targetRound(r)), esc(r.Role), r.Messages, r.MsgsPerS, r.MBPerS,
 			r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.P999, r.Latency.Max, rt, rp)
 	}
-	fmt.Fprintf(w, "</table>\n<p class=\"note\">Ratios divide by Shoal over TCP in the same workload and role. Latency is per request: a ping, a batch sent, a batch polled. %s</p>\n", esc(placement))
+	fmt.Fprintf(w, "</table>\n<p class=\"note\">Ratios divide by %s over TCP in the same workload, role and round. Latency is per request: a ping, a batch sent, a batch polled. %s</p>\n",
+		esc(bt), esc(rep.placement()))
 	seen := map[string]bool{}
 	for _, r := range rep.Results {
 		if r.Note != "" && !seen[r.Target+r.Workload] {
@@ -323,6 +347,9 @@ func WriteHTML(out io.Writer, rep *Report) error {
 	}
 	for _, s := range rep.Skipped {
 		fmt.Fprintf(w, "<p class=\"note\">skipped: %s</p>\n", esc(s))
+	}
+	for _, s := range rep.Warnings {
+		fmt.Fprintf(w, "<p class=\"note\">warning: %s</p>\n", esc(s))
 	}
 	fmt.Fprint(w, "</body></html>\n")
 	return w.Flush()

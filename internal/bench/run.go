@@ -22,6 +22,12 @@ type Report struct {
 	Config     string    `json:"config"` // the knobs, one line
 	Results    []Result  `json:"results"`
 	Skipped    []string  `json:"skipped,omitempty"`
+	// Base is the target the ratios divide by (over TCP, in the same
+	// workload, role and round); empty is "shoal".
+	Base string `json:"base,omitempty"`
+	// Warnings are problems that did not spoil a measurement, such as a
+	// server process that had to be killed at the end of its run.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // loadavg returns /proc/loadavg's three averages, or "" off Linux.
@@ -82,6 +88,13 @@ func Measure(ctx context.Context, cfg Config, command string, errOut io.Writer) 
 	if cfg.Progress {
 		progress = errOut
 	}
+	if cfg.Cluster {
+		if err := measureCluster(ctx, &cfg, rep, progress); err != nil {
+			return nil, err
+		}
+		rep.LoadAfter = loadavg()
+		return rep, nil
+	}
 	for _, w := range cfg.Workloads {
 		for _, tr := range cfg.Transports {
 			res, err := shoalOnce(ctx, &cfg, w, tr, progress)
@@ -119,8 +132,12 @@ func (cfg *Config) knobs() string {
 	if cfg.Rate > 0 {
 		rate = fmt.Sprintf("%d msg/s", cfg.Rate)
 	}
-	return fmt.Sprintf("producers %d, consumers %d, echo connections %d, streams %d, partitions %d, batch %d × %d B, %s, rate %s",
+	s := fmt.Sprintf("producers %d, consumers %d, echo connections %d, streams %d, partitions %d, batch %d × %d B, %s, rate %s",
 		cfg.Producers, cfg.Consumers, cfg.Connections, cfg.Streams, cfg.Partitions, cfg.Batch, cfg.Size, length, rate)
+	if cfg.Cluster {
+		s += fmt.Sprintf(", %d-node clusters, %d round(s)", clusterNodes, cfg.Rounds)
+	}
+	return s
 }
 
 // measured wraps ctx in the run's duration when it is not message-bound.

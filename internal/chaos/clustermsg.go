@@ -96,7 +96,7 @@ func setupMessages(ctx context.Context, c *cluster, rec *history.Recorder) (msgI
 // newMsgClient is message client i of a cluster run.
 func newMsgClient(cfg Config, c *cluster, rec *history.Recorder, i int) *msgClient {
 	return &msgClient{metaClient: metaClient{id: firstMsgClient + i, rng: rand.New(rand.NewPCG(cfg.Seed, uint64(firstMsgClient+i))),
-		rec: rec, addrs: c.addrs(), window: cfg.Timeout * 3 / 4, timeout: cfg.Timeout}, lenient: cfg.Lenient}
+		rec: rec, addrs: c.addrs(), window: cfg.Timeout * 3 / 4, timeout: cfg.Timeout}}
 }
 
 // badReplies is ErrBadReply with the first few of the clients' reports,
@@ -206,46 +206,17 @@ func readReplica(dataDir string, ids msgIDs, p uint32) ([]storedMessage, error) 
 	return out, nil
 }
 
-// gapLine is what a node logs when its partition group installed a
-// checkpoint whose messages its partition lacks (internal/partgroup's
-// known gap: the messages are not copied to it, and later batches land
-// at its own next offset).
-const gapLine = "installed a checkpoint whose messages this replica lacks"
-
-// gapped reports whether node's log (every start of it) says its copy of
-// message partition p has a gap.
-func (c *cluster) gapped(node int, ids msgIDs, p uint32) bool {
-	b, err := os.ReadFile(c.procs[node].log)
-	if err != nil {
-		return false
-	}
-	want := fmt.Sprintf("stream=%d topic=%d partition=%d", ids.stream, ids.topic, p)
-	for line := range strings.Lines(string(b)) {
-		if strings.Contains(line, gapLine) && strings.Contains(line, want+" ") {
-			return true
-		}
-	}
-	return false
-}
-
 // checkReplicas reads every node's copy of each message partition from
 // its files (the nodes must be stopped) and checks that they hold the
 // same messages (offset, id, base timestamp and payload) up to the
 // shortest copy's end, and that the leader's copy is the longest: a
-// backup may lag, never lead. With skipGaps a backup whose log reports a
-// gap in a partition (gapped) is left out of that partition's comparison
-// and counted in skipped. It returns the messages compared.
-func (c *cluster) checkReplicas(leader int, ids msgIDs, skipGaps bool) (compared, skipped int, err error) {
+// backup may lag, never lead. It returns the messages compared.
+func (c *cluster) checkReplicas(leader int, ids msgIDs) (compared int, err error) {
 	var problems []string
 	nodes := len(c.procs)
 	for p := range uint32(msgPartitions) {
 		copies := make([][]storedMessage, nodes)
-		skip := make([]bool, nodes)
 		for i := range nodes {
-			if skip[i] = skipGaps && i != leader && c.gapped(i, ids, p); skip[i] {
-				skipped++
-				continue
-			}
 			var err error
 			if copies[i], err = readReplica(filepath.Join(c.dir, "data", fmt.Sprintf("node-%d", i)), ids, p); err != nil {
 				problems = append(problems, fmt.Sprintf("node %d: %v", i, err))
@@ -256,9 +227,6 @@ func (c *cluster) checkReplicas(leader int, ids msgIDs, skipGaps bool) (compared
 		}
 		shortest := len(copies[leader])
 		for i, cp := range copies {
-			if skip[i] {
-				continue
-			}
 			shortest = min(shortest, len(cp))
 			if len(cp) > len(copies[leader]) {
 				problems = append(problems, fmt.Sprintf("partition %d: node %d holds %d messages, the leader (node %d) %d",
@@ -266,9 +234,6 @@ func (c *cluster) checkReplicas(leader int, ids msgIDs, skipGaps bool) (compared
 			}
 		}
 		for i := range nodes {
-			if skip[i] {
-				continue
-			}
 			for off := range shortest {
 				if a, b := copies[leader][off], copies[i][off]; !a.equal(b) {
 					problems = append(problems, fmt.Sprintf("partition %d offset %d: node %d holds %q (ts %d), the leader (node %d) %q (ts %d)",
@@ -280,7 +245,7 @@ func (c *cluster) checkReplicas(leader int, ids msgIDs, skipGaps bool) (compared
 		compared += shortest
 	}
 	if len(problems) > 0 {
-		return compared, skipped, fmt.Errorf("%w: %s", ErrReplicasDiffer, strings.Join(problems, "; "))
+		return compared, fmt.Errorf("%w: %s", ErrReplicasDiffer, strings.Join(problems, "; "))
 	}
-	return compared, skipped, nil
+	return compared, nil
 }

@@ -107,7 +107,7 @@ func runCluster(ctx context.Context, cfg Config) (res Result) {
 			err = fmt.Errorf("%w: no leader after the heal", ErrDiverged)
 		}
 		if err == nil {
-			res.Replicated, res.Gapped, replicas = c.checkReplicas(views[0].Leader, ids, cfg.Lenient)
+			res.Replicated, replicas = c.checkReplicas(views[0].Leader, ids)
 			nem.log("replicas compared")
 		}
 	}
@@ -117,7 +117,7 @@ func runCluster(ctx context.Context, cfg Config) (res Result) {
 		res.Err = fmt.Errorf("%w (logs in %s)", err, dir)
 		return res
 	}
-	opt := history.Options{Timeout: time.Minute, SplitLists: true, AtLeastOnce: true, ReplayDups: cfg.Lenient}
+	opt := history.Options{Timeout: time.Minute, SplitLists: true, AtLeastOnce: true}
 	res.Report = history.Report{
 		Verdicts:   []history.Verdict{history.CheckMetadata(ops, opt), history.CheckLog(ops, opt), history.CheckOffsets(ops, opt)},
 		Violations: history.CheckNoLostAcksWith(ops, opt)}

@@ -74,14 +74,7 @@
 //     base timestamp, payload) up to the shortest copy's end, and the
 //     leader's is the longest (a backup may lag, never lead).
 //
-// Config.Lenient tolerates two internal/partgroup defects these checks
-// found, since fixed (partgroup answers 57 for an unknown outcome, and a
-// replica refuses a checkpoint whose messages it lacks): a proposal answered 58 may still commit (so a 58 is
-// Unknown, and an acknowledged send may also appear as a second whole
-// copy, the client's replay, as long as one sits at its acknowledged
-// offset: history.Options.ReplayDups), and a backup that installed a
-// checkpoint by state transfer lacks its messages (a copy whose node's
-// log reports that gap is left out of checkReplicas). A failed run keeps
+// A failed run keeps
 // its directory with the nodes' logs, data, history.txt and faults.txt.
 //
 // MeasureFailover kills -9 the leader repeatedly under a back-to-back

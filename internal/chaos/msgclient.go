@@ -30,17 +30,16 @@ func msgPartition(id uint32) history.Partition {
 // dataOutcome classifies a data-plane call's error: Ok; Failed when
 // nothing was sent or the cluster refused it with 58
 // TransientNotAccepted (a send or offset write refused so was not
-// stored: the wire contract the client's replays rely on; lenient makes
-// it Unknown, see Config.Lenient); Unknown otherwise (a broken
-// connection, a timeout).
-func dataOutcome(err error, lenient bool) history.Result {
+// stored: the wire contract the client's replays rely on); Unknown
+// otherwise (a broken connection, a timeout, 57).
+func dataOutcome(err error) history.Result {
 	var se *client.StatusError
 	switch {
 	case err == nil:
 		return history.Ok
 	case errors.Is(err, client.ErrNotLoggedIn):
 		return history.Failed
-	case errors.As(err, &se) && se.Status == wire.StatusTransientNotAccepted && !lenient:
+	case errors.As(err, &se) && se.Status == wire.StatusTransientNotAccepted:
 		return history.Failed
 	}
 	return history.Unknown
@@ -48,7 +47,7 @@ func dataOutcome(err error, lenient bool) history.Result {
 
 // record completes call with err's outcome (dataOutcome).
 func (m *msgClient) record(call history.Call, reply history.Reply, err error) {
-	switch dataOutcome(err, m.lenient) {
+	switch dataOutcome(err) {
 	case history.Ok:
 		call.Ok(reply)
 	case history.Failed:
@@ -64,9 +63,8 @@ func (m *msgClient) record(call history.Call, reply history.Reply, err error) {
 // following, recorded in a history. It is used by one goroutine.
 type msgClient struct {
 	metaClient
-	lenient bool                  // Config.Lenient
-	known   [msgPartitions]uint64 // offsets below it are known to exist
-	bad     []string              // replies that break the wire contract
+	known [msgPartitions]uint64 // offsets below it are known to exist
+	bad   []string              // replies that break the wire contract
 }
 
 // step runs one random message operation and records it.

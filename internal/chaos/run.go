@@ -41,15 +41,6 @@ type Config struct {
 	// Cluster layout only.
 	Binary string // a built shoal-server; "" builds one (BuildServer)
 	Dir    string // configs, data and logs; "" is a temporary directory, removed after a pass
-	// Lenient tolerates two internal/partgroup defects the strict checks
-	// caught (both fixed since; kept to compare a suspect build with the
-	// old behaviour): a send or offset write answered 58
-	// TransientNotAccepted may still commit (so a 58 is an Unknown
-	// outcome, and an acknowledged send may also appear as a whole copy
-	// elsewhere: the client's replay after a 58), and a backup that
-	// installed a checkpoint by state transfer lacks its messages (its
-	// partition files, which its log reports gapped, are not compared).
-	Lenient bool
 }
 
 // Repro is the command line that repeats this run's choices.
@@ -58,12 +49,8 @@ func (c Config) Repro() string {
 	if faults == "" {
 		faults = "none"
 	}
-	lenient := ""
-	if c.Lenient {
-		lenient = " -lenient"
-	}
-	return fmt.Sprintf("go run ./cmd/shoal-chaos -seed=%d -nodes=%d -layout=%s -ops=%d -duration=%v -faults=%s -fault-every=%v -timeout=%v -think=%v -bug=%s%s",
-		c.Seed, c.Nodes, c.Layout, c.Ops, c.Duration, faults, c.FaultEvery, c.Timeout, c.Think, c.Bug, lenient)
+	return fmt.Sprintf("go run ./cmd/shoal-chaos -seed=%d -nodes=%d -layout=%s -ops=%d -duration=%v -faults=%s -fault-every=%v -timeout=%v -think=%v -bug=%s",
+		c.Seed, c.Nodes, c.Layout, c.Ops, c.Duration, faults, c.FaultEvery, c.Timeout, c.Think, c.Bug)
 }
 
 func (c Config) validate() error {
@@ -95,7 +82,6 @@ type Result struct {
 	// final read), and messages compared across every node's partition
 	// files.
 	Messages, Replicated int
-	Gapped               int // cluster layout, Lenient: partition copies left out of the comparison
 	Report               history.Report
 	Visualizations       []string // files written for failing checks
 	Err                  error    // a failed check, or a run that could not be set up

@@ -44,6 +44,12 @@ type Cluster struct {
 	// ViewProbeAttemptsMax is how many unanswered RequestStartView probes a
 	// recovering replica sends before it elects on its own log (1..100).
 	ViewProbeAttemptsMax int `toml:"view_probe_attempts_max"`
+	// MetadataCheckpointInterval and PartitionCheckpointInterval are how
+	// many operations the metadata group and each partition's group commit
+	// between checkpoints (MinCheckpointInterval..MaxCheckpointInterval):
+	// a group's journal and memory hold about that many operations.
+	MetadataCheckpointInterval  int `toml:"metadata_checkpoint_interval"`
+	PartitionCheckpointInterval int `toml:"partition_checkpoint_interval"`
 	// RepairRetryInterval is how long a stalled repair waits before asking
 	// again.
 	RepairRetryInterval Duration `toml:"repair_retry_interval"`
@@ -118,6 +124,8 @@ const (
 	HeartbeatBroadcastRatio = 4 // heartbeat_timeout >= 4 × commit_broadcast_interval
 	StatusRetransmitRatio   = 4 // view_change_status_timeout >= 4 × view_change_retransmit_interval
 	MaxViewProbeAttempts    = 100
+	MinCheckpointInterval   = 4
+	MaxCheckpointInterval   = 1 << 20
 	MinSharedSecretLen      = 32
 )
 
@@ -252,6 +260,14 @@ func (cl *Cluster) validateTiming() []error {
 	}
 	if n := cl.ViewProbeAttemptsMax; n < 1 || n > MaxViewProbeAttempts {
 		bad("cluster.view_probe_attempts_max", "must be in 1..%d, got %d", MaxViewProbeAttempts, n)
+	}
+	for _, ci := range []struct {
+		key string
+		n   int
+	}{{"cluster.metadata_checkpoint_interval", cl.MetadataCheckpointInterval}, {"cluster.partition_checkpoint_interval", cl.PartitionCheckpointInterval}} {
+		if ci.n < MinCheckpointInterval || ci.n > MaxCheckpointInterval {
+			bad(ci.key, "must be in %d..%d, got %d", MinCheckpointInterval, MaxCheckpointInterval, ci.n)
+		}
 	}
 	return errs
 }

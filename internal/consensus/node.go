@@ -77,6 +77,13 @@ type Config struct {
 	// (vsr.ErrQueueFull: a sessionless group's queue is full). A proposal
 	// a backup drops is not refused: its proposer learns from the view.
 	Refused func(frame []byte, err error)
+	// Aside, if set, is offered each inbound replica-plane frame on the
+	// node's goroutine before vsr.Step; a frame it takes (true) is not
+	// stepped. A shell uses it for frames of its own on the group's
+	// plane (a partition group's message backfill: RequestStateChunk and
+	// StateChunk of a non-zero artifact, which vsr ignores). It must not
+	// block long: the group waits.
+	Aside func(frame []byte) bool
 	// Ticks, if set, replaces the TickInterval ticker: each value is one
 	// vsr tick (tests drive it). Closing it stops ticking.
 	Ticks <-chan time.Time
@@ -129,9 +136,9 @@ type Node struct {
 	durable, pending vsr.HardState
 	hasPending       bool
 
-	inbox chan []byte   // inbound replica-plane frames
-	props chan []byte   // client Request frames
-	down  chan struct{} // StandDown requests (capacity 1)
+	inbox chan []byte // inbound replica-plane frames
+	props chan []byte // client Request frames
+	down  chan int    // StandDown requests: the replica to, or -1 (capacity 1)
 	stopc chan struct{}
 	done  chan struct{} // closed when run has returned
 	once  sync.Once
@@ -193,7 +200,7 @@ func Start(cfg Config) (*Node, error) {
 		vlog:    l,
 		inbox:   make(chan []byte, cfg.Inbox),
 		props:   make(chan []byte, cfg.Proposals),
-		down:    make(chan struct{}, 1),
+		down:    make(chan int, 1),
 		readc:   make(chan struct{}, 1),
 		reading: make(map[uint64]func(bool)),
 		stopc:   make(chan struct{}),
@@ -236,9 +243,14 @@ func (n *Node) Propose(frame []byte) error {
 // StandDown asks the replica, if it is the primary of a normal view, to
 // give the view up (vsr.Replica.StandDown). It never blocks; a request
 // already pending absorbs it.
-func (n *Node) StandDown() {
+func (n *Node) StandDown() { n.standDown(-1) }
+
+// StandDownTo is StandDown toward replica to (vsr.Replica.StandDownTo).
+func (n *Node) StandDownTo(to wire.ReplicaID) { n.standDown(int(to)) }
+
+func (n *Node) standDown(to int) {
 	select {
-	case n.down <- struct{}{}:
+	case n.down <- to:
 	default:
 	}
 }
@@ -313,10 +325,12 @@ func (n *Node) run() {
 		close(n.done)
 	}()
 	ticks := n.cfg.Ticks
+	var clock tickClock // the real ticker's catch-up; test ticks count one each
 	if ticks == nil {
 		t := time.NewTicker(TickInterval)
 		defer t.Stop()
 		ticks = t.C
+		clock.last = time.Now()
 	}
 	pendingTicks := 0
 	for {
@@ -326,12 +340,14 @@ func (n *Node) run() {
 				n.log.Warn("consensus: commit point not written at stop", "err", ferr)
 			}
 			return
-		case _, ok := <-ticks:
+		case now, ok := <-ticks:
 			if !ok {
 				ticks = nil
 				continue
 			}
-			n.r.Tick()
+			for range clock.due(now) {
+				n.r.Tick()
+			}
 			if n.hasPending {
 				if pendingTicks++; pendingTicks >= commitFlushTicks {
 					if err = n.flushCommit(); err != nil {
@@ -350,8 +366,12 @@ func (n *Node) run() {
 				}
 				n.cfg.Ticked(n.Status())
 			}
-		case <-n.down:
-			n.r.StandDown()
+		case to := <-n.down:
+			if to < 0 {
+				n.r.StandDown()
+			} else {
+				n.r.StandDownTo(wire.ReplicaID(to))
+			}
 		case <-n.readc:
 			n.takeReads()
 		case f := <-n.inbox:
@@ -365,6 +385,35 @@ func (n *Node) run() {
 			return
 		}
 	}
+}
+
+// maxCatchUp bounds the ticks one tick event may carry (100 ms).
+const maxCatchUp = 10
+
+// tickClock turns the real ticker's events into vsr ticks by the time
+// that passed: a ticker drops events its reader is late for (a starved
+// CPU, a long round), and vsr's timeouts count ticks, so without it a
+// loaded node would notice a dead primary seconds late. A pause longer
+// than maxCatchUp ticks (SIGSTOP) counts as maxCatchUp: the node then
+// catches up on what it hears, not on timeouts all firing at once.
+type tickClock struct{ last time.Time }
+
+// due returns how many ticks the event at now carries (1 for test
+// ticks, whose clock is zero).
+func (c *tickClock) due(now time.Time) int {
+	if c.last.IsZero() {
+		return 1
+	}
+	k := int(now.Sub(c.last) / TickInterval)
+	switch {
+	case k < 1:
+		k = 1 // early (the ticker's own jitter): one tick, as sent
+	case k > maxCatchUp:
+		c.last = now
+		return maxCatchUp
+	}
+	c.last = c.last.Add(time.Duration(k) * TickInterval)
+	return k
 }
 
 // drain steps inputs already queued, without blocking, so that one round's
@@ -402,6 +451,9 @@ func (n *Node) propose(f []byte) {
 }
 
 func (n *Node) step(f []byte) {
+	if n.cfg.Aside != nil && n.cfg.Aside(f) {
+		return
+	}
 	if err := n.r.Step(f); err != nil {
 		n.refused.Add(1)
 		n.log.Debug("frame refused", "command", wire.PeekCommand(f), "err", err)

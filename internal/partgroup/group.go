@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -55,11 +56,14 @@ type Config struct {
 	Replica                  vsr.Config
 	Stream, Topic, Partition uint32
 	FS                       vfs.FS
-	Dir                      string // the group's vsrlog directory
-	Transport                consensus.Transport
-	Storage                  Storage
+	// Dir is the group's vsrlog directory; the file Dir+".purge" holds
+	// the latest purge asked of the group (Purge).
+	Dir       string
+	Transport consensus.Transport
+	Storage   Storage
 	// Leader names the node clients follow (the metadata group's
-	// primary), if known; the group's primary stands down for it.
+	// primary), if known and reachable; the group's primary stands down
+	// for it.
 	Leader func() (wire.ReplicaID, bool)
 	// Timeout is how many ticks a proposal waits (DefaultTimeout).
 	Timeout int
@@ -78,9 +82,13 @@ type Result struct {
 type Status struct {
 	consensus.Status
 	// Gap: the latest checkpoint offered by state transfer is ahead of
-	// the partition (it would need messages that are not here); it was
-	// refused, and the replica stays behind.
+	// the partition (it needs messages that are not here); it was
+	// refused, and the replica copies them from a peer before it takes
+	// it (backfill).
 	Gap bool
+	// Copied counts the messages this replica copied from its peers'
+	// partitions since Start (see Gap).
+	Copied uint64
 	// Failed: applying a committed op failed on this replica's storage;
 	// the partition stays as it was until a restart restores it.
 	Failed bool
@@ -96,16 +104,24 @@ type Group struct {
 
 	client wire.ClientID // this start's proposer id
 
-	mu      sync.Mutex // guards the following
-	seq     uint64
-	waiters map[uint64]*waiter
+	mu        sync.Mutex // guards the following
+	seq       uint64
+	waiters   map[uint64]*waiter
+	pending   map[partition.ConsumerKey]pendingOffset // StoreOffset, until answered
+	pendingID uint64
 
 	// On the node's goroutine only.
 	ticks      uint64
 	misaligned int
 	purging    uint64 // the purge op in flight, if any
 
+	purgeMu   sync.Mutex    // serialises Purge
 	wantPurge atomic.Uint64 // latest purge the metadata asked for
+}
+
+// pendingOffset is a consumer's latest store proposed here.
+type pendingOffset struct {
+	offset, id uint64
 }
 
 type waiter struct {
@@ -129,7 +145,8 @@ func Start(cfg Config) (*Group, error) {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	g := &Group{cfg: cfg, id: wire.PartitionGroup(cfg.Stream, cfg.Topic, cfg.Partition), waiters: map[uint64]*waiter{}}
+	g := &Group{cfg: cfg, id: wire.PartitionGroup(cfg.Stream, cfg.Topic, cfg.Partition), waiters: map[uint64]*waiter{},
+		pending: map[partition.ConsumerKey]pendingOffset{}}
 	g.log = lg.With("stream", cfg.Stream, "topic", cfg.Topic, "partition", cfg.Partition)
 	g.m = &machine{st: cfg.Storage, log: g.log}
 	var b [16]byte
@@ -148,7 +165,7 @@ func Start(cfg Config) (*Group, error) {
 	// (machine.Restore, called by vsr.RestartFrom); one without empties
 	// it before it applies op 1 (machine.Apply).
 	node, err := consensus.Start(consensus.Config{Replica: rc, FS: cfg.FS, Dir: cfg.Dir, Transport: cfg.Transport,
-		Replies: g.onReply, Ticked: g.onTick, Refused: g.onRefused, Ticks: cfg.Ticks, Logger: lg})
+		Replies: g.onReply, Ticked: g.onTick, Refused: g.onRefused, Aside: g.aside, Ticks: cfg.Ticks, Logger: lg})
 	if err != nil {
 		return nil, fmt.Errorf("partgroup %d/%d/%d: %w", cfg.Stream, cfg.Topic, cfg.Partition, err)
 	}
@@ -157,8 +174,16 @@ func Start(cfg Config) (*Group, error) {
 		return nil, fmt.Errorf("partgroup %d/%d/%d: restore: %w", cfg.Stream, cfg.Topic, cfg.Partition, err)
 	}
 	g.node = node
+	if b, err := vfs.ReadFile(cfg.FS, g.purgeFile()); err == nil && len(b) == 8 {
+		g.wantPurge.Store(binary.LittleEndian.Uint64(b))
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		g.log.Error("partition group: the purge asked of the group cannot be read", "err", err)
+	}
 	return g, nil
 }
+
+// purgeFile holds the latest purge asked of the group.
+func (g *Group) purgeFile() string { return g.cfg.Dir + ".purge" }
 
 // ID is the group's wire.PartitionGroup.
 func (g *Group) ID() uint64 { return g.id }
@@ -168,14 +193,16 @@ func (g *Group) Node() *consensus.Node { return g.node }
 
 // Status returns the group's state after its latest round.
 func (g *Group) Status() Status {
-	return Status{Status: g.node.Status(), Gap: g.m.gap.Load(), Failed: g.m.failure() != nil}
+	return Status{Status: g.node.Status(), Gap: g.m.gap.Load(), Copied: g.m.copied.Load(), Failed: g.m.failure() != nil}
 }
 
 // Serves reports whether this replica serves the partition's requests:
-// it is the normal primary of the group's view and has no gap.
+// it is the normal primary of the group's view, has applied every op it
+// knows committed (a new primary may still be repairing some: its
+// partition would answer polls from an older state), and has no gap.
 func (g *Group) Serves() bool {
 	st := g.node.Status()
-	return st.Status == vsr.StatusNormal && st.IsPrimary && !st.Abdicated && !g.m.broken()
+	return st.Status == vsr.StatusNormal && st.IsPrimary && !st.Abdicated && st.CommitMin == st.CommitMax && !g.m.broken()
 }
 
 // Stop stops the group's node and answers every waiting proposal with
@@ -194,9 +221,34 @@ func (g *Group) Send(now uint64, batch []byte, done func(Result)) {
 	g.propose(wire.OpSendMessages, done, binary.LittleEndian.AppendUint64(nil, now), batch)
 }
 
-// StoreOffset proposes storing k's offset.
+// StoreOffset proposes storing k's offset. Until it is answered,
+// PendingOffset reports it.
 func (g *Group) StoreOffset(k partition.ConsumerKey, offset uint64, done func(Result)) {
-	g.propose(wire.OpStoreConsumerOffset, done, appendKey(binary.LittleEndian.AppendUint64(nil, offset), k))
+	g.mu.Lock()
+	g.pendingID++
+	id := g.pendingID
+	g.pending[k] = pendingOffset{offset: offset, id: id}
+	g.mu.Unlock()
+	g.propose(wire.OpStoreConsumerOffset, func(r Result) {
+		g.mu.Lock()
+		if p, ok := g.pending[k]; ok && p.id == id {
+			delete(g.pending, k)
+		}
+		g.mu.Unlock()
+		done(r)
+	}, appendKey(binary.LittleEndian.AppendUint64(nil, offset), k))
+}
+
+// PendingOffset returns the offset of k's latest store proposed here and
+// not answered yet: a poll that continues from k's offset (a consumer
+// auto-committing, whose store is still in the group) continues from it,
+// not from the older one the partition holds, or it would serve the same
+// messages again.
+func (g *Group) PendingOffset(k partition.ConsumerKey) (uint64, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	p, ok := g.pending[k]
+	return p.offset, ok
 }
 
 // DeleteOffset proposes deleting k's offset.
@@ -207,14 +259,21 @@ func (g *Group) DeleteOffset(k partition.ConsumerKey, done func(Result)) {
 // Purge asks for the partition to be purged by metadata operation op
 // (PurgeTopic, PurgeStream): the group's primary proposes it, now if it
 // is the primary, or once it becomes one; every replica applies it in
-// order with the sends around it.
-func (g *Group) Purge(op uint64) {
-	for {
-		cur := g.wantPurge.Load()
-		if op <= cur || g.wantPurge.CompareAndSwap(cur, op) {
-			return
-		}
+// order with the sends around it. The request is durable when Purge
+// returns nil (the metadata group's effects of op are then done on this
+// node): whichever node leads the group next, even after a restart of
+// every node, proposes it.
+func (g *Group) Purge(op uint64) error {
+	g.purgeMu.Lock()
+	defer g.purgeMu.Unlock()
+	if op <= g.wantPurge.Load() {
+		return nil
 	}
+	if err := vfs.WriteFileSync(g.cfg.FS, g.purgeFile(), binary.LittleEndian.AppendUint64(nil, op)); err != nil {
+		return fmt.Errorf("partgroup: record purge %d: %w", op, err)
+	}
+	g.wantPurge.Store(op)
+	return nil
 }
 
 // PurgedAt is the latest purge applied here.
@@ -305,6 +364,7 @@ func (g *Group) onRefused(f []byte, _ error) {
 // the metadata asked for. It runs on the node's goroutine.
 func (g *Group) onTick(st consensus.Status) {
 	ticks := atomic.AddUint64(&g.ticks, 1)
+	g.backfillTick(st)
 	serving := st.Status == vsr.StatusNormal && st.IsPrimary && !st.Abdicated
 	g.mu.Lock()
 	var expired []*waiter
@@ -327,7 +387,11 @@ func (g *Group) onTick(st consensus.Status) {
 	if leader, ok := g.cfg.Leader(); (ok && leader != g.cfg.Replica.ID) || g.m.broken() {
 		if g.misaligned++; g.misaligned >= standDownTicks {
 			g.log.Info("partition group primary standing down", "leader", leader, "broken", g.m.broken(), "view", st.View)
-			g.node.StandDown()
+			if ok && leader != g.cfg.Replica.ID {
+				g.node.StandDownTo(leader) // straight to it, past a replica that may be down
+			} else {
+				g.node.StandDown()
+			}
 			g.misaligned = 0
 		}
 		return

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
+	"os"
 	"path"
 	"sync"
 	"sync/atomic"
@@ -102,6 +104,7 @@ func (m *mesh) start(i int) {
 			CheckpointInterval: m.interval},
 		Stream: 0, Topic: 0, Partition: 0, FS: mb.fs, Dir: path.Join(mb.root, partDir, "vsr"), Transport: meshTransport{m, i}, Storage: mb.own,
 		Leader: func() (wire.ReplicaID, bool) { return wire.ReplicaID(m.leader.Load()), true },
+		Logger: testLogger(i),
 	})
 	if err != nil {
 		m.t.Fatal(err)
@@ -143,16 +146,7 @@ func (m *mesh) serving() int {
 // send proposes a batch of n messages numbered first.. on member i and
 // waits for its answer.
 func (m *mesh) send(i int, first uint64, n int) Result {
-	var msgs []wire.MessageIn
-	for k := first; k < first+uint64(n); k++ {
-		var id [16]byte
-		binary.LittleEndian.PutUint64(id[:], k+1)
-		msgs = append(msgs, wire.MessageIn{ID: id, OriginTimestamp: 1_700_000_000_000_000 + k, Payload: fmt.Appendf(nil, "message %d", k)})
-	}
-	b, err := wire.AppendBatch(nil, msgs)
-	if err != nil {
-		m.t.Fatal(err)
-	}
+	b := testBatch(m.t, first, n)
 	ch := make(chan Result, 1)
 	m.ms[i].g.Load().Send(uint64(time.Now().UnixMicro()), b, func(r Result) { ch <- r })
 	return <-ch
@@ -166,4 +160,26 @@ func (m *mesh) contents(i int) (next uint64, data []byte) {
 		data, _, _ = p.Read(nil, 0, 1<<30)
 	})
 	return next, data
+}
+
+func testLogger(i int) *slog.Logger {
+	if os.Getenv("PARTGROUP_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("member", i)
+}
+
+// testBatch is a producer batch of n messages numbered first...
+func testBatch(t testing.TB, first uint64, n int) []byte {
+	var msgs []wire.MessageIn
+	for k := first; k < first+uint64(n); k++ {
+		var id [16]byte
+		binary.LittleEndian.PutUint64(id[:], k+1)
+		msgs = append(msgs, wire.MessageIn{ID: id, OriginTimestamp: 1_700_000_000_000_000 + k, Payload: fmt.Appendf(nil, "message %d", k)})
+	}
+	b, err := wire.AppendBatch(nil, msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

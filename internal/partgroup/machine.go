@@ -26,9 +26,14 @@ type machine struct {
 	// (Restore, or emptied before op 1). Node goroutine only.
 	restored bool
 
-	gap       atomic.Bool   // refused a checkpoint ahead of the partition
-	gapLogged uint64        // that checkpoint's next offset, logged once
-	purgedAt  atomic.Uint64 // latest purge applied
+	bf        *backfill // copying a refused checkpoint's messages; node goroutine
+	redoPurge uint64    // a purge to apply again when its op comes (restoreOn); node goroutine
+	// askCheckpoint: a purge was applied; the group checkpoints at once
+	// (CheckpointNow). Node goroutine.
+	askCheckpoint bool
+	gap           atomic.Bool   // refused a checkpoint ahead of the partition
+	copied        atomic.Uint64 // messages copied by backfills since Start
+	purgedAt      atomic.Uint64 // latest purge applied
 
 	mu  sync.Mutex
 	err error // a storage failure: the group must stop (failure)
@@ -63,6 +68,14 @@ func (m *machine) Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte {
 		// The partition no longer follows the log: apply nothing more
 		// (the group does not serve; a restart restores it).
 		return encodeResult(Result{Status: wire.StatusCannotSaveMessagesToSegment})
+	}
+	if m.bf != nil {
+		// A peer still held the prepares this replica lacked: the log
+		// goes on, from the state before the backfill.
+		if err := m.cancelBackfill(); err != nil {
+			m.fail(err)
+			return encodeResult(Result{Status: wire.StatusCannotSaveMessagesToSegment})
+		}
 	}
 	if !m.restored {
 		// No checkpoint: the log is applied from op 1, onto an empty
@@ -99,6 +112,11 @@ func (m *machine) Apply(op wire.Op, h *wire.PrepareHeader, body []byte) []byte {
 		}
 		op := binary.LittleEndian.Uint64(body)
 		r = m.on(func(p *partition.Partition) error {
+			if op == m.redoPurge {
+				m.redoPurge = 0
+				op = 0 // again, whatever the latest (restoreOn)
+			}
+			m.askCheckpoint = op == 0 || op > p.PurgedAt()
 			err := p.Purge(op) // a purge at or below the latest is a no-op
 			m.purgedAt.Store(p.PurgedAt())
 			return err
@@ -176,9 +194,16 @@ type snapshot struct {
 	offsets  map[partition.ConsumerKey]uint64
 }
 
+// CheckpointNow asks vsr for a checkpoint right after a purge
+// (vsr.CheckpointAsker): a replica behind the purge may lack messages no
+// peer holds any more, and can only catch up from a checkpoint that
+// follows it.
+func (m *machine) CheckpointNow() bool { return m.askCheckpoint }
+
 // Snapshot syncs the partition (the checkpoint will let the journal drop
 // the ops it holds) and records its state.
 func (m *machine) Snapshot() []byte {
+	m.askCheckpoint = false
 	var s snapshot
 	r := m.on(func(p *partition.Partition) error {
 		if err := p.Sync(); err != nil {
@@ -232,10 +257,12 @@ func decodeSnapshot(b []byte) (snapshot, error) {
 }
 
 // Restore makes the partition what a checkpoint recorded: purged if the
-// checkpoint saw a later purge, truncated to its next offset, and with
-// its consumer offsets. A checkpoint above the partition's next offset
-// is refused (errGap) before anything changes: installing it would leave
-// a hole (see the package doc).
+// checkpoint saw a later purge, truncated to its next offset, synced, and
+// with its consumer offsets. A checkpoint above the partition's next
+// offset is refused (errGap) before the partition goes past what the log
+// applied: installing it would leave a hole. The replica copies the
+// messages it lacks from a peer (backfill.go) and takes the checkpoint
+// when vsr offers it again (see the package doc, "Catching up").
 func (m *machine) Restore(b []byte) error {
 	s, err := decodeSnapshot(b)
 	if err != nil {
@@ -245,48 +272,18 @@ func (m *machine) Restore(b []byte) error {
 }
 
 // errGap refuses a checkpoint whose messages this replica lacks.
-var errGap = errors.New("partgroup: the checkpoint is ahead of this replica's partition (its messages are not here)")
+var errGap = errors.New("partgroup: the checkpoint is ahead of this replica's partition (its messages are being copied)")
 
 func (m *machine) restore(s snapshot) error {
-	var gap bool
+	var (
+		gap, purged bool
+		next        uint64
+	)
 	r := m.on(func(p *partition.Partition) error {
-		next := p.NextOffset()
-		if s.purgedAt > p.PurgedAt() {
-			next = 0
-		}
-		if next < s.next {
-			// Installing it would leave a hole below the next op's
-			// offsets: refuse it, before changing anything.
-			gap = true
-			return nil
-		}
-		if s.purgedAt > p.PurgedAt() {
-			if err := p.Purge(s.purgedAt); err != nil {
-				return err
-			}
-		}
-		if p.NextOffset() > s.next {
-			if err := p.TruncateTo(s.next); err != nil {
-				return err
-			}
-		}
-		for k := range p.ConsumerOffsets() {
-			if _, ok := s.offsets[k]; !ok {
-				if err := p.DeleteOffset(k, partition.AckQuorum); err != nil {
-					return err
-				}
-			}
-		}
-		for k, off := range s.offsets {
-			if cur, ok := p.ConsumerOffset(k); ok && cur == off {
-				continue
-			}
-			if err := p.StoreOffset(k, off, partition.AckQuorum); err != nil {
-				return err
-			}
-		}
+		var err error
+		gap, purged, next, err = m.restoreOn(p, s)
 		m.purgedAt.Store(p.PurgedAt())
-		return nil
+		return err
 	})
 	if r.Status != wire.StatusOK {
 		err := m.failure()
@@ -296,17 +293,68 @@ func (m *machine) restore(s snapshot) error {
 		return fmt.Errorf("partgroup: restore: %w", err)
 	}
 	m.gap.Store(gap)
-	if gap && s.next == m.gapLogged {
-		return errGap // said already; a peer offers it again at each retry
-	}
 	if gap {
-		m.gapLogged = s.next
-		m.log.Error("partition group: a peer's checkpoint is ahead of this replica's partition, whose messages are not here; "+
-			"not installed: this replica stays behind and does not lead the group", "checkpoint_next_offset", s.next)
+		m.startBackfill(s, next, purged)
 		return errGap
+	}
+	if m.bf != nil {
+		m.log.Info("partition group: installed the checkpoint the copied messages lead to", "next_offset", s.next, "copied", m.bf.copied)
+		m.bf = nil
 	}
 	m.restored = true
 	return nil
+}
+
+// restoreOn is restore on the owner. gap reports a refusal, with the
+// partition's next offset; purged, that it was purged for s first.
+func (m *machine) restoreOn(p *partition.Partition, s snapshot) (gap, purged bool, next uint64, err error) {
+	if s.purgedAt < p.PurgedAt() {
+		if m.bf != nil && m.bf.purged {
+			// The backfill purged for a newer checkpoint than this one.
+			return true, false, p.NextOffset(), nil
+		}
+		// A restart after a purge above the checkpoint (its op is in the
+		// journal, which vsr applies again): the messages the checkpoint
+		// names are gone. The partition is emptied (keeping its purge
+		// number), the sends before the purge's op land in it again, and
+		// that op empties it once more (redoPurge); the state after the
+		// purge is the same as the first time.
+		if err := p.Purge(0); err != nil {
+			return false, false, 0, err
+		}
+		m.redoPurge = p.PurgedAt()
+		return false, false, 0, nil
+	}
+	if s.purgedAt > p.PurgedAt() {
+		// The offsets restart at the checkpoint's purge: the messages
+		// here are not its messages, installed or copied.
+		if err := p.Purge(s.purgedAt); err != nil {
+			return false, false, 0, err
+		}
+		purged = s.next > 0
+	}
+	if next = p.NextOffset(); next < s.next {
+		return true, purged, next, nil
+	}
+	if err := p.TruncateTo(s.next); err != nil { // at next == s.next: a sync
+		return false, false, 0, err
+	}
+	for k := range p.ConsumerOffsets() {
+		if _, ok := s.offsets[k]; !ok {
+			if err := p.DeleteOffset(k, partition.AckQuorum); err != nil {
+				return false, false, 0, err
+			}
+		}
+	}
+	for k, off := range s.offsets {
+		if cur, ok := p.ConsumerOffset(k); ok && cur == off {
+			continue
+		}
+		if err := p.StoreOffset(k, off, partition.AckQuorum); err != nil {
+			return false, false, 0, err
+		}
+	}
+	return false, false, s.next, nil
 }
 
 // empty truncates the partition to nothing and deletes its offsets.

@@ -272,7 +272,13 @@ func (p *Partition) AppendSummed(batch, sums []byte, now uint64) (AppendResult, 
 		h.BatchChecksum = sum
 	}
 	h.Put(batch)
+	return p.write(batch, h.MessageCount, ts)
+}
 
+// write appends a stamped batch record of count messages at p.next with
+// timestamp ts, rolling the segment first if it would overflow, and syncs
+// per the policy.
+func (p *Partition) write(batch []byte, count uint32, ts uint64) (AppendResult, error) {
 	act := p.active()
 	if act.size > 0 && uint64(act.size)+uint64(len(batch)) > p.cfg.SegmentSize {
 		if err := p.roll(); err != nil {
@@ -283,15 +289,15 @@ func (p *Partition) AppendSummed(batch, sums []byte, now uint64) (AppendResult, 
 	if uint64(act.size)+uint64(len(batch)) > math.MaxUint32 {
 		panic(fmt.Sprintf("partition: segment position %d past u32", uint64(act.size)+uint64(len(batch))))
 	}
-	if err := act.appendBatch(batch, p.next, ts, h.MessageCount); err != nil {
+	if err := act.appendBatch(batch, p.next, ts, count); err != nil {
 		err = fmt.Errorf("partition: append to %s: %w", act.logName, err)
 		p.fail(err, false)
 		return AppendResult{}, err
 	}
-	res := AppendResult{BaseOffset: p.next, Count: h.MessageCount, Timestamp: ts}
-	p.next += uint64(h.MessageCount)
+	res := AppendResult{BaseOffset: p.next, Count: count, Timestamp: ts}
+	p.next += uint64(count)
 	p.lastTS = ts
-	p.unsyncedMsgs += uint64(h.MessageCount)
+	p.unsyncedMsgs += uint64(count)
 	p.unsyncedBytes += uint64(len(batch))
 	if p.cfg.EnforceFsync || p.unsyncedMsgs >= uint64(p.cfg.MessagesRequiredToSave) || p.unsyncedBytes >= p.cfg.SizeRequiredToSave {
 		if err := p.Sync(); err != nil {

@@ -184,6 +184,11 @@ type PollRequest struct {
 	// stores.
 	Consumer   ConsumerKey
 	AutoCommit bool
+	// Pending, with HasPending, is an offset stored for Consumer that is
+	// not here yet (a cluster's store still being replicated): Next
+	// continues from it instead of the stored one.
+	Pending    uint64
+	HasPending bool
 }
 
 // PollResult describes a poll reply.
@@ -198,6 +203,9 @@ type PollResult struct {
 // AckNone (visible at once, synced with the next sync).
 func (p *Partition) Poll(dst []byte, r PollRequest) ([]byte, PollResult, error) {
 	stored, has := p.ConsumerOffset(r.Consumer)
+	if r.HasPending {
+		stored, has = r.Pending, true
+	}
 	from := max(p.StartOffset(r.Strategy, r.Count, stored, has), p.segs[0].base)
 	start := len(dst)
 	reply := wire.PollReply{PartitionID: p.id, CurrentOffset: p.CurrentOffset()}

@@ -39,6 +39,11 @@ type Cluster struct {
 	// CheckpointInterval is the metadata group's checkpoint interval in
 	// ops; 0 means metagroup.DefaultCheckpointInterval.
 	CheckpointInterval uint64
+	// PartitionCheckpointInterval is each partition group's; 0 means
+	// partgroup.DefaultCheckpointInterval.
+	PartitionCheckpointInterval uint64
+	// ProbeAttempts is vsr.Config.ProbeAttempts for every group.
+	ProbeAttempts int
 }
 
 // ClusterNode is one node of a cluster.

@@ -14,8 +14,8 @@ import (
 // point 2 end to end: a send acknowledged by the leader is held by its
 // partition's group, so after the leader stops the next leader serves
 // every acknowledged message at the same offset, takes new sends after
-// them, and a restarted node catches up and, leading in turn, serves
-// them all too. A stored consumer offset survives the same way.
+// them, and a restarted node catches up (copying the messages its peers
+// checkpointed past it) and, leading in turn, serves them all too. A stored consumer offset survives the same way.
 func TestClusterReplicatesMessages(t *testing.T) {
 	c := newTestCluster(t, 3)
 	ctx := context.Background()
@@ -116,7 +116,10 @@ func TestClusterReplicatesMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(next)
-	send(n, 10)
+	// Past the group's checkpoint (partgroup.DefaultCheckpointInterval):
+	// the peers drop the prepares the stopped node lacks, so it must
+	// copy their messages when it comes back.
+	send(n, 70)
 	off, ok, err := n.GetConsumerOffset(ctx, client.ConsumerID(client.NumericID(3)), client.NamedID("s"), client.NamedID("t"), 0)
 	if err != nil || !ok || off.StoredOffset != 42 {
 		t.Fatalf("consumer offset after failover: %+v %v %v", off, ok, err)
@@ -133,6 +136,9 @@ func TestClusterReplicatesMessages(t *testing.T) {
 	c.srv[next].stop()
 	c.srv[next] = nil
 	check(c.leader(lead))
+	if st := c.srv[lead].partGroup(partKey{}).Status(); st.Copied == 0 {
+		t.Fatalf("the restarted node caught up without copying messages: %+v", st)
+	}
 }
 
 // sendRetrying sends through cl until the cluster takes it: a send
@@ -184,6 +190,52 @@ func TestClusterRecreatedTopic(t *testing.T) {
 			if err := cl.DeleteTopic(ctx, client.NamedID("s"), client.NamedID("t")); err != nil {
 				t.Fatal(err)
 			}
+		}
+	}
+}
+
+// TestClusterAutoCommitNext polls a cluster's leader with Next and
+// auto-commit, back to back: each poll continues after the previous one
+// although its auto-commit is still being replicated, so every message
+// is served once, in order (a consumer group's poll loop).
+func TestClusterAutoCommitNext(t *testing.T) {
+	c := newTestCluster(t, 3)
+	ctx := context.Background()
+	cl := c.srv[c.leader(0)].dial()
+	if _, err := cl.Login(ctx, "iggy", "iggy"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.CreateStream(ctx, "s"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.CreateTopic(ctx, client.NamedID("s"), "t", 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	for i := 0; i < n; i += 20 {
+		var msgs []client.Message
+		for k := range 20 {
+			msgs = append(msgs, client.Message{Payload: fmt.Appendf(nil, "m%d", i+k)})
+		}
+		if _, err := sendRetrying(ctx, cl, msgs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	consumer := client.ConsumerID(client.NumericID(9))
+	next := uint64(0)
+	for polls := 0; next < n; polls++ {
+		if polls > 2*n/5 {
+			t.Fatalf("%d polls of 5 served offsets up to %d of %d", polls, next, n)
+		}
+		p, err := cl.PollMessages(ctx, client.NamedID("s"), client.NamedID("t"), consumer, 0, client.PollNext(), 5, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range p.Messages {
+			if m.Offset != next || string(m.Payload) != fmt.Sprintf("m%d", next) {
+				t.Fatalf("poll %d: offset %d %q, want offset %d (each message once, in order)", polls, m.Offset, m.Payload, next)
+			}
+			next++
 		}
 	}
 }

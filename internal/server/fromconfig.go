@@ -130,7 +130,9 @@ func clusterOptions(o *Options, c *config.Config, node *config.Replica) error {
 		ViewChange: config.Ticks(cl.ViewChangeStatusTimeout),
 		Probe:      config.Ticks(cl.RequestStartViewRetransmitInterval),
 		Repair:     config.Ticks(cl.RepairRetryInterval),
-	}}
+	}, ProbeAttempts: cl.ViewProbeAttemptsMax,
+		CheckpointInterval:          uint64(cl.MetadataCheckpointInterval),
+		PartitionCheckpointInterval: uint64(cl.PartitionCheckpointInterval)}
 	switch {
 	case cl.Auth.Enabled && cl.Auth.SharedSecret != "":
 		o.Cluster.Secret = replica.SecretFromPassphrase(string(cl.Auth.SharedSecret))

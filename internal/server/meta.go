@@ -66,7 +66,8 @@ func (srv *Server) openMetadata() error {
 		return fmt.Errorf("server: %w", err)
 	}
 	rc := vsr.Config{ID: wire.ReplicaID(o.Cluster.Self), Replicas: srv.replicas(), Cluster: srv.clusterID(),
-		Seed: uint64(o.Cluster.Self) + 1, Timeouts: o.Cluster.Timeouts, CheckpointInterval: o.Cluster.CheckpointInterval}
+		Seed: uint64(o.Cluster.Self) + 1, Timeouts: o.Cluster.Timeouts, CheckpointInterval: o.Cluster.CheckpointInterval,
+		ProbeAttempts: o.Cluster.ProbeAttempts}
 	g, err := metagroup.Start(metagroup.Config{Store: store, Storage: storage{srv}, Replica: rc, FS: srv.fs,
 		Dir: path.Join(o.DataDir, groupDir), Transport: srv.transport(), Ticks: o.Cluster.Ticks, Now: srv.now, Logger: srv.log})
 	if err != nil {

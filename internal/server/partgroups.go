@@ -67,7 +67,8 @@ func (srv *Server) startGroups(tasks []partset.Task) {
 		cluster := srv.clusterID()
 		cluster.Hi ^= t.Created
 		rc := vsr.Config{ID: wire.ReplicaID(c.Self), Replicas: srv.replicas(), Cluster: cluster,
-			Seed: wire.PartitionGroup(k.stream, k.topic, k.partition) ^ uint64(c.Self+1), Timeouts: c.Timeouts}
+			Seed: wire.PartitionGroup(k.stream, k.topic, k.partition) ^ uint64(c.Self+1), Timeouts: c.Timeouts,
+			CheckpointInterval: c.PartitionCheckpointInterval, ProbeAttempts: c.ProbeAttempts}
 		g, err := partgroup.Start(partgroup.Config{Replica: rc, Stream: k.stream, Topic: k.topic, Partition: k.partition,
 			FS: srv.fs, Dir: path.Join(partition.Dir(srv.opts.DataDir, k.stream, k.topic, k.partition), groupSubdir),
 			Transport: consensus.PlaneTransport{Runtime: srv.rt}, Storage: ownerStorage{srv, t},
@@ -114,10 +115,17 @@ func (srv *Server) stopAllGroups() {
 }
 
 // leader is the node clients follow: the metadata group's normal,
-// unabdicated primary.
+// unabdicated primary. For the partition groups it is not known while
+// this node has no replica connection to it: a primary killed a moment
+// ago is still the metadata group's until its backups time out, and a
+// partition group that already left it must not stand down toward it.
 func (srv *Server) leader() (wire.ReplicaID, bool) {
 	st := srv.groupStatus()
-	return st.Primary, st.Status == vsr.StatusNormal && !st.Abdicated
+	ok := st.Status == vsr.StatusNormal && !st.Abdicated
+	if ok && !st.IsPrimary && srv.plane != nil && !srv.plane.Connected(st.Primary) {
+		ok = false
+	}
+	return st.Primary, ok
 }
 
 // ownerStorage is a group's partgroup.Storage: the partition on its
@@ -252,7 +260,11 @@ func (srv *Server) groupEffects(op uint64, tasks []partset.Task) []partset.Task 
 			rest = append(rest, t)
 		case metadata.EffectPurgePartitions:
 			if g := srv.partGroup(keyOf(t.Key)); g != nil && op != 0 {
-				g.Purge(op)
+				if err := g.Purge(op); err != nil {
+					// The group's primary still proposes it while this
+					// process runs; only a restart before then loses it.
+					srv.log.Error("partition purge not recorded", "op", op, "err", err)
+				}
 			} else {
 				rest = append(rest, t) // no group here, or a purge a state transfer skipped (op 0)
 			}

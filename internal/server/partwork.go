@@ -207,6 +207,13 @@ func (w *partWork) apply(part *partition.Partition, scratch *[]byte) ([]byte, wi
 		if commit {
 			w.poll.AutoCommit = false
 		}
+		if w.srv.opts.Cluster.Enabled {
+			// A store still in the group (an auto-commit of the previous
+			// poll) is where Next continues.
+			if g := w.srv.partGroup(w.k); g != nil {
+				w.poll.Pending, w.poll.HasPending = g.PendingOffset(w.poll.Consumer)
+			}
+		}
 		out, res, err := part.Poll((*scratch)[:0], w.poll)
 		if err == nil && commit && res.Messages > 0 {
 			w.srv.autoCommit(w.k, w.poll.Consumer, res.First+uint64(res.Messages)-1)

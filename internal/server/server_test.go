@@ -221,6 +221,10 @@ func TestFromConfigCluster(t *testing.T) {
 		if cl.Timeouts.Backup != config.Ticks(c.Cluster.HeartbeatTimeout) || cl.Timeouts.Heartbeat == 0 {
 			t.Fatalf("replica %d timeouts %+v", id, cl.Timeouts)
 		}
+		if cl.ProbeAttempts != c.Cluster.ViewProbeAttemptsMax || cl.CheckpointInterval != uint64(c.Cluster.MetadataCheckpointInterval) ||
+			cl.PartitionCheckpointInterval != uint64(c.Cluster.PartitionCheckpointInterval) || cl.PartitionCheckpointInterval == 0 {
+			t.Fatalf("replica %d: probes %d, checkpoints %d/%d", id, cl.ProbeAttempts, cl.CheckpointInterval, cl.PartitionCheckpointInterval)
+		}
 		if err := o.validate(); err != nil {
 			t.Fatalf("replica %d: %v", id, err)
 		}

@@ -23,6 +23,16 @@ type Snapshotter interface {
 	Restore(snapshot []byte) error
 }
 
+// CheckpointAsker is a Snapshotter that may ask for a checkpoint before
+// the next multiple of Config.CheckpointInterval: after each applied op
+// the replica calls CheckpointNow, and checkpoints at that op if it
+// reports true. A partition group asks after a purge: a replica that
+// lags behind it is then offered a checkpoint it can reach without the
+// purged messages, which no peer holds any more.
+type CheckpointAsker interface {
+	CheckpointNow() bool
+}
+
 // ErrCheckpoint marks checkpoint bytes that do not decode or do not match
 // the hard state that names them.
 var ErrCheckpoint = errors.New("vsr: invalid checkpoint")
@@ -175,7 +185,10 @@ func (t *clientTable) restore(es []clientEntry) {
 // the interval. The state machine has applied exactly ops 1..commitMin.
 func (r *Replica) maybeCheckpoint() {
 	iv := r.cfg.CheckpointInterval
-	if iv == 0 || uint64(r.commitMin)%iv != 0 || r.commitMin <= r.cp.op {
+	if iv == 0 || r.commitMin <= r.cp.op {
+		return
+	}
+	if a, ok := r.snap.(CheckpointAsker); uint64(r.commitMin)%iv != 0 && !(ok && a.CheckpointNow()) {
 		return
 	}
 	s := r.slot(r.commitMin)

@@ -88,12 +88,14 @@
 // members and q_repl + q_vc > replicas (Quorums), so the two sets would
 // have to meet: v' > v is impossible. Hence the read index covers W, and
 // the state applied through it (or any later committed state) contains it.
-// The rules that move a replica out of view v do not bend this: a backup
-// that joins a view change on its primary's StartViewChange (StandDown or
-// abdication, onStartViewChange) leaves view v in status and view number
-// first (startViewChange), so it echoes no more in v; StandDown and
-// abdication fail the primary's own reads at once (safe either way, as
-// the argument does not rely on them); a primary that hears of a newer
+// The rules that move a replica out of view v do not bend this: a
+// backup that hears its own primary give the view up (a StartViewChange
+// from it: StandDown, StandDownTo, abdication; onStartViewChange) only
+// votes while it stays normal in v, so what it echoes then is still true,
+// and it can count toward a newer view only after startViewChange moved
+// its view, and from then on it echoes nothing in v; StandDown, StandDownTo
+// and abdication fail the primary's own reads at once (safe either way,
+// as the argument does not rely on them); a primary that hears of a newer
 // view fails its reads. Nonces are unique per (view, primary): a replica
 // is the normal primary of a view during one in-memory tenure at most (a
 // restarted primary never acts in its old view again), its counter only

@@ -354,12 +354,28 @@ func (r *Replica) Abdicated() bool {
 // status. Ops already prepared still commit in the next view if a
 // replication quorum holds them (a view change, not a truncation).
 func (r *Replica) StandDown() {
-	if r.status != StatusNormal || !r.IsPrimary() || r.standDown {
+	r.StandDownTo(r.primaryOf(r.view + 1))
+}
+
+// StandDownTo is StandDown toward replica to: the view change skips to
+// the first later view that to leads, so a group moves to a given replica
+// in one view change, not through the replicas between (one of which may
+// be down, and would hold the group up for a view-change timeout). A to
+// that is this replica, or not a replica, does nothing.
+func (r *Replica) StandDownTo(to wire.ReplicaID) {
+	if r.status != StatusNormal || !r.IsPrimary() || r.standDown || to == r.self || int(to) >= r.cfg.Replicas {
 		return
 	}
 	r.standDown = true
 	r.queue = nil
 	r.failReads()
+	v := r.view + 1
+	for r.primaryOf(v) != to {
+		v++
+	}
+	if v > r.svcView {
+		r.svcView, r.svcVotes = v, 0
+	}
 	if !r.suspecting {
 		r.suspect()
 	}

@@ -169,10 +169,16 @@ type Config struct {
 	Sessionless bool
 	// CheckpointInterval, if not 0, makes the replica take a checkpoint
 	// (Ready.Checkpoint) whenever it has applied an op that is a multiple
-	// of it; StateMachine must implement Snapshotter. Ops at or below a
+	// of it (or sooner, if it asks: CheckpointAsker); StateMachine must
+	// implement Snapshotter. Ops at or below a
 	// durable checkpoint leave memory and the journal, and a replica that
 	// lags below its peers' checkpoints catches up by state transfer.
 	CheckpointInterval uint64
+	// ProbeAttempts is how many unanswered RequestStartView probes a
+	// recovering replica sends before it runs a view change on its own
+	// durable log (after a restart of the whole cluster nobody is settled
+	// to answer); 0 means 4.
+	ProbeAttempts int
 	// CheckpointMax bounds the size of a checkpoint this replica accepts by
 	// state transfer, and so the memory a peer can make it hold (default
 	// 256 MiB).
@@ -207,6 +213,9 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	if _, ok := d.StateMachine.(Snapshotter); d.CheckpointInterval > 0 && !ok {
 		return d, errors.Join(ErrConfig, errors.New("checkpoints need a StateMachine that implements Snapshotter"))
+	}
+	if d.ProbeAttempts <= 0 {
+		d.ProbeAttempts = 4
 	}
 	if d.CheckpointMax <= 0 {
 		d.CheckpointMax = 256 << 20

@@ -44,9 +44,9 @@ func (r *Replica) onStartViewChange(from wire.ReplicaID, v wire.View) {
 			r.svcVotes |= 1 << r.self
 		}
 	}
-	if r.status == StatusNormal && !r.suspecting && from == r.Primary() && from != r.self && v == r.view+1 {
-		// Our own primary gave up its view (StandDown or abdication):
-		// there is nobody left to wait for.
+	if r.status == StatusNormal && !r.suspecting && from == r.Primary() && from != r.self {
+		// Our own primary gave up its view (StandDown, StandDownTo or
+		// abdication): there is nobody left to wait for.
 		r.suspect()
 		return
 	}
@@ -358,7 +358,7 @@ func (r *Replica) onProbeTimeout() {
 		return
 	}
 	r.probes++
-	if r.probes >= 4 {
+	if r.probes >= r.cfg.ProbeAttempts {
 		// Nobody answers: the whole cluster may have restarted, or this
 		// replica durably joined a view the others never reached. Its
 		// durable view, log_view, view headers and journal make it safe to

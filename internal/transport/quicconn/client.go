@@ -24,6 +24,9 @@ type Conn struct {
 	tr  *quic.Transport
 	qc  *quic.Conn
 	max uint32
+	// closeWait bounds how long Close waits for the goodbye to be
+	// acknowledged: closeTimeout, or less in tests whose server is gone.
+	closeWait time.Duration
 
 	wmu sync.Mutex // serialises SendBatch, so a batch's streams are consecutive
 	wg  sync.WaitGroup
@@ -40,6 +43,7 @@ type Conn struct {
 
 	rerr      sticky // owned by the ReadFrame caller
 	closeOnce sync.Once
+	acked     bool // set by Close: the server acknowledged the goodbye (tests)
 }
 
 var _ transport.Conn = (*Conn)(nil)
@@ -73,7 +77,7 @@ func Dial(ctx context.Context, addr string, cfg *tls.Config) (*Conn, error) {
 		udp.Close()
 		return nil, fmt.Errorf("quicconn: dial %s: %w", addr, err)
 	}
-	return &Conn{udp: udp, tr: tr, qc: qc, max: wire.DefaultMaxMessageSize, closing: make(chan struct{})}, nil
+	return &Conn{udp: udp, tr: tr, qc: qc, max: wire.DefaultMaxMessageSize, closeWait: closeTimeout, closing: make(chan struct{})}, nil
 }
 
 // SendBatch opens one stream per frame, writes the frame and finishes the
@@ -206,8 +210,8 @@ func (c *Conn) acceptUni() (*quic.ReceiveStream, error) {
 }
 
 // Close says goodbye with an empty stream, waits up to closeTimeout for
-// the server to acknowledge it (it has then read every request), and
-// closes the connection and its UDP socket.
+// the server to acknowledge it (it has then read every request in full,
+// see the package doc), and closes the connection and its UDP socket.
 func (c *Conn) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
@@ -216,8 +220,9 @@ func (c *Conn) Close() error {
 		if c.wmu.TryLock() {
 			if s, oerr := c.qc.OpenStream(); oerr == nil {
 				if s.Close() == nil {
-					_ = s.SetReadDeadline(time.Now().Add(closeTimeout))
-					_, _ = io.Copy(io.Discard, s)
+					_ = s.SetReadDeadline(time.Now().Add(c.closeWait))
+					_, rerr := io.Copy(io.Discard, s)
+					c.acked = rerr == nil
 				}
 			}
 			c.wmu.Unlock()

@@ -304,6 +304,9 @@ func TestIdleTimeoutClosesSilentPeer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The server is gone when the client closes: nobody will acknowledge
+	// its goodbye.
+	client.closeWait = 0
 	defer client.Close()
 	p, err := l.Accept()
 	if err != nil {
@@ -322,22 +325,35 @@ func TestIdleTimeoutClosesSilentPeer(t *testing.T) {
 }
 
 // TestGoodbyeIsEOF: the client's Close reaches the server as io.EOF after
-// every request it sent.
+// every request it sent. The server acknowledges the goodbye once it has
+// read the requests in full, before ReadFrame takes any: a server not
+// reading (the bus under backpressure) does not hold the client's Close
+// for closeTimeout (every test pair's teardown used to wait 2 s here). The
+// client waits a minute at most here, so the old behaviour fails rather
+// than hangs.
 func TestGoodbyeIsEOF(t *testing.T) {
 	l := listen(t, 0, nil)
 	defer l.Close()
 	client, server := pair(t, l)
 	defer server.Close()
+	client.closeWait = time.Minute
 	if err := client.SendBatch([][]byte{request(1), request(2)}); err != nil {
 		t.Fatal(err)
 	}
 	client.Close()
-	for range 2 {
+	if !client.acked {
+		t.Fatal("the goodbye was not acknowledged")
+	}
+	for want := uint64(1); want <= 2; want++ {
 		f, err := server.ReadFrame()
 		if err != nil {
 			t.Fatal(err)
 		}
+		id := binary.LittleEndian.Uint64(f.Bytes()[offRequestID:])
 		f.Release()
+		if id != want {
+			t.Fatalf("got request %d, want %d", id, want)
+		}
 	}
 	if _, err := server.ReadFrame(); !errors.Is(err, io.EOF) {
 		t.Fatalf("got %v, want io.EOF", err)

@@ -188,21 +188,55 @@ type slot struct {
 	done chan struct{} // closed when f or err is set
 }
 
-// readSlot reads sl's frame under g's limits; it runs in its own
-// goroutine, from the moment the stream is accepted (streams are accepted
-// as they arrive, so none that arrived before the peer closed is lost). A
-// stream exists once its first bytes have arrived, so a positive timeout
-// bounds the whole frame (and the FIN after it) from then on. The frame
-// cap is read when the frame's header is, so a cap the bus sets at install
-// (its pre-login cap) applies to every stream whose header arrives after
-// it: in practice all of them, as install follows the handshake at once.
-func readSlot(sl *slot, g *transport.FrameGuard) {
-	readSlotWith(sl, g.Limit, g.Timeout())
+// readRequest reads sl's request frame under the connection's limits; it
+// runs in its own goroutine, from the moment the stream is accepted
+// (streams are accepted as they arrive, so none that arrived before the
+// peer closed is lost). A stream exists once its first bytes have
+// arrived, so a positive timeout bounds the whole frame (and the FIN after
+// it) from then on. The frame cap is read when the frame's header is, so a
+// cap the bus sets at install (its pre-login cap) applies to every stream
+// whose header arrives after it: in practice all of them, as install
+// follows the handshake at once. An empty stream is the client's goodbye,
+// acknowledged by ackGoodbye.
+func (c *serverConn) readRequest(sl *slot) {
+	ok := fillSlot(sl, c.guard.Limit, c.guard.Timeout())
+	c.mu.Lock()
+	c.unread--
+	if c.unread == 0 {
+		c.cond.Broadcast()
+	}
+	c.mu.Unlock()
+	switch {
+	case ok:
+		finishRead(sl.s)
+	case sl.err == io.EOF:
+		c.ackGoodbye(sl.s)
+	}
 }
 
-// readSlotWith reads sl's frame, capped at what max says when the header
-// arrives, within timeout of now when it is positive.
-func readSlotWith(sl *slot, max func() uint32, timeout time.Duration) {
+// ackGoodbye finishes the goodbye stream s once every request stream
+// accepted has been read in full, whether or not ReadFrame has taken it
+// yet: the client may then close the connection without losing a request
+// (CONNECTION_CLOSE discards what quic-go holds unread, not what a reader
+// has read). Acknowledging only when ReadFrame reached the goodbye made
+// the client's Close wait closeTimeout whenever the server was not
+// reading, for instance under the bus's backpressure.
+func (c *serverConn) ackGoodbye(s *quic.Stream) {
+	c.mu.Lock()
+	for c.unread > 0 && !c.closed {
+		c.cond.Wait()
+	}
+	closed := c.closed
+	c.mu.Unlock()
+	if !closed {
+		_ = s.Close()
+	}
+}
+
+// fillSlot reads sl's frame, capped at what max says when the header
+// arrives, within timeout of now when it is positive, and closes sl.done.
+// It reports whether a frame was read.
+func fillSlot(sl *slot, max func() uint32, timeout time.Duration) bool {
 	if timeout > 0 {
 		_ = sl.s.SetReadDeadline(time.Now().Add(timeout))
 	}
@@ -212,7 +246,12 @@ func readSlotWith(sl *slot, max func() uint32, timeout time.Duration) {
 	}
 	ok := sl.err == nil
 	close(sl.done)
-	if ok {
+	return ok
+}
+
+// readSlotWith is fillSlot, then finishRead after a frame.
+func readSlotWith(sl *slot, max func() uint32, timeout time.Duration) {
+	if fillSlot(sl, max, timeout) {
 		finishRead(sl.s)
 	}
 }
@@ -259,9 +298,11 @@ type serverConn struct {
 	rerr sticky // owned by the ReadFrame caller
 
 	mu   sync.Mutex // guards the following fields
-	cond sync.Cond  // on mu: the queue, acceptErr or closed changed
+	cond sync.Cond  // on mu: the queue, unread, acceptErr or closed changed
 	// +checklocks:mu
 	queue []*slot // accepted streams ReadFrame has not taken, oldest first
+	// +checklocks:mu
+	unread int // accepted streams whose reader has not finished reading
 	// +checklocks:mu
 	acceptErr error // set when acceptLoop ends
 	// +checklocks:mu
@@ -310,9 +351,10 @@ func (c *serverConn) acceptLoop() {
 		}
 		sl := &slot{s: s, done: make(chan struct{})}
 		c.queue = append(c.queue, sl)
+		c.unread++
 		c.cond.Broadcast()
 		c.mu.Unlock()
-		c.wg.Go(func() { readSlot(sl, &c.guard) })
+		c.wg.Go(func() { c.readRequest(sl) })
 	}
 }
 
@@ -337,9 +379,8 @@ func (c *serverConn) next() (*slot, error) {
 }
 
 // ReadFrame returns the next request frame, in the order the client sent
-// them. It returns io.EOF after the client's goodbye (an empty stream: by
-// then every request was read, and finishing the goodbye stream tells the
-// client so) or a clean close.
+// them. It returns io.EOF after the client's goodbye (an empty stream,
+// which follows every request the client sent) or a clean close.
 func (c *serverConn) ReadFrame() (*wire.Frame, error) { return c.rerr.read(c.readFrame) }
 
 func (c *serverConn) readFrame() (*wire.Frame, error) {
@@ -353,8 +394,7 @@ func (c *serverConn) readFrame() (*wire.Frame, error) {
 		return nil, transport.ErrClosed
 	}
 	switch {
-	case sl.err == io.EOF:
-		_ = sl.s.Close()
+	case sl.err == io.EOF: // the goodbye, which readRequest acknowledges
 		return nil, io.EOF
 	case sl.err != nil:
 		sl.s.CancelRead(streamCodeRefused)
