@@ -25,7 +25,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ticks := fs.Int("ticks", 0, "fault-phase ticks (0: default)")
 	checkpoint := fs.Uint64("checkpoint", 0, "checkpoint interval in ops (0: chosen by the seed, sometimes none)")
 	verbose := fs.Bool("v", false, "trace every delivery and fault of a single -seed run")
-	bug := fs.String("bug", "none", "deliberate core bug: none, commit-without-quorum, view-change-shortest-log, ack-before-persist, truncate-few-nacks")
+	bug := fs.String("bug", "none", "deliberate core bug: none, commit-without-quorum, view-change-shortest-log, ack-before-persist, truncate-few-nacks, read-without-quorum, read-index-commit-only")
 	hint := fs.String("hint", "swarm", "commit-hint mode of the simulated disk: swarm (chosen per seed), lower, defer")
 	workload := fs.String("workload", sim.WorkloadKV, "state machine: kv (toy key-value) or meta (the server's metadata path)")
 	metaBug := fs.String("meta-bug", "none", "deliberate metadata-shell bug (-workload=meta): none, purge-repeat, no-effects-log, rerun-effects")
