@@ -1,6 +1,7 @@
 package consensus
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -90,8 +91,12 @@ type Config struct {
 	// Inbox and Proposals are the capacities of the inbound replica-frame
 	// channel and of the client proposal lane; 0 means the defaults.
 	Inbox, Proposals int
-	// Logger receives step refusals (debug) and the fatal Persist error;
-	// nil discards them.
+	// LogViews logs each change of view or status at Info (an election:
+	// what an operator looks for after a failover), not at debug.
+	LogViews bool
+	// Logger receives step refusals (debug), view and status changes
+	// (Info with LogViews, else debug) and the fatal Persist error; nil
+	// discards them.
 	Logger *slog.Logger
 }
 
@@ -544,6 +549,15 @@ func (n *Node) snapshot() {
 		Op: r.Op(), CommitMin: r.CommitMin(), CommitMax: r.CommitMax(), Abdicated: r.Abdicated(),
 		Checkpoint: cp, LogLen: r.LogLen()}
 	n.mu.Lock()
+	old := n.st
 	n.st = st
 	n.mu.Unlock()
+	if old.Status != st.Status || old.View != st.View {
+		lvl := slog.LevelDebug
+		if n.cfg.LogViews {
+			lvl = slog.LevelInfo
+		}
+		n.log.Log(context.Background(), lvl, "consensus: view", "status", st.Status, "view", st.View,
+			"primary", int(st.Primary), "self_primary", st.IsPrimary, "op", st.Op, "commit", st.CommitMin)
+	}
 }

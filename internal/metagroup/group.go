@@ -179,7 +179,7 @@ func Start(cfg Config) (*Group, error) {
 		rc.CheckpointInterval = DefaultCheckpointInterval
 	}
 	n, err := consensus.Start(consensus.Config{Replica: rc, FS: cfg.FS, Dir: cfg.Dir, Transport: cfg.Transport,
-		Replies: g.onReply, Ticks: cfg.Ticks, Logger: lg, Built: g.sm.Live})
+		Replies: g.onReply, Ticks: cfg.Ticks, Logger: lg, Built: g.sm.Live, LogViews: true})
 	if err != nil {
 		return nil, fmt.Errorf("metagroup: %w", err)
 	}
