@@ -49,16 +49,7 @@ func TestReplicates(t *testing.T) {
 				t.Fatalf("store offset %d: %v, want %v", off, r.Status, want)
 			}
 		}
-		_, want := m.contents(0)
-		top := m.ms[0].g.Load().Status().CommitMin
-		waitFor(t, "every replica applied everything", func() bool {
-			for i, mb := range m.ms {
-				if next, data := m.contents(i); next != 30 || !bytes.Equal(data, want) || mb.g.Load().Status().CommitMin != top {
-					return false
-				}
-			}
-			return true
-		})
+		m.waitConverged(t, 30)
 		for i, mb := range m.ms {
 			var off uint64
 			var ok bool
@@ -165,25 +156,22 @@ func testBackfill(t *testing.T, purge bool) {
 	m := newMesh(t, 3, 4)
 	waitFor(t, "replica 0 serving", func() bool { return m.serving() == 0 })
 	k := partition.ConsumerKey{Kind: wire.ConsumerSingle, ID: 3}
-	sent := uint64(0)
+	sent, next := uint64(0), uint64(0) // messages sent; the partition's next offset
 	sendN := func(i, n int) {
 		t.Helper()
 		for range n {
-			if r := m.send(i, sent, 3); r.Status != wire.StatusOK {
+			r := m.send(i, sent, 3)
+			if r.Status != wire.StatusOK {
 				t.Fatalf("send %d: %+v", sent, r)
 			}
-			sent += 3
+			sent, next = sent+3, r.BaseOffset+uint64(r.Count)
 		}
 	}
 	sendN(0, 2)
 	m.ms[2].block.Store(true)
 	sendN(0, 10)
 	if purge {
-		for _, mb := range m.ms[:2] {
-			if err := mb.g.Load().Purge(17); err != nil {
-				t.Fatal(err)
-			}
-		}
+		m.purge(17, 0, 1)
 		waitFor(t, "the purge applied", func() bool { return m.ms[0].g.Load().PurgedAt() == 17 })
 	}
 	sendN(0, 12)
@@ -195,19 +183,7 @@ func testBackfill(t *testing.T, purge bool) {
 	sendN(0, 9) // past another checkpoint
 	m.ms[2].block.Store(false)
 
-	same := func() bool {
-		nextA, a := m.contents(0)
-		for i := 1; i < 3; i++ {
-			if next, b := m.contents(i); next != nextA || !bytes.Equal(a, b) {
-				return false
-			}
-		}
-		return true
-	}
-	waitFor(t, "replica 2 copied the messages and caught up", func() bool {
-		st := m.ms[2].g.Load().Status()
-		return !st.Gap && st.CommitMin == m.ms[0].g.Load().Status().CommitMin && same()
-	})
+	m.waitConverged(t, next) // replica 2 copied the messages and caught up
 	if st := m.ms[2].g.Load().Status(); st.Copied == 0 {
 		t.Fatalf("replica 2 caught up without copying messages: %+v", st)
 	}
@@ -228,7 +204,7 @@ func testBackfill(t *testing.T, purge bool) {
 	waitFor(t, "replica 2 serving", func() bool { return m.serving() == 2 })
 	sendN(2, 2)
 	m.ms[1].block.Store(false)
-	waitFor(t, "every replica holds the same messages", same)
+	m.waitConverged(t, next)
 }
 
 // TestPurgeOrdered checks that a purge the metadata asked for is applied
@@ -243,31 +219,12 @@ func TestPurgeOrdered(t *testing.T) {
 				t.Fatalf("send %d: %+v", i, r)
 			}
 		}
-		for _, mb := range m.ms {
-			if err := mb.g.Load().Purge(17); err != nil { // every replica applies the metadata op
-				t.Fatal(err)
-			}
-		}
-		waitFor(t, "the purge applied everywhere", func() bool {
-			for _, mb := range m.ms {
-				if mb.g.Load().PurgedAt() != 17 {
-					return false
-				}
-			}
-			return true
-		})
+		m.purge(17) // every replica applies the metadata op
+		m.waitPurged(t, 17)
 		if r := m.send(0, 3, 1); r.Status != wire.StatusOK || r.BaseOffset != 0 {
 			t.Fatalf("send after the purge: %+v", r)
 		}
-		_, want := m.contents(0)
-		waitFor(t, "every replica holds the same messages", func() bool {
-			for i := range m.ms {
-				if next, data := m.contents(i); next != 1 || !bytes.Equal(data, want) {
-					return false
-				}
-			}
-			return true
-		})
+		m.waitConverged(t, 1)
 	})
 }
 
@@ -337,22 +294,13 @@ func TestPurgeSurvivesRestart(t *testing.T) {
 		if r := m.send(0, 0, 2); r.Status != wire.StatusOK {
 			t.Fatalf("send: %+v", r)
 		}
+		m.purge(17, 1, 2)
 		for _, i := range []int{1, 2} {
-			if err := m.ms[i].g.Load().Purge(17); err != nil {
-				t.Fatal(err)
-			}
 			m.stopMember(m.ms[i])
 			m.start(i)
 		}
 		m.leader.Store(1)
-		waitFor(t, "the purge applied everywhere", func() bool {
-			for _, mb := range m.ms {
-				if mb.g.Load().PurgedAt() != 17 {
-					return false
-				}
-			}
-			return true
-		})
+		m.waitPurged(t, 17)
 	})
 }
 
@@ -370,19 +318,8 @@ func TestRestartAfterPurge(t *testing.T) {
 				t.Fatalf("send %d: %+v", i, r)
 			}
 		}
-		for _, mb := range m.ms {
-			if err := mb.g.Load().Purge(17); err != nil {
-				t.Fatal(err)
-			}
-		}
-		waitFor(t, "the purge applied everywhere", func() bool {
-			for _, mb := range m.ms {
-				if mb.g.Load().PurgedAt() != 17 {
-					return false
-				}
-			}
-			return true
-		})
+		m.purge(17)
+		m.waitPurged(t, 17)
 		if r := m.send(0, 10, 3); r.Status != wire.StatusOK || r.BaseOffset != 0 {
 			t.Fatalf("send after the purge: %+v", r)
 		}
@@ -396,15 +333,7 @@ func TestRestartAfterPurge(t *testing.T) {
 		if r := m.send(m.serving(), 13, 1); r.Status != wire.StatusOK || r.BaseOffset != 3 {
 			t.Fatalf("send after the restart: %+v", r)
 		}
-		waitFor(t, "every replica holds the same messages", func() bool {
-			_, want := m.contents(0)
-			for i := range m.ms {
-				if next, data := m.contents(i); next != 4 || !bytes.Equal(data, want) {
-					return false
-				}
-			}
-			return true
-		})
+		m.waitConverged(t, 4)
 	})
 }
 
@@ -460,32 +389,11 @@ func testPowerLoss(t *testing.T, seed uint64) {
 	if r := m.send(lead, next, 1); r.Status != wire.StatusOK || r.BaseOffset != uint64(len(acked)) {
 		t.Fatalf("send after the restart: %+v, want offset %d", r, len(acked))
 	}
-	waitFor(t, "every replica holds the same messages", func() bool {
-		_, want := m.contents(lead)
-		for i := range m.ms {
-			if n, data := m.contents(i); n != uint64(len(acked))+1 || !bytes.Equal(data, want) {
-				return false
-			}
+	m.waitConverged(t, uint64(len(acked))+1)
+	got := m.messages(lead)
+	for off, k := range acked {
+		if want := fmt.Sprintf("message %d", k); got[off] != want {
+			t.Errorf("offset %d holds %q, want %q", off, got[off], want)
 		}
-		return true
-	})
-	_ = m.ms[lead].own.On(func(p *partition.Partition) {
-		pr := wire.PollReply{}
-		b, n, err := p.Read(pr.Append(nil), 0, 1<<20)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pr.MessagesCount = n
-		pr.Append(b[:0])
-		_, err = wire.DecodePollReply(b, func(h *wire.BatchHeader, msg *wire.Message) error {
-			off := h.BaseOffset + uint64(msg.OffsetDelta)
-			if k, ok := acked[off]; ok && string(msg.Payload) != fmt.Sprintf("message %d", k) {
-				t.Errorf("offset %d holds %q, want message %d", off, msg.Payload, k)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	})
+	}
 }

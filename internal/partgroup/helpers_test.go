@@ -183,3 +183,71 @@ func testBatch(t testing.TB, first uint64, n int) []byte {
 	}
 	return b
 }
+
+// purge asks members (every one when none is named) for the purge of
+// metadata op, as the metadata apply does on each node.
+func (m *mesh) purge(op uint64, members ...int) {
+	if len(members) == 0 {
+		for i := range m.ms {
+			members = append(members, i)
+		}
+	}
+	for _, i := range members {
+		if err := m.ms[i].g.Load().Purge(op); err != nil {
+			m.t.Fatal(err)
+		}
+	}
+}
+
+// waitPurged waits until every member applied the purge of op.
+func (m *mesh) waitPurged(t *testing.T, op uint64) {
+	t.Helper()
+	waitFor(t, "the purge applied everywhere", func() bool {
+		for _, mb := range m.ms {
+			if mb.g.Load().PurgedAt() != op {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// waitConverged waits until every member applied the same ops (no gap,
+// one commit point) and holds the same partition, whose next offset is
+// next.
+func (m *mesh) waitConverged(t *testing.T, next uint64) {
+	t.Helper()
+	waitFor(t, "every replica applied everything and holds the same messages", func() bool {
+		_, want := m.contents(0)
+		top := m.ms[0].g.Load().Status().CommitMin
+		for i, mb := range m.ms {
+			st := mb.g.Load().Status()
+			if n, data := m.contents(i); n != next || !bytes.Equal(data, want) || st.Gap || st.CommitMin != top {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// messages reads member i's whole partition: each message's payload by
+// its offset.
+func (m *mesh) messages(i int) map[uint64]string {
+	got := map[uint64]string{}
+	_ = m.ms[i].own.On(func(p *partition.Partition) {
+		pr := wire.PollReply{}
+		b, n, err := p.Read(pr.Append(nil), 0, 1<<20)
+		if err != nil {
+			m.t.Fatal(err)
+		}
+		pr.MessagesCount = n
+		pr.Append(b[:0])
+		if _, err := wire.DecodePollReply(b, func(h *wire.BatchHeader, msg *wire.Message) error {
+			got[h.BaseOffset+uint64(msg.OffsetDelta)] = string(msg.Payload)
+			return nil
+		}); err != nil {
+			m.t.Fatal(err)
+		}
+	})
+	return got
+}

@@ -162,18 +162,9 @@ func nemesis(t *testing.T, seed uint64) {
 			purge++
 			for _, mb := range m.ms {
 				mb.block.Store(false)
-				if err := mb.g.Load().Purge(purge); err != nil {
-					t.Fatal(err)
-				}
 			}
-			waitFor(t, "the purge applied everywhere", func() bool {
-				for _, mb := range m.ms {
-					if mb.g.Load().PurgedAt() != purge {
-						return false
-					}
-				}
-				return true
-			})
+			m.purge(purge)
+			m.waitPurged(t, purge)
 			acked = acked[:0]
 			clear(offsets)
 			step("purge %d", purge)
@@ -202,17 +193,7 @@ func nemesis(t *testing.T, seed uint64) {
 		}
 		number++
 	}
-	waitFor(t, "every replica applied everything and holds the same messages", func() bool {
-		_, want := m.contents(lead)
-		top := m.ms[lead].g.Load().Status().CommitMin
-		for i := range m.ms {
-			st := m.ms[i].g.Load().Status()
-			if n, data := m.contents(i); n != end || !bytes.Equal(data, want) || st.Gap || st.CommitMin != top {
-				return false
-			}
-		}
-		return true
-	})
+	m.waitConverged(t, end)
 	var want map[partition.ConsumerKey]uint64
 	_ = m.ms[lead].own.On(func(p *partition.Partition) { want = p.ConsumerOffsets() })
 	for i := range m.ms {
@@ -232,22 +213,7 @@ func nemesis(t *testing.T, seed uint64) {
 			t.Fatalf("consumer %d: offset %d never stored", k.ID, v)
 		}
 	}
-	got := map[uint64]string{}
-	_ = m.ms[lead].own.On(func(p *partition.Partition) {
-		pr := wire.PollReply{}
-		b, n, err := p.Read(pr.Append(nil), 0, 1<<20)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pr.MessagesCount = n
-		pr.Append(b[:0])
-		if _, err := wire.DecodePollReply(b, func(h *wire.BatchHeader, msg *wire.Message) error {
-			got[h.BaseOffset+uint64(msg.OffsetDelta)] = string(msg.Payload)
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-	})
+	got := m.messages(lead)
 	for _, a := range acked {
 		for k := range uint64(a.n) {
 			if want := fmt.Sprintf("message %d", a.first+k); got[a.base+k] != want {
