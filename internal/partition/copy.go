@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-
-	"github.com/shoal-io/shoal/internal/wire"
 )
 
 // Copying a partition between replicas. A cluster replica that fell
@@ -100,12 +98,9 @@ func (p *Partition) AppendStored(batch []byte) (AppendResult, error) {
 	if err := p.ready(); err != nil {
 		return AppendResult{}, err
 	}
-	var h wire.BatchHeader
-	if err := h.Decode(batch); err != nil {
-		return AppendResult{}, fmt.Errorf("%w: %v", ErrBatch, err)
-	}
-	if h.BatchLength != uint64(len(batch)) || h.MessageCount == 0 || len(batch) > maxBatchSize {
-		return AppendResult{}, fmt.Errorf("%w: batch_length %d of %d bytes, %d messages", ErrBatch, h.BatchLength, len(batch), h.MessageCount)
+	h, err := decodeBatch(batch)
+	if err != nil {
+		return AppendResult{}, err
 	}
 	if err := checkStored(batch, p.id, p.next); err != nil {
 		return AppendResult{}, fmt.Errorf("%w: %v", ErrBatch, err)

@@ -251,12 +251,9 @@ func (p *Partition) AppendSummed(batch, sums []byte, now uint64) (AppendResult, 
 	if err := p.ready(); err != nil {
 		return AppendResult{}, err
 	}
-	var h wire.BatchHeader
-	if err := h.Decode(batch); err != nil {
-		return AppendResult{}, fmt.Errorf("%w: %v", ErrBatch, err)
-	}
-	if h.BatchLength != uint64(len(batch)) || h.MessageCount == 0 || len(batch) > maxBatchSize {
-		return AppendResult{}, fmt.Errorf("%w: batch_length %d of %d bytes, %d messages", ErrBatch, h.BatchLength, len(batch), h.MessageCount)
+	h, err := decodeBatch(batch)
+	if err != nil {
+		return AppendResult{}, err
 	}
 	ts := max(now, p.lastTS)
 	h.PartitionID = uint64(p.id)
@@ -273,6 +270,19 @@ func (p *Partition) AppendSummed(batch, sums []byte, now uint64) (AppendResult, 
 	}
 	h.Put(batch)
 	return p.write(batch, h.MessageCount, ts)
+}
+
+// decodeBatch decodes batch's header and checks that it frames the whole
+// record and holds messages (ErrBatch otherwise).
+func decodeBatch(batch []byte) (wire.BatchHeader, error) {
+	var h wire.BatchHeader
+	if err := h.Decode(batch); err != nil {
+		return h, fmt.Errorf("%w: %v", ErrBatch, err)
+	}
+	if h.BatchLength != uint64(len(batch)) || h.MessageCount == 0 || len(batch) > maxBatchSize {
+		return h, fmt.Errorf("%w: batch_length %d of %d bytes, %d messages", ErrBatch, h.BatchLength, len(batch), h.MessageCount)
+	}
+	return h, nil
 }
 
 // write appends a stamped batch record of count messages at p.next with
