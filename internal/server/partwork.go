@@ -207,9 +207,10 @@ func (w *partWork) apply(part *partition.Partition, scratch *[]byte) ([]byte, wi
 		if commit {
 			w.poll.AutoCommit = false
 		}
-		if w.srv.opts.Cluster.Enabled {
+		if w.srv.opts.Cluster.Enabled && w.poll.Strategy.Kind == wire.PollNext {
 			// A store still in the group (an auto-commit of the previous
-			// poll) is where Next continues.
+			// poll) is where Next continues; no other strategy reads the
+			// stored offset.
 			if g := w.srv.partGroup(w.k); g != nil {
 				w.poll.Pending, w.poll.HasPending = g.PendingOffset(w.poll.Consumer)
 			}
