@@ -70,7 +70,7 @@ func startShoalCluster(ctx context.Context, cfg *Config, bin string) (*shoalClus
 }
 
 func (c *shoalCluster) start(ctx context.Context, cfg *Config, bin string) error {
-	ports, err := freePorts(2 * clusterNodes)
+	ports, err := chaos.FreePorts(2 * clusterNodes)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (c *shoalCluster) start(ctx context.Context, cfg *Config, bin string) error
 		return err
 	}
 	conf := shoalClusterConfig(filepath.Join(c.dir, "data"), hex.EncodeToString(secret[:]), tcp, replica)
-	env := append(serverEnv(), "IGGY_ROOT_USERNAME="+cfg.Username, "IGGY_ROOT_PASSWORD="+cfg.Password)
+	env := append(chaos.ServerEnv(), "IGGY_ROOT_USERNAME="+cfg.Username, "IGGY_ROOT_PASSWORD="+cfg.Password)
 	for i := range clusterNodes {
 		path := filepath.Join(c.dir, fmt.Sprintf("node-%d.toml", i))
 		if err := os.WriteFile(path, conf, 0o600); err != nil {
@@ -137,18 +137,6 @@ shared_secret = %q
 			i, i, tcp[i], replica[i])
 	}
 	return []byte(b.String())
-}
-
-// serverEnv is this process's environment without the IGGY_ variables
-// that would override a node's config file.
-func serverEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "IGGY_") {
-			env = append(env, kv)
-		}
-	}
-	return env
 }
 
 // waitLeader asks every node for the cluster metadata (GetClusterMetadata)

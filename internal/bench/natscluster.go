@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/shoal-io/shoal/internal/chaos"
 )
 
 // Targets of -cluster, and the one their ratios divide by when NATS runs.
@@ -85,7 +86,7 @@ func startNATSCluster(ctx context.Context, bin string, always bool) (*natsCluste
 }
 
 func (nc *natsCluster) start(ctx context.Context, bin string, always bool) (jetstream.Stream, error) {
-	ports, err := freePorts(2 * clusterNodes)
+	ports, err := chaos.FreePorts(2 * clusterNodes)
 	if err != nil {
 		return nil, err
 	}

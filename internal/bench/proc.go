@@ -3,13 +3,14 @@ package bench
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/shoal-io/shoal/internal/chaos"
 )
 
 // stopGrace bounds how long a server process may take to exit after
@@ -27,7 +28,7 @@ type proc struct {
 }
 
 // startProc runs bin with args and env (nil: this process's), its output
-// appended to log. The process dies with the benchmark (procAttr).
+// appended to log. The process dies with the benchmark (chaos.ProcAttr).
 func startProc(name, log string, env []string, bin string, args ...string) (*proc, error) {
 	f, err := os.OpenFile(log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -35,7 +36,7 @@ func startProc(name, log string, env []string, bin string, args ...string) (*pro
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr, cmd.Env = f, f, env
-	cmd.SysProcAttr = procAttr()
+	cmd.SysProcAttr = chaos.ProcAttr()
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
@@ -106,26 +107,4 @@ func tails(ps []*proc, n int) string {
 		fmt.Fprintf(&b, "\n--- %s (%s):\n%s", p.name, p.log, p.tail(n))
 	}
 	return b.String()
-}
-
-// freePorts reserves n loopback ports by binding and releasing them: the
-// processes' configs need every port before any of them starts. (A copy of
-// internal/chaos's unexported freePorts.)
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	ports := make([]int, n)
-	for i := range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("reserve a port: %w", err)
-		}
-		ls = append(ls, l)
-		ports[i] = l.Addr().(*net.TCPAddr).Port
-	}
-	return ports, nil
 }

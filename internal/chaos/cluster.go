@@ -57,9 +57,10 @@ type cluster struct {
 	mesh  *proxy.Mesh
 }
 
-// freePorts reserves n loopback ports by binding and releasing them (the
-// configs need every port before any node starts).
-func freePorts(n int) ([]int, error) {
+// FreePorts reserves n loopback ports by binding and releasing them: the
+// configs of a set of server processes need every port before any of
+// them starts (internal/bench's clusters use it too).
+func FreePorts(n int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
 		for _, l := range ls {
@@ -81,7 +82,7 @@ func freePorts(n int) ([]int, error) {
 // startCluster writes the configs, starts the proxies and every node, and
 // waits until the cluster has a leader that accepts logins.
 func startCluster(ctx context.Context, bin, dir string, nodes int, seed uint64) (*cluster, error) {
-	ports, err := freePorts(3 * nodes)
+	ports, err := FreePorts(3 * nodes)
 	if err != nil {
 		return nil, err
 	}

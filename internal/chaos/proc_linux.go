@@ -2,8 +2,8 @@ package chaos
 
 import "syscall"
 
-// procAttr makes a node die with the harness (Pdeathsig), so a harness
-// killed mid-run leaves no shoal-server behind.
-func procAttr() *syscall.SysProcAttr {
+// ProcAttr makes a server process die with the harness that started it
+// (Pdeathsig), so a harness killed mid-run leaves no process behind.
+func ProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }

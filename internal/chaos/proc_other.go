@@ -4,6 +4,6 @@ package chaos
 
 import "syscall"
 
-// procAttr: only Linux has Pdeathsig; elsewhere a harness killed mid-run
-// may leave its nodes running.
-func procAttr() *syscall.SysProcAttr { return nil }
+// ProcAttr: only Linux has Pdeathsig; elsewhere a harness killed mid-run
+// may leave its processes running.
+func ProcAttr() *syscall.SysProcAttr { return nil }

@@ -45,8 +45,8 @@ func (p *process) start() error {
 	cmd := exec.Command(p.bin, "--config", p.config, "--replica-id", strconv.Itoa(p.id),
 		"--with-default-root-credentials", "--log-level", "info")
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = serverEnv()
-	cmd.SysProcAttr = procAttr()
+	cmd.Env = ServerEnv()
+	cmd.SysProcAttr = ProcAttr()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("chaos: start node %d: %w", p.id, err)
@@ -61,9 +61,10 @@ func (p *process) start() error {
 	return nil
 }
 
-// serverEnv is the environment of a node: this process's, without any
-// IGGY_ configuration variable that would override the generated file.
-func serverEnv() []string {
+// ServerEnv is the environment of a server process started with a
+// generated config file: this process's, without any IGGY_ configuration
+// variable that would override the file.
+func ServerEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if strings.HasPrefix(kv, "IGGY_") {
