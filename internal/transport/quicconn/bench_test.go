@@ -11,6 +11,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/shoal-io/shoal/internal/transport/tlsconn"
+	"github.com/shoal-io/shoal/internal/transport/transporttest"
 	"github.com/shoal-io/shoal/internal/wire"
 )
 
@@ -74,23 +75,7 @@ func BenchmarkPipelinedReplies(b *testing.B) {
 		frames := make([]*wire.Frame, 0, cap(queue))
 		batch := make([][]byte, 0, cap(queue))
 		for f := range queue {
-			frames = append(frames[:0], f)
-		drain:
-			for len(frames) < cap(frames) {
-				select {
-				case f, ok := <-queue:
-					if !ok {
-						break drain
-					}
-					frames = append(frames, f)
-				default:
-					break drain
-				}
-			}
-			batch = batch[:0]
-			for _, f := range frames {
-				batch = append(batch, f.Bytes())
-			}
+			frames, batch = transporttest.Gather(queue, f, frames, batch, cap(queue))
 			err := server.SendBatch(batch)
 			for _, f := range frames {
 				f.Release()

@@ -142,23 +142,7 @@ func echo(c transport.Conn) (wait func()) {
 		frames := make([]*wire.Frame, 0, maxBatch)
 		batch := make([][]byte, 0, maxBatch)
 		for f := range q {
-			frames = append(frames[:0], f)
-		drain:
-			for len(frames) < maxBatch {
-				select {
-				case f, ok := <-q:
-					if !ok {
-						break drain
-					}
-					frames = append(frames, f)
-				default:
-					break drain
-				}
-			}
-			batch = batch[:0]
-			for _, f := range frames {
-				batch = append(batch, f.Bytes())
-			}
+			frames, batch = transporttest.Gather(q, f, frames, batch, maxBatch)
 			err := c.SendBatch(batch)
 			for _, f := range frames {
 				f.Release()

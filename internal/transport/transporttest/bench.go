@@ -246,3 +246,32 @@ func ComparePipelined(b *testing.B, base, sut string, inflight int) {
 	b.ReportMetric(fs, "sut-frames/s")
 	b.ReportMetric(fs/fb, "sut/base")
 }
+
+// Gather models the bus's writer taking what its queue holds: it appends
+// to frames, after first, every frame q already holds, without blocking,
+// until frames has max of them or q is empty (or closed), and returns
+// frames and batch, the frames' bytes for one SendBatch. Both slices are
+// reused from the caller's.
+func Gather(q <-chan *wire.Frame, first *wire.Frame, frames []*wire.Frame, batch [][]byte, max int) ([]*wire.Frame, [][]byte) {
+	frames = append(frames[:0], first)
+	for len(frames) < max {
+		select {
+		case f, ok := <-q:
+			if !ok {
+				return frames, batchOf(frames, batch)
+			}
+			frames = append(frames, f)
+		default:
+			return frames, batchOf(frames, batch)
+		}
+	}
+	return frames, batchOf(frames, batch)
+}
+
+func batchOf(frames []*wire.Frame, batch [][]byte) [][]byte {
+	batch = batch[:0]
+	for _, f := range frames {
+		batch = append(batch, f.Bytes())
+	}
+	return batch
+}
