@@ -20,16 +20,7 @@ func TestClusterReplicatesMessages(t *testing.T) {
 	c := newTestCluster(t, 3)
 	ctx := context.Background()
 	lead := c.leader(0)
-	cl := c.srv[lead].dial()
-	if _, err := cl.Login(ctx, "iggy", "iggy"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cl.CreateStream(ctx, "s"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cl.CreateTopic(ctx, client.NamedID("s"), "t", 1, nil); err != nil {
-		t.Fatal(err)
-	}
+	cl := c.withTopic(lead)
 	var sent []string
 	send := func(cl *client.Client, n int) {
 		t.Helper()
@@ -201,16 +192,7 @@ func TestClusterRecreatedTopic(t *testing.T) {
 func TestClusterAutoCommitNext(t *testing.T) {
 	c := newTestCluster(t, 3)
 	ctx := context.Background()
-	cl := c.srv[c.leader(0)].dial()
-	if _, err := cl.Login(ctx, "iggy", "iggy"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cl.CreateStream(ctx, "s"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cl.CreateTopic(ctx, client.NamedID("s"), "t", 1, nil); err != nil {
-		t.Fatal(err)
-	}
+	cl := c.withTopic(c.leader(0))
 	const n = 200
 	for i := 0; i < n; i += 20 {
 		var msgs []client.Message
@@ -238,4 +220,22 @@ func TestClusterAutoCommitNext(t *testing.T) {
 			next++
 		}
 	}
+}
+
+// withTopic logs a client in on node i and creates stream "s" with topic
+// "t" of one partition through it.
+func (c *testCluster) withTopic(i int) *client.Client {
+	c.t.Helper()
+	ctx := context.Background()
+	cl := c.srv[i].dial()
+	if _, err := cl.Login(ctx, "iggy", "iggy"); err != nil {
+		c.t.Fatal(err)
+	}
+	if _, err := cl.CreateStream(ctx, "s"); err != nil {
+		c.t.Fatal(err)
+	}
+	if _, err := cl.CreateTopic(ctx, client.NamedID("s"), "t", 1, nil); err != nil {
+		c.t.Fatal(err)
+	}
+	return cl
 }

@@ -61,16 +61,7 @@ func TestClusterDeposedLeaderRefusesReads(t *testing.T) {
 	c, mesh := newMeshCluster(t, 3)
 	ctx := context.Background()
 	old := c.leader(0)
-	l := c.srv[old].dial()
-	if _, err := l.Login(ctx, "iggy", "iggy"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.CreateStream(ctx, "s"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.CreateTopic(ctx, client.NamedID("s"), "t", 1, nil); err != nil {
-		t.Fatal(err)
-	}
+	c.withTopic(old)
 
 	rc := c.srv[old].raw() // a session on the leader, opened before the cut
 	epoch := rc.login("iggy", "iggy")
