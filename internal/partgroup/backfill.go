@@ -193,25 +193,25 @@ func (g *Group) serveBackfill(h *wire.RequestStateChunkHeader) {
 		// following it: nothing here may be copied.
 		return
 	}
-	var body []byte
+	// The records are read straight after the chunk's header: one copy
+	// from the file, none into the frame.
+	limit := min(int(h.Len), backfillChunk)
+	f := make([]byte, wire.HeaderSize, wire.HeaderSize+limit)
 	err := g.m.onErr(func(p *partition.Partition) error {
 		if p.PurgedAt() != h.Nonce.Lo {
 			return fmt.Errorf("purged at %d, asked for %d", p.PurgedAt(), h.Nonce.Lo)
 		}
 		var err error
-		body, _, err = p.ReadStored(nil, h.Offset, h.Nonce.Hi, min(int(h.Len), backfillChunk))
+		f, _, err = p.ReadStored(f, h.Offset, h.Nonce.Hi, limit)
 		return err
 	})
-	if err != nil || len(body) == 0 {
+	if err != nil || len(f) == wire.HeaderSize {
 		g.log.Debug("partition group: backfill request not served", "peer", h.Replica, "offset", h.Offset, "err", err)
 		return
 	}
-	size := wire.HeaderSize + len(body)
-	c := wire.StateChunkHeader{Prefix: wire.Prefix{Cluster: g.cfg.Replica.Cluster, View: h.View, Replica: g.cfg.Replica.ID, Size: uint32(size)},
+	c := wire.StateChunkHeader{Prefix: wire.Prefix{Cluster: g.cfg.Replica.Cluster, View: h.View, Replica: g.cfg.Replica.ID, Size: uint32(len(f))},
 		Nonce: h.Nonce, Offset: h.Offset, Group: g.id, Artifact: artifactMessages}
-	f := make([]byte, size)
 	c.Put(f)
-	copy(f[wire.HeaderSize:], body)
 	wire.SealFrame(f)
 	_ = g.cfg.Transport.SendToReplica(h.Replica, f)
 }
